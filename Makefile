@@ -1,0 +1,37 @@
+# One command per chore. Each target creates or reuses the virtualenv in $(VENV).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.run-installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+.PHONY: run test bench demo clean
+
+$(RUN_STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+$(DEV_STAMP): $(RUN_STAMP) requirements-dev.txt
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+## run: launch the dashboard (on the demo project when no W&B credentials are set)
+run: $(RUN_STAMP)
+	$(BIN)/wbview app
+
+## test: every test, browser tests included
+test: $(DEV_STAMP)
+	$(BIN)/python -m pytest -q -rs
+
+## bench: benchmarks, ours against the baseline, one line per comparison
+bench: $(DEV_STAMP)
+	$(BIN)/python -m bench
+
+## demo: (re)build the demo store
+demo: $(RUN_STAMP)
+	$(BIN)/wbview demo --store .wbview-demo --force
+
+clean:
+	rm -rf $(VENV) .wbview-demo test-artifacts .pytest_cache

@@ -1,0 +1,3 @@
+from wbview.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Pure analysis on DataFrames: imports neither wandb nor streamlit."""

@@ -1,0 +1,108 @@
+"""The one interface every data source implements (W&B public API, local store, memory).
+
+Everything a source returns is a plain frozen record from ``wbview.records`` or a
+pandas DataFrame: no lazy wandb object ever leaks out. Every method raises only
+``wbview.errors.WbviewError`` subclasses.
+
+``project`` arguments are "ENTITY/PROJECT" strings.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Callable
+
+from wbview.records import (
+    ArtifactCollection,
+    ArtifactVersion,
+    Direction,
+    LineageGraph,
+    LoadedTable,
+    Run,
+    RunArtifacts,
+    TableRef,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from wbview.filters import RunFilter
+
+DEFAULT_LINEAGE_DEPTH = 2
+DEFAULT_FANOUT_CAP = 8
+
+Progress = Callable[[str, int, int | None], None]  # (message, done, total or None)
+
+
+class Source(ABC):
+    """Read access to one or more W&B-shaped projects."""
+
+    #: short human description, e.g. "W&B (api.wandb.ai)" or "local store ~/demo"
+    label: str = ""
+    #: True for a demo store: pages say plainly that the data is demo data
+    is_demo: bool = False
+
+    def default_project(self) -> str | None:
+        """The project to open when none is chosen (settings, or the store's only project)."""
+        return None
+
+    @abstractmethod
+    def projects(self) -> list[str]:
+        """Projects this source can list ("ENTITY/PROJECT"); may be empty for W&B."""
+
+    @abstractmethod
+    def runs(self, project: str, run_filter: "RunFilter | None" = None) -> list[Run]:
+        """Runs matching the filter, newest first, deduplicated by id."""
+
+    @abstractmethod
+    def run(self, project: str, run_id: str) -> Run:
+        ...
+
+    @abstractmethod
+    def history(self, project: str, run_id: str, keys: list[str] | None = None) -> "pd.DataFrame":
+        """Metric history of one run: a ``_step`` column plus one column per key."""
+
+    @abstractmethod
+    def run_artifacts(self, project: str, run_id: str) -> RunArtifacts:
+        """The artifact versions a run used and logged."""
+
+    @abstractmethod
+    def artifact_types(self, project: str) -> list[str]:
+        ...
+
+    @abstractmethod
+    def artifact_collections(self, project: str, artifact_type: str) -> list[ArtifactCollection]:
+        ...
+
+    @abstractmethod
+    def artifact_versions(self, project: str, collection: str) -> list[ArtifactVersion]:
+        """All versions of a collection, newest first (files/used_by may be left empty)."""
+
+    @abstractmethod
+    def artifact(self, project: str, name_version: str) -> ArtifactVersion:
+        """One version ("name:v3" or "name:alias"), complete: files, producer and consumers."""
+
+    @abstractmethod
+    def tables(self, project: str, run_id: str) -> list[TableRef]:
+        """Eval tables a run logged: its run_table artifacts and .table.json entries of
+        artifacts it logged."""
+
+    @abstractmethod
+    def load_table(self, project: str, ref: TableRef) -> LoadedTable:
+        ...
+
+    def lineage(
+        self,
+        project: str,
+        root: str,
+        depth: int = DEFAULT_LINEAGE_DEPTH,
+        direction: Direction = "both",
+        fanout_cap: int = DEFAULT_FANOUT_CAP,
+    ) -> LineageGraph:
+        """The graph around a run id or an artifact "name:vN", ``depth`` hops away."""
+        from wbview.lineage import walk_lineage
+
+        return walk_lineage(self, project, root, depth=depth, direction=direction, fanout_cap=fanout_cap)
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources (processes, file handles)."""
