@@ -5,15 +5,49 @@ summary metrics plus the run attributes job_type, group, tags, state and
 created_at. It is parsed from the CLI/URL text syntax, translated to a W&B
 server-side (Mongo-style) filter where W&B supports it, and always evaluated
 client-side too, so the result is the same either way.
+
+Text syntax, one condition per string::
+
+    PATH OP VALUE          OP one of  =  !=  >  >=  <  <=
+    PATH in A,B,C          membership
+    PATH not in A,B        exclusion
+
+PATH: ``params.*`` and ``meta.*`` (or an explicit ``config.`` prefix) address the
+nested run config; an explicit ``summary.`` prefix or any other path is a summary
+metric key such as ``eval/f1``. A key that itself contains a dot is quoted:
+``"model.type"=cnn`` (a quoted top-level key with a dot is a config key) or
+``config."model.type"=cnn``; ``summary."a.b">1`` for such a summary key.
+The bare names ``job_type``, ``group``, ``state`` (``=`` or ``in``), ``tags``
+(``tags in a,b``: any of; ``tags=a``: has tag a) and ``created_at`` (``>=`` and
+``<`` an ISO date) filter run attributes. VALUE is typed: numbers, ``true``,
+``false``, ``null``, a quoted string, or else a bare string.
+
+Comparison semantics follow W&B's (MongoDB's): ``=``/``in`` never match a missing
+path (except ``= null``), ``!=``/``not in`` do; ordering compares numbers with
+numbers and strings with strings only.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping
+from urllib.parse import parse_qsl, urlencode
+
+from wbview.errors import BadFilter
+
+if TYPE_CHECKING:
+    from wbview.records import Run
 
 Op = Literal["=", "!=", ">", ">=", "<", "<=", "in", "not in"]
+
+CONFIG_ROOTS = ("params", "meta")
+ATTRIBUTES = ("job_type", "group", "state", "tags", "created_at")
+QUERY_PARAM = "f"  # URL query parameter holding one condition string per value
+
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -22,6 +56,30 @@ class Condition:
     keys: tuple[str, ...]  # path segments; a segment may itself contain a dot
     op: Op
     value: Any  # a scalar, or a tuple for "in" / "not in"
+
+    @property
+    def has_dotted_key(self) -> bool:
+        """True when a segment contains a dot: W&B cannot filter such keys server-side."""
+        return any("." in key for key in self.keys)
+
+    def matches(self, run: "Run") -> bool:
+        root = run.config if self.field == "config" else run.summary
+        return _compare(_lookup(root, self.keys), self.op, self.value)
+
+    def to_text(self) -> str:
+        return f"{_format_path(self)}{_format_op(self.op)}{_format_value(self.op, self.value)}"
+
+    def to_server(self) -> dict[str, Any]:
+        """This condition as a W&B (Mongo-style) filter clause."""
+        if self.field == "config":
+            # W&B stores config values as {"key": {"value": ...}}.
+            path = ".".join(("config", self.keys[0], "value", *self.keys[1:]))
+        else:
+            path = ".".join(("summary_metrics", *self.keys))
+        mongo_op = {"=": "$eq", "!=": "$ne", ">": "$gt", ">=": "$gte", "<": "$lt", "<=": "$lte",
+                    "in": "$in", "not in": "$nin"}[self.op]
+        value = list(self.value) if self.op in ("in", "not in") else self.value
+        return {path: {mongo_op: value}}
 
 
 @dataclass(frozen=True)
@@ -32,5 +90,411 @@ class RunFilter:
     tags_any: tuple[str, ...] = ()
     tags_all: tuple[str, ...] = ()
     states: tuple[str, ...] = ()  # any of
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    created_after: datetime | None = None  # inclusive
+    created_before: datetime | None = None  # exclusive
+
+    @property
+    def is_empty(self) -> bool:
+        return self == RunFilter()
+
+    def matches(self, run: "Run") -> bool:
+        """Client-side evaluation: True when ``run`` satisfies every part of the filter."""
+        if self.job_types and run.job_type not in self.job_types:
+            return False
+        if self.groups and run.group not in self.groups:
+            return False
+        if self.states and run.state not in self.states:
+            return False
+        if self.tags_any and not set(self.tags_any) & set(run.tags):
+            return False
+        if self.tags_all and not set(self.tags_all) <= set(run.tags):
+            return False
+        if self.created_after or self.created_before:
+            created = _as_utc(run.created_at) if run.created_at else None
+            if created is None:
+                return False
+            if self.created_after and created < _as_utc(self.created_after):
+                return False
+            if self.created_before and created >= _as_utc(self.created_before):
+                return False
+        return all(condition.matches(run) for condition in self.conditions)
+
+    def to_server(self) -> tuple[dict[str, Any], "RunFilter"]:
+        """Split into (W&B server filter, residual to apply client-side).
+
+        The residual holds what W&B cannot evaluate: conditions on a key that itself
+        contains a dot (a long-standing server bug matches nothing on those).
+        """
+        clauses: list[dict[str, Any]] = []
+        if self.job_types:
+            clauses.append({"jobType": {"$in": list(self.job_types)}})
+        if self.groups:
+            clauses.append({"group": {"$in": list(self.groups)}})
+        if self.states:
+            clauses.append({"state": {"$in": list(self.states)}})
+        if self.tags_any:
+            clauses.append({"tags": {"$in": list(self.tags_any)}})
+        # The server has no $all: one membership clause per required tag.
+        clauses.extend({"tags": {"$in": [tag]}} for tag in self.tags_all)
+        if self.created_after:
+            clauses.append({"createdAt": {"$gte": _server_time(self.created_after)}})
+        if self.created_before:
+            clauses.append({"createdAt": {"$lt": _server_time(self.created_before)}})
+        residual = tuple(c for c in self.conditions if c.has_dotted_key)
+        clauses.extend(c.to_server() for c in self.conditions if not c.has_dotted_key)
+        server = {} if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        return server, RunFilter(conditions=residual)
+
+    def to_text(self) -> list[str]:
+        """Condition strings that ``parse_filters`` turns back into an equal filter."""
+        texts: list[str] = []
+        for attr, values in (("job_type", self.job_types), ("group", self.groups), ("state", self.states)):
+            if values:
+                texts.append(f"{attr} in {_format_list(values)}")
+        if self.tags_any:
+            texts.append(f"tags in {_format_list(self.tags_any)}")
+        texts.extend(f"tags={_format_value('=', tag)}" for tag in self.tags_all)
+        if self.created_after:
+            texts.append(f"created_at>={self.created_after.isoformat()}")
+        if self.created_before:
+            texts.append(f"created_at<{self.created_before.isoformat()}")
+        texts.extend(c.to_text() for c in self.conditions)
+        return texts
+
+    def to_query(self) -> str:
+        """URL query string (``f=...&f=...``) for the dashboard's URL state."""
+        return urlencode([(QUERY_PARAM, text) for text in self.to_text()])
+
+    @classmethod
+    def from_query(cls, query: str) -> "RunFilter":
+        """Inverse of ``to_query``; other query parameters are ignored."""
+        texts = [value for key, value in parse_qsl(query.lstrip("?"), keep_blank_values=True) if key == QUERY_PARAM]
+        return parse_filters(texts)
+
+    def merge(self, other: "RunFilter") -> "RunFilter":
+        """The conjunction of two filters (attribute lists are unioned per attribute,
+        as in the CLI where ``--tag a --tag b`` means any of a, b)."""
+
+        def union(a: tuple, b: tuple) -> tuple:
+            return tuple(dict.fromkeys(a + b))
+
+        return RunFilter(
+            conditions=self.conditions + other.conditions,
+            job_types=union(self.job_types, other.job_types),
+            groups=union(self.groups, other.groups),
+            tags_any=union(self.tags_any, other.tags_any),
+            tags_all=union(self.tags_all, other.tags_all),
+            states=union(self.states, other.states),
+            created_after=_later(self.created_after, other.created_after),
+            created_before=_earlier(self.created_before, other.created_before),
+        )
+
+
+# --- parsing -------------------------------------------------------------------
+
+_OPERATOR = re.compile(r"\s*(>=|<=|!=|==|=|>|<|not\s+in(?=\s)|in(?=\s))\s*", re.IGNORECASE)
+_UNQUOTED_SEGMENT = re.compile(r"[^.\s=!<>\"']+")
+_INT = re.compile(r"[+-]?\d+")
+_FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
+
+
+def parse_filters(texts: Iterable[str]) -> RunFilter:
+    """Parse condition strings (CLI ``--filter`` values, URL state) into one RunFilter."""
+    result = RunFilter()
+    for text in texts:
+        result = result.merge(_parse_one(text))
+    return result
+
+
+def parse_condition(text: str) -> Condition:
+    """Parse one ``PATH OP VALUE`` string on a config path or summary metric."""
+    parsed = _parse_one(text)
+    if parsed != RunFilter(conditions=parsed.conditions):
+        raise BadFilter(f"Filter {text!r} is on a run attribute, not a config path or summary metric.")
+    return parsed.conditions[0]
+
+
+def _parse_one(text: str) -> RunFilter:
+    if not isinstance(text, str) or not text.strip():
+        raise BadFilter("Empty filter: write PATH OP VALUE, e.g. 'params.lr>=1e-4' or 'eval/f1>0.9'.")
+    segments, quoted, rest = _parse_path(text)
+    match = _OPERATOR.match(rest)
+    if not match:
+        raise BadFilter(
+            f"Filter {text!r}: expected an operator (= != > >= < <= in, not in) after "
+            f"{text[: len(text) - len(rest)].strip()!r}, found {rest.strip()[:20]!r}."
+        )
+    op = " ".join(match.group(1).lower().split())
+    op = "=" if op == "==" else op
+    raw_value = rest[match.end():].strip()
+    if not raw_value:
+        raise BadFilter(f"Filter {text!r}: missing value after {op!r}.")
+    if op in ("in", "not in"):
+        value: Any = tuple(_parse_value(item, text) for item in _split_list(raw_value, text))
+    else:
+        value = _parse_value(raw_value, text)
+    if len(segments) == 1 and not quoted[0] and segments[0] in ATTRIBUTES:
+        return _attribute_filter(segments[0], op, value, text)
+    field, keys = _classify(segments, quoted, text)
+    if op in (">", ">=", "<", "<=") and _bracket(value) not in ("number", "string"):
+        raise BadFilter(f"Filter {text!r}: {op!r} needs a number or a string, not {raw_value!r}.")
+    return RunFilter(conditions=(Condition(field, keys, op, value),))
+
+
+def _parse_path(text: str) -> tuple[list[str], list[bool], str]:
+    """Split the leading PATH into segments; returns (segments, quoted flags, rest)."""
+    segments: list[str] = []
+    quoted: list[bool] = []
+    pos = len(text) - len(text.lstrip())
+    while True:
+        if pos < len(text) and text[pos] in "\"'":
+            segment, pos = _read_quoted(text, pos)
+            segments.append(segment)
+            quoted.append(True)
+        else:
+            match = _UNQUOTED_SEGMENT.match(text, pos)
+            if not match:
+                where = text[pos:pos + 20] or "the end"
+                raise BadFilter(f"Filter {text!r}: expected a key name at {where!r} (quote keys with spaces or dots).")
+            segments.append(match.group())
+            quoted.append(False)
+            pos = match.end()
+        if pos < len(text) and text[pos] == ".":
+            pos += 1
+            continue
+        return segments, quoted, text[pos:]
+
+
+def _read_quoted(text: str, pos: int) -> tuple[str, int]:
+    """Read a quoted string starting at ``pos``; backslash escapes the next character."""
+    quote = text[pos]
+    chars: list[str] = []
+    i = pos + 1
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text):
+            chars.append(text[i + 1])
+            i += 2
+            continue
+        if char == quote:
+            return "".join(chars), i + 1
+        chars.append(char)
+        i += 1
+    raise BadFilter(f"Filter {text!r}: unclosed quote {text[pos:pos + 20]!r}.")
+
+
+def _classify(segments: list[str], quoted: list[bool], text: str) -> tuple[str, tuple[str, ...]]:
+    head = segments[0]
+    if not quoted[0] and head in ("config", "summary"):
+        if len(segments) == 1:
+            raise BadFilter(f"Filter {text!r}: {head!r} needs a key after it, e.g. {head}.lr.")
+        return head, tuple(segments[1:])
+    if not quoted[0] and head in CONFIG_ROOTS:
+        return "config", tuple(segments)
+    if quoted[0] and "." in head:
+        # A quoted top-level key with a dot: the flat config key case ("model.type").
+        return "config", tuple(segments)
+    return "summary", tuple(segments)
+
+
+def _split_list(raw: str, text: str) -> list[str]:
+    items: list[str] = []
+    current: list[str] = []
+    i = 0
+    while i < len(raw):
+        char = raw[i]
+        if char in "\"'":
+            _, end = _read_quoted(raw, i)
+            current.append(raw[i:end])
+            i = end
+            continue
+        if char == ",":
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+        i += 1
+    items.append("".join(current))
+    for item in items:
+        if not item.strip():
+            raise BadFilter(f"Filter {text!r}: empty item in the list {raw!r} (write a,b,c).")
+    return items
+
+
+def _parse_value(raw: str, text: str) -> Any:
+    raw = raw.strip()
+    if raw[:1] in ("'", '"'):
+        value, end = _read_quoted(raw, 0)
+        if raw[end:].strip():
+            raise BadFilter(f"Filter {text!r}: unexpected {raw[end:].strip()!r} after the quoted value {raw[:end]!r}.")
+        return value
+    lowered = raw.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("null", "none"):
+        return None
+    if _INT.fullmatch(raw):
+        return int(raw)
+    if _FLOAT.fullmatch(raw):
+        return float(raw)
+    return raw
+
+
+def _attribute_filter(attr: str, op: str, value: Any, text: str) -> RunFilter:
+    values = value if isinstance(value, tuple) else (value,)
+    if attr == "created_at":
+        if op not in (">=", "<"):
+            raise BadFilter(f"Filter {text!r}: created_at supports >= and < (e.g. created_at>=2024-05-01), not {op!r}.")
+        when = _parse_time(values[0], text)
+        return RunFilter(created_after=when) if op == ">=" else RunFilter(created_before=when)
+    strings = tuple(_as_str(v) for v in values)
+    if attr == "tags":
+        if op == "in":
+            return RunFilter(tags_any=strings)
+        if op == "=":
+            return RunFilter(tags_all=strings)
+        raise BadFilter(f"Filter {text!r}: tags supports 'tags in a,b' (any of) and 'tags=a' (has a), not {op!r}.")
+    if op not in ("=", "in"):
+        raise BadFilter(f"Filter {text!r}: {attr} supports = and in, not {op!r}.")
+    field = {"job_type": "job_types", "group": "groups", "state": "states"}[attr]
+    return RunFilter(**{field: strings})
+
+
+def _parse_time(value: Any, text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise BadFilter(f"Filter {text!r}: {value!r} is not an ISO date or time (e.g. 2024-05-01 or 2024-05-01T12:00:00Z).") from None
+    return _as_utc(when)
+
+
+def _as_str(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return "null" if value is None else str(value).lower()
+    return str(value) if not isinstance(value, float) else repr(value)
+
+
+# --- formatting (to_text) ----------------------------------------------------------
+
+
+def _format_key(key: str, force_quote: bool = False) -> str:
+    if not force_quote and _UNQUOTED_SEGMENT.fullmatch(key):
+        return key
+    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _format_path(condition: Condition) -> str:
+    keys = [_format_key(k) for k in condition.keys]
+    head = condition.keys[0]
+    if condition.field == "config":
+        implicit = head in CONFIG_ROOTS or "." in head
+        return ".".join(keys) if implicit else ".".join(["config", *keys])
+    implicit = head not in ("config", "summary", *CONFIG_ROOTS, *ATTRIBUTES) and "." not in head
+    return ".".join(keys) if implicit else ".".join(["summary", *keys])
+
+
+def _format_op(op: str) -> str:
+    return f" {op} " if op in ("in", "not in") else op
+
+
+def _format_value(op: str, value: Any) -> str:
+    if op in ("in", "not in"):
+        return _format_list(value)
+    return _format_scalar(value)
+
+
+def _format_list(values: Iterable[Any]) -> str:
+    return ",".join(_format_scalar(v) for v in values)
+
+
+def _format_scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    text = str(value)
+    # Quote a string whenever a bare form would re-parse as something else.
+    if text.strip() != text or not text or _parse_value(text, text) != text or re.search(r"[\s,\"'\\]", text):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return text
+
+
+# --- evaluation ------------------------------------------------------------------
+
+
+def _lookup(root: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    """Strict nested lookup: each segment is one dict key (it may contain a dot)."""
+    node: Any = root
+    for key in keys:
+        if not isinstance(node, Mapping) or key not in node:
+            return _MISSING
+        node = node[key]
+    return node
+
+
+def _bracket(value: Any) -> str | None:
+    """Comparison class, as in MongoDB: numbers compare only with numbers, etc."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return None if isinstance(value, float) and math.isnan(value) else "number"
+    if isinstance(value, str):
+        return "string"
+    return None
+
+
+def _equal(actual: Any, expected: Any) -> bool:
+    if isinstance(actual, (list, tuple)):
+        # An array field equals a scalar when any element does (MongoDB semantics).
+        return any(_equal(item, expected) for item in actual)
+    kind = _bracket(actual)
+    return kind is not None and kind == _bracket(expected) and actual == expected
+
+
+def _ordered(actual: Any, op: str, expected: Any) -> bool:
+    if isinstance(actual, (list, tuple)):
+        return any(_ordered(item, op, expected) for item in actual)
+    kind = _bracket(actual)
+    if kind not in ("number", "string") or kind != _bracket(expected):
+        return False
+    return {">": actual > expected, ">=": actual >= expected, "<": actual < expected, "<=": actual <= expected}[op]
+
+
+def _compare(actual: Any, op: str, expected: Any) -> bool:
+    if actual is _MISSING:
+        if op == "=":
+            return expected is None
+        if op == "in":
+            return None in expected
+        return op in ("!=", "not in") and (expected is not None if op == "!=" else None not in expected)
+    if op == "=":
+        return _equal(actual, expected)
+    if op == "!=":
+        return not _equal(actual, expected)
+    if op == "in":
+        return any(_equal(actual, item) for item in expected)
+    if op == "not in":
+        return not any(_equal(actual, item) for item in expected)
+    return _ordered(actual, op, expected)
+
+
+def _as_utc(when: datetime) -> datetime:
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+
+
+def _server_time(when: datetime) -> str:
+    # W&B stores createdAt as naive UTC ISO text ("2024-05-01T12:00:00").
+    return _as_utc(when).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    return max((x for x in (a, b) if x), default=None, key=_as_utc)
+
+
+def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+    return min((x for x in (a, b) if x), default=None, key=_as_utc)
+
