@@ -1,0 +1,626 @@
+"""A local store of W&B-shaped data on disk, and ``LocalSource`` reading it.
+
+Writer API (used by ``wbview pull``, the cache and the demo builder)::
+
+    from wbview.sources.store import Store, LocalSource
+
+    store = Store("my-store")                       # creates the directory if needed
+    store.write_project("acme/phishing", data)      # a whole ProjectData at once, or:
+    store.put_runs("acme/phishing", runs)           # upsert runs (replace=True: the whole list)
+    store.put_run("acme/phishing", run)
+    store.put_run_artifacts("acme/phishing", RunArtifacts(...))
+    store.put_run_tables("acme/phishing", run_id, [TableRef, ...])   # optional; else derived
+    store.put_history("acme/phishing", run_id, history_df)
+    store.put_artifact("acme/phishing", artifact_version)
+    store.put_table("acme/phishing", "name:v0", "eval/predictions.table.json", df,
+                    digest=None, total_rows=None)
+    store.mark_demo()                               # LocalSource(...).is_demo is then True
+
+    source = LocalSource("my-store")                # the Source interface, read-only
+
+Layout (format version ``STORE_FORMAT_VERSION``)::
+
+    STORE/
+      wbview-store.json                  {"format": "wbview-store", "version": 1, "demo": false}
+      .lock                              writers hold it (filelock); readers never take it
+      projects/<safe(ENTITY/PROJECT)>/
+        project.json                     {"project": "ENTITY/PROJECT"}
+        runs.parquet                     the run list: id, name, ..., record (Run JSON)
+        run_artifacts/<safe(run id)>.json
+        run_tables/<safe(run id)>.json   the TableRefs the source listed for the run
+        history/<safe(run id)>.parquet
+        artifacts/<safe(name:vN)>.json   ArtifactVersion JSON (files, producer, consumers)
+        tables/<safe(digest or id:name:vN)>/<safe(entry)>.parquet
+        pull-journal.json                progress of ``wbview pull`` (resume, re-pull)
+
+``safe(...)`` is :func:`wbview.paths.safe_name`: names a W&B user controls never become
+paths. Every file is written to a temporary file in the same directory, fsynced, then
+renamed over the target, so readers see the old or the new file, never a partial one.
+Temporary files start with ``.tmp-`` and are ignored by readers. This module never
+imports ``wandb``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+import pandas as pd
+
+from wbview.errors import (
+    ArtifactNotFound,
+    ProjectNotFound,
+    RunNotFound,
+    StoreError,
+    TableNotFound,
+)
+from wbview.paths import inside, safe_name
+from wbview.records import (
+    ArtifactCollection,
+    ArtifactVersion,
+    LoadedTable,
+    Run,
+    RunArtifacts,
+    TableRef,
+)
+from wbview.sources.base import Source
+
+if TYPE_CHECKING:
+    from wbview.filters import RunFilter
+    from wbview.sources.memory import ProjectData
+
+STORE_FORMAT = "wbview-store"
+STORE_FORMAT_VERSION = 1
+META_FILE = "wbview-store.json"
+LOCK_FILE = ".lock"
+TMP_PREFIX = ".tmp-"
+LOCK_TIMEOUT_S = 60.0
+_PARQUET_META_KEY = b"wbview"
+
+
+# --- atomic files -------------------------------------------------------------
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that no reader ever sees a partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with _ignoring(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable; not supported everywhere (e.g. Windows).
+    with _ignoring(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextmanager
+def _ignoring(*errors: type[BaseException]) -> Iterator[None]:
+    try:
+        yield
+    except errors:
+        pass
+
+
+def _json_bytes(data: Any) -> bytes:
+    return json.dumps(data, indent=1, sort_keys=True, default=str).encode("utf-8")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"Store file {path} is unreadable ({exc}). Run `wbview pull` again to repair it.") from exc
+
+
+# --- DataFrames <-> Parquet ---------------------------------------------------------
+
+
+def frame_to_parquet_bytes(frame: pd.DataFrame, meta: dict[str, Any] | None = None) -> bytes:
+    """Serialise a DataFrame to Parquet; columns Arrow cannot type (mixed objects, media
+    dicts) are stored as JSON text and restored on read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    json_columns: list[str] = []
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=None)
+    except (pa.ArrowException, TypeError, ValueError):
+        frame = frame.copy()
+        for column in frame.columns:
+            try:
+                pa.array(frame[column], from_pandas=True)
+            except (pa.ArrowException, TypeError, ValueError):
+                json_columns.append(str(column))
+                frame[column] = [json.dumps(v, default=str) for v in frame[column]]
+        table = pa.Table.from_pandas(frame, preserve_index=None)
+    extra = dict(meta or {}, json_columns=json_columns)
+    schema_meta = dict(table.schema.metadata or {})
+    schema_meta[_PARQUET_META_KEY] = json.dumps(extra).encode("utf-8")
+    table = table.replace_schema_metadata(schema_meta)
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+def read_parquet_frame(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read a Parquet file written by :func:`frame_to_parquet_bytes`: (frame, wbview meta)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except FileNotFoundError:
+        raise
+    except (OSError, pa.ArrowException) as exc:
+        raise StoreError(f"Store file {path} is unreadable ({exc}). Run `wbview pull` again to repair it.") from exc
+    raw_meta = (table.schema.metadata or {}).get(_PARQUET_META_KEY)
+    meta = json.loads(raw_meta) if raw_meta else {}
+    frame = table.to_pandas()
+    for column in meta.get("json_columns", ()):
+        frame[column] = [json.loads(v) for v in frame[column]]
+    return frame, meta
+
+
+# --- the store ----------------------------------------------------------------------
+
+
+class Store:
+    """A directory holding one or more projects in the layout of this module's docstring.
+
+    ``Store(path)`` creates the directory (and its format file) unless ``create=False``.
+    Every ``put_*`` takes the store's writer lock, so a pull, the cache and the demo
+    builder can write one store at once; readers (``LocalSource``) need no lock.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], create: bool = True, lock_timeout_s: float = LOCK_TIMEOUT_S):
+        self.root = Path(path).expanduser().absolute()
+        self.lock_timeout_s = lock_timeout_s
+        self._lock = None
+        meta_path = self.root / META_FILE
+        if not meta_path.exists():
+            if not create:
+                raise StoreError(
+                    f"No wbview store at {self.root}. Create one with `wbview pull ENTITY/PROJECT --store {self.root}` "
+                    "or `wbview demo --store DIR`."
+                )
+            if self.root.is_dir() and any(p.name not in (LOCK_FILE, "projects") and not p.name.startswith(TMP_PREFIX) for p in self.root.iterdir()):
+                raise StoreError(
+                    f"{self.root} is a non-empty folder that is not a wbview store; choose an empty or new folder."
+                )
+            self.root.mkdir(parents=True, exist_ok=True)
+            with self.lock():
+                if not meta_path.exists():
+                    atomic_write_bytes(meta_path, _json_bytes(self._new_meta()))
+        self._check_format()
+
+    # -- format and flags
+
+    @staticmethod
+    def _new_meta() -> dict[str, Any]:
+        return {"format": STORE_FORMAT, "version": STORE_FORMAT_VERSION, "demo": False}
+
+    def meta(self) -> dict[str, Any]:
+        try:
+            return _read_json(self.root / META_FILE)
+        except FileNotFoundError:
+            raise StoreError(f"No wbview store at {self.root} (its {META_FILE} is missing).") from None
+
+    def _check_format(self) -> None:
+        meta = self.meta()
+        if not isinstance(meta, dict) or meta.get("format") != STORE_FORMAT:
+            raise StoreError(f"{self.root} is not a wbview store ({META_FILE} has no format {STORE_FORMAT!r}).")
+        version = meta.get("version")
+        if not isinstance(version, int) or version > STORE_FORMAT_VERSION:
+            raise StoreError(
+                f"The store at {self.root} has format version {version!r}; this wbview reads version "
+                f"{STORE_FORMAT_VERSION}. Upgrade wbview or pull into a new store."
+            )
+
+    @property
+    def is_demo(self) -> bool:
+        return bool(self.meta().get("demo"))
+
+    def mark_demo(self, demo: bool = True) -> None:
+        """Flag the store as demo data: ``LocalSource.is_demo`` is then True."""
+        self._update_meta(demo=bool(demo))
+
+    def set_default_project(self, project: str) -> None:
+        self._update_meta(default_project=project)
+
+    def _update_meta(self, **changes: Any) -> None:
+        with self.lock():
+            meta = self.meta() | changes
+            atomic_write_bytes(self.root / META_FILE, _json_bytes(meta))
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the store's writer lock (re-entrant within one thread)."""
+        from filelock import FileLock, Timeout
+
+        if self._lock is None:
+            self._lock = FileLock(str(self.root / LOCK_FILE), timeout=self.lock_timeout_s)
+        try:
+            with self._lock:
+                yield
+        except Timeout:
+            raise StoreError(
+                f"Another process has been writing the store at {self.root} for over {self.lock_timeout_s:.0f} s; "
+                "wait for it to finish and try again."
+            ) from None
+
+    # -- paths
+
+    def project_dir(self, project: str) -> Path:
+        return inside(self.root, "projects", safe_name(project))
+
+    def _file(self, project: str, folder: str, name: str, suffix: str) -> Path:
+        return inside(self.project_dir(project), folder, safe_name(name) + suffix)
+
+    def _table_path(self, project: str, table_key: str, entry: str) -> Path:
+        return inside(self.project_dir(project), "tables", safe_name(table_key), safe_name(entry) + ".parquet")
+
+    def _write_json(self, path: Path, data: Any) -> None:
+        with self.lock():
+            atomic_write_bytes(path, _json_bytes(data))
+
+    def _ensure_project(self, project: str) -> None:
+        path = self.project_dir(project) / "project.json"
+        if not path.exists():
+            self._write_json(path, {"project": project})
+
+    # -- writers
+
+    def write_project(self, project: str, data: "ProjectData") -> None:
+        """Write a whole ``ProjectData``: the run list is replaced, everything else upserted."""
+        with self.lock():
+            self.put_runs(project, list(data.runs.values()), replace=True)
+            for run_artifacts in data.run_artifacts.values():
+                self.put_run_artifacts(project, run_artifacts)
+            for run_id, history in data.histories.items():
+                self.put_history(project, run_id, history)
+            for artifact in data.artifacts.values():
+                self.put_artifact(project, artifact)
+            for (artifact_id, entry), frame in data.tables.items():
+                self.put_table(project, artifact_id, entry, frame)
+
+    def put_runs(self, project: str, runs: list[Run], replace: bool = False) -> None:
+        """Upsert runs into the project's run list (``replace=True``: the list becomes ``runs``)."""
+        with self.lock():
+            self._ensure_project(project)
+            current = {} if replace else {r.id: r for r in self.read_runs(project, missing_ok=True)}
+            for run in runs:
+                current[run.id] = run
+            atomic_write_bytes(self.project_dir(project) / "runs.parquet", _runs_to_parquet(list(current.values())))
+
+    def put_run(self, project: str, run: Run) -> None:
+        self.put_runs(project, [run])
+
+    def put_run_artifacts(self, project: str, run_artifacts: RunArtifacts) -> None:
+        payload = {"run_id": run_artifacts.run_id, "used": list(run_artifacts.used), "logged": list(run_artifacts.logged)}
+        with self.lock():
+            self._ensure_project(project)
+            self._write_json(self._file(project, "run_artifacts", run_artifacts.run_id, ".json"), payload)
+
+    def put_run_tables(self, project: str, run_id: str, refs: list[TableRef]) -> None:
+        """Record the tables a source listed for a run (else ``tables()`` derives them)."""
+        import dataclasses
+
+        with self.lock():
+            self._ensure_project(project)
+            self._write_json(self._file(project, "run_tables", run_id, ".json"), [dataclasses.asdict(r) for r in refs])
+
+    def put_history(self, project: str, run_id: str, history: pd.DataFrame) -> None:
+        data = frame_to_parquet_bytes(history)
+        with self.lock():
+            self._ensure_project(project)
+            atomic_write_bytes(self._file(project, "history", run_id, ".parquet"), data)
+
+    def put_artifact(self, project: str, artifact: ArtifactVersion) -> None:
+        """Store one artifact version under its stable id "name:vN" (never an alias)."""
+        with self.lock():
+            self._ensure_project(project)
+            self._write_json(self._file(project, "artifacts", artifact.id, ".json"), artifact.to_json())
+
+    def put_table(
+        self,
+        project: str,
+        artifact_id: str,
+        entry: str,
+        frame: pd.DataFrame,
+        *,
+        digest: str | None = None,
+        total_rows: int | None = None,
+        truncated: bool = False,
+        source_format: str = "parquet",
+    ) -> None:
+        """Store an eval table, keyed by the artifact's digest (looked up when not given)."""
+        digest = digest or self._artifact_digest(project, artifact_id)
+        meta = {
+            "artifact": artifact_id,
+            "entry": entry,
+            "digest": digest,
+            "total_rows": None if total_rows is None else int(total_rows),
+            "truncated": bool(truncated),
+            "source_format": source_format,
+        }
+        data = frame_to_parquet_bytes(frame, meta)
+        with self.lock():
+            self._ensure_project(project)
+            atomic_write_bytes(self._table_path(project, _table_key(artifact_id, digest), entry), data)
+
+    # -- readers (no lock: every file is replaced atomically)
+
+    def projects(self) -> list[str]:
+        folder = self.root / "projects"
+        found = []
+        for child in sorted(folder.iterdir()) if folder.is_dir() else ():
+            with _ignoring(FileNotFoundError):
+                found.append(_read_json(child / "project.json")["project"])
+        return sorted(found)
+
+    def has_project(self, project: str) -> bool:
+        return (self.project_dir(project) / "project.json").exists()
+
+    def read_runs(self, project: str, missing_ok: bool = False) -> list[Run]:
+        path = self.project_dir(project) / "runs.parquet"
+        try:
+            frame, _ = read_parquet_frame(path)
+        except FileNotFoundError:
+            if missing_ok or self.has_project(project):
+                return []
+            raise self._no_project(project) from None
+        return [Run.from_json(json.loads(text)) for text in frame["record"]]
+
+    def read_run_artifacts(self, project: str, run_id: str) -> RunArtifacts | None:
+        try:
+            data = _read_json(self._file(project, "run_artifacts", run_id, ".json"))
+        except FileNotFoundError:
+            return None
+        return RunArtifacts(run_id=data["run_id"], used=tuple(data["used"]), logged=tuple(data["logged"]))
+
+    def read_run_tables(self, project: str, run_id: str) -> list[TableRef] | None:
+        try:
+            return [TableRef(**t) for t in _read_json(self._file(project, "run_tables", run_id, ".json"))]
+        except FileNotFoundError:
+            return None
+
+    def read_history(self, project: str, run_id: str) -> pd.DataFrame | None:
+        try:
+            return read_parquet_frame(self._file(project, "history", run_id, ".parquet"))[0]
+        except FileNotFoundError:
+            return None
+
+    def read_artifact(self, project: str, artifact_id: str) -> ArtifactVersion | None:
+        try:
+            return ArtifactVersion.from_json(_read_json(self._file(project, "artifacts", artifact_id, ".json")))
+        except FileNotFoundError:
+            return None
+
+    def read_artifacts(self, project: str) -> list[ArtifactVersion]:
+        folder = self.project_dir(project) / "artifacts"
+        found = []
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+            if not path.name.startswith(TMP_PREFIX):
+                with _ignoring(FileNotFoundError):
+                    found.append(ArtifactVersion.from_json(_read_json(path)))
+        return found
+
+    def table_path(self, project: str, artifact_id: str, entry: str, digest: str | None = None) -> Path | None:
+        """Where a stored table is, or None: tried by digest first, then by "name:vN"."""
+        digest = digest or self._artifact_digest(project, artifact_id)
+        for key in dict.fromkeys([_table_key(artifact_id, digest), _table_key(artifact_id, None)]):
+            path = self._table_path(project, key, entry)
+            if path.exists():
+                return path
+        return None
+
+    def has_table(self, project: str, artifact_id: str, entry: str, digest: str | None = None) -> bool:
+        return self.table_path(project, artifact_id, entry, digest) is not None
+
+    def read_table(self, project: str, artifact_id: str, entry: str, digest: str | None = None) -> tuple[pd.DataFrame, dict[str, Any]] | None:
+        path = self.table_path(project, artifact_id, entry, digest)
+        if path is None:
+            return None
+        try:
+            return read_parquet_frame(path)
+        except FileNotFoundError:
+            return None
+
+    def read_journal(self, project: str) -> dict[str, Any]:
+        try:
+            return _read_json(self.project_dir(project) / "pull-journal.json")
+        except FileNotFoundError:
+            return {}
+
+    def write_journal(self, project: str, journal: dict[str, Any]) -> None:
+        with self.lock():
+            self._ensure_project(project)
+            self._write_json(self.project_dir(project) / "pull-journal.json", journal)
+
+    # -- helpers
+
+    def _artifact_digest(self, project: str, artifact_id: str) -> str | None:
+        artifact = self.read_artifact(project, artifact_id)
+        return artifact.digest if artifact else None
+
+    def _no_project(self, project: str) -> ProjectNotFound:
+        known = ", ".join(self.projects()) or "none"
+        return ProjectNotFound(
+            f"Project {project!r} is not in the store at {self.root} (projects here: {known}). "
+            f"Copy it with `wbview pull {project} --store {self.root}`."
+        )
+
+
+def _table_key(artifact_id: str, digest: str | None) -> str:
+    return f"digest:{digest}" if digest else f"id:{artifact_id}"
+
+
+def _plain_text(text: str | None) -> str | None:
+    # Parquet strings must be valid UTF-8; the exact value stays in the ASCII JSON record.
+    return None if text is None else text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _runs_to_parquet(runs: list[Run]) -> bytes:
+    rows = [
+        {
+            "id": _plain_text(run.id),
+            "name": _plain_text(run.name),
+            "group": _plain_text(run.group),
+            "job_type": _plain_text(run.job_type),
+            "state": _plain_text(run.state),
+            "created_at": run.created_at.isoformat() if run.created_at else None,
+            "tags": json.dumps(list(run.tags)),  # ASCII JSON text
+            "record": json.dumps(run.to_json(), sort_keys=True, default=str),
+        }
+        for run in runs
+    ]
+    columns = ["id", "name", "group", "job_type", "state", "created_at", "tags", "record"]
+    return frame_to_parquet_bytes(pd.DataFrame(rows, columns=columns).astype(object))
+
+
+# --- reading: the Source interface over a store ----------------------------------
+
+
+def _version_number(artifact: ArtifactVersion) -> int:
+    digits = artifact.version.lstrip("v")
+    return int(digits) if digits.isdigit() else -1
+
+
+class LocalSource(Source):
+    """The Source interface over a store directory; read-only, never imports wandb."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.store = Store(path, create=False)
+        self.label = f"local store {self.store.root}"
+        self.is_demo = self.store.is_demo
+
+    def _require_project(self, project: str) -> None:
+        if not self.store.has_project(project):
+            raise self.store._no_project(project)
+
+    def default_project(self) -> str | None:
+        preferred = self.store.meta().get("default_project")
+        projects = self.projects()
+        if preferred in projects:
+            return preferred
+        return projects[0] if projects else None
+
+    def projects(self) -> list[str]:
+        return self.store.projects()
+
+    def runs(self, project: str, run_filter: "RunFilter | None" = None) -> list[Run]:
+        runs = self.store.read_runs(project)
+        if run_filter is not None:
+            runs = [r for r in runs if run_filter.matches(r)]
+        return sorted(runs, key=lambda r: (r.created_at is not None, r.created_at), reverse=True)
+
+    def run(self, project: str, run_id: str) -> Run:
+        for run in self.store.read_runs(project):
+            if run.id == run_id:
+                return run
+        raise RunNotFound(
+            f"Run {run_id!r} is not in {project} in the store at {self.store.root}. Check the run id "
+            "(not its display name), or pull it again."
+        )
+
+    def history(self, project: str, run_id: str, keys: list[str] | None = None) -> pd.DataFrame:
+        self.run(project, run_id)
+        frame = self.store.read_history(project, run_id)
+        if frame is None:
+            frame = pd.DataFrame({"_step": []})
+        if keys:
+            return frame[["_step", *[k for k in keys if k in frame.columns]]]
+        return frame
+
+    def run_artifacts(self, project: str, run_id: str) -> RunArtifacts:
+        self.run(project, run_id)
+        return self.store.read_run_artifacts(project, run_id) or RunArtifacts(run_id)
+
+    def artifact_types(self, project: str) -> list[str]:
+        self._require_project(project)
+        return sorted({a.type for a in self.store.read_artifacts(project)})
+
+    def artifact_collections(self, project: str, artifact_type: str) -> list[ArtifactCollection]:
+        self._require_project(project)
+        counts: dict[str, int] = {}
+        for art in self.store.read_artifacts(project):
+            if art.type == artifact_type:
+                counts[art.name] = counts.get(art.name, 0) + 1
+        return [ArtifactCollection(name, artifact_type, n) for name, n in sorted(counts.items())]
+
+    def artifact_versions(self, project: str, collection: str) -> list[ArtifactVersion]:
+        self._require_project(project)
+        versions = [a for a in self.store.read_artifacts(project) if a.name == collection]
+        if not versions:
+            raise ArtifactNotFound(f"No artifact collection {collection!r} in {project} in the store at {self.store.root}.")
+        return sorted(versions, key=_version_number, reverse=True)
+
+    def artifact(self, project: str, name_version: str) -> ArtifactVersion:
+        self._require_project(project)
+        found = self.store.read_artifact(project, name_version)
+        if found is not None:
+            return found
+        name, _, alias = name_version.partition(":")
+        for art in self.store.read_artifacts(project):
+            if art.name == name and (alias or "latest") in art.aliases:
+                return art
+        raise ArtifactNotFound(
+            f"Artifact {name_version!r} is not in {project} in the store at {self.store.root}. "
+            f"Use NAME:VERSION, e.g. {name}:v0 or {name}:latest."
+        )
+
+    def tables(self, project: str, run_id: str) -> list[TableRef]:
+        run = self.run(project, run_id)
+        listed = self.store.read_run_tables(project, run_id)
+        if listed is not None:
+            return listed
+        refs = {(t.artifact, t.entry): t for t in run.tables}
+        for art_id in self.run_artifacts(project, run_id).logged:
+            art = self.store.read_artifact(project, art_id)
+            for f in art.files if art else ():
+                if f.path.endswith(".table.json") and (art_id, f.path) not in refs:
+                    key = f.path[: -len(".table.json")]
+                    refs[(art_id, f.path)] = TableRef(run_id=run_id, key=key, artifact=art_id, entry=f.path, digest=art.digest)
+        return list(refs.values())
+
+    def load_table(self, project: str, ref: TableRef) -> LoadedTable:
+        self._require_project(project)
+        found = self.store.read_table(project, ref.artifact, ref.entry, ref.digest)
+        if found is None:
+            raise TableNotFound(
+                f"Table {ref.key!r} ({ref.artifact}/{ref.entry}) is not in the store at {self.store.root}. "
+                f"Copy it with `wbview pull {project} --store {self.store.root} --tables all`."
+            )
+        frame, meta = found
+        total = meta.get("total_rows")
+        if total is None:
+            total = ref.nrows if ref.nrows is not None else len(frame)
+        return LoadedTable(
+            ref=ref,
+            frame=frame,
+            total_rows=total,
+            truncated=bool(meta.get("truncated")) or len(frame) < total,
+            source_format=meta.get("source_format", "parquet"),
+        )
