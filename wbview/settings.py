@@ -1,0 +1,145 @@
+"""Where wbview finds its W&B connection: API key, base URL, entity and project.
+
+Each value is taken from the first place that has it, in this order:
+
+1. ``.streamlit/secrets.toml``, table ``[wandb]``: ``api_key``, ``base_url``,
+   ``entity``, ``project``;
+2. the environment: ``WANDB_API_KEY``, ``WANDB_BASE_URL``, ``WANDB_ENTITY``,
+   ``WANDB_PROJECT``;
+3. wandb's own login: the API key ``wandb login`` stored in ``~/.netrc`` (or
+   ``$NETRC``) for the base URL's host, and ``base_url``/``entity``/``project`` from
+   wandb's settings file (``$WANDB_CONFIG_DIR/settings`` or ``~/.config/wandb/settings``).
+
+The API key is never printed, logged or written anywhere by wbview: ``repr`` masks
+it and ``describe()`` only says where it came from.
+"""
+
+from __future__ import annotations
+
+import configparser
+import netrc
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import urlsplit
+
+from wbview.errors import UsageError
+
+DEFAULT_SECRETS_PATH = Path(".streamlit") / "secrets.toml"
+DEFAULT_BASE_URL = "https://api.wandb.ai"
+FIELDS = ("api_key", "base_url", "entity", "project")
+ENV_VARS = {"api_key": "WANDB_API_KEY", "base_url": "WANDB_BASE_URL", "entity": "WANDB_ENTITY", "project": "WANDB_PROJECT"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A W&B connection. ``origins`` says where each value came from (for display)."""
+
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    entity: str | None = None
+    project: str | None = None
+    origins: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def __repr__(self) -> str:
+        key = "None" if self.api_key is None else "'***'"
+        return (
+            f"Settings(api_key={key}, base_url={self.base_url!r}, entity={self.entity!r}, "
+            f"project={self.project!r})"
+        )
+
+    __str__ = __repr__
+
+    def has_credentials(self) -> bool:
+        """True when an API key was found (whether W&B accepts it is another matter)."""
+        return bool(self.api_key)
+
+    @property
+    def effective_base_url(self) -> str:
+        return (self.base_url or DEFAULT_BASE_URL).rstrip("/")
+
+    @property
+    def default_project(self) -> str | None:
+        """"ENTITY/PROJECT" when both are known, else None."""
+        return f"{self.entity}/{self.project}" if self.entity and self.project else None
+
+    def describe(self) -> str:
+        """One line for people: where the connection points, never the key itself."""
+        key = f"API key from {self.origins.get('api_key', 'unknown')}" if self.api_key else "no API key"
+        target = self.default_project or "no default project"
+        return f"{self.effective_base_url} ({key}; {target})"
+
+
+def load_settings(
+    secrets_path: str | os.PathLike | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read the connection from secrets.toml, then the environment, then wandb's login."""
+    environ = os.environ if environ is None else environ
+    layers = [
+        ("secrets.toml", _from_secrets(Path(secrets_path) if secrets_path else DEFAULT_SECRETS_PATH)),
+        ("environment", {name: environ.get(var) for name, var in ENV_VARS.items()}),
+        ("wandb settings", _from_wandb_settings(environ)),
+    ]
+    values: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    for origin, layer in layers:
+        for name in FIELDS:
+            value = layer.get(name)
+            if name not in values and isinstance(value, str) and value.strip():
+                values[name] = value.strip()
+                origins[name] = origin
+    if "api_key" not in values:
+        key = _from_netrc(values.get("base_url") or DEFAULT_BASE_URL, environ)
+        if key:
+            values["api_key"] = key
+            origins["api_key"] = "~/.netrc (wandb login)"
+    return Settings(**values, origins=origins)
+
+
+def _from_secrets(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        # Say which file and where, but never echo its content (it holds the key).
+        raise UsageError(f"Cannot read {path}: {_toml_problem(exc)}. Fix the file or remove it.") from None
+    table = data.get("wandb", {})
+    if not isinstance(table, dict):
+        raise UsageError(f"{path}: [wandb] must be a table with api_key, base_url, entity, project.")
+    return {name: table[name] for name in FIELDS if isinstance(table.get(name), str)}
+
+
+def _toml_problem(exc: Exception) -> str:
+    text = str(exc)
+    # tomllib messages end with "(at line N, column M)"; keep only that part.
+    return text[text.rfind("(at line") + 1 :].rstrip(")") if "(at line" in text else type(exc).__name__
+
+
+def _from_wandb_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    config_dir = environ.get("WANDB_CONFIG_DIR") or str(Path("~/.config/wandb").expanduser())
+    path = Path(config_dir) / "settings"
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (OSError, configparser.Error):
+        return {}
+    if not parser.has_section("default"):
+        return {}
+    return {name: parser.get("default", name) for name in ("base_url", "entity", "project") if parser.has_option("default", name)}
+
+
+def _from_netrc(base_url: str, environ: Mapping[str, str]) -> str | None:
+    path = Path(environ.get("NETRC") or Path("~/.netrc").expanduser()).expanduser()
+    host = urlsplit(base_url if "//" in base_url else f"https://{base_url}").netloc
+    if not host or not path.is_file():
+        return None
+    try:
+        auth = netrc.netrc(str(path)).authenticators(host)
+    except (OSError, netrc.NetrcParseError):
+        return None
+    return auth[2] if auth and auth[2] else None
