@@ -1,0 +1,55 @@
+"""wbview.companion: log evaluation tables fast from a PyTorch loop or a HF Trainer.
+
+Importing this package needs only numpy and pandas: wandb, torch and transformers are
+imported when first used (a missing one raises ``MissingDependency`` with the pip
+command). It never imports streamlit.
+
+    builder = EvalTableBuilder(["ham", "phishing"], positive_class="phishing")
+    for batch in loader:
+        builder.add_batch(logits=model(batch["x"]), labels=batch["y"], texts=batch["text"])
+    result = log_eval_table(builder, run=run, model="clf:v3", dataset="texts:v2")
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .builder import EvalArrays, EvalTableBuilder
+from .conventions import (
+    ALL_JOB_TYPES,
+    JOB_TYPES,
+    NotJsonSafe,
+    data_op_run_name,
+    json_safe,
+    make_config,
+    run_name,
+    slugify,
+    utc_stamp,
+    validate_job_type,
+)
+from .metrics import METRIC_NAMES, classification_metrics, namespaced
+from .tablejson import MAX_ARTIFACT_ROWS, read_table_json, table_json, write_table_json
+
+# Names whose modules import optional packages on use; resolved lazily.
+_LAZY = {
+    "log_eval_table": "logging",
+    "LogResult": "logging",
+    "artifact_metadata": "logging",
+    "write_local": "logging",
+    "EvalTableCallback": "hf",
+    "add_eval_table_logging": "hf",
+}
+
+__all__ = [
+    "ALL_JOB_TYPES", "JOB_TYPES", "MAX_ARTIFACT_ROWS", "METRIC_NAMES", "EvalArrays", "EvalTableBuilder",
+    "NotJsonSafe", "classification_metrics", "data_op_run_name", "json_safe", "make_config", "namespaced",
+    "read_table_json", "run_name", "slugify", "table_json", "utc_stamp", "validate_job_type",
+    "write_table_json", *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
