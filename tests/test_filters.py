@@ -132,7 +132,10 @@ def test_parse_attribute_filters(texts, expected):
         (["eval.acc>=0.9"], True),
         (["params.missing=1"], False),
         (["params.missing!=1"], True),  # W&B/Mongo: != matches a missing path
-        (["params.missing=null"], True),
+        (["params.missing=null"], False),
+        (["params.missing!=null"], True),
+        (["params.missing in 1,null"], False),
+        (["params.missing>0"], False),
         (["params.missing not in 1,2"], True),
         (["params.lr>abc"], False),  # numbers never compare with strings
         (["summary.note>a"], True),

@@ -22,9 +22,10 @@ The bare names ``job_type``, ``group``, ``state`` (``=`` or ``in``), ``tags``
 ``<`` an ISO date) filter run attributes. VALUE is typed: numbers, ``true``,
 ``false``, ``null``, a quoted string, or else a bare string.
 
-Comparison semantics follow W&B's (MongoDB's): ``=``/``in`` never match a missing
-path (except ``= null``), ``!=``/``not in`` do; ordering compares numbers with
-numbers and strings with strings only.
+Comparison semantics follow the W&B server's: ``=``, ``in`` and ordering never match
+a missing path, ``!=`` and ``not in`` always do (``= null`` matches an explicit null
+only); ordering compares numbers with numbers and strings with strings only; an
+array matches when any element does.
 """
 
 from __future__ import annotations
@@ -466,11 +467,7 @@ def _ordered(actual: Any, op: str, expected: Any) -> bool:
 
 def _compare(actual: Any, op: str, expected: Any) -> bool:
     if actual is _MISSING:
-        if op == "=":
-            return expected is None
-        if op == "in":
-            return None in expected
-        return op in ("!=", "not in") and (expected is not None if op == "!=" else None not in expected)
+        return op in ("!=", "not in")
     if op == "=":
         return _equal(actual, expected)
     if op == "!=":
