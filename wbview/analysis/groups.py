@@ -1,0 +1,160 @@
+"""Group an eval table by one column and histogram every other column per group
+(the W&B "Group by" view): shared bin edges across groups so the histograms can be
+drawn side by side and compared bar for bar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+import numpy as np
+import pandas as pd
+
+from wbview.analysis.columns import column_kind, numeric_values, text_lengths, top_codes, value_codes
+from wbview.analysis.prepare import PreparedTable
+from wbview.errors import UsageError
+
+OTHER = "(other)"
+MISSING = "(missing)"
+HistogramKind = Literal["numeric", "categorical", "text_length"]
+
+
+@dataclass(frozen=True)
+class ColumnHistogram:
+    """Counts of one column per group.
+
+    ``counts``: index = bin labels in display order, columns = group labels.
+    ``edges``: the shared numeric bin edges (len(bins) + 1) for numeric and
+    text-length histograms, else None. ``missing``: missing values per group.
+    """
+
+    column: str
+    kind: HistogramKind
+    counts: pd.DataFrame
+    edges: np.ndarray | None
+    missing: pd.Series
+
+
+@dataclass(frozen=True)
+class GroupedHistograms:
+    by: str
+    group_sizes: pd.Series  # group label -> rows, in display order
+    histograms: dict[str, ColumnHistogram]
+
+
+def _format_number(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def _bin_labels(edges: np.ndarray) -> list[str]:
+    return [f"{_format_number(lo)}–{_format_number(hi)}" for lo, hi in zip(edges[:-1], edges[1:])]
+
+
+def _label(value) -> str:
+    return MISSING if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def _numeric_bins(values: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bin code per value (-1 where NaN) and the shared edges."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return np.full(values.shape, -1, dtype=np.int64), np.array([0.0, 1.0])
+    lo, hi = float(finite.min()), float(finite.max())
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = np.linspace(lo, hi, n_bins + 1)
+    codes = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, n_bins - 1)
+    return np.where(np.isfinite(values), codes, -1).astype(np.int64), edges
+
+
+def group_codes(table: PreparedTable, column: str, rows: np.ndarray | None = None,
+                top_k: int = 10, numeric_groups: int = 5) -> tuple[np.ndarray, list[str]]:
+    """Group code per selected row and the group labels (top values + other + missing).
+
+    Numeric columns with more than ``top_k`` distinct values are cut into
+    ``numeric_groups`` quantile ranges; text columns group by length range.
+    """
+    kind = column_kind(table, column)
+    if kind in ("numeric", "text"):
+        values = numeric_values(table, column) if kind == "numeric" else text_lengths(table, column)
+        values = values if rows is None else values[rows]
+        distinct = np.unique(values[np.isfinite(values)])
+        if distinct.size > top_k:
+            edges = np.unique(np.quantile(distinct if distinct.size < 50 else values[np.isfinite(values)],
+                                          np.linspace(0, 1, numeric_groups + 1)))
+            codes = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
+            codes = np.where(np.isfinite(values), codes, -1)
+            prefix = "length " if kind == "text" else ""
+            return _with_missing(codes, [prefix + label for label in _bin_labels(edges)])
+        codes = np.searchsorted(distinct, values)
+        codes = np.where(np.isfinite(values), codes, -1)
+        return _with_missing(codes, [_format_number(v) for v in distinct])
+    codes, values = value_codes(table, column)
+    codes = codes if rows is None else codes[rows]
+    codes, kept = top_codes(codes, len(values), top_k)
+    labels = [_label(values[i]) for i in kept]
+    if (codes == len(kept)).any():
+        labels.append(OTHER)
+    return _with_missing(codes, labels)
+
+
+def _with_missing(codes: np.ndarray, labels: list[str]) -> tuple[np.ndarray, list[str]]:
+    codes = np.asarray(codes, dtype=np.int64)
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(labels), codes)
+        labels = labels + [MISSING]
+    return codes, labels
+
+
+def _counts_frame(group: np.ndarray, n_groups: int, bins: np.ndarray, n_bins: int,
+                  bin_labels: list[str], group_labels: list[str]) -> tuple[pd.DataFrame, pd.Series]:
+    ok = bins >= 0
+    flat = np.bincount(group[ok] * n_bins + bins[ok], minlength=n_groups * n_bins)
+    counts = pd.DataFrame(flat.reshape(n_groups, n_bins).T, index=bin_labels, columns=group_labels)
+    missing = pd.Series(np.bincount(group[~ok], minlength=n_groups), index=group_labels)
+    return counts, missing
+
+
+def column_histogram(table: PreparedTable, column: str, group: np.ndarray, group_labels: list[str],
+                     rows: np.ndarray | None = None, bins: int = 20, top_k: int = 10) -> ColumnHistogram:
+    """Histogram of ``column`` for each group (``group``: code per selected row)."""
+    kind = column_kind(table, column)
+    n_groups = len(group_labels)
+    if kind in ("numeric", "text"):
+        values = numeric_values(table, column) if kind == "numeric" else text_lengths(table, column)
+        values = values if rows is None else values[rows]
+        codes, edges = _numeric_bins(values, bins)
+        counts, missing = _counts_frame(group, n_groups, codes, len(edges) - 1, _bin_labels(edges), group_labels)
+        return ColumnHistogram(column, "numeric" if kind == "numeric" else "text_length", counts, edges, missing)
+    codes, values = value_codes(table, column)
+    codes = codes if rows is None else codes[rows]
+    codes, kept = top_codes(codes, len(values), top_k)
+    labels = [_label(values[i]) for i in kept] + [OTHER]
+    counts, missing = _counts_frame(group, n_groups, codes, len(labels), labels, group_labels)
+    if counts.loc[OTHER].sum() == 0:
+        counts = counts.drop(index=OTHER)
+    return ColumnHistogram(column, "categorical", counts, None, missing)
+
+
+def group_histograms(table: PreparedTable, by: str | None = None, columns: Sequence[str] | None = None,
+                     rows: np.ndarray | None = None, bins: int = 20, top_k: int = 10) -> GroupedHistograms:
+    """Group the (selected) rows by ``by`` (default: the is-error column) and
+    histogram every other column per group.
+
+    ``rows``: optional boolean mask of the current selection. Numeric columns share
+    ``bins`` equal-width edges across groups; categorical and bool columns show the
+    ``top_k`` values plus "(other)"; long text shows a length histogram.
+    """
+    by = by or table.schema.is_error
+    if by not in table.frame.columns:
+        raise UsageError(f"Cannot group by {by!r}: no such column. Columns: {list(map(str, table.frame.columns))}.")
+    if rows is not None:
+        rows = np.asarray(rows, dtype=bool)
+    group, labels = group_codes(table, by, rows=rows, top_k=top_k)
+    sizes = pd.Series(np.bincount(group, minlength=len(labels)), index=labels)
+    wanted = [c for c in (columns if columns is not None else table.frame.columns) if c != by]
+    unknown = [c for c in wanted if c not in table.frame.columns]
+    if unknown:
+        raise UsageError(f"No such column(s) {unknown}; columns: {list(map(str, table.frame.columns))}.")
+    histograms = {c: column_histogram(table, c, group, labels, rows=rows, bins=bins, top_k=top_k) for c in wanted}
+    return GroupedHistograms(by=by, group_sizes=sizes, histograms=histograms)

@@ -1,0 +1,269 @@
+"""Selecting rows: full-text search, a small per-column filter model that round-trips
+through URL strings, and CSV export of the current rows.
+
+Text from the data is untrusted: it is only ever matched as data (substring or a
+user-given regular expression), never evaluated, and CSV export neutralises cells
+that a spreadsheet would run as formulas.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Literal, Sequence
+
+import numpy as np
+import pandas as pd
+
+from wbview.analysis.columns import column_kind, numeric_values, value_codes
+from wbview.analysis.prepare import PreparedTable
+from wbview.errors import BadFilter
+
+FilterOp = Literal["eq", "in", "range"]
+_OPS = ("eq", "in", "range")
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+# --- search -------------------------------------------------------------------------
+
+
+def default_search_columns(table: PreparedTable) -> list[str]:
+    """The text column when there is one, else every string-like column."""
+    if table.schema.text is not None:
+        return [table.schema.text]
+    return [c for c in table.frame.columns if column_kind(table, c) in ("text", "categorical")
+            and not pd.api.types.is_bool_dtype(table.frame[c])]
+
+
+def _compile(pattern: str, regex: bool) -> re.Pattern | None:
+    if not regex:
+        return None
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise BadFilter(f"The search {pattern!r} is not a valid regular expression ({exc}). "
+                        "Fix it, or switch regex off to search for the literal text.") from exc
+
+
+def _contains(series: pd.Series, pattern: str, regex: bool) -> np.ndarray:
+    try:
+        hits = series.str.contains(pattern, case=False, regex=regex, na=False)
+    except Exception:  # noqa: BLE001 - Arrow's RE2 rejects some Python syntax (lookarounds): use Python's re
+        hits = series.astype(object).str.contains(pattern, case=False, regex=regex, na=False)
+    return hits.to_numpy(dtype=bool)
+
+
+def search_mask(table: PreparedTable, query: str, columns: Sequence[str] | None = None, regex: bool = False) -> np.ndarray:
+    """Rows where any of ``columns`` contains ``query`` (case-insensitive).
+
+    Literal substring by default; ``regex=True`` treats the query as a regular
+    expression and raises ``BadFilter`` with the reason when it does not compile.
+    An empty query selects every row.
+    """
+    if not query:
+        return np.ones(table.n_rows, dtype=bool)
+    _compile(query, regex)
+    columns = list(columns) if columns is not None else default_search_columns(table)
+    _require_columns(table, columns)
+    mask = np.zeros(table.n_rows, dtype=bool)
+    for column in columns:
+        series = table.frame[column]
+        if isinstance(series.dtype, pd.CategoricalDtype) or column_kind(table, column) == "categorical":
+            # Match the few distinct values, then spread to rows through the codes.
+            codes, values = value_codes(table, column)
+            value_hits = _contains(pd.Series([str(v) for v in values], dtype="string"), query, regex)
+            mask |= np.append(value_hits, False)[codes]
+        else:
+            mask |= _contains(series.astype("string") if series.dtype == object else series, query, regex)
+    return mask
+
+
+# --- column filters --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColumnFilter:
+    """One condition on one column: ``eq`` one value, ``in`` any of several values,
+    or ``range`` (low, high) inclusive with None for an open end."""
+
+    column: str
+    op: FilterOp
+    values: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        if self.op not in _OPS:
+            raise BadFilter(f"Unknown filter operation {self.op!r}; use one of {list(_OPS)}.")
+        if self.op == "eq" and len(self.values) != 1:
+            raise BadFilter(f"An 'eq' filter on {self.column!r} takes exactly one value, got {len(self.values)}.")
+        if self.op == "range" and len(self.values) != 2:
+            raise BadFilter(f"A 'range' filter on {self.column!r} takes (low, high); use null for an open end.")
+
+    def to_string(self) -> str:
+        """Compact JSON ``[column, op, [values...]]``: safe in a URL query value."""
+        return json.dumps([self.column, self.op, list(self.values)], separators=(",", ":"), default=str)
+
+    @classmethod
+    def from_string(cls, text: str) -> "ColumnFilter":
+        try:
+            column, op, values = json.loads(text)
+        except (ValueError, TypeError) as exc:
+            raise BadFilter(f"Cannot read the column filter {text!r}: expected [column, op, [values]].") from exc
+        if not isinstance(column, str) or not isinstance(values, list):
+            raise BadFilter(f"Cannot read the column filter {text!r}: expected [column, op, [values]].")
+        return cls(column, op, tuple(values))
+
+
+@dataclass(frozen=True)
+class RowQuery:
+    """Everything that selects rows on the error-analysis page; URL-serialisable."""
+
+    filters: tuple[ColumnFilter, ...] = ()
+    search: str = ""
+    regex: bool = False
+    search_columns: tuple[str, ...] | None = None
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def to_params(self) -> dict[str, list[str]]:
+        """Query-string parameters: ``filter`` (repeated), ``q``, ``regex``, ``in``."""
+        params: dict[str, list[str]] = {}
+        if self.filters:
+            params["filter"] = [f.to_string() for f in self.filters]
+        if self.search:
+            params["q"] = [self.search]
+        if self.regex:
+            params["regex"] = ["1"]
+        if self.search_columns is not None:
+            params["in"] = [json.dumps(list(self.search_columns), separators=(",", ":"))]
+        return params
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> "RowQuery":
+        def values(key: str) -> list[str]:
+            raw = params.get(key, [])
+            return [raw] if isinstance(raw, str) else list(raw)
+
+        filters = tuple(ColumnFilter.from_string(s) for s in values("filter"))
+        search = (values("q") or [""])[0]
+        regex = (values("regex") or ["0"])[0].lower() in ("1", "true", "yes")
+        columns = None
+        if values("in"):
+            try:
+                columns = tuple(json.loads(values("in")[0]))
+            except ValueError as exc:
+                raise BadFilter(f"Cannot read the search columns {values('in')[0]!r}.") from exc
+        return cls(filters=filters, search=search, regex=regex, search_columns=columns)
+
+
+def _require_columns(table: PreparedTable, columns: Iterable[str]) -> None:
+    unknown = [c for c in columns if c not in table.frame.columns]
+    if unknown:
+        raise BadFilter(f"No column(s) {unknown} in this table; columns: {list(map(str, table.frame.columns))}.")
+
+
+def _as_bool_value(value: Any, column: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    key = str(value).strip().lower()
+    if key in ("true", "1", "yes", "t"):
+        return True
+    if key in ("false", "0", "no", "f"):
+        return False
+    raise BadFilter(f"Column {column!r} is true/false; {value!r} is neither.")
+
+
+def _as_number(value: Any, column: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise BadFilter(f"Column {column!r} is numeric; {value!r} is not a number.") from exc
+
+
+def filter_mask(table: PreparedTable, condition: ColumnFilter) -> np.ndarray:
+    """Boolean row mask for one column filter."""
+    _require_columns(table, [condition.column])
+    series = table.frame[condition.column]
+    if condition.op == "range":
+        low, high = (None if v is None else _as_number(v, condition.column) for v in condition.values)
+        values = numeric_values(table, condition.column)
+        mask = np.isfinite(values)
+        if low is not None:
+            mask &= values >= low
+        if high is not None:
+            mask &= values <= high
+        return mask
+    if pd.api.types.is_bool_dtype(series):
+        wanted = {_as_bool_value(v, condition.column) for v in condition.values}
+        return series.isin(wanted).to_numpy(dtype=bool)
+    if pd.api.types.is_numeric_dtype(series):
+        wanted_numbers = [_as_number(v, condition.column) for v in condition.values]
+        return np.isin(numeric_values(table, condition.column), wanted_numbers)
+    codes, values = value_codes(table, condition.column)
+    wanted_text = {str(v) for v in condition.values}
+    value_hits = np.array([str(v) in wanted_text for v in values] + [False], dtype=bool)
+    return value_hits[codes]
+
+
+def query_mask(table: PreparedTable, query: RowQuery) -> np.ndarray:
+    """All filters AND the search: the page's current selection."""
+    mask = search_mask(table, query.search, query.search_columns, query.regex)
+    for condition in query.filters:
+        mask &= filter_mask(table, condition)
+    return mask
+
+
+def filter_choices(table: PreparedTable, column: str, top_k: int = 50) -> dict[str, Any]:
+    """What a filter widget should offer: ``{"kind": "range", "min", "max"}`` for
+    numbers, ``{"kind": "values", "values": [...most frequent first]}`` otherwise."""
+    _require_columns(table, [column])
+    series = table.frame[column]
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        values = numeric_values(table, column)
+        finite = values[np.isfinite(values)]
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (None, None)
+        return {"kind": "range", "min": low, "max": high}
+    codes, values = value_codes(table, column)
+    counts = np.bincount(codes[codes >= 0], minlength=len(values))
+    order = np.argsort(-counts, kind="stable")[:top_k]
+    return {"kind": "values", "values": [values[i] for i in order if counts[i] > 0]}
+
+
+# --- export ----------------------------------------------------------------------------
+
+
+def _neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix string cells a spreadsheet would execute (=, +, -, @) with a quote."""
+    out = frame.copy(deep=False)
+    for column in out.columns:
+        series = out[column]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            series = series.astype("string")
+        if pd.api.types.is_string_dtype(series) or series.dtype == object:
+            text = series.astype("string")
+            risky = text.str.startswith(_FORMULA_PREFIXES, na=False)
+            if bool(risky.any()):
+                out[column] = text.where(~risky, "'" + text)
+            else:
+                out[column] = series
+    return out
+
+
+def to_csv_bytes(frame: pd.DataFrame, escape_formulas: bool = True) -> bytes:
+    """UTF-8 CSV of ``frame`` (e.g. ``table.frame[mask]``) with a header row.
+
+    ``escape_formulas`` (default on) defuses CSV injection: text cells that start
+    with = + - @ get a leading apostrophe, so a spreadsheet shows them as text.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    data = _neutralise_formulas(frame) if escape_formulas else frame
+    data = data.copy(deep=False)
+    data.columns = [str(c) for c in data.columns]
+    for column in data.columns:
+        if isinstance(data[column].dtype, pd.CategoricalDtype) or data[column].dtype == object:
+            data[column] = data[column].astype("string")
+    sink = io.BytesIO()
+    pacsv.write_csv(pa.Table.from_pandas(data, preserve_index=False), sink)
+    return sink.getvalue()
