@@ -418,6 +418,13 @@ class Store:
         except FileNotFoundError:
             return None
 
+    def artifact_written_at(self, project: str, artifact_id: str) -> float | None:
+        """When a version was last written (epoch seconds), or None when it is not stored."""
+        try:
+            return self._file(project, "artifacts", artifact_id, ".json").stat().st_mtime
+        except FileNotFoundError:
+            return None
+
     def read_artifacts(self, project: str) -> list[ArtifactVersion]:
         folder = self.project_dir(project) / "artifacts"
         found = []
