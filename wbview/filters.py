@@ -67,6 +67,11 @@ class Condition:
         root = run.config if self.field == "config" else run.summary
         return _compare(_lookup(root, self.keys), self.op, self.value)
 
+    @property
+    def path_text(self) -> str:
+        """The PATH part as written in the text syntax, e.g. ``params.lr``."""
+        return _format_path(self)
+
     def to_text(self) -> str:
         return f"{_format_path(self)}{_format_op(self.op)}{_format_value(self.op, self.value)}"
 
