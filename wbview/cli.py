@@ -180,6 +180,19 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_run_filter_options(parser: argparse.ArgumentParser) -> None:
+    """The run filters of `wbview runs` (shared with `wbview pull`); read them with run_filter_from_args."""
+    parser.add_argument("--filter", action="append", metavar="COND", help="a condition, e.g. 'eval/f1>0.9' (repeatable)")
+    parser.add_argument("--job-type", action="append", metavar="TYPE", help="job type (repeat: any of)")
+    parser.add_argument("--group", action="append", metavar="GROUP", help="run group (repeat: any of)")
+    parser.add_argument("--tag", action="append", metavar="TAG", help="has this tag (repeat: any of)")
+    parser.add_argument("--all-tags", action="append", metavar="TAG", help="has this tag (repeat: all of)")
+    parser.add_argument("--state", action="append", metavar="STATE", help="finished, running, crashed, failed (repeat: any of)")
+
+
+run_filter_from_args = _run_filter
+
+
 def _register_runs(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "runs",
@@ -189,12 +202,7 @@ def _register_runs(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("project", metavar="ENTITY/PROJECT")
-    parser.add_argument("--filter", action="append", metavar="COND", help="a condition, e.g. 'eval/f1>0.9' (repeatable)")
-    parser.add_argument("--job-type", action="append", metavar="TYPE", help="job type (repeat: any of)")
-    parser.add_argument("--group", action="append", metavar="GROUP", help="run group (repeat: any of)")
-    parser.add_argument("--tag", action="append", metavar="TAG", help="has this tag (repeat: any of)")
-    parser.add_argument("--all-tags", action="append", metavar="TAG", help="has this tag (repeat: all of)")
-    parser.add_argument("--state", action="append", metavar="STATE", help="finished, running, crashed, failed (repeat: any of)")
+    add_run_filter_options(parser)
     parser.add_argument("--limit", type=int, metavar="N", help="show at most N runs")
     parser.add_argument("--json", action="store_true", help="print a JSON array of runs")
     add_source_options(parser)
