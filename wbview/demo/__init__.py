@@ -1,0 +1,159 @@
+"""The embedded demo: a complete W&B-shaped project built by really running a small
+phishing-detection pipeline on this CPU, written to a local store.
+
+``build_demo(store_dir)`` is what ``wbview demo --store DIR`` and ``make run`` call.
+The build is deterministic for a seed (no wall-clock value enters the store) and
+takes seconds; it downloads nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from wbview.errors import StoreError
+
+if TYPE_CHECKING:
+    from wbview.demo.pipeline import DemoSize
+    from wbview.sources.memory import ProjectData
+
+Progress = Callable[[str, int, "int | None"], None]
+
+DEMO_PROJECT = "demo/phishing-demo"
+# Bump when the demo's content changes, so launchers rebuild an older demo store.
+DEMO_BUILD_VERSION = 1
+BUILD_INFO_FILE = "demo-build.json"
+# Steps reported to ``progress``: 18 runs, then writing the store.
+_TOTAL_STEPS = 19
+
+
+def build_project(seed: int = 0, progress: Progress | None = None, *, size: "DemoSize | None" = None) -> "ProjectData":
+    """Run the pipeline and return the demo project in memory (nothing is written)."""
+    from wbview.demo.build import DemoRecorder
+    from wbview.demo.pipeline import FULL_SIZE, Pipeline
+
+    done = 0
+
+    def step(message: str) -> None:
+        nonlocal done
+        if progress is not None:
+            progress(message, done, _TOTAL_STEPS)
+        done += 1
+
+    recorder = DemoRecorder(seed)
+    Pipeline(recorder, seed, size or FULL_SIZE, step).run_all()
+    return recorder.project_data()
+
+
+def demo_is_built(store_dir: str | Path, seed: int | None = None) -> bool:
+    """True when ``store_dir`` holds a complete demo of this version (and seed, if given)."""
+    try:
+        info = json.loads((Path(store_dir) / BUILD_INFO_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    full_size = info.get("size") is None
+    return info.get("version") == DEMO_BUILD_VERSION and full_size and (seed is None or info.get("seed") == seed)
+
+
+def _replaceable(path: Path) -> bool:
+    """Only an empty folder or a wbview demo store may be replaced: never user data."""
+    if not path.exists():
+        return True
+    if not path.is_dir():
+        return False
+    if not any(path.iterdir()):
+        return True
+    return (path / BUILD_INFO_FILE).exists() or _is_demo_store(path)
+
+
+def _is_demo_store(path: Path) -> bool:
+    from wbview.sources.store import Store
+
+    try:
+        return Store(path, create=False).is_demo
+    except StoreError:
+        return False
+
+
+def build_demo(
+    store_dir: str | Path,
+    seed: int = 0,
+    progress: Progress | None = None,
+    *,
+    force: bool = False,
+    size: "DemoSize | None" = None,
+) -> Path:
+    """Build the demo store at ``store_dir`` and return its path.
+
+    An existing complete demo for ``seed`` is kept unless ``force``. The store is built
+    in a temporary sibling folder and moved into place, so an interrupted build never
+    leaves a half-built demo behind. A folder that is neither empty nor a demo store is
+    never touched (``StoreError``).
+    """
+    from wbview.sources.store import Store
+
+    target = Path(store_dir).expanduser().absolute()
+    if not force and size is None and demo_is_built(target, seed):
+        return target
+    if not _replaceable(target):
+        raise StoreError(
+            f"{target} exists and is not a wbview demo store; choose a new folder for `wbview demo --store`."
+        )
+    data = build_project(seed, progress, size=size)
+    if progress is not None:
+        progress(f"writing the store to {target}", _TOTAL_STEPS - 1, _TOTAL_STEPS)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+    try:
+        store = Store(staging)
+        store.write_project(DEMO_PROJECT, data)
+        store.set_default_project(DEMO_PROJECT)
+        store.mark_demo()
+        info = {"version": DEMO_BUILD_VERSION, "seed": seed, "project": DEMO_PROJECT,
+                "size": None if size is None else vars(size)}
+        (staging / BUILD_INFO_FILE).write_text(json.dumps(info, sort_keys=True) + "\n", "utf-8")
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if progress is not None:
+        progress("demo ready", _TOTAL_STEPS, _TOTAL_STEPS)
+    return target
+
+
+def _print_progress(message: str, done: int, total: int | None) -> None:
+    import sys
+
+    print(f"[{done}/{total}] {message}" if total else message, file=sys.stderr, flush=True)
+
+
+def _command(args: argparse.Namespace) -> int:
+    import time
+
+    started_s = time.perf_counter()
+    path = build_demo(args.store, seed=args.seed, progress=_print_progress, force=args.force)
+    elapsed_s = time.perf_counter() - started_s
+    print(f"Demo project {DEMO_PROJECT} is in {path} ({elapsed_s:.1f} s). Open it with: wbview app --store {path}")
+    return 0
+
+
+def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> argparse.ArgumentParser:
+    """Add ``wbview demo --store DIR [--seed N] [--force]`` to the command line."""
+    parser = subparsers.add_parser(
+        "demo",
+        help="build the demo project (a real small phishing-detection pipeline) into a local store",
+        description="Build a local store holding a complete demo project, made by running a small "
+        "phishing-detection pipeline (ingest, clean, encode, train, eval) on this CPU. Deterministic "
+        "for a seed; downloads nothing.",
+    )
+    parser.add_argument("--store", required=True, metavar="DIR", help="folder to write the store to (new, empty, or an earlier demo)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the corpus, splits and models (default: 0)")
+    parser.add_argument("--force", action="store_true", help="rebuild even if DIR already holds this demo")
+    parser.set_defaults(func=_command)
+    return parser
