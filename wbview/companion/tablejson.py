@@ -98,8 +98,7 @@ def table_json(frame: pd.DataFrame, max_rows: int = MAX_ARTIFACT_ROWS) -> dict[s
 def write_table_json(frame: pd.DataFrame, path: str | Path, max_rows: int = MAX_ARTIFACT_ROWS) -> dict[str, int | bool]:
     """Write ``frame`` (first ``max_rows`` rows) to ``path``; returns the row counts."""
     obj = table_json(frame, max_rows)
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(obj, handle, allow_nan=False, separators=(",", ":"))
+    Path(path).write_text(json.dumps(obj, allow_nan=False, separators=(",", ":")), encoding="utf-8")
     return {"nrows": len(frame), "stored_rows": obj["nrows"], "truncated": obj["nrows"] < len(frame)}
 
 

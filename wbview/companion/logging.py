@@ -1,0 +1,325 @@
+"""Log an eval table and its headline metrics to a W&B run, with a local copy that
+survives any W&B failure.
+
+What ``log_eval_table`` does, in order:
+1. Writes locally (always): ``<local_dir>/<run id or local-stamp>/<key-slug>[-step-N]/``
+   holding ``<key-slug>.parquet`` (every row), ``<key-slug>.table.json`` (at most
+   200,000 rows, W&B's format), ``metrics.json`` and ``metadata.json``. ``local_dir``
+   defaults to ``$WBVIEW_EVAL_DIR`` or ``./wbview-eval``.
+2. If there is a usable run (online or offline; not disabled): writes the metrics to
+   ``run.summary`` under ``namespace``; declares the model and dataset artifacts with
+   ``run.use_artifact`` (offline W&B refuses: a warning, and the names are kept in the
+   metadata's ``lineage``); logs an artifact of type ``predictions`` with entries
+   ``<key>.table.json`` and ``<key>.parquet``; and, unless ``show_in_workspace=False``,
+   logs the table under ``key`` so the run's workspace shows it (a ``wandb.Table``
+   subclass that hands wandb the already-built JSON, so no per-row type inference).
+3. Any W&B failure becomes a warning naming the local copy; the evaluation goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+from wbview.errors import MissingDependency
+
+from .builder import EvalTableBuilder
+from .conventions import json_safe, slugify, utc_stamp
+from .metrics import namespaced
+from .tablejson import MAX_ARTIFACT_ROWS, TABLE_SUFFIX, table_json
+
+DEFAULT_KEY = "eval/predictions"
+PREDICTIONS_TYPE = "predictions"
+
+
+@dataclass(frozen=True)
+class LogResult:
+    """Where everything went. ``logged_to_wandb`` is False when only local files exist."""
+
+    key: str
+    local_dir: Path
+    parquet_path: Path
+    table_json_path: Path
+    metrics_path: Path
+    metadata_path: Path
+    metrics: dict[str, Any]
+    nrows: int
+    stored_rows: int
+    truncated: bool
+    logged_to_wandb: bool = False
+    artifact_name: str | None = None
+    lineage_declared: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+def require_wandb() -> Any:
+    """Import wandb or raise ``MissingDependency`` with the install command."""
+    try:
+        import wandb
+    except ImportError as exc:  # pragma: no cover - wandb is installed in dev
+        raise MissingDependency("Logging to W&B needs wandb: pip install 'wbview[wandb]' (or pip install wandb).") from exc
+    return wandb
+
+
+def active_run() -> Any:
+    """``wandb.run`` if wandb is already imported and a run is active, else None."""
+    wandb = sys.modules.get("wandb")
+    return getattr(wandb, "run", None) if wandb is not None else None
+
+
+def _artifact_label(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return getattr(value, "qualified_name", None) or getattr(value, "name", None) or str(value)
+
+
+def artifact_metadata(
+    *,
+    run: Any = None,
+    model: Any = None,
+    dataset: Any = None,
+    threshold: float | None = None,
+    num_predictions: int | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Predictions metadata per the seed guide, plus the run's config and summary."""
+    metadata: dict[str, Any] = {
+        "model": _artifact_label(model),
+        "dataset": _artifact_label(dataset),
+        "threshold": threshold,
+        "num_predictions": num_predictions,
+    }
+    if run is not None:
+        metadata.update({"run_id": getattr(run, "id", None), "run_name": getattr(run, "name", None)})
+        metadata["config"] = _safe_run_dict(getattr(run, "config", None), "config")
+        metadata["summary"] = _safe_run_dict(getattr(run, "summary", None), "summary")
+    metadata.update(extra or {})
+    return json_safe(metadata, non_finite="null")
+
+
+def _safe_run_dict(value: Any, name: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    try:
+        as_dict = value.as_dict() if hasattr(value, "as_dict") else dict(value.items())
+    except Exception:  # a run object in an odd state must not stop the logging
+        return {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # run summaries often hold NaN losses; stored as null
+        return json_safe(as_dict, non_finite="null", path=name)
+
+
+def _frame_and_info(table: EvalTableBuilder | pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any] | None]:
+    if isinstance(table, EvalTableBuilder):
+        frame = table.finalize()
+        info = {**table.table_info(), **table.label_mapping}
+        return frame, info, table.metrics()
+    if isinstance(table, pd.DataFrame):
+        return table, dict(table.attrs.get("wbview", {})), None
+    raise TypeError(f"log_eval_table takes an EvalTableBuilder or a pandas DataFrame, got {type(table).__name__}.")
+
+
+def _local_folder(local_dir: str | Path | None, run: Any, key: str, step: int | None) -> Path:
+    base = Path(local_dir or os.environ.get("WBVIEW_EVAL_DIR") or "wbview-eval")
+    run_part = getattr(run, "id", None) or f"local-{utc_stamp()}"
+    leaf = slugify(key) + (f"-step-{step}" if step is not None else "")
+    folder = base / slugify(str(run_part)) / leaf
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def write_local(frame: pd.DataFrame, folder: Path, key: str, metrics: Mapping[str, Any], max_table_rows: int = MAX_ARTIFACT_ROWS) -> dict[str, Any]:
+    """Write Parquet (all rows), ``.table.json`` (capped), metrics; returns paths and counts."""
+    stem = slugify(key)
+    parquet_path = folder / f"{stem}.parquet"
+    table_path = folder / f"{stem}{TABLE_SUFFIX}"
+    metrics_path = folder / "metrics.json"
+    frame.to_parquet(parquet_path, index=False)
+    table_obj = table_json(frame, max_table_rows)
+    # json.dumps runs the C encoder; json.dump to a file would use the slow pure-Python one.
+    table_path.write_text(json.dumps(table_obj, allow_nan=False, separators=(",", ":")), encoding="utf-8")
+    metrics_path.write_text(json.dumps(json_safe(dict(metrics), non_finite="null"), indent=2), encoding="utf-8")
+    return {
+        "parquet_path": parquet_path, "table_json_path": table_path, "metrics_path": metrics_path,
+        "table_obj": table_obj, "stored_rows": table_obj["nrows"],
+    }
+
+
+def log_eval_table(
+    table: EvalTableBuilder | pd.DataFrame,
+    *,
+    run: Any = None,
+    key: str = DEFAULT_KEY,
+    namespace: str = "eval/",
+    metrics: Mapping[str, Any] | None = None,
+    model: Any = None,
+    dataset: Any = None,
+    artifact_name: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    step: int | None = None,
+    local_dir: str | Path | None = None,
+    show_in_workspace: bool = True,
+    max_table_rows: int = MAX_ARTIFACT_ROWS,
+) -> LogResult:
+    """Log ``table`` (a builder, finalised here, or a DataFrame) and its metrics.
+
+    ``run`` defaults to the active ``wandb.run``. ``metrics`` defaults to the
+    builder's headline metrics. ``model``/``dataset``: artifact names (or Artifact
+    objects) used for lineage and metadata. Never raises because of W&B.
+    """
+    frame, info, builder_metrics = _frame_and_info(table)
+    headline = dict(metrics if metrics is not None else builder_metrics or {})
+    run = run if run is not None else active_run()
+    folder = _local_folder(local_dir, run, key, step)
+    local = write_local(frame, folder, key, headline, max_table_rows)
+    nrows, stored_rows = len(frame), local["stored_rows"]
+    truncated = stored_rows < nrows
+    notes: list[str] = []
+    if truncated:
+        notes.append(f"{key}: the W&B table holds the first {stored_rows:,} of {nrows:,} rows (W&B's limit); the Parquet copy holds all rows.")
+    table_meta = {
+        "key": key, "table_entry": f"{key}{TABLE_SUFFIX}", "parquet_entry": f"{key}.parquet",
+        "nrows": nrows, "stored_rows": stored_rows, "truncated": truncated,
+        "columns": [str(c) for c in frame.columns], **{k: v for k, v in info.items() if k not in ("id2label", "label2id")},
+    }
+    lineage = {"model": _artifact_label(model), "dataset": _artifact_label(dataset), "declared": False}
+    extra = {
+        **{k: info[k] for k in ("id2label", "label2id") if k in info},
+        "metrics": headline, "lineage": lineage, "wbview_table": table_meta, **(metadata or {}),
+    }
+    threshold = headline.get("threshold", info.get("threshold"))
+    usable, reason = _usable_run(run)
+    outcome: dict[str, Any] = {}
+    if usable:
+        try:
+            outcome = _log_to_wandb(
+                run, frame, local, key=key, namespace=namespace, headline=headline, model=model, dataset=dataset,
+                artifact_name=artifact_name, threshold=threshold, extra=extra, notes=notes,
+                show_in_workspace=show_in_workspace,
+            )
+        except Exception as exc:  # never break the evaluation because of W&B
+            reason = f"logging to W&B failed ({type(exc).__name__}: {exc})"
+    metadata_obj = artifact_metadata(run=run if usable else None, model=model, dataset=dataset, threshold=threshold, num_predictions=nrows, extra=extra)
+    metadata_path = folder / "metadata.json"
+    metadata_path.write_text(json.dumps(metadata_obj, indent=2), encoding="utf-8")
+    if not outcome:
+        notes.append(f"{reason}: the eval table and metrics were written locally to {folder} (Parquet, .table.json, metrics.json).")
+    for note in notes:
+        warnings.warn(note, stacklevel=2)
+    return LogResult(
+        key=key, local_dir=folder, parquet_path=local["parquet_path"], table_json_path=local["table_json_path"],
+        metrics_path=local["metrics_path"], metadata_path=metadata_path, metrics=namespaced(headline, namespace),
+        nrows=nrows, stored_rows=stored_rows, truncated=truncated, logged_to_wandb=bool(outcome),
+        artifact_name=outcome.get("artifact_name"), lineage_declared=tuple(outcome.get("declared", ())),
+        warnings=tuple(notes),
+    )
+
+
+def _usable_run(run: Any) -> tuple[bool, str]:
+    if run is None:
+        return False, "no active W&B run (pass run= or call wandb.init first)"
+    if getattr(run, "disabled", False):
+        return False, "the W&B run is disabled (mode='disabled')"
+    if getattr(run, "_is_finished", False):
+        return False, "the W&B run has already finished"
+    return True, ""
+
+
+def _log_to_wandb(
+    run: Any, frame: pd.DataFrame, local: dict[str, Any], *, key: str, namespace: str, headline: Mapping[str, Any],
+    model: Any, dataset: Any, artifact_name: str | None, threshold: Any, extra: dict[str, Any], notes: list[str],
+    show_in_workspace: bool,
+) -> dict[str, Any]:
+    wandb = require_wandb()
+    if headline:
+        run.summary.update(json_safe(namespaced(headline, namespace), non_finite="null"))
+    declared = _declare_lineage(run, model, dataset, extra["lineage"], notes)
+    name = (artifact_name or f"{slugify(key)}-{run.id}")[:128]
+    artifact = wandb.Artifact(
+        name=name, type=PREDICTIONS_TYPE, description=f"Per-sample evaluation table '{key}' ({len(frame):,} rows).",
+        metadata=artifact_metadata(run=run, model=model, dataset=dataset, threshold=threshold, num_predictions=len(frame), extra=extra),
+    )
+    artifact.add_file(str(local["table_json_path"]), name=extra["wbview_table"]["table_entry"])
+    artifact.add_file(str(local["parquet_path"]), name=extra["wbview_table"]["parquet_entry"])
+    run.log_artifact(artifact)
+    if show_in_workspace:
+        try:
+            workspace_table = precomputed_table(local["table_obj"])
+            # Points wandb's run_table at our artifact's entry: a reference, not a second copy.
+            workspace_table._set_artifact_target(artifact, extra["wbview_table"]["table_entry"])
+            run.log({key: workspace_table})
+        except Exception as exc:  # the artifact is what matters; the workspace view is a bonus
+            notes.append(f"{key}: could not show the table in the run's workspace ({type(exc).__name__}: {exc}); the artifact '{name}' has it.")
+    return {"artifact_name": name, "declared": declared}
+
+
+def _declare_lineage(run: Any, model: Any, dataset: Any, lineage: dict[str, Any], notes: list[str]) -> list[str]:
+    declared: list[str] = []
+    for role, value in (("model", model), ("dataset", dataset)):
+        if value is None:
+            continue
+        try:
+            run.use_artifact(value)
+            declared.append(_artifact_label(value) or role)
+        except TypeError as exc:  # offline mode: "Cannot use artifact when in offline mode."
+            lineage["reason"] = str(exc)
+            notes.append(f"lineage for {role} '{_artifact_label(value)}' not recorded ({exc}); its name is kept in the artifact metadata.")
+        except Exception as exc:  # unknown artifact, network: keep going
+            lineage["reason"] = f"{type(exc).__name__}: {exc}"
+            notes.append(f"lineage for {role} '{_artifact_label(value)}' not recorded ({type(exc).__name__}: {exc}).")
+    lineage["declared"] = bool(declared) and len(declared) == sum(v is not None for v in (model, dataset))
+    return declared
+
+
+def precomputed_table(table_obj: dict[str, Any]) -> Any:
+    """A ``wandb.Table`` that serialises to ``table_obj`` without re-typing any row."""
+    return _precomputed_table_class()(table_obj)
+
+
+_TABLE_CLASS: list[type] = []
+
+
+def _precomputed_table_class() -> type:
+    if _TABLE_CLASS:
+        return _TABLE_CLASS[0]
+    wandb = require_wandb()
+    from wandb.sdk.data_types.base_types.media import Media
+
+    class PrecomputedTable(wandb.Table):
+        """wandb.Table whose JSON was built column-wise by wbview."""
+
+        def __init__(self, table_obj: dict[str, Any]) -> None:
+            super().__init__(columns=list(table_obj["columns"]))
+            self._wbview_obj = table_obj
+
+        def _to_table_json(self, max_rows: int | None = None, warn: bool = True) -> dict[str, Any]:
+            limit = wandb.Table.MAX_ROWS if max_rows is None else max_rows
+            return {"columns": self.columns, "data": self._wbview_obj["data"][:limit]}
+
+        def bind_to_run(self, *args: Any, **kwargs: Any) -> None:
+            # The run's media file holds wandb's usual first MAX_ROWS rows.
+            handle, tmp_path = tempfile.mkstemp(suffix=".table.json")
+            with os.fdopen(handle, "w", encoding="utf-8") as tmp:
+                tmp.write(json.dumps(self._to_table_json(), allow_nan=False, separators=(",", ":")))
+            self._set_file(tmp_path, is_tmp=True, extension=".table.json")
+            Media.bind_to_run(self, *args, **kwargs)
+
+        def to_json(self, run_or_artifact: Any) -> dict[str, Any]:
+            if isinstance(run_or_artifact, wandb.Artifact):
+                return self._wbview_obj
+            json_dict = Media.to_json(self, run_or_artifact)
+            json_dict.update({"_type": "table-file", "ncols": len(self.columns), "nrows": self._wbview_obj["nrows"], "log_mode": "IMMUTABLE"})
+            return json_dict
+
+    _TABLE_CLASS.append(PrecomputedTable)
+    return PrecomputedTable
