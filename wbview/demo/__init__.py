@@ -155,5 +155,5 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     parser.add_argument("--store", required=True, metavar="DIR", help="folder to write the store to (new, empty, or an earlier demo)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the corpus, splits and models (default: 0)")
     parser.add_argument("--force", action="store_true", help="rebuild even if DIR already holds this demo")
-    parser.set_defaults(func=_command)
+    parser.set_defaults(handler=_command)
     return parser

@@ -69,6 +69,10 @@ class RecordedRun:
         return self.record.id
 
     @property
+    def name(self) -> str:
+        return self.record.name
+
+    @property
     def config(self) -> Mapping[str, Any]:
         return self.record.config
 

@@ -27,7 +27,9 @@ import pandas as pd
 
 from wbview.companion.builder import EvalTableBuilder
 from wbview.companion.conventions import data_op_run_name, make_config, run_name
+from wbview.companion.logging import artifact_metadata
 from wbview.companion.metrics import namespaced
+from wbview.companion.tablejson import MAX_ARTIFACT_ROWS, TABLE_SUFFIX, table_json
 from wbview.demo.build import DemoRecorder, RecordedRun, file_entry, md5_hex
 from wbview.demo.corpus import LABELS, Message, generate_corpus
 from wbview.errors import MissingDependency
@@ -40,8 +42,6 @@ PREDICTIONS = "phishing-test-predictions"
 TABLE_KEY = "eval/predictions"
 POSITIVE = "phishing"
 SPLIT_SHARES = {"train": 0.4, "val": 0.1, "test": 0.5}
-# W&B's UI shows at most this many rows of a logged table (see the companion issue).
-WANDB_TABLE_ROW_LIMIT = 200_000
 EVAL_BATCH_ROWS = 1024
 ID2LABEL = {str(i): name for i, name in enumerate(LABELS)}
 LABEL2ID = {name: i for i, name in enumerate(LABELS)}
@@ -403,24 +403,27 @@ class Pipeline:
 
     def _log_predictions(self, run: RecordedRun, frame: pd.DataFrame, model_id: str, dataset_id: str,
                          threshold: float, builder: EvalTableBuilder) -> None:
-        table_entry, parquet_entry = f"{TABLE_KEY}.table.json", f"{TABLE_KEY}.parquet"
-        stored_rows = min(len(frame), WANDB_TABLE_ROW_LIMIT)
+        """Log the table the way the companion's ``log_eval_table`` does: a ``predictions``
+        artifact with ``<key>.table.json`` (capped at W&B's limit) and ``<key>.parquet``."""
+        table_obj = table_json(frame, MAX_ARTIFACT_ROWS)
+        table_entry, parquet_entry = f"{TABLE_KEY}{TABLE_SUFFIX}", f"{TABLE_KEY}.parquet"
+        stored_rows = table_obj["nrows"]
         files = (
-            file_entry(table_entry, _table_json_bytes(frame.head(stored_rows))),
+            file_entry(table_entry, json.dumps(table_obj, allow_nan=False, separators=(",", ":")).encode("utf-8")),
             file_entry(parquet_entry, _parquet_bytes(frame)),
         )
-        table_meta = {"key": TABLE_KEY, "table_entry": table_entry, "parquet_entry": parquet_entry,
-                      "nrows": len(frame), "stored_rows": stored_rows, "truncated": stored_rows < len(frame)}
-        metadata = {
-            "model": model_id,
-            "dataset": dataset_id,
-            "threshold": threshold,
-            "num_predictions": len(frame),
-            **{k: {str(i): v for i, v in m.items()} if k == "id2label" else m for k, m in builder.label_mapping.items()},
-            **run.config,
-            "summary": dict(run.summary),
-            "wbview_table": table_meta,
+        info = {**builder.table_info(), **builder.label_mapping}
+        table_meta = {
+            "key": TABLE_KEY, "table_entry": table_entry, "parquet_entry": parquet_entry, "nrows": len(frame),
+            "stored_rows": stored_rows, "truncated": stored_rows < len(frame), "columns": [str(c) for c in frame.columns],
+            **{k: v for k, v in info.items() if k not in ("id2label", "label2id")},
         }
+        extra = {
+            "id2label": info["id2label"], "label2id": info["label2id"], "metrics": builder.metrics(),
+            "lineage": {"model": model_id, "dataset": dataset_id, "declared": True}, "wbview_table": table_meta,
+        }
+        metadata = artifact_metadata(run=run, model=model_id, dataset=dataset_id, threshold=threshold,
+                                     num_predictions=len(frame), extra=extra)
         artifact_id = run.log_artifact(
             PREDICTIONS, "predictions", description=f"Per-message test predictions of {model_id} at threshold {threshold}.",
             metadata=metadata, files=files,
@@ -429,13 +432,6 @@ class Pipeline:
         ref = TableRef(run_id=run.id, key=TABLE_KEY, artifact=artifact_id, entry=table_entry, nrows=len(frame),
                        stored_rows=stored_rows, parquet_entry=parquet_entry, digest=digest)
         run.log_table(artifact_id, ref, frame)
-
-
-def _table_json_bytes(frame: pd.DataFrame) -> bytes:
-    """Bytes of the W&B ``.table.json`` form (columns + row-major data), for the file record."""
-    columns = [str(c) for c in frame.columns]
-    data = frame.astype(object).where(frame.notna(), None).values.tolist()
-    return json.dumps({"_type": "table", "columns": columns, "data": data}, default=str, ensure_ascii=False).encode("utf-8")
 
 
 def _parquet_bytes(frame: pd.DataFrame) -> bytes:
