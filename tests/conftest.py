@@ -23,3 +23,47 @@ def _isolated_wandb_env(tmp_path_factory, monkeypatch):
             monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("WBVIEW_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "wbview-cache"))
     monkeypatch.setenv("HOME", str(tmp_path_factory.getbasetemp() / "home"))
+
+
+# ---- fake W&B server (tests/fakewandb.py) and the fixture project (tests/fixtures.py) ----
+
+FAKE_RETRY_ENV = {
+    # Keep wandb-core's retries short so fault-injection tests stay fast.
+    "WANDB__GRAPHQL_RETRY_MAX": "3",
+    "WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS": "0.05",
+    "WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS": "0.2",
+}
+
+
+@pytest.fixture(scope="session")
+def fixture_project():
+    """The realistic "acme/phishing" ProjectData (session-wide, cached: do not mutate)."""
+    from tests.fixtures import build_fixture_project
+
+    return build_fixture_project()[1]
+
+
+@pytest.fixture(scope="session")
+def fake_wandb_server(fixture_project):
+    """One FakeWandb for the whole session (wandb-core lives as long as the process)."""
+    from tests.fakewandb import FakeWandb
+    from tests.fixtures import PROJECT_PATH
+
+    with FakeWandb({PROJECT_PATH: fixture_project}) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_wandb(fake_wandb_server, monkeypatch):
+    """The session's FakeWandb, reset, with WANDB_BASE_URL/WANDB_API_KEY and short
+    retry settings in the environment. Faults and recorded requests are cleared after."""
+    from tests.fakewandb import DEFAULT_API_KEY
+
+    fake = fake_wandb_server
+    fake.reset()
+    fake.api_key = DEFAULT_API_KEY
+    for name, value in {**fake.env(), **FAKE_RETRY_ENV}.items():
+        monkeypatch.setenv(name, value)
+    yield fake
+    fake.reset()
+    fake.api_key = DEFAULT_API_KEY
