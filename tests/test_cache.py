@@ -26,7 +26,7 @@ class CountingSource(MemorySource):
 
     def __getattribute__(self, name):
         attr = super().__getattribute__(name)
-        if callable(attr) and not name.startswith("_") and name in type(self).__mro__[1].__dict__:
+        if callable(attr) and not name.startswith("_") and name in MemorySource.__dict__:
             self.calls[name] += 1
         return attr
 

@@ -122,7 +122,7 @@ def _ignoring(*errors: type[BaseException]) -> Iterator[None]:
 
 
 def _json_bytes(data: Any) -> bytes:
-    return json.dumps(data, indent=1, sort_keys=True, default=str).encode("utf-8")
+    return json.dumps(data, indent=1, default=str).encode("utf-8")  # key order kept: it is shown
 
 
 def _read_json(path: Path) -> Any:
@@ -499,7 +499,7 @@ def _runs_to_parquet(runs: list[Run]) -> bytes:
             "state": _plain_text(run.state),
             "created_at": run.created_at.isoformat() if run.created_at else None,
             "tags": json.dumps(list(run.tags)),  # ASCII JSON text
-            "record": json.dumps(run.to_json(), sort_keys=True, default=str),
+            "record": json.dumps(run.to_json(), default=str),
         }
         for run in runs
     ]

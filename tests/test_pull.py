@@ -1,0 +1,185 @@
+"""`wbview pull` over an injected source: complete copy, resume after a crash,
+incremental re-pull, table selection, and the command line."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from tests.test_cache import CountingSource
+from tests.test_store import PROJECT, assert_sources_equal, small_project
+from wbview.cli import main as cli_main
+from wbview.errors import TableNotFound
+from wbview.filters import parse_filters
+from wbview.pull import pull, wants_table
+from wbview.records import ArtifactVersion, Run
+from wbview.sources.memory import MemorySource
+from wbview.sources.store import LocalSource, Store
+
+
+class Crash(Exception):
+    """Stands in for a kill: raised by the source part-way through a pull."""
+
+
+class CrashingSource(CountingSource):
+    """Raises Crash on the ``after``-th call of ``method``."""
+
+    def __init__(self, data, method: str, after: int):
+        super().__init__(data)
+        self.crash_method, self.crash_after = method, after
+
+    def __getattribute__(self, name):
+        state = object.__getattribute__(self, "__dict__")
+        if name == state.get("crash_method") and state["calls"][name] >= state["crash_after"]:
+            raise Crash(name)  # before counting: the crashed call never completed
+        return super().__getattribute__(name)
+
+
+def many_runs_project(count: int = 9) -> dict:
+    return {PROJECT: small_project(run_ids=tuple(f"r{i}" for i in range(1, count + 1)))}
+
+
+@pytest.mark.parametrize(
+    ("tables", "key", "wanted"),
+    [
+        (["all"], "eval/predictions", True),
+        (["none"], "eval/predictions", False),
+        ([], "eval/predictions", False),
+        (["eval/predictions"], "eval/predictions", True),
+        (["eval/other"], "eval/predictions", False),
+        (["eval/other", "eval/predictions"], "eval/predictions", True),
+    ],
+)
+def test_wants_table(tables, key, wanted):
+    from wbview.records import TableRef
+
+    assert wants_table(TableRef(run_id="r", key=key, artifact="a:v0", entry=f"{key}.table.json"), tables) is wanted
+
+
+def test_pull_copies_everything_equal_to_the_source(tmp_path):
+    data = many_runs_project()
+    store = Store(tmp_path / "s")
+    report = pull(CountingSource(data), store, PROJECT)
+    assert report.runs == 9 and report.tables_fetched == 1
+    assert_sources_equal(MemorySource(data), LocalSource(store.root), PROJECT)
+    assert LocalSource(store.root).default_project() == PROJECT
+    assert store.read_journal(PROJECT)["complete"] is True
+
+
+def test_progress_is_reported(tmp_path):
+    seen = []
+    pull(CountingSource(many_runs_project(3)), Store(tmp_path / "s"), PROJECT, progress=lambda m, d, t: seen.append((m, d, t)))
+    assert seen[0] == ("listing runs", 0, None)
+    assert [(d, t) for m, d, t in seen if m.startswith("run ")] == [(1, 3), (2, 3), (3, 3)]
+
+
+@pytest.mark.parametrize(("method", "after"), [("run_artifacts", 4), ("load_table", 0), ("history", 6), ("artifact", 2)])
+def test_crashed_pull_resumes_losing_nothing_duplicating_nothing(tmp_path, method, after):
+    data = many_runs_project()
+    clean = CountingSource(data)
+    pull(clean, Store(tmp_path / "clean"), PROJECT)
+
+    store = Store(tmp_path / "s")
+    crashing = CrashingSource(data, method, after)
+    with pytest.raises(Crash):
+        pull(crashing, store, PROJECT)
+    journal = store.read_journal(PROJECT)
+    assert journal.get("complete") is not True
+    done_before_crash = len(journal.get("runs", {}))
+    resumed = CountingSource(data)
+    pull(resumed, store, PROJECT)
+
+    assert_sources_equal(MemorySource(data), LocalSource(store.root), PROJECT)
+    # nothing immutable is fetched twice: the two halves add up to one clean pull
+    for name in ("artifact", "load_table"):
+        assert crashing.calls[name] + resumed.calls[name] == clean.calls[name], name
+    # runs finished before the crash are not redone
+    assert resumed.calls["history"] == clean.calls["history"] - done_before_crash
+    assert done_before_crash >= (0 if method == "load_table" else 1)  # the table is in the first run pulled
+
+
+def test_second_pull_fetches_only_what_changed(tmp_path):
+    data = many_runs_project()
+    store = Store(tmp_path / "s")
+    pull(CountingSource(data), store, PROJECT)
+    again = CountingSource(data)
+    report = pull(again, store, PROJECT)
+    assert (report.runs_unchanged, report.artifacts_fetched, report.tables_fetched) == (9, 0, 0)
+    assert again.calls["run_artifacts"] == again.calls["history"] == again.calls["artifact"] == 0
+    assert again.calls["load_table"] == 0
+
+    # one run changes its summary, an alias moves, a new model version appears
+    project = data[PROJECT]
+    project.runs["r2"] = dataclasses.replace(project.runs["r2"], summary={"eval/f1": 0.99})
+    project.artifacts["model:v0"] = dataclasses.replace(project.artifacts["model:v0"], aliases=("prod",))
+    project.artifacts["model:v1"] = dataclasses.replace(project.artifacts["model:v1"], aliases=("latest",))
+    project.artifacts["model:v2"] = ArtifactVersion("acme", "phishing", "model", "v2", "model", ("latest",), logged_by="r2", digest="d-m2")
+    project.artifacts["model:v1"] = dataclasses.replace(project.artifacts["model:v1"], aliases=())
+    project.run_artifacts["r2"] = dataclasses.replace(project.run_artifacts["r2"], logged=("model:v0", "model:v1", "model:v2"))
+    third = CountingSource(data)
+    report = pull(third, store, PROJECT)
+    assert report.runs_unchanged == 8
+    assert third.calls["history"] == 1  # only r2's details are fetched again
+    assert third.calls["artifact"] == 1  # only model:v2
+    assert report.aliases_updated == 2
+    assert_sources_equal(MemorySource(data), LocalSource(store.root), PROJECT)
+
+
+def test_running_runs_are_always_refreshed(tmp_path):
+    data = many_runs_project(3)
+    data[PROJECT].runs["r1"] = dataclasses.replace(data[PROJECT].runs["r1"], state="running")
+    store = Store(tmp_path / "s")
+    pull(CountingSource(data), store, PROJECT)
+    again = CountingSource(data)
+    assert pull(again, store, PROJECT).runs_unchanged == 2
+    assert again.calls["history"] == 1
+
+
+def test_filters_and_table_selection(tmp_path):
+    data = many_runs_project(3)
+    store = Store(tmp_path / "s")
+    report = pull(CountingSource(data), store, PROJECT, parse_filters(["job_type=eval"]), tables=["none"])
+    assert report.runs == 1 and report.tables_fetched == 0
+    local = LocalSource(store.root)
+    assert [r.id for r in local.runs(PROJECT)] == ["r3"]
+    (ref,) = local.tables(PROJECT, "r3")
+    with pytest.raises(TableNotFound, match="--tables all"):
+        local.load_table(PROJECT, ref)
+    report = pull(CountingSource(data), store, PROJECT, parse_filters(["job_type=eval"]), tables=["eval/predictions"])
+    assert report.tables_fetched == 1
+    assert len(local.load_table(PROJECT, ref).frame) == 3
+
+
+def test_cli_pull_then_every_command_reads_the_store_like_the_source(tmp_path, capsys):
+    data = many_runs_project(3)
+    source = MemorySource(data)
+    store_dir = tmp_path / "s"
+    assert cli_main(["pull", PROJECT, "--store", str(store_dir)], source=CountingSource(data)) == 0
+    err = capsys.readouterr().err
+    assert f"pull {PROJECT}: 3/3 run" in err and "done:" in err
+    commands = [
+        ["runs", PROJECT, "--json"],
+        ["runs", PROJECT, "--filter", "params.lr<1e-3"],
+        ["artifacts", PROJECT],
+        ["artifact", f"{PROJECT}/model:prod", "--json"],
+        ["artifact", f"{PROJECT}/model:v0"],
+        ["lineage", f"{PROJECT}/r2", "--json"],
+        ["lineage", f"{PROJECT}/model:v0", "--format", "dot"],
+        ["table", f"{PROJECT}/r3", "--json"],
+        ["table", f"{PROJECT}/r3", "--out", str(tmp_path / "x.csv")],
+    ]
+    for argv in commands:
+        assert cli_main(argv, source=source) == 0, argv
+        want = capsys.readouterr().out
+        assert cli_main([*argv, "--store", str(store_dir)]) == 0, argv
+        assert capsys.readouterr().out == want, argv
+    assert json.loads(want.strip() or "{}") if want.startswith("{") else True
+
+
+def test_cli_pull_usage_errors(tmp_path, capsys):
+    assert cli_main(["pull", "not-a-project", "--store", str(tmp_path / "s")], source=MemorySource()) == 2
+    assert "ENTITY/PROJECT" in capsys.readouterr().err
+    assert cli_main(["pull", PROJECT, "--store", str(tmp_path / "s"), "--filter", "params.lr"], source=MemorySource()) == 2
+    assert cli_main(["pull", PROJECT], source=MemorySource()) == 2
