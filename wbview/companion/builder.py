@@ -83,8 +83,9 @@ class EvalTableBuilder:
     outcomes. ``style``: ``"seed"`` ("True Label", "Prob (<class>)", ...) or
     ``"snake"`` ("true_label", "prob_<class>", ...). ``decode``: turns a batch of token
     id lists into strings (e.g. ``tokenizer.batch_decode``). ``max_rows``: memory cap.
-    ``validate="eager"`` checks device tensors in ``add_batch`` too (costs one
-    synchronisation per batch).
+    ``validate``: ``"deferred"`` (default: host inputs checked in ``add_batch``, device
+    tensors in ``finalize``), ``"eager"`` (device tensors too: one synchronisation per
+    batch) or ``"finalize"`` (everything checked once, in ``finalize``).
     """
 
     def __init__(
@@ -108,8 +109,8 @@ class EvalTableBuilder:
             raise ValueError(f"threshold must be within [0, 1], got {threshold!r}.")
         if max_rows is not None and max_rows < 0:
             raise ValueError(f"max_rows must be >= 0 or None, got {max_rows!r}.")
-        if validate not in ("deferred", "eager"):
-            raise ValueError(f"validate must be 'deferred' or 'eager', got {validate!r}.")
+        if validate not in ("deferred", "eager", "finalize"):
+            raise ValueError(f"validate must be 'deferred', 'eager' or 'finalize', got {validate!r}.")
         self.positive_index = self._positive_index(positive_class)
         self.threshold = float(threshold)
         self.style: Style = style
@@ -200,7 +201,8 @@ class EvalTableBuilder:
         take = (lambda v: v) if keep == n else (lambda v: v[:keep])
         batch_probs = self._to_probs(take(scores), is_logits=logits is not None, batch=batch)
         batch_labels = self._to_label_ids(take(labels), batch)
-        if self.validate == "eager" or not (_is_device_tensor(batch_probs) or _is_device_tensor(batch_labels)):
+        on_host = not (_is_device_tensor(batch_probs) or _is_device_tensor(batch_labels))
+        if self.validate == "eager" or (self.validate == "deferred" and on_host):
             self._check_values(_host(batch_probs), _host(batch_labels), batch, row_offset=0)
         self._batch_offsets.append(self.rows_kept)
         self._batch_numbers.append(batch)
@@ -333,7 +335,7 @@ class EvalTableBuilder:
             unknown = np.flatnonzero(codes < 0)
             if unknown.size:
                 row = int(unknown[0])
-                raise ValueError(f"batch {batch}, row {row}: label {array[row]!r} is not one of {self.class_names}.")
+                raise ValueError(f"batch {batch}, row {row}: label {str(array[row])!r} is not one of {self.class_names}.")
             return codes
         raise ValueError(f"batch {batch}: labels must be integer class ids or class names, got dtype {array.dtype}.")
 
