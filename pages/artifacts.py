@@ -1,0 +1,72 @@
+"""Artifacts: browse by type, collection and version; metadata for reading,
+completeness against the essentials, and a diff between two versions."""
+
+import streamlit as st
+
+from wbview.metadata import completeness, format_value, metadata_diff
+from wbview.ui import loaders, page
+from wbview.ui.errors import guard
+from wbview.ui.metadata_view import render_completeness, render_metadata
+from wbview.ui.text import show_text
+
+ctx = page.start("Artifacts")
+with guard():
+    types = loaders.artifact_types(ctx.spec, ctx.project)
+if not types:
+    st.info(f"The project {ctx.project} has no artifacts. Log datasets, models and predictions with "
+            "`run.log_artifact(...)` to see them here.")
+    st.stop()
+
+pick_type, pick_collection, pick_version = st.columns(3)
+artifact_type = pick_type.selectbox("Type", types, key="type", bind="query-params")
+with guard():
+    collections = loaders.artifact_collections(ctx.spec, ctx.project, artifact_type)
+if not collections:
+    st.info(f"No collections of type {artifact_type}.")
+    st.stop()
+collection = pick_collection.selectbox("Collection", [c.name for c in collections], key="collection", bind="query-params")
+with guard():
+    versions = loaders.artifact_versions(ctx.spec, ctx.project, collection)
+by_version = {v.version: v for v in versions}
+version = pick_version.selectbox("Version", list(by_version), key="version", bind="query-params")
+with guard():
+    art = loaders.artifact(ctx.spec, ctx.project, f"{collection}:{version}")
+
+st.subheader(f"{art.name}:{art.version}")
+facts = {"type": art.type, "aliases": ", ".join(art.aliases) or "-", "size": format_value(art.size_bytes) + " bytes" if art.size_bytes else "-",
+         "created": art.created_at.strftime("%Y-%m-%d %H:%M UTC") if art.created_at else "-",
+         "logged by run": art.logged_by or "-", "used by runs": ", ".join(art.used_by) or "-"}
+st.dataframe({"field": list(facts), "value": list(facts.values())}, hide_index=True)
+if art.description:
+    show_text(art.description)
+link_cols = st.columns(2)
+with link_cols[0]:
+    page.link(ctx, "lineage", "Lineage of this artifact", root=art.id)
+if art.logged_by:
+    with link_cols[1]:
+        page.link(ctx, "runs", "The run that logged it", run=art.logged_by)
+
+tab_meta, tab_check, tab_diff, tab_files = st.tabs(["Metadata", "Completeness", "Diff", "Files"])
+with tab_meta:
+    render_metadata(art.metadata)
+with tab_check:
+    render_completeness(completeness(art.type, art.metadata))
+with tab_diff:
+    others = [v for v in by_version if v != version]
+    if not others:
+        st.info("This collection has only one version: nothing to compare with.")
+    else:
+        other = st.selectbox("Compare with", others, key="diff_with", bind="query-params")
+        with guard():
+            older = loaders.artifact(ctx.spec, ctx.project, f"{collection}:{other}")
+        diff = metadata_diff(older.metadata, art.metadata)
+        if diff.empty:
+            st.success(f"The metadata of {other} and {version} is identical.")
+        else:
+            st.caption(f"left: {other}, right: {version}")
+            st.dataframe(diff, hide_index=True, width="stretch")
+with tab_files:
+    if art.files:
+        st.dataframe({"path": [f.path for f in art.files], "size (bytes)": [f.size_bytes for f in art.files]}, hide_index=True)
+    else:
+        st.caption("No file list recorded for this version.")

@@ -1,0 +1,54 @@
+"""Error analysis of one eval table: group-by histograms, false-negative focus,
+high-confidence errors, a confusion matrix that filters rows, search, filters, CSV."""
+
+import streamlit as st
+
+from wbview.schema import detect_schema
+from wbview.ui import error_view, loaders, page
+from wbview.ui.errors import guard
+from wbview.ui.widgets import column_mapping
+
+ctx = page.start("Error analysis")
+with guard():
+    runs = loaders.runs(ctx.spec, ctx.project)
+with_tables = [r for r in runs if r.tables] or runs  # runs that logged tables first, else all
+run = page.pick_run(ctx, runs=with_tables)
+if run is None:
+    st.stop()
+ref = page.pick_table(ctx, run)
+if ref is None:
+    st.stop()
+with guard():
+    loaded = loaders.table(ctx.spec, ctx.project, ref)
+if loaded.truncated:
+    st.warning(loaded.note + " Statistics below cover the stored rows only.")
+detected = detect_schema(loaded.frame.columns)
+mapping = column_mapping(loaded.frame, detected, expanded=not detected.has_labels and detected.is_error is None)
+with guard():
+    table = loaders.prepared(ctx.spec, ctx.project, ref, tuple(sorted(mapping.items())))
+
+st.sidebar.header("Rows")
+with guard():
+    query = error_view.row_filters(table)
+options = error_view.cell_options(table)
+tab_groups, tab_fn, tab_conf, tab_matrix, tab_rows = st.tabs(
+    ["Group by", "False negatives", "High-confidence errors", "Confusion matrix", "Rows"])
+with tab_matrix, guard(stop=False):
+    # Drawn before the cell widget so that a click on the heatmap can choose the cell.
+    error_view.render_confusion(table, query, st.session_state.get(error_view.CELL_KEY) and
+                                options.get(st.session_state[error_view.CELL_KEY]), options)
+cell_label = st.sidebar.selectbox("Rows in the confusion cell", list(options), key=error_view.CELL_KEY, bind="query-params")
+with guard():
+    mask = error_view.selection_mask(table, query, options.get(cell_label))
+st.caption(f"{int(mask.sum()):,} of {table.n_rows:,} rows selected · classes: {', '.join(table.classes)}")
+if not mask.any():
+    st.info("No row matches the search, filters and confusion cell. Clear some of them in the sidebar.")
+    st.stop()
+with tab_groups, guard(stop=False):
+    error_view.render_groups(table, mask)
+with tab_fn, guard(stop=False):
+    error_view.render_false_negatives(table, mask)
+with tab_conf, guard(stop=False):
+    error_view.render_high_confidence(table, mask)
+with tab_rows, guard(stop=False):
+    error_view.render_rows(table, mask, file_stem=f"{run.id}-{ref.key.replace('/', '-')}")

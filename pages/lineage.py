@@ -1,0 +1,44 @@
+"""Lineage: runs and artifacts around a chosen node; click a node (or pick it) to open it."""
+
+import streamlit as st
+
+from wbview.charts.core import lineage_figure
+from wbview.lineage_layout import layout_lineage
+from wbview.ui import lineage_view, loaders, page
+from wbview.ui.errors import guard
+from wbview.ui.text import md_escape
+
+ctx = page.start("Lineage")
+with guard():
+    runs = loaders.runs(ctx.spec, ctx.project)
+if not runs:
+    st.info(f"The project {ctx.project} has no runs, so there is no lineage to draw.")
+    st.stop()
+
+labels = {r.id: page.run_label(r) for r in runs}
+pick_root, pick_depth, pick_direction = st.columns([3, 1, 1])
+root = pick_root.selectbox(
+    "Start from (a run id, or type an artifact as name:v0)", list(labels), key=lineage_view.ROOT_KEY,
+    accept_new_options=True, bind="query-params",
+)
+pick_root.caption(md_escape(labels.get(root, root)))
+depth = pick_depth.slider("Depth (hops)", 1, 5, 2, key="depth", bind="query-params")
+direction = pick_direction.segmented_control("Direction", ["both", "up", "down"], default="both", required=True,
+                                             key="direction", bind="query-params")
+with guard():
+    graph = loaders.lineage(ctx.spec, ctx.project, root, depth, direction or "both")
+layout = layout_lineage(graph)
+st.caption("Blue squares are runs, circles are artifacts (coloured by type), grey diamonds stand for "
+           "clustered nodes. Arrows follow the data. Click a node to open it.")
+event = st.plotly_chart(lineage_figure(layout), on_select="rerun", selection_mode="points", key="lineage_chart")
+
+choices = [p.id for p in layout.nodes]
+by_id = {p.id: p for p in layout.nodes}
+clicked = lineage_view.clicked_node(event)
+if clicked in by_id:
+    st.session_state[lineage_view.NODE_KEY] = clicked
+node_id = st.selectbox("Open node", choices, index=choices.index(layout.root), key=lineage_view.NODE_KEY,
+                       bind="query-params")
+if node_id in by_id:
+    st.caption(md_escape(lineage_view.node_label(by_id[node_id])))
+    lineage_view.open_node(ctx, layout, node_id)

@@ -1,0 +1,71 @@
+"""Runs: filter, sort, group, compare params (parallel coordinates) and metric curves."""
+
+import streamlit as st
+
+from wbview import runs_view
+from wbview.charts import core as charts
+from wbview.ui import loaders, page
+from wbview.ui.errors import guard
+from wbview.ui.widgets import filter_panel
+
+ctx = page.start("Runs")
+with guard():
+    runs = loaders.runs(ctx.spec, ctx.project)
+if not runs:
+    st.info(f"The project {ctx.project} has no runs yet. Log a run to W&B (or pick another project in the sidebar).")
+    st.stop()
+
+frame = runs_view.runs_frame(runs)
+specs = runs_view.filter_specs(frame)
+st.sidebar.header("Filters")
+chosen = filter_panel(specs, pinned=runs_view.ATTRIBUTE_FILTERS, container=st.sidebar)
+shown = runs_view.apply_filters(frame, specs, chosen)
+st.caption(f"{len(shown):,} of {len(frame):,} runs match the filters.")
+if shown.empty:
+    st.info("No run matches these filters. Widen a range or clear a selection in the sidebar.")
+    st.stop()
+
+metrics = runs_view.numeric_columns(shown, runs_view.summary_columns(shown))
+group_by = st.segmented_control("Group by", ["none", *runs_view.GROUPABLE], default="none", key="group_by",
+                                bind="query-params")
+if group_by and group_by != "none":
+    st.dataframe(runs_view.group_table(shown, group_by, metrics), hide_index=True)
+
+column_config = {"created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm")}
+columns = runs_view.display_columns(shown)
+if shown["url"].notna().any():
+    column_config["url"] = st.column_config.LinkColumn("W&B", display_text="open ↗")
+    columns = ["url", *columns]
+st.dataframe(shown, column_order=columns, column_config=column_config, hide_index=True, key="runs_table")
+
+st.subheader("Parameters against a metric")
+params = [c for c in runs_view.config_columns(shown) if c.startswith("params.") and shown[c].nunique(dropna=False) > 1]
+if params and metrics:
+    metric = st.selectbox("Colour by metric", metrics, key="metric", bind="query-params")
+    st.plotly_chart(charts.parallel_coordinates(shown, [*params, metric], metric), key="parcoords")
+else:
+    st.caption("Parallel coordinates need params.* values that differ between runs and a numeric summary metric.")
+
+st.subheader("Metric curves")
+labels = {row.id: f"{row.name} ({row.id})" for row in shown.itertuples()}
+compare = st.multiselect("Runs", list(labels), format_func=labels.get, key="compare", bind="query-params",
+                         placeholder="the first five runs shown")
+with guard():
+    histories = {labels[i]: loaders.history(ctx.spec, ctx.project, i) for i in (compare or list(labels)[:5])}
+curve_keys = sorted({c for h in histories.values() for c in h.columns if not c.startswith("_")})
+if curve_keys:
+    curve = st.selectbox("Metric", curve_keys, key="curve", bind="query-params")
+    st.plotly_chart(charts.metric_curves(histories, curve), key="curves")
+else:
+    st.caption("These runs logged no metric history.")
+
+st.subheader("Open a run")
+run = page.pick_run(ctx, label="Run", runs=[r for r in runs if r.id in labels])
+if run is not None:
+    cols = st.columns(3)
+    with cols[0]:
+        page.link(ctx, "lineage", "Lineage of this run", root=run.id)
+    with cols[1]:
+        page.link(ctx, "errors", "Error analysis of this run", run=run.id)
+    if run.url:
+        cols[2].link_button("Open in W&B ↗", run.url)

@@ -1,0 +1,143 @@
+"""Error-analysis page helpers: row selection widgets (search, column filters, confusion
+cell), and the renderers of each view. Analysis itself lives in ``wbview.analysis``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from wbview.analysis import outcomes, rows
+from wbview.analysis.groups import group_histograms
+from wbview.analysis.prepare import PreparedTable
+from wbview.charts.core import confusion_figure, group_histogram_figure
+from wbview.ui.errors import guard
+from wbview.ui.text import md_escape
+
+ALL_CELLS = "all rows"
+CELL_KEY = "cell"
+ROW_LIMIT = 5_000  # rows sent to the browser per table; the CSV export has all of them
+MAX_HISTOGRAM_COLUMNS = 24
+
+
+def cell_name(true_class: str, predicted_class: str) -> str:
+    return f"true {true_class} → predicted {predicted_class}"
+
+
+def cell_options(table: PreparedTable) -> dict[str, tuple[str, str] | None]:
+    """Confusion-matrix cells a user can filter to (label -> (true, predicted))."""
+    options: dict[str, tuple[str, str] | None] = {ALL_CELLS: None}
+    if table.schema.has_labels:
+        for true_class in table.classes:
+            for predicted in table.classes:
+                options[cell_name(true_class, predicted)] = (true_class, predicted)
+    return options
+
+
+def row_filters(table: PreparedTable, container: Any = st.sidebar) -> rows.RowQuery:
+    """Search box and per-column filters (widgets chosen from the column's values)."""
+    search = container.text_input("Search the text", key="q", bind="query-params",
+                                  help="Case-insensitive; finds rows whose text contains it.")
+    columns = [str(c) for c in table.frame.columns]
+    chosen = container.multiselect("Filter on columns", columns, key="row_filter_cols", bind="query-params")
+    filters = []
+    for column in chosen:
+        with guard(stop=False):
+            choice = rows.filter_choices(table, column)
+            key = "rf." + column
+            if choice["kind"] == "range" and choice["min"] is not None and choice["min"] < choice["max"]:
+                low, high = container.slider(md_escape(column), float(choice["min"]), float(choice["max"]),
+                                             (float(choice["min"]), float(choice["max"])), key=key, bind="query-params")
+                filters.append(rows.ColumnFilter(column, "range", (low, high)))
+            elif choice["kind"] == "values":
+                labels = [str(v) for v in choice["values"]]
+                picked = container.multiselect(md_escape(column), labels, key=key, bind="query-params", placeholder="any")
+                if picked:
+                    by_label = dict(zip(labels, choice["values"]))
+                    filters.append(rows.ColumnFilter(column, "in", tuple(by_label[p] for p in picked)))
+    return rows.RowQuery(filters=tuple(filters), search=search or "")
+
+
+def pick_cell(event: Any, options: dict[str, tuple[str, str] | None]) -> None:
+    """Make a click on the confusion heatmap choose that cell (before the cell widget renders)."""
+    points = (getattr(event, "selection", None) or {}).get("points", []) if event else []
+    for point in points:
+        name = cell_name(str(point.get("y")), str(point.get("x")))
+        if name in options:
+            st.session_state[CELL_KEY] = name
+
+
+def selection_mask(table: PreparedTable, query: rows.RowQuery, cell: tuple[str, str] | None) -> np.ndarray:
+    mask = rows.query_mask(table, query)
+    if cell is not None:
+        mask &= outcomes.confusion_cell_mask(table, *cell)
+    return mask
+
+
+def render_groups(table: PreparedTable, mask: np.ndarray) -> None:
+    """Group by any column (Is Error by default) with every other column's histogram per group."""
+    columns = [str(c) for c in table.frame.columns]
+    default = columns.index(table.schema.is_error) if table.schema.is_error in columns else 0
+    by = st.selectbox("Group by", columns, index=default, key="by", bind="query-params")
+    others = [c for c in columns if c != by and c != table.schema.id]
+    shown = others[:MAX_HISTOGRAM_COLUMNS]
+    if len(others) > len(shown):
+        st.caption(f"Showing the first {len(shown)} of {len(others)} columns.")
+    with st.spinner("Computing histograms…"):
+        grouped = group_histograms(table, by=by, columns=shown, rows=mask)
+    st.caption("Rows per group: " + ", ".join(f"{md_escape(g)}: {n:,}" for g, n in grouped.group_sizes.items()))
+    for column, histogram in grouped.histograms.items():
+        st.plotly_chart(group_histogram_figure(histogram, grouped.group_sizes), key=f"hist-{column}")
+
+
+def render_false_negatives(table: PreparedTable, mask: np.ndarray) -> None:
+    if not table.is_binary:
+        st.info("False-negative focus needs a binary table (two classes); this one has "
+                f"{len(table.classes)}. Errors by true class:")
+        st.dataframe(outcomes.errors_by_true_class(table, rows=mask), hide_index=True)
+        return
+    summary = outcomes.false_negative_summary(table, rows=mask)
+    cols = st.columns(4)
+    cols[0].metric(f"Missed {summary.positive_class} (FN)", f"{summary.false_negatives:,}")
+    cols[1].metric("False alarms (FP)", f"{summary.false_positives:,}")
+    cols[2].metric("FN share of errors", f"{summary.fn_share_of_errors:.1%}")
+    cols[3].metric("FN rate", f"{summary.fn_rate:.1%}")
+    st.dataframe(outcomes.errors_by_true_class(table, rows=mask), hide_index=True)
+    st.caption("Missed positives, most confident first:")
+    st.dataframe(outcomes.false_negative_rows(table, rows=mask, limit=ROW_LIMIT), hide_index=True)
+
+
+def render_high_confidence(table: PreparedTable, mask: np.ndarray) -> None:
+    if table.schema.confidence is None:
+        st.info("This table has no confidence or probability column; map one in the column mapping.")
+        return
+    threshold = st.slider("Minimum confidence", 0.5, 1.0, 0.9, 0.01, key="min_conf", bind="query-params")
+    errors = outcomes.high_confidence_errors(table, threshold, rows=mask, limit=ROW_LIMIT)
+    st.caption(f"{len(errors):,} errors made with confidence ≥ {threshold:.2f} (shown up to {ROW_LIMIT:,}).")
+    st.dataframe(errors, hide_index=True)
+
+
+def render_confusion(table: PreparedTable, query: rows.RowQuery, cell: tuple[str, str] | None, options: dict) -> None:
+    if not table.schema.has_labels:
+        st.info("A confusion matrix needs true and predicted labels; map them in the column mapping.")
+        return
+    matrix = outcomes.confusion_matrix(table, rows=rows.query_mask(table, query))
+    event = st.plotly_chart(confusion_figure(matrix, highlight=cell), on_select="rerun", selection_mode="points",
+                            key="confusion_chart")
+    pick_cell(event, options)
+    st.caption("Click a cell (or choose it under 'Rows in the confusion cell') to filter every view to its rows.")
+
+
+def render_rows(table: PreparedTable, mask: np.ndarray, file_stem: str) -> None:
+    """The selected rows as a table (first ROW_LIMIT), one row's text in full, and a CSV of all."""
+    selected = table.frame[mask]
+    st.caption(f"{len(selected):,} rows selected (showing up to {ROW_LIMIT:,}).")
+    st.dataframe(selected.head(ROW_LIMIT), hide_index=True, key="rows_table")
+    st.download_button("Download these rows as CSV", data=lambda: rows.to_csv_bytes(selected),
+                       file_name=f"{file_stem}.csv", mime="text/csv", key="csv")
+    if table.schema.text is not None and len(selected):
+        position = st.number_input("Show the full text of row", 0, len(selected) - 1, 0, key="row", bind="query-params")
+        st.code(str(selected[table.schema.text].iloc[int(position)]), language=None, wrap_lines=True)
+

@@ -1,0 +1,92 @@
+"""Cached reads from the current source, keyed by the source spec (a source object is
+not hashable; the spec names it). Records are small and go through ``st.cache_data``;
+tables (up to millions of rows) and prepared tables stay in memory with
+``st.cache_resource`` so a rerun never copies them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import streamlit as st
+
+from wbview.records import ArtifactCollection, ArtifactVersion, LineageGraph, LoadedTable, Run, RunArtifacts, TableRef
+from wbview.ui.source import open_source
+
+if TYPE_CHECKING:
+    from wbview.analysis.prepare import PreparedTable
+
+TTL_S = 600  # W&B data changes while runs are live; immutable tables are cached longer
+
+
+@st.cache_data(ttl=TTL_S, show_spinner="Loading runs…", max_entries=16)
+def runs(spec: str, project: str) -> list[Run]:
+    return open_source(spec).runs(project)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner="Loading the run…", max_entries=64)
+def run(spec: str, project: str, run_id: str) -> Run:
+    return open_source(spec).run(project, run_id)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner="Loading metric history…", max_entries=128)
+def history(spec: str, project: str, run_id: str) -> pd.DataFrame:
+    return open_source(spec).history(project, run_id)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=64)
+def run_artifacts(spec: str, project: str, run_id: str) -> RunArtifacts:
+    return open_source(spec).run_artifacts(project, run_id)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner="Loading artifact types…", max_entries=16)
+def artifact_types(spec: str, project: str) -> list[str]:
+    return open_source(spec).artifact_types(project)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner="Loading collections…", max_entries=64)
+def artifact_collections(spec: str, project: str, artifact_type: str) -> list[ArtifactCollection]:
+    return open_source(spec).artifact_collections(project, artifact_type)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner="Loading versions…", max_entries=64)
+def artifact_versions(spec: str, project: str, collection: str) -> list[ArtifactVersion]:
+    return open_source(spec).artifact_versions(project, collection)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner="Loading the artifact…", max_entries=128)
+def artifact(spec: str, project: str, name_version: str) -> ArtifactVersion:
+    return open_source(spec).artifact(project, name_version)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner="Finding the run's tables…", max_entries=64)
+def tables(spec: str, project: str, run_id: str) -> list[TableRef]:
+    return open_source(spec).tables(project, run_id)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner="Walking the lineage…", max_entries=64)
+def lineage(spec: str, project: str, root: str, depth: int, direction: str) -> LineageGraph:
+    return open_source(spec).lineage(project, root, depth=depth, direction=direction)  # type: ignore[arg-type]
+
+
+@st.cache_resource(show_spinner="Loading the table (large tables take a few seconds)…", max_entries=4)
+def table(spec: str, project: str, ref: TableRef) -> LoadedTable:
+    return open_source(spec).load_table(project, ref)
+
+
+@st.cache_resource(show_spinner="Preparing the table for analysis…", max_entries=4)
+def prepared(spec: str, project: str, ref: TableRef, mapping: tuple[tuple[str, str | None], ...] = ()) -> "PreparedTable":
+    """The table with roles detected (or mapped by the user) and errors/outcomes derived."""
+    from wbview.analysis.prepare import prepare
+    from wbview.schema import detect_schema
+
+    frame = table(spec, project, ref).frame
+    schema = detect_schema(frame.columns).with_mapping(dict(mapping))
+    return prepare(frame, schema)
+
+
+def clear() -> None:
+    """Forget everything cached (the "Reload" button)."""
+    st.cache_data.clear()
+    table.clear()
+    prepared.clear()

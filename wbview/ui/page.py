@@ -1,0 +1,109 @@
+"""What every page starts with, and the pickers pages share (run, artifact, table).
+
+A page is::
+
+    ctx = page.start("Runs")          # source + project from the URL, sidebar, demo notice
+    run_id = page.pick_run(ctx)       # bound to ?run=
+    ...
+
+Every choice is a widget bound to a URL query parameter, so the address bar always
+reopens the same view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from wbview.records import Run, TableRef
+from wbview.sources.base import Source
+from wbview.ui import loaders
+from wbview.ui.errors import CONNECT_HINT, guard
+from wbview.ui.source import PROJECT_PARAM, SOURCE_PARAM, current_project, current_spec, open_source, project_picker, spec_label
+from wbview.ui.text import md_escape
+
+PAGES = {
+    "runs": "pages/runs.py",
+    "artifacts": "pages/artifacts.py",
+    "lineage": "pages/lineage.py",
+    "errors": "pages/error_analysis.py",
+}
+
+
+@dataclass(frozen=True)
+class PageContext:
+    spec: str
+    source: Source
+    project: str
+
+    @property
+    def is_wandb(self) -> bool:
+        return self.spec == "wandb"
+
+    def link_params(self, **params: str) -> dict[str, str]:
+        """Query parameters for a link to another page of the same project."""
+        return {SOURCE_PARAM: self.spec, PROJECT_PARAM: self.project, **{k: v for k, v in params.items() if v}}
+
+
+def start(title: str) -> PageContext:
+    """Title, data source and project (stops the page with a message when there is none)."""
+    st.title(title)
+    spec = current_spec()
+    if spec is None:
+        st.info("No data source is configured. Run `make run` (it opens a demo project), open a local store "
+                "with `?source=store:<path>` in the address, or connect W&B. " + CONNECT_HINT)
+        st.stop()
+    with guard():
+        source = open_source(spec)
+    st.sidebar.caption(f"Data: {md_escape(source.label or spec_label(spec))}")
+    with guard():
+        project = current_project(source)
+    project_picker(source, project)
+    if st.sidebar.button("Reload data", help="Forget cached results and read the source again"):
+        loaders.clear()
+    if source.is_demo:
+        st.info("You are looking at **demo data** (a generated phishing-detection project). " + CONNECT_HINT, icon="🧪")
+    if not project:
+        st.info("Choose a project in the sidebar (ENTITY/PROJECT).")
+        st.stop()
+    return PageContext(spec, source, project)
+
+
+def run_label(run: Run) -> str:
+    extra = " · ".join(x for x in (run.job_type, run.group) if x)
+    return f"{run.name} ({run.id})" + (f" · {extra}" if extra else "")
+
+
+def pick_run(ctx: PageContext, label: str = "Run", key: str = "run", runs: list[Run] | None = None) -> Run | None:
+    """A run chosen in a selectbox bound to ``?<key>=<run id>``; None when the project has none."""
+    with guard():
+        runs = runs if runs is not None else loaders.runs(ctx.spec, ctx.project)
+    if not runs:
+        st.info(f"The project {ctx.project} has no runs.")
+        return None
+    by_id = {r.id: r for r in runs}
+    # Options are raw ids: a bound widget writes the option's text into the URL, and links pass ids.
+    run_id = st.selectbox(label, list(by_id), key=key, bind="query-params", help="Run id; type to search")
+    chosen = by_id.get(run_id)
+    if chosen is not None:
+        st.caption(md_escape(run_label(chosen)))
+    return chosen
+
+
+def pick_table(ctx: PageContext, run: Run, key: str = "table") -> TableRef | None:
+    """One of the run's eval tables, bound to ``?<key>=<artifact>/<entry>``."""
+    with guard():
+        refs = loaders.tables(ctx.spec, ctx.project, run.id)
+    if not refs:
+        st.info(f"Run {run.name} logged no tables. Pick another run, or log an eval table with the companion "
+                "library (see the README).")
+        return None
+    by_name = {f"{r.artifact}/{r.entry}": r for r in refs}
+    name = st.selectbox("Table (artifact/entry)", list(by_name), key=key, bind="query-params")
+    return by_name.get(name)
+
+
+def link(ctx: PageContext, page: str, label: str, **params: str) -> None:
+    """A link to another page keeping source and project (and the given parameters)."""
+    st.page_link(PAGES.get(page, page), label=label, query_params=ctx.link_params(**params))

@@ -1,0 +1,133 @@
+"""Which data the dashboard shows: a source spec and a project, both kept in the URL.
+
+A source spec is text: ``store:<path>`` (a local store), ``wandb`` (the W&B account
+in the settings) or ``memory:<name>`` (a source registered in-process, for tests).
+Order of choice: the URL's ``?source=`` > ``$WBVIEW_STORE`` > W&B when credentials
+exist. The project comes from ``?project=`` > the source's default project.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Mapping
+
+import streamlit as st
+
+from wbview.errors import NoCredentials, UsageError
+from wbview.sources.base import Source
+
+SOURCE_PARAM = "source"
+PROJECT_PARAM = "project"
+STORE_PREFIX = "store:"
+MEMORY_PREFIX = "memory:"
+WANDB_SPEC = "wandb"
+
+_REGISTERED: dict[str, Source] = {}
+
+
+def register_source(name: str, source: Source) -> str:
+    """Make an in-process source available as ``memory:<name>``; returns the spec."""
+    spec = MEMORY_PREFIX + name
+    _REGISTERED[spec] = source
+    return spec
+
+
+def _has_credentials() -> bool:
+    from wbview.settings import load_settings
+
+    try:
+        return load_settings().has_credentials()
+    except UsageError:
+        return True  # a broken secrets file: choose W&B so the page shows the problem
+
+
+def default_spec(environ: Mapping[str, str] | None = None, has_credentials: Callable[[], bool] = _has_credentials) -> str | None:
+    """The source to open when the URL names none."""
+    environ = os.environ if environ is None else environ
+    if environ.get("WBVIEW_STORE"):
+        return STORE_PREFIX + environ["WBVIEW_STORE"]
+    if has_credentials():
+        return WANDB_SPEC
+    return None
+
+
+def spec_label(spec: str) -> str:
+    if spec == WANDB_SPEC:
+        return "W&B"
+    if spec.startswith(STORE_PREFIX):
+        return f"local store {spec[len(STORE_PREFIX):]}"
+    return spec
+
+
+@st.cache_resource(show_spinner="Connecting to the data source…", max_entries=8)
+def open_source(spec: str) -> Source:
+    """The Source for a spec, opened once per server process."""
+    if spec in _REGISTERED:
+        return _REGISTERED[spec]
+    if spec.startswith(STORE_PREFIX):
+        from wbview.sources.store import LocalSource
+
+        return LocalSource(spec[len(STORE_PREFIX):])
+    if spec == WANDB_SPEC:
+        from wbview.settings import load_settings
+        from wbview.sources.wandb_api import WandbSource
+
+        settings = load_settings()
+        if not settings.has_credentials():
+            raise NoCredentials("No W&B API key is configured, so the W&B source cannot be opened.")
+        return WandbSource(settings)
+    raise UsageError(
+        f"Unknown data source {spec!r} in the link. Use ?source=wandb or ?source=store:<path to a wbview store>."
+    )
+
+
+def current_spec() -> str | None:
+    """The spec from the URL, else the one this session used last, else the default."""
+    spec = st.query_params.get(SOURCE_PARAM) or st.session_state.get("_wbview_source") or default_spec()
+    if spec:
+        st.session_state["_wbview_source"] = spec
+        st.query_params[SOURCE_PARAM] = spec  # keep the link complete, even for the default
+    return spec
+
+
+def current_project(source: Source) -> str | None:
+    """The project from the URL, else this session's last, else the source's default."""
+    project = st.query_params.get(PROJECT_PARAM) or st.session_state.get("_wbview_project") or source.default_project()
+    if not project and getattr(source, "settings", None) is not None:
+        project = source.settings.default_project  # type: ignore[attr-defined]
+    if project:
+        set_project(project)
+    return project
+
+
+def set_project(project: str) -> None:
+    st.session_state["_wbview_project"] = project
+    st.query_params[PROJECT_PARAM] = project
+
+
+def _switch_project() -> None:
+    chosen = st.session_state.get("_project_box", "").strip()
+    if chosen:
+        set_project(chosen)
+
+
+def project_picker(source: Source, project: str | None) -> None:
+    """Sidebar control to switch project: a list when the source can list them, else a text box."""
+    known = _known_projects(source)
+    if project and project not in known:
+        known = [project, *known]
+    if known:
+        st.sidebar.selectbox("Project", known, index=known.index(project) if project in known else 0,
+                             key="_project_box", on_change=_switch_project)
+    else:
+        st.sidebar.text_input("Project (ENTITY/PROJECT)", value=project or "", key="_project_box",
+                              on_change=_switch_project)
+
+
+def _known_projects(source: Source) -> list[str]:
+    from wbview.errors import WbviewError
+
+    try:
+        return list(source.projects())
+    except WbviewError:
+        return []
