@@ -155,6 +155,8 @@ def _convert(value: Any, path: str, policy: NonFinitePolicy, converted: list[str
 
 def _is_mapping_like(value: Any) -> bool:
     # wandb's Config and Summary objects behave like dicts without being Mappings.
+    if type(value).__module__.split(".")[0] in ("pandas", "numpy", "torch"):
+        return False
     return callable(getattr(value, "keys", None)) and callable(getattr(value, "items", None)) and hasattr(value, "__getitem__")
 
 
@@ -197,7 +199,7 @@ def _finite_or_policy(value: float, path: str, policy: NonFinitePolicy, converte
     if math.isfinite(value):
         return value
     if policy == "raise":
-        raise NotJsonSafe(f"{path} is {value!r}; JSON has no NaN or infinity. Replace it or pass non_finite='null'.")
+        raise NotJsonSafe(f"{path} is {float(value)!r}; JSON has no NaN or infinity. Replace it or pass non_finite='null'.")
     if policy == "string":
         return _NON_FINITE_STRINGS.get(value, "NaN")
     converted.append(path)
