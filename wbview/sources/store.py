@@ -170,7 +170,9 @@ def read_parquet_frame(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
+        # one open file: a path lets pyarrow reopen it and mix two versions of a replaced file
+        with pa.memory_map(str(path)) as source:
+            table = pq.read_table(source)
     except FileNotFoundError:
         raise
     except (OSError, pa.ArrowException) as exc:
