@@ -48,7 +48,7 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pandas as pd
 
@@ -200,6 +200,7 @@ class Store:
         self.root = Path(path).expanduser().absolute()
         self.lock_timeout_s = lock_timeout_s
         self._lock = None
+        self._read_memo: dict[Path, tuple[tuple[int, int, int], Any]] = {}
         meta_path = self.root / META_FILE
         if not meta_path.exists():
             if not create:
@@ -374,6 +375,19 @@ class Store:
 
     # -- readers (no lock: every file is replaced atomically)
 
+    def _memoized(self, path: Path, load: Callable[[Path], Any]) -> Any:
+        """``load(path)``, re-done only when the file was replaced (new inode, size or time)."""
+        before = os.stat(path)
+        key = (before.st_ino, before.st_size, before.st_mtime_ns)
+        hit = self._read_memo.get(path)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        value = load(path)
+        after = os.stat(path)
+        if (after.st_ino, after.st_size, after.st_mtime_ns) == key:  # not replaced while reading
+            self._read_memo[path] = (key, value)
+        return value
+
     def projects(self) -> list[str]:
         folder = self.root / "projects"
         found = []
@@ -388,12 +402,11 @@ class Store:
     def read_runs(self, project: str, missing_ok: bool = False) -> list[Run]:
         path = self.project_dir(project) / "runs.parquet"
         try:
-            frame, _ = read_parquet_frame(path)
+            return list(self._memoized(path, _load_runs))
         except FileNotFoundError:
             if missing_ok or self.has_project(project):
                 return []
             raise self._no_project(project) from None
-        return [Run.from_json(json.loads(text)) for text in frame["record"]]
 
     def read_run_artifacts(self, project: str, run_id: str) -> RunArtifacts | None:
         try:
@@ -416,7 +429,7 @@ class Store:
 
     def read_artifact(self, project: str, artifact_id: str) -> ArtifactVersion | None:
         try:
-            return ArtifactVersion.from_json(_read_json(self._file(project, "artifacts", artifact_id, ".json")))
+            return self._memoized(self._file(project, "artifacts", artifact_id, ".json"), _load_artifact)
         except FileNotFoundError:
             return None
 
@@ -433,7 +446,7 @@ class Store:
         for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
             if not path.name.startswith(TMP_PREFIX):
                 with _ignoring(FileNotFoundError):
-                    found.append(ArtifactVersion.from_json(_read_json(path)))
+                    found.append(self._memoized(path, _load_artifact))
         return found
 
     def table_path(self, project: str, artifact_id: str, entry: str, digest: str | None = None) -> Path | None:
@@ -480,6 +493,15 @@ class Store:
             f"Project {project!r} is not in the store at {self.root} (projects here: {known}). "
             f"Copy it with `wbview pull {project} --store {self.root}`."
         )
+
+
+def _load_runs(path: Path) -> tuple[Run, ...]:
+    frame, _ = read_parquet_frame(path)
+    return tuple(Run.from_json(json.loads(text)) for text in frame["record"])
+
+
+def _load_artifact(path: Path) -> ArtifactVersion:
+    return ArtifactVersion.from_json(_read_json(path))
 
 
 def _table_key(artifact_id: str, digest: str | None) -> str:
