@@ -1,0 +1,337 @@
+"""Where errors concentrate: every column and derived text feature cut into slices,
+ranked by lift in error rate (or false-negative rate) with Wilson intervals, so a
+slice of five rows cannot top the list; n-grams over-represented among false
+negatives; and a greedy error tree of high-error cohorts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Sequence
+
+import numpy as np
+import pandas as pd
+
+from wbview.analysis.columns import column_kind, numeric_values, top_codes, value_codes
+from wbview.analysis.groups import MISSING, OTHER, _bin_labels
+from wbview.analysis.prepare import PreparedTable
+from wbview.analysis.stats import safe_rate, wilson_interval
+from wbview.analysis.textfeatures import ngram_rows, text_array, text_features
+from wbview.errors import UsageError
+
+Target = Literal["error", "fn"]
+_SHARE_EDGES = np.array([0.0, 1e-12, 0.02, 0.05, 0.10, 0.20, 0.50, 1.0 + 1e-9])
+_SHARE_LABELS = ["0%", "0–2%", "2–5%", "5–10%", "10–20%", "20–50%", "50–100%"]
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A row-wise cut: ``codes`` (0..len(labels)-1 per row) and whether the labels are
+    ordered ranges (numeric) or unordered values."""
+
+    name: str
+    codes: np.ndarray
+    labels: list[str]
+    ordered: bool
+    cuts: tuple[tuple[str, str], ...] = ()  # ordered: (left, right) wording of "code <= c"
+
+
+def _quantile_feature(name: str, values: np.ndarray, n_bins: int) -> Feature:
+    finite = values[np.isfinite(values)]
+    distinct = np.unique(finite)
+    if distinct.size <= n_bins:
+        codes = np.searchsorted(distinct, values)
+        labels = [f"{v:.4g}" for v in distinct]
+        cuts = tuple((f"{name} ≤ {v:.4g}", f"{name} > {v:.4g}") for v in distinct[:-1])
+    else:
+        edges = np.unique(np.quantile(finite, np.linspace(0, 1, n_bins + 1)))
+        codes = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
+        labels = _bin_labels(edges)
+        cuts = tuple((f"{name} < {e:.4g}", f"{name} ≥ {e:.4g}") for e in edges[1:-1])
+    return _add_missing(Feature(name, np.where(np.isfinite(values), codes, -1), labels, True, cuts))
+
+
+def _add_missing(feature: Feature) -> Feature:
+    codes = np.asarray(feature.codes, dtype=np.int64)
+    if (codes < 0).any():
+        return Feature(feature.name, np.where(codes < 0, len(feature.labels), codes), feature.labels + [MISSING],
+                       feature.ordered, feature.cuts)
+    return Feature(feature.name, codes, feature.labels, feature.ordered, feature.cuts)
+
+
+def _categorical_feature(name: str, codes: np.ndarray, values: list, top_k: int) -> Feature:
+    codes, kept = top_codes(codes, len(values), top_k)
+    labels = [str(values[i]) for i in kept]
+    if (codes == len(kept)).any():
+        labels.append(OTHER)
+    return _add_missing(Feature(name, codes, labels, ordered=False))
+
+
+def _share_feature(name: str, share: np.ndarray) -> Feature:
+    codes = np.clip(np.searchsorted(_SHARE_EDGES, share, side="right") - 1, 0, len(_SHARE_LABELS) - 1)
+    uppers = [f"{e:.0%}" for e in _SHARE_EDGES[2:-1]]
+    cuts = ((f"{name} = 0%", f"{name} > 0%"),) + tuple((f"{name} < {u}", f"{name} ≥ {u}") for u in uppers)
+    return Feature(name, codes.astype(np.int64), list(_SHARE_LABELS), True, cuts)
+
+
+def _skipped_columns(table: PreparedTable, include_outputs: bool) -> set[str]:
+    # The target itself (is-error, outcome), ids and raw text would trivially or uselessly "explain" errors.
+    roles = table.schema
+    skipped = {roles.is_error, roles.outcome, roles.id, roles.text}
+    if not include_outputs:
+        skipped |= {roles.predicted_label, roles.confidence, *roles.probs.values()}
+    return {c for c in skipped if c is not None}
+
+
+def slice_features(table: PreparedTable, columns: Sequence[str] | None = None, include_text: bool = True,
+                   include_outputs: bool = True, n_bins: int = 5, top_k: int = 20) -> list[Feature]:
+    """Every column (numeric -> quantile ranges, others -> top values) plus, for the
+    text column, length, has URL, URL domain, has digits, digit share and capitals share.
+
+    Never sliced: is-error, outcome (the target), id and raw text. ``include_outputs=False``
+    also leaves out the model's outputs (predicted label, probabilities, confidence),
+    so slices describe the inputs only."""
+    key = ("slice_features", tuple(columns) if columns is not None else None, include_text, include_outputs,
+           n_bins, top_k)
+    if key in table.cache:
+        return table.cache[key]
+    chosen = [c for c in (columns if columns is not None else table.frame.columns)
+              if c not in _skipped_columns(table, include_outputs)]
+    features = []
+    for column in chosen:
+        kind = column_kind(table, column)
+        if kind == "numeric":
+            features.append(_quantile_feature(str(column), numeric_values(table, column), n_bins))
+        elif kind == "categorical":
+            codes, values = value_codes(table, column)
+            features.append(_categorical_feature(str(column), codes, values, top_k))
+    if include_text and table.schema.text is not None:
+        features.extend(_text_slice_features(table, n_bins, top_k))
+    table.cache[key] = features
+    return features
+
+
+def _text_slice_features(table: PreparedTable, n_bins: int, top_k: int) -> list[Feature]:
+    text = table.schema.text
+    derived = text_features(table, text)
+    domains = derived["url_domain"]
+    domain_codes = domains.cat.codes.to_numpy().astype(np.int64)
+    domain = _categorical_feature(f"{text}: URL domain", domain_codes, list(domains.cat.categories), top_k)
+    domain = Feature(domain.name, domain.codes, [("(no URL)" if lab == MISSING else lab) for lab in domain.labels],
+                     ordered=False)
+    return [
+        _quantile_feature(f"{text}: length", derived["length"].to_numpy(), n_bins),
+        Feature(f"{text}: has URL", derived["has_url"].to_numpy().astype(np.int64), ["False", "True"], ordered=False),
+        domain,
+        Feature(f"{text}: has digits", (derived["digits"].to_numpy() > 0).astype(np.int64), ["False", "True"],
+                ordered=False),
+        _share_feature(f"{text}: digit share", derived["digit_share"].to_numpy()),
+        _share_feature(f"{text}: capitals share", derived["capitals_share"].to_numpy()),
+    ]
+
+
+def _target(table: PreparedTable, target: Target) -> tuple[np.ndarray, np.ndarray]:
+    """(population mask, hit per row): all rows/errors, or actual positives/misses."""
+    if target == "error":
+        return np.ones(table.n_rows, dtype=bool), table.is_error()
+    if target == "fn":
+        positives = table.truth_is_positive("False-negative slices")
+        return positives, positives & ~table.pred_is_positive("False-negative slices")
+    raise UsageError(f"target must be 'error' or 'fn', got {target!r}.")
+
+
+def _slice_stats(feature: Feature, population: np.ndarray, hits: np.ndarray, confidence: float) -> pd.DataFrame:
+    k = len(feature.labels)
+    codes = feature.codes[population]
+    rows = np.bincount(codes, minlength=k)
+    hit = np.bincount(codes, weights=hits[population], minlength=k).astype(np.int64)
+    low, high = wilson_interval(hit, rows, confidence)
+    return pd.DataFrame({"feature": feature.name, "slice": feature.labels, "rows": rows, "hits": hit,
+                         "rate": safe_rate(hit, rows), "rate_low": low, "rate_high": high})
+
+
+def rank_slices(table: PreparedTable, target: Target = "error", features: Sequence[Feature] | None = None,
+                min_rows: int = 30, confidence: float = 0.95, rows: np.ndarray | None = None) -> pd.DataFrame:
+    """Every slice of every feature, ranked by ``lift_low`` (the lower Wilson bound of
+    the slice's rate over the overall rate), so small slices need strong evidence.
+
+    ``target="error"``: rate = error rate over all rows; ``"fn"``: rate = FN rate
+    (misses / actual positives). Columns: feature, slice, rows (population rows in
+    the slice), hits, rate, rate_low, rate_high, lift, lift_low, share_of_data
+    (population share), share_of_hits. Slices under ``min_rows`` are dropped.
+    """
+    population, hits = _target(table, target)
+    if rows is not None:
+        population = population & np.asarray(rows, dtype=bool)
+    if features is None:
+        features = slice_features(table)
+        if target == "fn":  # among actual positives, the labels define the target: not slices
+            labels = {table.schema.true_label, table.schema.predicted_label}
+            features = [f for f in features if f.name not in labels]
+    total_rows, total_hits = int(population.sum()), int(hits[population].sum())
+    base = total_hits / total_rows if total_rows else float("nan")
+    frames = [_slice_stats(f, population, hits, confidence) for f in features]
+    if not frames:
+        raise UsageError("No columns to slice: the table has only role columns.")
+    out = pd.concat(frames, ignore_index=True)
+    out = out[out["rows"] >= min_rows]
+    out = out.assign(lift=out["rate"] / base if base else np.nan, lift_low=out["rate_low"] / base if base else np.nan,
+                     share_of_data=out["rows"] / max(total_rows, 1), share_of_hits=out["hits"] / max(total_hits, 1))
+    out.insert(0, "target", target)
+    return out.sort_values(["lift_low", "rows"], ascending=[False, False], kind="stable").reset_index(drop=True)
+
+
+def slice_mask(table: PreparedTable, feature_name: str, slice_label: str) -> np.ndarray:
+    """Rows of one ranked slice (to show them)."""
+    feature = next((f for f in slice_features(table) if f.name == feature_name), None)
+    if feature is None or slice_label not in feature.labels:
+        raise UsageError(f"No slice {feature_name!r} = {slice_label!r} in this table.")
+    return feature.codes == feature.labels.index(slice_label)
+
+
+def rank_ngrams(table: PreparedTable, target: Target = "fn", max_n: int = 2, min_rows: int = 20,
+                max_sample_rows: int = 200_000, confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Word n-grams whose presence raises the FN (or error) rate, ranked by ``lift_low``.
+
+    Counted over the target population (actual positives for "fn"); above
+    ``max_sample_rows`` a uniform random sample is used (``sampled_rows`` says how
+    many), and rows/intervals are those of the sample.
+    """
+    table.require("text", why="N-gram slices")
+    population, hits = _target(table, target)
+    index = np.flatnonzero(population)
+    if index.size > max_sample_rows:
+        index = np.sort(np.random.default_rng(seed).choice(index, max_sample_rows, replace=False))
+    texts = text_array(table, table.schema.text).take(pa_indices(index))
+    row, gram, names = ngram_rows(texts, max_n=max_n)
+    sample_hits = hits[index]
+    rows = np.bincount(gram, minlength=len(names))
+    gram_hits = np.bincount(gram, weights=sample_hits[row], minlength=len(names)).astype(np.int64)
+    base = sample_hits.mean() if index.size else float("nan")
+    keep = rows >= min_rows
+    low, high = wilson_interval(gram_hits[keep], rows[keep], confidence)
+    rate = safe_rate(gram_hits[keep], rows[keep])
+    out = pd.DataFrame({"target": target, "ngram": np.array(names, dtype=object)[keep], "rows": rows[keep],
+                        "hits": gram_hits[keep], "rate": rate, "rate_low": low, "rate_high": high})
+    out["lift"] = out["rate"] / base if base else np.nan
+    out["lift_low"] = out["rate_low"] / base if base else np.nan
+    out["share_of_hits"] = out["hits"] / max(int(sample_hits.sum()), 1)
+    out["sampled_rows"] = int(index.size)
+    return out.sort_values(["lift_low", "rows"], ascending=[False, False], kind="stable").reset_index(drop=True)
+
+
+def pa_indices(index: np.ndarray):
+    import pyarrow as pa
+
+    return pa.array(index, type=pa.int64())
+
+
+# --- error tree --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ErrorTree:
+    """Greedy tree of cohorts. ``nodes``: node, parent, depth, condition (the split
+    that leads here), path (all conditions), rows, hits, rate (+ Wilson bounds),
+    coverage (share of all hits), share_of_data, is_leaf. ``mask(node)`` gives its rows."""
+
+    nodes: pd.DataFrame
+    n_rows: int
+    _members: dict[int, np.ndarray] = field(repr=False, default_factory=dict)
+
+    def mask(self, node: int) -> np.ndarray:
+        out = np.zeros(self.n_rows, dtype=bool)
+        out[self._members[node]] = True
+        return out
+
+    def leaves(self) -> pd.DataFrame:
+        """Leaf cohorts, highest rate first."""
+        return self.nodes[self.nodes["is_leaf"]].sort_values("rate", ascending=False, kind="stable")
+
+
+def _gini_gain(rows: np.ndarray, hits: np.ndarray, left_rows: np.ndarray, left_hits: np.ndarray) -> np.ndarray:
+    """Decrease in rows-weighted Gini impurity for each candidate split."""
+    def impurity(n, k):
+        p = safe_rate(k, n)
+        return np.nan_to_num(n * 2.0 * p * (1.0 - p))
+
+    right_rows, right_hits = rows - left_rows, hits - left_hits
+    return impurity(rows, hits) - impurity(left_rows, left_hits) - impurity(right_rows, right_hits)
+
+
+def _best_split(feature: Feature, member: np.ndarray, hits: np.ndarray, min_rows: int):
+    """(gain, left code set, (left, right) wording) of the feature's best split, or None."""
+    k = len(feature.labels)
+    codes = feature.codes[member]
+    n = np.bincount(codes, minlength=k)
+    h = np.bincount(codes, weights=hits[member], minlength=k)
+    total_n, total_h = float(n.sum()), float(h.sum())
+    if feature.ordered:
+        missing = feature.labels[-1] == MISSING
+        usable = k - 1 if missing else k
+        left_n, left_h = np.cumsum(n[:usable])[:-1], np.cumsum(h[:usable])[:-1]
+        cuts = np.arange(usable - 1)
+        describe = [feature.cuts[c] for c in cuts]
+        left_sets = [np.arange(c + 1) for c in cuts]
+    else:
+        left_n, left_h = n.astype(float), h
+        describe = [(f"{feature.name} = {label}", f"{feature.name} ≠ {label}") for label in feature.labels]
+        left_sets = [np.array([c]) for c in range(k)]
+    if len(left_sets) == 0:
+        return None
+    gain = _gini_gain(np.full(len(left_sets), total_n), np.full(len(left_sets), total_h),
+                      np.asarray(left_n, dtype=float), np.asarray(left_h, dtype=float))
+    valid = (np.asarray(left_n) >= min_rows) & (total_n - np.asarray(left_n) >= min_rows)
+    if not valid.any():
+        return None
+    gain = np.where(valid, gain, -np.inf)
+    best = int(np.argmax(gain))
+    return float(gain[best]), left_sets[best], describe[best]
+
+
+def error_tree(table: PreparedTable, target: Target = "error", features: Sequence[Feature] | None = None,
+               max_depth: int = 3, min_rows: int | None = None, confidence: float = 0.95) -> ErrorTree:
+    """Greedy binary splits (best Gini decrease over every feature's candidate cuts)
+    down to ``max_depth``; leaves hold the cohorts. ``min_rows`` per child defaults
+    to 1% of the population (at least 20). Default features: the inputs only (no
+    predicted label, probabilities or confidence), so cohorts say *where* the model
+    fails rather than restating that it was wrong."""
+    population, hits = _target(table, target)
+    if features is None:
+        features = slice_features(table, include_outputs=False)
+        if target == "fn":
+            features = [f for f in features if f.name != table.schema.true_label]
+    root = np.flatnonzero(population)
+    min_rows = max(20, int(0.01 * root.size)) if min_rows is None else min_rows
+    total_hits = max(int(hits[root].sum()), 1)
+    records, members = [], {}
+
+    def add(member: np.ndarray, parent: int | None, depth: int, condition: str, path: str) -> int:
+        node = len(records)
+        k = int(hits[member].sum())
+        low, high = wilson_interval(k, member.size, confidence)
+        records.append({"node": node, "parent": parent, "depth": depth, "condition": condition, "path": path,
+                        "rows": int(member.size), "hits": k, "rate": float(safe_rate(k, member.size)),
+                        "rate_low": float(low), "rate_high": float(high), "coverage": k / total_hits,
+                        "share_of_data": member.size / max(root.size, 1), "is_leaf": True})
+        members[node] = member
+        return node
+
+    def grow(node: int, depth: int) -> None:
+        member = members[node]
+        if depth >= max_depth or member.size < 2 * min_rows:
+            return
+        candidates = [(s, f) for f in features if (s := _best_split(f, member, hits, min_rows)) is not None]
+        if not candidates:
+            return
+        (gain, left_codes, (left_text, right_text)), feature = max(candidates, key=lambda c: c[0][0])
+        if gain <= 1e-12:
+            return
+        in_left = np.isin(feature.codes[member], left_codes)
+        records[node]["is_leaf"] = False
+        base = records[node]["path"]
+        for part, text in ((member[in_left], left_text), (member[~in_left], right_text)):
+            child = add(part, node, depth + 1, text, f"{base} and {text}" if base else text)
+            grow(child, depth + 1)
+
+    grow(add(root, None, 0, "all rows", ""), 0)
+    return ErrorTree(nodes=pd.DataFrame(records), n_rows=table.n_rows, _members=members)
