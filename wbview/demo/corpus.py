@@ -18,7 +18,7 @@ LABELS = ("ham", "phishing")
 # Share of phishing messages in the corpus (the seed guide's dataset is ~38% phishing).
 PHISHING_SHARE = 0.38
 # Annotators miss this share of routine-sounding phishing: labelled "ham" in the data.
-SUBTLE_PHISHING_MISSED_SHARE = 0.10
+SUBTLE_PHISHING_MISSED_SHARE = 0.06
 # Uniform label flips on top of that, in both directions.
 UNIFORM_FLIP_SHARE = 0.006
 
@@ -257,8 +257,8 @@ def _long_phishing(rng: random.Random) -> str:
 
 # (category, label, language, weight, generator)
 _CATEGORIES = (
-    ("routine", "ham", "en", 0.48, lambda rng: _fill(rng.choice(HAM_ROUTINE), rng)),
-    ("alarming-legit", "ham", "en", 0.16, lambda rng: _fill(rng.choice(HAM_ALARMING), rng)),
+    ("routine", "ham", "en", 0.62, lambda rng: _fill(rng.choice(HAM_ROUTINE), rng)),
+    ("alarming-legit", "ham", "en", 0.2, lambda rng: _fill(rng.choice(HAM_ALARMING), rng)),
     ("newsletter", "ham", "en", 0.06, _newsletter),
     ("non-english", "ham", "multi", 0.08, lambda rng: _fill(rng.choice(HAM_OTHER), rng)),
     ("obvious", "phishing", "en", 0.15, lambda rng: _fill(rng.choice(PHISH_OBVIOUS), rng)),

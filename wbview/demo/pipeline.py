@@ -58,7 +58,7 @@ ProgressFn = Callable[[str], None]
 class DemoSize:
     """How big a demo to build: the full one, or a small one for quick tests."""
 
-    n_messages: int = 30_000
+    n_messages: int = 32_000
     epochs: int = 8
     # The earlier ("November") export holds this share of the messages.
     early_export_share: float = 0.6
