@@ -1098,6 +1098,7 @@ class Request:
     query: str = ""
     duration_s: float = 0.0
     fault: str | None = None
+    started_s: float = 0.0  # time.monotonic() when the request arrived
 
 
 @dataclass
@@ -1291,9 +1292,13 @@ class FakeWandb:
             self.faults.append(fault)
         return fault
 
-    def fail(self, op: str | None = "*", status: int = 500, times: int | None = 1, retry_after_s: float | None = None) -> Fault:
+    def fail(self, op: str | None = "*", status: int = 500, times: int | None = 1, retry_after_s: float | None = 0) -> Fault:
         """Answer the next ``times`` matching requests with HTTP ``status``
-        (``times=None``: every one, i.e. a persistent outage)."""
+        (``times=None``: every one, i.e. a persistent outage).
+
+        wandb-core honours ``Retry-After`` on 429 and 5xx, so the default of 0 keeps
+        retry tests fast; ``retry_after_s=None`` omits the header (core then backs off
+        about 2 s per attempt)."""
         return self.add_fault(Fault(op=op, status=status, times=times, retry_after_s=retry_after_s))
 
     def rate_limit(self, op: str | None = "*", times: int | None = 1, retry_after_s: float = 0) -> Fault:
@@ -1375,6 +1380,7 @@ class FakeWandb:
             handler.send(404, json.dumps({"error": f"fakewandb: no route for {method} {url.path}"}).encode())
 
     def _record(self, request: Request, started: float) -> None:
+        request.started_s = started
         request.duration_s = time.monotonic() - started
         with self._lock:
             self.requests.append(request)
