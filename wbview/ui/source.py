@@ -70,11 +70,12 @@ def open_source(spec: str) -> Source:
         return LocalSource(spec[len(STORE_PREFIX):])
     if spec == WANDB_SPEC:
         from wbview.settings import load_settings
-        from wbview.sources.wandb_api import WandbSource
 
         settings = load_settings()
         if not settings.has_credentials():
             raise NoCredentials("No W&B API key is configured, so the W&B source cannot be opened.")
+        from wbview.sources.wandb_api import WandbSource
+
         return WandbSource(settings)
     raise UsageError(
         f"Unknown data source {spec!r} in the link. Use ?source=wandb or ?source=store:<path to a wbview store>."
