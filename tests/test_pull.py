@@ -228,3 +228,74 @@ def test_cli_pull_usage_errors(tmp_path, capsys):
     assert "ENTITY/PROJECT" in capsys.readouterr().err
     assert cli_main(["pull", PROJECT, "--store", str(tmp_path / "s"), "--filter", "params.lr"], source=MemorySource()) == 2
     assert cli_main(["pull", PROJECT], source=MemorySource()) == 2
+
+
+SLOW_PULL_SCRIPT = """
+import sys, time
+from tests.test_store import PROJECT, small_project
+from wbview.pull import pull
+from wbview.sources.memory import MemorySource
+from wbview.sources.store import Store
+
+class SlowSource(MemorySource):
+    def history(self, project, run_id, keys=None):
+        time.sleep(0.3)  # a slow network: gives the test time to kill us mid-pull
+        return super().history(project, run_id, keys)
+
+data = {PROJECT: small_project(run_ids=tuple(f"r{i}" for i in range(1, 10)))}
+pull(SlowSource(data), Store(sys.argv[1]), PROJECT, progress=lambda m, d, t: print(m, flush=True))
+"""
+
+
+def journaled_runs(store_dir) -> int:
+    """How many runs a (possibly still running) pull has finished."""
+    if not (store_dir / "wbview-store.json").exists():
+        return 0
+    return len(Store(store_dir, create=False).read_journal(PROJECT).get("runs", {}))
+
+
+def test_pull_killed_by_signal_resumes(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    store_dir = tmp_path / "s"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_PULL_SCRIPT, str(store_dir)], env=env, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while journaled_runs(store_dir) < 3:
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    store = Store(store_dir)
+    done_before_kill = len(store.read_journal(PROJECT)["runs"])
+    assert 3 <= done_before_kill < 9 and store.read_journal(PROJECT)["complete"] is False
+
+    data = many_runs_project()
+    resumed = CountingSource(data)
+    report = pull(resumed, store, PROJECT)
+    assert report.runs_unchanged == done_before_kill
+    assert resumed.calls["history"] == 9 - done_before_kill
+    assert resumed.calls["load_table"] == 0  # the table (first run pulled) was stored before the kill
+    assert_sources_equal(MemorySource(data), LocalSource(store.root), PROJECT)
+
+
+def test_ctrl_c_during_cli_pull_says_how_to_resume(tmp_path, capsys):
+    class Interrupting(CrashingSource):
+        def history(self, project, run_id, keys=None):
+            if self.calls["history"] >= 3:
+                raise KeyboardInterrupt
+            return super().history(project, run_id, keys)
+
+    data = many_runs_project()
+    store_dir = tmp_path / "s"
+    assert cli_main(["pull", PROJECT, "--store", str(store_dir)], source=Interrupting(data, "none", 0)) == 130
+    assert "run the same command again to resume" in capsys.readouterr().err
+    assert cli_main(["pull", PROJECT, "--store", str(store_dir)], source=CountingSource(data)) == 0
+    assert_sources_equal(MemorySource(data), LocalSource(store_dir), PROJECT)
