@@ -67,7 +67,7 @@ def test_corpus_is_deterministic_and_varied():
     assert generate_corpus(3000, seed=6) != first
     texts = " ".join(m.text for m in first)
     assert "<script>alert(1)</script>" in texts or "<img src=x onerror=alert(1)>" in texts
-    assert {m.language for m in first} == {"en", "multi"}
+    assert {m.language for m in first} == {"en", "es", "de", "fr"}
     assert any(ord(ch) > 0x1F000 for ch in texts)  # emoji
     # Label noise: some messages are labelled differently from what they are.
     assert 0 < sum(m.label != m.true_label for m in first) < len(first) * 0.1

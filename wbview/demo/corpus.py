@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 LABELS = ("ham", "phishing")
 
-# Share of phishing messages in the corpus (the seed guide's dataset is ~38% phishing).
-PHISHING_SHARE = 0.38
 # Annotators miss this share of routine-sounding phishing: labelled "ham" in the data.
 SUBTLE_PHISHING_MISSED_SHARE = 0.06
 # Uniform label flips on top of that, in both directions.
@@ -134,22 +132,22 @@ PHISH_ROUTINE = (
 )
 # --- other languages -----------------------------------------------------------
 HAM_OTHER = (
-    "Hola {name}, ¿nos vemos mañana a las {time}? Llevo los documentos.",
-    "Tu pedido #{order} ha sido enviado. Llegará el {day}.",
-    "Hallo {name}, danke für das Treffen heute. Die Notizen schicke ich morgen.",
-    "Ihre Bestellung #{order} wurde versandt. Sendungsverfolgung: https://{legit}/track/{order}",
-    "Bonjour {name}, la réunion de {day} est déplacée à {time}. Bonne journée {emoji}",
-    "Votre facture de {month} est disponible dans votre espace client.",
-    "Sicherheitshinweis: neue Anmeldung von {device} in {city}. Wenn Sie das waren, ist nichts zu tun.",
-    "Alerta de seguridad: se cambió tu contraseña el {date}. Si no fuiste tú, contacta con soporte en la app.",
+    ("es", "Hola {name}, ¿nos vemos mañana a las {time}? Llevo los documentos."),
+    ("es", "Tu pedido #{order} ha sido enviado. Llegará el {day}."),
+    ("de", "Hallo {name}, danke für das Treffen heute. Die Notizen schicke ich morgen."),
+    ("de", "Ihre Bestellung #{order} wurde versandt. Sendungsverfolgung: https://{legit}/track/{order}"),
+    ("fr", "Bonjour {name}, la réunion de {day} est déplacée à {time}. Bonne journée {emoji}"),
+    ("fr", "Votre facture de {month} est disponible dans votre espace client."),
+    ("de", "Sicherheitshinweis: neue Anmeldung von {device} in {city}. Wenn Sie das waren, ist nichts zu tun."),
+    ("es", "Alerta de seguridad: se cambió tu contraseña el {date}. Si no fuiste tú, contacta con soporte en la app."),
 )
 PHISH_OTHER = (
-    "Su cuenta {brand} ha sido bloqueada. Verifique sus datos en http://{lookalike}/{path} en 24 horas.",
-    "Ihr Konto wurde gesperrt! Bestätigen Sie Ihre Identität sofort: http://{lookalike}/{path}",
-    "Votre colis est en attente. Frais de livraison de {small},99 EUR à régler sur https://{lookalike}/{path}",
-    "Felicidades {emoji} ha ganado un premio de {big} EUR. Reclame aquí: http://{lookalike}/{path}",
-    "Ihre Rechnung für {month} ist verfügbar: https://{lookalike}/{path}/{order}",
-    "Bonjour {name}, voici le document partagé: https://{lookalike}/{path}",
+    ("es", "Su cuenta {brand} ha sido bloqueada. Verifique sus datos en http://{lookalike}/{path} en 24 horas."),
+    ("de", "Ihr Konto wurde gesperrt! Bestätigen Sie Ihre Identität sofort: http://{lookalike}/{path}"),
+    ("fr", "Votre colis est en attente. Frais de livraison de {small},99 EUR à régler sur https://{lookalike}/{path}"),
+    ("es", "Felicidades {emoji} ha ganado un premio de {big} EUR. Reclame aquí: http://{lookalike}/{path}"),
+    ("de", "Ihre Rechnung für {month} ist verfügbar: https://{lookalike}/{path}/{order}"),
+    ("fr", "Bonjour {name}, voici le document partagé: https://{lookalike}/{path}"),
 )
 # Long ham: newsletter-style text that pushes past the encoder's token budget.
 NEWSLETTER_PARAGRAPHS = (
@@ -183,7 +181,7 @@ class Message:
     label: str
     true_label: str
     category: str
-    language: str
+    language: str  # ISO 639-1: en, es, de, fr
 
 
 def lookalike_domain(rng: random.Random) -> str:
@@ -242,6 +240,12 @@ def _fill(template: str, rng: random.Random) -> str:
     return template.format(**values)
 
 
+def _fill_other_language(templates: tuple[tuple[str, str], ...], rng: random.Random) -> tuple[str, str]:
+    """(text, ISO 639-1 language) from (language, template) pairs."""
+    language, template = rng.choice(templates)
+    return _fill(template, rng), language
+
+
 def _newsletter(rng: random.Random) -> str:
     count = rng.randint(6, 14)
     paragraphs = [_fill(rng.choice(NEWSLETTER_PARAGRAPHS), rng) for _ in range(count)]
@@ -255,16 +259,16 @@ def _long_phishing(rng: random.Random) -> str:
     return f"{body}\n\nOne last thing: {lure}"
 
 
-# (category, label, language, weight, generator)
+# (category, label, language, weight, generator); "multi": the generator returns (text, language)
 _CATEGORIES = (
     ("routine", "ham", "en", 0.62, lambda rng: _fill(rng.choice(HAM_ROUTINE), rng)),
     ("alarming-legit", "ham", "en", 0.2, lambda rng: _fill(rng.choice(HAM_ALARMING), rng)),
     ("newsletter", "ham", "en", 0.06, _newsletter),
-    ("non-english", "ham", "multi", 0.08, lambda rng: _fill(rng.choice(HAM_OTHER), rng)),
+    ("non-english", "ham", "multi", 0.08, lambda rng: _fill_other_language(HAM_OTHER, rng)),
     ("obvious", "phishing", "en", 0.15, lambda rng: _fill(rng.choice(PHISH_OBVIOUS), rng)),
     ("routine-phish", "phishing", "en", 0.13, lambda rng: _fill(rng.choice(PHISH_ROUTINE), rng)),
     ("long-phish", "phishing", "en", 0.03, _long_phishing),
-    ("non-english-phish", "phishing", "multi", 0.05, lambda rng: _fill(rng.choice(PHISH_OTHER), rng)),
+    ("non-english-phish", "phishing", "multi", 0.05, lambda rng: _fill_other_language(PHISH_OTHER, rng)),
     ("html-payload", "phishing", "en", 0.02, None),
 )
 
@@ -304,7 +308,8 @@ def generate_corpus(n_messages: int, seed: int = 0) -> list[Message]:
     messages = []
     for index in range(n_messages):
         category, label, language, _, make = rng.choices(_CATEGORIES, weights=weights)[0]
-        text = _html_payload(rng) if category == "html-payload" else make(rng)
+        made = _html_payload(rng) if category == "html-payload" else make(rng)
+        text, language = made if isinstance(made, tuple) else (made, language)
         text = _decorate(text, rng)
         messages.append(
             Message(

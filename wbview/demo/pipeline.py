@@ -30,7 +30,7 @@ from wbview.companion.conventions import data_op_run_name, make_config, run_name
 from wbview.companion.logging import artifact_metadata
 from wbview.companion.metrics import namespaced
 from wbview.companion.tablejson import MAX_ARTIFACT_ROWS, TABLE_SUFFIX, table_json
-from wbview.demo.build import DemoRecorder, RecordedRun, file_entry, md5_hex
+from wbview.demo.build import DemoRecorder, RecordedRun, file_entry
 from wbview.demo.corpus import LABELS, Message, generate_corpus
 from wbview.errors import MissingDependency
 from wbview.records import TableRef
@@ -440,8 +440,3 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     sink = io.BytesIO()
     frame.to_parquet(sink, index=False)
     return sink.getvalue()
-
-
-def md5_of_frame(frame: pd.DataFrame) -> str:
-    """Content hash of a table (used by tests to compare builds)."""
-    return md5_hex(_parquet_bytes(frame))
