@@ -13,8 +13,7 @@ Upstream means "where did this come from" (inputs, their producers, ...), downst
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Collection, Literal
 
 from wbview.errors import NotFound, UsageError
 from wbview.records import ArtifactVersion, Direction, LineageEdge, LineageGraph, LineageNode, Run, RunArtifacts
@@ -31,15 +30,52 @@ def is_artifact_id(node_id: str) -> bool:
     return ":" in node_id
 
 
-@dataclass
-class _Fetcher:
-    """Memoizes every source call of one walk."""
+class LineageReader:
+    """What the walker reads, memoized; this default reads any Source.
 
-    source: "Source"
-    project: str
-    runs: dict[str, Run | None] = field(default_factory=dict)
-    run_io: dict[str, RunArtifacts] = field(default_factory=dict)
-    artifacts: dict[str, ArtifactVersion | None] = field(default_factory=dict)
+    A source that can answer more cheaply (W&B: one request for a whole level's
+    runs) passes its own subclass to ``walk_lineage``.
+    """
+
+    def __init__(self, source: "Source", project: str):
+        self.source = source
+        self.project = project
+        self.runs: dict[str, Run | None] = {}
+        self.run_io: dict[str, RunArtifacts] = {}
+        self.artifacts: dict[str, ArtifactVersion | None] = {}
+
+    def resolve(self, node_id: str) -> str:
+        """The stable id of the root ("name:vN" for an alias); raises NotFound."""
+        if is_artifact_id(node_id):
+            return self.artifact(node_id, required=True).id  # type: ignore[union-attr]
+        return self.run(node_id, required=True).id  # type: ignore[union-attr]
+
+    def prefetch(self, node_ids: list[str]) -> None:
+        """Called with each level's new node ids before they are described."""
+
+    def node(self, node_id: str) -> LineageNode:
+        if is_artifact_id(node_id):
+            art = self.artifact(node_id)
+            if art is None:
+                return LineageNode(id=node_id, kind="artifact", name=node_id)
+            return LineageNode(id=art.id, kind="artifact", name=art.id, type=art.type)
+        run = self.run(node_id)
+        if run is None:
+            return LineageNode(id=node_id, kind="run", name=node_id)
+        return LineageNode(id=run.id, kind="run", name=run.name, type=run.job_type, group=run.group)
+
+    def neighbours(self, node_id: str, way: Way) -> list[str]:
+        if is_artifact_id(node_id):
+            art = self.artifact(node_id)
+            if art is None:
+                return []
+            if way == "up":
+                return [art.logged_by] if art.logged_by else []
+            return list(art.used_by)
+        if node_id not in self.run_io:
+            self.run_io[node_id] = self.source.run_artifacts(self.project, node_id)
+        links = self.run_io[node_id]
+        return list(links.used if way == "up" else links.logged)
 
     def run(self, run_id: str, required: bool = False) -> Run | None:
         if run_id not in self.runs:
@@ -51,11 +87,6 @@ class _Fetcher:
                 # A neighbour in another project or deleted: still drawn, without details.
                 self.runs[run_id] = None
         return self.runs[run_id]
-
-    def io(self, run_id: str) -> RunArtifacts:
-        if run_id not in self.run_io:
-            self.run_io[run_id] = self.source.run_artifacts(self.project, run_id)
-        return self.run_io[run_id]
 
     def artifact(self, artifact_id: str, required: bool = False) -> ArtifactVersion | None:
         if artifact_id not in self.artifacts:
@@ -78,39 +109,41 @@ def walk_lineage(
     depth: int = DEFAULT_LINEAGE_DEPTH,
     direction: Direction = "both",
     fanout_cap: int = DEFAULT_FANOUT_CAP,
+    reader: LineageReader | None = None,
 ) -> LineageGraph:
     """The lineage graph ``depth`` hops around ``root`` (a run id or "name:vN")."""
     if direction not in ("up", "down", "both"):
         raise UsageError(f"Lineage direction must be up, down or both, not {direction!r}.")
     if depth < 0 or fanout_cap < 1:
         raise UsageError(f"Lineage depth must be >= 0 and fan-out cap >= 1 (got {depth}, {fanout_cap}).")
-    fetch = _Fetcher(source, project)
-    if is_artifact_id(root):
-        root_id = fetch.artifact(root, required=True).id  # type: ignore[union-attr]
-    else:
-        root_id = fetch.run(root, required=True).id  # type: ignore[union-attr]
-    nodes: dict[str, LineageNode] = {root_id: _node(fetch, root_id)}
+    reader = reader or LineageReader(source, project)
+    root_id = reader.resolve(root)
+    nodes: dict[str, LineageNode] = {root_id: reader.node(root_id)}
     edges: dict[tuple[str, str], None] = {}
     ways: list[Way] = ["up", "down"] if direction == "both" else [direction]  # type: ignore[list-item]
     frontier: list[tuple[str, Way]] = [(root_id, way) for way in ways]
     expanded: set[tuple[str, Way]] = set()
     for _hop in range(depth):
         next_frontier: list[tuple[str, Way]] = []
+        new_ids: dict[str, None] = {}
         for node_id, way in frontier:
             if (node_id, way) in expanded:
                 continue
             expanded.add((node_id, way))
-            neighbours = _neighbours(fetch, node_id, way)
-            shown, hidden = _cap(neighbours, nodes, fanout_cap)
+            neighbours = list(dict.fromkeys(reader.neighbours(node_id, way)))
+            shown, hidden = _cap(neighbours, nodes.keys() | new_ids.keys(), fanout_cap)
             for other in shown:
                 if other not in nodes:
-                    nodes[other] = _node(fetch, other)
+                    new_ids[other] = None
                 edges[_edge(node_id, other, way)] = None
                 next_frontier.append((other, way))
             if hidden:
                 more = _more_node(node_id, way, hidden)
                 nodes[more.id] = more
                 edges[_edge(node_id, more.id, way)] = None
+        reader.prefetch(list(new_ids))
+        for other in new_ids:
+            nodes[other] = reader.node(other)
         frontier = next_frontier
     return LineageGraph(
         root=root_id,
@@ -119,19 +152,7 @@ def walk_lineage(
     )
 
 
-def _neighbours(fetch: _Fetcher, node_id: str, way: Way) -> list[str]:
-    if is_artifact_id(node_id):
-        art = fetch.artifact(node_id)
-        if art is None:
-            return []
-        if way == "up":
-            return [art.logged_by] if art.logged_by else []
-        return list(dict.fromkeys(art.used_by))
-    io = fetch.io(node_id)
-    return list(dict.fromkeys(io.used if way == "up" else io.logged))
-
-
-def _cap(neighbours: list[str], known: dict[str, LineageNode], cap: int) -> tuple[list[str], list[str]]:
+def _cap(neighbours: list[str], known: Collection[str], cap: int) -> tuple[list[str], list[str]]:
     """Keep at most ``cap`` neighbours, preferring ones already drawn; the rest are hidden."""
     if len(neighbours) <= cap:
         return neighbours, []
@@ -142,18 +163,6 @@ def _cap(neighbours: list[str], known: dict[str, LineageNode], cap: int) -> tupl
 def _edge(node_id: str, other: str, way: Way) -> tuple[str, str]:
     # Going down, data flows from the node to its neighbour; going up, the reverse.
     return (node_id, other) if way == "down" else (other, node_id)
-
-
-def _node(fetch: _Fetcher, node_id: str) -> LineageNode:
-    if is_artifact_id(node_id):
-        art = fetch.artifact(node_id)
-        if art is None:
-            return LineageNode(id=node_id, kind="artifact", name=node_id)
-        return LineageNode(id=art.id, kind="artifact", name=art.id, type=art.type)
-    run = fetch.run(node_id)
-    if run is None:
-        return LineageNode(id=node_id, kind="run", name=node_id)
-    return LineageNode(id=run.id, kind="run", name=run.name, type=run.job_type, group=run.group)
 
 
 def _more_node(parent: str, way: Way, hidden: list[str]) -> LineageNode:
