@@ -57,14 +57,20 @@ def _int_like(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lstrip("-").isdigit()
 
 
+def _ids(items: list[Any]) -> bool:
+    """Integers (or their text) numbering 0..n-1, as class ids do."""
+    return all(_int_like(i) for i in items) and sorted(int(str(i)) for i in items) == list(range(len(items)))
+
+
 def is_label_map(value: Any) -> bool:
-    """True for {0: "ham", 1: "phishing"} or {"ham": 0, "phishing": 1} (JSON turns int keys into text)."""
+    """True for {0: "ham", 1: "phishing"} or {"ham": 0, "phishing": 1} (JSON turns int keys
+    into text); ids must number the classes 0..n-1, so {"train": 16240} is not one."""
     if not isinstance(value, Mapping) or not value:
         return False
     keys, values = list(value.keys()), list(value.values())
     if any(isinstance(v, (Mapping, list, tuple)) for v in values):
         return False
-    return all(_int_like(k) for k in keys) or all(_int_like(v) for v in values)
+    return (_ids(keys) and all(isinstance(v, str) for v in values)) or (_ids(values) and all(isinstance(k, str) for k in keys))
 
 
 @dataclass(frozen=True)
