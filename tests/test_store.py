@@ -72,6 +72,10 @@ def small_project(run_ids=("r1", "r2", "r3"), entry="eval/predictions.table.json
     return data
 
 
+def listing_facts(version: ArtifactVersion) -> tuple:
+    return (version.id, version.type, version.aliases, version.digest, version.created_at, version.size_bytes)
+
+
 def assert_sources_equal(expected, actual, project: str) -> None:
     """Every method of the Source interface gives equal records and frames."""
     assert actual.runs(project) == expected.runs(project)
@@ -90,7 +94,10 @@ def assert_sources_equal(expected, actual, project: str) -> None:
         assert actual.artifact_collections(project, artifact_type) == collections
         for collection in collections:
             versions = expected.artifact_versions(project, collection.name)
-            assert actual.artifact_versions(project, collection.name) == versions
+            # a listing may leave files/used_by empty (Source.artifact_versions): compare what it must carry
+            assert [listing_facts(v) for v in actual.artifact_versions(project, collection.name)] == [
+                listing_facts(v) for v in versions
+            ]
             for version in versions:
                 assert actual.artifact(project, version.id) == expected.artifact(project, version.id)
 
