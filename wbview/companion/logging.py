@@ -101,22 +101,23 @@ def artifact_metadata(
     }
     if run is not None:
         metadata.update({"run_id": getattr(run, "id", None), "run_name": getattr(run, "name", None)})
-        metadata["config"] = _safe_run_dict(getattr(run, "config", None), "config")
-        metadata["summary"] = _safe_run_dict(getattr(run, "summary", None), "summary")
+        metadata["config"] = _safe_run_dict(run, "config")
+        metadata["summary"] = _safe_run_dict(run, "summary")
     metadata.update(extra or {})
     return json_safe(metadata, non_finite="null")
 
 
-def _safe_run_dict(value: Any, name: str) -> dict[str, Any]:
-    if value is None:
-        return {}
+def _safe_run_dict(run: Any, name: str) -> dict[str, Any]:
     try:
-        as_dict = value.as_dict() if hasattr(value, "as_dict") else dict(value.items())
+        value = getattr(run, name, None)
+        if value is None:
+            return {}
+        # Look methods up on the type: wandb's Summary turns unknown attributes into KeyErrors.
+        to_dict = getattr(type(value), "as_dict", None) or getattr(type(value), "_as_dict", None)
+        as_dict = to_dict(value) if to_dict else dict(value.items())
     except Exception:  # a run object in an odd state must not stop the logging
         return {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # run summaries often hold NaN losses; stored as null
-        return json_safe(as_dict, non_finite="null", path=name)
+    return json_safe(as_dict, non_finite="null", path=name)
 
 
 def _frame_and_info(table: EvalTableBuilder | pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any] | None]:
@@ -208,6 +209,7 @@ def log_eval_table(
                 show_in_workspace=show_in_workspace,
             )
         except Exception as exc:  # never break the evaluation because of W&B
+            usable = False
             reason = f"logging to W&B failed ({type(exc).__name__}: {exc})"
     metadata_obj = artifact_metadata(run=run if usable else None, model=model, dataset=dataset, threshold=threshold, num_predictions=nrows, extra=extra)
     metadata_path = folder / "metadata.json"

@@ -25,7 +25,9 @@ TABLE_SUFFIX = ".table.json"
 
 
 def _union_with_none(wb_type: str) -> dict[str, Any]:
-    return {"wb_type": "union", "params": {"allowed_types": [{"wb_type": "none"}, {"wb_type": wb_type}]}}
+    # wandb lists a union's members sorted by name ("boolean" before "none").
+    members = sorted(("none", wb_type))
+    return {"wb_type": "union", "params": {"allowed_types": [{"wb_type": name} for name in members]}}
 
 
 def _with_nulls(values: list[Any], missing: np.ndarray) -> list[Any]:
