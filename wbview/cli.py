@@ -400,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     _register_table(subparsers)
     # --- other commands: one line each, `register(subparsers)` adds a parser with
     # set_defaults(handler=fn), fn(args) -> exit code. Keep this block sorted. -------------
+    __import__("wbview.launch").launch.register(subparsers)
     __import__("wbview.demo").demo.register(subparsers)
     __import__("wbview.pull").pull.register(subparsers)
     # -------------------------------------------------------------------------------------------
