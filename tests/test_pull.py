@@ -4,7 +4,6 @@ incremental re-pull, table selection, and the command line."""
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import pytest
 
@@ -14,7 +13,7 @@ from wbview.cli import main as cli_main
 from wbview.errors import TableNotFound
 from wbview.filters import parse_filters
 from wbview.pull import pull, wants_table
-from wbview.records import ArtifactVersion, Run
+from wbview.records import ArtifactVersion
 from wbview.sources.memory import MemorySource
 from wbview.sources.store import LocalSource, Store
 

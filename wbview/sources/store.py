@@ -53,7 +53,6 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import pandas as pd
 
 from wbview.errors import (
-    ArtifactNotFound,
     ProjectNotFound,
     RunNotFound,
     StoreError,
@@ -72,7 +71,7 @@ from wbview.sources.base import Source
 
 if TYPE_CHECKING:
     from wbview.filters import RunFilter
-    from wbview.sources.memory import ProjectData
+    from wbview.sources.memory import MemorySource, ProjectData
 
 STORE_FORMAT = "wbview-store"
 STORE_FORMAT_VERSION = 1
@@ -534,11 +533,6 @@ def _runs_to_parquet(runs: list[Run]) -> bytes:
 # --- reading: the Source interface over a store ----------------------------------
 
 
-def _version_number(artifact: ArtifactVersion) -> int:
-    digits = artifact.version.lstrip("v")
-    return int(digits) if digits.isdigit() else -1
-
-
 class LocalSource(Source):
     """The Source interface over a store directory; read-only, never imports wandb."""
 
@@ -589,52 +583,38 @@ class LocalSource(Source):
         self.run(project, run_id)
         return self.store.read_run_artifacts(project, run_id) or RunArtifacts(run_id)
 
-    def artifact_types(self, project: str) -> list[str]:
+    def _artifact_view(self, project: str, run_id: str | None = None) -> "MemorySource":
+        """The project's stored versions (and one run) as a MemorySource, which owns the
+        listing, alias and table-discovery rules, so both sources answer alike."""
+        from wbview.sources.memory import MemorySource, ProjectData
+
         self._require_project(project)
-        return sorted({a.type for a in self.store.read_artifacts(project)})
+        view = ProjectData(artifacts={a.id: a for a in self.store.read_artifacts(project)})
+        if run_id is not None:
+            view.runs[run_id] = self.run(project, run_id)
+            view.run_artifacts[run_id] = self.run_artifacts(project, run_id)
+        return MemorySource({project: view}, label=self.label)
+
+    def artifact_types(self, project: str) -> list[str]:
+        return self._artifact_view(project).artifact_types(project)
 
     def artifact_collections(self, project: str, artifact_type: str) -> list[ArtifactCollection]:
-        self._require_project(project)
-        counts: dict[str, int] = {}
-        for art in self.store.read_artifacts(project):
-            if art.type == artifact_type:
-                counts[art.name] = counts.get(art.name, 0) + 1
-        return [ArtifactCollection(name, artifact_type, n) for name, n in sorted(counts.items())]
+        return self._artifact_view(project).artifact_collections(project, artifact_type)
 
     def artifact_versions(self, project: str, collection: str) -> list[ArtifactVersion]:
-        self._require_project(project)
-        versions = [a for a in self.store.read_artifacts(project) if a.name == collection]
-        if not versions:
-            raise ArtifactNotFound(f"No artifact collection {collection!r} in {project} in the store at {self.store.root}.")
-        return sorted(versions, key=_version_number, reverse=True)
+        return self._artifact_view(project).artifact_versions(project, collection)
 
     def artifact(self, project: str, name_version: str) -> ArtifactVersion:
         self._require_project(project)
-        found = self.store.read_artifact(project, name_version)
-        if found is not None:
-            return found
-        name, _, alias = name_version.partition(":")
-        for art in self.store.read_artifacts(project):
-            if art.name == name and (alias or "latest") in art.aliases:
-                return art
-        raise ArtifactNotFound(
-            f"Artifact {name_version!r} is not in {project} in the store at {self.store.root}. "
-            f"Use NAME:VERSION, e.g. {name}:v0 or {name}:latest."
-        )
+        found = self.store.read_artifact(project, name_version)  # the common case: no scan
+        return found if found is not None else self._artifact_view(project).artifact(project, name_version)
 
     def tables(self, project: str, run_id: str) -> list[TableRef]:
-        run = self.run(project, run_id)
         listed = self.store.read_run_tables(project, run_id)
         if listed is not None:
+            self.run(project, run_id)
             return listed
-        refs = {(t.artifact, t.entry): t for t in run.tables}
-        for art_id in self.run_artifacts(project, run_id).logged:
-            art = self.store.read_artifact(project, art_id)
-            for f in art.files if art else ():
-                if f.path.endswith(".table.json") and (art_id, f.path) not in refs:
-                    key = f.path[: -len(".table.json")]
-                    refs[(art_id, f.path)] = TableRef(run_id=run_id, key=key, artifact=art_id, entry=f.path, digest=art.digest)
-        return list(refs.values())
+        return self._artifact_view(project, run_id).tables(project, run_id)
 
     def load_table(self, project: str, ref: TableRef) -> LoadedTable:
         self._require_project(project)
