@@ -28,4 +28,26 @@ Error analysis (issue 6)
     rows.RowQuery(filters, search, regex, search_columns); .to_params()/.from_params()
     rows.query_mask(table, query) -> bool mask; rows.filter_choices(table, column)
     rows.to_csv_bytes(frame, escape_formulas=True) -> bytes
+
+Beyond the W&B UI (issue 7)
+    threshold.threshold_curve(table, fn_cost=1, fp_cost=1, rows=None) -> DataFrame
+        (every distinct threshold ascending + a +inf row; tp fp fn tn precision recall
+        fn_rate fp_rate cost expected_cost); threshold.curve_from_arrays(y, scores, ...)
+    threshold.with_cost(curve, fn_cost, fp_cost); cost_optimal_threshold(curve);
+    threshold.threshold_for_recall(curve, target_recall); logged_threshold(table);
+    threshold.operating_point(table, t, ...); outcome_changes(table, new_t, old_t=None);
+    threshold.change_counts(changes)
+    calibration.calibration(table, n_bins=10, strategy="uniform", rows=None) -> Calibration(bins, ece)
+    calibration.compare_calibration({run: table}, ...) -> Calibration with a "run" column
+    slices.rank_slices(table, target="error"|"fn", features=None, min_rows=30, rows=None)
+        (ranked by lift_low = Wilson lower bound / overall rate); slices.slice_mask(...)
+    slices.rank_ngrams(table, target="fn", max_n=2, min_rows=20, max_sample_rows=200_000)
+    slices.error_tree(table, target="error", max_depth=3, min_rows=None) -> ErrorTree
+        (.nodes, .leaves(), .mask(node))
+    slices.slice_features(table, include_outputs=True); textfeatures.text_features(table, column)
+    compare.diff_runs(a, b, on=None, names=("A", "B")) -> RunDiff(joined, counts, ...; .rows(status))
+    compare.dataset_lineage_warning(dataset_a, dataset_b) -> str | None
+    stacking.stack_tables({run: (df, config[, run_fields])}, params=None) -> DataFrame
+    stacking.varying_params(configs); stacking.error_rates_by(stacked, column)
+    stats.wilson_interval(successes, totals, confidence=0.95)
 """

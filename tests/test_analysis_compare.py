@@ -1,0 +1,119 @@
+"""Run against run (join, statuses, duplicates), the dataset-lineage warning and
+stacked tables with error rates per param value, on hand-built tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wbview.analysis.compare import STATUSES, dataset_lineage_warning, diff_runs
+from wbview.analysis.prepare import prepare
+from wbview.analysis.stacking import error_rates_by, stack_tables, varying_params
+from wbview.analysis.stats import wilson_interval
+from wbview.errors import BadTable, UsageError
+
+
+def run_a() -> pd.DataFrame:
+    return pd.DataFrame({"Sample ID": [1, 2, 3, 4, 5], "Decoded Text": list("abcde"),
+                         "True Label": ["x", "y", "x", "y", "x"],
+                         "Predicted Label": ["y", "y", "y", "y", "x"]})  # wrong: 1, 3
+
+
+def run_b() -> pd.DataFrame:
+    # different row order, sample 5 missing, sample 6 new; wrong: 3, 4
+    return pd.DataFrame({"Sample ID": [4, 3, 2, 1, 6], "Decoded Text": list("dcbaf"),
+                         "True Label": ["y", "x", "y", "x", "y"],
+                         "Predicted Label": ["x", "y", "y", "x", "y"]})
+
+
+def test_join_on_sample_id_classifies_every_sample():
+    diff = diff_runs(prepare(run_a()), prepare(run_b()))
+    assert diff.key == "Sample ID"
+    status = dict(zip(diff.joined["Key"], diff.joined["Status"].astype(str)))
+    assert status == {"1": "fixed", "2": "still right", "3": "still wrong", "4": "newly broken"}
+    assert diff.counts.set_index("status")["rows"].to_dict() == {
+        "fixed": 1, "newly broken": 1, "still wrong": 1, "still right": 1}
+    assert (diff.only_in_a, diff.only_in_b, diff.duplicate_keys, diff.label_mismatches) == (1, 1, 0, 0)
+    assert diff.rows("fixed")["Decoded Text"].tolist() == ["a"]
+    assert {"Predicted Label (A)", "Predicted Label (B)", "Is Error (A)", "Is Error (B)"} <= set(diff.joined.columns)
+    assert list(diff.counts["status"]) == list(STATUSES)
+
+
+def test_join_on_text_when_no_id_and_duplicates_match_by_occurrence():
+    a = run_a().drop(columns="Sample ID")
+    b = run_b().drop(columns="Sample ID")
+    a.loc[4, "Decoded Text"] = "a"  # "a" twice in A: 1st "a" matches B's only "a"
+    diff = diff_runs(prepare(a), prepare(b))
+    assert diff.key == "Decoded Text"
+    assert diff.duplicate_keys == 1 and diff.only_in_a == 1
+    assert diff.joined["Key"].tolist().count("a") == 1
+    assert diff.rows("fixed")["Key"].tolist() == ["a"]
+
+
+def test_label_mismatch_counted():
+    b = run_b()
+    b.loc[b["Sample ID"] == 2, "True Label"] = "x"
+    assert diff_runs(prepare(run_a()), prepare(b)).label_mismatches == 1
+
+
+def test_join_needs_a_key():
+    a = pd.DataFrame({"label": ["x"], "prediction": ["x"]})
+    with pytest.raises(BadTable, match="sample id"):
+        diff_runs(prepare(a), prepare(a))
+    with pytest.raises(BadTable, match="no such column"):
+        diff_runs(prepare(run_a()), prepare(run_b()), on="nope")
+    with pytest.raises(UsageError):
+        diff_runs(prepare(run_a()), prepare(run_b())).rows("mystery")
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ("team/proj/emails:v3", "team/proj/emails:v3", None),
+    ("team/proj/emails:v3", "team/proj/emails:v4", "different versions of team/proj/emails: v3 (A) vs v4 (B)"),
+    ("team/proj/emails:v3", "team/proj/sms:v3", "different datasets"),
+    ("team/proj/emails:latest", "team/proj/emails:latest", "alias"),
+    (None, "team/proj/emails:v3", "Run A records no evaluation dataset"),
+    ("team/proj/emails:v3", None, "Run B records no evaluation dataset"),
+    (None, None, "Neither run A nor run B"),
+    ("QXJ0aWZhY3Q6MQ==", "QXJ0aWZhY3Q6MQ==", None),
+    ("QXJ0aWZhY3Q6MQ==", "QXJ0aWZhY3Q6Mg==", "different datasets"),
+])
+def test_dataset_lineage_warning(a, b, expected):
+    warning = dataset_lineage_warning(a, b)
+    if expected is None:
+        assert warning is None
+    else:
+        assert expected in warning
+
+
+def test_stack_tables_with_run_columns_and_mixed_naming():
+    seed_style = run_a()
+    snake_style = pd.DataFrame({"id": [1, 2], "text": ["a", "b"], "true_label": ["x", "y"], "predicted_label": ["x", "x"]})
+    stacked = stack_tables({
+        "run-1": (seed_style, {"lr": 0.1, "model": "bert"}, {"run_id": "abc"}),
+        "run-2": (snake_style, {"lr": 0.2, "model": "bert"}, {"run_id": "def"}),
+    })
+    assert list(stacked.columns[:3]) == ["run", "run_id", "config.lr"]
+    assert "config.model" not in stacked.columns  # same everywhere: not a chosen param
+    assert len(stacked) == 7
+    assert stacked["Is Error"].tolist() == [True, False, True, False, False, False, True]
+    assert stacked.groupby("run", observed=True)["config.lr"].first().to_dict() == {"run-1": 0.1, "run-2": 0.2}
+    assert stacked["Decoded Text"].tolist()[-2:] == ["a", "b"]
+
+
+def test_error_rates_by_param_with_wilson_interval():
+    frames = {f"r{i}": (run_a(), {"lr": lr}) for i, lr in enumerate([0.1, 0.1, 0.2])}
+    frames["r2"] = (run_b(), {"lr": 0.2})
+    rates = error_rates_by(stack_tables(frames), "config.lr").set_index("config.lr")
+    assert rates.loc[0.1, ["runs", "rows", "errors"]].tolist() == [2, 10, 4]
+    assert rates.loc[0.2, ["runs", "rows", "errors"]].tolist() == [1, 5, 2]
+    low, high = wilson_interval(4, 10)
+    assert rates.loc[0.1, "error_rate_low"] == pytest.approx(low) and rates.loc[0.1, "error_rate_high"] == pytest.approx(high)
+
+
+def test_varying_params_and_bad_run():
+    assert varying_params({"a": {"x": 1, "y": [1]}, "b": {"x": 1, "y": [2], "z": 3}}) == ["y", "z"]
+    with pytest.raises(BadTable, match="Run 'bad'"):
+        stack_tables({"bad": (pd.DataFrame({"q": [1]}), {})})
+    with pytest.raises(UsageError):
+        stack_tables({})
