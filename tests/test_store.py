@@ -328,3 +328,24 @@ def test_writer_killed_mid_write_leaves_only_valid_files(store_dir):
         except TableNotFound:
             pass  # not written before the kill: absent, never partial
     assert loaded >= 1
+
+
+NO_WANDB_SCRIPT = """
+import sys
+sys.modules["wandb"] = None  # any `import wandb` now raises ImportError
+from wbview.sources.store import LocalSource
+from wbview.cli import main
+source = LocalSource(sys.argv[1])
+assert len(source.runs("acme/phishing")) == 3
+assert main(["runs", "acme/phishing", "--store", sys.argv[1], "--json"]) == 0
+assert main(["lineage", "acme/phishing/r2", "--store", sys.argv[1]]) == 0
+assert "wandb" not in {m.split(".")[0] for m in sys.modules if sys.modules[m] is not None}
+"""
+
+
+def test_store_is_readable_without_wandb(store_dir):
+    Store(store_dir).write_project(PROJECT, small_project())
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    done = subprocess.run([sys.executable, "-c", NO_WANDB_SCRIPT, str(store_dir)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert '"id": "r3"' in done.stdout
