@@ -2,17 +2,32 @@
 
 The real ``wandb`` client (and its ``wandb-core`` process) talks to it over HTTP when
 ``WANDB_BASE_URL`` points here. It answers ``POST /graphql`` by executing the query
-document against a small object graph built from :class:`ProjectData` (so the response
-has exactly the shape the client asked for), serves artifact manifests and entries, and
-evaluates the Mongo-style ``$filters`` the real server accepts, independently of
-``wbview.filters``. Every request is recorded, and faults can be queued per operation.
+document against a small object graph built from :class:`ProjectData` (so each
+response has exactly the shape the client asked for), serves artifact manifests and
+entries, and evaluates the Mongo-style ``$filters`` the real server accepts,
+independently of ``wbview.filters``. Every request is recorded; faults can be queued.
 
-Usage::
+Quick reference (see the pytest fixtures ``fixture_project``, ``fake_wandb`` in conftest)::
 
-    with FakeWandb({"acme/phishing": data}) as fake:
-        os.environ["WANDB_BASE_URL"] = fake.base_url
-        ...
-        assert fake.count("Runs") == 1
+    fake = FakeWandb({"acme/phishing": data}, api_key="f" * 40,
+                     files={("name:v0", "path"): b"..."}, latency_s=0.0)
+    with fake:                      # or fake.start() / fake.stop()
+        fake.base_url; fake.env()   # {"WANDB_BASE_URL": ..., "WANDB_API_KEY": ...}
+        fake.count("Runs")          # requests of one operation; "*" all GraphQL,
+        fake.count("file")          # "file" downloads; None everything
+        fake.count("Run", status=500); fake.ops(); fake.last("Runs").variables
+        fake.requests               # [Request(method, path, op, variables, status, ...)]
+        fake.reset()                # forget requests, faults, unknown notes
+        fake.rate_limit("Runs", times=2)            # 429 + Retry-After: 0, then recovers
+        fake.fail("Run", 500, times=2)              # 500 twice, then recovers
+        fake.fail("*", 503, times=None)             # persistent outage
+        fake.delay("Run", seconds=5)                # slower than a client timeout
+        fake.graphql_error("Runs", "message")       # HTTP 200 + {"errors": [...]}
+        fake.fail("Runs", 401); fake.api_key = "x" * 40   # rejected credentials
+        fake.unknown                # operations/fields it could not answer (gaps)
+
+Unknown project/run/artifact need no fault: ask for one and the fake answers ``null``
+as the real server does. Timestamps are UTC without offset (``2025-12-01T08:47:12``).
 """
 
 from __future__ import annotations
@@ -558,15 +573,16 @@ def _sort_runs(runs: list[Run], order: str | None, summaries: Mapping[str, Mappi
     def sort_key(run: Run) -> tuple[int, Any]:
         value = run_field(run, field_name, summaries.get(run.id))
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return (1, float(value))
+            return (1, (0, float(value), ""))
         if isinstance(value, datetime):
-            return (1, value.timestamp())
-        return (0, str(value)) if value is _MISSING or value is None else (1, str(value))
+            return (1, (0, value.timestamp(), ""))
+        return (0, (1, 0.0, "")) if value is _MISSING or value is None else (1, (1, 0.0, str(value)))
 
-    # Missing values go last in either direction.
-    present = [r for r in runs if sort_key(r)[0] == 1]
-    absent = [r for r in runs if sort_key(r)[0] == 0]
-    return sorted(present, key=lambda r: sort_key(r)[1], reverse=descending) + absent
+    # Missing values go last in either direction; numbers sort before strings.
+    keyed = [(sort_key(r), r) for r in runs]
+    present = [(k[1], r) for k, r in keyed if k[0] == 1]
+    absent = [r for k, r in keyed if k[0] == 0]
+    return [r for _, r in sorted(present, key=lambda pair: pair[0], reverse=descending)] + absent
 
 
 # --------------------------------------------------------------------------------------
@@ -675,12 +691,22 @@ def _decode_cursor(cursor: str | None) -> int:
         raise GraphQLError(f"invalid cursor {cursor!r}") from None
 
 
-def connection(typename: str, items: list[Any], args: Mapping[str, Any], edge_extra: Callable[[Any], dict] | None = None, default_first: int = 50) -> Node:
-    """A Relay connection over ``items`` honouring ``after`` and ``first``."""
+def connection(
+    typename: str,
+    items: list[Any],
+    args: Mapping[str, Any],
+    edge_extra: Callable[[Any], dict] | None = None,
+    default_first: int = 50,
+    make: Callable[[Any], Any] | None = None,
+) -> Node:
+    """A Relay connection over ``items`` honouring ``after`` and ``first``; ``make``
+    turns an item into its node, only for the items on the page."""
     start = _decode_cursor(args.get("after"))
     first = args.get("first")
     first = default_first if first is None else int(first)
     page = items[start : start + first]
+    if make is not None:
+        page = [make(item) for item in page]
     edges = []
     for offset, item in enumerate(page):
         cursor = b64_id(f"cursor:{start + offset}")
@@ -781,7 +807,7 @@ class _Graph:
             createdAt="2025-11-01T00:00:00",
             isBenchmark=False,
             runCount=lambda args: len(self.filtered_runs(path, args)),
-            runs=lambda args: connection("Run", [self.run(path, r) for r in self.filtered_runs(path, args)], args),
+            runs=lambda args: connection("Run", self.filtered_runs(path, args), args, make=lambda r: self.run(path, r)),
             run=lambda args: self.run(path, data.runs.get(args.get("name"))),
             artifactTypes=lambda args: connection("ArtifactType", [self.artifact_type(path, t) for t in self.types(path)], args),
             artifactType=lambda args: self.artifact_type(path, args.get("name")) if args.get("name") in self.types(path) else None,
@@ -1099,6 +1125,7 @@ class Request:
     duration_s: float = 0.0
     fault: str | None = None
     started_s: float = 0.0  # time.monotonic() when the request arrived
+    generation: int = 0  # reset() count when it arrived: late answers of older tests are dropped
 
 
 @dataclass
@@ -1135,6 +1162,7 @@ class Fault:
 class _Handler(BaseHTTPRequestHandler):
     server_version = "fakewandb/1"
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: avoid 40 ms delayed-ACK stalls
 
     def log_message(self, format: str, *args: Any) -> None:  # silence stderr access logs
         log.debug("%s - %s", self.address_string(), format % args)
@@ -1191,6 +1219,7 @@ class FakeWandb:
         default_entity: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        latency_s: float = 0.0,
     ):
         self.projects: dict[str, ProjectData] = dict(projects)
         self.api_key = api_key
@@ -1201,6 +1230,8 @@ class FakeWandb:
         self.faults: list[Fault] = []
         self.unknown: list[str] = []  # operations/fields the fake could not answer
         self.telemetry_count = 0
+        # Added to every GraphQL and file answer, to model a remote server's round trip.
+        self.latency_s = latency_s
         self._host, self._port = host, port
         self._lock = threading.RLock()
         self._stopping = threading.Event()
@@ -1209,6 +1240,7 @@ class FakeWandb:
         self._content: dict[tuple[str, str, str], bytes] = {}
         self._by_hex: dict[str, bytes] = {}
         self._graph: _Graph | None = None
+        self._generation = 0
 
     # ---- lifecycle ----------------------------------------------------------------
     def start(self) -> "FakeWandb":
@@ -1285,6 +1317,7 @@ class FakeWandb:
             self.requests.clear()
             self.faults.clear()
             self.unknown.clear()
+            self._generation += 1
 
     # ---- fault injection --------------------------------------------------------------
     def add_fault(self, fault: Fault) -> Fault:
@@ -1369,13 +1402,15 @@ class FakeWandb:
                 self.telemetry_count += 1
             handler.send(200, b"{}")
             return
+        if self.latency_s:
+            self._stopping.wait(self.latency_s)
         if method == "POST" and url.path.rstrip("/") == "/graphql":
             self._handle_graphql(handler, body, started)
         elif method == "GET" and (url.path.startswith("/storage/") or url.path.startswith("/artifacts/")):
             self._handle_file(handler, url.path, started)
         else:
             self._note_unknown(f"{method} {url.path}")
-            request = Request(method, url.path, None, {}, 404)
+            request = Request(method, url.path, None, {}, 404, generation=self._generation)
             self._record(request, started)
             handler.send(404, json.dumps({"error": f"fakewandb: no route for {method} {url.path}"}).encode())
 
@@ -1383,7 +1418,8 @@ class FakeWandb:
         request.started_s = started
         request.duration_s = time.monotonic() - started
         with self._lock:
-            self.requests.append(request)
+            if request.generation == self._generation:
+                self.requests.append(request)
 
     def _note_unknown(self, what: str) -> None:
         log.error("fakewandb cannot answer %s", what)
@@ -1435,7 +1471,7 @@ class FakeWandb:
         query = payload.get("query") or ""
         variables = payload.get("variables") or {}
         op = payload.get("operationName") or operation_name(query) or "<anonymous>"
-        request = Request("POST", "/graphql", op, variables, query=query)
+        request = Request("POST", "/graphql", op, variables, query=query, generation=self._generation)
         if self._apply_fault(handler, request, started):
             return
         if not self._authorized(handler):
@@ -1469,7 +1505,7 @@ class FakeWandb:
         return 200, {"data": data}
 
     def _handle_file(self, handler: _Handler, path: str, started: float) -> None:
-        request = Request("GET", path, "file", {})
+        request = Request("GET", path, "file", {}, generation=self._generation)
         if self._apply_fault(handler, request, started):
             return
         if path.startswith("/artifacts/") and not self._authorized(handler):

@@ -392,3 +392,52 @@ def truncated_eval_run(data: ProjectData) -> Run:
 def small_eval_run(data: ProjectData) -> Run:
     """An eval run with a small (SMALL_TABLE_ROWS) table: quick to download in tests."""
     return next(r for r in data.runs.values() if r.tables and r.tables[0].stored_rows == SMALL_TABLE_ROWS)
+
+
+def build_many_runs(nruns: int = 1_000, seed: int = 0) -> tuple[str, ProjectData]:
+    """The fixture project padded with synthetic train/eval runs up to ``nruns`` runs
+    (for listing benchmarks). Extra runs have configs and summaries but no artifacts."""
+    path, base = build_fixture_project(seed)
+    data = ProjectData(runs=dict(base.runs), run_artifacts=dict(base.run_artifacts), histories=dict(base.histories),
+                       artifacts=dict(base.artifacts), tables=dict(base.tables))
+    rng = random.Random(seed + 1)
+    clock = max(r.created_at for r in data.runs.values())
+    template = next(r for r in base.runs.values() if r.job_type == "train" and r.state == "finished")
+    index = 0
+    while len(data.runs) < nruns:
+        index += 1
+        clock += timedelta(minutes=7 + rng.randint(0, 30))
+        group = f"exp-{9 + index // 4:03d}"
+        job_type = "train" if index % 2 else "eval"
+        rid = f"b{index:07d}"
+        params = dict(template.config["params"], lr=round(10 ** rng.uniform(-5.5, -3), 8),
+                      encoder=rng.choice(("standard", "head_tail")),
+                      optimizer={"name": rng.choice(("adamw", "sgd")), "weight_decay": 0.01})
+        f1 = round(rng.uniform(0.82, 0.96), 4)
+        data.runs[rid] = replace(
+            template, id=rid, name=f"{group}-{job_type}-{clock.strftime('%Y-%m-%dT%H-%M-%SZ')}", group=group,
+            job_type=job_type, tags=("experiment", "sweep"), created_at=clock,
+            url=f"https://wandb.ai/{ENTITY}/{PROJECT}/runs/{rid}",
+            config={**template.config, "params": params},
+            summary={"eval/f1": f1, "eval/accuracy": round(f1 + 0.02, 4), "train/loss": round(0.5 - f1 * 0.4, 4)},
+        )
+    return path, data
+
+
+def add_table_run(data: ProjectData, frame: pd.DataFrame, seed: int = 0) -> tuple[ProjectData, TableRef]:
+    """A copy of ``data`` with one more eval run that logged ``frame`` as its run_table
+    (e.g. ``build_large_table(200_000)`` for table-loading benchmarks)."""
+    builder = _Builder(seed)
+    builder.data = ProjectData(runs=dict(data.runs), run_artifacts=dict(data.run_artifacts),
+                               histories=dict(data.histories), artifacts=dict(data.artifacts), tables=dict(data.tables))
+    builder.used_ids = set(data.runs)
+    builder.clock = max(r.created_at for r in data.runs.values()).replace(microsecond=0)
+    builder.rng.random()
+    run = builder.add_run("exp-bench", "eval", {"threshold": 0.5}, {}, tags=("eval",),
+                          summary={"eval/f1": 0.9}, extra_config={"model.type": "distilbert"})
+    run = replace(run, created_at=run.created_at.replace(microsecond=0))
+    builder.data.runs[run.id] = run
+    ref = builder.log_table(run, frame)
+    art = builder.data.artifacts[ref.artifact]
+    builder.data.artifacts[ref.artifact] = replace(art, logged_by=run.id, aliases=("latest",))
+    return builder.data, builder.data.runs[run.id].tables[0]
