@@ -175,3 +175,11 @@ def test_every_method_answers_like_the_inner_source(inner, data, tmp_path, clock
     # and a second time, from the cache
     assert_sources_equal(MemorySource({PROJECT: data}), make_cache(inner, tmp_path, clock), PROJECT)
     assert isinstance(cache.store, Store)
+
+
+def test_attributes_beyond_the_interface_come_from_the_inner_source(inner, tmp_path, clock):
+    inner.settings = "the inner settings"
+    cache = make_cache(inner, tmp_path, clock)
+    assert cache.settings == "the inner settings"
+    with pytest.raises(AttributeError):
+        cache.no_such_thing

@@ -66,6 +66,12 @@ class CachedSource(Source):
         self._memo_lock = threading.Lock()
         self._refreshed_at = float("-inf")
 
+    def __getattr__(self, name: str) -> Any:
+        # anything beyond the Source interface (e.g. ``settings``) is the inner source's
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
     # -- mutable content: in memory for ttl_s
 
     def _remember(self, key: tuple, fetch: Callable[[], Any]) -> Any:
