@@ -86,6 +86,8 @@ class EvalTableCallback(TrainerCallback):
 
     def _add(self, builder: EvalTableBuilder, eval_pred: Any) -> None:
         inputs = getattr(eval_pred, "inputs", None)
+        if isinstance(inputs, Mapping):  # batch_eval_metrics hands over the whole batch dict
+            inputs = inputs.get("input_ids")
         use_tokens = inputs is not None and self.builder_options["decode"] is not None
         builder.add_batch(
             logits=_first(eval_pred.predictions),
