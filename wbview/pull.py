@@ -90,6 +90,7 @@ class _Puller:
             self._pull_run(run)
             self.progress(f"run {run.id} ({run.name})", index, len(runs))
         self._refresh_aliases()
+        self._refresh_collections()
         self._save_journal(complete=True)
         return self.report
 
@@ -148,6 +149,12 @@ class _Puller:
             source_format=loaded.source_format,
         )
         self.report.tables_fetched += 1
+
+    def _refresh_collections(self) -> None:
+        """Collection listings (version counts) per stored artifact type: one request each."""
+        for artifact_type in sorted({a.type for a in self.store.read_artifacts(self.project)}):
+            collections = self.source.artifact_collections(self.project, artifact_type)
+            self.store.put_collections(self.project, artifact_type, collections)
 
     def _refresh_aliases(self) -> None:
         """Aliases move between versions: one listing per stored collection updates them."""

@@ -28,6 +28,7 @@ Layout (format version ``STORE_FORMAT_VERSION``)::
         runs.parquet                     the run list: id, name, ..., record (Run JSON)
         run_artifacts/<safe(run id)>.json
         run_tables/<safe(run id)>.json   the TableRefs the source listed for the run
+        collections/<safe(type)>.json    the source's collection listing (version counts)
         history/<safe(run id)>.parquet
         artifacts/<safe(name:vN)>.json   ArtifactVersion JSON (files, producer, consumers)
         tables/<safe(digest or id:name:vN)>/<safe(entry)>.parquet
@@ -345,6 +346,13 @@ class Store:
             self._ensure_project(project)
             self._write_json(self._file(project, "artifacts", artifact.id, ".json"), artifact.to_json())
 
+    def put_collections(self, project: str, artifact_type: str, collections: list[ArtifactCollection]) -> None:
+        """Record a source's collection listing for a type (its version counts are kept)."""
+        payload = [{"name": c.name, "type": c.type, "version_count": c.version_count} for c in collections]
+        with self.lock():
+            self._ensure_project(project)
+            self._write_json(self._file(project, "collections", artifact_type, ".json"), payload)
+
     def put_table(
         self,
         project: str,
@@ -429,6 +437,12 @@ class Store:
     def read_artifact(self, project: str, artifact_id: str) -> ArtifactVersion | None:
         try:
             return self._memoized(self._file(project, "artifacts", artifact_id, ".json"), _load_artifact)
+        except FileNotFoundError:
+            return None
+
+    def read_collections(self, project: str, artifact_type: str) -> list[ArtifactCollection] | None:
+        try:
+            return [ArtifactCollection(**c) for c in _read_json(self._file(project, "collections", artifact_type, ".json"))]
         except FileNotFoundError:
             return None
 
@@ -599,7 +613,10 @@ class LocalSource(Source):
         return self._artifact_view(project).artifact_types(project)
 
     def artifact_collections(self, project: str, artifact_type: str) -> list[ArtifactCollection]:
-        return self._artifact_view(project).artifact_collections(project, artifact_type)
+        derived = self._artifact_view(project).artifact_collections(project, artifact_type)
+        listed = {c.name: c for c in self.store.read_collections(project, artifact_type) or ()}
+        # the collections whose versions are here, with the counts the source reported
+        return [listed.get(c.name, c) for c in derived]
 
     def artifact_versions(self, project: str, collection: str) -> list[ArtifactVersion]:
         return self._artifact_view(project).artifact_versions(project, collection)
