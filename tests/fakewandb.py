@@ -57,6 +57,7 @@ log = logging.getLogger("fakewandb")
 
 DEFAULT_API_KEY = "f" * 40  # wandb requires 40 characters (or a prefixed key)
 TELEMETRY_PREFIX = "/sdk/otel/"
+MEDIA_TABLE_MAX_ROWS = 10_000  # wandb.Table.MAX_ROWS: the run's media copy of a table is cut here
 
 
 # --------------------------------------------------------------------------------------
@@ -753,10 +754,13 @@ class _Graph:
             artifact=lambda args: self.artifact_by_gql_id(args.get("id")),
             serverInfo=lambda args: self.server_info(),
             entity=lambda args: self.entity(args.get("name")),
+            models=lambda args: connection("Project", [self.project(*p.split("/", 1)) for p in self.fake.projects if p.split("/")[0] == (args.get("entityName") or self.fake.default_entity)], args),
         )
 
     def viewer(self) -> Node:
+        """The user the API key belongs to; a member of every entity in the fake."""
         entity = self.fake.default_entity
+        teams = sorted({p.split("/")[0] for p in self.fake.projects} | {entity})
         return Node(
             "User",
             id=b64_id("User:1"),
@@ -765,10 +769,11 @@ class _Graph:
             email="fake-user@example.com",
             entity=entity,
             admin=False,
+            deletedAt=None,
             flags="{}",
             userInfo=None,
             defaultEntity=self.entity(entity),
-            teams=Node("EntityConnection", edges=[Node("EntityEdge", node=self.entity(entity))]),
+            teams=Node("EntityConnection", edges=[Node("EntityEdge", node=self.entity(t)) for t in teams]),
             apiKeys=Node("ApiKeyConnection", edges=[]),
             organizations=[],
             defaultFramework=None,
@@ -815,6 +820,7 @@ class _Graph:
             artifactCollections=lambda args: connection("ArtifactCollection", [self.collection(path, c) for c in self.collection_names(path)], args),
             artifactCollectionMembership=lambda args: self.membership_by_name(path, args.get("name")),
             artifact=lambda args: self.artifact_by_name(path, args.get("name")),
+            user=self.viewer(),
         )
 
     def filtered_runs(self, path: str, args: Mapping[str, Any]) -> list[Run]:
@@ -914,12 +920,15 @@ class _Graph:
             host="fake-host",
             projectId=int(self.project(entity, project)["internalId"]),
             project=self.project(entity, project),
-            user=Node("User", id=b64_id("User:1"), name="Fake User", username="fake-user"),
+            user=self.viewer(),
             historyLineCount=0 if history is None else len(history),
             historyKeys=self.history_keys(history),
             sampledHistory=lambda args: [self.sampled_history(history, json.loads(spec)) for spec in args.get("specs") or []],
             history=lambda args: [json.dumps(row) for row in self.history_rows(history, None, args.get("samples"))],
             events=lambda args: [],
+            fileCount=len(self.fake.run_file_names(path, run)),
+            files=lambda args: self.run_files(path, run, args),
+            parquetHistory=lambda args: Node("ParquetHistory", parquetUrls=[], liveData=self.history_rows(history, None, None)),
             outputArtifacts=lambda args: connection("Artifact", [self.artifact_node(path, a) for a in (links.logged if links else ())], args),
             inputArtifacts=lambda args: connection("Artifact", [self.artifact_node(path, a) for a in (links.used if links else ())], args),
         )
@@ -938,6 +947,8 @@ class _Graph:
     def history_rows(history: pd.DataFrame | None, keys: list[str] | None, samples: int | None) -> list[dict[str, Any]]:
         if history is None or not len(history):
             return []
+        if keys is not None:
+            keys = list(dict.fromkeys(keys))
         frame = history if keys is None else history[[k for k in keys if k in history.columns]]
         if keys is not None:
             if len(frame.columns) < len(keys):
@@ -954,6 +965,21 @@ class _Graph:
         max_step = spec.get("maxStep")
         min_step = spec.get("minStep")
         return [r for r in rows if (max_step is None or r.get("_step", 0) <= max_step) and (min_step is None or r.get("_step", 0) >= min_step)]
+
+    def run_files(self, path: str, run: Run, args: Mapping[str, Any]) -> Node:
+        names = args.get("names") or []
+        pattern = args.get("pattern")
+        regex = re.compile("^" + ".*".join(re.escape(p) for p in pattern.split("%")).replace("_", ".") + "$") if pattern else None
+        nodes = []
+        for name in self.fake.run_file_names(path, run):
+            if (names and name not in names) or (regex and not regex.match(name)):
+                continue
+            content = self.fake.run_file_content(path, run, name)
+            url = f"{self.fake.base_url}/storage/runs/{path}/{run.id}/{urllib.parse.quote(name)}"
+            nodes.append(Node("File", id=b64_id(f"File:{path}:{run.id}:{name}"), name=name, url=url, directUrl=url,
+                              sizeBytes=len(content), mimetype="application/octet-stream",
+                              updatedAt=_iso(run.created_at), md5=b64_md5(content), digest=b64_md5(content)))
+        return connection("File", nodes, args)
 
     # ---- artifacts ----------------------------------------------------------------
     def collection(self, path: str, name: str | None) -> Node | None:
@@ -1148,7 +1174,7 @@ class Fault:
         if self.op is None:
             return True
         if self.op == "*":
-            return op not in (None, "file")
+            return op not in (None, "file", "runfile")
         return self.op == op
 
     def describe(self) -> str:
@@ -1380,6 +1406,36 @@ class FakeWandb:
         digests = self.entry_digests(path, art)
         return hashlib.md5("".join(f"{p}:{d}\n" for p, d in sorted(digests.items())).encode()).hexdigest()
 
+    def run_file_names(self, path: str, run: Run) -> list[str]:
+        """A run's files: the usual wandb ones plus the media copy of each logged table
+        (cut to wandb.Table.MAX_ROWS rows, as wandb does; wbview must never load it)."""
+        summary = self.graph.summary(run)
+        media = [summary[ref.key]["path"] for ref in run.tables]
+        return ["config.yaml", "output.log", "requirements.txt", "wandb-metadata.json", "wandb-summary.json", *media]
+
+    def run_file_content(self, path: str, run: Run, name: str) -> bytes:
+        key = (path, f"run:{run.id}", name)
+        with self._lock:
+            cached = self._content.get(key)
+        if cached is not None:
+            return cached
+        summary = self.graph.summary(run)
+        if name == "wandb-summary.json":
+            content = json.dumps(summary).encode()
+        elif name == "config.yaml":
+            content = ("wandb_version: 1\n" + "".join(f"{k}:\n  value: {json.dumps(v)}\n" for k, v in run.config.items())).encode()
+        elif name == "wandb-metadata.json":
+            content = json.dumps({"host": "fake-host", "program": f"{run.job_type or 'run'}.py", "python": "CPython 3.11.2", "startedAt": _iso(run.created_at)}).encode()
+        elif name.startswith("media/table/"):
+            ref = next(r for r in run.tables if summary[r.key]["path"] == name)
+            frame = self.projects[path].tables.get((ref.artifact, ref.entry))
+            content = wandb_table_json(frame.head(MEDIA_TABLE_MAX_ROWS)) if frame is not None else b"{}"
+        else:
+            content = f"fake {name} of run {run.id}\n".encode()
+        with self._lock:
+            self._content[key] = content
+        return content
+
     def manifest(self, path: str, art: ArtifactVersion) -> dict[str, Any]:
         """The artifact manifest (storage layout V1: entries fetched by md5)."""
         digests = self.entry_digests(path, art)
@@ -1406,6 +1462,8 @@ class FakeWandb:
             self._stopping.wait(self.latency_s)
         if method == "POST" and url.path.rstrip("/") == "/graphql":
             self._handle_graphql(handler, body, started)
+        elif method == "GET" and url.path.startswith("/storage/runs/"):
+            self._handle_file(handler, url.path, started, op="runfile")
         elif method == "GET" and (url.path.startswith("/storage/") or url.path.startswith("/artifacts/")):
             self._handle_file(handler, url.path, started)
         else:
@@ -1504,8 +1562,8 @@ class FakeWandb:
             return 200, {"data": data, "errors": [{"message": f"fakewandb does not implement {sorted(set(missing))} (operation {op})"}]}
         return 200, {"data": data}
 
-    def _handle_file(self, handler: _Handler, path: str, started: float) -> None:
-        request = Request("GET", path, "file", {}, generation=self._generation)
+    def _handle_file(self, handler: _Handler, path: str, started: float, op: str = "file") -> None:
+        request = Request("GET", path, op, {}, generation=self._generation)
         if self._apply_fault(handler, request, started):
             return
         if path.startswith("/artifacts/") and not self._authorized(handler):
@@ -1523,6 +1581,12 @@ class FakeWandb:
 
     def _file_content(self, path: str) -> bytes | None:
         parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/")]
+        if parts[:2] == ["storage", "runs"] and len(parts) >= 6:
+            project_path, run_id, name = "/".join(parts[2:4]), parts[4], "/".join(parts[5:])
+            run = self.projects.get(project_path, ProjectData()).runs.get(run_id)
+            if run is None or name not in self.run_file_names(project_path, run):
+                return None
+            return self.run_file_content(project_path, run, name)
         if parts[:2] == ["storage", "manifests"] and len(parts) == 3:
             ref = self.graph.artifacts_by_gql_id.get(parts[2].removesuffix(".json"))
             return json.dumps(self.manifest(ref.project_path, ref.artifact)).encode() if ref else None
@@ -1553,5 +1617,5 @@ def _op_matches(wanted: str | None, op: str | None) -> bool:
     if wanted is None:
         return True
     if wanted == "*":
-        return op not in (None, "file")
+        return op not in (None, "file", "runfile")
     return wanted == op

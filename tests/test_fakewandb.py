@@ -252,6 +252,26 @@ def test_history_sampled_and_full(api, fixture_project):
     assert list(sampled["_step"]) == [9, 19, 29, 39, 49, 59]
 
 
+def test_scan_history_reads_every_row(api, fixture_project):
+    run_id = next(rid for rid, h in fixture_project.histories.items() if len(h) == 60)
+    rows = list(api.run(f"{PROJECT_PATH}/{run_id}").scan_history(keys=["train/loss"]))
+    assert [row["_step"] for row in rows] == list(range(60))
+
+
+def test_run_files_include_the_media_copy_cut_to_10000_rows(api, fake_wandb, fixture_project, tmp_path):
+    record = main_eval_run(fixture_project)
+    files = {f.name: f for f in api.run(f"{PROJECT_PATH}/{record.id}").files()}
+    assert {"wandb-summary.json", "config.yaml", "wandb-metadata.json"} <= set(files)
+    (media,) = [f for name, f in files.items() if name.startswith("media/table/") and name.endswith(".table.json")]
+    doc = json.load(media.download(root=str(tmp_path)))
+    assert len(doc["data"]) == 10_000 < EVAL_TABLE_ROWS
+    assert fake_wandb.count("runfile") == 1 and fake_wandb.count("file") == 0
+
+
+def test_projects_of_an_entity(api):
+    assert [p.name for p in api.projects("acme")] == ["phishing"]
+
+
 # ---- faults --------------------------------------------------------------------------
 
 def test_429_recovers_after_retries(api, fake_wandb):
