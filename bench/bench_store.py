@@ -68,6 +68,8 @@ def main() -> None:
     project = "acme/bench"
     with tempfile.TemporaryDirectory(prefix="wbview-bench-store-") as tmp, FakeWandb({project: data}) as fake:
         with _scratch_env(Path(tmp), fake.env()):
+            # the fake server builds the entry's bytes once: do it before timing, as a real server has them stored
+            fake.content(project, data.artifacts[ref.artifact], ref.entry)
             source = WandbSource(load_settings(), timeout_s=120)
             cache_dir = Path(tmp) / "cache"
 
