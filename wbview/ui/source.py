@@ -74,9 +74,11 @@ def open_source(spec: str) -> Source:
         settings = load_settings()
         if not settings.has_credentials():
             raise NoCredentials("No W&B API key is configured, so the W&B source cannot be opened.")
+        from wbview.sources.cached import CachedSource
         from wbview.sources.wandb_api import WandbSource
 
-        return WandbSource(settings)
+        # immutable content (tables, versions) from the local cache: reopening costs no request
+        return CachedSource(WandbSource(settings))
     raise UsageError(
         f"Unknown data source {spec!r} in the link. Use ?source=wandb or ?source=store:<path to a wbview store>."
     )
