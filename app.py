@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="wbview", page_icon="🔎", layout="wide")
+st.set_page_config(page_title="wbview", page_icon=":material/search:", layout="wide")
 
 PAGES = [
-    st.Page("pages/runs.py", title="Runs", icon="🏃", default=True),
-    st.Page("pages/artifacts.py", title="Artifacts", icon="📦"),
-    st.Page("pages/lineage.py", title="Lineage", icon="🕸️"),
-    st.Page("pages/error_analysis.py", title="Error analysis", icon="🔬"),
+    st.Page("pages/runs.py", title="Runs", icon=":material/table_rows:", default=True),
+    st.Page("pages/artifacts.py", title="Artifacts", icon=":material/inventory_2:"),
+    st.Page("pages/lineage.py", title="Lineage", icon=":material/account_tree:"),
+    st.Page("pages/error_analysis.py", title="Error analysis", icon=":material/troubleshoot:"),
 ]
 
 st.navigation(PAGES).run()

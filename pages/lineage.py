@@ -16,7 +16,7 @@ if not runs:
     st.stop()
 
 labels = {r.id: page.run_label(r) for r in runs}
-pick_root, pick_depth, pick_direction = st.columns([3, 1, 1])
+pick_root, pick_depth, pick_direction = st.columns([3, 1.2, 1.4])
 root = pick_root.selectbox(
     "Start from (a run id, or type an artifact as name:v0)", list(labels), key=lineage_view.ROOT_KEY,
     accept_new_options=True, bind="query-params",

@@ -39,12 +39,13 @@ if shown["url"].notna().any():
 st.dataframe(shown, column_order=columns, column_config=column_config, hide_index=True, key="runs_table")
 
 st.subheader("Parameters against a metric")
-params = [c for c in runs_view.config_columns(shown) if c.startswith("params.") and shown[c].nunique(dropna=False) > 1]
-if params and metrics:
-    metric = st.selectbox("Colour by metric", metrics, key="metric", bind="query-params")
-    st.plotly_chart(charts.parallel_coordinates(shown, [*params, metric], metric), key="parcoords")
+metric = st.selectbox("Colour by metric", metrics, key="metric", bind="query-params") if metrics else None
+scored = shown[shown[metric].notna()] if metric else shown.iloc[:0]
+params = runs_view.varying_params(scored)
+if params:
+    st.plotly_chart(charts.parallel_coordinates(scored, [*params, metric], metric), key="parcoords")
 else:
-    st.caption("Parallel coordinates need params.* values that differ between runs and a numeric summary metric.")
+    st.caption("Parallel coordinates need runs with a numeric summary metric whose params.* values differ.")
 
 st.subheader("Metric curves")
 labels = {row.id: f"{row.name} ({row.id})" for row in shown.itertuples()}

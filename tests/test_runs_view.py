@@ -16,6 +16,7 @@ from wbview.runs_view import (
     numeric_columns,
     runs_frame,
     summary_columns,
+    varying_params,
 )
 
 
@@ -98,3 +99,9 @@ def test_empty_runs_give_an_empty_frame_with_base_columns():
     assert frame.empty and "id" in frame.columns
     assert filter_specs(frame) == []
     assert isinstance(apply_filters(frame, [], {}), pd.DataFrame)
+
+
+def test_varying_params_are_shared_by_every_run_and_differ():
+    frame = runs_frame(RUNS)
+    assert varying_params(frame) == ["params.enc", "params.lr"]  # params.flag is missing in two runs
+    assert varying_params(frame.iloc[:1]) == []

@@ -154,6 +154,12 @@ def apply_filters(frame: pd.DataFrame, specs: Sequence[FilterSpec], chosen: Mapp
     return frame[mask]
 
 
+def varying_params(frame: pd.DataFrame) -> list[str]:
+    """params.* columns that every run has and that differ between runs (parallel-coordinate axes)."""
+    return [c for c in config_columns(frame)
+            if c.startswith("params.") and frame[c].notna().all() and frame[c].astype(str).nunique() > 1]
+
+
 def group_table(frame: pd.DataFrame, by: str, metrics: Sequence[str]) -> pd.DataFrame:
     """One row per value of ``by`` (group or job_type): run count and the mean of each metric."""
     keyed = frame.assign(**{by: frame[by].map(_category_text)})

@@ -83,7 +83,8 @@ def metric_curves(histories: Mapping[str, pd.DataFrame], metric: str, x: str = "
         data = history[[x, metric]].dropna() if x in history.columns else history[[metric]].dropna().reset_index()
         xs = data[x] if x in data.columns else data.index
         fig.add_trace(go.Scatter(x=list(xs), y=data[metric].tolist(), mode="lines+markers", name=_plain(_short(label, 40))))
-    fig.update_layout(xaxis_title=x, yaxis_title=_plain(metric), height=380, margin={"t": 30}, legend={"orientation": "h"})
+    fig.update_layout(xaxis_title=x, yaxis_title=_plain(metric), height=380, margin={"t": 50},
+                      legend={"orientation": "h", "y": 1.12})
     return fig
 
 
@@ -129,7 +130,7 @@ def lineage_figure(layout: LineageLayout) -> "go.Figure":
         height=max(320, 90 * tallest + 120), margin={"l": 20, "r": 20, "t": 30, "b": 20},
         xaxis={"visible": False, "range": [levels[0] - 0.6, levels[-1] + 0.6]},
         yaxis={"visible": False, "range": [-(tallest / 2) - 0.3, tallest / 2 + 0.3]},
-        legend={"orientation": "h", "y": 1.08}, dragmode="select", clickmode="event+select",
+        legend={"orientation": "h", "y": 1.08},
     )
     return fig
 
