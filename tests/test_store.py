@@ -349,3 +349,17 @@ def test_store_is_readable_without_wandb(store_dir):
     done = subprocess.run([sys.executable, "-c", NO_WANDB_SCRIPT, str(store_dir)], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert '"id": "r3"' in done.stdout
+
+
+def test_stale_temp_files_of_killed_writers_are_removed(store_dir):
+    store = Store(store_dir)
+    store.write_project(PROJECT, small_project())
+    stale = store.project_dir(PROJECT) / "artifacts" / ".tmp-abandoned"
+    fresh = store.project_dir(PROJECT) / ".tmp-in-progress"
+    stale.write_bytes(b"partial")
+    fresh.write_bytes(b"partial")
+    old = time.time() - 7200
+    os.utime(stale, (old, old))
+    assert LocalSource(store_dir).artifact(PROJECT, "model:v0").id == "model:v0"  # ignored by readers
+    assert store.remove_stale_temp_files() == 1
+    assert not stale.exists() and fresh.exists()  # a live writer's file is left alone

@@ -192,6 +192,7 @@ def pull(
     progress: "Progress | None" = None,
 ) -> PullReport:
     """Copy ``project`` from ``source`` into ``store``; resumable and incremental (module doc)."""
+    store.remove_stale_temp_files()  # left by an earlier pull that was killed mid-write
     report = _Puller(source, store, project, tables, history, progress or _no_progress).pull(run_filter)
     if store.meta().get("default_project") is None:
         store.set_default_project(project)

@@ -494,6 +494,19 @@ class Store:
             self._ensure_project(project)
             self._write_json(self.project_dir(project) / "pull-journal.json", journal)
 
+    def remove_stale_temp_files(self, max_age_s: float = 3600.0) -> int:
+        """Delete ``.tmp-*`` files a killed writer left behind (older than ``max_age_s``)."""
+        import time
+
+        removed = 0
+        cutoff = time.time() - max_age_s
+        for path in self.root.rglob(TMP_PREFIX + "*"):
+            with _ignoring(OSError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+        return removed
+
     # -- helpers
 
     def _artifact_digest(self, project: str, artifact_id: str) -> str | None:
