@@ -227,3 +227,10 @@ def test_label_mapping_and_reset():
     builder.reset()
     assert len(builder.finalize()) == 0
     assert isinstance(builder.finalize(), pd.DataFrame)
+
+
+def test_logits_and_probability_batches_can_be_mixed():
+    builder = EvalTableBuilder(BINARY)
+    builder.add_batch(logits=torch.tensor([[0.0, 0.0]]), labels=torch.tensor([0]))
+    builder.add_batch(probs=np.array([[0.2, 0.8]]), labels=np.array([1]))
+    np.testing.assert_allclose(builder.finalize()["Prob (phishing)"], [0.5, 0.8], rtol=1e-6)

@@ -1,13 +1,14 @@
 """EvalTableBuilder: accumulate an evaluation loop's outputs, build the eval table once.
 
-Inside the loop, ``add_batch(*, logits=..., labels=...)`` only stores references (and,
-for logits, launches a softmax on the same device): it never calls ``.item()``,
-``.cpu()`` or ``.numpy()`` on a GPU tensor, so it adds no host-device synchronisation.
-Token ids on a CUDA device are copied asynchronously into pinned host memory. Every
-per-sample value is moved to the host once, in ``finalize()``.
+Inside the loop, ``add_batch(*, logits=..., labels=...)`` only stores references to
+the (detached, float32) scores and labels: it never calls ``.item()``, ``.cpu()`` or
+``.numpy()`` on a GPU tensor, so it adds no host-device synchronisation. Token ids on a
+CUDA device are copied asynchronously into pinned host memory. ``finalize()`` joins
+the batches on their device, applies one softmax there (for logits) and moves every
+per-sample value to the host once.
 
 Memory (N = rows kept, C = classes): device tensors are held until ``finalize``:
-probabilities ``4*N*C`` bytes (float32) plus labels/ids ``8*N`` bytes each; token ids
+scores ``4*N*C`` bytes (float32; twice that transiently while finalising) plus labels/ids ``8*N`` bytes each; token ids
 ``N*L*itemsize`` bytes in (pinned) host memory; texts and extra columns as given.
 ``max_rows`` caps N: rows past it are counted, not stored, and a warning says so
 (``rows_seen`` and ``rows_dropped`` record it; nothing is dropped silently).
@@ -69,6 +70,26 @@ def _concat(pieces: list[Any]) -> np.ndarray:
 
         return torch.cat(pieces).detach().cpu().numpy()
     return np.concatenate([_host(p) for p in pieces]) if pieces else np.empty(0)
+
+
+def _concat_on_device(pieces: list[Any]) -> Any:
+    """Concatenate without leaving the device when every piece is on the same one."""
+    if all(_is_torch(p) for p in pieces) and len({p.device for p in pieces}) == 1:
+        import torch
+
+        return torch.cat(pieces)
+    return np.concatenate([_host(p) for p in pieces])
+
+
+def _softmax(scores: Any) -> Any:
+    if _is_torch(scores):
+        import torch
+
+        return torch.softmax(scores, dim=1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        shifted = scores - scores.max(axis=1, keepdims=True) if scores.size else scores
+        exp = np.exp(shifted)
+        return exp / exp.sum(axis=1, keepdims=True)
 
 
 def _num_rows(value: Any) -> int:
@@ -144,7 +165,8 @@ class EvalTableBuilder:
 
     def reset(self) -> None:
         """Forget every batch (the configuration stays)."""
-        self._probs: list[Any] = []
+        self._scores: list[Any] = []  # float32 (n, C) logits or probabilities, per batch
+        self._score_is_logits: list[bool] = []
         self._labels: list[Any] = []
         self._ids: list[Any] = []
         self._texts: list[Sequence[str]] = []
@@ -199,14 +221,15 @@ class EvalTableBuilder:
         if keep == 0 and n > 0:
             return
         take = (lambda v: v) if keep == n else (lambda v: v[:keep])
-        batch_probs = self._to_probs(take(scores), is_logits=logits is not None, batch=batch)
+        batch_scores = self._to_scores(take(scores), is_logits=logits is not None, batch=batch)
         batch_labels = self._to_label_ids(take(labels), batch)
-        on_host = not (_is_device_tensor(batch_probs) or _is_device_tensor(batch_labels))
+        on_host = not (_is_device_tensor(batch_scores) or _is_device_tensor(batch_labels))
         if self.validate == "eager" or (self.validate == "deferred" and on_host):
-            self._check_values(_host(batch_probs), _host(batch_labels), batch, row_offset=0)
+            self._check_values(_host(batch_scores), _host(batch_labels), batch, row_offset=0)
         self._batch_offsets.append(self.rows_kept)
         self._batch_numbers.append(batch)
-        self._probs.append(batch_probs)
+        self._scores.append(batch_scores)
+        self._score_is_logits.append(logits is not None)
         self._labels.append(batch_labels)
         if ids is not None:
             self._ids.append(take(ids) if _is_torch(ids) or hasattr(ids, "shape") else np.asarray(list(take(ids)), dtype=object))
@@ -288,24 +311,13 @@ class EvalTableBuilder:
                 stacklevel=3,
             )
 
-    def _to_probs(self, scores: Any, *, is_logits: bool, batch: int) -> Any:
+    def _to_scores(self, scores: Any, *, is_logits: bool, batch: int) -> Any:
+        """float32 ``(n, C)`` scores, left where they are (softmax happens once, in finalize)."""
         if _is_torch(scores):
-            return self._torch_probs(scores, is_logits, batch)
-        array = np.asarray(scores, dtype=np.float32)
-        array = self._two_columns(array, is_logits, batch, np)
-        if is_logits:
-            with np.errstate(over="ignore", invalid="ignore"):
-                shifted = array - array.max(axis=1, keepdims=True) if array.size else array
-                exp = np.exp(shifted)
-                array = exp / exp.sum(axis=1, keepdims=True)
-        return array
+            import torch
 
-    def _torch_probs(self, scores: Any, is_logits: bool, batch: int) -> Any:
-        import torch
-
-        scores = scores.detach().to(torch.float32)
-        scores = self._two_columns(scores, is_logits, batch, torch)
-        return torch.softmax(scores, dim=1) if is_logits else scores
+            return self._two_columns(scores.detach().to(torch.float32), is_logits, batch, torch)
+        return self._two_columns(np.asarray(scores, dtype=np.float32), is_logits, batch, np)
 
     def _two_columns(self, scores: Any, is_logits: bool, batch: int, xp: Any) -> Any:
         """Accept a single score column for binary tasks; check the class count."""
@@ -372,14 +384,25 @@ class EvalTableBuilder:
     # --- finalising -----------------------------------------------------------------
 
     def _finalize_arrays(self) -> EvalArrays:
-        probs = _concat(self._probs).astype(np.float32, copy=False).reshape(-1, self.num_classes)
         labels = _concat(self._labels).astype(np.int64, copy=False).reshape(-1)
+        probs = self._finalize_probs()
         if self._async_copies:
             import torch
 
             torch.cuda.synchronize()  # the pinned token-id copies must have landed
         self._check_values(probs, labels, batch=None, row_offset=0)
         return EvalArrays(probs=probs, labels=labels, preds=self._predict(probs))
+
+    def _finalize_probs(self) -> np.ndarray:
+        """Softmax (for logits) once over all batches, on their device, then one transfer."""
+        if not self._scores:
+            return np.empty((0, self.num_classes), np.float32)
+        if len(set(self._score_is_logits)) == 1:
+            pieces = [(_concat_on_device(self._scores), self._score_is_logits[0])]
+        else:
+            pieces = list(zip(self._scores, self._score_is_logits))
+        probs = [_host(_softmax(scores) if is_logits else scores) for scores, is_logits in pieces]
+        return np.concatenate(probs).astype(np.float32, copy=False).reshape(-1, self.num_classes)
 
     def _predict(self, probs: np.ndarray) -> np.ndarray:
         if self.positive_index is not None:
