@@ -4,6 +4,7 @@ incremental re-pull, table selection, and the command line."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -175,11 +176,15 @@ def test_cli_pull_then_every_command_reads_the_store_like_the_source(tmp_path, c
 def assert_cli_same(commands: list[list[str]], source, store_dir, capsys) -> None:
     """Each command prints the same stdout and exit code on ``source`` and on the store."""
     for argv in commands:
+        out_file = Path(argv[argv.index("--out") + 1]) if "--out" in argv else None
         code = cli_main(argv, source=source)
         want = capsys.readouterr().out
+        want_file = out_file.read_bytes() if out_file else None
         assert cli_main([*argv, "--store", str(store_dir)]) == code, argv
         assert capsys.readouterr().out == want, argv
         assert bool(want.strip()) == (code == 0), argv  # output on success, a message on stderr otherwise
+        if out_file:
+            assert out_file.read_bytes() == want_file, argv
 
 
 def fixture_commands(project: str, data, out_dir) -> list[list[str]]:
@@ -259,7 +264,6 @@ def test_pull_killed_by_signal_resumes(tmp_path):
     import subprocess
     import sys
     import time
-    from pathlib import Path
 
     store_dir = tmp_path / "s"
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
