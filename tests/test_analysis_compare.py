@@ -31,13 +31,19 @@ def test_join_on_sample_id_classifies_every_sample():
     diff = diff_runs(prepare(run_a()), prepare(run_b()))
     assert diff.key == "Sample ID"
     status = dict(zip(diff.joined["Key"], diff.joined["Status"].astype(str)))
-    assert status == {"1": "fixed", "2": "still right", "3": "still wrong", "4": "newly broken"}
+    assert status == {1: "fixed", 2: "still right", 3: "still wrong", 4: "newly broken"}
     assert diff.counts.set_index("status")["rows"].to_dict() == {
         "fixed": 1, "newly broken": 1, "still wrong": 1, "still right": 1}
     assert (diff.only_in_a, diff.only_in_b, diff.duplicate_keys, diff.label_mismatches) == (1, 1, 0, 0)
     assert diff.rows("fixed")["Decoded Text"].tolist() == ["a"]
     assert {"Predicted Label (A)", "Predicted Label (B)", "Is Error (A)", "Is Error (B)"} <= set(diff.joined.columns)
     assert list(diff.counts["status"]) == list(STATUSES)
+
+
+def test_integer_ids_match_string_ids():
+    b = run_b().assign(**{"Sample ID": lambda f: f["Sample ID"].astype(str)})
+    diff = diff_runs(prepare(run_a()), prepare(b))
+    assert diff.counts["rows"].sum() == 4 and diff.only_in_a == 1
 
 
 def test_join_on_text_when_no_id_and_duplicates_match_by_occurrence():

@@ -96,7 +96,7 @@ def test_text_features_hand_case():
 
 def test_ngram_rows_distinct_per_text():
     row, gram, names = ngram_rows(pa.array(["Hello world hello", "world, peace!", None]))
-    pairs = sorted((int(r), names[g]) for r, g in zip(row, gram))
+    pairs = sorted((int(r), names[int(g)]) for r, g in zip(row, gram))
     assert pairs == [(0, "hello"), (0, "hello world"), (0, "world"), (0, "world hello"),
                      (1, "peace"), (1, "world"), (1, "world peace")]
 

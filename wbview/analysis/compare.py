@@ -52,44 +52,73 @@ def _join_column(a: PreparedTable, b: PreparedTable, on: str | None) -> tuple[st
                    "match samples. Map those columns in the column-mapping panel.")
 
 
+def _key_codes(key_a: pd.Series, key_b: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """One integer code per distinct key across both tables (equal keys, equal codes).
+
+    Integer ids stay integers; anything else compares as text, hashed once in Arrow.
+    """
+    both_int = all(pd.api.types.is_integer_dtype(k) and not k.isna().any() for k in (key_a, key_b))
+    if both_int:
+        codes, _ = pd.factorize(np.concatenate([key_a.to_numpy(np.int64), key_b.to_numpy(np.int64)]))
+    else:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        text = pa.chunked_array([pa.array(k.astype("string[pyarrow]")).cast(pa.large_string()) for k in (key_a, key_b)])
+        encoded = pc.dictionary_encode(text.fill_null("\x00(missing)")).combine_chunks()
+        codes = encoded.indices.to_numpy()
+    codes = np.asarray(codes, dtype=np.int64)
+    return codes[: len(key_a)], codes[len(key_a):]
+
+
+def _match_rows(key_a: pd.Series, key_b: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows of A, matching rows of B, occurrence number of each A row's key)."""
+    codes_a, codes_b = _key_codes(key_a, key_b)
+    width = int(max(np.bincount(codes_a).max(initial=1), np.bincount(codes_b).max(initial=1)))
+    if width == 1:
+        occurrence_a = occurrence_b = 0
+    else:
+        # Repeated keys (duplicate texts) match by occurrence: 1st "hi" in A with 1st "hi" in B.
+        occurrence_a = pd.Series(codes_a).groupby(codes_a).cumcount().to_numpy()
+        occurrence_b = pd.Series(codes_b).groupby(codes_b).cumcount().to_numpy()
+    position_in_b = pd.Index(codes_b * width + occurrence_b).get_indexer(codes_a * width + occurrence_a)
+    rows_a = np.flatnonzero(position_in_b >= 0)
+    return rows_a, position_in_b[rows_a], np.broadcast_to(occurrence_a, codes_a.shape)
+
+
+def _same_labels(a: PreparedTable, b: PreparedTable, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
+    truth_a, truth_b = a.frame[a.schema.true_label], b.frame[b.schema.true_label]
+    # Compare through the category lists, not row by row as strings.
+    keys_a = {str(c).casefold(): i for i, c in enumerate(truth_a.cat.categories)}
+    b_to_a = np.array([keys_a.get(str(c).casefold(), -2) for c in truth_b.cat.categories] + [-3])
+    return truth_a.cat.codes.to_numpy()[rows_a] == b_to_a[truth_b.cat.codes.to_numpy()[rows_b]]
+
+
 def diff_runs(a: PreparedTable, b: PreparedTable, on: str | None = None, names: tuple[str, str] = ("A", "B")) -> RunDiff:
     """Match samples of run A and run B (on ``on``, else sample id, else text) and
     classify each: fixed (wrong in A, right in B), newly broken, still wrong, still right."""
     col_a, col_b = _join_column(a, b, on)
-    key_a = a.frame[col_a].astype("string")
-    key_b = b.frame[col_b].astype("string")
-    codes, _ = pd.factorize(pd.concat([key_a, key_b], ignore_index=True), use_na_sentinel=False)
-    codes_a, codes_b = codes[: len(key_a)], codes[len(key_a):]
-    # Repeated keys (duplicate texts) match by occurrence: 1st "hi" in A with 1st "hi" in B.
-    width = int(max(np.bincount(codes_a).max(), np.bincount(codes_b).max()))
-    occ_a = pd.Series(codes_a).groupby(codes_a).cumcount().to_numpy()
-    occ_b = pd.Series(codes_b).groupby(codes_b).cumcount().to_numpy()
-    unique_a = codes_a.astype(np.int64) * width + occ_a
-    unique_b = codes_b.astype(np.int64) * width + occ_b
-    position_in_b = pd.Index(unique_b).get_indexer(unique_a)
-    ia = np.flatnonzero(position_in_b >= 0)
-    ib = position_in_b[ia]
+    key_a, key_b = a.frame[col_a], b.frame[col_b]
+    ia, ib, occurrence_a = _match_rows(key_a, key_b)
     wrong_a, wrong_b = a.is_error()[ia], b.is_error()[ib]
     status_codes = np.where(wrong_a, np.where(wrong_b, 2, 0), np.where(wrong_b, 1, 3))
-    joined = pd.DataFrame({"Key": key_a.iloc[ia].to_numpy()})
-    name_a, name_b = names
-    for table, rows, name in ((a, ia, name_a), (b, ib, name_b)):
+    columns = {"Key": a.frame[col_a].take(ia).reset_index(drop=True)}
+    if a.schema.text is not None and a.schema.text != col_a:
+        columns[a.schema.text] = a.frame[a.schema.text].take(ia).reset_index(drop=True)
+    for table, rows, name in ((a, ia, names[0]), (b, ib, names[1])):
         for role in ("true_label", "predicted_label", "confidence", "is_error"):
             column = getattr(table.schema, role)
             if column is not None:
-                joined[f"{column} ({name})"] = table.frame[column].to_numpy()[rows]
-    if a.schema.text is not None and a.schema.text != col_a:
-        joined.insert(1, a.schema.text, a.frame[a.schema.text].to_numpy()[ia])
+                columns[f"{column} ({name})"] = table.frame[column].take(rows).reset_index(drop=True)
+    joined = pd.DataFrame(columns)
     joined["Status"] = pd.Categorical.from_codes(status_codes, categories=list(STATUSES))
     mismatches = 0
     if a.schema.true_label is not None and b.schema.true_label is not None:
-        truth_a = a.frame[a.schema.true_label].astype("string").to_numpy()[ia]
-        truth_b = b.frame[b.schema.true_label].astype("string").to_numpy()[ib]
-        mismatches = int(np.count_nonzero(truth_a != truth_b))
+        mismatches = int(np.count_nonzero(~_same_labels(a, b, ia, ib)))
     counts = pd.DataFrame({"status": list(STATUSES), "rows": np.bincount(status_codes, minlength=4)})
     counts["share"] = counts["rows"] / max(len(joined), 1)
     return RunDiff(joined=joined, counts=counts, key=col_a, only_in_a=int(len(key_a) - ia.size),
-                   only_in_b=int(len(key_b) - ia.size), duplicate_keys=int(np.count_nonzero(occ_a > 0)),
+                   only_in_b=int(len(key_b) - ia.size), duplicate_keys=int(np.count_nonzero(occurrence_a > 0)),
                    label_mismatches=mismatches)
 
 

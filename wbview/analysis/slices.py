@@ -19,6 +19,7 @@ from wbview.analysis.textfeatures import ngram_rows, text_array, text_features
 from wbview.errors import UsageError
 
 Target = Literal["error", "fn"]
+RankBy = Literal["lift_low", "excess_low"]
 _SHARE_EDGES = np.array([0.0, 1e-12, 0.02, 0.05, 0.10, 0.20, 0.50, 1.0 + 1e-9])
 _SHARE_LABELS = ["0%", "0–2%", "2–5%", "5–10%", "10–20%", "20–50%", "50–100%"]
 
@@ -150,14 +151,17 @@ def _slice_stats(feature: Feature, population: np.ndarray, hits: np.ndarray, con
 
 
 def rank_slices(table: PreparedTable, target: Target = "error", features: Sequence[Feature] | None = None,
-                min_rows: int = 30, confidence: float = 0.95, rows: np.ndarray | None = None) -> pd.DataFrame:
+                min_rows: int = 30, confidence: float = 0.95, rows: np.ndarray | None = None,
+                rank_by: RankBy = "lift_low") -> pd.DataFrame:
     """Every slice of every feature, ranked by ``lift_low`` (the lower Wilson bound of
     the slice's rate over the overall rate), so small slices need strong evidence.
 
     ``target="error"``: rate = error rate over all rows; ``"fn"``: rate = FN rate
     (misses / actual positives). Columns: feature, slice, rows (population rows in
     the slice), hits, rate, rate_low, rate_high, lift, lift_low, share_of_data
-    (population share), share_of_hits. Slices under ``min_rows`` are dropped.
+    (population share), share_of_hits, excess_low (rows x (rate_low - overall rate):
+    at least how many more hits than the overall rate predicts). Slices under
+    ``min_rows`` are dropped. ``rank_by="excess_low"`` ranks broad slices first.
     """
     population, hits = _target(table, target)
     if rows is not None:
@@ -175,9 +179,10 @@ def rank_slices(table: PreparedTable, target: Target = "error", features: Sequen
     out = pd.concat(frames, ignore_index=True)
     out = out[out["rows"] >= min_rows]
     out = out.assign(lift=out["rate"] / base if base else np.nan, lift_low=out["rate_low"] / base if base else np.nan,
-                     share_of_data=out["rows"] / max(total_rows, 1), share_of_hits=out["hits"] / max(total_hits, 1))
+                     share_of_data=out["rows"] / max(total_rows, 1), share_of_hits=out["hits"] / max(total_hits, 1),
+                     excess_low=out["rows"] * (out["rate_low"] - base))
     out.insert(0, "target", target)
-    return out.sort_values(["lift_low", "rows"], ascending=[False, False], kind="stable").reset_index(drop=True)
+    return _ranked(out, rank_by)
 
 
 def slice_mask(table: PreparedTable, feature_name: str, slice_label: str) -> np.ndarray:
@@ -188,11 +193,15 @@ def slice_mask(table: PreparedTable, feature_name: str, slice_label: str) -> np.
     return feature.codes == feature.labels.index(slice_label)
 
 
-def rank_ngrams(table: PreparedTable, target: Target = "fn", max_n: int = 2, min_rows: int = 20,
-                max_sample_rows: int = 200_000, confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+def rank_ngrams(table: PreparedTable, target: Target = "fn", max_n: int = 2, min_rows: int = 50,
+                max_sample_rows: int = 200_000, confidence: float = 0.95, seed: int = 0,
+                rank_by: RankBy = "lift_low") -> pd.DataFrame:
     """Word n-grams whose presence raises the FN (or error) rate, ranked by ``lift_low``.
 
-    Counted over the target population (actual positives for "fn"); above
+    ``rank_by="excess_low"`` favours broad patterns: rows x (rate_low - overall rate),
+    i.e. at least how many more hits than the overall rate would give (useful as
+    n-grams nest: "bit ly" vs "ly x430"). Counted over the target population (actual
+    positives for "fn"); above
     ``max_sample_rows`` a uniform random sample is used (``sampled_rows`` says how
     many), and rows/intervals are those of the sample.
     """
@@ -210,13 +219,20 @@ def rank_ngrams(table: PreparedTable, target: Target = "fn", max_n: int = 2, min
     keep = rows >= min_rows
     low, high = wilson_interval(gram_hits[keep], rows[keep], confidence)
     rate = safe_rate(gram_hits[keep], rows[keep])
-    out = pd.DataFrame({"target": target, "ngram": np.array(names, dtype=object)[keep], "rows": rows[keep],
+    out = pd.DataFrame({"target": target, "ngram": names.take(np.flatnonzero(keep)), "rows": rows[keep],
                         "hits": gram_hits[keep], "rate": rate, "rate_low": low, "rate_high": high})
     out["lift"] = out["rate"] / base if base else np.nan
     out["lift_low"] = out["rate_low"] / base if base else np.nan
+    out["excess_low"] = out["rows"] * (out["rate_low"] - base)
     out["share_of_hits"] = out["hits"] / max(int(sample_hits.sum()), 1)
     out["sampled_rows"] = int(index.size)
-    return out.sort_values(["lift_low", "rows"], ascending=[False, False], kind="stable").reset_index(drop=True)
+    return _ranked(out, rank_by)
+
+
+def _ranked(frame: pd.DataFrame, rank_by: "RankBy") -> pd.DataFrame:
+    if rank_by not in ("lift_low", "excess_low"):
+        raise UsageError(f"rank_by must be 'lift_low' or 'excess_low', got {rank_by!r}.")
+    return frame.sort_values([rank_by, "rows"], ascending=[False, False], kind="stable").reset_index(drop=True)
 
 
 def pa_indices(index: np.ndarray):

@@ -12,7 +12,13 @@ from wbview.analysis.prepare import PreparedTable
 
 URL_PATTERN = r"(?i)(?:https?://|www\.)"
 _DOMAIN_PATTERN = r"(?i)(?:https?://(?:www\.)?|www\.)(?P<domain>[^/\s:?#<>\"']+)"
-_TOKEN_SPLIT = r"[^\p{L}\p{N}]+"
+# Byte map for tokenising: ASCII letters lower-cased, digits kept, other ASCII -> space;
+# bytes >= 0x80 (non-ASCII letters in UTF-8) pass through, so the text stays valid UTF-8.
+_WORD_BYTES = np.arange(256, dtype=np.uint8)
+_WORD_BYTES[:128] = ord(" ")
+_WORD_BYTES[ord("0"): ord("9") + 1] = np.arange(ord("0"), ord("9") + 1)
+_WORD_BYTES[ord("a"): ord("z") + 1] = np.arange(ord("a"), ord("z") + 1)
+_WORD_BYTES[ord("A"): ord("Z") + 1] = np.arange(ord("a"), ord("z") + 1)
 
 
 def _arrow(series: pd.Series) -> pa.ChunkedArray:
@@ -28,19 +34,25 @@ def text_array(table: PreparedTable, column: str) -> pa.ChunkedArray:
     return table.cache[key]
 
 
+_BLOCK_ROWS = 65_536  # bounded temporary memory: one int32 cumsum per block of rows
+
+
 def _byte_class_counts(array: pa.ChunkedArray, low: int, high: int) -> np.ndarray:
-    """Per row, how many bytes lie in [low, high] (ASCII classes: digits, capitals)."""
+    """Per row, how many bytes lie in [low, high] (ASCII classes: digits, capitals):
+    a cumulative sum over the UTF-8 buffer read at the row offsets, block by block."""
     parts = []
     for chunk in array.chunks:
         chunk = chunk.cast(pa.large_string()) if chunk.type != pa.large_string() else chunk
         _, offsets_buf, data_buf = chunk.buffers()
         offsets = np.frombuffer(offsets_buf, dtype=np.int64)[chunk.offset: chunk.offset + len(chunk) + 1]
         data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-        hits = ((data >= low) & (data <= high)).astype(np.uint8)
-        padded = np.append(hits, np.uint8(0))  # reduceat needs every start < len
-        sums = np.add.reduceat(padded, offsets[:-1], dtype=np.int64)
-        sums[offsets[1:] == offsets[:-1]] = 0  # reduceat returns the element itself for empty slices
-        parts.append(sums.astype(float))
+        for start in range(0, len(chunk), _BLOCK_ROWS):
+            bounds = offsets[start: start + _BLOCK_ROWS + 1]
+            window = data[bounds[0]: bounds[-1]]
+            running = np.zeros(window.size + 1, dtype=np.int32)
+            np.cumsum((window >= low) & (window <= high), dtype=np.int32, out=running[1:])
+            local = bounds - bounds[0]
+            parts.append(np.diff(running[local]).astype(float))
     counts = np.concatenate(parts) if parts else np.zeros(0)
     return np.where(array.is_null().to_numpy(zero_copy_only=False), np.nan, counts)
 
@@ -77,21 +89,35 @@ def text_features(table: PreparedTable, column: str) -> pd.DataFrame:
     return features
 
 
+def _word_text(texts: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """The texts with ASCII punctuation turned into spaces and ASCII letters lower-cased,
+    by one table lookup over the UTF-8 buffer (a regex split is ~6x slower)."""
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    texts = texts.fill_null("").cast(pa.large_string())
+    _, offsets_buf, data_buf = texts.buffers()
+    if data_buf is None:
+        return texts
+    mapped = _WORD_BYTES[np.frombuffer(data_buf, dtype=np.uint8)]
+    return pa.LargeStringArray.from_buffers(len(texts), offsets_buf, pa.py_buffer(mapped), None, 0, texts.offset)
+
+
 def ngram_rows(texts: pa.ChunkedArray | pa.Array, max_n: int = 2) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Distinct word n-grams (1..max_n, lower-cased) per text.
 
     Returns ``(row, gram)`` integer arrays with one pair per (text, distinct n-gram)
-    and the n-gram strings indexed by ``gram``.
+    and the n-gram strings indexed by ``gram`` (a lazy sequence: ``names[g]``,
+    ``names.take(codes)``).
     """
-    if isinstance(texts, pa.ChunkedArray):
-        texts = texts.combine_chunks()
-    words = pc.split_pattern_regex(pc.utf8_lower(texts.fill_null("")), _TOKEN_SPLIT)
+    words = pc.ascii_split_whitespace(_word_text(texts))
     flat = pc.list_flatten(words)
     parent = pc.list_parent_indices(words).to_numpy()
     keep = pc.greater(pc.utf8_length(flat), 0).to_numpy(zero_copy_only=False)
-    tokens, vocab = pd.factorize(pd.Series(flat.to_numpy(zero_copy_only=False)[keep], dtype=object))
+    encoded = pc.dictionary_encode(flat.filter(pa.array(keep))).combine_chunks() if isinstance(
+        flat, pa.ChunkedArray) else pc.dictionary_encode(flat.filter(pa.array(keep)))
+    tokens = encoded.indices.to_numpy().astype(np.int64)
     parent = parent[keep]
-    vocab = [str(v) for v in vocab]
+    vocab = encoded.dictionary.to_pylist()
     if max_n not in (1, 2, 3):
         raise ValueError("max_n must be 1, 2 or 3.")
     rows_parts, key_parts = [parent], [tokens.astype(np.int64)]
@@ -108,9 +134,25 @@ def ngram_rows(texts: pa.ChunkedArray | pa.Array, max_n: int = 2) -> tuple[np.nd
     keys = np.concatenate(key_parts)
     grams, gram_keys = pd.factorize(keys, sort=False)
     n_grams = max(len(gram_keys), 1)
-    pairs = np.unique(rows * n_grams + grams)  # one pair per (text, distinct gram)
-    names = [_decode_gram(int(k), vocab, max(size, 1)) for k in gram_keys]
-    return pairs // n_grams, pairs % n_grams, names
+    pairs = np.sort(rows * n_grams + grams)  # sort, not hash: much faster at millions of pairs
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if pairs.size else pairs  # one per (text, gram)
+    return pairs // n_grams, pairs % n_grams, _GramNames(gram_keys, vocab, max(size, 1))
+
+
+class _GramNames:
+    """N-gram strings decoded on demand (most grams never pass the support filter)."""
+
+    def __init__(self, keys: np.ndarray, vocab: list[str], size: int) -> None:
+        self._keys, self._vocab, self._size = keys, vocab, size
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __getitem__(self, index: int) -> str:
+        return _decode_gram(int(self._keys[index]), self._vocab, self._size)
+
+    def take(self, indices) -> list[str]:
+        return [self[int(i)] for i in indices]
 
 
 def _decode_gram(key: int, vocab: list[str], size: int) -> str:
