@@ -36,6 +36,7 @@ _LAZY = {
     "log_eval_table": "logging",
     "LogResult": "logging",
     "artifact_metadata": "logging",
+    "predictions_metadata": "logging",
     "write_local": "logging",
     "EvalTableCallback": "hf",
     "add_eval_table_logging": "hf",

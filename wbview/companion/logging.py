@@ -107,6 +107,24 @@ def artifact_metadata(
     return json_safe(metadata, non_finite="null")
 
 
+def predictions_metadata(
+    frame: pd.DataFrame, info: Mapping[str, Any], *, key: str, stored_rows: int,
+    metrics: Mapping[str, Any], lineage: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The predictions artifact's own metadata: label mapping, metrics, lineage and the
+    ``wbview_table`` block the data layer reads (``info``: builder ``table_info()`` plus
+    ``label_mapping``; ``stored_rows``: rows in the ``.table.json``)."""
+    table_meta = {
+        "key": key, "table_entry": f"{key}{TABLE_SUFFIX}", "parquet_entry": f"{key}.parquet",
+        "nrows": len(frame), "stored_rows": stored_rows, "truncated": stored_rows < len(frame),
+        "columns": [str(c) for c in frame.columns], **{k: v for k, v in info.items() if k not in ("id2label", "label2id")},
+    }
+    return {
+        **{k: info[k] for k in ("id2label", "label2id") if k in info},
+        "metrics": dict(metrics), "lineage": dict(lineage), "wbview_table": table_meta,
+    }
+
+
 def _safe_run_dict(run: Any, name: str) -> dict[str, Any]:
     try:
         value = getattr(run, name, None)
@@ -188,16 +206,8 @@ def log_eval_table(
     notes: list[str] = []
     if truncated:
         notes.append(f"{key}: the W&B table holds the first {stored_rows:,} of {nrows:,} rows (W&B's limit); the Parquet copy holds all rows.")
-    table_meta = {
-        "key": key, "table_entry": f"{key}{TABLE_SUFFIX}", "parquet_entry": f"{key}.parquet",
-        "nrows": nrows, "stored_rows": stored_rows, "truncated": truncated,
-        "columns": [str(c) for c in frame.columns], **{k: v for k, v in info.items() if k not in ("id2label", "label2id")},
-    }
     lineage = {"model": _artifact_label(model), "dataset": _artifact_label(dataset), "declared": False}
-    extra = {
-        **{k: info[k] for k in ("id2label", "label2id") if k in info},
-        "metrics": headline, "lineage": lineage, "wbview_table": table_meta, **(metadata or {}),
-    }
+    extra = {**predictions_metadata(frame, info, key=key, stored_rows=stored_rows, metrics=headline, lineage=lineage), **(metadata or {})}
     threshold = headline.get("threshold", info.get("threshold"))
     usable, reason = _usable_run(run)
     outcome: dict[str, Any] = {}
