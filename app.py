@@ -9,6 +9,11 @@ PAGES = [
     st.Page("pages/artifacts.py", title="Artifacts", icon=":material/inventory_2:"),
     st.Page("pages/lineage.py", title="Lineage", icon=":material/account_tree:"),
     st.Page("pages/error_analysis.py", title="Error analysis", icon=":material/troubleshoot:"),
+    st.Page("pages/threshold.py", title="Threshold & cost", icon=":material/tune:"),
+    st.Page("pages/calibration.py", title="Calibration", icon=":material/straighten:"),
+    st.Page("pages/slices.py", title="Where errors concentrate", icon=":material/target:"),
+    st.Page("pages/run_diff.py", title="Run vs run", icon=":material/compare_arrows:"),
+    st.Page("pages/stacked.py", title="Stacked tables", icon=":material/stacks:"),
 ]
 
 st.navigation(PAGES).run()

@@ -1,0 +1,50 @@
+"""Calibration: reliability diagram and expected calibration error (ECE) per class,
+compared across the selected runs' eval tables (uniform bins line up run for run)."""
+
+import streamlit as st
+
+from wbview import insight_views as views
+from wbview.analysis.calibration import compare_calibration
+from wbview.charts import review as charts
+from wbview.ui import insight, page
+from wbview.ui.errors import guard
+
+MAX_DEFAULT_RUNS = 3
+
+ctx = page.start("Calibration")
+runs = insight.eval_runs(ctx)
+by_id = {r.id: r for r in runs}
+chosen_ids = st.multiselect("Runs to compare", list(by_id), format_func=lambda i: views.short_label(by_id[i]),
+                            key="runs", bind="query-params", placeholder=f"the first {MAX_DEFAULT_RUNS} eval runs")
+chosen = [by_id[i] for i in chosen_ids] or runs[:MAX_DEFAULT_RUNS]
+keys = views.table_keys(chosen)
+table_key = st.selectbox("Table key (the same table of each run)", keys, key="table_key", bind="query-params")
+refs = {views.short_label(r): views.table_for_key(r, table_key) for r in chosen if views.table_for_key(r, table_key)}
+first_ref = next(iter(refs.values()))
+mapping = insight.mapping_for(ctx, first_ref)
+tables = {label: insight.prepared(ctx, ref, mapping) for label, ref in refs.items()}
+
+bins_col, strategy_col = st.columns(2)
+n_bins = bins_col.slider("Bins", 5, 30, 10, key="bins", bind="query-params")
+strategy = strategy_col.segmented_control("Binning", ["uniform", "quantile"], default="uniform", required=True,
+                                          key="strategy", bind="query-params",
+                                          help="Uniform bins share their edges across runs; quantile bins hold equal rows.")
+with guard():
+    result = compare_calibration(tables, n_bins=n_bins, strategy=strategy)
+
+classes = list(dict.fromkeys(result.ece["class"]))
+cls = st.selectbox("Class", classes, key="cls", bind="query-params",
+                   help="Binary tables: the positive class. Multi-class: each class one-vs-rest, and the top label.")
+st.plotly_chart(charts.reliability_figure(result.bins[result.bins["class"] == cls], str(cls)), key="reliability_chart")
+st.caption("Points on the diagonal are perfectly calibrated: of the rows scored about p, a share p is positive. "
+           "Bars give 95% Wilson intervals; ECE weighs each bin's gap by its rows.")
+
+st.subheader("Expected calibration error")
+ece = result.ece.pivot(index="run", columns="class", values="ece").reset_index()
+st.dataframe(ece, hide_index=True, key="ece_table",
+             column_config={c: st.column_config.NumberColumn(str(c), format="%.4f") for c in classes})
+best = result.ece[result.ece["class"] == cls].sort_values("ece").iloc[0]
+st.caption(f"Best calibrated on {cls}: {best['run']} (ECE {best['ece']:.4f}, {int(best['rows']):,} rows).")
+with st.expander("Bins of every run and class"):
+    st.dataframe(result.bins, hide_index=True, key="bins_table")
+    insight.download_csv(result.bins, "calibration-bins", "bins")

@@ -1,0 +1,60 @@
+"""Run vs run: join two eval tables sample by sample (on the sample id, else the text)
+and show what was fixed, newly broken and still wrong; check through lineage that
+both runs were scored on the same dataset version."""
+
+import streamlit as st
+
+from wbview.analysis.compare import STATUSES, dataset_lineage_warning
+from wbview.ui import insight, page
+from wbview.ui.errors import guard
+
+AUTO_KEY = "(sample id, else text)"
+
+ctx = page.start("Run vs run")
+runs = insight.eval_runs(ctx)
+if len(runs) > 1 and "run_b" not in st.query_params and "run_b" not in st.session_state:
+    st.session_state["run_b"] = runs[1].id  # default to two different runs
+left, right = st.columns(2)
+with left:
+    run_a, ref_a = insight.choose_table(ctx, runs, "run", "table", "Run A (before)")
+with right:
+    run_b, ref_b = insight.choose_table(ctx, runs, "run_b", "table_b", "Run B (after)")
+mapping = insight.mapping_for(ctx, ref_a)
+table_a = insight.prepared(ctx, ref_a, mapping)
+table_b = insight.prepared(ctx, ref_b, mapping)
+if ref_a == ref_b:
+    st.info("Run A and run B show the same table: choose two different runs (or tables) to compare.")
+
+with guard():
+    dataset_a, dataset_b = insight.scored_dataset(ctx, run_a), insight.scored_dataset(ctx, run_b)
+    warning = dataset_lineage_warning(dataset_a, dataset_b)
+if warning:
+    st.warning("**Dataset check (lineage).** " + warning, icon="⚠️")
+else:
+    st.success(f"Both runs were scored on the same dataset version: {dataset_a}.", icon="✅")
+
+common = [c for c in table_a.frame.columns if c in set(table_b.frame.columns)]
+on = st.selectbox("Match samples on", [AUTO_KEY, *map(str, common)], key="on", bind="query-params")
+with guard():
+    diff = insight.run_diff(ctx.spec, ctx.project, ref_a, ref_b, mapping, None if on == AUTO_KEY else on)
+st.caption(f"Matched {len(diff.joined):,} samples on {diff.key!r} · only in A: {diff.only_in_a:,} · only in B: "
+           f"{diff.only_in_b:,}" + (f" · repeated keys matched by occurrence: {diff.duplicate_keys:,}"
+                                   if diff.duplicate_keys else ""))
+if diff.label_mismatches:
+    st.warning(f"{diff.label_mismatches:,} matched samples have different true labels in A and B: the tables may "
+               "not describe the same samples.")
+if diff.joined.empty:
+    st.info("No sample matches between the two tables. Choose the column that identifies a sample under "
+            "'Match samples on'.")
+    st.stop()
+
+counts = dict(zip(diff.counts["status"], diff.counts["rows"]))
+for column, status in zip(st.columns(len(STATUSES)), STATUSES):
+    column.metric(status.capitalize(), f"{int(counts[status]):,}")
+st.dataframe(diff.counts, hide_index=True, key="diff_counts",
+             column_config={"share": st.column_config.NumberColumn("share", format="percent")})
+
+status = st.segmented_control("Show", list(STATUSES), default="newly broken", required=True, key="status",
+                              bind="query-params")
+insight.show_rows(diff.rows(status), insight.file_stem(run_a.id, "vs", run_b.id, status), "diff_rows",
+                  caption=f"{status.capitalize()}: ")

@@ -1,0 +1,71 @@
+"""Where errors concentrate: every column and derived text feature ranked by lift in
+error rate (or false-negative rate) with confidence intervals and support; n-grams
+over-represented among the misses; an error tree of the worst cohorts."""
+
+import streamlit as st
+
+from wbview import insight_views as views
+from wbview.analysis import slices
+from wbview.charts import review as charts
+from wbview.ui import insight, page
+from wbview.ui.errors import guard
+
+TARGETS = {"error": "Error rate", "fn": "False-negative rate"}
+
+ctx = page.start("Where errors concentrate")
+runs = insight.eval_runs(ctx)
+run, ref = insight.choose_table(ctx, runs)
+mapping = insight.mapping_for(ctx, ref)
+table = insight.prepared(ctx, ref, mapping)
+positive = insight.pick_positive(table)
+table = insight.prepared(ctx, ref, mapping, positive)
+
+target_col, support_col = st.columns(2)
+targets = list(TARGETS) if table.is_binary else ["error"]
+target = target_col.segmented_control("Rank by", targets, format_func=TARGETS.get, default="error", required=True,
+                                      key="target", bind="query-params")
+min_rows = support_col.number_input("Smallest slice (rows)", min_value=1, value=30, step=10, key="min_rows",
+                                    bind="query-params", help="Slices with fewer rows are left out.")
+args = (ctx.spec, ctx.project, ref, mapping, positive, target)
+tab_ranked, tab_ngrams, tab_tree = st.tabs(["Ranked slices", "N-grams", "Error tree"])
+
+with tab_ranked, guard(stop=False):
+    ranked = insight.ranked_slices(*args, int(min_rows))
+    st.caption(f"{len(ranked):,} slices with ≥ {int(min_rows):,} rows, ranked by the lower 95% bound of the lift "
+               f"({TARGETS[target].lower()} in the slice ÷ overall), so small slices need strong evidence.")
+    if ranked.empty:
+        st.info("No slice is that large. Lower 'Smallest slice (rows)'.")
+    else:
+        st.plotly_chart(charts.slice_lift_figure(ranked.head(20), TARGETS[target]), key="lift_chart")
+        st.dataframe(ranked.head(views.MAX_SHOWN_ROWS), hide_index=True, key="slices_table",
+                     column_config=views.rate_columns(ranked.columns))
+        insight.download_csv(ranked, insight.file_stem(run.id, "slices", target), "slices")
+        labels = views.slice_labels(ranked.head(50))
+        picked = st.selectbox("Show the rows of a slice", list(labels), key="slice", bind="query-params")
+        with guard(stop=False):
+            mask = slices.slice_mask(table, *labels[picked])
+            insight.show_rows(table.frame[mask], insight.file_stem(run.id, "slice"), "slice_rows")
+
+with tab_ngrams, guard(stop=False):
+    if table.schema.text is None:
+        st.info("N-grams need a text column; map one in the column mapping.")
+    else:
+        grams = insight.ranked_ngrams(*args, max(int(min_rows) // 2, 5))
+        sampled = int(grams["sampled_rows"].iloc[0]) if len(grams) else 0
+        st.caption(f"Word 1- and 2-grams in {table.schema.text}, ranked by lift in the {TARGETS[target].lower()}"
+                   + (f" (a random sample of {sampled:,} rows)." if sampled and sampled < table.n_rows else "."))
+        st.dataframe(grams.head(views.MAX_SHOWN_ROWS), hide_index=True, key="ngrams_table",
+                     column_config=views.rate_columns(grams.columns))
+        insight.download_csv(grams, insight.file_stem(run.id, "ngrams", target), "ngrams")
+
+with tab_tree, guard(stop=False):
+    depth = st.slider("Tree depth", 1, 5, 3, key="depth", bind="query-params")
+    tree = insight.error_tree(*args, depth)
+    st.caption("Greedy splits on the inputs (not the model's outputs). Coverage: the cohort's share of all "
+               f"{'misses' if target == 'fn' else 'errors'}; share of data: its share of the rows.")
+    st.plotly_chart(charts.error_tree_figure(tree.nodes), key="tree_chart")
+    leaves = tree.leaves()
+    st.dataframe(leaves, hide_index=True, key="leaves_table", column_config=views.rate_columns(leaves.columns))
+    cohorts = {views.cohort_label(row): int(row.node) for row in leaves.itertuples()}
+    cohort = st.selectbox("Show the rows of a cohort", list(cohorts), key="cohort", bind="query-params")
+    insight.show_rows(table.frame[tree.mask(cohorts[cohort])], insight.file_stem(run.id, "cohort"), "cohort_rows")

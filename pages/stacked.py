@@ -1,0 +1,46 @@
+"""Stacked tables: pick runs with a config filter, stack their eval tables into one
+frame with run and config columns, and compare error rates per param value."""
+
+import streamlit as st
+
+from wbview import insight_views as views
+from wbview import runs_view
+from wbview.analysis.stacking import error_rates_by
+from wbview.charts import review as charts
+from wbview.ui import insight, page
+from wbview.ui.errors import guard
+from wbview.ui.widgets import filter_panel
+
+ctx = page.start("Stacked tables")
+runs = insight.eval_runs(ctx)
+frame = runs_view.runs_frame(runs)
+specs = runs_view.filter_specs(frame)
+st.sidebar.header("Pick runs")
+chosen = filter_panel(specs, pinned=("job_type", "group"), container=st.sidebar)
+picked_ids = list(runs_view.apply_filters(frame, specs, chosen)["id"])
+if not picked_ids:
+    st.info("No run with an eval table matches these filters. Widen a range or clear a selection in the sidebar.")
+    st.stop()
+if len(picked_ids) > views.MAX_STACKED_RUNS:
+    st.warning(f"{len(picked_ids)} runs match; stacking the first {views.MAX_STACKED_RUNS}. Narrow the filters to "
+               "choose which.")
+    picked_ids = picked_ids[: views.MAX_STACKED_RUNS]
+picked = [r for r in runs if r.id in set(picked_ids)]
+table_key = st.selectbox("Table key (the same table of each run)", views.table_keys(picked), key="table_key",
+                         bind="query-params")
+with guard():
+    stacked = insight.stacked_tables(ctx.spec, ctx.project, tuple(r.id for r in picked), table_key)
+by_options = views.config_columns_for(stacked)
+st.caption(f"{len(stacked):,} rows from {len(picked)} runs · config columns that differ between them: "
+           f"{', '.join(c for c in by_options if c != 'run') or 'none'}.")
+
+default = 1 if len(by_options) > 1 else 0
+by = st.selectbox("Compare error rates by", by_options, index=default, key="by", bind="query-params")
+with guard():
+    rates = error_rates_by(stacked, by)
+st.plotly_chart(charts.error_rate_figure(rates, by), key="rates_chart")
+st.dataframe(rates, hide_index=True, key="rates_table", column_config=views.rate_columns(rates.columns))
+st.caption("Error rates with 95% Wilson intervals; 'runs' counts the stacked runs behind each value.")
+
+st.subheader("The stacked table")
+insight.show_rows(stacked, insight.file_stem("stacked", table_key), "stacked")

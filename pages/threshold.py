@@ -1,0 +1,79 @@
+"""Threshold & cost: precision, recall, FN/FP rates and expected cost at every distinct
+threshold of a binary eval table; the cost-optimal threshold, the highest threshold
+reaching a target recall, and the rows whose outcome changes at the chosen threshold."""
+
+import streamlit as st
+
+from wbview import insight_views as views
+from wbview.analysis import threshold as th
+from wbview.charts import review as charts
+from wbview.ui import insight, page
+from wbview.ui.errors import guard
+
+POINTS = ["cost-optimal", "target recall", "logged", "custom"]
+
+ctx = page.start("Threshold & cost")
+runs = insight.eval_runs(ctx)
+run, ref = insight.choose_table(ctx, runs)
+mapping = insight.mapping_for(ctx, ref)
+table = insight.prepared(ctx, ref, mapping)
+insight.require_binary(table, "Threshold analysis")
+table = insight.prepared(ctx, ref, mapping, insight.pick_positive(table))
+positive = table.positive_class
+
+cost_fn, cost_fp, recall_col = st.columns(3)
+fn_cost = cost_fn.number_input(f"Cost of a missed {positive} (FN)", min_value=0.0, value=1.0, step=1.0,
+                               key="fn_cost", bind="query-params")
+fp_cost = cost_fp.number_input("Cost of a false alarm (FP)", min_value=0.0, value=1.0, step=1.0,
+                               key="fp_cost", bind="query-params")
+target_recall = recall_col.slider("Target recall", 0.5, 1.0, 0.95, 0.005, format="%.3f", key="recall",
+                                  bind="query-params")
+with guard():
+    curve = th.threshold_curve(table, fn_cost, fp_cost)
+    logged = th.logged_threshold(table)
+    best = th.cost_optimal_threshold(curve)
+    reach = th.threshold_for_recall(curve, target_recall)
+st.caption(f"{len(curve) - 1:,} distinct thresholds over {table.n_rows:,} rows · a row is flagged "
+           f"{positive} when its probability ≥ the threshold · cost ratio FN:FP = {fn_cost:g}:{fp_cost:g}.")
+
+point = st.segmented_control("Operating point", POINTS, default="cost-optimal", required=True, key="point",
+                             bind="query-params")
+named = {"cost-optimal": float(best["threshold"]), "target recall": float(reach["threshold"]), "logged": logged}
+if point == "custom":
+    chosen = st.number_input("Threshold", min_value=0.0, max_value=1.0, value=logged if logged is not None else 0.5,
+                             step=0.01, format="%.4f", key="t", bind="query-params")
+elif point == "logged" and logged is None:
+    st.warning("No single threshold reproduces the logged predictions; showing the cost-optimal one instead.")
+    chosen = named["cost-optimal"]
+else:
+    chosen = named[point]
+
+with guard():
+    at_chosen = th.operating_point(table, chosen, fn_cost, fp_cost)
+    at_logged = th.operating_point(table, logged, fn_cost, fp_cost) if logged is not None else None
+st.subheader(f"At threshold {views.format_threshold(chosen)}")
+for column, (label, value, delta) in zip(st.columns(6), views.operating_metrics(at_chosen, at_logged)):
+    column.metric(label, value, delta=delta, delta_color="off", help="Change against the logged threshold")
+st.caption(f"Cost-optimal: {views.format_threshold(best['threshold'])} (cost {best['cost']:,.6g}) · highest "
+           f"threshold with recall ≥ {target_recall:.3f}: {views.format_threshold(reach['threshold'])} · logged: "
+           f"{views.format_threshold(logged)}.")
+
+position = views.curve_position(curve, chosen)
+st.plotly_chart(charts.threshold_figure(views.thin_rows(curve, views.MAX_CURVE_POINTS, keep=[position]), chosen,
+                                        logged), key="threshold_chart")
+with st.expander(f"Every threshold ({len(curve):,} rows)"):
+    shown = views.thin_rows(curve, views.MAX_SHOWN_ROWS, keep=[position])
+    if len(shown) < len(curve):
+        st.caption(f"Showing {len(shown):,} evenly spaced thresholds; the CSV has all {len(curve):,}.")
+    st.dataframe(shown, hide_index=True, key="curve_table")
+    insight.download_csv(curve, insight.file_stem(run.id, "threshold-curve"), "curve", "Download every threshold as CSV")
+
+st.subheader("Rows that change outcome")
+with guard():
+    changes = th.outcome_changes(table, chosen)
+if changes.empty:
+    st.success(f"No row changes outcome between the logged predictions and threshold {views.format_threshold(chosen)}.")
+else:
+    st.caption("From the logged predictions to the chosen threshold:")
+    st.dataframe(th.change_counts(changes), hide_index=True, key="change_counts")
+    insight.show_rows(changes, insight.file_stem(run.id, "outcome-changes"), "changes")

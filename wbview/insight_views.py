@@ -1,0 +1,145 @@
+"""Pure helpers behind the "beyond the W&B UI" pages (threshold and cost, calibration,
+where errors concentrate, run against run, stacked tables): which runs and tables
+to offer, which dataset a run was scored on, and how to thin big results for the
+browser. pandas only; no streamlit, no wandb."""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from wbview.records import Run, TableRef
+
+DATASET_TYPE = "dataset"
+MAX_SHOWN_ROWS = 5_000  # rows sent to the browser per table; CSV exports hold all of them
+MAX_STACKED_RUNS = 20  # tables loaded per stack: each may hold a million rows
+MAX_CURVE_POINTS = 2_000  # points per threshold chart: a 1M-point line would stall the browser
+
+
+def eval_runs(runs: Iterable[Run]) -> list[Run]:
+    """The runs that logged at least one table (the ones these pages can analyse)."""
+    return [r for r in runs if r.tables]
+
+
+def table_name(ref: TableRef) -> str:
+    """How a table is named in pickers and in the URL: ``artifact/entry``."""
+    return f"{ref.artifact}/{ref.entry}"
+
+
+def table_for_key(run: Run, key: str | None) -> TableRef | None:
+    """The run's table logged under ``key`` (e.g. "eval/predictions"), or None."""
+    return next((t for t in run.tables if t.key == key), None)
+
+
+def table_keys(runs: Iterable[Run]) -> list[str]:
+    """Table keys across runs, most common first (the key to line runs up on)."""
+    counts: dict[str, int] = {}
+    for run in runs:
+        for key in dict.fromkeys(t.key for t in run.tables):
+            counts[key] = counts.get(key, 0) + 1
+    return sorted(counts, key=lambda k: (-counts[k], k))
+
+
+def input_datasets(used: Sequence[str], types: Mapping[str, str]) -> list[str]:
+    """The used artifacts (``name:vN``) whose type is dataset, in the run's order."""
+    return [art for art in used if types.get(art) == DATASET_TYPE]
+
+
+def scored_dataset(used: Sequence[str], types: Mapping[str, str]) -> str | None:
+    """The one dataset a run was scored on, for the lineage check: its single input
+    dataset, or all of them joined (so two runs with the same inputs still match)."""
+    datasets = input_datasets(used, types)
+    if not datasets:
+        return None
+    return " + ".join(sorted(datasets))
+
+
+def thin_rows(frame: pd.DataFrame, max_rows: int, keep: Sequence[int] = ()) -> pd.DataFrame:
+    """At most about ``max_rows`` evenly spaced rows, always including positions ``keep``
+    (e.g. the chosen threshold's row) and the first and last row."""
+    n = len(frame)
+    if n <= max_rows:
+        return frame
+    picked = np.unique(np.r_[np.linspace(0, n - 1, max_rows).round().astype(np.int64),
+                             np.asarray([k for k in keep if 0 <= k < n], dtype=np.int64)])
+    return frame.iloc[picked]
+
+
+def curve_position(curve: pd.DataFrame, threshold: float) -> int:
+    """Row of the threshold curve that applies at ``threshold`` (the highest curve
+    threshold not above it: predicted positive means score >= threshold)."""
+    thresholds = curve["threshold"].to_numpy()
+    position = int(np.searchsorted(thresholds, threshold, side="right")) - 1
+    return max(position, 0)
+
+
+def config_columns_for(stacked: pd.DataFrame) -> list[str]:
+    """Columns of a stacked frame to compare error rates by: run first, then config.*."""
+    return [c for c in stacked.columns if c == "run" or str(c).startswith("config.")]
+
+
+def short_label(run: Run) -> str:
+    """A unique, readable run label for charts and stacked frames: ``name (id)``."""
+    return f"{run.name} ({run.id})"
+
+
+def format_threshold(threshold: float | None) -> str:
+    """A threshold for reading: 4 significant digits; +inf means nothing is flagged."""
+    if threshold is None:
+        return "unknown"
+    if np.isinf(threshold):
+        return "∞ (flag nothing)"
+    return f"{threshold:.4g}"
+
+
+def _fmt(value: float, fmt: str) -> str:
+    return "–" if value is None or not np.isfinite(value) else fmt.format(value)
+
+
+def operating_metrics(point, before=None) -> list[tuple[str, str, str | None]]:
+    """(label, value, change against ``before`` or None) for the metric row of an
+    operating point (``wbview.analysis.threshold.OperatingPoint``)."""
+    rows = [("Precision", "precision", "{:.1%}", "{:+.1%}"), ("Recall", "recall", "{:.1%}", "{:+.1%}"),
+            ("FN rate", "fn_rate", "{:.1%}", "{:+.1%}"), ("FP rate", "fp_rate", "{:.1%}", "{:+.1%}"),
+            ("Missed (FN)", "fn", "{:,.0f}", "{:+,.0f}"), ("Cost", "cost", "{:,.6g}", "{:+,.6g}")]
+    out = []
+    for label, attr, fmt, delta_fmt in rows:
+        value = float(getattr(point, attr))
+        delta = None if before is None else _fmt(value - float(getattr(before, attr)), delta_fmt)
+        out.append((label, _fmt(value, fmt), delta))
+    return out
+
+
+RATE_COLUMNS = ("rate", "rate_low", "rate_high", "share_of_data", "share_of_hits", "coverage", "share",
+                "error_rate", "error_rate_low", "error_rate_high")
+
+
+def rate_columns(columns: Iterable[str]) -> dict[str, dict]:
+    """Column formats for result tables: shares and rates as percentages, lifts with 2 decimals
+    (plain dicts, the form ``st.dataframe(column_config=...)`` accepts)."""
+    config: dict[str, dict] = {}
+    for column in columns:
+        if column in RATE_COLUMNS:
+            config[column] = {"type_config": {"type": "number", "format": "percent"}}
+        elif column in ("lift", "lift_low"):
+            config[column] = {"type_config": {"type": "number", "format": "%.2f"}}
+    return config
+
+
+def slice_labels(ranked: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """"feature = slice" -> (feature, slice) for the ranked slices, in rank order."""
+    return {f"{row.feature} = {row.slice}": (str(row.feature), str(row.slice)) for row in ranked.itertuples()}
+
+
+def cohort_label(node) -> str:
+    """An error-tree cohort for a picker: its path and error rate."""
+    return f"#{int(node.node)} {node.path or 'all rows'} ({node.rate:.1%} of {int(node.rows):,})"
+
+
+def stack_inputs(runs: Sequence[Run], frames: Mapping[str, pd.DataFrame]) -> dict[str, tuple]:
+    """``stacking.stack_tables`` input: label -> (frame, flat config, run fields), for the
+    runs whose table was loaded (``frames`` keyed by run id)."""
+    return {short_label(r): (frames[r.id], r.flat_config(), {"run_id": r.id, "run_name": r.name})
+            for r in runs if r.id in frames}
