@@ -46,11 +46,10 @@ if art.logged_by:
     with link_cols[1]:
         page.link(ctx, "runs", "The run that logged it", run=art.logged_by)
 
-tab_meta, tab_check, tab_diff, tab_files = st.tabs(["Metadata", "Completeness", "Diff", "Files"])
+render_completeness(completeness(art.type, art.metadata))
+tab_meta, tab_diff, tab_files = st.tabs(["Metadata", "Diff", "Files"])
 with tab_meta:
     render_metadata(art.metadata)
-with tab_check:
-    render_completeness(completeness(art.type, art.metadata))
 with tab_diff:
     others = [v for v in by_version if v != version]
     if not others:

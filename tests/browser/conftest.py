@@ -1,0 +1,165 @@
+"""Real-browser fixtures: a `streamlit run app.py` server on a free port over a store built
+from the dashboard fixture, and Debian's Chromium driven by Playwright.
+
+Screenshots go to test-artifacts/screenshots/ (printed at the end of the run); set
+WBVIEW_UPDATE_SCREENSHOTS=1 to also copy the main pages into docs/screenshots/ for the README.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT_DIR = REPO / "test-artifacts" / "screenshots"
+DOCS_SCREENSHOT_DIR = REPO / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SERVER_START_TIMEOUT_S = 60
+RENDER_TIMEOUT_MS = 45_000
+_taken: list[Path] = []
+
+
+def _missing_browser() -> str | None:
+    if not CHROMIUM.exists():
+        return f"BROWSER TESTS SKIPPED: {CHROMIUM} is missing (apt-get install chromium; .ci/run does it)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "BROWSER TESTS SKIPPED: the playwright package is missing (pip install -r requirements-dev.txt)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = _missing_browser()
+    if reason:
+        for item in items:
+            if "browser" in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _taken:
+        terminalreporter.write_sep("-", f"browser screenshots ({len(_taken)}): {SCREENSHOT_DIR}")
+    reason = _missing_browser()
+    if reason:
+        terminalreporter.write_sep("!", reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def store_dir(tmp_path_factory) -> Path:
+    from tests.dashboard_fixture import PROJECT, build_project
+    from wbview.sources.store import Store
+
+    path = tmp_path_factory.mktemp("browser") / "store"
+    Store(path).write_project(PROJECT, build_project())
+    return path
+
+
+@pytest.fixture(scope="session")
+def app_url(store_dir, tmp_path_factory) -> str:
+    """Base URL of a running `streamlit run app.py` on the fixture store; stopped by PID at the end."""
+    port = _free_port()
+    home = tmp_path_factory.mktemp("browser-home")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")} | {"WBVIEW_STORE": str(store_dir), "HOME": str(home)}
+    log = (tmp_path_factory.getbasetemp() / "streamlit-server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"streamlit did not start (exit {process.poll()}); see {log.name}")
+        time.sleep(0.3)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Session:
+    """One browser page plus what the page did: dialogs opened, page errors."""
+
+    def __init__(self, page):
+        self.page = page
+        self.dialogs: list[str] = []
+        self.page_errors: list[str] = []
+        page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+
+    def ready(self) -> None:
+        """Wait until the script finished and nothing is loading or stale."""
+        page = self.page
+        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=RENDER_TIMEOUT_MS)
+        page.wait_for_function(
+            """() => !document.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"], [data-stale="true"]')""",
+            timeout=RENDER_TIMEOUT_MS,
+        )
+        assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").first.inner_text()
+
+    def wait_charts(self, count: int = 1) -> None:
+        self.page.wait_for_function(
+            f"() => document.querySelectorAll('.main-svg .trace').length >= {count}", timeout=RENDER_TIMEOUT_MS)
+
+    def open(self, url: str) -> None:
+        self.page.goto(url)
+        self.ready()
+
+    def screenshot(self, name: str) -> Path:
+        path = SCREENSHOT_DIR / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.mouse.move(0, 0)  # no hover tooltip in the picture
+        self.page.wait_for_timeout(300)  # let plotly finish its transition
+        self.page.get_by_test_id("stAppViewContainer").screenshot(path=str(path))
+        _taken.append(path)
+        if os.environ.get("WBVIEW_UPDATE_SCREENSHOTS"):
+            DOCS_SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, DOCS_SCREENSHOT_DIR / path.name)
+        return path
+
+
+@pytest.fixture
+def session(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1500})
+    page = context.new_page()
+    yield Session(page)
+    context.close()
