@@ -8,15 +8,18 @@ from wbview.analysis.calibration import compare_calibration
 from wbview.charts import review as charts
 from wbview.ui import insight, page
 from wbview.ui.errors import guard
+from wbview.ui.text import md_escape
 
 MAX_DEFAULT_RUNS = 3
 
 ctx = page.start("Calibration")
 runs = insight.eval_runs(ctx)
 by_id = {r.id: r for r in runs}
-chosen_ids = st.multiselect("Runs to compare", list(by_id), format_func=lambda i: views.short_label(by_id[i]),
-                            key="runs", bind="query-params", placeholder=f"the first {MAX_DEFAULT_RUNS} eval runs")
+# Options are run ids: a bound widget writes the option's text (not a format_func label) into the URL.
+chosen_ids = st.multiselect("Runs to compare (run ids)", list(by_id), key="runs", bind="query-params",
+                            placeholder=f"the first {MAX_DEFAULT_RUNS} eval runs")
 chosen = [by_id[i] for i in chosen_ids] or runs[:MAX_DEFAULT_RUNS]
+st.caption("Comparing: " + " · ".join(md_escape(views.short_label(r)) for r in chosen))
 keys = views.table_keys(chosen)
 table_key = st.selectbox("Table key (the same table of each run)", keys, key="table_key", bind="query-params")
 refs = {views.short_label(r): views.table_for_key(r, table_key) for r in chosen if views.table_for_key(r, table_key)}

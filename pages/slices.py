@@ -10,7 +10,7 @@ from wbview.charts import review as charts
 from wbview.ui import insight, page
 from wbview.ui.errors import guard
 
-TARGETS = {"error": "Error rate", "fn": "False-negative rate"}
+TARGETS = {"error rate": "error", "FN rate": "fn"}  # label in the page and the URL -> analysis target
 
 ctx = page.start("Where errors concentrate")
 runs = insight.eval_runs(ctx)
@@ -21,9 +21,10 @@ positive = insight.pick_positive(table)
 table = insight.prepared(ctx, ref, mapping, positive)
 
 target_col, support_col = st.columns(2)
-targets = list(TARGETS) if table.is_binary else ["error"]
-target = target_col.segmented_control("Rank by", targets, format_func=TARGETS.get, default="error", required=True,
-                                      key="target", bind="query-params")
+labels = list(TARGETS) if table.is_binary else ["error rate"]
+rank_by = target_col.segmented_control("Rank by", labels, default="error rate", required=True, key="target",
+                                       bind="query-params", help="FN rate: misses among the actual positives.")
+target = TARGETS[rank_by]
 min_rows = support_col.number_input("Smallest slice (rows)", min_value=1, value=30, step=10, key="min_rows",
                                     bind="query-params", help="Slices with fewer rows are left out.")
 args = (ctx.spec, ctx.project, ref, mapping, positive, target)
@@ -32,11 +33,11 @@ tab_ranked, tab_ngrams, tab_tree = st.tabs(["Ranked slices", "N-grams", "Error t
 with tab_ranked, guard(stop=False):
     ranked = insight.ranked_slices(*args, int(min_rows))
     st.caption(f"{len(ranked):,} slices with ≥ {int(min_rows):,} rows, ranked by the lower 95% bound of the lift "
-               f"({TARGETS[target].lower()} in the slice ÷ overall), so small slices need strong evidence.")
+               f"({rank_by} in the slice ÷ overall), so small slices need strong evidence.")
     if ranked.empty:
         st.info("No slice is that large. Lower 'Smallest slice (rows)'.")
     else:
-        st.plotly_chart(charts.slice_lift_figure(ranked.head(20), TARGETS[target]), key="lift_chart")
+        st.plotly_chart(charts.slice_lift_figure(ranked.head(20), rank_by), key="lift_chart")
         st.dataframe(ranked.head(views.MAX_SHOWN_ROWS), hide_index=True, key="slices_table",
                      column_config=views.rate_columns(ranked.columns))
         insight.download_csv(ranked, insight.file_stem(run.id, "slices", target), "slices")
@@ -52,7 +53,7 @@ with tab_ngrams, guard(stop=False):
     else:
         grams = insight.ranked_ngrams(*args, max(int(min_rows) // 2, 5))
         sampled = int(grams["sampled_rows"].iloc[0]) if len(grams) else 0
-        st.caption(f"Word 1- and 2-grams in {table.schema.text}, ranked by lift in the {TARGETS[target].lower()}"
+        st.caption(f"Word 1- and 2-grams in {table.schema.text}, ranked by lift in the {rank_by}"
                    + (f" (a random sample of {sampled:,} rows)." if sampled and sampled < table.n_rows else "."))
         st.dataframe(grams.head(views.MAX_SHOWN_ROWS), hide_index=True, key="ngrams_table",
                      column_config=views.rate_columns(grams.columns))

@@ -175,3 +175,168 @@ def test_threshold_page_explains_a_multi_class_table(multi_spec):
     at = open_direct("threshold", source=multi_spec, project=MULTI_PROJECT)
     assert problems(at) == []
     assert "needs a binary table (two classes); this one has 3" in texts(at)
+
+
+# --- calibration ----------------------------------------------------------------------
+
+
+def test_calibration_compares_the_chosen_runs_with_ece_from_the_analysis(spec, demo):
+    runs = [eval_run(demo, 1), eval_run(demo, 4)]
+    at = open_insight("calibration", spec, runs=[r.id for r in runs], bins="10")
+    assert problems(at) == []
+    expected = calibration.compare_calibration({views.short_label(r): prepared(demo, r) for r in runs}, n_bins=10)
+    ece = frame_with(at, "phishing").set_index("run")["phishing"]
+    for run in runs:
+        label = views.short_label(run)
+        want = expected.ece.set_index("run").loc[label, "ece"]
+        assert ece[label] == pytest.approx(want)
+    assert ece.nunique() == 2  # two different models, two different calibrations
+    chart = plotly_specs(at)[0]
+    assert [t["name"] for t in chart["data"]] == ["perfectly calibrated", *[views.short_label(r) for r in runs]]
+    bins = frame_with(at, "fraction_positive")
+    assert len(bins) == 20 and set(bins["run"]) == {views.short_label(r) for r in runs}
+
+
+def test_calibration_per_class_for_multi_class_tables(multi_spec, multi_project):
+    at = open_direct("calibration", source=multi_spec, project=MULTI_PROJECT, runs=["m1", "m2"], cls="outage",
+                     strategy="quantile", bins="5")
+    assert problems(at) == []
+    ece = frame_with(at, "outage")
+    assert {"billing", "outage", "sales", calibration.TOP_LABEL} <= set(ece.columns)
+    assert at.get("plotly_chart") and "Reliability: outage" in plotly_specs(at)[0]["layout"]["title"]["text"]
+    frame = multi_project.tables[("run-m1-evalpredictions:v0", "eval/predictions.table.json")]
+    want = calibration.calibration(prepare(frame), n_bins=5, strategy="quantile").ece.set_index("class")["ece"]
+    got = ece.set_index("run").loc["exp-m1-eval (m1)"]
+    for cls in TOPICS:
+        assert got[cls] == pytest.approx(want[cls])
+
+
+def test_calibration_without_probabilities_is_a_clear_message(multi_spec):
+    at = open_direct("calibration", source=multi_spec, project=MULTI_PROJECT, runs=["m3"])
+    assert not at.exception
+    assert "needs probability columns" in texts(at)
+
+
+# --- where errors concentrate ------------------------------------------------------------
+
+
+def test_slices_rank_error_tree_and_ngrams_match_the_analysis(spec, demo):
+    run = eval_run(demo, 1)  # the weak baseline: plenty of errors
+    at = open_insight("slices", spec, run=run.id, min_rows="40")
+    assert problems(at) == []
+    table = prepared(demo, run)
+    expected = slices.rank_slices(table, target="error", min_rows=40)
+    ranked = frame_with(at, "lift_low")
+    assert list(ranked["feature"][:10]) == list(expected["feature"][:10])
+    assert list(ranked["slice"][:10]) == list(expected["slice"][:10])
+    assert ranked["rows"].min() >= 40
+    assert any(f.endswith(": length") for f in ranked["feature"])  # derived text features are ranked too
+    # The first slice's rows are shown; the error tree's leaves and n-grams too.
+    top = expected.iloc[0]
+    slice_rows = slices.slice_mask(table, top["feature"], top["slice"]).sum()
+    assert f"{slice_rows:,} rows" in texts(at)
+    tree = slices.error_tree(table, target="error", max_depth=3)
+    leaves = frame_with(at, "coverage")
+    assert list(leaves["path"]) == list(tree.leaves()["path"])
+    assert leaves["coverage"].sum() == pytest.approx(1.0)
+    grams = frame_with(at, "ngram")
+    assert list(grams["ngram"][:5]) == list(slices.rank_ngrams(table, target="error", min_rows=20)["ngram"][:5])
+    kinds = [s["data"][0]["type"] for s in plotly_specs(at)]
+    assert kinds == ["bar", "icicle"]
+
+
+def test_slices_false_negative_target_from_the_url(spec, demo):
+    run = eval_run(demo, 1)
+    at = open_insight("slices", spec, run=run.id, target="FN rate", depth="2")
+    assert problems(at) == []
+    ranked = frame_with(at, "lift_low")
+    assert set(ranked["target"]) == {"fn"}
+    expected = slices.rank_slices(prepared(demo, run), target="fn", min_rows=30)
+    assert list(ranked["slice"][:5]) == list(expected["slice"][:5])
+    assert "True Label" not in set(ranked["feature"])  # among actual positives the label explains nothing
+    assert frame_with(at, "coverage")["depth"].max() <= 2
+
+
+# --- run vs run -------------------------------------------------------------------------
+
+
+def test_run_diff_counts_and_rows_and_same_dataset(spec, demo):
+    run_a, run_b = eval_run(demo, 4), eval_run(demo, 6)  # same model and dataset, threshold 0.5 -> 0.3
+    at = open_insight("run_diff", spec, run=run_a.id, run_b=run_b.id, status="fixed")
+    assert problems(at) == []
+    diff = compare.diff_runs(prepared(demo, run_a), prepared(demo, run_b))
+    counts = dict(zip(diff.counts["status"], diff.counts["rows"]))
+    assert metrics(at) == {s.capitalize(): f"{counts[s]:,}" for s in compare.STATUSES}
+    assert counts["fixed"] > 0 and counts["newly broken"] > 0  # a lower threshold trades FNs for FPs
+    fixed = frame_with(at, "Status")
+    assert len(fixed) == counts["fixed"] and set(fixed["Status"]) == {"fixed"}
+    assert "same dataset version: phishing-texts-encoded-head-tail:v0" in texts(at)
+    assert not at.warning
+
+
+def test_run_diff_warns_when_the_runs_were_scored_on_different_datasets(spec, demo):
+    run_a, run_b = eval_run(demo, 1), eval_run(demo, 4)  # early export vs the head-tail encoding
+    at = open_insight("run_diff", spec, run=run_a.id, run_b=run_b.id)
+    assert problems(at) == []
+    warning = at.warning[0].value
+    assert "Dataset check" in warning and "different datasets" in warning
+    assert "phishing-texts-encoded-standard:v0" in warning and "phishing-texts-encoded-head-tail:v0" in warning
+    diff = compare.diff_runs(prepared(demo, run_a), prepared(demo, run_b))
+    assert f"Matched {len(diff.joined):,} samples" in texts(at)
+    assert f"only in B: {diff.only_in_b:,}" in texts(at)
+
+
+def test_run_diff_warns_when_a_run_records_no_dataset(multi_spec):
+    at = open_direct("run_diff", source=multi_spec, project=MULTI_PROJECT, run="m1", run_b="m3", on="Sample ID")
+    assert problems(at) == []
+    assert "Run B records no evaluation dataset" in at.warning[0].value
+    assert at.selectbox(key="on").value == "Sample ID"
+
+
+# --- stacked tables ------------------------------------------------------------------------
+
+
+def test_stacked_tables_follow_the_config_filter_and_compare_error_rates(spec, demo):
+    at = open_insight("stacked", spec, filter_cols="params.threshold", by="config.params.threshold")
+    assert problems(at) == []
+    runs = [r for r in demo.runs.values() if r.job_type == "eval"]
+    rates = frame_with(at, "error_rate")
+    frames = {r.id: frame_of(demo, r) for r in runs}
+    stacked = stacking.stack_tables(views.stack_inputs(runs, frames))
+    expected = stacking.error_rates_by(stacked, "config.params.threshold")
+    assert list(rates["config.params.threshold"]) == list(expected["config.params.threshold"]) == [0.3, 0.5]
+    assert list(rates["errors"]) == list(expected["errors"])
+    assert list(rates["runs"]) == [1, 5]
+    assert f"{len(stacked):,} rows from 6 runs" in texts(at)
+    # Narrow the runs with the threshold slider: only the tuned run remains.
+    at.slider(key="f.params.threshold").set_range(0.3, 0.4).run()
+    assert problems(at) == []
+    assert "from 1 runs" in texts(at)
+    assert list(frame_with(at, "error_rate")["runs"]) == [1]
+
+
+def test_stacked_tables_by_run(spec, demo):
+    at = open_insight("stacked", spec, by="run")
+    rates = frame_with(at, "error_rate")
+    assert len(rates) == 6 and set(rates["runs"]) == {1}
+    stacked_rows = frame_with(at, "run_id")
+    assert {"run", "run_id", "run_name", "config.params.model", "Is Error"} <= set(stacked_rows.columns)
+
+
+# --- failures and safety -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["threshold", "calibration", "slices", "run_diff", "stacked"])
+def test_a_project_without_eval_tables_says_so(page):
+    empty = register_source("insight-empty", MemorySource({"acme/empty": ProjectData()}, label="empty"))
+    at = open_direct(page, source=empty, project="acme/empty")
+    assert problems(at) == []
+    assert "No run in acme/empty logged an eval table" in texts(at)
+
+
+def test_a_table_that_fails_to_load_is_a_clear_message(multi_project):
+    broken = ProjectData(runs=dict(multi_project.runs), run_artifacts=dict(multi_project.run_artifacts))
+    spec_ = register_source("insight-broken", MemorySource({MULTI_PROJECT: broken}, label="broken"))
+    at = open_direct("slices", source=spec_, project=MULTI_PROJECT, run="m1")
+    assert not at.exception
+    assert "is not in broken" in at.error[0].value

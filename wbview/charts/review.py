@@ -56,7 +56,7 @@ def reliability_figure(bins: pd.DataFrame, class_name: str) -> "go.Figure":
         part = part[part["rows"] > 0]
         fig.add_trace(go.Scatter(
             x=part["mean_predicted"].tolist(), y=part["fraction_positive"].tolist(), mode="lines+markers",
-            name=_plain(_short(str(run), 40)) if run is not None else "table",
+            name=_plain(_short(str(run), 64)) if run is not None else "table",
             line={"color": ARTIFACT_PALETTE[i % len(ARTIFACT_PALETTE)]}, customdata=part["rows"].tolist(),
             error_y={"type": "data", "symmetric": False,
                      "array": (part["fraction_positive_high"] - part["fraction_positive"]).tolist(),
