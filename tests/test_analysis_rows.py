@@ -126,3 +126,9 @@ def test_csv_export_of_a_selection():
     frame = table().frame
     back = pd.read_csv(io.BytesIO(to_csv_bytes(frame[frame["Flag"]])))
     assert len(back) == 3
+
+
+def test_search_without_text_columns_says_so():
+    numeric_only = prepare(pd.DataFrame({"is_error": [True, False], "score": [0.1, 0.2]}))
+    with pytest.raises(BadFilter, match="no text columns"):
+        search_mask(numeric_only, "x")

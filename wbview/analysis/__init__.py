@@ -39,9 +39,10 @@ Beyond the W&B UI (issue 7)
     threshold.change_counts(changes)
     calibration.calibration(table, n_bins=10, strategy="uniform", rows=None) -> Calibration(bins, ece)
     calibration.compare_calibration({run: table}, ...) -> Calibration with a "run" column
-    slices.rank_slices(table, target="error"|"fn", features=None, min_rows=30, rows=None)
+    slices.rank_slices(table, target="error"|"fn", features=None, min_rows=30, rows=None, rank_by=...)
         (ranked by lift_low = Wilson lower bound / overall rate); slices.slice_mask(...)
-    slices.rank_ngrams(table, target="fn", max_n=2, min_rows=20, max_sample_rows=200_000)
+    slices.rank_ngrams(table, target="fn", max_n=2, min_rows=50, max_sample_rows=100_000,
+        rank_by="lift_low"|"excess_low")
     slices.error_tree(table, target="error", max_depth=3, min_rows=None) -> ErrorTree
         (.nodes, .leaves(), .mask(node))
     slices.slice_features(table, include_outputs=True); textfeatures.text_features(table, column)

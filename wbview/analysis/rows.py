@@ -65,6 +65,8 @@ def search_mask(table: PreparedTable, query: str, columns: Sequence[str] | None 
         return np.ones(table.n_rows, dtype=bool)
     _compile(query, regex)
     columns = list(columns) if columns is not None else default_search_columns(table)
+    if not columns:
+        raise BadFilter("This table has no text columns to search; choose columns or map a text column.")
     _require_columns(table, columns)
     mask = np.zeros(table.n_rows, dtype=bool)
     for column in columns:

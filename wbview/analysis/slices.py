@@ -194,7 +194,7 @@ def slice_mask(table: PreparedTable, feature_name: str, slice_label: str) -> np.
 
 
 def rank_ngrams(table: PreparedTable, target: Target = "fn", max_n: int = 2, min_rows: int = 50,
-                max_sample_rows: int = 200_000, confidence: float = 0.95, seed: int = 0,
+                max_sample_rows: int = 100_000, confidence: float = 0.95, seed: int = 0,
                 rank_by: RankBy = "lift_low") -> pd.DataFrame:
     """Word n-grams whose presence raises the FN (or error) rate, ranked by ``lift_low``.
 
