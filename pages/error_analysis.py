@@ -3,29 +3,14 @@ high-confidence errors, a confusion matrix that filters rows, search, filters, C
 
 import streamlit as st
 
-from wbview.schema import detect_schema
 from wbview.ui import error_view, loaders, page
 from wbview.ui.errors import guard
-from wbview.ui.widgets import column_mapping
 
 ctx = page.start("Error analysis")
+run, ref = page.pick_eval_table(ctx)
+_, mapping = page.mapped_table(ctx, ref)
 with guard():
-    runs = loaders.runs(ctx.spec, ctx.project)
-with_tables = [r for r in runs if r.tables] or runs  # runs that logged tables first, else all
-run = page.pick_run(ctx, runs=with_tables)
-if run is None:
-    st.stop()
-ref = page.pick_table(ctx, run)
-if ref is None:
-    st.stop()
-with guard():
-    loaded = loaders.table(ctx.spec, ctx.project, ref)
-if loaded.truncated:
-    st.warning(loaded.note + " Statistics below cover the stored rows only.")
-detected = detect_schema(loaded.frame.columns)
-mapping = column_mapping(loaded.frame, detected, expanded=not detected.has_labels and detected.is_error is None)
-with guard():
-    table = loaders.prepared(ctx.spec, ctx.project, ref, tuple(sorted(mapping.items())))
+    table = loaders.prepared(ctx.spec, ctx.project, ref, mapping)
 
 st.sidebar.header("Rows")
 with guard():

@@ -9,11 +9,7 @@ from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 
 ctx = page.start("Lineage")
-with guard():
-    runs = loaders.runs(ctx.spec, ctx.project)
-if not runs:
-    st.info(f"The project {ctx.project} has no runs, so there is no lineage to draw.")
-    st.stop()
+runs = page.require_runs(ctx, ", so there is no lineage to draw")
 
 labels = {r.id: page.run_label(r) for r in runs}
 pick_root, pick_depth, pick_direction = st.columns([3, 1.2, 1.4])

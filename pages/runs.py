@@ -9,11 +9,7 @@ from wbview.ui.errors import guard
 from wbview.ui.widgets import filter_panel
 
 ctx = page.start("Runs")
-with guard():
-    runs = loaders.runs(ctx.spec, ctx.project)
-if not runs:
-    st.info(f"The project {ctx.project} has no runs yet. Log a run to W&B (or pick another project in the sidebar).")
-    st.stop()
+runs = page.require_runs(ctx)
 
 frame = runs_view.runs_frame(runs)
 specs = runs_view.filter_specs(frame)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from wbview.records import Run, TableRef
+from wbview.records import LoadedTable, Run, TableRef
 from wbview.sources.base import Source
 from wbview.ui import loaders
 from wbview.ui.errors import CONNECT_HINT, guard
@@ -70,6 +70,16 @@ def start(title: str) -> PageContext:
     return PageContext(spec, source, project)
 
 
+def require_runs(ctx: PageContext, why: str = "") -> list[Run]:
+    """The project's runs; stops the page with a message when it has none."""
+    with guard():
+        runs = loaders.runs(ctx.spec, ctx.project)
+    if not runs:
+        st.info(f"The project {ctx.project} has no runs{why}. Log a run to W&B, or pick another project in the sidebar.")
+        st.stop()
+    return runs
+
+
 def run_label(run: Run) -> str:
     extra = " · ".join(x for x in (run.job_type, run.group) if x)
     return f"{run.name} ({run.id})" + (f" · {extra}" if extra else "")
@@ -102,6 +112,34 @@ def pick_table(ctx: PageContext, run: Run, key: str = "table") -> TableRef | Non
     by_name = {f"{r.artifact}/{r.entry}": r for r in refs}
     name = st.selectbox("Table (artifact/entry)", list(by_name), key=key, bind="query-params")
     return by_name.get(name)
+
+
+def pick_eval_table(ctx: PageContext, run_key: str = "run", table_key: str = "table", label: str = "Run") -> tuple[Run, TableRef]:
+    """A run (those that logged tables first) and one of its tables, both bound to the URL;
+    stops the page when there is none."""
+    runs = require_runs(ctx, ", so there is no table to analyse")
+    run = pick_run(ctx, label=label, key=run_key, runs=[r for r in runs if r.tables] or runs)
+    if run is None:
+        st.stop()
+    ref = pick_table(ctx, run, key=table_key)
+    if ref is None:
+        st.stop()
+    return run, ref
+
+
+def mapped_table(ctx: PageContext, ref: TableRef) -> tuple[LoadedTable, tuple[tuple[str, str | None], ...]]:
+    """Load the table (warning when it was truncated at log time) and show the column-mapping
+    panel, open when the roles could not be recognised; returns the table and the mapping."""
+    from wbview.schema import detect_schema
+    from wbview.ui.widgets import column_mapping
+
+    with guard():
+        loaded = loaders.table(ctx.spec, ctx.project, ref)
+    if loaded.truncated:
+        st.warning(loaded.note + " Results below cover the stored rows only.")
+    detected = detect_schema(loaded.frame.columns)
+    mapping = column_mapping(loaded.frame, detected, expanded=not detected.has_labels and detected.is_error is None)
+    return loaded, tuple(sorted(mapping.items()))
 
 
 def link(ctx: PageContext, page: str, label: str, **params: str) -> None:
