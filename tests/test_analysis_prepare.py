@@ -136,4 +136,22 @@ def test_missing_true_labels_become_a_category():
     df = pd.DataFrame({"label": ["a", None, "b"], "prediction": ["a", "a", "a"]})
     table = prepare(df)
     assert list(table.frame["label"].astype(str)) == ["a", "(missing)", "b"]
-    assert list(table.is_error()) == [False, True, True]
+    assert list(table.is_error()) == [False, False, True]
+    assert list(table.frame["Outcome"].astype(str)) == ["TN", "unlabelled", "FN"]  # positive: "b"
+
+
+def test_probabilities_naming_other_classes_are_ignored_with_a_note():
+    df = pd.DataFrame({"label": ["0", "1"], "prediction": ["0", "0"], "Prob (Ham)": [0.9, 0.8], "Prob (Spam)": [0.1, 0.2]})
+    table = prepare(df)
+    assert table.schema.probs == {} and set(table.classes) == {"0", "1"}
+    assert any("none match" in note for note in table.notes)
+    assert list(table.is_error()) == [False, True]
+
+
+def test_unlabelled_rows_are_not_errors_and_are_noted():
+    df = pd.DataFrame({"label": ["spam", None, "ham"], "prob_spam": [0.9, 0.9, 0.9], "prob_ham": [0.1, 0.1, 0.1]})
+    table = prepare(df)
+    assert list(table.is_error()) == [False, False, True]
+    assert list(table.labelled()) == [True, False, True]
+    assert list(table.frame["Outcome"].astype(str)) == ["TP", "unlabelled", "FP"]
+    assert any("no true label" in note for note in table.notes)

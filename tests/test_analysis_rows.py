@@ -132,3 +132,16 @@ def test_search_without_text_columns_says_so():
     numeric_only = prepare(pd.DataFrame({"is_error": [True, False], "score": [0.1, 0.2]}))
     with pytest.raises(BadFilter, match="no text columns"):
         search_mask(numeric_only, "x")
+
+
+def test_cells_holding_objects_still_group_search_and_export():
+    from wbview.analysis.groups import group_histograms
+
+    df = pd.DataFrame({"label": ["a", "b", "a"], "prediction": ["a", "a", "a"],
+                       "meta": [{"k": 1}, [1, 2], "plain"]})
+    table = prepare(df)
+    hist = group_histograms(table).histograms["meta"]
+    assert hist.counts.to_numpy().sum() == 3
+    assert list(np.flatnonzero(search_mask(table, "'k'", columns=["meta"]))) == [0]
+    back = pd.read_csv(io.BytesIO(to_csv_bytes(table.frame)))
+    assert back["meta"].tolist() == ["{'k': 1}", "[1, 2]", "plain"]

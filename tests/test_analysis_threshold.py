@@ -143,3 +143,12 @@ def test_multiclass_rejected():
     df = pd.DataFrame({"label": ["a", "b", "c"], "prob_a": [1.0, 0, 0], "prob_b": [0, 1.0, 0], "prob_c": [0, 0, 1.0]})
     with pytest.raises(UsageError, match="binary"):
         th.threshold_curve(prepare(df))
+
+
+def test_unlabelled_rows_left_out_of_the_curve():
+    df = hand_table()
+    df["True Label"] = df["True Label"].astype(object)
+    df.loc[5, "True Label"] = None  # the 0.2 negative loses its label
+    curve = th.threshold_curve(prepare(df))
+    assert curve["threshold"].tolist() == [0.4, 0.6, 0.8, 0.9, np.inf]
+    assert (curve["tp"] + curve["fp"] + curve["fn"] + curve["tn"] == 5).all()

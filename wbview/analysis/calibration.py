@@ -81,7 +81,7 @@ def calibration(table: PreparedTable, n_bins: int = 10, strategy: Strategy = "un
     if not table.schema.probs:
         raise BadTable(f"{why} needs probability columns ('Prob (<class>)'); this table has none. "
                        "Map them in the column-mapping panel.")
-    keep = np.ones(table.n_rows, dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
+    keep = table.labelled() if rows is None else table.labelled() & np.asarray(rows, dtype=bool)
     truth = table.frame[table.schema.true_label]
     classes = [table.positive_class] if table.is_binary and table.positive_class else list(table.classes)
     parts, eces = [], []

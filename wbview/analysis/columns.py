@@ -54,7 +54,10 @@ def value_codes(table: PreparedTable, column: str) -> tuple[np.ndarray, list]:
         elif pd.api.types.is_bool_dtype(series) and not series.isna().any():
             codes, values = series.to_numpy(dtype=bool).astype(np.int64), [False, True]
         else:
-            codes, uniques = pd.factorize(series, sort=True, use_na_sentinel=True)
+            try:
+                codes, uniques = pd.factorize(series, sort=True, use_na_sentinel=True)
+            except TypeError:  # unhashable or unorderable cells (dicts, lists, mixed types): compare as text
+                codes, uniques = pd.factorize(series.map(str, na_action="ignore"), sort=True, use_na_sentinel=True)
             codes, values = codes.astype(np.int64), list(uniques)
         table.cache[key] = (codes, values)
     return table.cache[key]

@@ -20,6 +20,7 @@ _POSITIVE_HINTS = (
 )
 MISSING_LABEL = "(missing)"
 OUTCOMES_BINARY = ("TP", "FP", "TN", "FN")
+UNLABELLED = "unlabelled"
 _TRUE_STRINGS = {"true", "t", "1", "yes", "y", "1.0"}
 _FALSE_STRINGS = {"false", "f", "0", "no", "n", "0.0", ""}
 _MAPPING_HINT = "Map your columns to roles in the column-mapping panel (EvalSchema.with_mapping)."
@@ -42,6 +43,7 @@ class PreparedTable:
     threshold: float | None
     derived: tuple[str, ...] = ()
     cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+    notes: tuple[str, ...] = ()  # what prepare had to assume; show them next to the results
 
     @property
     def n_rows(self) -> int:
@@ -56,6 +58,15 @@ class PreparedTable:
         if not self.is_binary or self.positive_class is None:
             return None
         return next(c for c in self.classes if c != self.positive_class)
+
+    def labelled(self) -> np.ndarray:
+        """True where the row has a true label (rows without one are never errors)."""
+        if self.schema.true_label is None:
+            return np.ones(self.n_rows, dtype=bool)
+        truth = self.frame[self.schema.true_label]
+        if MISSING_LABEL not in truth.cat.categories:
+            return np.ones(self.n_rows, dtype=bool)
+        return truth.cat.codes.to_numpy() != list(truth.cat.categories).index(MISSING_LABEL)
 
     def is_error(self) -> np.ndarray:
         """Boolean array, True where the prediction is wrong."""
@@ -239,9 +250,18 @@ def prepare(
     prob_classes = list(schema.probs)
     classes: list[str] = list(prob_classes)
 
+    notes: list[str] = []
     label_roles = [r for r in ("true_label", "predicted_label") if getattr(schema, r) is not None]
     if label_roles:
-        cats, classes = _canonical_labels([frame[getattr(schema, r)] for r in label_roles], prob_classes)
+        label_columns = [frame[getattr(schema, r)] for r in label_roles]
+        cats, classes = _canonical_labels(label_columns, prob_classes)
+        label_keys = {_key(c) for c in cats[0].cat.categories[cats[0].cat.codes.unique()] if c != MISSING_LABEL}
+        if prob_classes and label_keys and not label_keys & {_key(c) for c in prob_classes}:
+            notes.append(f"The probability columns name classes {prob_classes}, but the labels are "
+                         f"{sorted(label_keys)[:10]}: none match, so the probabilities are not used. "
+                         "Rename the columns to 'Prob (<label>)' or map them to make them count.")
+            schema, prob_classes = replace(schema, probs={}), []
+            cats, classes = _canonical_labels(label_columns, [])
         for role, cat in zip(label_roles, cats):
             frame[getattr(schema, role)] = cat
     classes = [c for c in classes if c != MISSING_LABEL]
@@ -260,8 +280,7 @@ def prepare(
         frame[schema.is_error] = _logged_errors(frame, schema)
     elif schema.has_labels:
         name = _derived_name(frame, "Is Error")
-        frame[name] = (frame[schema.true_label].cat.codes.to_numpy()
-                       != frame[schema.predicted_label].cat.codes.to_numpy())
+        frame[name] = _label_errors(frame, schema, notes)
         schema = replace(schema, is_error=name)
         derived.append(name)
     else:
@@ -281,14 +300,27 @@ def prepare(
         schema = replace(schema, outcome=name)
         derived.append(name)
     return PreparedTable(frame=frame, schema=schema, classes=tuple(classes), positive_class=positive,
-                         threshold=threshold, derived=tuple(dict.fromkeys(derived)))
+                         threshold=threshold, derived=tuple(dict.fromkeys(derived)), notes=tuple(notes))
+
+
+def _label_errors(frame: pd.DataFrame, schema: EvalSchema, notes: list[str] | None = None) -> np.ndarray:
+    """predicted != true; rows without a true label cannot be judged and count as not wrong."""
+    truth = frame[schema.true_label]
+    wrong = truth.cat.codes.to_numpy() != frame[schema.predicted_label].cat.codes.to_numpy()
+    if MISSING_LABEL in truth.cat.categories:
+        unlabelled = truth.cat.codes.to_numpy() == list(truth.cat.categories).index(MISSING_LABEL)
+        wrong &= ~unlabelled
+        if notes is not None and unlabelled.any():
+            notes.append(f"{int(unlabelled.sum()):,} row(s) have no true label: they count as not wrong and are "
+                         "left out of threshold and calibration analysis.")
+    return wrong
 
 
 def _logged_errors(frame: pd.DataFrame, schema: EvalSchema) -> np.ndarray:
     series = frame[schema.is_error]
     if series.isna().any() and schema.has_labels:
         # Fill the gaps from the labels rather than guessing.
-        derived = frame[schema.true_label].cat.codes.to_numpy() != frame[schema.predicted_label].cat.codes.to_numpy()
+        derived = _label_errors(frame, schema)
         known = ~series.isna().to_numpy()
         out = derived.copy()
         out[known] = _as_bool(series[known], schema.is_error)
@@ -337,10 +369,16 @@ def _outcomes(frame: pd.DataFrame, schema: EvalSchema, positive: str | None) -> 
     pred = frame[schema.predicted_label]
     wrong = frame[schema.is_error].to_numpy(dtype=bool)
     if positive is None:
-        return pd.Categorical.from_codes(wrong.astype(np.int8), categories=["correct", "error"])
-    pos_code = list(truth.cat.categories).index(positive)
-    pred_pos = pred.cat.codes.to_numpy() == pos_code
-    true_pos = truth.cat.codes.to_numpy() == pos_code
-    # 0 TP, 1 FP, 2 TN, 3 FN
-    codes = np.where(pred_pos, np.where(true_pos, 0, 1), np.where(true_pos, 3, 2)).astype(np.int8)
-    return pd.Categorical.from_codes(codes, categories=list(OUTCOMES_BINARY))
+        codes, names = wrong.astype(np.int8), ["correct", "error"]
+    else:
+        pos_code = list(truth.cat.categories).index(positive)
+        pred_pos = pred.cat.codes.to_numpy() == pos_code
+        true_pos = truth.cat.codes.to_numpy() == pos_code
+        # 0 TP, 1 FP, 2 TN, 3 FN
+        codes = np.where(pred_pos, np.where(true_pos, 0, 1), np.where(true_pos, 3, 2)).astype(np.int8)
+        names = list(OUTCOMES_BINARY)
+    if MISSING_LABEL in truth.cat.categories:
+        unlabelled = truth.cat.codes.to_numpy() == list(truth.cat.categories).index(MISSING_LABEL)
+        codes = np.where(unlabelled, len(names), codes).astype(np.int8)
+        names = names + [UNLABELLED]
+    return pd.Categorical.from_codes(codes, categories=names)

@@ -263,7 +263,14 @@ def to_csv_bytes(frame: pd.DataFrame, escape_formulas: bool = True) -> bytes:
 
     data = frame.copy(deep=False)
     data.columns = [str(c) for c in data.columns]
-    table = pa.Table.from_pandas(data, preserve_index=False)
+    try:
+        table = pa.Table.from_pandas(data, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        # Cells Arrow cannot type (dicts, lists, mixed objects) are written as their text.
+        for column in data.columns:
+            if data[column].dtype == object:
+                data[column] = data[column].map(str, na_action="ignore").astype("string")
+        table = pa.Table.from_pandas(data, preserve_index=False)
     table = pa.table([_arrow_export_column(col, escape_formulas) for col in table.columns], names=table.column_names)
     sink = io.BytesIO()
     pacsv.write_csv(table, sink)

@@ -75,8 +75,8 @@ def threshold_curve(table: PreparedTable, fn_cost: float = 1.0, fp_cost: float =
     if rows is None and key in table.cache:
         return with_cost(table.cache[key], fn_cost, fp_cost)
     y, s = table.truth_is_positive(why), table.positive_scores(why)
-    if rows is not None:
-        keep = np.asarray(rows, dtype=bool)
+    keep = table.labelled() if rows is None else table.labelled() & np.asarray(rows, dtype=bool)
+    if not keep.all():
         y, s = y[keep], s[keep]
     curve = curve_from_arrays(y, s, fn_cost, fp_cost)
     if rows is None:
