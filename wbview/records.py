@@ -221,14 +221,18 @@ class LineageGraph:
         }
 
     def to_dot(self) -> str:
+        def escape(text: str) -> str:
+            return text.replace("\\", "\\\\").replace('"', '\\"')
+
         def quote(text: str) -> str:
-            return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            return f'"{escape(text)}"'
 
         lines = ["digraph lineage {", "  rankdir=LR;"]
         for node in self.nodes:
             shape = {"run": "box", "artifact": "ellipse", "more": "note"}[node.kind]
-            label = node.name if not node.type else f"{node.name}\\n({node.type})"
-            lines.append(f"  {quote(node.id)} [shape={shape}, label={quote(label)}];")
+            # "\\n" is DOT's line break inside a label; the parts are escaped first.
+            label = escape(node.name) if not node.type else f"{escape(node.name)}\\n({escape(node.type)})"
+            lines.append(f'  {quote(node.id)} [shape={shape}, label="{label}"];')
         for edge in self.edges:
             lines.append(f"  {quote(edge.source)} -> {quote(edge.target)};")
         lines.append("}")
