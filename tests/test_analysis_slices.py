@@ -158,3 +158,12 @@ def test_error_tree_finds_the_planted_cohort():
 def test_error_tree_respects_min_rows():
     tree = slices.error_tree(prepare(tree_frame()), max_depth=4, min_rows=400)
     assert (tree.nodes.loc[tree.nodes["depth"] > 0, "rows"] >= 400).all()
+
+
+def test_digit_and_capital_counts_long_and_non_ascii_texts():
+    from wbview.analysis.textfeatures import _digit_capital_counts
+
+    texts = pa.chunked_array([pa.array(["ÄB12", "9" * 70_000 + "X" * 300, None, ""]), pa.array(["Zz0"])])
+    digits, capitals = _digit_capital_counts(texts)
+    assert digits.tolist()[:2] == [2, 70_000] and capitals.tolist()[:2] == [1, 300]  # Ä is not ASCII
+    assert np.isnan(digits[2]) and (digits[3], capitals[3]) == (0, 0) and (digits[4], capitals[4]) == (1, 1)

@@ -34,12 +34,18 @@ def text_array(table: PreparedTable, column: str) -> pa.ChunkedArray:
     return table.cache[key]
 
 
-_BLOCK_ROWS = 65_536  # bounded temporary memory: one int32 cumsum per block of rows
+_BLOCK_ROWS = 65_536  # bounded temporary memory: one int64 cumsum per block of rows
 
 
-def _byte_class_counts(array: pa.ChunkedArray, low: int, high: int) -> np.ndarray:
-    """Per row, how many bytes lie in [low, high] (ASCII classes: digits, capitals):
-    a cumulative sum over the UTF-8 buffer read at the row offsets, block by block."""
+_CAPITAL_UNIT = 1 << 32  # digits count in the low 32 bits, capitals in the high ones
+_DIGIT_CAPITAL_WEIGHT = np.zeros(256, dtype=np.int64)
+_DIGIT_CAPITAL_WEIGHT[ord("0"): ord("9") + 1] = 1
+_DIGIT_CAPITAL_WEIGHT[ord("A"): ord("Z") + 1] = _CAPITAL_UNIT
+
+
+def _digit_capital_counts(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, ASCII digits and ASCII capitals: one cumulative sum over the UTF-8
+    buffer (both counts packed in one int64), read at the row offsets, block by block."""
     parts = []
     for chunk in array.chunks:
         chunk = chunk.cast(pa.large_string()) if chunk.type != pa.large_string() else chunk
@@ -48,13 +54,14 @@ def _byte_class_counts(array: pa.ChunkedArray, low: int, high: int) -> np.ndarra
         data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
         for start in range(0, len(chunk), _BLOCK_ROWS):
             bounds = offsets[start: start + _BLOCK_ROWS + 1]
-            window = data[bounds[0]: bounds[-1]]
-            running = np.zeros(window.size + 1, dtype=np.int32)
-            np.cumsum((window >= low) & (window <= high), dtype=np.int32, out=running[1:])
-            local = bounds - bounds[0]
-            parts.append(np.diff(running[local]).astype(float))
-    counts = np.concatenate(parts) if parts else np.zeros(0)
-    return np.where(array.is_null().to_numpy(zero_copy_only=False), np.nan, counts)
+            running = np.zeros(int(bounds[-1] - bounds[0]) + 1, dtype=np.int64)
+            np.cumsum(_DIGIT_CAPITAL_WEIGHT[data[bounds[0]: bounds[-1]]], out=running[1:])
+            parts.append(np.diff(running[bounds - bounds[0]]))
+    packed = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    missing = array.is_null().to_numpy(zero_copy_only=False)
+    digits = np.where(missing, np.nan, (packed & (_CAPITAL_UNIT - 1)).astype(float))
+    capitals = np.where(missing, np.nan, (packed >> 32).astype(float))
+    return digits, capitals
 
 
 def text_features(table: PreparedTable, column: str) -> pd.DataFrame:
@@ -74,8 +81,7 @@ def text_features(table: PreparedTable, column: str) -> pd.DataFrame:
         hosts = pc.utf8_lower(found)
         hosts = pc.replace_substring_regex(hosts, r"[.,;)\]]+$", "")
         domain[url_rows] = hosts.to_numpy(zero_copy_only=False)
-    digits = _byte_class_counts(array, ord("0"), ord("9"))
-    capitals = _byte_class_counts(array, ord("A"), ord("Z"))
+    digits, capitals = _digit_capital_counts(array)
     with np.errstate(divide="ignore", invalid="ignore"):
         features = pd.DataFrame({
             "length": length,
