@@ -7,13 +7,13 @@ from wbview.metadata import completeness, format_value, metadata_diff
 from wbview.ui import loaders, page
 from wbview.ui.errors import guard
 from wbview.ui.metadata_view import render_completeness, render_metadata
-from wbview.ui.text import show_text
+from wbview.ui.text import md_escape, show_text
 
 ctx = page.start("Artifacts")
 with guard():
     types = loaders.artifact_types(ctx.spec, ctx.project)
 if not types:
-    st.info(f"The project {ctx.project} has no artifacts. Log datasets, models and predictions with "
+    st.info(f"The project {md_escape(ctx.project)} has no artifacts. Log datasets, models and predictions with "
             "`run.log_artifact(...)` to see them here.")
     st.stop()
 
@@ -22,7 +22,7 @@ artifact_type = pick_type.selectbox("Type", types, key="type", bind="query-param
 with guard():
     collections = loaders.artifact_collections(ctx.spec, ctx.project, artifact_type)
 if not collections:
-    st.info(f"No collections of type {artifact_type}.")
+    st.info(f"No collections of type {md_escape(artifact_type)}.")
     st.stop()
 collection = pick_collection.selectbox("Collection", [c.name for c in collections], key="collection", bind="query-params")
 with guard():
@@ -32,7 +32,7 @@ version = pick_version.selectbox("Version", list(by_version), key="version", bin
 with guard():
     art = loaders.artifact(ctx.spec, ctx.project, f"{collection}:{version}")
 
-st.subheader(f"{art.name}:{art.version}")
+st.subheader(md_escape(art.id))
 facts = {"type": art.type, "aliases": ", ".join(art.aliases) or "-", "size": format_value(art.size_bytes) + " bytes" if art.size_bytes else "-",
          "created": art.created_at.strftime("%Y-%m-%d %H:%M UTC") if art.created_at else "-",
          "logged by run": art.logged_by or "-", "used by runs": ", ".join(art.used_by) or "-"}
@@ -60,9 +60,9 @@ with tab_diff:
             older = loaders.artifact(ctx.spec, ctx.project, f"{collection}:{other}")
         diff = metadata_diff(older.metadata, art.metadata)
         if diff.empty:
-            st.success(f"The metadata of {other} and {version} is identical.")
+            st.success(f"The metadata of {md_escape(other)} and {md_escape(version)} is identical.")
         else:
-            st.caption(f"left: {other}, right: {version}")
+            st.caption(f"left: {md_escape(other)}, right: {md_escape(version)}")
             st.dataframe(diff, hide_index=True, width="stretch")
 with tab_files:
     if art.files:

@@ -5,6 +5,7 @@ import streamlit as st
 
 from wbview.ui import error_view, loaders, page
 from wbview.ui.errors import guard
+from wbview.ui.text import md_escape
 
 ctx = page.start("Error analysis")
 run, ref = page.pick_eval_table(ctx)
@@ -25,7 +26,7 @@ with tab_matrix, guard(stop=False):
 cell_label = st.sidebar.selectbox("Rows in the confusion cell", list(options), key=error_view.CELL_KEY, bind="query-params")
 with guard():
     mask = error_view.selection_mask(table, query, options.get(cell_label))
-st.caption(f"{int(mask.sum()):,} of {table.n_rows:,} rows selected · classes: {', '.join(table.classes)}")
+st.caption(f"{int(mask.sum()):,} of {table.n_rows:,} rows selected · classes: {md_escape(', '.join(table.classes))}")
 if not mask.any():
     st.info("No row matches the search, filters and confusion cell. Clear some of them in the sidebar.")
     st.stop()

@@ -4,6 +4,7 @@ rendered without an exception or error, read chart specs."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,19 @@ def plotly_specs(at: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
+def unescape(markdown: str) -> str:
+    """Markdown source as a reader sees it: backslash escapes removed."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def texts(at: AppTest) -> str:
-    """Every caption, info, warning, success, markdown and code text on the page, joined."""
+    """Every caption, info, warning, success, markdown, code and error text on the page, joined,
+    as a reader sees it."""
     parts = []
     for kind in ("caption", "info", "warning", "success", "markdown", "code", "text", "error"):
         parts.extend(str(e.value) for e in at.get(kind))
-    return "\n".join(parts)
+    return unescape("\n".join(parts))
+
+
+def errors(at: AppTest) -> list[str]:
+    return [unescape(e.value) for e in at.error]

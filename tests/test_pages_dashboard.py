@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tests import dashboard_fixture as fx
-from tests.pagetest import clear_streamlit_caches, open_page, plotly_specs, problems, texts
+from tests.pagetest import clear_streamlit_caches, errors, open_page, plotly_specs, problems, texts
 from wbview.records import ArtifactFile, ArtifactVersion, Run, RunArtifacts, TableRef
 from wbview.sources.memory import MemorySource, ProjectData
 from wbview.ui.source import register_source
@@ -75,7 +75,7 @@ def test_artifacts_page_renders_metadata_completeness_and_diff(spec):
     at = open_page("pages/artifacts.py", source=spec, type="dataset", collection="phishing-texts", version="v1")
     assert problems(at) == []
     assert "All 6 essential metadata keys for a dataset are present" in texts(at)
-    assert "source: found as source\\_dataset" in texts(at)
+    assert "source: found as source_dataset" in texts(at)
     diff = next(df.value for df in at.dataframe if list(df.value.columns) == ["key", "left", "right", "change"])
     changes = dict(zip(diff["key"], diff["change"]))
     assert changes["num_samples"] == "removed" and changes["num_samples.train"] == "added"
@@ -180,7 +180,7 @@ def test_demo_source_says_so(spec):
 def test_unknown_project_is_a_clear_message(spec, page):
     at = open_page(page, source=spec, project="acme/nope")
     assert not at.exception
-    assert any("acme/nope" in e.value and "projects here" in e.value for e in at.error)
+    assert any("acme/nope" in e and "projects here" in e for e in errors(at))
 
 
 @pytest.mark.parametrize("source, expected", [
@@ -191,7 +191,7 @@ def test_unknown_project_is_a_clear_message(spec, page):
 def test_bad_source_in_the_link_is_a_clear_message(source, expected):
     at = open_page("pages/runs.py", source=source)
     assert not at.exception
-    assert any(expected in e.value for e in at.error), problems(at)
+    assert any(expected in e for e in errors(at)), problems(at)
 
 
 def test_no_source_at_all_explains_how_to_connect(monkeypatch):
@@ -226,7 +226,7 @@ def test_unrecognised_columns_ask_for_a_mapping_then_work():
     spec = _odd_table_source()
     at = open_page("pages/error_analysis.py", source=spec)
     assert not at.exception
-    assert any("errors cannot be derived" in e.value for e in at.error)
+    assert any("errors cannot be derived" in e for e in errors(at))
     at = open_page("pages/error_analysis.py", source=spec, **{"map.true_label": "gt", "map.predicted_label": "guess", "map.text": "msg"})
     assert problems(at) == []
     assert "4 of 4 rows selected" in texts(at)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fixtures import PROJECT_PATH, small_eval_run
-from tests.pagetest import clear_streamlit_caches, open_page, plotly_specs, problems, texts
+from tests.pagetest import clear_streamlit_caches, errors, open_page, plotly_specs, problems, texts, unescape
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +41,7 @@ def test_artifacts_page_on_wandb(fake_wandb, fixture_project):
     model = next(a for a in fixture_project.artifacts.values() if a.type == "model")
     at = _open("pages/artifacts.py", type="model", collection=model.name, version=model.version)
     assert problems(at) == []
-    assert f"{model.name}:{model.version}" in [h.value for h in at.subheader]
+    assert f"{model.name}:{model.version}" in [unescape(h.value) for h in at.subheader]
     assert "essential metadata keys for a model" in texts(at)
 
 
@@ -65,12 +65,12 @@ def test_outage_is_a_clear_message(fake_wandb):
     fake_wandb.fail("Runs", 503, times=None)
     at = _open("pages/runs.py")
     assert not at.exception
-    assert at.error and "W&B could not be reached" in at.error[0].value
+    assert errors(at) and "W&B could not be reached" in errors(at)[0]
 
 
 def test_rejected_key_is_a_clear_message(fake_wandb, monkeypatch):
     monkeypatch.setenv("WANDB_API_KEY", "x" * 40)  # the fake accepts only its own key
     at = _open("pages/artifacts.py")
     assert not at.exception
-    assert at.error and "W&B refused access" in at.error[0].value
+    assert errors(at) and "W&B refused access" in errors(at)[0]
     assert "WANDB_API_KEY" in texts(at)  # says how to connect

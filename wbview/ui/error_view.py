@@ -99,7 +99,7 @@ def render_false_negatives(table: PreparedTable, mask: np.ndarray) -> None:
         return
     summary = outcomes.false_negative_summary(table, rows=mask)
     cols = st.columns(4)
-    cols[0].metric(f"Missed {summary.positive_class} (FN)", f"{summary.false_negatives:,}")
+    cols[0].metric(f"Missed {md_escape(summary.positive_class)} (FN)", f"{summary.false_negatives:,}")
     cols[1].metric("False alarms (FP)", f"{summary.false_positives:,}")
     cols[2].metric("FN share of errors", f"{summary.fn_share_of_errors:.1%}")
     cols[3].metric("FN rate", f"{summary.fn_rate:.1%}")

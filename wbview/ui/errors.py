@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from wbview.errors import AuthenticationFailed, NoCredentials, NotFound, WandbAccessError, WbviewError
+from wbview.ui.text import md_escape
 
 log = logging.getLogger("wbview.ui")
 
@@ -34,13 +35,14 @@ def show_error(error: BaseException) -> None:
     """Render one failure: our own errors with their actionable message, anything else
     as an unexpected error (logged with its traceback on the server, not on the page)."""
     if isinstance(error, WbviewError):
-        st.error(f"**{error_title(error)}.** " + str(error).replace("\n", "  \n"), icon="⚠️")
+        # Messages quote names from the data and the link: never let them render as markdown.
+        st.error(f"**{error_title(error)}.** " + md_escape(error), icon="⚠️")
         if isinstance(error, (NoCredentials, AuthenticationFailed)):
             st.info(CONNECT_HINT)
     else:
         log.exception("unexpected error on a wbview page", exc_info=error)
         st.error(
-            f"Unexpected error ({type(error).__name__}): {error}. The details are in the server log; "
+            f"Unexpected error ({type(error).__name__}): {md_escape(error)}. The details are in the server log; "
             "please report it with the steps that led here.",
             icon="⚠️",
         )

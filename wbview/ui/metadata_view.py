@@ -35,11 +35,12 @@ def render_metadata(metadata: Mapping[str, Any]) -> None:
 
 
 def render_completeness(result: Completeness) -> None:
+    message = md_escape(result.message())  # names the artifact type, which comes from the data
     if not result.checked:
-        st.caption(result.message())
+        st.caption(message)
     elif result.complete:
-        st.success(result.message())
+        st.success(message)
     else:
-        st.warning(result.message())
+        st.warning(message)
     for key, alias in result.aliases_used.items():
         st.caption(f"{key}: found as {md_escape(alias)}")

@@ -75,7 +75,7 @@ def require_runs(ctx: PageContext, why: str = "") -> list[Run]:
     with guard():
         runs = loaders.runs(ctx.spec, ctx.project)
     if not runs:
-        st.info(f"The project {ctx.project} has no runs{why}. Log a run to W&B, or pick another project in the sidebar.")
+        st.info(f"The project {md_escape(ctx.project)} has no runs{why}. Log a run to W&B, or pick another project in the sidebar.")
         st.stop()
     return runs
 
@@ -90,7 +90,7 @@ def pick_run(ctx: PageContext, label: str = "Run", key: str = "run", runs: list[
     with guard():
         runs = runs if runs is not None else loaders.runs(ctx.spec, ctx.project)
     if not runs:
-        st.info(f"The project {ctx.project} has no runs.")
+        st.info(f"The project {md_escape(ctx.project)} has no runs.")
         return None
     by_id = {r.id: r for r in runs}
     # Options are raw ids: a bound widget writes the option's text into the URL, and links pass ids.
@@ -106,7 +106,7 @@ def pick_table(ctx: PageContext, run: Run, key: str = "table") -> TableRef | Non
     with guard():
         refs = loaders.tables(ctx.spec, ctx.project, run.id)
     if not refs:
-        st.info(f"Run {run.name} logged no tables. Pick another run, or log an eval table with the companion "
+        st.info(f"Run {md_escape(run.name)} logged no tables. Pick another run, or log an eval table with the companion "
                 "library (see the README).")
         return None
     by_name = {f"{r.artifact}/{r.entry}": r for r in refs}
@@ -144,4 +144,4 @@ def mapped_table(ctx: PageContext, ref: TableRef) -> tuple[LoadedTable, tuple[tu
 
 def link(ctx: PageContext, page: str, label: str, **params: str) -> None:
     """A link to another page keeping source and project (and the given parameters)."""
-    st.page_link(PAGES.get(page, page), label=label, query_params=ctx.link_params(**params))
+    st.page_link(PAGES.get(page, page), label=md_escape(label), query_params=ctx.link_params(**params))

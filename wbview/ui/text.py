@@ -11,7 +11,7 @@ import re
 
 import streamlit as st
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<&:$])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|>~<$])")
 
 
 def md_escape(text: object) -> str:
