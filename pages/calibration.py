@@ -6,6 +6,7 @@ import streamlit as st
 from wbview import insight_views as views
 from wbview.analysis.calibration import compare_calibration
 from wbview.charts import review as charts
+from wbview.charts.insight import ece_figure
 from wbview.ui import insight, page
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
@@ -24,7 +25,7 @@ keys = views.table_keys(chosen)
 table_key = st.selectbox("Table key (the same table of each run)", keys, key="table_key", bind="query-params")
 refs = {views.short_label(r): views.table_for_key(r, table_key) for r in chosen if views.table_for_key(r, table_key)}
 first_ref = next(iter(refs.values()))
-mapping = insight.mapping_for(ctx, first_ref)
+_, mapping = page.mapped_table(ctx, first_ref)
 tables = {label: insight.prepared(ctx, ref, mapping) for label, ref in refs.items()}
 
 bins_col, strategy_col = st.columns(2)
@@ -46,6 +47,7 @@ st.subheader("Expected calibration error")
 ece = result.ece.pivot(index="run", columns="class", values="ece").reset_index()
 st.dataframe(ece, hide_index=True, key="ece_table",
              column_config={c: st.column_config.NumberColumn(str(c), format="%.4f") for c in classes})
+st.plotly_chart(ece_figure(result.ece), key="ece_chart")
 best = result.ece[result.ece["class"] == cls].sort_values("ece").iloc[0]
 st.caption(f"Best calibrated on {cls}: {best['run']} (ECE {best['ece']:.4f}, {int(best['rows']):,} rows).")
 with st.expander("Bins of every run and class"):

@@ -5,6 +5,7 @@ both runs were scored on the same dataset version."""
 import streamlit as st
 
 from wbview.analysis.compare import STATUSES, dataset_lineage_warning
+from wbview.charts.insight import run_diff_figure
 from wbview.ui import insight, page
 from wbview.ui.errors import guard
 
@@ -16,10 +17,10 @@ if len(runs) > 1 and "run_b" not in st.query_params and "run_b" not in st.sessio
     st.session_state["run_b"] = runs[1].id  # default to two different runs
 left, right = st.columns(2)
 with left:
-    run_a, ref_a = insight.choose_table(ctx, runs, "run", "table", "Run A (before)")
+    run_a, ref_a = page.pick_eval_table(ctx, "run", "table", "Run A (before)")
 with right:
-    run_b, ref_b = insight.choose_table(ctx, runs, "run_b", "table_b", "Run B (after)")
-mapping = insight.mapping_for(ctx, ref_a)
+    run_b, ref_b = page.pick_eval_table(ctx, "run_b", "table_b", "Run B (after)")
+_, mapping = page.mapped_table(ctx, ref_a)
 table_a = insight.prepared(ctx, ref_a, mapping)
 table_b = insight.prepared(ctx, ref_b, mapping)
 if ref_a == ref_b:
@@ -51,8 +52,7 @@ if diff.joined.empty:
 counts = dict(zip(diff.counts["status"], diff.counts["rows"]))
 for column, status in zip(st.columns(len(STATUSES)), STATUSES):
     column.metric(status.capitalize(), f"{int(counts[status]):,}")
-st.dataframe(diff.counts, hide_index=True, key="diff_counts",
-             column_config={"share": st.column_config.NumberColumn("share", format="percent")})
+st.plotly_chart(run_diff_figure(diff.counts, (run_a.name, run_b.name)), key="diff_chart")
 
 status = st.segmented_control("Show", list(STATUSES), default="newly broken", required=True, key="status",
                               bind="query-params")

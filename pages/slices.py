@@ -7,15 +7,15 @@ import streamlit as st
 from wbview import insight_views as views
 from wbview.analysis import slices
 from wbview.charts import review as charts
+from wbview.charts.insight import ngram_figure
 from wbview.ui import insight, page
 from wbview.ui.errors import guard
 
 TARGETS = {"error rate": "error", "FN rate": "fn"}  # label in the page and the URL -> analysis target
 
 ctx = page.start("Where errors concentrate")
-runs = insight.eval_runs(ctx)
-run, ref = insight.choose_table(ctx, runs)
-mapping = insight.mapping_for(ctx, ref)
+run, ref = page.pick_eval_table(ctx)
+_, mapping = page.mapped_table(ctx, ref)
 table = insight.prepared(ctx, ref, mapping)
 positive = insight.pick_positive(table)
 table = insight.prepared(ctx, ref, mapping, positive)
@@ -55,6 +55,8 @@ with tab_ngrams, guard(stop=False):
         sampled = int(grams["sampled_rows"].iloc[0]) if len(grams) else 0
         st.caption(f"Word 1- and 2-grams in {table.schema.text}, ranked by lift in the {rank_by}"
                    + (f" (a random sample of {sampled:,} rows)." if sampled and sampled < table.n_rows else "."))
+        if len(grams):
+            st.plotly_chart(ngram_figure(grams), key="ngram_chart")
         st.dataframe(grams.head(views.MAX_SHOWN_ROWS), hide_index=True, key="ngrams_table",
                      column_config=views.rate_columns(grams.columns))
         insight.download_csv(grams, insight.file_stem(run.id, "ngrams", target), "ngrams")

@@ -13,9 +13,8 @@ from wbview.ui.errors import guard
 POINTS = ["cost-optimal", "target recall", "logged", "custom"]
 
 ctx = page.start("Threshold & cost")
-runs = insight.eval_runs(ctx)
-run, ref = insight.choose_table(ctx, runs)
-mapping = insight.mapping_for(ctx, ref)
+run, ref = page.pick_eval_table(ctx)
+_, mapping = page.mapped_table(ctx, ref)
 table = insight.prepared(ctx, ref, mapping)
 insight.require_binary(table, "Threshold analysis")
 table = insight.prepared(ctx, ref, mapping, insight.pick_positive(table))

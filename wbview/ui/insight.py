@@ -1,6 +1,6 @@
-"""Streamlit helpers for the "beyond the W&B UI" pages: choosing an eval table (with
-F's run/table pickers and column mapping), cached analyses keyed by the table's
-reference, the dataset a run was scored on, and CSV downloads. Analysis itself lives
+"""Streamlit helpers for the "beyond the W&B UI" pages (the run/table pickers and the
+column mapping are ``wbview.ui.page``'s): the eval runs, the positive class, cached
+analyses keyed by the table's reference, the dataset a run was scored on, CSV downloads. Analysis itself lives
 in ``wbview.analysis``; pure helpers in ``wbview.insight_views``."""
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ from wbview.analysis.compare import RunDiff, diff_runs
 from wbview.analysis.stacking import stack_tables
 from wbview.analysis.prepare import PreparedTable, prepare
 from wbview.records import Run, TableRef
-from wbview.schema import detect_schema
 from wbview.ui import loaders, page
 from wbview.ui.errors import guard
-from wbview.ui.widgets import column_mapping
 
 Mapping_ = tuple[tuple[str, str | None], ...]
 
@@ -34,29 +32,6 @@ def eval_runs(ctx: page.PageContext) -> list[Run]:
                 "(`wbview.companion.log_eval_table`, see the README) and reload.")
         st.stop()
     return runs
-
-
-def choose_table(ctx: page.PageContext, runs: list[Run], run_key: str = "run", table_key: str = "table",
-                 label: str = "Run") -> tuple[Run, TableRef]:
-    """A run and one of its tables, both bound to the URL; stops the page when none is chosen."""
-    run = page.pick_run(ctx, label=label, key=run_key, runs=runs)
-    if run is None:
-        st.stop()
-    ref = page.pick_table(ctx, run, key=table_key)
-    if ref is None:
-        st.stop()
-    return run, ref
-
-
-def mapping_for(ctx: page.PageContext, ref: TableRef) -> Mapping_:
-    """The column-mapping panel (F's, bound to ?map.<role>=) for this table's columns."""
-    with guard():
-        loaded = loaders.table(ctx.spec, ctx.project, ref)
-    if loaded.truncated:
-        st.warning(loaded.note + " Results below cover the stored rows only.")
-    detected = detect_schema(loaded.frame.columns)
-    mapping = column_mapping(loaded.frame, detected, expanded=not detected.has_labels and detected.is_error is None)
-    return tuple(sorted(mapping.items()))
 
 
 @st.cache_resource(show_spinner="Preparing the table for another positive class…", max_entries=2)
