@@ -274,12 +274,13 @@ def _gini_gain(rows: np.ndarray, hits: np.ndarray, left_rows: np.ndarray, left_h
     return impurity(rows, hits) - impurity(left_rows, left_hits) - impurity(right_rows, right_hits)
 
 
-def _best_split(feature: Feature, member: np.ndarray, hits: np.ndarray, min_rows: int):
-    """(gain, left code set, (left, right) wording) of the feature's best split, or None."""
+def _best_split(feature: Feature, member: np.ndarray | None, member_hits: np.ndarray, min_rows: int):
+    """(gain, left code set, (left, right) wording) of the feature's best split, or None.
+    ``member=None`` means every row (no gather needed)."""
     k = len(feature.labels)
-    codes = feature.codes[member]
+    codes = feature.codes if member is None else feature.codes[member]
     n = np.bincount(codes, minlength=k)
-    h = np.bincount(codes, weights=hits[member], minlength=k)
+    h = np.bincount(codes, weights=member_hits, minlength=k)
     total_n, total_h = float(n.sum()), float(h.sum())
     if feature.ordered:
         missing = feature.labels[-1] == MISSING
@@ -336,7 +337,10 @@ def error_tree(table: PreparedTable, target: Target = "error", features: Sequenc
         member = members[node]
         if depth >= max_depth or member.size < 2 * min_rows:
             return
-        candidates = [(s, f) for f in features if (s := _best_split(f, member, hits, min_rows)) is not None]
+        everyone = None if member.size == table.n_rows else member  # root of the "error" target: skip gathers
+        member_hits = hits[member].astype(np.float64)
+        candidates = [(s, f) for f in features
+                      if (s := _best_split(f, everyone, member_hits, min_rows)) is not None]
         if not candidates:
             return
         (gain, left_codes, (left_text, right_text)), feature = max(candidates, key=lambda c: c[0][0])

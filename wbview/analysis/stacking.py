@@ -40,6 +40,17 @@ def _canonical(table: PreparedTable) -> pd.DataFrame:
     return frame.rename(columns=renames)
 
 
+def _shared_categories(parts: list[pd.DataFrame]) -> None:
+    """Give each categorical column one category list across parts, so concat keeps it
+    categorical (instead of falling back to 1M Python strings)."""
+    for column in parts[0].columns:
+        if not all(column in p.columns and isinstance(p[column].dtype, pd.CategoricalDtype) for p in parts):
+            continue
+        union = list(dict.fromkeys(c for p in parts for c in p[column].cat.categories))
+        for part in parts:
+            part[column] = part[column].cat.set_categories(union)
+
+
 def stack_tables(tables: Mapping[str, tuple], params: Sequence[str] | None = None) -> pd.DataFrame:
     """One frame of every run's rows: ``run`` (the dict key), any extra run fields
     given as a third tuple item (e.g. {"run_id": ..., "run_name": ...}), one
@@ -52,23 +63,29 @@ def stack_tables(tables: Mapping[str, tuple], params: Sequence[str] | None = Non
         raise UsageError("Choose at least one run to stack.")
     configs = {run: dict(item[1] or {}) for run, item in tables.items()}
     params = varying_params(configs) if params is None else list(params)
-    parts = []
+    parts, run_values = [], []
     for run, item in tables.items():
-        frame, config = item[0], configs[run]
-        extra = dict(item[2]) if len(item) > 2 and item[2] else {}
         try:
-            part = _canonical(prepare(frame))
+            parts.append(_canonical(prepare(item[0])))
         except BadTable as exc:
             raise BadTable(f"Run {run!r}: {exc}") from exc
-        run_columns = {RUN_COLUMN: run, **extra, **{CONFIG_PREFIX + k: _hashable(config.get(k)) for k in params}}
-        for position, (name, value) in enumerate(run_columns.items()):
-            part.insert(position, name, value)
-        parts.append(part)
+        extra = dict(item[2]) if len(item) > 2 and item[2] else {}
+        run_values.append({RUN_COLUMN: run, **extra,
+                           **{CONFIG_PREFIX + k: _hashable(configs[run].get(k)) for k in params}})
+    _shared_categories(parts)
     stacked = pd.concat(parts, ignore_index=True)
-    for column in [RUN_COLUMN, SEED_NAMES["true_label"], SEED_NAMES["predicted_label"], SEED_NAMES["outcome"]]:
-        if column in stacked.columns:
-            stacked[column] = stacked[column].astype("category")
-    return stacked
+    lengths = [len(p) for p in parts]
+    run_codes = np.repeat(np.arange(len(parts)), lengths)
+    names = list(dict.fromkeys(k for values in run_values for k in values))
+    run_columns = {}
+    for name in names:
+        per_run = [values.get(name) for values in run_values]
+        if name == RUN_COLUMN:
+            run_columns[name] = pd.Categorical.from_codes(run_codes, categories=per_run)
+        else:
+            run_columns[name] = pd.Series(per_run, dtype=None if any(v is not None for v in per_run) else object
+                                          ).to_numpy()[run_codes]
+    return pd.concat([pd.DataFrame(run_columns), stacked], axis=1)
 
 
 def error_rates_by(stacked: pd.DataFrame, column: str, confidence: float = 0.95) -> pd.DataFrame:
@@ -78,13 +95,19 @@ def error_rates_by(stacked: pd.DataFrame, column: str, confidence: float = 0.95)
     for needed in (column, error_column):
         if needed not in stacked.columns:
             raise UsageError(f"The stacked table has no column {needed!r}; columns: {list(stacked.columns)}.")
-    codes, values = pd.factorize(stacked[column].astype(object).where(stacked[column].notna(), "(missing)"), sort=True)
+    codes, values = pd.factorize(stacked[column], sort=True, use_na_sentinel=False)
+    values = ["(missing)" if pd.isna(v) else v for v in values]
     k = len(values)
     wrong = stacked[error_column].to_numpy(dtype=bool)
     rows = np.bincount(codes, minlength=k)
     errors = np.bincount(codes, weights=wrong, minlength=k).astype(np.int64)
-    run_codes = pd.factorize(stacked[RUN_COLUMN])[0] if RUN_COLUMN in stacked.columns else np.zeros(len(codes), int)
-    runs = pd.Series(run_codes).groupby(codes).nunique().reindex(range(k), fill_value=0).to_numpy()
+    if RUN_COLUMN in stacked.columns:
+        run_codes, run_names = pd.factorize(stacked[RUN_COLUMN])
+        pairs = np.sort(codes.astype(np.int64) * max(len(run_names), 1) + run_codes)
+        pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]  # distinct (value, run) pairs; sort beats hashing
+        runs = np.bincount(pairs // max(len(run_names), 1), minlength=k)
+    else:
+        runs = np.ones(k, dtype=np.int64)
     low, high = wilson_interval(errors, rows, confidence)
-    return pd.DataFrame({column: list(values), "runs": runs, "rows": rows, "errors": errors,
+    return pd.DataFrame({column: values, "runs": runs, "rows": rows, "errors": errors,
                          "error_rate": safe_rate(errors, rows), "error_rate_low": low, "error_rate_high": high})
