@@ -232,3 +232,25 @@ def test_unrecognised_columns_ask_for_a_mapping_then_work():
     assert "4 of 4 rows selected" in texts(at)
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["False alarms (FP)"]) + int(next(v for k, v in metrics.items() if k.endswith("(FN)"))) == 1
+
+
+def test_switching_the_source_in_the_sidebar_goes_into_the_link(spec, tmp_path):
+    from tests.dashboard_fixture import build_project
+    from wbview.sources.store import Store
+
+    Store(tmp_path / "store").write_project("acme/stored", build_project())
+    at = open_page("pages/runs.py", source=spec)
+    at.text_input(key=f"_store_path:{spec}").input(str(tmp_path / "store")).run()
+    assert problems(at) == []
+    assert at.query_params["source"] == f"store:{tmp_path / 'store'}"
+    assert at.query_params["project"] == "acme/stored"
+    assert len(at.dataframe[-1].value) == 5
+
+
+def test_switching_project_in_the_sidebar(spec):
+    two = register_source("two", MemorySource({fx.PROJECT: fx.build_project(), "acme/empty": ProjectData()}))
+    at = open_page("pages/runs.py", source=two)
+    at.selectbox(key=f"_project_box:{fx.PROJECT}").set_value("acme/empty").run()
+    assert problems(at) == []
+    assert at.query_params["project"] == "acme/empty"
+    assert "has no runs" in texts(at)

@@ -20,7 +20,16 @@ from wbview.records import LoadedTable, Run, TableRef
 from wbview.sources.base import Source
 from wbview.ui import loaders
 from wbview.ui.errors import CONNECT_HINT, guard
-from wbview.ui.source import PROJECT_PARAM, SOURCE_PARAM, current_project, current_spec, open_source, project_picker, spec_label
+from wbview.ui.source import (
+    PROJECT_PARAM,
+    SOURCE_PARAM,
+    current_project,
+    current_spec,
+    open_source,
+    project_picker,
+    source_picker,
+    spec_label,
+)
 from wbview.ui.text import md_escape
 
 PAGES = {
@@ -54,6 +63,7 @@ def start(title: str) -> PageContext:
         st.info("No data source is configured. Run `make run` (it opens a demo project), open a local store "
                 "with `?source=store:<path>` in the address, or connect W&B. " + CONNECT_HINT)
         st.stop()
+    source_picker(spec)
     with guard():
         source = open_source(spec)
     st.sidebar.caption(f"Data: {md_escape(source.label or spec_label(spec))}")

@@ -108,10 +108,33 @@ def set_project(project: str) -> None:
     st.query_params[PROJECT_PARAM] = project
 
 
-def _switch_project() -> None:
-    chosen = st.session_state.get("_project_box", "").strip()
+def _switch_project(key: str) -> None:
+    chosen = (st.session_state.get(key) or "").strip()
     if chosen:
         set_project(chosen)
+
+
+def _switch_source(key: str) -> None:
+    chosen = (st.session_state.get(key) or "").strip()
+    if not chosen:
+        return
+    if key.startswith("_store_path") and not chosen.startswith(STORE_PREFIX):
+        chosen = STORE_PREFIX + chosen
+    st.session_state["_wbview_source"] = chosen
+    st.query_params[SOURCE_PARAM] = chosen
+    st.session_state.pop("_wbview_project", None)  # the new source has its own projects
+    st.query_params.pop(PROJECT_PARAM, None)
+
+
+def source_picker(spec: str) -> None:
+    """Sidebar control to switch between the sources at hand (W&B, the configured store)
+    or open another local store by path; the choice goes into the link."""
+    options = list(dict.fromkeys(s for s in (spec, default_spec(), WANDB_SPEC if _has_credentials() else None) if s))
+    key = f"_source_box:{spec}"  # a new widget whenever the link changes the source
+    st.sidebar.selectbox("Data source", options, format_func=spec_label, key=key, on_change=_switch_source, args=(key,))
+    path_key = f"_store_path:{spec}"
+    st.sidebar.text_input("Open a local store (folder)", key=path_key, on_change=_switch_source, args=(path_key,),
+                          placeholder="e.g. ~/wbview-store", help="A folder written by `wbview pull` or `wbview demo`.")
 
 
 def project_picker(source: Source, project: str | None) -> None:
@@ -119,12 +142,13 @@ def project_picker(source: Source, project: str | None) -> None:
     known = _known_projects(source)
     if project and project not in known:
         known = [project, *known]
+    key = f"_project_box:{project}"  # a new widget whenever the link changes the project
     if known:
         st.sidebar.selectbox("Project", known, index=known.index(project) if project in known else 0,
-                             key="_project_box", on_change=_switch_project)
+                             key=key, on_change=_switch_project, args=(key,))
     else:
-        st.sidebar.text_input("Project (ENTITY/PROJECT)", value=project or "", key="_project_box",
-                              on_change=_switch_project)
+        st.sidebar.text_input("Project (ENTITY/PROJECT)", value=project or "", key=key,
+                              on_change=_switch_project, args=(key,))
 
 
 def _known_projects(source: Source) -> list[str]:
