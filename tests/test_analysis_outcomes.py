@@ -103,3 +103,10 @@ def test_multiclass_fn_focus_needs_a_positive_class():
     summary = outcomes.false_negative_summary(prepare(df, positive_class="b"))
     expected = int(((df["true_label"] == "b") & (df["predicted_label"] != "b")).sum())
     assert summary.false_negatives == expected
+
+
+def test_fn_summary_ignores_unlabelled_rows():
+    df = hand_table()
+    df.loc[2, "True Label"] = None  # the false positive loses its label
+    summary = outcomes.false_negative_summary(prepare(df))
+    assert (summary.rows, summary.false_positives, summary.false_negatives, summary.errors) == (5, 0, 2, 2)

@@ -152,3 +152,13 @@ def test_unlabelled_rows_left_out_of_the_curve():
     curve = th.threshold_curve(prepare(df))
     assert curve["threshold"].tolist() == [0.4, 0.6, 0.8, 0.9, np.inf]
     assert (curve["tp"] + curve["fp"] + curve["fn"] + curve["tn"] == 5).all()
+
+
+def test_unlabelled_rows_left_out_of_operating_point_and_changes():
+    df = hand_table()
+    df["True Label"] = df["True Label"].astype(object)
+    df.loc[2, "True Label"] = None  # the 0.8 negative loses its label
+    table = prepare(df)
+    point = th.operating_point(table, 0.5)
+    assert (point.tp, point.fp, point.fn, point.tn) == (3, 0, 0, 2)
+    assert th.outcome_changes(table, 0.85)["Sample ID"].tolist() == [1, 3]

@@ -101,12 +101,11 @@ def false_negative_summary(table: PreparedTable, rows: np.ndarray | None = None)
     """FN / FP counts and the FN share of errors for the table's positive class."""
     why = "False-negative focus"
     true_pos, pred_pos = table.truth_is_positive(why), table.pred_is_positive(why)
-    if rows is not None:
-        keep = np.asarray(rows, dtype=bool)
-        true_pos, pred_pos = true_pos[keep], pred_pos[keep]
+    keep = table.labelled() if rows is None else table.labelled() & np.asarray(rows, dtype=bool)
+    true_pos, pred_pos = true_pos[keep], pred_pos[keep]
     fn = int(np.count_nonzero(true_pos & ~pred_pos))
     fp = int(np.count_nonzero(~true_pos & pred_pos))
-    wrong = table.is_error() if rows is None else table.is_error()[np.asarray(rows, dtype=bool)]
+    wrong = table.is_error()[keep]
     errors = int(np.count_nonzero(wrong))
     positives = int(np.count_nonzero(true_pos))
     return FalseNegativeSummary(

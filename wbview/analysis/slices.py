@@ -133,7 +133,7 @@ def _text_slice_features(table: PreparedTable, n_bins: int, top_k: int) -> list[
 def _target(table: PreparedTable, target: Target) -> tuple[np.ndarray, np.ndarray]:
     """(population mask, hit per row): all rows/errors, or actual positives/misses."""
     if target == "error":
-        return np.ones(table.n_rows, dtype=bool), table.is_error()
+        return table.labelled(), table.is_error()
     if target == "fn":
         positives = table.truth_is_positive("False-negative slices")
         return positives, positives & ~table.pred_is_positive("False-negative slices")

@@ -135,7 +135,8 @@ class OperatingPoint:
 def operating_point(table: PreparedTable, threshold: float, fn_cost: float = 1.0, fp_cost: float = 1.0) -> OperatingPoint:
     """Counts, rates and cost at one threshold."""
     why = "Threshold analysis"
-    y, predicted = table.truth_is_positive(why), table.positive_scores(why) >= threshold
+    labelled = table.labelled()
+    y, predicted = table.truth_is_positive(why)[labelled], table.positive_scores(why)[labelled] >= threshold
     tp, fp = int(np.count_nonzero(y & predicted)), int(np.count_nonzero(~y & predicted))
     fn, tn = int(np.count_nonzero(y & ~predicted)), int(np.count_nonzero(~y & ~predicted))
     return OperatingPoint(threshold, tp, fp, fn, tn, float(safe_rate(tp, tp + fp)), float(safe_rate(tp, tp + fn)),
@@ -150,13 +151,14 @@ def outcome_changes(table: PreparedTable, new_threshold: float, old_threshold: f
     """Rows whose outcome changes when the threshold moves to ``new_threshold``, with
     "Outcome Before" / "Outcome After" (TP/FP/TN/FN) columns, highest score first.
 
-    ``old_threshold=None`` compares against the logged predictions.
+    ``old_threshold=None`` compares against the logged predictions. Rows without a
+    true label have no outcome and are left out.
     """
     why = "Comparing thresholds"
     truth, scores = table.truth_is_positive(why), table.positive_scores(why)
     before = table.pred_is_positive(why) if old_threshold is None else scores >= old_threshold
     after = scores >= new_threshold
-    changed = np.flatnonzero(before != after)
+    changed = np.flatnonzero((before != after) & table.labelled())
     changed = changed[np.argsort(-scores[changed], kind="stable")]
     names = np.array(OUTCOMES_BINARY)
     out = table.frame.iloc[changed].copy()
