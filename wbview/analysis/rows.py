@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Literal, Sequence
 
 import numpy as np
@@ -124,7 +124,6 @@ class RowQuery:
     search: str = ""
     regex: bool = False
     search_columns: tuple[str, ...] | None = None
-    extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     def to_params(self) -> dict[str, list[str]]:
         """Query-string parameters: ``filter`` (repeated), ``q``, ``regex``, ``in``."""

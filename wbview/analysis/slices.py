@@ -210,7 +210,7 @@ def rank_ngrams(table: PreparedTable, target: Target = "fn", max_n: int = 2, min
     index = np.flatnonzero(population)
     if index.size > max_sample_rows:
         index = np.sort(np.random.default_rng(seed).choice(index, max_sample_rows, replace=False))
-    texts = text_array(table, table.schema.text).take(pa_indices(index))
+    texts = text_array(table, table.schema.text).take(_arrow_indices(index))
     row, gram, names = ngram_rows(texts, max_n=max_n)
     sample_hits = hits[index]
     rows = np.bincount(gram, minlength=len(names))
@@ -235,7 +235,7 @@ def _ranked(frame: pd.DataFrame, rank_by: "RankBy") -> pd.DataFrame:
     return frame.sort_values([rank_by, "rows"], ascending=[False, False], kind="stable").reset_index(drop=True)
 
 
-def pa_indices(index: np.ndarray):
+def _arrow_indices(index: np.ndarray):
     import pyarrow as pa
 
     return pa.array(index, type=pa.int64())
