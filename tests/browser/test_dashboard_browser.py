@@ -112,6 +112,10 @@ def test_script_and_img_payloads_show_as_text_and_never_run(app_url, session):
     page.get_by_text("1 rows selected").wait_for()
     assert page.get_by_test_id("stCode").first.inner_text().strip() == IMG_PAYLOAD
     assert page.get_by_test_id("stDataFrame").count() >= 1
+    with page.expect_download() as download:  # the table's cells are canvas: read them via the CSV
+        page.get_by_role("button", name="Download these rows as CSV").click()
+    csv_text = open(download.value.path(), encoding="utf-8").read()
+    assert csv_text.count("\n") == 2 and "verify your account" in csv_text and "onerror" in csv_text
     page.wait_for_timeout(1000)  # give any injected handler the time to fire
 
     assert session.dialogs == []

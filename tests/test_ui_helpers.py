@@ -1,0 +1,58 @@
+"""Pure parts of wbview.ui: source choice, markdown escaping, chart-click parsing, cell options."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from wbview.analysis.prepare import prepare
+from wbview.ui.error_view import ALL_CELLS, cell_options
+from wbview.ui.lineage_view import clicked_node
+from wbview.ui.source import default_spec, spec_label
+from wbview.ui.text import md_escape
+
+
+@pytest.mark.parametrize("environ, credentials, expected", [
+    ({"WBVIEW_STORE": "/data/store"}, True, "store:/data/store"),  # the launcher's store wins
+    ({}, True, "wandb"),
+    ({}, False, None),
+    ({"WBVIEW_STORE": ""}, False, None),
+])
+def test_default_spec(environ, credentials, expected):
+    assert default_spec(environ, has_credentials=lambda: credentials) == expected
+
+
+@pytest.mark.parametrize("spec, label", [("wandb", "W&B"), ("store:/x/y", "local store /x/y"), ("memory:t", "memory:t")])
+def test_spec_label(spec, label):
+    assert spec_label(spec) == label
+
+
+@pytest.mark.parametrize("text", [
+    "<img src=x onerror=alert(1)>", "[click](javascript:alert(1))", "**bold** _it_ `code`", "# head\n- item", "a\\b",
+])
+def test_md_escape_leaves_no_markdown_or_html_active(text):
+    escaped = md_escape(text)
+    unescaped = re.sub(r"\\(.)", r"\1", escaped)
+    assert unescaped == text.replace("\n", " ")  # a reader sees the original text
+    assert not re.search(r"(?<!\\)[<>\[\]`*_#]", escaped)  # every special character is escaped
+
+
+@pytest.mark.parametrize("event, node", [
+    (None, None),
+    (SimpleNamespace(selection={"points": []}), None),
+    (SimpleNamespace(selection={"points": [{"customdata": "ds:v0"}]}), "ds:v0"),
+    (SimpleNamespace(selection={"points": [{"customdata": ["run1"]}]}), "run1"),
+    (SimpleNamespace(selection={"points": [{"x": 1}]}), None),
+])
+def test_clicked_node(event, node):
+    assert clicked_node(event) == node
+
+
+def test_cell_options_cover_every_true_predicted_pair():
+    table = prepare(pd.DataFrame({"True Label": ["a", "b", "c"], "Predicted Label": ["a", "c", "c"]}))
+    options = cell_options(table)
+    assert options[ALL_CELLS] is None
+    assert len(options) == 1 + 9 and options["true b → predicted c"] == ("b", "c")
