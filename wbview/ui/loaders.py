@@ -90,3 +90,4 @@ def clear() -> None:
     st.cache_data.clear()
     table.clear()
     prepared.clear()
+    open_source.clear()  # a store rebuilt on disk, or new W&B settings, are read again
