@@ -160,10 +160,10 @@ def outcome_changes(table: PreparedTable, new_threshold: float, old_threshold: f
     after = scores >= new_threshold
     changed = np.flatnonzero((before != after) & table.labelled())
     changed = changed[np.argsort(-scores[changed], kind="stable")]
-    names = np.array(OUTCOMES_BINARY)
     out = table.frame.iloc[changed].copy()
-    out["Outcome Before"] = pd.Categorical(names[_outcome_codes(truth[changed], before[changed])], categories=OUTCOMES_BINARY)
-    out["Outcome After"] = pd.Categorical(names[_outcome_codes(truth[changed], after[changed])], categories=OUTCOMES_BINARY)
+    # from_codes: codes index OUTCOMES_BINARY directly (no per-row string matching on big tables)
+    out["Outcome Before"] = pd.Categorical.from_codes(_outcome_codes(truth[changed], before[changed]), categories=OUTCOMES_BINARY)
+    out["Outcome After"] = pd.Categorical.from_codes(_outcome_codes(truth[changed], after[changed]), categories=OUTCOMES_BINARY)
     return out
 
 
