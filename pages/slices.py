@@ -12,6 +12,8 @@ from wbview.ui import insight, page
 from wbview.ui.errors import guard
 
 TARGETS = {"error rate": "error", "FN rate": "fn"}  # label in the page and the URL -> analysis target
+VIEWS = ["ranked slices", "n-grams", "error tree"]
+NGRAM_MIN_ROWS = 20  # n-grams are counted on a sample: their own support floor
 
 ctx = page.start("Where errors concentrate")
 run, ref = page.pick_eval_table(ctx)
@@ -28,10 +30,12 @@ target = TARGETS[rank_by]
 min_rows = support_col.number_input("Smallest slice (rows)", min_value=1, value=30, step=10, key="min_rows",
                                     bind="query-params", help="Slices with fewer rows are left out.")
 args = (ctx.spec, ctx.project, ref, mapping, positive, target)
-tab_ranked, tab_ngrams, tab_tree = st.tabs(["Ranked slices", "N-grams", "Error tree"])
+# One view at a time (not tabs): tabs would compute all three on every interaction.
+view = st.segmented_control("View", VIEWS, default=VIEWS[0], required=True, key="view", bind="query-params")
 
-with tab_ranked, guard(stop=False):
-    ranked = insight.ranked_slices(*args, int(min_rows))
+if view == "ranked slices":
+    with guard():
+        ranked = insight.ranked_slices(*args, int(min_rows))
     st.caption(f"{len(ranked):,} slices with ≥ {int(min_rows):,} rows, ranked by the lower 95% bound of the lift "
                f"({rank_by} in the slice ÷ overall), so small slices need strong evidence.")
     if ranked.empty:
@@ -47,11 +51,12 @@ with tab_ranked, guard(stop=False):
             mask = slices.slice_mask(table, *labels[picked])
             insight.show_rows(table.frame[mask], insight.file_stem(run.id, "slice"), "slice_rows")
 
-with tab_ngrams, guard(stop=False):
+elif view == "n-grams":
     if table.schema.text is None:
         st.info("N-grams need a text column; map one in the column mapping.")
     else:
-        grams = insight.ranked_ngrams(*args, max(int(min_rows) // 2, 5))
+        with guard():
+            grams = insight.ranked_ngrams(*args, NGRAM_MIN_ROWS)
         sampled = int(grams["sampled_rows"].iloc[0]) if len(grams) else 0
         st.caption(f"Word 1- and 2-grams in {table.schema.text}, ranked by lift in the {rank_by}"
                    + (f" (a random sample of {sampled:,} rows)." if sampled and sampled < table.n_rows else "."))
@@ -61,9 +66,10 @@ with tab_ngrams, guard(stop=False):
                      column_config=views.rate_columns(grams.columns))
         insight.download_csv(grams, insight.file_stem(run.id, "ngrams", target), "ngrams")
 
-with tab_tree, guard(stop=False):
+else:
     depth = st.slider("Tree depth", 1, 5, 3, key="depth", bind="query-params")
-    tree = insight.error_tree(*args, depth)
+    with guard():
+        tree = insight.error_tree(*args, depth)
     st.caption("Greedy splits on the inputs (not the model's outputs). Coverage: the cohort's share of all "
                f"{'misses' if target == 'fn' else 'errors'}; share of data: its share of the rows.")
     st.plotly_chart(charts.error_tree_figure(tree.nodes), key="tree_chart")

@@ -21,8 +21,8 @@ table = insight.prepared(ctx, ref, mapping, insight.pick_positive(table))
 positive = table.positive_class
 
 cost_fn, cost_fp, recall_col = st.columns(3)
-fn_cost = cost_fn.number_input(f"Cost of a missed {positive} (FN)", min_value=0.0, value=1.0, step=1.0,
-                               key="fn_cost", bind="query-params")
+fn_cost = cost_fn.number_input("Cost of a missed positive (FN)", min_value=0.0, value=1.0, step=1.0,
+                               key="fn_cost", bind="query-params", help=f"A {positive} row the model lets through.")
 fp_cost = cost_fp.number_input("Cost of a false alarm (FP)", min_value=0.0, value=1.0, step=1.0,
                                key="fp_cost", bind="query-params")
 target_recall = recall_col.slider("Target recall", 0.5, 1.0, 0.95, 0.005, format="%.3f", key="recall",
@@ -69,7 +69,7 @@ with st.expander(f"Every threshold ({len(curve):,} rows)"):
 
 st.subheader("Rows that change outcome")
 with guard():
-    changes = th.outcome_changes(table, chosen)
+    changes = insight.outcome_changes(ctx.spec, ctx.project, ref, mapping, positive, chosen)
 if changes.empty:
     st.success(f"No row changes outcome between the logged predictions and threshold {views.format_threshold(chosen)}.")
 else:

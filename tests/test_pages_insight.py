@@ -231,30 +231,37 @@ def test_slices_rank_error_tree_and_ngrams_match_the_analysis(spec, demo):
     assert list(ranked["slice"][:10]) == list(expected["slice"][:10])
     assert ranked["rows"].min() >= 40
     assert any(f.endswith(": length") for f in ranked["feature"])  # derived text features are ranked too
-    # The first slice's rows are shown; the error tree's leaves and n-grams too.
-    top = expected.iloc[0]
+    top = expected.iloc[0]  # the first slice's rows are shown
     slice_rows = slices.slice_mask(table, top["feature"], top["slice"]).sum()
     assert f"{slice_rows:,} rows" in texts(at)
+    assert [s["data"][0]["type"] for s in plotly_specs(at)] == ["bar"]  # only the chosen view is computed
+
+    at.get("button_group")[-1].set_value("error tree").run()
+    assert problems(at) == []
     tree = slices.error_tree(table, target="error", max_depth=3)
     leaves = frame_with(at, "coverage")
     assert list(leaves["path"]) == list(tree.leaves()["path"])
     assert leaves["coverage"].sum() == pytest.approx(1.0)
+    assert plotly_specs(at)[0]["data"][0]["type"] == "icicle"
+
+    at = open_insight("slices", spec, run=run.id, view="n-grams")
     grams = frame_with(at, "ngram")
     assert list(grams["ngram"][:5]) == list(slices.rank_ngrams(table, target="error", min_rows=20)["ngram"][:5])
-    kinds = [s["data"][0]["type"] for s in plotly_specs(at)]
-    assert kinds == ["bar", "bar", "icicle"]  # slice ranking, n-gram ranking, error tree
 
 
 def test_slices_false_negative_target_from_the_url(spec, demo):
     run = eval_run(demo, 1)
-    at = open_insight("slices", spec, run=run.id, target="FN rate", depth="2")
+    at = open_insight("slices", spec, run=run.id, target="FN rate")
     assert problems(at) == []
     ranked = frame_with(at, "lift_low")
     assert set(ranked["target"]) == {"fn"}
     expected = slices.rank_slices(prepared(demo, run), target="fn", min_rows=30)
     assert list(ranked["slice"][:5]) == list(expected["slice"][:5])
     assert "True Label" not in set(ranked["feature"])  # among actual positives the label explains nothing
+    at = open_insight("slices", spec, run=run.id, target="FN rate", view="error tree", depth="2")
+    assert problems(at) == []
     assert frame_with(at, "coverage")["depth"].max() <= 2
+    assert "share of all misses" in texts(at)
 
 
 # --- run vs run -------------------------------------------------------------------------

@@ -84,7 +84,8 @@ def test_slices_page_ranks_slices_and_draws_the_error_tree(app_url, demo_store, 
     session.wait_charts(1)
     page.get_by_text(re.compile(r"slices with ≥ 30 rows, ranked by the lower 95% bound")).wait_for()
     session.screenshot("insight-slices")
-    page.get_by_role("tab", name="Error tree").click()
+    page.get_by_role("radio", name="error tree").click()
+    page.wait_for_url(re.compile(r"view=error"))
     page.wait_for_function("() => document.querySelectorAll('.main-svg .trace.icicle, .main-svg g.icicle').length > 0"
                            " || document.querySelectorAll('.main-svg path.surface').length > 0", timeout=45_000)
     session.ready()

@@ -23,24 +23,28 @@ def threshold_figure(curve: pd.DataFrame, chosen: float | None = None, logged: f
     against the threshold, with the chosen (solid) and logged (dashed) thresholds marked."""
     go = _plotly()
     finite = curve[np.isfinite(curve["threshold"].to_numpy())]
-    x = finite["threshold"].tolist()
-    fig = go.Figure()
-    for column, name, colour in CURVE_LINES:
-        fig.add_trace(go.Scatter(x=x, y=finite[column].tolist(), name=name, mode="lines", line={"color": colour},
-                                 hovertemplate=f"threshold %{{x:.4f}}<br>{name} %{{y:.2%}}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=x, y=finite["expected_cost"].tolist(), name="Expected cost per row", mode="lines",
+    x = finite["threshold"].to_numpy()
+    traces = [go.Scatter(x=x, y=finite[column].to_numpy(), name=name, mode="lines", line={"color": colour},
+                         hovertemplate=f"threshold %{{x:.4f}}<br>{name} %{{y:.2%}}<extra></extra>")
+              for column, name, colour in CURVE_LINES]
+    traces.append(go.Scatter(x=x, y=finite["expected_cost"].to_numpy(), name="Expected cost per row", mode="lines",
                              yaxis="y2", line={"color": "#7f7f7f", "dash": "dot"},
                              hovertemplate="threshold %{x:.4f}<br>cost per row %{y:.4g}<extra></extra>"))
-    for value, dash, label in ((logged, "dash", "logged"), (chosen, "solid", "chosen")):
-        if value is not None and np.isfinite(value):
-            fig.add_vline(x=float(value), line={"color": "#333", "dash": dash, "width": 1.5},
-                          annotation_text=label, annotation_position="top")
-    fig.update_layout(height=380, margin={"l": 40, "r": 40, "t": 30, "b": 40}, hovermode="x unified",
-                      xaxis={"title": "threshold (flag when probability ≥ threshold)", "range": [0, 1]},
-                      yaxis={"title": "rate", "tickformat": ".0%", "range": [0, 1.02]},
-                      yaxis2={"title": "expected cost per row", "overlaying": "y", "side": "right", "rangemode": "tozero"},
-                      legend={"orientation": "h", "y": -0.2})
-    return fig
+    # Marks as plain layout shapes: add_vline re-validates the whole figure on every call.
+    marks = [(value, dash, label) for value, dash, label in ((logged, "dash", "logged"), (chosen, "solid", "chosen"))
+             if value is not None and np.isfinite(value)]
+    shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": float(v), "x1": float(v), "y0": 0, "y1": 1,
+               "line": {"color": "#333", "dash": dash, "width": 1.5}} for v, dash, _ in marks]
+    notes = [{"x": float(v), "y": 1.0, "xref": "x", "yref": "paper", "text": label, "showarrow": False,
+              "yanchor": "bottom"} for v, _, label in marks]
+    layout = {"height": 380, "margin": {"l": 40, "r": 40, "t": 30, "b": 40}, "hovermode": "x unified",
+              "shapes": shapes, "annotations": notes,
+              "xaxis": {"title": {"text": "threshold (flag when probability ≥ threshold)"}, "range": [0, 1]},
+              "yaxis": {"title": {"text": "rate"}, "tickformat": ".0%", "range": [0, 1.02]},
+              "yaxis2": {"title": {"text": "expected cost per row"}, "overlaying": "y", "side": "right",
+                         "rangemode": "tozero"},
+              "legend": {"orientation": "h", "y": -0.2}}
+    return go.Figure(data=traces, layout=layout)
 
 
 def reliability_figure(bins: pd.DataFrame, class_name: str) -> "go.Figure":

@@ -13,10 +13,12 @@ import streamlit as st
 
 from wbview import insight_views as views
 from wbview.analysis import rows, slices
+from wbview.analysis import threshold as th
 from wbview.analysis.compare import RunDiff, diff_runs
 from wbview.analysis.stacking import stack_tables
 from wbview.analysis.prepare import PreparedTable, prepare
 from wbview.records import Run, TableRef
+from wbview.schema import detect_schema
 from wbview.ui import loaders, page
 from wbview.ui.errors import guard
 
@@ -36,8 +38,9 @@ def eval_runs(ctx: page.PageContext) -> list[Run]:
 
 @st.cache_resource(show_spinner="Preparing the table for another positive class…", max_entries=2)
 def _prepared_with_positive(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str) -> PreparedTable:
-    base = loaders.prepared(spec, project, ref, mapping)
-    return prepare(loaders.table(spec, project, ref).frame, base.schema, positive_class=positive)
+    frame = loaders.table(spec, project, ref).frame
+    schema = detect_schema(frame.columns).with_mapping(dict(mapping))  # the raw table's roles, not the derived ones
+    return prepare(frame, schema, positive_class=positive)
 
 
 def prepared(ctx: page.PageContext, ref: TableRef, mapping: Mapping_, positive: str | None = None) -> PreparedTable:
@@ -120,6 +123,13 @@ def stacked_tables(spec: str, project: str, run_ids: tuple[str, ...], table_key:
         if ref is not None:
             frames[run.id] = loaders.table(spec, project, ref).frame
     return stack_tables(views.stack_inputs(runs, frames))
+
+
+@st.cache_resource(show_spinner="Finding the rows that change outcome…", max_entries=8)
+def outcome_changes(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None,
+                    threshold: float) -> pd.DataFrame:
+    """``threshold.outcome_changes`` against the logged predictions (cached per threshold)."""
+    return th.outcome_changes(_table(spec, project, ref, mapping, positive), threshold)
 
 
 def _table(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None) -> PreparedTable:

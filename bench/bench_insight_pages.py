@@ -1,0 +1,94 @@
+"""Benchmark: the "beyond the W&B UI" pages on 1,000,000-row eval tables, end to end.
+
+Two eval runs of the same synthetic dataset (1M rows each; run B is run A's model
+with perturbed probabilities). Each interaction is one full rerun of a page through
+streamlit's AppTest (analysis, figures, table serialisation) after the tables were
+loaded and prepared once. The baseline column is the issue's 1 s target.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bench.bench_analysis import N_ROWS, synthetic_eval_table
+from bench.bench_dashboard import APP, TARGET_S, _timed_run
+from bench.common import report
+
+PROJECT = "bench/million-insight"
+
+
+def _perturbed(frame, seed: int = 1):
+    """Run B: the same samples scored by a slightly different model."""
+    rng = np.random.default_rng(seed)
+    p = np.clip(frame["Prob (Phishing)"].to_numpy() + rng.normal(0, 0.08, len(frame)), 0, 1)
+    out = frame.copy()
+    out["Prob (Phishing)"], out["Prob (Ham)"] = p, 1 - p
+    out["Predicted Label"] = np.where(p >= 0.5, "phishing", "ham")
+    out["Is Error"] = out["True Label"] != out["Predicted Label"]
+    return out
+
+
+def _source():
+    from wbview.records import ArtifactVersion, Run, RunArtifacts, TableRef
+    from wbview.sources.memory import MemorySource, ProjectData
+
+    data = ProjectData()
+    base = synthetic_eval_table(N_ROWS)
+    data.artifacts["texts:v0"] = ArtifactVersion("bench", "million-insight", "texts", "v0", "dataset")
+    for run_id, frame, threshold in (("a", base, 0.5), ("b", _perturbed(base), 0.4)):
+        ref = TableRef(run_id=run_id, key="eval/predictions", artifact=f"run-{run_id}-evalpredictions:v0",
+                       entry="eval/predictions.table.json", nrows=N_ROWS, stored_rows=N_ROWS)
+        data.runs[run_id] = Run(id=run_id, entity="bench", project="million-insight", name=f"eval-{run_id}",
+                                job_type="eval", config={"params": {"threshold": threshold}}, tables=(ref,))
+        data.run_artifacts[run_id] = RunArtifacts(run_id, used=("texts:v0",))
+        data.tables[(ref.artifact, ref.entry)] = frame
+    return MemorySource({PROJECT: data}, label="benchmark")
+
+
+PAGES = {
+    "threshold": ({"run": "a"}, [
+        ("FN cost 10", lambda at: at.number_input(key="fn_cost").set_value(10.0)),
+        ("operating point: target recall", lambda at: at.get("button_group")[0].set_value("target recall")),
+        ("target recall 0.99", lambda at: at.slider(key="recall").set_value(0.99)),
+        ("positive class ham", lambda at: at.selectbox(key="positive").set_value("ham")),
+    ]),
+    "calibration": ({"runs": ["a", "b"]}, [
+        ("20 bins", lambda at: at.slider(key="bins").set_value(20)),
+        ("quantile bins", lambda at: at.get("button_group")[0].set_value("quantile")),
+    ]),
+    "slices": ({"run": "a"}, [
+        ("rank by FN rate", lambda at: at.get("button_group")[0].set_value("FN rate")),
+        ("smallest slice 500 rows", lambda at: at.number_input(key="min_rows").set_value(500)),
+        ("view the error tree", lambda at: at.get("button_group")[-1].set_value("error tree")),
+        ("tree depth 2", lambda at: at.slider(key="depth").set_value(2)),
+        ("view the n-grams", lambda at: at.get("button_group")[-1].set_value("n-grams")),
+    ]),
+    "run_diff": ({"run": "a", "run_b": "b"}, [
+        ("show fixed", lambda at: at.get("button_group")[0].set_value("fixed")),
+        ("match on Sample ID", lambda at: at.selectbox(key="on").set_value("Sample ID")),
+    ]),
+    "stacked": ({}, [
+        ("compare by run", lambda at: at.selectbox(key="by").set_value("run")),
+    ]),
+}
+
+
+def main() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from wbview.ui.source import register_source
+
+    spec = register_source("bench-million-insight", _source())
+    for page, (params, steps) in PAGES.items():
+        at = AppTest.from_file(str(APP), default_timeout=600)
+        at.query_params.update({"source": spec, "project": PROJECT, **params})
+        at.switch_page(f"pages/{page}.py")
+        report(f"insight {page} first open (load + prepare + analyse 1M rows) vs 1s target", _timed_run(at), TARGET_S, "s")
+        report(f"insight {page} rerun, nothing changed (1M rows) vs 1s target", _timed_run(at), TARGET_S, "s")
+        for name, change in steps:
+            change(at)
+            report(f"insight {page} interaction: {name} (1M rows) vs 1s target", _timed_run(at), TARGET_S, "s")
+
+
+if __name__ == "__main__":
+    main()
