@@ -7,6 +7,7 @@ from wbview.lineage_layout import layout_lineage
 from wbview.ui import lineage_view, loaders, page
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
+from wbview.ui.widgets import fresh_click
 
 ctx = page.start("Lineage")
 runs = page.require_runs(ctx, ", so there is no lineage to draw")
@@ -31,7 +32,7 @@ event = st.plotly_chart(lineage_figure(layout), on_select="rerun", selection_mod
 choices = [p.id for p in layout.nodes]
 by_id = {p.id: p for p in layout.nodes}
 clicked = lineage_view.clicked_node(event)
-if clicked in by_id:
+if clicked in by_id and fresh_click("lineage", clicked):
     st.session_state[lineage_view.NODE_KEY] = clicked
 node_id = st.selectbox("Open node", choices, index=choices.index(layout.root), key=lineage_view.NODE_KEY,
                        bind="query-params")

@@ -56,3 +56,10 @@ def test_cell_options_cover_every_true_predicted_pair():
     options = cell_options(table)
     assert options[ALL_CELLS] is None
     assert len(options) == 1 + 9 and options["true b → predicted c"] == ("b", "c")
+
+
+def test_fresh_click_fires_once_per_new_selection():
+    from wbview.ui.widgets import fresh_click
+
+    state: dict = {}
+    assert [fresh_click("c", v, state) for v in ("a", "a", None, "a", "b", "a")] == [True, False, False, False, True, True]

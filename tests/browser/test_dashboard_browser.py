@@ -123,3 +123,24 @@ def test_script_and_img_payloads_show_as_text_and_never_run(app_url, session):
     assert page.locator('img[src="x"]').count() == 0
     assert page.locator("script", has_text="__xss").count() == 0
     session.screenshot("payloads-as-text")
+
+
+def test_clicking_a_confusion_cell_filters_the_rows(app_url, session):
+    from tests.dashboard_fixture import eval_table
+
+    table = eval_table()
+    n_fn = int(((table["True Label"] == "phishing") & (table["Predicted Label"] == "ham")).sum())
+    page = session.page
+    session.open(f"{app_url}/error_analysis?run=ev1")
+    page.get_by_role("tab", name="Confusion matrix").click()
+    plot_area = page.locator(".stPlotlyChart:visible .nsewdrag").first
+    plot_area.wait_for()
+    box = plot_area.bounding_box()
+    # Rows are true labels (ham on top), columns predicted labels: bottom-left is phishing -> ham.
+    page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.75)
+    page.mouse.down()
+    page.mouse.up()
+    page.get_by_text(f"{n_fn} of 240 rows selected").wait_for()
+    session.ready()
+    assert _query(page.url)["cell"] == ["true phishing → predicted ham"]
+    session.screenshot("confusion-cell")

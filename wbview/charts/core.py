@@ -143,8 +143,17 @@ def confusion_figure(matrix: pd.DataFrame, highlight: tuple[str, str] | None = N
     counts = matrix.to_numpy()
     fig = go.Figure(go.Heatmap(
         z=counts, x=predicted, y=true_labels, colorscale="Blues", showscale=False,
-        text=[[f"{int(v):,}" for v in row] for row in counts], texttemplate="%{text}",
-        hovertemplate="true %{y}<br>predicted %{x}<br>%{text} rows<extra></extra>",
+        text=[[f"{int(v):,}" for v in row] for row in counts], texttemplate="%{text}", hoverinfo="skip",
+    ))
+    # Heatmaps cannot be selected in plotly: an invisible marker on each cell makes a click
+    # select that cell, with the raw class names as customdata.
+    cells = [(t, p) for t in matrix.index for p in matrix.columns]
+    fig.add_trace(go.Scatter(
+        x=[_plain(p) for _, p in cells], y=[_plain(t) for t, _ in cells], mode="markers", showlegend=False,
+        customdata=[[str(t), str(p)] for t, p in cells],
+        text=[f"{int(matrix.loc[t, p]):,}" for t, p in cells],
+        hovertemplate="true %{y}<br>predicted %{x}<br>%{text} rows (click to filter)<extra></extra>",
+        marker={"symbol": "square", "size": 40, "color": "rgba(0,0,0,0)"},
     ))
     if highlight is not None and highlight[0] in matrix.index and highlight[1] in matrix.columns:
         row, col = list(matrix.index).index(highlight[0]), list(matrix.columns).index(highlight[1])

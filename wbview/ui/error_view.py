@@ -14,6 +14,7 @@ from wbview.analysis.prepare import PreparedTable
 from wbview.charts.core import confusion_figure, group_histogram_figure
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
+from wbview.ui.widgets import fresh_click
 
 ALL_CELLS = "all rows"
 CELL_KEY = "cell"
@@ -63,8 +64,11 @@ def pick_cell(event: Any, options: dict[str, tuple[str, str] | None]) -> None:
     """Make a click on the confusion heatmap choose that cell (before the cell widget renders)."""
     points = (getattr(event, "selection", None) or {}).get("points", []) if event else []
     for point in points:
-        name = cell_name(str(point.get("y")), str(point.get("x")))
-        if name in options:
+        custom = point.get("customdata")
+        if not (isinstance(custom, list) and len(custom) == 2):
+            continue
+        name = cell_name(*custom)
+        if name in options and fresh_click("confusion", name):
             st.session_state[CELL_KEY] = name
 
 

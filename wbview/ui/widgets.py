@@ -52,6 +52,18 @@ def filter_panel(specs: Sequence[FilterSpec], pinned: Sequence[str], container: 
     return chosen
 
 
+def fresh_click(name: str, value: object, state: Any = None) -> bool:
+    """True the first time a chart selection ``value`` is seen under ``name``: a chart keeps
+    its selection across reruns, and an old click must not override a later widget choice.
+    ``state`` defaults to the session state."""
+    state = st.session_state if state is None else state
+    key = f"_last_click:{name}"
+    if value is None or state.get(key) == value:
+        return False
+    state[key] = value
+    return True
+
+
 def column_mapping(frame: pd.DataFrame, detected: EvalSchema, expanded: bool = False) -> dict[str, str | None]:
     """Let the user say which column plays which role; returns only the roles they set."""
     columns = [str(c) for c in frame.columns]
