@@ -171,6 +171,17 @@ def test_threshold_logged_point_of_a_run_tuned_to_0_3(spec, demo):
     assert 0.29 <= logged <= 0.31
 
 
+def test_threshold_with_the_other_class_as_positive(spec, demo):
+    run = eval_run(demo, 4)
+    at = open_insight("threshold", spec, run=run.id, positive="ham", point="custom", t="0.8")
+    assert problems(at) == []
+    assert "flagged ham when its probability" in texts(at)
+    as_ham = prepare(frame_of(demo, run), positive_class="ham")
+    point = th.operating_point(as_ham, 0.8)
+    assert metrics(at)["Recall"] == f"{point.recall:.1%}" and metrics(at)["Missed (FN)"] == f"{point.fn:,.0f}"
+    assert len(frame_with(at, "Outcome After")) == len(th.outcome_changes(as_ham, 0.8))
+
+
 def test_threshold_page_explains_a_multi_class_table(multi_spec):
     at = open_direct("threshold", source=multi_spec, project=MULTI_PROJECT)
     assert problems(at) == []
@@ -348,3 +359,29 @@ def test_a_table_that_fails_to_load_is_a_clear_message(multi_project):
     at = open_direct("slices", source=spec_, project=MULTI_PROJECT, run="m1")
     assert not at.exception
     assert "is not in broken" in at.error[0].value
+
+
+# --- the same pages on the loopback fake W&B server (the real wandb client) ------------------
+
+
+def test_threshold_and_slices_on_the_fake_wandb_server(fake_wandb, fixture_project, tmp_path, monkeypatch):
+    from tests.fixtures import PROJECT_PATH, main_eval_run
+
+    monkeypatch.setenv("WBVIEW_CACHE_DIR", str(tmp_path / "cache"))  # nothing cached from other tests
+    run = main_eval_run(fixture_project)
+    # The predictions artifact's table (20,000 rows), read through the real wandb client.
+    artifact = next(a for a in fixture_project.run_artifacts[run.id].logged if a.startswith("phishing-predictions:"))
+    frame = fixture_project.tables[(artifact, "predictions.table.json")]
+    params = {"source": "wandb", "project": PROJECT_PATH, "run": run.id, "table": f"{artifact}/predictions.table.json"}
+    at = open_direct("threshold", **params, fn_cost="3")
+    assert problems(at) == []
+    table = prepare(frame)
+    curve = th.threshold_curve(table, fn_cost=3)
+    best = th.cost_optimal_threshold(curve)
+    assert f"{len(curve) - 1:,} distinct thresholds over {len(frame):,} rows" in texts(at)
+    assert metrics(at)["Cost"] == f"{best['cost']:,.6g}"
+
+    at = open_direct("slices", **params)
+    assert problems(at) == []
+    expected = slices.rank_slices(table, min_rows=30)
+    assert list(frame_with(at, "lift_low")["slice"][:5]) == list(expected["slice"][:5])
