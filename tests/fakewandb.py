@@ -683,6 +683,16 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.replace(microsecond=0).isoformat()
 
 
+def _client_id(seed: str) -> str:
+    """A 128-character base-36 id, like wandb's artifact client ids (deterministic here)."""
+    number = int(hashlib.sha512(seed.encode()).hexdigest() * 2, 16)
+    digits = []
+    while len(digits) < 128:
+        number, rem = divmod(number, 36)
+        digits.append("0123456789abcdefghijklmnopqrstuvwxyz"[rem])
+    return "".join(digits)
+
+
 def _decode_cursor(cursor: str | None) -> int:
     if not cursor:
         return 0
@@ -868,20 +878,24 @@ class _Graph:
 
     # ---- runs ---------------------------------------------------------------------
     def summary(self, run: Run) -> dict[str, Any]:
-        """The run's summary as the server stores it: table-file entries included."""
+        """The run's summary as the server stores it: table-file entries included, with
+        the client-side artifact ids wandb writes (which name no artifact on the server,
+        so a reader must find the run_table artifact among the run's logged artifacts)."""
         summary = dict(run.summary)
         for ref in run.tables:
             nrows = ref.nrows if ref.nrows is not None else ref.stored_rows
+            sha256 = hashlib.sha256(f"{ref.artifact}/{ref.entry}".encode()).hexdigest()
+            step = 0
             summary[ref.key] = {
                 "_type": "table-file",
-                "path": f"media/table/{ref.key}_0_{hashlib.sha1(ref.artifact.encode()).hexdigest()[:20]}.table.json",
-                "sha256": hashlib.sha256(f"{ref.artifact}/{ref.entry}".encode()).hexdigest(),
-                "size": 0,
+                "path": f"media/table/{ref.key}_{step}_{sha256[:20]}.table.json",
+                "sha256": sha256,
+                "size": 100 * min(nrows or 0, MEDIA_TABLE_MAX_ROWS),
                 "ncols": 9,
                 "nrows": nrows,
                 "log_mode": "IMMUTABLE",
-                "artifact_path": f"wandb-client-artifact://{hashlib.md5(ref.artifact.encode()).hexdigest()[:20]}/{ref.entry}",
-                "_latest_artifact_path": f"wandb-client-artifact://{ref.artifact.split(':')[0]}:latest/{ref.entry}",
+                "artifact_path": f"wandb-client-artifact://{_client_id(ref.artifact)}/{ref.entry}",
+                "_latest_artifact_path": f"wandb-client-artifact://{_client_id(ref.artifact.split(':')[0])}:latest/{ref.entry}",
             }
         return summary
 

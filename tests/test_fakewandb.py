@@ -239,6 +239,9 @@ def test_truncated_table_summary_reports_more_rows_than_stored(api, fixture_proj
     run = api.run(f"{PROJECT_PATH}/{record.id}")
     entry = run.summary[TABLE_KEY]
     assert entry["_type"] == "table-file" and entry["nrows"] == TRUNCATED_LOGGED_ROWS
+    # As on W&B: client-side ids that name no server artifact.
+    assert entry["_latest_artifact_path"].startswith("wandb-client-artifact://")
+    assert record.tables[0].artifact.split(":")[0] not in entry["_latest_artifact_path"]
     ref = record.tables[0]
     assert len(fixture_project.tables[(ref.artifact, ref.entry)]) == TRUNCATED_STORED_ROWS
 
