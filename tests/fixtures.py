@@ -12,6 +12,7 @@ Everything is deterministic for a given seed and cached: treat the returned
 from __future__ import annotations
 
 import functools
+import json
 import random
 import re
 from base64 import urlsafe_b64encode
@@ -441,3 +442,33 @@ def add_table_run(data: ProjectData, frame: pd.DataFrame, seed: int = 0) -> tupl
     art = builder.data.artifacts[ref.artifact]
     builder.data.artifacts[ref.artifact] = replace(art, logged_by=run.id, aliases=("latest",))
     return builder.data, builder.data.runs[run.id].tables[0]
+
+
+def add_media_table_run(data: ProjectData, nrows: int = 12, seed: int = 0) -> tuple[ProjectData, TableRef, dict[tuple[str, str], bytes]]:
+    """A copy of ``data`` with one more eval run whose run_table has an image column,
+    serialized by wandb itself (cells point at ``media/images/*.png`` entries of the same
+    artifact). Returns (data, ref, files): pass ``files`` to ``FakeWandb(files=...)``,
+    which serves those exact bytes. Needs wandb and Pillow."""
+    import tempfile
+
+    import wandb  # the media format is wandb's own: let it write it
+
+    frame = build_eval_table(nrows, seed=seed + 7)[["Sample ID", "True Label", "Predicted Label", "Confidence"]]
+    rng = np.random.default_rng(seed)
+    images = [wandb.Image(rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)) for _ in range(nrows)]
+    table = wandb.Table(columns=["Sample ID", "Image", "True Label", "Predicted Label", "Confidence"])
+    for (_, row), image in zip(frame.iterrows(), images):
+        table.add_data(int(row["Sample ID"]), image, row["True Label"], row["Predicted Label"], float(row["Confidence"]))
+    with tempfile.TemporaryDirectory():
+        staged = wandb.Artifact("staging", "run_table")
+        staged.add(table, TABLE_KEY)
+        contents = {path: open(entry.local_path, "rb").read() for path, entry in staged.manifest.entries.items()}
+    data, ref = add_table_run(data, frame, seed=seed)
+    entry = f"{TABLE_KEY}.table.json"
+    doc = json.loads(contents[entry])
+    media_frame = pd.DataFrame(doc["data"], columns=doc["columns"])
+    art = data.artifacts[ref.artifact]
+    data.artifacts[ref.artifact] = replace(art, files=tuple(ArtifactFile(p) for p in sorted(contents)))
+    data.tables[(ref.artifact, entry)] = media_frame
+    files = {(ref.artifact, path): content for path, content in contents.items()}
+    return data, replace(ref, stored_rows=nrows, nrows=nrows), files

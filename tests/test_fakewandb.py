@@ -234,6 +234,23 @@ def test_large_table_entry_is_wandb_table_json_with_manifest_digest(api, fake_wa
     assert fake_wandb.count("FetchArtifactManifest") == 1 and fake_wandb.count("file") >= 2
 
 
+def test_media_table_needs_wandb_to_resolve_its_image_cells(fixture_project, monkeypatch):
+    from tests.fakewandb import FakeWandb
+    from tests.fixtures import add_media_table_run
+
+    data, ref, files = add_media_table_run(fixture_project, nrows=5)
+    with FakeWandb({PROJECT_PATH: data}, files=files) as fake:
+        for name, value in fake.env().items():
+            monkeypatch.setenv(name, value)
+        client = wandb.Api(overrides={"entity": "acme"}, timeout=15)
+        art = client.artifact(f"{PROJECT_PATH}/{ref.artifact}")
+        table = art.get(ref.key)
+        images = table.get_column("Image")
+        assert len(images) == 5 and all(isinstance(image, wandb.Image) for image in images)
+        assert fake.count("file") >= 6  # the table entry and its five images
+        assert fake.unknown == []
+
+
 def test_truncated_table_summary_reports_more_rows_than_stored(api, fixture_project):
     record = truncated_eval_run(fixture_project)
     run = api.run(f"{PROJECT_PATH}/{record.id}")
