@@ -302,3 +302,20 @@ def test_ctrl_c_during_cli_pull_says_how_to_resume(tmp_path, capsys):
     assert "run the same command again to resume" in capsys.readouterr().err
     assert cli_main(["pull", PROJECT, "--store", str(store_dir)], source=CountingSource(data)) == 0
     assert_sources_equal(MemorySource(data), LocalSource(store_dir), PROJECT)
+
+
+def test_a_missing_table_is_reported_and_retried_without_stopping_the_pull(tmp_path, capsys):
+    data = many_runs_project()
+    table_key = next(iter(data[PROJECT].tables))
+    frame = data[PROJECT].tables.pop(table_key)  # the table's artifact is listed, its content is gone
+    store_dir = tmp_path / "s"
+    assert cli_main(["pull", PROJECT, "--store", str(store_dir)], source=CountingSource(data)) == 1
+    err = capsys.readouterr().err
+    assert "not copied: run r9, table 'eval/predictions'" in err and "Run the same command again" in err
+    journal = Store(store_dir).read_journal(PROJECT)
+    assert "r9" not in journal["runs"] and len(journal["runs"]) == 8 and journal["complete"] is False
+    data[PROJECT].tables[table_key] = frame  # back again: the next pull copies it
+    again = CountingSource(data)
+    assert cli_main(["pull", PROJECT, "--store", str(store_dir)], source=again) == 0
+    assert again.calls["history"] == 1
+    assert_sources_equal(MemorySource(data), LocalSource(store_dir), PROJECT)

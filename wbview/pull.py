@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Sequence
 
-from wbview.errors import NotFound
+from wbview.errors import NotFound, WbviewError
 from wbview.records import ArtifactVersion, Run, TableRef
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ class PullReport:
     tables_skipped: int = 0
     histories_fetched: int = 0
     aliases_updated: int = 0
+    failures: list[str] = dataclasses.field(default_factory=list)  # tables that could not be copied
 
     def summary(self) -> str:
         return (
@@ -91,7 +92,7 @@ class _Puller:
             self.progress(f"run {run.id} ({run.name})", index, len(runs))
         self._refresh_aliases()
         self._refresh_collections()
-        self._save_journal(complete=True)
+        self._save_journal(complete=not self.report.failures)
         return self.report
 
     def _pull_run(self, run: Run) -> None:
@@ -104,16 +105,21 @@ class _Puller:
             self._pull_artifact(artifact_id, run.id, used=artifact_id in run_artifacts.used)
         self.store.put_run_artifacts(self.project, run_artifacts)
         refs = self.source.tables(self.project, run.id)
+        complete = True
         for ref in refs:
             if wants_table(ref, self.tables):
-                self._pull_table(ref)
+                try:
+                    self._pull_table(ref)
+                except NotFound as exc:  # one missing table must not stop the pull; the run stays to do
+                    self.report.failures.append(f"run {run.id}, table {ref.key!r}: {exc}")
+                    complete = False
         self.store.put_run_tables(self.project, run.id, refs)
         if self.history:
             self.store.put_history(self.project, run.id, self.source.history(self.project, run.id))
             self.report.histories_fetched += 1
-        # written last: a run is marked done only once everything about it is stored
-        self.done[run.id] = fingerprint
-        self._save_journal(complete=False)
+        if complete:  # written last: a run is marked done only once everything about it is stored
+            self.done[run.id] = fingerprint
+            self._save_journal(complete=False)
 
     def _pull_artifact(self, artifact_id: str, run_id: str, used: bool) -> None:
         stored = self.store.read_artifact(self.project, artifact_id)
@@ -233,6 +239,13 @@ def cmd_pull(args: argparse.Namespace) -> int:
         print(f"pull {project}: interrupted; run the same command again to resume.", file=sys.stderr, flush=True)
         raise
     print(f"pull {project}: done: {report.summary()} -> {store.root}", file=sys.stderr, flush=True)
+    if report.failures:
+        for failure in report.failures:
+            print(f"pull {project}: not copied: {failure}", file=sys.stderr, flush=True)
+        raise WbviewError(
+            f"{len(report.failures)} table(s) could not be copied (listed above); everything else is in the store. "
+            "Run the same command again to retry them, or leave them out with --tables."
+        )
     return 0
 
 
