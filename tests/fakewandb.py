@@ -840,7 +840,7 @@ class _Graph:
             except json.JSONDecodeError as exc:
                 raise GraphQLError(f"invalid filters JSON: {exc}") from None
         runs = list(self.fake.projects[path].runs.values())
-        summaries = {r.id: self.summary(r) for r in runs}
+        summaries = {r.id: self.summary(r, path) for r in runs}
         matched = [r for r in runs if run_matches(r, filters, summaries[r.id])]
         return _sort_runs(matched, args.get("order"), summaries)
 
@@ -876,7 +876,7 @@ class _Graph:
         )
 
     # ---- runs ---------------------------------------------------------------------
-    def summary(self, run: Run) -> dict[str, Any]:
+    def summary(self, run: Run, path: str | None = None) -> dict[str, Any]:
         """The run's summary as the server stores it: table-file entries included, with
         the client-side artifact ids wandb writes (which name no artifact on the server,
         so a reader must find the run_table artifact among the run's logged artifacts)."""
@@ -896,6 +896,15 @@ class _Graph:
                 "artifact_path": f"wandb-client-artifact://{_client_id(ref.artifact)}/{ref.entry}",
                 "_latest_artifact_path": f"wandb-client-artifact://{_client_id(ref.artifact.split(':')[0])}:latest/{ref.entry}",
             }
+        history = self.fake.projects[path].histories.get(run.id) if path in self.fake.projects else None
+        if history is not None and len(history):
+            summary.setdefault("_step", int(history["_step"].max()))
+        # W&B's own bookkeeping keys, present in every real summary.
+        runtime_s = 600 + int(hashlib.md5(run.id.encode()).hexdigest()[:4], 16) % 3000
+        started = run.created_at.timestamp() if run.created_at else 0.0
+        summary.setdefault("_runtime", runtime_s)
+        summary.setdefault("_timestamp", round(started + runtime_s, 3))
+        summary.setdefault("_wandb", {"runtime": runtime_s})
         return summary
 
     def run(self, path: str, run: Run | None) -> Node | None:
@@ -904,9 +913,7 @@ class _Graph:
         entity, project = path.split("/", 1)
         data = self.fake.projects[path]
         history = data.histories.get(run.id)
-        summary = self.summary(run)
-        if history is not None and len(history):
-            summary.setdefault("_step", int(history["_step"].max()))
+        summary = self.summary(run, path)
         config = wrap_config(run.config)
         config["_wandb"] = {"value": {"cli_version": "0.31.0", "python_version": "3.11.2"}, "desc": None}
         links = data.run_artifacts.get(run.id)
@@ -1422,7 +1429,7 @@ class FakeWandb:
     def run_file_names(self, path: str, run: Run) -> list[str]:
         """A run's files: the usual wandb ones plus the media copy of each logged table
         (cut to wandb.Table.MAX_ROWS rows, as wandb does; wbview must never load it)."""
-        summary = self.graph.summary(run)
+        summary = self.graph.summary(run, path)
         media = [summary[ref.key]["path"] for ref in run.tables]
         return ["config.yaml", "output.log", "requirements.txt", "wandb-metadata.json", "wandb-summary.json", *media]
 
@@ -1432,7 +1439,7 @@ class FakeWandb:
             cached = self._content.get(key)
         if cached is not None:
             return cached
-        summary = self.graph.summary(run)
+        summary = self.graph.summary(run, path)
         if name == "wandb-summary.json":
             content = json.dumps(summary).encode()
         elif name == "config.yaml":

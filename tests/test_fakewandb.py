@@ -105,6 +105,7 @@ FILTER_CASES = [
     ("display name regex", {"displayName": {"$regex": "^exp-003-"}}, lambda r: r.name.startswith("exp-003-")),
     ("$exists", {"summary_metrics.eval/precision": {"$exists": True}}, lambda r: "eval/precision" in r.summary),
     ("$ne", {"state": {"$ne": "finished"}}, lambda r: r.state != "finished"),
+    ("W&B's own summary keys", {"summary_metrics._step": {"$gte": 59}}, lambda r: r.job_type == "train" and r.state == "finished"),
 ]
 
 
