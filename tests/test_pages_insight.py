@@ -353,6 +353,15 @@ def test_a_project_without_eval_tables_says_so(page):
     assert "acme/empty has no runs" in texts(at) or "No run in acme/empty logged an eval table" in texts(at)
 
 
+@pytest.mark.parametrize("page", ["calibration", "run_diff", "stacked"])
+def test_runs_without_eval_tables_say_how_to_log_one(page):
+    data = ProjectData(runs={"t1": Run(id="t1", entity="acme", project="train-only", name="train", job_type="train")})
+    spec_ = register_source("insight-no-tables", MemorySource({"acme/train-only": data}, label="train only"))
+    at = open_direct(page, source=spec_, project="acme/train-only")
+    assert problems(at) == []
+    assert "No run in acme/train-only logged an eval table" in texts(at) and "log_eval_table" in texts(at)
+
+
 def test_a_table_that_fails_to_load_is_a_clear_message(multi_project):
     broken = ProjectData(runs=dict(multi_project.runs), run_artifacts=dict(multi_project.run_artifacts))
     spec_ = register_source("insight-broken", MemorySource({MULTI_PROJECT: broken}, label="broken"))
