@@ -24,7 +24,9 @@ Quick reference (see the pytest fixtures ``fixture_project``, ``fake_wandb`` in 
         fake.delay("Run", seconds=5)                # slower than a client timeout
         fake.graphql_error("Runs", "message")       # HTTP 200 + {"errors": [...]}
         fake.fail("Runs", 401); fake.api_key = "x" * 40   # rejected credentials
+        fake.count("runfile")       # run-file downloads (incl. the 10,000-row media table copy)
         fake.unknown                # operations/fields it could not answer (gaps)
+        fake.set_project(path, data)  # add/replace a project while running
 
 Unknown project/run/artifact need no fault: ask for one and the fake answers ``null``
 as the real server does. Timestamps are UTC without offset (``2025-12-01T08:47:12``).
