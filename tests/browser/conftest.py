@@ -135,6 +135,9 @@ class Session:
             timeout=RENDER_TIMEOUT_MS,
         )
         assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").first.inner_text()
+        # app.py's navigation is in charge (not Streamlit's file-name menu of pages/)
+        links = page.get_by_test_id("stSidebarNav").get_by_role("link")
+        assert links.count() == 0 or links.first.inner_text().strip().endswith("Runs"), links.all_inner_texts()
 
     def wait_charts(self, count: int = 1) -> None:
         self.page.wait_for_function(

@@ -70,6 +70,7 @@ def pick_cell(event: Any, options: dict[str, tuple[str, str] | None]) -> None:
         name = cell_name(*custom)
         if name in options and fresh_click("confusion", name):
             st.session_state[CELL_KEY] = name
+            st.rerun()  # redraw the matrix with the chosen cell outlined
 
 
 def selection_mask(table: PreparedTable, query: rows.RowQuery, cell: tuple[str, str] | None) -> np.ndarray:
@@ -139,7 +140,7 @@ def render_rows(table: PreparedTable, mask: np.ndarray, file_stem: str) -> None:
     st.caption(f"{len(selected):,} rows selected (showing up to {ROW_LIMIT:,}).")
     st.dataframe(selected.head(ROW_LIMIT), hide_index=True, key="rows_table")
     st.download_button("Download these rows as CSV", data=lambda: rows.to_csv_bytes(selected),
-                       file_name=f"{file_stem}.csv", mime="text/csv", key="csv")
+                       file_name=f"{file_stem}.csv", mime="text/csv", key="csv", on_click="ignore")
     if table.schema.text is not None and len(selected):
         position = st.number_input("Show the full text of row", 0, len(selected) - 1, 0, key="row", bind="query-params")
         st.code(str(selected[table.schema.text].iloc[int(position)]), language=None, wrap_lines=True)

@@ -55,8 +55,21 @@ class PageContext:
         return {SOURCE_PARAM: self.spec, PROJECT_PARAM: self.project, **{k: v for k, v in params.items() if v}}
 
 
+def _leave_pages_directory_mode() -> None:
+    """Until app.py's st.navigation has run once in a server process, Streamlit treats the
+    pages/ folder the old way and runs a deep-linked page file directly, without app.py
+    (no page config, a file-name menu). Switch to app.py's navigation and rerun: the page
+    keeps its URL path, so the same page opens."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def start(title: str) -> PageContext:
     """Title, data source and project (stops the page with a message when there is none)."""
+    _leave_pages_directory_mode()
     st.title(title)
     spec = current_spec()
     if spec is None:
