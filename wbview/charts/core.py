@@ -121,6 +121,7 @@ def lineage_figure(layout: LineageLayout) -> "go.Figure":
             text=[_plain(_short(p.node.name)) for p in members], textposition="bottom center",
             hovertext=[_plain(f"{p.node.kind}: {p.node.name}" + (f" ({p.node.type})" if p.node.type else "")) for p in members],
             hoverinfo="text",
+            unselected={"marker": {"opacity": 0.65}, "textfont": {"color": "#444"}},  # keep the graph readable after a click
             marker={"symbol": NODE_SYMBOL[kind], "size": [30 if p.id == layout.root else 22 for p in members],
                     "color": colour, "line": {"width": [4 if p.id == layout.root else 1 for p in members], "color": "#222"}},
         ))
