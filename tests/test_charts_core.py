@@ -46,7 +46,7 @@ def test_lineage_figure_tells_runs_artifacts_and_clusters_apart():
 def test_confusion_figure_counts_and_highlight():
     matrix = pd.DataFrame([[5, 1], [2, 7]], index=["ham", "phishing"], columns=["ham", "phishing"])
     fig = confusion_figure(matrix, highlight=("phishing", "ham"))
-    assert fig.data[0].z.tolist() == [[5, 1], [2, 7]]
+    assert [list(row) for row in fig.data[0].z] == [[5, 1], [2, 7]]
     assert fig.layout.shapes[0].x0 == -0.5 and fig.layout.shapes[0].y0 == 0.5
 
 

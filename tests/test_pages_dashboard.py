@@ -254,3 +254,20 @@ def test_switching_project_in_the_sidebar(spec):
     assert problems(at) == []
     assert at.query_params["project"] == "acme/empty"
     assert "has no runs" in texts(at)
+
+
+def test_multiclass_table_gets_errors_by_class_instead_of_fn_focus():
+    data = ProjectData()
+    ref = TableRef(run_id="mc", key="preds", artifact="run-mc-preds:v0", entry="preds.table.json")
+    data.runs["mc"] = Run(id="mc", entity="acme", project="mc", name="multi", tables=(ref,))
+    data.tables[(ref.artifact, ref.entry)] = pd.DataFrame({
+        "text": ["a", "b", "c", "d", "e", "f"], "true_label": ["x", "y", "z", "x", "y", "z"],
+        "predicted_label": ["x", "z", "z", "y", "y", "z"]})
+    spec = register_source("mc", MemorySource({"acme/mc": data}))
+    at = open_page("pages/error_analysis.py", source=spec)
+    assert problems(at) == []
+    assert "needs a binary table" in texts(at)
+    by_class = next(df.value for df in at.dataframe if "errors" in df.value.columns)
+    assert int(by_class["errors"].sum()) == 2
+    matrix = next(s for s in plotly_specs(at) if s["data"][0]["type"] == "heatmap")
+    assert matrix["data"][0]["z"] == [[1, 1, 0], [0, 1, 1], [0, 0, 2]]

@@ -143,7 +143,7 @@ def confusion_figure(matrix: pd.DataFrame, highlight: tuple[str, str] | None = N
     predicted = [_plain(v) for v in matrix.columns]
     counts = matrix.to_numpy()
     fig = go.Figure(go.Heatmap(
-        z=counts, x=predicted, y=true_labels, colorscale="Blues", showscale=False,
+        z=counts.tolist(), x=predicted, y=true_labels, colorscale="Blues", showscale=False,
         text=[[f"{int(v):,}" for v in row] for row in counts], texttemplate="%{text}", hoverinfo="skip",
     ))
     # Heatmaps cannot be selected in plotly: an invisible marker on each cell makes a click
