@@ -271,3 +271,22 @@ def test_multiclass_table_gets_errors_by_class_instead_of_fn_focus():
     assert int(by_class["errors"].sum()) == 2
     matrix = next(s for s in plotly_specs(at) if s["data"][0]["type"] == "heatmap")
     assert matrix["data"][0]["z"] == [[1, 1, 0], [0, 1, 1], [0, 0, 2]]
+
+
+def test_lineage_clusters_a_large_level_and_the_cluster_opens_its_members():
+    data = ProjectData()
+    consumers = [f"r{i:02d}" for i in range(15)]
+    data.artifacts["ds:v0"] = ArtifactVersion("acme", "wide", "ds", "v0", "dataset", used_by=tuple(consumers))
+    for rid in consumers:
+        data.runs[rid] = Run(id=rid, entity="acme", project="wide", name=f"run-{rid}", job_type="train")
+        data.run_artifacts[rid] = RunArtifacts(rid, used=("ds:v0",))
+    spec = register_source("wide", MemorySource({"acme/wide": data}))
+    at = open_page("pages/lineage.py", source=spec, root="ds:v0", depth="1")
+    assert problems(at) == []
+    traces = plotly_specs(at)[0]["data"]
+    clusters = [i for t in traces if t["marker"]["symbol"] == "diamond" for i in t["customdata"]]
+    drawn_runs = [i for t in traces if t["marker"]["symbol"] == "square" for i in t["customdata"]]
+    assert len(clusters) == 1 and len(drawn_runs) < len(consumers)
+    at.selectbox(key="node").set_value(clusters[0]).run()
+    hidden = [b.label for b in at.button if b.label in consumers]
+    assert len(drawn_runs) + len(hidden) == len(consumers)

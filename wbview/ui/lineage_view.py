@@ -14,6 +14,12 @@ ROOT_KEY = "root"
 NODE_KEY = "node"
 
 
+def root_options(run_labels: dict[str, str]) -> list[str]:
+    """Run ids, plus the current root when it is an artifact (typed in, or from a link)."""
+    current = st.session_state.get(ROOT_KEY) or st.query_params.get(ROOT_KEY)
+    return [*run_labels, *([current] if current and current not in run_labels else [])]
+
+
 def node_label(placed: PlacedNode) -> str:
     node = placed.node
     kind = {"run": "run", "artifact": f"artifact · {node.type or 'untyped'}", "more": "cluster"}[node.kind]
