@@ -290,3 +290,10 @@ def test_lineage_clusters_a_large_level_and_the_cluster_opens_its_members():
     at.selectbox(key="node").set_value(clusters[0]).run()
     hidden = [b.label for b in at.button if b.label in consumers]
     assert len(drawn_runs) + len(hidden) == len(consumers)
+
+
+def test_reload_button_reads_the_source_again(spec):
+    at = open_page("pages/runs.py", source=spec)
+    next(b for b in at.button if b.label == "Reload data").click().run()
+    assert problems(at) == []
+    assert len(at.dataframe[-1].value) == 5
