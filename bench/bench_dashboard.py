@@ -62,7 +62,8 @@ def main() -> None:
         ("clear the search", lambda: at.text_input(key="q").input("")),
         ("confusion cell phishing -> ham", lambda: at.selectbox(key="cell").set_value("true phishing → predicted ham")),
         ("high-confidence threshold 0.95", lambda: at.slider(key="min_conf").set_value(0.95)),
-        ("filter on a column", lambda: at.multiselect(key="row_filter_cols").set_value(["Source"])),
+        ("add a filter widget for a column", lambda: at.multiselect(key="row_filter_cols").set_value(["Source"])),
+        ("filter that column to one value", lambda: at.multiselect(key="rf.Source").set_value(["mail"])),
         ("back to all rows", lambda: at.selectbox(key="cell").set_value("all rows")),
     ]
     for name, change in steps:
