@@ -13,15 +13,12 @@ whole level's runs with one filtered ``Runs`` query.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import os
 import re
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypeVar
@@ -100,8 +97,6 @@ class WandbSource(Source):
         self.label = f"W&B ({self.settings.effective_base_url.split('://')[-1]})"
         self._api = api
         self._api_lock = threading.Lock()
-        # A few workers: a call that timed out may still occupy one until wandb gives up.
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wbview-wandb")
         self._runs: dict[str, tuple[float, Any]] = {}  # "entity/project/id" -> (fetched at, wandb Run)
         self._artifacts: dict[str, Any] = {}  # "entity/project/name:vN" -> wandb Artifact
         self._download_dir = Path(tempfile.mkdtemp(prefix="wbview-wandb-"))
@@ -136,21 +131,34 @@ class WandbSource(Source):
         return wandb.Api(overrides=overrides, timeout=timeout, api_key=self.settings.api_key)
 
     def _call(self, what: str, fn: Callable[..., T], *args: Any, not_found: Callable[[str], NotFound] | None = None) -> T:
-        """Run one W&B call in a worker with a deadline; translate every failure."""
-        future = self._pool.submit(fn, *args)
-        try:
-            return future.result(timeout=self.timeout_s)
-        except FutureTimeout:
-            future.cancel()
+        """Run one W&B call in a worker thread with a deadline; translate every failure."""
+        outcome: dict[str, Any] = {}
+        finished = threading.Event()
+
+        def work() -> None:
+            try:
+                outcome["value"] = fn(*args)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+                outcome["error"] = exc
+            finally:
+                finished.set()
+
+        # A daemon thread: a call abandoned at its deadline never holds the process open.
+        threading.Thread(target=work, name="wbview-wandb-call", daemon=True).start()
+        if not finished.wait(self.timeout_s):
             raise RequestTimeout(
                 f"W&B did not answer within {self.timeout_s:g} s while {what} "
                 f"({self.settings.effective_base_url}). The server may be slow or unreachable: try again, "
                 "or allow more time (--timeout SECONDS)."
-            ) from None
-        except WbviewError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - this is the translation boundary
-            raise self._translate(exc, what, not_found) from exc
+            )
+        error = outcome.get("error")
+        if error is None:
+            return outcome["value"]
+        if isinstance(error, WbviewError):
+            raise error
+        if not isinstance(error, Exception):
+            raise error  # KeyboardInterrupt, SystemExit
+        raise self._translate(error, what, not_found) from error
 
     def _translate(self, exc: BaseException, what: str, not_found: Callable[[str], NotFound] | None) -> WbviewError:
         text = _error_text(exc)
@@ -202,7 +210,8 @@ class WandbSource(Source):
         )
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._runs.clear()
+        self._artifacts.clear()
 
     def default_project(self) -> str | None:
         return self.settings.default_project
@@ -224,11 +233,10 @@ class WandbSource(Source):
                                   per_page=self.per_page, lazy=False),
             not_found=not_found,
         )
-        iterator = iter(listing)
         runs: dict[str, Run] = {}
         while True:
-            # One page per bounded call: islice stops before asking for the next page.
-            page = self._call(f"listing runs of {project}", lambda: list(itertools.islice(iterator, self.per_page)), not_found=not_found)
+            # One page per bounded call (stops before asking for the next page).
+            page = self._call(f"listing runs of {project}", _next_items, listing, self.per_page, not_found=not_found)
             for wandb_run in page:
                 record = run_record(wandb_run, entity, name)
                 self._remember_run(project, wandb_run)
@@ -390,7 +398,7 @@ class WandbSource(Source):
             by_collection[_collection_name(art)] = art
         refs: dict[tuple[str, str], TableRef] = {}
         for ref in run.tables:  # from the summary: resolve "name:latest" to the version the run logged
-            art = by_collection.get(ref.artifact.split(":")[0])
+            art = by_collection.get(ref.artifact.split(":")[0]) or _logged_with_entry(logged, ref.entry)
             if art is not None:
                 ref = dataclasses.replace(ref, artifact=_stable_id(art), digest=getattr(art, "digest", None))
             refs[(ref.artifact.split(":")[0], ref.entry)] = ref
@@ -529,20 +537,31 @@ def run_record(wandb_run: Any, entity: str, project: str) -> Run:
 
 
 def summary_table_ref(run_id: str, key: str, entry: Mapping[str, Any]) -> TableRef:
-    """A TableRef from a summary ``table-file`` entry (the artifact version is "latest"
-    until ``tables()`` resolves it)."""
-    match = _CLIENT_ARTIFACT_PATH.match(str(entry.get("_latest_artifact_path") or ""))
-    if match:
-        artifact, table_entry = match["artifact"], match["entry"]
-        if ":" not in artifact:
-            artifact += ":latest"
-    else:
-        artifact = f"run-{run_id}-{re.sub(r'[^A-Za-z0-9_.-]', '', key)}:latest"
-        table_entry = f"{key}{TABLE_SUFFIX}"
+    """A TableRef from a summary ``table-file`` entry. The artifact is the run_table
+    collection wandb names after the run and key, at "latest" until ``tables()``
+    resolves it against what the run logged (the summary only holds client ids)."""
+    table_entry = f"{key}{TABLE_SUFFIX}"
+    for field in ("_latest_artifact_path", "artifact_path"):
+        match = _CLIENT_ARTIFACT_PATH.match(str(entry.get(field) or ""))
+        if match:
+            table_entry = match["entry"]
+            break
     nrows = entry.get("nrows") if isinstance(entry.get("nrows"), int) else None
     # wandb stores at most MAX_ARTIFACT_ROWS rows in the artifact copy.
     stored = min(nrows, MAX_ARTIFACT_ROWS) if nrows is not None and nrows > MAX_ARTIFACT_ROWS else None
+    artifact = f"{run_table_name(run_id, key)}:latest"
     return TableRef(run_id=run_id, key=key, artifact=artifact, entry=table_entry, nrows=nrows, stored_rows=stored)
+
+
+def run_table_name(run_id: str, key: str) -> str:
+    """The collection wandb gives a table logged under ``key`` ("run-<id>-<key>",
+    characters outside [A-Za-z0-9_.-] dropped, plus a checksum suffix if any were)."""
+    name = f"run-{run_id}-{key}"
+    try:
+        from wandb.sdk.artifacts._internal_artifact import sanitize_artifact_name
+    except ImportError:  # another wandb layout: without the suffix, tables() still resolves by entry
+        return re.sub(r"[^a-zA-Z0-9_\-.]+", "", name)
+    return sanitize_artifact_name(name)
 
 
 def artifact_record(
@@ -638,6 +657,15 @@ def _companion_ref(run_id: str, art: Any, meta: Mapping[str, Any]) -> TableRef:
     )
 
 
+def _logged_with_entry(logged: list[Any], entry: str) -> Any:
+    """The companion artifact whose table entry a workspace table points at, if any."""
+    for art in logged:
+        companion = _metadata(art).get(COMPANION_METADATA_KEY)
+        if isinstance(companion, Mapping) and companion.get("table_entry") == entry:
+            return art
+    return None
+
+
 def _merge_refs(summary_ref: TableRef, artifact_ref: TableRef) -> TableRef:
     return TableRef(
         run_id=summary_ref.run_id,
@@ -671,6 +699,18 @@ def _linked_run_ids(art: Any, relation: str) -> list[str] | None:
         return [creator["name"]] if creator.get("__typename", "Run") == "Run" and creator.get("name") else []
     edges = (node.get("usedBy") or {}).get("edges") or []
     return [e["node"]["name"] for e in edges if (e.get("node") or {}).get("name")]
+
+
+def _next_items(paginator: Any, count: int) -> list[Any]:
+    """Up to ``count`` items from a wandb paginator. (Not islice: iter() on a wandb
+    paginator rewinds it to the first item.)"""
+    items = []
+    for _ in range(count):
+        try:
+            items.append(next(paginator))
+        except StopIteration:
+            break
+    return items
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
