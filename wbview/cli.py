@@ -308,6 +308,8 @@ def _register_lineage(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_table(args: argparse.Namespace) -> int:
     project, run_id = split_item(args.run, "RUN_ID")
+    if args.out and Path(args.out).suffix.lower() not in (".parquet", ".csv"):
+        raise UsageError(f"--out {args.out!r}: the file name must end in .parquet or .csv.")
     source = open_source(args)
     refs = source.tables(project, run_id)
     if not args.out:
@@ -318,8 +320,6 @@ def cmd_table(args: argparse.Namespace) -> int:
             print(format_table(["key", "artifact", "entry", "rows", "truncated"], rows, max_width=60))
         return 0
     out = Path(args.out)
-    if out.suffix.lower() not in (".parquet", ".csv"):
-        raise UsageError(f"--out {args.out!r}: the file name must end in .parquet or .csv.")
     ref = _choose_table(refs, args.key, run_id)
     loaded = source.load_table(project, ref)
     _write_frame(loaded.frame, out)
