@@ -37,6 +37,8 @@ PATH:
 VALUE: a number (1e-4), true, false, null, a quoted string ('42'), or bare text.
 Run attributes: job_type=train, group in a,b, state=finished, tags in a,b (any),
 tags=a (has a), created_at>=2024-05-01, created_at<2024-06-01.
+Semantics are W&B's: =, in and comparisons never match a missing key, != and
+not in always do; numbers compare with numbers and text with text.
 Conditions on keys containing a dot are applied client-side (W&B cannot filter
 them); everything else is sent to W&B as a server-side filter.
 examples:
