@@ -77,8 +77,6 @@ def test_rejected_key_is_a_clear_message(fake_wandb, monkeypatch):
     assert "WANDB_API_KEY" in texts(at)  # says how to connect
 
 
-@pytest.mark.xfail(strict=True, reason="known bug in wbview/sources/wandb_api.py: wandb raises AuthenticationError "
-                   "when the server cannot be reached at all, and it is mapped to 'rejected the API key'")
 def test_unreachable_wandb_is_a_clear_message(fake_wandb, monkeypatch):
     import socket
 

@@ -440,3 +440,30 @@ def test_graphql_errors(source, fake_wandb):
 def test_unknown_project(source, project):
     with pytest.raises(ProjectNotFound, match=project):
         source.runs(project)
+
+
+
+@pytest.mark.parametrize(
+    "make_error, expected, words",
+    [
+        # messages captured from wandb 0.31 against a closed port and the fake server
+        (lambda: __import__("wandb").errors.AuthenticationError(
+            'Failed to verify credentials with http://127.0.0.1:9: POST http://127.0.0.1:9/graphql giving up after 2 '
+            'attempt(s): Post "http://127.0.0.1:9/graphql": dial tcp 127.0.0.1:9: connect: connection refused'),
+         ServerError, "Cannot reach W&B"),
+        (lambda: __import__("wandb").errors.AuthenticationError(
+            "Failed to verify credentials with http://127.0.0.1:9: user is not logged in"), AuthenticationFailed, "rejected the API key"),
+        (lambda: RuntimeError("POST http://h/graphql giving up after 3 attempt(s)\nwhile retrying: HTTP 503: busy"), ServerError, "HTTP 503"),
+        (lambda: RuntimeError("Failed to execute API request: the service process is busy and did not respond in time."),
+         RequestTimeout, "did not answer in time"),
+        (lambda: ValueError("Could not find project nope"), ProjectNotFound, "acme/phishing"),
+        (lambda: RuntimeError("input: Cannot query field"), QueryError, "Cannot query field"),
+        (lambda: RuntimeError("HTTP 403: permission denied"), AuthenticationFailed, "not allowed"),
+    ],
+)
+def test_error_translation(make_error, expected, words):
+    from wbview.sources.wandb_api import _project_not_found
+
+    src = WandbSource(Settings(api_key="k" * 40, base_url="http://127.0.0.1:9"))
+    error = src._translate(make_error(), "listing runs", _project_not_found(PROJECT_PATH))
+    assert isinstance(error, expected) and words in str(error)

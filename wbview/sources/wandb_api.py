@@ -76,6 +76,8 @@ RETRY_ENV_DEFAULTS = {
 COMPANION_METADATA_KEY = "wbview_table"
 _TABLE_FILE_TYPES = ("table-file", "incremental-table-file")
 _CLIENT_ARTIFACT_PATH = re.compile(r"^wandb-client-artifact://(?P<artifact>[^/]+)/(?P<entry>.+)$")
+_UNREACHABLE = ("connection refused", "no such host", "dial tcp", "connection reset", "name or service not known",
+                "network is unreachable", "no route to host")
 _HTTP_STATUS = re.compile(r"\b(?:HTTP|status(?: code)?)[ :]*(?P<status>[1-5]\d\d)\b", re.IGNORECASE)
 
 
@@ -175,6 +177,17 @@ class WandbSource(Source):
                 f"W&B is rate-limiting this API key while {what}. Wait a minute and try again, or ask for less "
                 "(narrower filters, fewer runs)."
             )
+        # Before the key checks: wandb reports an unreachable server as an AuthenticationError.
+        if status is None and any(word in lowered for word in _UNREACHABLE):
+            return ServerError(
+                f"Cannot reach W&B at {base_url} while {what}: the connection failed. Check WANDB_BASE_URL / "
+                "[wandb] base_url and your network."
+            )
+        if status is not None and status >= 500:
+            return ServerError(
+                f"W&B answered with a server error (HTTP {status}) while {what}, even after retries. "
+                f"Try again in a few minutes; check the status of {base_url}."
+            )
         if status == 401 or type(exc).__name__ == "AuthenticationError" or any(
             word in lowered for word in ("not logged in", "unauthorized", "invalid api key", "unauthenticated", "login required")
         ):
@@ -187,16 +200,6 @@ class WandbSource(Source):
             return AuthenticationFailed(
                 f"Your API key is not allowed to read this while {what} ({detail}). Ask the entity's admin for "
                 "access, or use a key of a member of that team."
-            )
-        if status is not None and status >= 500:
-            return ServerError(
-                f"W&B answered with a server error (HTTP {status}) while {what}, even after retries. "
-                f"Try again in a few minutes; check the status of {base_url}."
-            )
-        if any(word in lowered for word in ("connection refused", "no such host", "dial tcp", "connection reset", "name or service not known")):
-            return ServerError(
-                f"Cannot reach W&B at {base_url} while {what} ({detail}). Check WANDB_BASE_URL / [wandb] base_url "
-                "and your network."
             )
         if status == 404 or any(word in lowered for word in ("not found", "could not find", "does not exist")):
             if "entity" in lowered and "project" not in lowered:
