@@ -16,9 +16,11 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import tempfile
 import threading
 import time
+import weakref
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypeVar
@@ -102,6 +104,7 @@ class WandbSource(Source):
         self._runs: dict[str, tuple[float, Any]] = {}  # "entity/project/id" -> (fetched at, wandb Run)
         self._artifacts: dict[str, Any] = {}  # "entity/project/name:vN" -> wandb Artifact
         self._download_dir = Path(tempfile.mkdtemp(prefix="wbview-wandb-"))
+        weakref.finalize(self, shutil.rmtree, self._download_dir, True)
 
     # --- plumbing -------------------------------------------------------------------
 
@@ -454,7 +457,11 @@ class WandbSource(Source):
             except KeyError as exc:
                 raise missing(str(exc).strip("'\"")) from None
             target = self._download_dir / _stable_id(art).replace(":", "_")
-            return Path(handle.download(root=str(target))).read_bytes()
+            path = Path(handle.download(root=str(target)))
+            try:
+                return path.read_bytes()
+            finally:
+                path.unlink(missing_ok=True)  # wandb's cache keeps a copy; ours would only pile up
 
         return self._call(f"downloading {ref.artifact}/{entry}", fetch, not_found=missing)
 
