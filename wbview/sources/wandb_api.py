@@ -39,7 +39,6 @@ from wbview.errors import (
     RunNotFound,
     ServerError,
     TableNotFound,
-    WandbAccessError,
     WbviewError,
 )
 from wbview.filters import RunFilter
@@ -804,4 +803,4 @@ def _first_line(text: str) -> str:
     return line[:200]
 
 
-__all__ = ["WandbSource", "run_record", "artifact_record", "summary_table_ref", "parse_time", "WandbAccessError"]
+__all__ = ["WandbSource", "artifact_record", "parse_time", "run_record", "run_table_name", "summary_table_ref"]
