@@ -442,9 +442,31 @@ class WandbSource(Source):
             return LoadedTable(ref=ref, frame=frame, total_rows=total, truncated=len(frame) < total, source_format="parquet")
         parsed = parse_table_json(self._download(art, ref.entry, ref), name=f"{ref.artifact}/{ref.entry}")
         total = max(ref.nrows or 0, parsed.declared_rows or 0, parsed.stored_rows)
+        frame, source_format = parsed.frame, "table.json"
+        if parsed.media_columns:
+            frame, source_format = self._resolve_media(art, ref, frame, parsed.media_columns), "wandb"
         return LoadedTable(
-            ref=ref, frame=parsed.frame, total_rows=total, truncated=parsed.stored_rows < total, source_format="table.json"
+            ref=ref, frame=frame, total_rows=total, truncated=parsed.stored_rows < total, source_format=source_format
         )
+
+    def _resolve_media(self, art: Any, ref: TableRef, frame: "pd.DataFrame", media_columns: tuple[str, ...]) -> "pd.DataFrame":
+        """Media cells point at other entries of the artifact: only wandb's own loader
+        resolves them, so it runs for those columns alone and each cell becomes the local
+        path of its downloaded file (a plain string, no wandb object leaks out)."""
+        key = ref.entry[: -len(TABLE_SUFFIX)] if ref.entry.endswith(TABLE_SUFFIX) else ref.entry
+
+        def fetch() -> "pd.DataFrame":
+            table = art.get(key)
+            if table is None or len(table.data) != len(frame):
+                raise TableNotFound(f"Table {ref.key!r}: wandb could not resolve the media of {ref.artifact}/{ref.entry}.")
+            resolved = frame.copy()
+            positions = {name: i for i, name in enumerate(table.columns)}
+            for column in media_columns:
+                index = positions[column]
+                resolved[column] = [_media_cell(row[index]) for row in table.data]
+            return resolved
+
+        return self._call(f"loading the media columns of {ref.artifact}/{ref.entry}", fetch)
 
     def _download(self, art: Any, entry: str, ref: TableRef) -> bytes:
         def missing(detail: str) -> NotFound:
@@ -804,3 +826,11 @@ def _first_line(text: str) -> str:
 
 
 __all__ = ["WandbSource", "artifact_record", "parse_time", "run_record", "run_table_name", "summary_table_ref"]
+
+
+def _media_cell(value: Any) -> str | None:
+    """A resolved wandb media object as the path of its local file (None for an empty cell)."""
+    if value is None:
+        return None
+    path = getattr(value, "_path", None)
+    return str(path) if path else str(value)
