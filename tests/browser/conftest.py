@@ -76,10 +76,15 @@ def store_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def app_url(store_dir, tmp_path_factory) -> str:
     """Base URL of a running `streamlit run app.py` on the fixture store; stopped by PID at the end."""
+    yield from serve_app(store_dir, tmp_path_factory)
+
+
+def serve_app(store_dir: Path, tmp_path_factory, name: str = "streamlit-server"):
+    """Start `streamlit run app.py` with WBVIEW_STORE=store_dir, yield its base URL, stop it by PID."""
     port = _free_port()
     home = tmp_path_factory.mktemp("browser-home")
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")} | {"WBVIEW_STORE": str(store_dir), "HOME": str(home)}
-    log = (tmp_path_factory.getbasetemp() / "streamlit-server.log").open("w")
+    log = (tmp_path_factory.getbasetemp() / f"{name}.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
