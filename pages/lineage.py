@@ -19,7 +19,7 @@ root = pick_root.selectbox(
     accept_new_options=True, bind="query-params",
 )
 pick_root.caption(md_escape(labels.get(root, root)))
-depth = pick_depth.slider("Depth (hops)", 1, 5, 2, key="depth", bind="query-params")
+depth = pick_depth.slider("Depth (hops)", 1, 10, 2, key="depth", bind="query-params")
 direction = pick_direction.segmented_control("Direction", ["both", "up", "down"], default="both", required=True,
                                              key="direction", bind="query-params")
 with guard():
