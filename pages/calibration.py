@@ -49,7 +49,7 @@ st.dataframe(ece, hide_index=True, key="ece_table",
              column_config={c: st.column_config.NumberColumn(str(c), format="%.4f") for c in classes})
 st.plotly_chart(ece_figure(result.ece), key="ece_chart")
 best = result.ece[result.ece["class"] == cls].sort_values("ece").iloc[0]
-st.caption(f"Best calibrated on {cls}: {best['run']} (ECE {best['ece']:.4f}, {int(best['rows']):,} rows).")
+st.caption(f"Best calibrated on {md_escape(cls)}: {md_escape(best['run'])} (ECE {best['ece']:.4f}, {int(best['rows']):,} rows).")
 with st.expander("Bins of every run and class"):
     st.dataframe(result.bins, hide_index=True, key="bins_table")
     insight.download_csv(result.bins, "calibration-bins", "bins")

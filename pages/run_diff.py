@@ -8,6 +8,7 @@ from wbview.analysis.compare import STATUSES, dataset_lineage_warning
 from wbview.charts.insight import run_diff_figure
 from wbview.ui import insight, page
 from wbview.ui.errors import guard
+from wbview.ui.text import md_escape
 
 AUTO_KEY = "(sample id, else text)"
 
@@ -32,7 +33,7 @@ with guard():
 if warning:
     st.warning("**Dataset check (lineage).** " + warning, icon="⚠️")
 else:
-    st.success(f"Both runs were scored on the same dataset version: {dataset_a}.", icon="✅")
+    st.success(f"Both runs were scored on the same dataset version: {md_escape(dataset_a)}.", icon="✅")
 
 common = [c for c in table_a.frame.columns if c in set(table_b.frame.columns)]
 on = st.selectbox("Match samples on", [AUTO_KEY, *map(str, common)], key="on", bind="query-params")

@@ -10,6 +10,7 @@ from wbview.charts import review as charts
 from wbview.charts.insight import ngram_figure
 from wbview.ui import insight, page
 from wbview.ui.errors import guard
+from wbview.ui.text import md_escape
 
 TARGETS = {"error rate": "error", "FN rate": "fn"}  # label in the page and the URL -> analysis target
 VIEWS = ["ranked slices", "n-grams", "error tree"]
@@ -58,7 +59,7 @@ elif view == "n-grams":
         with guard():
             grams = insight.ranked_ngrams(*args, NGRAM_MIN_ROWS)
         sampled = int(grams["sampled_rows"].iloc[0]) if len(grams) else 0
-        st.caption(f"Word 1- and 2-grams in {table.schema.text}, ranked by lift in the {rank_by}"
+        st.caption(f"Word 1- and 2-grams in {md_escape(table.schema.text)}, ranked by lift in the {rank_by}"
                    + (f" (a random sample of {sampled:,} rows)." if sampled and sampled < table.n_rows else "."))
         if len(grams):
             st.plotly_chart(ngram_figure(grams), key="ngram_chart")

@@ -9,6 +9,7 @@ from wbview.analysis.stacking import error_rates_by
 from wbview.charts import review as charts
 from wbview.ui import insight, page
 from wbview.ui.errors import guard
+from wbview.ui.text import md_escape
 from wbview.ui.widgets import filter_panel
 
 ctx = page.start("Stacked tables")
@@ -32,7 +33,7 @@ with guard():
     stacked = insight.stacked_tables(ctx.spec, ctx.project, tuple(r.id for r in picked), table_key)
 by_options = views.config_columns_for(stacked)
 st.caption(f"{len(stacked):,} rows from {len(picked)} runs · config columns that differ between them: "
-           f"{', '.join(c for c in by_options if c != 'run') or 'none'}.")
+           f"{', '.join(md_escape(c) for c in by_options if c != 'run') or 'none'}.")
 
 default = 1 if len(by_options) > 1 else 0
 by = st.selectbox("Compare error rates by", by_options, index=default, key="by", bind="query-params")

@@ -9,6 +9,7 @@ from wbview.analysis import threshold as th
 from wbview.charts import review as charts
 from wbview.ui import insight, page
 from wbview.ui.errors import guard
+from wbview.ui.text import md_escape
 
 POINTS = ["cost-optimal", "target recall", "logged", "custom"]
 
@@ -22,7 +23,7 @@ positive = table.positive_class
 
 cost_fn, cost_fp, recall_col = st.columns(3)
 fn_cost = cost_fn.number_input("Cost of a missed positive (FN)", min_value=0.0, value=1.0, step=1.0,
-                               key="fn_cost", bind="query-params", help=f"A {positive} row the model lets through.")
+                               key="fn_cost", bind="query-params", help=f"A {md_escape(positive)} row the model lets through.")
 fp_cost = cost_fp.number_input("Cost of a false alarm (FP)", min_value=0.0, value=1.0, step=1.0,
                                key="fp_cost", bind="query-params")
 target_recall = recall_col.slider("Target recall", 0.5, 1.0, 0.95, 0.005, format="%.3f", key="recall",
@@ -33,7 +34,7 @@ with guard():
     best = th.cost_optimal_threshold(curve)
     reach = th.threshold_for_recall(curve, target_recall)
 st.caption(f"{len(curve) - 1:,} distinct thresholds over {table.n_rows:,} rows · a row is flagged "
-           f"{positive} when its probability ≥ the threshold · cost ratio FN:FP = {fn_cost:g}:{fp_cost:g}.")
+           f"{md_escape(positive)} when its probability ≥ the threshold · cost ratio FN:FP = {fn_cost:g}:{fp_cost:g}.")
 
 point = st.segmented_control("Operating point", POINTS, default="cost-optimal", required=True, key="point",
                              bind="query-params")
