@@ -1,33 +1,39 @@
-"""Run every benchmark module in this folder (bench_*.py), each through its main().
+"""Run every benchmark module in this folder (bench_*.py), each through its main() in a
+process of its own (no state leaks from one benchmark into the next).
 
-Each comparison prints one line:
+Lines printed:
   bench: <name>: ours=<value> <unit> baseline=<value> <unit> ratio=<baseline/ours>
+  target: <name>: ours=<value> s limit=<value> s met|MISSED     (a budget, not a baseline)
 Pass module names to run a subset: python -m bench store companion
 """
 
 from __future__ import annotations
 
-import importlib
 import pkgutil
+import subprocess
 import sys
 import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(argv: list[str]) -> int:
     names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_"))
     if argv:
         names = [n for n in names if n.removeprefix("bench_") in argv or n in argv]
-    failed = 0
+    failed = []
     for name in names:
         started = time.perf_counter()
         print(f"# {name}", flush=True)
-        try:
-            importlib.import_module(f"bench.{name}").main()
-        except Exception as exc:  # report and go on with the other benchmarks
-            failed += 1
-            print(f"# {name} FAILED: {type(exc).__name__}: {exc}", flush=True)
+        code = f"import bench.{name} as m; m.main()"
+        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT)
+        if result.returncode:
+            failed.append(name)
+            print(f"# {name} FAILED (exit {result.returncode})", flush=True)
         print(f"# {name} took {time.perf_counter() - started:.1f} s", flush=True)
+    if failed:
+        print(f"# failed: {', '.join(failed)}", flush=True)
     return 1 if failed else 0
 
 
