@@ -134,13 +134,22 @@ class Session:
     def ready(self) -> None:
         """Wait until the script finished and nothing is loading or stale."""
         page = self.page
+        # app.py's navigation must be in charge, not Streamlit's file-name menu of pages/. A
+        # fresh server's first deep link shows that menu for one run, until page.start()
+        # switches to app.py and reruns: wait for the switch (a timeout still fails the test).
+        page.wait_for_function(
+            """() => {
+                const links = [...document.querySelectorAll('[data-testid="stSidebarNav"] a')];
+                return links.length === 0 || links[0].innerText.trim().endsWith('Runs');
+            }""",
+            timeout=RENDER_TIMEOUT_MS,
+        )
         page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=RENDER_TIMEOUT_MS)
         page.wait_for_function(
             """() => !document.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"], [data-stale="true"]')""",
             timeout=RENDER_TIMEOUT_MS,
         )
         assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").first.inner_text()
-        # app.py's navigation is in charge (not Streamlit's file-name menu of pages/)
         links = page.get_by_test_id("stSidebarNav").get_by_role("link")
         assert links.count() == 0 or links.first.inner_text().strip().endswith("Runs"), links.all_inner_texts()
 
