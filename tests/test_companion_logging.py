@@ -107,6 +107,41 @@ def test_round_trip_through_wandb_artifact_get_on_a_fake_server(tmp_path, monkey
     pd.testing.assert_frame_equal(parquet, frame)
 
 
+def test_wandb_artifact_get_still_works_after_logging_with_a_run(tmp_path, monkeypatch):
+    """Logging the workspace table must not change how wandb deserialises *any* table
+    later in the same process (it once registered a wandb.Table subclass that wandb's
+    ``artifact.get`` then picked for every "table" entry and failed to construct)."""
+    from wandb.sdk.data_types.base_types.wb_value import WBValue
+
+    from tests.fakewandb import FakeWandb
+    from wbview.records import ArtifactFile, ArtifactVersion
+    from wbview.sources.memory import ProjectData
+
+    # wandb caches its _log_type -> class map on first use; start from a fresh process's state.
+    monkeypatch.setattr(WBValue, "_type_mapping", None)
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    builder = _builder(n=40, seed=5)
+    run = wandb.init(mode="offline", settings=wandb.Settings(init_timeout=20), project="companion-test", job_type="eval")
+    try:
+        result = log_eval_table(builder, run=run, local_dir=tmp_path)
+    finally:
+        run.finish()
+    monkeypatch.delenv("WANDB_MODE")
+    assert WBValue.type_mapping()["table"] is wandb.Table
+    version = ArtifactVersion(
+        entity="me", project="evals", name="eval-predictions-def", version="v0", type="predictions",
+        files=(ArtifactFile(f"{KEY}.table.json"),), created_at=datetime(2025, 12, 13, 7, 30, 22, tzinfo=timezone.utc),
+    )
+    files = {(version.id, f"{KEY}.table.json"): result.table_json_path.read_bytes()}
+    with FakeWandb({"me/evals": ProjectData(artifacts={version.id: version})}, files=files) as fake:
+        for name, value in fake.env().items():
+            monkeypatch.setenv(name, value)
+        artifact = wandb.Api(overrides={"entity": "me"}, timeout=20).artifact("me/evals/eval-predictions-def:v0")
+        loaded = artifact.get(KEY)
+    assert type(loaded) is wandb.Table
+    _assert_same_table(loaded.get_dataframe(), builder.finalize())
+
+
 def test_offline_run_logs_artifact_summary_and_workspace_table(tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "offline")
     builder = _builder(n=70)

@@ -11,8 +11,8 @@ What ``log_eval_table`` does, in order:
    ``run.use_artifact`` (offline W&B refuses: a warning, and the names are kept in the
    metadata's ``lineage``); logs an artifact of type ``predictions`` with entries
    ``<key>.table.json`` and ``<key>.parquet``; and, unless ``show_in_workspace=False``,
-   logs the table under ``key`` so the run's workspace shows it (a ``wandb.Table``
-   subclass that hands wandb the already-built JSON, so no per-row type inference).
+   logs the table under ``key`` so the run's workspace shows it (a plain ``wandb.Table``
+   whose serialisers hand wandb the already-built JSON, so no per-row type inference).
 3. Any W&B failure becomes a warning naming the local copy; the evaluation goes on.
 """
 
@@ -294,44 +294,35 @@ def _declare_lineage(run: Any, model: Any, dataset: Any, lineage: dict[str, Any]
 
 
 def precomputed_table(table_obj: dict[str, Any]) -> Any:
-    """A ``wandb.Table`` that serialises to ``table_obj`` without re-typing any row."""
-    return _precomputed_table_class()(table_obj)
+    """A plain ``wandb.Table`` that serialises to ``table_obj`` without re-typing any row.
 
-
-_TABLE_CLASS: list[type] = []
-
-
-def _precomputed_table_class() -> type:
-    if _TABLE_CLASS:
-        return _TABLE_CLASS[0]
+    Deliberately not a subclass: wandb maps ``_log_type`` "table" to the last
+    ``wandb.Table`` subclass it finds, so a subclass would hijack ``artifact.get`` for
+    every table in the process. This instance overrides three methods on itself only.
+    """
     wandb = require_wandb()
     from wandb.sdk.data_types.base_types.media import Media
 
-    class PrecomputedTable(wandb.Table):
-        """wandb.Table whose JSON was built column-wise by wbview."""
+    table = wandb.Table(columns=list(table_obj["columns"]))
 
-        def __init__(self, table_obj: dict[str, Any]) -> None:
-            super().__init__(columns=list(table_obj["columns"]))
-            self._wbview_obj = table_obj
+    def _to_table_json(max_rows: int | None = None, warn: bool = True) -> dict[str, Any]:
+        limit = wandb.Table.MAX_ROWS if max_rows is None else max_rows
+        return {"columns": table.columns, "data": table_obj["data"][:limit]}
 
-        def _to_table_json(self, max_rows: int | None = None, warn: bool = True) -> dict[str, Any]:
-            limit = wandb.Table.MAX_ROWS if max_rows is None else max_rows
-            return {"columns": self.columns, "data": self._wbview_obj["data"][:limit]}
+    def bind_to_run(*args: Any, **kwargs: Any) -> None:
+        # The run's media file holds wandb's usual first MAX_ROWS rows.
+        handle, tmp_path = tempfile.mkstemp(suffix=".table.json")
+        with os.fdopen(handle, "w", encoding="utf-8") as tmp:
+            tmp.write(json.dumps(_to_table_json(), allow_nan=False, separators=(",", ":")))
+        table._set_file(tmp_path, is_tmp=True, extension=".table.json")
+        Media.bind_to_run(table, *args, **kwargs)
 
-        def bind_to_run(self, *args: Any, **kwargs: Any) -> None:
-            # The run's media file holds wandb's usual first MAX_ROWS rows.
-            handle, tmp_path = tempfile.mkstemp(suffix=".table.json")
-            with os.fdopen(handle, "w", encoding="utf-8") as tmp:
-                tmp.write(json.dumps(self._to_table_json(), allow_nan=False, separators=(",", ":")))
-            self._set_file(tmp_path, is_tmp=True, extension=".table.json")
-            Media.bind_to_run(self, *args, **kwargs)
+    def to_json(run_or_artifact: Any) -> dict[str, Any]:
+        if isinstance(run_or_artifact, wandb.Artifact):
+            return table_obj
+        json_dict = Media.to_json(table, run_or_artifact)
+        json_dict.update({"_type": "table-file", "ncols": len(table.columns), "nrows": table_obj["nrows"], "log_mode": "IMMUTABLE"})
+        return json_dict
 
-        def to_json(self, run_or_artifact: Any) -> dict[str, Any]:
-            if isinstance(run_or_artifact, wandb.Artifact):
-                return self._wbview_obj
-            json_dict = Media.to_json(self, run_or_artifact)
-            json_dict.update({"_type": "table-file", "ncols": len(self.columns), "nrows": self._wbview_obj["nrows"], "log_mode": "IMMUTABLE"})
-            return json_dict
-
-    _TABLE_CLASS.append(PrecomputedTable)
-    return PrecomputedTable
+    table._to_table_json, table.bind_to_run, table.to_json = _to_table_json, bind_to_run, to_json
+    return table
