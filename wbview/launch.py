@@ -44,7 +44,7 @@ def ensure_demo(store_dir: Path) -> Path:
 
     if demo_is_built(store_dir):
         return store_dir
-    print(f"Building the demo project in {store_dir} (once; about a minute) ...", file=sys.stderr, flush=True)
+    print(f"Building the demo project in {store_dir} (once, in well under a minute) ...", file=sys.stderr, flush=True)
     build_demo(store_dir, seed=DEMO_SEED, progress=_print_progress)
     return store_dir
 
