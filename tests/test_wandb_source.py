@@ -269,7 +269,10 @@ def test_lineage_fanout_cap(source, fixture_project):
 # --- tables -----------------------------------------------------------------------------------
 
 
-def test_tables_of_a_run_and_loading_them(source, fake_wandb, fixture_project):
+def test_tables_of_a_run_and_loading_them(source, fake_wandb, fixture_project, tmp_path, monkeypatch):
+    # wandb's file cache is read from WANDB_CACHE_DIR at download time; a private one
+    # keeps an entry another test already downloaded from hiding a request here.
+    monkeypatch.setenv("WANDB_CACHE_DIR", str(tmp_path / "wandb-cache"))
     run = main_eval_run(fixture_project)
     refs = source.tables(PROJECT_PATH, run.id)
     by_artifact = {r.artifact: r for r in refs}
