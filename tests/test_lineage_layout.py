@@ -55,3 +55,27 @@ def test_small_graphs_are_left_alone_and_positions_are_centred():
     ys = sorted(p.y for p in layout.nodes if p.level == 1)
     assert ys == [-1.0, 0.0, 1.0]
     assert layout.node("a") is not None and layout.node("zzz") is None
+
+
+def test_paths_of_different_lengths_still_point_right():
+    """An eval run uses the encoded dataset and the model trained on it: the model must sit
+    right of its train run, and every edge must point right (longest-path layering)."""
+    from wbview.lineage_layout import layout_lineage, node_levels
+    from wbview.records import LineageEdge, LineageGraph, LineageNode
+
+    nodes = (
+        LineageNode("enc", "run", "encode"), LineageNode("data:v0", "artifact", "data:v0", type="dataset"),
+        LineageNode("train", "run", "train"), LineageNode("model:v0", "artifact", "model:v0", type="model"),
+        LineageNode("eval", "run", "eval"), LineageNode("preds:v0", "artifact", "preds:v0", type="predictions"),
+    )
+    edges = tuple(LineageEdge(s, t) for s, t in [
+        ("enc", "data:v0"), ("data:v0", "train"), ("train", "model:v0"),
+        ("data:v0", "eval"), ("model:v0", "eval"), ("eval", "preds:v0"),
+    ])
+    graph = LineageGraph("enc", nodes, edges)
+    assert node_levels(graph) == {"enc": 0, "data:v0": 1, "train": 2, "model:v0": 3, "eval": 4, "preds:v0": 5}
+    layout = layout_lineage(graph)
+    x = {placed.id: placed.x for placed in layout.nodes}
+    assert all(x[e.source] < x[e.target] for e in layout.edges)
+    # rooted in the middle: upstream columns are negative
+    assert node_levels(LineageGraph("eval", nodes, edges))["enc"] == -4

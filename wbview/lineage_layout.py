@@ -34,7 +34,37 @@ class LineageLayout:
 
 
 def node_levels(graph: LineageGraph) -> dict[str, int]:
-    """Signed hop distance of every reachable node: an edge s -> t puts t one level right of s."""
+    """Column of every node, relative to the root (< 0 upstream, > 0 downstream).
+
+    Longest-path layering: a node sits one column right of its furthest input, so every
+    edge points right even where paths of different lengths meet (an eval run uses both a
+    dataset and the model trained on it: the model must sit right of the train run).
+    A graph with a cycle (never seen in W&B lineage) falls back to hop distance."""
+    ids = [node.id for node in graph.nodes]
+    known = set(ids) | {graph.root}
+    inputs: dict[str, list[str]] = defaultdict(list)
+    outputs: dict[str, list[str]] = defaultdict(list)
+    for edge in graph.edges:
+        if edge.source in known and edge.target in known:
+            inputs[edge.target].append(edge.source)
+            outputs[edge.source].append(edge.target)
+    pending = {node_id: len(inputs[node_id]) for node_id in known}
+    ready = deque(sorted(node_id for node_id, count in pending.items() if count == 0))
+    depth: dict[str, int] = {}
+    while ready:
+        current = ready.popleft()
+        depth[current] = max((depth[i] + 1 for i in inputs[current]), default=0)
+        for target in outputs[current]:
+            pending[target] -= 1
+            if pending[target] == 0:
+                ready.append(target)
+    if len(depth) < len(known):
+        return _hop_levels(graph)
+    return {node_id: depth[node_id] - depth[graph.root] for node_id in known}
+
+
+def _hop_levels(graph: LineageGraph) -> dict[str, int]:
+    """Signed hop distance from the root: an edge s -> t puts t one level right of s."""
     neighbours: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for edge in graph.edges:
         neighbours[edge.source].append((edge.target, 1))
