@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from tests.fixtures import PROJECT_PATH, TABLE_KEY, TRUNCATED_LOGGED_ROWS, main_eval_run, truncated_eval_run
+from tests.test_wandb_source import LOGIN_FAULTS
 from wbview.cli import main
 from wbview.filters import parse_filters
 from wbview.sources.memory import MemorySource
@@ -184,6 +185,16 @@ def test_wandb_errors_exit_1(capsys, fake_wandb, tmp_path, monkeypatch, argv, wo
     monkeypatch.chdir(tmp_path)
     code, _, err = run_cli(capsys, argv)
     assert code == 1 and words in err
+
+
+@pytest.mark.parametrize("inject, error, words", LOGIN_FAULTS)
+def test_faults_at_login_exit_1_without_blaming_the_key(capsys, fake_wandb, tmp_path, monkeypatch, inject, error, words):
+    monkeypatch.chdir(tmp_path)
+    inject(fake_wandb)
+    code, out, err = run_cli(capsys, ["runs", PROJECT_PATH])
+    assert code == 1 and out == ""
+    assert err.startswith("wbview: error:") and words in err and "connecting to W&B" in err
+    assert "API key" not in err.replace("rate-limiting this API key", "")  # never "W&B rejected the API key"
 
 
 def test_no_credentials_exit_1(capsys, tmp_path, monkeypatch):

@@ -470,3 +470,23 @@ def test_error_translation(make_error, expected, words):
     src = WandbSource(Settings(api_key="k" * 40, base_url="http://127.0.0.1:9"))
     error = src._translate(make_error(), "listing runs", _project_not_found(PROJECT_PATH))
     assert isinstance(error, expected) and words in str(error)
+
+
+# --- faults while logging in (the client's first request, Viewer): never "bad key" -------
+
+LOGIN_FAULTS = [
+    pytest.param(lambda fake: fake.fail("*", 503, times=None), ServerError, "HTTP 503", id="all-503"),
+    pytest.param(lambda fake: fake.fail("Viewer", 500, times=None), ServerError, "HTTP 500", id="viewer-500"),
+    pytest.param(lambda fake: fake.rate_limit("*", times=None), RateLimited, "rate-limiting", id="all-429"),
+]
+
+
+@pytest.mark.parametrize("inject, error, words", LOGIN_FAULTS)
+def test_faults_at_login_are_not_a_rejected_key(fake_wandb, inject, error, words):
+    inject(fake_wandb)
+    src = make_source(fake_wandb, timeout_s=10)
+    with pytest.raises(error, match=words) as caught:
+        src.runs(PROJECT_PATH)
+    assert not isinstance(caught.value, AuthenticationFailed)
+    assert "connecting to W&B" in str(caught.value)
+    assert fake_wandb.count("Runs") == 0 and fake_wandb.count("Viewer") >= 2  # retried at login, then given up
