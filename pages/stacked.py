@@ -5,7 +5,7 @@ import streamlit as st
 
 from wbview import insight_views as views
 from wbview import runs_view
-from wbview.analysis.stacking import error_rates_by
+from wbview.analysis.stacking import dataset_versions_warning, error_rates_by
 from wbview.charts import review as charts
 from wbview.ui import insight, page
 from wbview.ui.errors import guard
@@ -31,8 +31,12 @@ table_key = st.selectbox("Table key (the same table of each run)", views.table_k
                          bind="query-params")
 with guard():
     stacked = insight.stacked_tables(ctx.spec, ctx.project, tuple(r.id for r in picked), table_key)
+    warning = dataset_versions_warning({views.short_label(r): insight.scored_dataset(ctx, r) for r in picked})
+if warning:
+    st.warning("**Dataset check (lineage).** " + md_escape(warning), icon="⚠️")
 by_options = views.config_columns_for(stacked)
-st.caption(f"{len(stacked):,} rows from {len(picked)} runs · config columns that differ between them: "
+st.caption(f"{len(stacked):,} rows from {len(picked)} runs · config columns that differ between them (train.* come "
+           f"from the run that trained each model, through lineage): "
            f"{', '.join(md_escape(c) for c in by_options if c != 'run') or 'none'}.")
 
 default = 1 if len(by_options) > 1 else 0

@@ -123,3 +123,55 @@ def test_varying_params_and_bad_run():
         stack_tables({"bad": (pd.DataFrame({"q": [1]}), {})})
     with pytest.raises(UsageError):
         stack_tables({})
+
+
+def _model(name: str, producer: str | None, kind: str = "model"):
+    from wbview.records import ArtifactVersion
+
+    return ArtifactVersion("acme", "p", name.split(":")[0], name.split(":")[1], kind, logged_by=producer)
+
+
+def _train_run(run_id: str, lr: float, bits: int):
+    from wbview.records import Run
+
+    return Run(id=run_id, entity="acme", project="p", name=run_id, config={"params": {"lr": lr, "bits": bits}})
+
+
+def test_trained_with_follows_used_model_to_its_training_run():
+    from wbview.analysis.stacking import trained_with
+
+    artifacts = {"clf:v0": _model("clf:v0", "t1"), "clf:v1": _model("clf:v1", "t2"), "data:v3": _model("data:v3", "t9", "dataset"),
+                 "gone:v0": None, "orphan:v0": _model("orphan:v0", None)}
+    runs = {"t1": _train_run("t1", 0.1, 12), "t2": _train_run("t2", 0.01, 12), "t9": _train_run("t9", 9.0, 9)}
+    assert trained_with(["clf:v0", "data:v3"], artifacts, runs) == {"train.params.lr": 0.1, "train.params.bits": 12}
+    # Two models: equal values stay, differing ones are joined; the dataset's producer never counts.
+    assert trained_with(["clf:v0", "clf:v1"], artifacts, runs) == {"train.params.lr": "0.01 + 0.1", "train.params.bits": 12}
+    assert trained_with(["gone:v0", "orphan:v0", "data:v3"], artifacts, runs) == {}
+    assert trained_with(["clf:v1"], artifacts, {}) == {}  # producer not among the known runs
+
+
+def test_stack_tables_adds_joined_training_params_that_differ():
+    frames = {"e1": (run_a(), {"threshold": 0.5}), "e2": (run_b(), {"threshold": 0.5}), "e3": (run_a(), {"threshold": 0.5})}
+    joined = {"e1": {"train.params.lr": 0.1, "train.params.bits": 12}, "e2": {"train.params.lr": 0.01, "train.params.bits": 12},
+              "e3": {"train.params.bits": 12}}
+    stacked = stack_tables(frames, joined=joined)
+    assert "train.params.bits" not in stacked.columns and "config.threshold" not in stacked.columns
+    assert stacked.groupby("run", observed=True)["train.params.lr"].first().dropna().to_dict() == {"e1": 0.1, "e2": 0.01}
+    assert stacked.loc[stacked["run"] == "e3", "train.params.lr"].isna().all()  # no lr recorded: missing, not guessed
+    rates = error_rates_by(stacked, "train.params.lr")
+    assert list(rates["train.params.lr"]) == [0.01, 0.1, "(missing)"] and list(rates["runs"]) == [1, 1, 1]
+    assert rates["rows"].sum() == len(stacked)
+
+
+@pytest.mark.parametrize("datasets, expected", [
+    ({"a": "d:v1", "b": "d:v1"}, None),
+    ({"a": "d:v0", "b": "d:v1", "c": "d:v1"}, "2 different dataset versions: d:v0 (1 run); d:v1 (2 runs)"),
+    ({"a": "d:v1", "b": None}, "Only some runs record their evaluation dataset (d:v1 (1 run)). 1 run records none: b."),
+    ({"a": None, "b": None}, "None of the 2 runs records its evaluation dataset"),
+    ({"a": "d:v0", "b": "e:v0", "c": None}, "1 run records none: c."),
+])
+def test_dataset_versions_warning(datasets, expected):
+    from wbview.analysis.stacking import dataset_versions_warning
+
+    warning = dataset_versions_warning(datasets)
+    assert warning is None if expected is None else expected in warning

@@ -342,6 +342,37 @@ def test_stacked_tables_by_run(spec, demo):
     assert {"run", "run_id", "run_name", "config.params.model", "Is Error"} <= set(stacked_rows.columns)
 
 
+# The demo's sweep (wbview.demo.pipeline.Pipeline.run_all): learning rate per experiment.
+SWEPT_LR = {"exp-001": 1.0, "exp-002": 0.05, "exp-003": 0.01, "exp-004": 0.05, "exp-005": 0.05, "exp-006": 0.05}
+
+
+def test_stacked_tables_compare_by_the_training_runs_params_through_lineage(spec, demo):
+    at = open_insight("stacked", spec, by="train.params.learning_rate")
+    assert problems(at) == []
+    options = at.selectbox(key="by").options
+    assert {"train.params.learning_rate", "train.params.hash_bits", "train.params.encoder"} <= set(options)
+    assert "config.params.learning_rate" not in options  # the eval runs' own configs never held it
+    rates = frame_with(at, "error_rate")
+    errors_by_lr: dict[float, int] = {}
+    rows_by_lr: dict[float, int] = {}
+    for run in (r for r in demo.runs.values() if r.job_type == "eval"):
+        frame = frame_of(demo, run)
+        lr = SWEPT_LR[run.group]
+        errors_by_lr[lr] = errors_by_lr.get(lr, 0) + int(frame["Is Error"].sum())
+        rows_by_lr[lr] = rows_by_lr.get(lr, 0) + len(frame)
+    assert list(rates["train.params.learning_rate"]) == [0.01, 0.05, 1.0]
+    assert list(rates["runs"]) == [1, 4, 1]
+    assert list(rates["errors"]) == [errors_by_lr[lr] for lr in (0.01, 0.05, 1.0)]
+    assert list(rates["rows"]) == [rows_by_lr[lr] for lr in (0.01, 0.05, 1.0)]
+    # exp-001 was scored on the early export: the lineage check says so.
+    warning = at.warning[0].value
+    assert "Dataset check" in warning and "3 different dataset versions" in warning
+    assert "phishing-texts-encoded-standard:v0 (1 run)" in warning.replace("\\", "")
+    at.selectbox(key="by").set_value("train.params.hash_bits").run()
+    assert problems(at) == []
+    assert list(frame_with(at, "error_rate")["train.params.hash_bits"]) == [6, 12, 18]
+
+
 # --- failures and safety -------------------------------------------------------------------
 
 

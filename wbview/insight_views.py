@@ -76,8 +76,9 @@ def curve_position(curve: pd.DataFrame, threshold: float) -> int:
 
 
 def config_columns_for(stacked: pd.DataFrame) -> list[str]:
-    """Columns of a stacked frame to compare error rates by: run first, then config.*."""
-    return [c for c in stacked.columns if c == "run" or str(c).startswith("config.")]
+    """Columns of a stacked frame to compare error rates by: run first, then config.*,
+    then train.* (the params of the run that trained each eval run's model)."""
+    return [c for c in stacked.columns if c == "run" or str(c).startswith(("config.", "train."))]
 
 
 def short_label(run: Run) -> str:

@@ -11,10 +11,13 @@ import pandas as pd
 from wbview.analysis.prepare import PreparedTable, prepare
 from wbview.analysis.stats import safe_rate, wilson_interval
 from wbview.errors import BadTable, UsageError
+from wbview.records import ArtifactVersion, Run, flatten
 from wbview.schema import SEED_NAMES, prob_column
 
 RUN_COLUMN = "run"
 CONFIG_PREFIX = "config."
+TRAIN_PREFIX = "train."  # params of the run that trained the model an eval run used (joined through lineage)
+MODEL_TYPE = "model"
 
 
 def varying_params(configs: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -25,6 +28,48 @@ def varying_params(configs: Mapping[str, Mapping[str, Any]]) -> list[str]:
 
 def _hashable(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+
+
+def trained_with(used: Sequence[str], artifacts: Mapping[str, ArtifactVersion | None],
+                 runs: Mapping[str, Run]) -> dict[str, Any]:
+    """The flat config of the run(s) that logged the model artifact(s) an eval run used,
+    keyed ``train.<key>`` (e.g. ``train.params.learning_rate``): the eval run's own config
+    rarely repeats the swept params. ``used``: the eval run's input artifact ids;
+    ``artifacts``: id -> version record (None when unreadable); ``runs``: id -> run.
+    Empty when no used model has a known producing run; values that differ between
+    several models are joined with " + "."""
+    values: dict[str, list[Any]] = {}
+    for artifact_id in used:
+        artifact = artifacts.get(artifact_id)
+        producer = runs.get(artifact.logged_by) if artifact and artifact.type == MODEL_TYPE and artifact.logged_by else None
+        for key, value in flatten(producer.config if producer else {}).items():
+            values.setdefault(TRAIN_PREFIX + key, []).append(_hashable(value))
+    return {key: found[0] if len(set(found)) == 1 else " + ".join(sorted(set(map(str, found))))
+            for key, found in values.items()}
+
+
+def dataset_versions_warning(datasets: Mapping[str, str | None]) -> str | None:
+    """A warning when the stacked runs were not all scored on one recorded dataset
+    version (their rows then are not the same samples), else None.
+    ``datasets``: run label -> the dataset it was scored on (``name:vN``) or None."""
+    by_dataset: dict[str | None, list[str]] = {}
+    for run, dataset in datasets.items():
+        by_dataset.setdefault(dataset, []).append(run)
+    if len(by_dataset) <= 1 and None not in by_dataset:
+        return None
+    if set(by_dataset) == {None}:
+        return (f"None of the {len(datasets)} runs records its evaluation dataset (no input artifact of type dataset), "
+                "so it is unknown whether their rows are the same samples.")
+    parts = [f"{dataset} ({len(runs)} run{'s' if len(runs) > 1 else ''})"
+             for dataset, runs in sorted(by_dataset.items(), key=lambda kv: (kv[0] is None, str(kv[0]))) if dataset]
+    unknown = by_dataset.get(None, [])
+    text = (f"These runs were scored on {len(parts)} different dataset versions: {'; '.join(parts)}. "
+            "Error rates per value then mix different samples; filter to runs of one dataset to compare like with like.")
+    if len(parts) == 1:
+        text = f"Only some runs record their evaluation dataset ({parts[0]})."
+    if unknown:
+        text += f" {len(unknown)} run{'s' if len(unknown) > 1 else ''} record{'' if len(unknown) > 1 else 's'} none: {', '.join(unknown)}."
+    return text
 
 
 def _canonical(table: PreparedTable) -> pd.DataFrame:
@@ -51,18 +96,24 @@ def _shared_categories(parts: list[pd.DataFrame]) -> None:
             part[column] = part[column].cat.set_categories(union)
 
 
-def stack_tables(tables: Mapping[str, tuple], params: Sequence[str] | None = None) -> pd.DataFrame:
+def stack_tables(tables: Mapping[str, tuple], params: Sequence[str] | None = None,
+                 joined: Mapping[str, Mapping[str, Any]] | None = None) -> pd.DataFrame:
     """One frame of every run's rows: ``run`` (the dict key), any extra run fields
     given as a third tuple item (e.g. {"run_id": ..., "run_name": ...}), one
-    ``config.<key>`` column per param (default: those that differ between runs), then
-    the table's columns with roles under seed names ("True Label", "Is Error", ...).
+    ``config.<key>`` column per param (default: those that differ between runs), one
+    column per ``joined`` key that differs between runs (e.g. ``train.params.lr`` from
+    ``trained_with``), then the table's columns with roles under seed names
+    ("True Label", "Is Error", ...).
 
     ``tables``: run label -> (DataFrame, flat config dict[, run fields dict]).
+    ``joined``: run label -> extra per-run values, named as the columns they become.
     """
     if not tables:
         raise UsageError("Choose at least one run to stack.")
     configs = {run: dict(item[1] or {}) for run, item in tables.items()}
     params = varying_params(configs) if params is None else list(params)
+    joined_by_run = {run: dict((joined or {}).get(run) or {}) for run in tables}
+    joined_keys = varying_params(joined_by_run)
     parts, run_values = [], []
     for run, item in tables.items():
         try:
@@ -71,7 +122,8 @@ def stack_tables(tables: Mapping[str, tuple], params: Sequence[str] | None = Non
             raise BadTable(f"Run {run!r}: {exc}") from exc
         extra = dict(item[2]) if len(item) > 2 and item[2] else {}
         run_values.append({RUN_COLUMN: run, **extra,
-                           **{CONFIG_PREFIX + k: _hashable(configs[run].get(k)) for k in params}})
+                           **{CONFIG_PREFIX + k: _hashable(configs[run].get(k)) for k in params},
+                           **{k: _hashable(joined_by_run[run].get(k)) for k in joined_keys}})
     _shared_categories(parts)
     stacked = pd.concat(parts, ignore_index=True)
     lengths = [len(p) for p in parts]
@@ -89,7 +141,7 @@ def stack_tables(tables: Mapping[str, tuple], params: Sequence[str] | None = Non
 
 
 def error_rates_by(stacked: pd.DataFrame, column: str, confidence: float = 0.95) -> pd.DataFrame:
-    """Per value of ``column`` (a run or ``config.<key>`` column): runs, rows, errors,
+    """Per value of ``column`` (a run, ``config.<key>`` or ``train.<key>`` column): runs, rows, errors,
     error rate with its Wilson interval."""
     error_column = SEED_NAMES["is_error"]
     for needed in (column, error_column):

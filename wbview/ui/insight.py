@@ -15,9 +15,10 @@ from wbview import insight_views as views
 from wbview.analysis import rows, slices
 from wbview.analysis import threshold as th
 from wbview.analysis.compare import RunDiff, diff_runs
-from wbview.analysis.stacking import stack_tables
+from wbview.analysis.stacking import stack_tables, trained_with
 from wbview.analysis.prepare import PreparedTable, prepare
-from wbview.records import Run, TableRef
+from wbview.errors import NotFound
+from wbview.records import ArtifactVersion, Run, TableRef
 from wbview.schema import detect_schema
 from wbview.ui import loaders, page
 from wbview.ui.errors import guard
@@ -112,9 +113,29 @@ def run_diff(spec: str, project: str, ref_a: TableRef, ref_b: TableRef, mapping:
     return diff_runs(a, b, on=on)
 
 
+def _artifact_or_none(spec: str, project: str, name_version: str) -> ArtifactVersion | None:
+    try:
+        return loaders.artifact(spec, project, name_version)
+    except NotFound:  # a deleted input just breaks that lineage link
+        return None
+
+
+@st.cache_data(ttl=loaders.TTL_S, show_spinner="Following lineage to the training runs…", max_entries=256)
+def training_params(spec: str, project: str, run_id: str) -> dict[str, Any]:
+    """``train.<key>`` params of the run that trained the model this eval run used, via
+    lineage (eval run -> used model artifact -> its producing run); cached per run."""
+    used = loaders.run_artifacts(spec, project, run_id).used
+    artifacts = {art: _artifact_or_none(spec, project, art) for art in used}
+    by_id = {r.id: r for r in loaders.runs(spec, project)}
+    producers = {a.logged_by: by_id[a.logged_by] for a in artifacts.values()
+                 if a is not None and a.logged_by in by_id}
+    return trained_with(used, artifacts, producers)
+
+
 @st.cache_resource(show_spinner="Stacking the tables…", max_entries=4)
 def stacked_tables(spec: str, project: str, run_ids: tuple[str, ...], table_key: str) -> pd.DataFrame:
-    """The eval tables (logged under ``table_key``) of these runs, stacked with run and config columns."""
+    """The eval tables (logged under ``table_key``) of these runs, stacked with run and
+    config columns and the training run's params (``train.*``, joined through lineage)."""
     by_id = {r.id: r for r in loaders.runs(spec, project)}
     runs = [by_id[i] for i in run_ids if i in by_id]
     frames = {}
@@ -122,7 +143,8 @@ def stacked_tables(spec: str, project: str, run_ids: tuple[str, ...], table_key:
         ref = views.table_for_key(run, table_key)
         if ref is not None:
             frames[run.id] = loaders.table(spec, project, ref).frame
-    return stack_tables(views.stack_inputs(runs, frames))
+    joined = {views.short_label(r): training_params(spec, project, r.id) for r in runs if r.id in frames}
+    return stack_tables(views.stack_inputs(runs, frames), joined=joined)
 
 
 @st.cache_resource(show_spinner="Finding the rows that change outcome…", max_entries=8)
