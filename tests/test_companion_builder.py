@@ -139,6 +139,33 @@ def test_non_finite_logits_name_batch_and_row(bad, as_torch):
         builder.add_batch(logits=torch.tensor(logits) if as_torch else logits, labels=np.array([0, 1, 0, 1]))
 
 
+@pytest.mark.parametrize(
+    "probs, message",
+    [
+        ([[1.5, -0.5]], r"batch 1, row 1: probability -0\.5 for 'phishing' is outside \[0, 1\] \(row: \[1\.5, -0\.5\]\)"),
+        ([[-0.25, 1.25]], r"batch 1, row 1: probability 1\.25 for 'phishing' is outside \[0, 1\]"),
+        ([[0.9, 0.9]], r"batch 1, row 1: probabilities sum to 1\.8"),
+        ([[0.2, 0.2]], r"batch 1, row 1: probabilities sum to 0\.4"),
+        ([1.5], r"batch 1, row 1: probability 1\.5 for 'phishing' is outside \[0, 1\]"),  # one column: P(class 1)
+    ],
+)
+@pytest.mark.parametrize("as_torch", [False, True], ids=["numpy", "torch"])
+def test_invalid_probabilities_name_batch_and_row(probs, message, as_torch):
+    builder = EvalTableBuilder(BINARY)
+    builder.add_batch(probs=np.array([[0.3, 0.7]]), labels=np.array([1]))
+    bad = np.array([[0.5, 0.5], *probs]) if np.ndim(probs) == 2 else np.array([0.5, *probs])
+    with pytest.raises(ValueError, match=message):
+        builder.add_batch(probs=torch.tensor(bad) if as_torch else bad, labels=np.array([0, 0]))
+
+
+def test_invalid_probabilities_on_the_finalize_path_and_tolerance():
+    builder = EvalTableBuilder(THREE, validate="finalize")
+    builder.add_batch(probs=np.full((2, 3), 1 / 3, np.float32), labels=np.array([0, 1]))  # float32 rounding is fine
+    builder.add_batch(probs=np.array([[0.2, 0.3, 0.5004], [0.6, 0.6, 0.6]]), labels=np.array([2, 2]))
+    with pytest.raises(ValueError, match=r"batch 1, row 1 \(table row 3\): probabilities sum to 1\.8"):
+        builder.finalize()
+
+
 @pytest.mark.parametrize("label", [2, -1, 100])
 def test_out_of_range_label_ids(label):
     builder = EvalTableBuilder(BINARY)

@@ -13,8 +13,9 @@ scores ``4*N*C`` bytes (float32; twice that transiently while finalising) plus l
 ``max_rows`` caps N: rows past it are counted, not stored, and a warning says so
 (``rows_seen`` and ``rows_dropped`` record it; nothing is dropped silently).
 
-Validation: NaN/infinite logits or probabilities, and label ids outside
-``0..C-1``, raise ``ValueError`` naming the batch and the row. Host inputs (numpy,
+Validation: NaN/infinite logits or probabilities, given probabilities outside [0, 1]
+or whose row does not sum to 1 (within 1e-3), and label ids outside ``0..C-1``, raise
+``ValueError`` naming the batch and the row. Host inputs (numpy,
 CPU tensors) are checked in ``add_batch``; device tensors are checked in
 ``finalize`` (checking earlier would force a synchronisation per batch).
 
@@ -37,6 +38,11 @@ from wbview.schema import Style, column_name, prob_column
 from .metrics import classification_metrics
 
 DecodeFn = Callable[[list[list[int]]], Sequence[str]]
+
+# Given probabilities: each within [0, 1] (float32 rounding aside) and each row summing
+# to 1 within 1e-3 (float32/float16 softmax outputs round; anything further is a bug).
+PROB_RANGE_TOLERANCE = 1e-6
+PROB_SUM_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True)
@@ -225,7 +231,7 @@ class EvalTableBuilder:
         batch_labels = self._to_label_ids(take(labels), batch)
         on_host = not (_is_device_tensor(batch_scores) or _is_device_tensor(batch_labels))
         if self.validate == "eager" or (self.validate == "deferred" and on_host):
-            self._check_values(_host(batch_scores), _host(batch_labels), batch, row_offset=0)
+            self._check_values(_host(batch_scores), _host(batch_labels), batch, row_offset=0, are_probs=logits is None)
         self._batch_offsets.append(self.rows_kept)
         self._batch_numbers.append(batch)
         self._scores.append(batch_scores)
@@ -363,17 +369,39 @@ class EvalTableBuilder:
         self._async_copies = True
         return host
 
-    def _check_values(self, probs: np.ndarray, labels: np.ndarray, batch: int | None, row_offset: int) -> None:
-        """Raise on the first non-finite score or out-of-range label id."""
-        bad_scores = ~np.isfinite(probs).all(axis=1) if probs.size else np.zeros(0, bool)
+    def _check_values(self, scores: np.ndarray, labels: np.ndarray, batch: int | None, row_offset: int, *, are_probs: bool = True) -> None:
+        """Raise on the first non-finite score, invalid probability row or out-of-range label id."""
+        bad_scores = ~np.isfinite(scores).all(axis=1) if scores.size else np.zeros(0, bool)
+        self._raise_first(bad_scores, batch, row_offset, lambda i: "a NaN or infinite logit/probability")
+        if are_probs and scores.size:
+            self._check_probabilities(scores, batch, row_offset)
         bad_labels = (labels < 0) | (labels >= self.num_classes)
-        for bad, what in ((bad_scores, "a NaN or infinite logit/probability"), (bad_labels, "an out-of-range label id")):
-            rows = np.flatnonzero(bad)
-            if rows.size:
-                row = int(rows[0]) + row_offset
-                where = self._where(row, batch)
-                detail = f"label id {int(labels[rows[0]])} is outside 0..{self.num_classes - 1} for {self.class_names}" if what.startswith("an out") else what
-                raise ValueError(f"{where}: {detail} ({rows.size} such row(s)). Fix the model output or the labels before logging.")
+        self._raise_first(
+            bad_labels, batch, row_offset,
+            lambda i: f"label id {int(labels[i])} is outside 0..{self.num_classes - 1} for {self.class_names}",
+        )
+
+    def _check_probabilities(self, probs: np.ndarray, batch: int | None, row_offset: int) -> None:
+        """Each value within [0, 1] and each row summing to 1 (within PROB_SUM_TOLERANCE)."""
+        wide = probs.astype(np.float64, copy=False)
+        # Distance outside [0, 1] per cell; the worst cell of a row is the one reported.
+        outside = np.maximum(wide - 1.0, 0.0) + np.maximum(-wide, 0.0)
+        def out_of_range(i: int) -> str:
+            column = int(outside.shape[1] - 1 - np.argmax(outside[i, ::-1]))  # ties: the later class
+            shown = ", ".join(f"{v:.6g}" for v in wide[i, :10]) + (", ..." if wide.shape[1] > 10 else "")
+            return f"probability {wide[i, column]:.6g} for {self.class_names[column]!r} is outside [0, 1] (row: [{shown}])"
+        self._raise_first((outside > PROB_RANGE_TOLERANCE).any(axis=1), batch, row_offset, out_of_range)
+        sums = wide.sum(axis=1)
+        self._raise_first(
+            np.abs(sums - 1.0) > PROB_SUM_TOLERANCE, batch, row_offset,
+            lambda i: f"probabilities sum to {sums[i]:.6g}, not 1 (tolerance {PROB_SUM_TOLERANCE:g}); pass logits= if these are scores",
+        )
+
+    def _raise_first(self, bad: np.ndarray, batch: int | None, row_offset: int, detail: Callable[[int], str]) -> None:
+        rows = np.flatnonzero(bad)
+        if rows.size:
+            where = self._where(int(rows[0]) + row_offset, batch)
+            raise ValueError(f"{where}: {detail(int(rows[0]))} ({rows.size} such row(s)). Fix the model output or the labels before logging.")
 
     def _where(self, row: int, batch: int | None) -> str:
         if batch is not None:
