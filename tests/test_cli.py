@@ -174,6 +174,27 @@ def test_runs_against_wandb(capsys, fake_wandb, fixture_project, tmp_path, monke
     assert fake_wandb.count("Runs") == 1
 
 
+@pytest.mark.parametrize("no_cache", [False, True])
+def test_table_download_goes_through_the_cache(capsys, fake_wandb, fixture_project, tmp_path, monkeypatch, no_cache):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WBVIEW_CACHE_DIR", str(tmp_path / "wbview-cache"))  # empty at first
+    monkeypatch.setenv("WANDB_CACHE_DIR", str(tmp_path / "wandb-cache"))  # wandb's own file cache too
+    run = main_eval_run(fixture_project)
+    argv = ["table", f"{PROJECT_PATH}/{run.id}", TABLE_KEY, "--out", str(tmp_path / "t.parquet")]
+    argv += ["--no-cache"] if no_cache else []
+    downloads = []
+    for _ in range(2):  # two separate commands: only the disk cache is shared
+        fake_wandb.reset()
+        code, out, _ = run_cli(capsys, argv)
+        assert code == 0 and "Wrote 20,000 rows" in out
+        downloads.append(fake_wandb.count("file"))
+    assert downloads[0] == 2  # the manifest and the table entry
+    # cached: nothing downloaded again; --no-cache: at least the manifest again (wandb's
+    # own file cache spares only the entry)
+    assert downloads[1] >= 1 if no_cache else downloads[1] == 0
+    assert len(pd.read_parquet(tmp_path / "t.parquet")) == 20_000
+
+
 @pytest.mark.parametrize(
     "argv, words",
     [

@@ -76,7 +76,8 @@ def split_item(text: str, what: str = "NAME:VERSION") -> tuple[str, str]:
 
 
 def open_source(args: argparse.Namespace) -> "Source":
-    """The source a command reads: ``--store DIR`` or W&B via the usual settings."""
+    """The source a command reads: ``--store DIR``, or W&B via the usual settings behind
+    the local cache (``CachedSource``) unless ``--no-cache``."""
     injected = getattr(args, "_source", None)
     if injected is not None:
         return injected
@@ -89,13 +90,23 @@ def open_source(args: argparse.Namespace) -> "Source":
     from wbview.settings import load_settings
     from wbview.sources.wandb_api import WandbSource
 
-    return WandbSource(load_settings(), timeout_s=getattr(args, "timeout", None) or 20)
+    wandb_source = WandbSource(load_settings(), timeout_s=getattr(args, "timeout", None) or 20)
+    if getattr(args, "no_cache", False):
+        return wandb_source
+    from wbview.sources.cached import CachedSource
+
+    # Same cache as the dashboard: a table or version already downloaded costs no request.
+    return CachedSource(wandb_source)
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
-    """--store and --timeout: every data command takes them."""
+    """--store, --timeout and --no-cache: every data command takes them."""
     parser.add_argument("--store", metavar="DIR", help="read a local store (wbview pull/demo) instead of W&B")
     parser.add_argument("--timeout", type=float, default=20, metavar="SECONDS", help="bound on each W&B call (default 20)")
+    parser.add_argument(
+        "--no-cache", action="store_true",
+        help="read W&B directly, without the local cache of tables and artifact versions ($WBVIEW_CACHE_DIR)",
+    )
 
 
 def to_jsonable(value: Any) -> Any:

@@ -230,8 +230,10 @@ def cmd_pull(args: argparse.Namespace) -> int:
     project = split_project(args.project)
     run_filter = run_filter_from_args(args)
     store = Store(args.store)
-    # the W&B source (or the one a test injected), never the store being written
-    source = open_source(argparse.Namespace(_source=getattr(args, "_source", None), store=None, timeout=args.timeout))
+    # the W&B source (or the one a test injected), never the store being written, and
+    # not through the user cache: the store itself keeps what is pulled (no second copy)
+    source = open_source(argparse.Namespace(_source=getattr(args, "_source", None), store=None, timeout=args.timeout,
+                                            no_cache=True))
     try:
         report = pull(source, store, project, run_filter, tables=args.tables, history=args.history,
                       progress=stderr_progress(f"pull {project}"))
