@@ -14,13 +14,12 @@ AUTO_KEY = "(sample id, else text)"
 
 ctx = page.start("Run vs run")
 runs = insight.eval_runs(ctx)
-if len(runs) > 1 and "run_b" not in st.query_params and "run_b" not in st.session_state:
-    st.session_state["run_b"] = runs[1].id  # default to two different runs
 left, right = st.columns(2)
 with left:
     run_a, ref_a = page.pick_eval_table(ctx, "run", "table", "Run A (before)")
-with right:
-    run_b, ref_b = page.pick_eval_table(ctx, "run_b", "table_b", "Run B (after)")
+with right:  # by default B is another run than A
+    other = next((r.id for r in runs if r.id != run_a.id), None)
+    run_b, ref_b = page.pick_eval_table(ctx, "run_b", "table_b", "Run B (after)", default_run=other)
 _, mapping = page.mapped_table(ctx, ref_a)
 table_a = insight.prepared(ctx, ref_a, mapping)
 table_b = insight.prepared(ctx, ref_b, mapping)

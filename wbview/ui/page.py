@@ -18,7 +18,7 @@ import streamlit as st
 
 from wbview.records import LoadedTable, Run, TableRef
 from wbview.sources.base import Source
-from wbview.ui import loaders
+from wbview.ui import loaders, url_state
 from wbview.ui.errors import CONNECT_HINT, guard
 from wbview.ui.source import (
     PROJECT_PARAM,
@@ -108,16 +108,25 @@ def run_label(run: Run) -> str:
     return f"{run.name} ({run.id})" + (f" · {extra}" if extra else "")
 
 
-def pick_run(ctx: PageContext, label: str = "Run", key: str = "run", runs: list[Run] | None = None) -> Run | None:
-    """A run chosen in a selectbox bound to ``?<key>=<run id>``; None when the project has none."""
+def pick_run(ctx: PageContext, label: str = "Run", key: str = "run", runs: list[Run] | None = None,
+             default: str | None = None, absent: str = "is not among the runs listed here") -> Run | None:
+    """A run chosen in a selectbox kept in the URL as ``?<key>=<run id>``; None when the project has none.
+    A linked run that is not offered gets a warning (``absent`` says why) and ``default`` instead."""
     with guard():
         runs = runs if runs is not None else loaders.runs(ctx.spec, ctx.project)
     if not runs:
         st.info(f"The project {md_escape(ctx.project)} has no runs.")
         return None
     by_id = {r.id: r for r in runs}
-    # Options are raw ids: a bound widget writes the option's text into the URL, and links pass ids.
-    run_id = st.selectbox(label, list(by_id), key=key, bind="query-params", help="Run id; type to search")
+
+    def explain(linked: str, shown: str) -> None:
+        with guard():
+            known = {r.id for r in loaders.runs(ctx.spec, ctx.project)}
+        why = absent if linked in known else f"does not exist in project {ctx.project}"
+        st.warning(f"Run {md_escape(linked)} from the link {md_escape(why)}; showing {md_escape(shown)} instead.")
+
+    # Options are raw ids: they go into the URL, and links pass ids.
+    run_id = url_state.choice(label, list(by_id), key, default=default, explain=explain, help="Run id; type to search")
     chosen = by_id.get(run_id)
     if chosen is not None:
         st.caption(md_escape(run_label(chosen)))
@@ -125,7 +134,7 @@ def pick_run(ctx: PageContext, label: str = "Run", key: str = "run", runs: list[
 
 
 def pick_table(ctx: PageContext, run: Run, key: str = "table") -> TableRef | None:
-    """One of the run's eval tables, bound to ``?<key>=<artifact>/<entry>``."""
+    """One of the run's eval tables, kept in the URL as ``?<key>=<artifact>/<entry>``."""
     with guard():
         refs = loaders.tables(ctx.spec, ctx.project, run.id)
     if not refs:
@@ -133,15 +142,17 @@ def pick_table(ctx: PageContext, run: Run, key: str = "table") -> TableRef | Non
                 "library (see the README).")
         return None
     by_name = {f"{r.artifact}/{r.entry}": r for r in refs}
-    name = st.selectbox("Table (artifact/entry)", list(by_name), key=key, bind="query-params")
+    name = url_state.choice("Table (artifact/entry)", list(by_name), key, parent=run.id)
     return by_name.get(name)
 
 
-def pick_eval_table(ctx: PageContext, run_key: str = "run", table_key: str = "table", label: str = "Run") -> tuple[Run, TableRef]:
-    """A run (those that logged tables first) and one of its tables, both bound to the URL;
+def pick_eval_table(ctx: PageContext, run_key: str = "run", table_key: str = "table", label: str = "Run",
+                    default_run: str | None = None) -> tuple[Run, TableRef]:
+    """A run (those that logged tables first) and one of its tables, both kept in the URL;
     stops the page when there is none."""
     runs = require_runs(ctx, ", so there is no table to analyse")
-    run = pick_run(ctx, label=label, key=run_key, runs=[r for r in runs if r.tables] or runs)
+    run = pick_run(ctx, label=label, key=run_key, runs=[r for r in runs if r.tables] or runs, default=default_run,
+                   absent="logged no eval table")
     if run is None:
         st.stop()
     ref = pick_table(ctx, run, key=table_key)

@@ -1,0 +1,108 @@
+"""Choices that live in the URL, written there explicitly, defaults included.
+
+Streamlit's ``bind="query-params"`` leaves a widget's default out of the URL. That is
+fine for constant defaults (a slider's 10 bins), but a picker whose default depends on
+the data (the first run, the latest version) would reopen on another value once the
+data changes, and a page that computes its own default (Run B = the second run)
+disagrees with the widget's. ``choice`` keeps such pickers in the URL by hand:
+
+- a value the link names (on a fresh session, or after a page link) seeds the widget;
+- a value that is not among the options is replaced by the default, with a notice;
+- when ``parent`` changes (type -> collection -> version), the choice resets;
+- the value shown is always written back into ``st.query_params``.
+
+``checked`` wraps a bound widget (slider, number input) and says so when the link's
+value was out of range and Streamlit dropped it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import streamlit as st
+
+from wbview.ui.text import md_escape
+
+_LAST = "_url_last:"  # the value this session last wrote for a parameter
+_PARENT = "_url_parent:"  # the parent value the choice was made under
+
+
+def ignored_notice(key: str, raw: object, why: str, shown: object) -> None:
+    """One small line saying that the link's value for ``key`` was not used, and why."""
+    st.caption(f"ℹ️ The link's {md_escape(key)}={md_escape(str(raw))} was ignored: {md_escape(why)}. "
+               f"Showing {md_escape(str(shown))}.")
+
+
+def _seed(key: str, options: Sequence[str], default: str, parent: object,
+          explain: Callable[[str, str], None] | None) -> None:
+    state = st.session_state
+    linked = st.query_params.get(key)
+    fresh_link = linked is not None and linked != state.get(_LAST + key)
+    parent_changed = (_PARENT + key) in state and state[_PARENT + key] != parent
+    state[_PARENT + key] = parent
+    if fresh_link:
+        value = linked if linked in options else default
+        if linked not in options:
+            (explain or _standard_notice(key))(linked, default)
+    elif parent_changed:
+        value = default
+    else:  # a page switch drops widget state: fall back on the last choice
+        value = next((v for v in (state.get(key), state.get(_LAST + key)) if v in options), default)
+    state[key] = value  # always set: a widget of another page with this key does not carry its value over
+
+
+def _standard_notice(key: str) -> Callable[[str, str], None]:
+    return lambda linked, shown: ignored_notice(key, linked, "it is not one of the choices here", shown)
+
+
+def write(key: str, value: str | None) -> None:
+    """Put ``value`` into the URL under ``key`` (remove it for None), remembering it as ours."""
+    st.session_state[_LAST + key] = value
+    if value is None:
+        st.query_params.pop(key, None)
+    elif st.query_params.get(key) != value:
+        st.query_params[key] = value
+
+
+def choice(label: str, options: Sequence[str], key: str, *, default: str | None = None, parent: object = None,
+           explain: Callable[[str, str], None] | None = None, container: Any = None, **kwargs: Any) -> str | None:
+    """A selectbox over ``options`` whose value is always in the URL under ``key``.
+
+    ``default`` (else the first option) is shown when the link names nothing usable;
+    ``parent`` resets the choice when it changes; ``explain(linked, shown)`` replaces
+    the standard notice for a linked value that is not among the options."""
+    options = list(options)
+    if not options:
+        write(key, None)
+        return None
+    default = default if default in options else options[0]
+    _seed(key, options, default, parent, explain)
+    value = (container or st).selectbox(label, options, key=key, **kwargs)
+    write(key, value)
+    return value
+
+
+def _same(raw: list[str], value: object) -> bool:
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if len(raw) != len(values):
+        return False
+    for text, item in zip(raw, values):
+        if text == str(item) or (isinstance(item, bool) and text == str(item).lower()):
+            continue
+        try:
+            if float(text) != float(item):  # type: ignore[arg-type]
+                return False
+        except (TypeError, ValueError):
+            return False
+    return True
+
+
+def checked(widget: Callable[..., Any], label: str, *args: Any, key: str, why: str = "out of range",
+            **kwargs: Any) -> Any:
+    """``widget(label, *args, key=key, bind="query-params", **kwargs)``, plus a notice when the
+    link's value for ``key`` could not be used (Streamlit drops it silently)."""
+    raw = st.query_params.get_all(key) if key not in st.session_state else []
+    value = widget(label, *args, key=key, bind="query-params", **kwargs)
+    if raw and not _same(raw, value):
+        ignored_notice(key, ",".join(raw), why, value)
+    return value
