@@ -4,7 +4,7 @@ completeness against the essentials, and a diff between two versions."""
 import streamlit as st
 
 from wbview.metadata import completeness, format_value, metadata_diff
-from wbview.ui import loaders, page
+from wbview.ui import loaders, page, url_state
 from wbview.ui.errors import guard
 from wbview.ui.metadata_view import render_completeness, render_metadata
 from wbview.ui.text import md_escape, show_text
@@ -18,17 +18,19 @@ if not types:
     st.stop()
 
 pick_type, pick_collection, pick_version = st.columns(3)
-artifact_type = pick_type.selectbox("Type", types, key="type", bind="query-params")
+# Each choice is written into the URL and resets when the one above it changes.
+artifact_type = url_state.choice("Type", types, "type", container=pick_type)
 with guard():
     collections = loaders.artifact_collections(ctx.spec, ctx.project, artifact_type)
 if not collections:
     st.info(f"No collections of type {md_escape(artifact_type)}.")
     st.stop()
-collection = pick_collection.selectbox("Collection", [c.name for c in collections], key="collection", bind="query-params")
+collection = url_state.choice("Collection", [c.name for c in collections], "collection", parent=artifact_type,
+                              container=pick_collection)
 with guard():
     versions = loaders.artifact_versions(ctx.spec, ctx.project, collection)
 by_version = {v.version: v for v in versions}
-version = pick_version.selectbox("Version", list(by_version), key="version", bind="query-params")
+version = url_state.choice("Version", list(by_version), "version", parent=collection, container=pick_version)
 with guard():
     art = loaders.artifact(ctx.spec, ctx.project, f"{collection}:{version}")
 
