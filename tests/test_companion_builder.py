@@ -3,6 +3,8 @@ threshold, edge batches, bad inputs, memory cap, and a million rows."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -125,7 +127,24 @@ def test_no_batches_gives_empty_table_with_columns():
     frame = builder.finalize()
     assert len(frame) == 0
     assert "Prob (bird)" in frame.columns and "Outcome" in frame.columns
-    assert builder.metrics()["num_predictions"] == 0
+    metrics = builder.metrics()
+    assert metrics["num_predictions"] == 0
+    # No rows: no rate at all (None), rather than an accuracy of 0.0 that reads as "all wrong".
+    assert {name: metrics[name] for name in ("accuracy", "precision", "recall", "f1", "fn_rate", "fp_rate", "roc_auc")} == dict.fromkeys(
+        ("accuracy", "precision", "recall", "f1", "fn_rate", "fp_rate", "roc_auc"), None
+    )
+
+
+def test_threshold_without_positive_class_warns_and_is_ignored():
+    with pytest.warns(UserWarning, match=r"threshold=0\.3\) is ignored without positive_class.*Pass positive_class="):
+        builder = EvalTableBuilder(BINARY, threshold=0.3)
+    builder.add_batch(probs=np.array([[0.6, 0.4]]), labels=np.array([1]))
+    assert builder.finalize()["Predicted Label"].astype(str).tolist() == ["ham"]  # arg-max, not P(phishing) >= 0.3
+    assert builder.metrics()["threshold"] is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        EvalTableBuilder(BINARY)  # no threshold given: no warning
+        EvalTableBuilder(BINARY, positive_class="phishing", threshold=0.3)
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])

@@ -42,6 +42,7 @@ DecodeFn = Callable[[list[list[int]]], Sequence[str]]
 # Given probabilities: each within [0, 1] (float32 rounding aside) and each row summing
 # to 1 within 1e-3 (float32/float16 softmax outputs round; anything further is a bug).
 PROB_RANGE_TOLERANCE = 1e-6
+DEFAULT_THRESHOLD = 0.5
 PROB_SUM_TOLERANCE = 1e-3
 
 
@@ -107,7 +108,8 @@ class EvalTableBuilder:
 
     ``class_names``: label names by class index. ``positive_class``: name (or index) of
     the positive class of a binary task; enables the threshold rule and TP/FP/TN/FN
-    outcomes. ``style``: ``"seed"`` ("True Label", "Prob (<class>)", ...) or
+    outcomes. ``threshold``: P(positive) cut-off (default 0.5); only meaningful with
+    ``positive_class``, so giving it without one warns (``UserWarning``) and is ignored. ``style``: ``"seed"`` ("True Label", "Prob (<class>)", ...) or
     ``"snake"`` ("true_label", "prob_<class>", ...). ``decode``: turns a batch of token
     id lists into strings (e.g. ``tokenizer.batch_decode``). ``max_rows``: memory cap.
     ``validate``: ``"deferred"`` (default: host inputs checked in ``add_batch``, device
@@ -120,7 +122,7 @@ class EvalTableBuilder:
         class_names: Sequence[str],
         *,
         positive_class: str | int | None = None,
-        threshold: float = 0.5,
+        threshold: float | None = None,
         style: Style = "seed",
         decode: DecodeFn | None = None,
         max_rows: int | None = None,
@@ -132,14 +134,20 @@ class EvalTableBuilder:
             raise ValueError(f"class_names needs at least two distinct names, got {list(class_names)!r}.")
         if style not in ("seed", "snake"):
             raise ValueError(f"style must be 'seed' or 'snake', got {style!r}.")
-        if not 0.0 <= float(threshold) <= 1.0:
+        if threshold is not None and not 0.0 <= float(threshold) <= 1.0:
             raise ValueError(f"threshold must be within [0, 1], got {threshold!r}.")
         if max_rows is not None and max_rows < 0:
             raise ValueError(f"max_rows must be >= 0 or None, got {max_rows!r}.")
         if validate not in ("deferred", "eager", "finalize"):
             raise ValueError(f"validate must be 'deferred', 'eager' or 'finalize', got {validate!r}.")
         self.positive_index = self._positive_index(positive_class)
-        self.threshold = float(threshold)
+        if threshold is not None and self.positive_index is None:
+            warnings.warn(
+                f"EvalTableBuilder(threshold={threshold!r}) is ignored without positive_class: predictions are the "
+                f"arg-max class. Pass positive_class= (one of {self.class_names}) to apply the threshold.",
+                UserWarning, stacklevel=2,
+            )
+        self.threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
         self.style: Style = style
         self.decode = decode
         self.max_rows = max_rows

@@ -54,7 +54,7 @@ class EvalTableCallback(TrainerCallback):
         *,
         compute_metrics: Callable[[Any], Mapping[str, float]] | None = None,
         positive_class: str | int | None = None,
-        threshold: float = 0.5,
+        threshold: float | None = None,
         style: str = "seed",
         decode: DecodeFn | None = None,
         max_rows: int | None = None,

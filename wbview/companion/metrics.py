@@ -5,7 +5,8 @@ the positive class; ROC AUC scores P(positive). Otherwise (multi-class, or no po
 class): macro averages over the classes present in labels or predictions, and ROC AUC
 is the macro one-vs-rest average (scikit-learn's ``multi_class="ovr"``). A ratio with
 a zero denominator is 0.0 (scikit-learn's ``zero_division=0``); ROC AUC is ``None``
-when it is undefined (a single class among the labels).
+when it is undefined (a single class among the labels). With no rows at all, every
+rate (accuracy to ROC AUC) is ``None``, not 0.0, and ``num_predictions`` is 0.
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ def classification_metrics(
     else:
         present = (counts.sum(axis=0) + counts.sum(axis=1)) > 0
         result.update({name: float(values[present].mean()) if present.any() else 0.0 for name, values in per_class.items()})
+    if n == 0:  # nothing was predicted: a rate of 0.0 would read as "all wrong"
+        result = dict.fromkeys(result, None)
     result["roc_auc"] = _roc_auc(y_true, probs, num_classes, positive_index)
     result["threshold"] = None if threshold is None else float(threshold)
     result["num_predictions"] = n
