@@ -62,7 +62,8 @@ if run is not None:
     cols = st.columns(3)
     with cols[0]:
         page.link(ctx, "lineage", "Lineage of this run", root=run.id)
-    with cols[1]:
-        page.link(ctx, "errors", "Error analysis of this run", run=run.id)
+    if run.tables:  # only runs that logged an eval table have an error analysis
+        with cols[1]:
+            page.link(ctx, "errors", "Error analysis of this run", run=run.id)
     if run.url:
         cols[2].link_button("Open in W&B ↗", run.url)
