@@ -31,7 +31,7 @@ if not mask.any():
     st.info("No row matches the search, filters and confusion cell. Clear some of them in the sidebar.")
     st.stop()
 with tab_groups, guard(stop=False):
-    error_view.render_groups(table, mask)
+    error_view.render_groups(table, mask, selection=(query, options.get(cell_label)))
 with tab_fn, guard(stop=False):
     error_view.render_false_negatives(table, mask)
 with tab_conf, guard(stop=False):

@@ -3,7 +3,9 @@ cell), and the renderers of each view. Analysis itself lives in ``wbview.analysi
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Hashable, TypeVar
 
 import numpy as np
 import streamlit as st
@@ -20,6 +22,35 @@ ALL_CELLS = "all rows"
 CELL_KEY = "cell"
 ROW_LIMIT = 5_000  # rows sent to the browser per table; the CSV export has all of them
 MAX_HISTOGRAM_COLUMNS = 24
+MEMO_ENTRIES = 8  # per prepared table and view: recent selections whose results are kept
+_memo_lock = threading.Lock()
+T = TypeVar("T")
+
+
+def memo(table: PreparedTable, view: str, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()`` once per (table, view, key): a rerun whose inputs did not change (another
+    tab's widget moved) reuses the masks, histograms and figures instead of redoing 1M-row work.
+    Kept in the table's own cache (shared by sessions, so results must not be mutated)."""
+    with _memo_lock:
+        store = table.cache.setdefault(("error_view", view), OrderedDict())
+        if key in store:
+            store.move_to_end(key)
+            return store[key]
+    value = compute()
+    with _memo_lock:
+        store[key] = value
+        while len(store) > MEMO_ENTRIES:
+            store.popitem(last=False)
+    return value
+
+
+def query_mask(table: PreparedTable, query: rows.RowQuery) -> np.ndarray:
+    """The search and column filters' row mask, computed once per query (read-only)."""
+    def compute() -> np.ndarray:
+        mask = rows.query_mask(table, query)
+        mask.flags.writeable = False
+        return mask
+    return memo(table, "query", query, compute)
 
 
 def cell_name(true_class: str, predicted_class: str) -> str:
@@ -74,14 +105,20 @@ def pick_cell(event: Any, options: dict[str, tuple[str, str] | None]) -> None:
 
 
 def selection_mask(table: PreparedTable, query: rows.RowQuery, cell: tuple[str, str] | None) -> np.ndarray:
-    mask = rows.query_mask(table, query)
-    if cell is not None:
-        mask &= outcomes.confusion_cell_mask(table, *cell)
-    return mask
+    """Rows matching the search, the column filters and the confusion cell (read-only)."""
+    def compute() -> np.ndarray:
+        mask = query_mask(table, query)
+        if cell is not None:
+            mask = mask & outcomes.confusion_cell_mask(table, *cell)
+            mask.flags.writeable = False
+        return mask
+    return memo(table, "selection", (query, cell), compute)
 
 
-def render_groups(table: PreparedTable, mask: np.ndarray) -> None:
-    """Group by any column (Is Error by default) with every other column's histogram per group."""
+def render_groups(table: PreparedTable, mask: np.ndarray, selection: Hashable = None) -> None:
+    """Group by any column (Is Error by default) with every other column's histogram per group.
+    ``selection`` names the rows in ``mask`` (e.g. (query, cell)): with it, the histograms and
+    figures are built once per (selection, group-by column); None rebuilds them every time."""
     columns = [str(c) for c in table.frame.columns]
     default = columns.index(table.schema.is_error) if table.schema.is_error in columns else 0
     by = st.selectbox("Group by", columns, index=default, key="by", bind="query-params")
@@ -89,11 +126,16 @@ def render_groups(table: PreparedTable, mask: np.ndarray) -> None:
     shown = others[:MAX_HISTOGRAM_COLUMNS]
     if len(others) > len(shown):
         st.caption(f"Showing the first {len(shown)} of {len(others)} columns.")
-    with st.spinner("Computing histograms…"):
+    def compute() -> tuple[Any, dict[str, Any]]:
         grouped = group_histograms(table, by=by, columns=shown, rows=mask)
-    st.caption("Rows per group: " + ", ".join(f"{md_escape(g)}: {n:,}" for g, n in grouped.group_sizes.items()))
-    for column, histogram in grouped.histograms.items():
-        st.plotly_chart(group_histogram_figure(histogram, grouped.group_sizes), key=f"hist-{column}")
+        return grouped.group_sizes, {column: group_histogram_figure(histogram, grouped.group_sizes)
+                                     for column, histogram in grouped.histograms.items()}
+
+    with st.spinner("Computing histograms…"):
+        group_sizes, figures = compute() if selection is None else memo(table, "groups", (selection, by, tuple(shown)), compute)
+    st.caption("Rows per group: " + ", ".join(f"{md_escape(g)}: {n:,}" for g, n in group_sizes.items()))
+    for column, figure in figures.items():
+        st.plotly_chart(figure, key=f"hist-{column}")
 
 
 def render_false_negatives(table: PreparedTable, mask: np.ndarray) -> None:
@@ -127,7 +169,7 @@ def render_confusion(table: PreparedTable, query: rows.RowQuery, cell: tuple[str
     if not table.schema.has_labels:
         st.info("A confusion matrix needs true and predicted labels; map them in the column mapping.")
         return
-    matrix = outcomes.confusion_matrix(table, rows=rows.query_mask(table, query))
+    matrix = memo(table, "confusion", query, lambda: outcomes.confusion_matrix(table, rows=query_mask(table, query)))
     event = st.plotly_chart(confusion_figure(matrix, highlight=cell), on_select="rerun", selection_mode="points",
                             key="confusion_chart")
     pick_cell(event, options)
