@@ -65,6 +65,8 @@ def test_runs_table_shows_filtered_columns(capsys, memory):
     "argv, words",
     [
         (["runs", PROJECT_PATH, "--filter", "params.lr"], "expected an operator"),
+        (["runs", PROJECT_PATH, "--filter", "params.lr>>3"], "starts with '>'"),
+        (["runs", PROJECT_PATH, "--filter", "params.lr=1e-4 extra"], "has spaces"),
         (["runs", "acme"], "is not ENTITY/PROJECT"),
         (["artifact", f"{PROJECT_PATH}/model"], "give a version or alias"),
         (["lineage", f"{PROJECT_PATH}/x", "--direction", "sideways"], "invalid choice"),

@@ -60,6 +60,12 @@ def make_run(**overrides) -> Run:
         ('params.x in 1,"2",true,null', Condition("config", ("params", "x"), "in", (1, "2", True, None))),
         ('"my metric">1', Condition("summary", ("my metric",), ">", 1)),
         ("params.x IN a,b", Condition("config", ("params", "x"), "in", ("a", "b"))),
+        # quoted, any text may follow an operator; list items may hold spaces
+        ("params.x='>3'", Condition("config", ("params", "x"), "=", ">3")),
+        ('params.x="1e-4 extra"', Condition("config", ("params", "x"), "=", "1e-4 extra")),
+        ("params.x in exp 3,b", Condition("config", ("params", "x"), "in", ("exp 3", "b"))),
+        ("params.encoder>'head'", Condition("config", ("params", "encoder"), ">", "head")),
+        ("summary.day>=2024-05-01", Condition("summary", ("day",), ">=", "2024-05-01")),
     ],
 )
 def test_parse_condition(text, expected):
@@ -83,6 +89,21 @@ def test_parse_condition(text, expected):
         ("created_at=2024-01-01", "created_at supports >= and <"),
         ("created_at>=yesterday", "not an ISO date"),
         ("config=3", "'config' needs a key"),
+        # a doubled or misplaced operator is a typo, not a value
+        ("params.lr>>3", "the value '>3' starts with '>'"),
+        ("params.lr=>3", "the value '>3' starts with '>'"),
+        ("params.lr<>3", "the value '>3' starts with '>'"),
+        ("params.lr==>3", "the value '>3' starts with '>'"),
+        ("params.lr!==3", "the value '=3' starts with '='"),
+        ("params.x in a,>b", "the value '>b' starts with '>'"),
+        ("job_type=!train", "the value '!train' starts with '!'"),
+        # unquoted text with spaces (outside an in list): quote it
+        ("params.lr=1e-4 extra", "the value '1e-4 extra' has spaces"),
+        ("params.lr>=1e-4 params.wd=0", "has spaces"),
+        ("group=exp 3", "the value 'exp 3' has spaces"),
+        # comparisons: a number, a date or a quoted string, never bare text
+        ("params.encoder>head", "not the bare text 'head'"),
+        ("summary.loss<=low", "not the bare text 'low'"),
     ],
 )
 def test_bad_filters_name_the_bad_part(text, bad_part):
@@ -137,8 +158,8 @@ def test_parse_attribute_filters(texts, expected):
         (["params.missing in 1,null"], False),
         (["params.missing>0"], False),
         (["params.missing not in 1,2"], True),
-        (["params.lr>abc"], False),  # numbers never compare with strings
-        (["summary.note>a"], True),
+        (["params.lr>'abc'"], False),  # numbers never compare with strings
+        (["summary.note>'a'"], True),
         (["params.frozen=1"], False),  # a bool is not a number
         (["params.frozen=true"], True),
         (["params.layers=4"], True),  # an array equals a scalar when an element does
@@ -210,7 +231,8 @@ ROUND_TRIP_CASES = [
     ['"model.type"=cnn', 'summary."a.b"!=1', "config.seed=7", "summary.params=1"],
     ["params.x='42'", "params.y='true'", 'params.z="a, b"', "params.w=' padded '", 'params.q="say \\"hi\\""'],
     ["params.x in 1,'2',true,null", "params.n not in 1.5,-2"],
-    ["job_type in train,eval", "group=exp 3", "state=finished", "tags in a,b", "tags=c"],
+    ["params.x='>3'", "params.y in '=a',b", "params.name>'m'", "summary.day<2024-06-01"],
+    ["job_type in train,eval", "group='exp 3'", "state=finished", "tags in a,b", "tags=c"],
     ["created_at>=2024-05-01", "created_at<2024-06-01T10:30:00+02:00"],
     ['"weird \\"key\\""=1', "summary.job_type=3", "summary.config=1", "'eval/f1 (macro)'>=0.5"],
 ]

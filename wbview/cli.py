@@ -34,7 +34,9 @@ PATH:
   params.lr, params.optimizer.name, meta.task   nested run config (also: config.KEY)
   eval/f1, loss, summary.KEY                      summary metric (anything else)
   "model.type", config."model.type"              a key that contains a dot: quote it
-VALUE: a number (1e-4), true, false, null, a quoted string ('42'), or bare text.
+VALUE: a number (1e-4), true, false, null, a quoted string ('42'), or bare text
+  without spaces. Quote text that has spaces or starts with < > = !; after
+  > >= < <= give a number, a date (2024-05-01) or a quoted string ('b').
 Run attributes: job_type=train, group in a,b, state=finished, tags in a,b (any),
 tags=a (has a), created_at>=2024-05-01, created_at<2024-06-01.
 Semantics are W&B's: =, in and comparisons never match a missing key, != and

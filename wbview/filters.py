@@ -236,15 +236,56 @@ def _parse_one(text: str) -> RunFilter:
     if not raw_value:
         raise BadFilter(f"Filter {text!r}: missing value after {op!r}.")
     if op in ("in", "not in"):
-        value: Any = tuple(_parse_value(item, text) for item in _split_list(raw_value, text))
+        items = _split_list(raw_value, text)
+        for item in items:
+            _check_bare_value(item.strip(), text, in_list=True)
+        value: Any = tuple(_parse_value(item, text) for item in items)
     else:
+        _check_bare_value(raw_value, text, in_list=False)
         value = _parse_value(raw_value, text)
     if len(segments) == 1 and not quoted[0] and segments[0] in ATTRIBUTES:
         return _attribute_filter(segments[0], op, value, text)
     field, keys = _classify(segments, quoted, text)
-    if op in (">", ">=", "<", "<=") and _bracket(value) not in ("number", "string"):
+    if op in _COMPARISONS and _bracket(value) not in ("number", "string"):
         raise BadFilter(f"Filter {text!r}: {op!r} needs a number or a string, not {raw_value!r}.")
+    if op in _COMPARISONS and isinstance(value, str) and not _is_quoted(raw_value) and not _is_date(value):
+        raise BadFilter(
+            f"Filter {text!r}: {op!r} needs a number, a date or a quoted string, not the bare text {raw_value!r} "
+            f"(to compare text, quote it: {op}'{raw_value}')."
+        )
     return RunFilter(conditions=(Condition(field, keys, op, value),))
+
+
+_COMPARISONS = (">", ">=", "<", "<=")
+
+
+def _is_quoted(raw: str) -> bool:
+    return raw[:1] in ("'", '"')
+
+
+def _is_date(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_bare_value(raw: str, text: str, in_list: bool) -> None:
+    """Reject unquoted values that are almost surely typos: a doubled operator
+    ('lr>>3', 'lr=>3') or, outside an ``in`` list, text with spaces ('lr=1e-4 extra')."""
+    if _is_quoted(raw):
+        return
+    if raw[:1] in ("<", ">", "=", "!"):
+        raise BadFilter(
+            f"Filter {text!r}: the value {raw!r} starts with {raw[0]!r}; one operator per condition "
+            f"(= != > >= < <=). If the value really is text, quote it: '{raw}'."
+        )
+    if not in_list and len(raw.split()) > 1:
+        raise BadFilter(
+            f"Filter {text!r}: the value {raw!r} has spaces; quote text with spaces ('{raw}'), "
+            "or write one condition per --filter."
+        )
 
 
 def _parse_path(text: str) -> tuple[list[str], list[bool], str]:
@@ -406,6 +447,8 @@ def _format_op(op: str) -> str:
 def _format_value(op: str, value: Any) -> str:
     if op in ("in", "not in"):
         return _format_list(value)
+    if op in _COMPARISONS and isinstance(value, str):
+        return _quote(value)  # bare text is not accepted after a comparison
     return _format_scalar(value)
 
 
@@ -422,9 +465,14 @@ def _format_scalar(value: Any) -> str:
         return repr(value)
     text = str(value)
     # Quote a string whenever a bare form would re-parse as something else.
-    if text.strip() != text or not text or _parse_value(text, text) != text or re.search(r"[\s,\"'\\]", text):
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if (text.strip() != text or not text or text[0] in "<>=!" or _parse_value(text, text) != text
+            or re.search(r"[\s,\"'\\]", text)):
+        return _quote(text)
     return text
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 # --- evaluation ------------------------------------------------------------------
