@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -157,6 +158,17 @@ def test_unknown_table_key(capsys, memory, fixture_project, tmp_path):
     run = main_eval_run(fixture_project)
     code, _, err = run_cli(capsys, ["table", f"{PROJECT_PATH}/{run.id}", "nope", "--out", str(tmp_path / "t.csv")], memory)
     assert code == 1 and "nope" in err and TABLE_KEY in err
+
+
+@pytest.mark.parametrize("out", ["/proc/forbidden/x.parquet", "{file}/sub/x.csv"])
+def test_unwritable_out_folder_is_a_clear_error(capsys, memory, fixture_project, tmp_path, out):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    out = out.format(file=a_file)
+    run = main_eval_run(fixture_project)
+    code, _, err = run_cli(capsys, ["table", f"{PROJECT_PATH}/{run.id}", TABLE_KEY, "--out", out], memory)
+    assert code == 1 and err.startswith("wbview: error: Could not create the folder")
+    assert "unexpected error" not in err and str(Path(out).parent) in err
 
 
 def test_missing_store_is_a_clear_error(capsys, tmp_path):

@@ -367,7 +367,12 @@ def _choose_table(refs: list, key: str | None, run_id: str):
 def _write_frame(frame: Any, out: Path) -> None:
     from wbview.errors import BadTable
 
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WbviewError(
+            f"Could not create the folder {out.parent} for --out: {exc.strerror or exc}. Choose a folder you can write to."
+        ) from None
     try:
         if out.suffix.lower() == ".csv":
             frame.to_csv(out, index=False)
