@@ -6,6 +6,7 @@ from wbview import runs_view
 from wbview.charts import core as charts
 from wbview.ui import loaders, page
 from wbview.ui.errors import guard
+from wbview.ui.text import md_escape
 from wbview.ui.widgets import filter_panel
 
 ctx = page.start("Runs")
@@ -35,10 +36,14 @@ if shown["url"].notna().any():
 st.dataframe(shown, column_order=columns, column_config=column_config, hide_index=True, key="runs_table")
 
 st.subheader("Parameters against a metric")
-metric = st.selectbox("Colour by metric", metrics, key="metric", bind="query-params") if metrics else None
-scored = shown[shown[metric].notna()] if metric else shown.iloc[:0]
-params = runs_view.varying_params(scored)
+default_metric = runs_view.default_metric(metrics)
+metric = st.selectbox("Colour by metric", metrics, index=metrics.index(default_metric) if metrics else None,
+                      key="metric", bind="query-params") if metrics else None
+scored, params = runs_view.parallel_axes(shown, metric)
 if params:
+    if scored["job_type"].nunique() == 1 and shown["job_type"].nunique() > 1:
+        st.caption(f"Axes from the {len(scored)} {md_escape(scored['job_type'].iloc[0])} runs that report this metric "
+                   "(their params differ most); filter on job type to see the others.")
     st.plotly_chart(charts.parallel_coordinates(scored, [*params, metric], metric), key="parcoords")
 else:
     st.caption("Parallel coordinates need runs with a numeric summary metric whose params.* values differ.")
@@ -46,13 +51,19 @@ else:
 st.subheader("Metric curves")
 labels = {row.id: f"{row.name} ({row.id})" for row in shown.itertuples()}
 compare = st.multiselect("Runs", list(labels), format_func=labels.get, key="compare", bind="query-params",
-                         placeholder="the first five runs shown")
+                         placeholder="runs that logged this metric's history")
 with guard():
-    histories = {labels[i]: loaders.history(ctx.spec, ctx.project, i) for i in (compare or list(labels)[:5])}
+    if compare:
+        histories = {i: loaders.history(ctx.spec, ctx.project, i) for i in compare}
+    else:
+        histories = runs_view.runs_with_history(list(labels), lambda i: loaders.history(ctx.spec, ctx.project, i))
 curve_keys = sorted({c for h in histories.values() for c in h.columns if not c.startswith("_")})
 if curve_keys:
-    curve = st.selectbox("Metric", curve_keys, key="curve", bind="query-params")
-    st.plotly_chart(charts.metric_curves(histories, curve), key="curves")
+    curve = st.selectbox("Metric", curve_keys, index=curve_keys.index(runs_view.default_metric(curve_keys)),
+                         key="curve", bind="query-params")
+    drawn = {labels[i]: h for i, h in histories.items()
+             if compare or (curve in h.columns and h[curve].notna().any())}
+    st.plotly_chart(charts.metric_curves(drawn, curve), key="curves")
 else:
     st.caption("These runs logged no metric history.")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from numbers import Number
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 
 import pandas as pd
 
@@ -158,6 +158,61 @@ def varying_params(frame: pd.DataFrame) -> list[str]:
     """params.* columns that every run has and that differ between runs (parallel-coordinate axes)."""
     return [c for c in config_columns(frame)
             if c.startswith("params.") and frame[c].notna().all() and frame[c].astype(str).nunique() > 1]
+
+
+COUNTER_KEYS = frozenset({"epoch", "step", "global_step", "_step", "_runtime", "_timestamp"})
+_QUALITY_LEAVES = ("f1", "roc_auc", "accuracy", "precision", "recall", "auc", "loss")
+
+
+def _metric_rank(name: str) -> int:
+    """0 eval/f1, 1 other eval/* quality metrics, 2 any *loss, 3 other metrics, 4 counters."""
+    key = name[len(SUMMARY_PREFIX):] if name.startswith(SUMMARY_PREFIX) else name
+    leaf = key.rsplit("/", 1)[-1]
+    if key.startswith("_") or key in COUNTER_KEYS or leaf in COUNTER_KEYS:
+        return 4
+    if key == "eval/f1":
+        return 0
+    if key.startswith("eval/") and leaf in _QUALITY_LEAVES:
+        return 1
+    return 2 if key.endswith("loss") else 3
+
+
+def default_metric(metrics: Sequence[str]) -> str | None:
+    """The metric a review starts from: eval/f1, else another eval/* quality metric, else a
+    loss, else the first that is not a step counter. Works on summary.* or history keys."""
+    if not metrics:
+        return None
+    return min(metrics, key=_metric_rank)  # min is stable: the first of the best rank
+
+
+def parallel_axes(frame: pd.DataFrame, metric: str | None) -> tuple[pd.DataFrame, list[str]]:
+    """The runs that have ``metric`` and the params.* that vary among them. Train and eval runs
+    both report eval/* metrics but share few params; when the scored runs mix job types, the
+    job type whose runs have the most varying params is kept (ties: the one with more runs)."""
+    if metric is None or metric not in frame.columns:
+        return frame.iloc[:0], []
+    scored = frame[frame[metric].notna()]
+    best = (scored, varying_params(scored))
+    if "job_type" in scored.columns and scored["job_type"].map(_category_text).nunique() > 1:
+        for _, runs in scored.groupby(scored["job_type"].map(_category_text), sort=True):
+            params = varying_params(runs)
+            if (len(params), len(runs)) > (len(best[1]), len(best[0])):
+                best = (runs, params)
+    return best
+
+
+def runs_with_history(run_ids: Sequence[str], load: Callable[[str], pd.DataFrame], want: int = 5,
+                      scan: int = 20) -> dict[str, pd.DataFrame]:
+    """Histories of the first ``want`` runs (of the first ``scan``) that logged any metric
+    beyond step counters: eval or data runs that only set a summary have none to draw."""
+    found: dict[str, pd.DataFrame] = {}
+    for run_id in list(run_ids)[:scan]:
+        history = load(run_id)
+        if len(history) and any(_metric_rank(c) < 4 for c in history.columns):
+            found[run_id] = history
+            if len(found) >= want:
+                break
+    return found
 
 
 def group_table(frame: pd.DataFrame, by: str, metrics: Sequence[str]) -> pd.DataFrame:
