@@ -7,7 +7,7 @@ from wbview import insight_views as views
 from wbview.analysis.calibration import compare_calibration
 from wbview.charts import review as charts
 from wbview.charts.insight import ece_figure
-from wbview.ui import insight, page
+from wbview.ui import insight, page, url_state
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 
@@ -29,7 +29,7 @@ _, mapping = page.mapped_table(ctx, first_ref)
 tables = {label: insight.prepared(ctx, ref, mapping) for label, ref in refs.items()}
 
 bins_col, strategy_col = st.columns(2)
-n_bins = bins_col.slider("Bins", 5, 30, 10, key="bins", bind="query-params")
+n_bins = url_state.checked(bins_col.slider, "Bins", 5, 30, 10, key="bins", why="bins go from 5 to 30")
 strategy = strategy_col.segmented_control("Binning", ["uniform", "quantile"], default="uniform", required=True,
                                           key="strategy", bind="query-params",
                                           help="Uniform bins share their edges across runs; quantile bins hold equal rows.")

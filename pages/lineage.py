@@ -4,7 +4,7 @@ import streamlit as st
 
 from wbview.charts.core import lineage_figure
 from wbview.lineage_layout import layout_lineage
-from wbview.ui import lineage_view, loaders, page
+from wbview.ui import lineage_view, loaders, page, url_state
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 from wbview.ui.widgets import fresh_click
@@ -19,7 +19,7 @@ root = pick_root.selectbox(
     accept_new_options=True, bind="query-params",
 )
 pick_root.caption(md_escape(labels.get(root, root)))
-depth = pick_depth.slider("Depth (hops)", 1, 10, 2, key="depth", bind="query-params")
+depth = url_state.checked(pick_depth.slider, "Depth (hops)", 1, 10, 2, key="depth", why="depth goes from 1 to 10")
 direction = pick_direction.segmented_control("Direction", ["both", "up", "down"], default="both", required=True,
                                              key="direction", bind="query-params")
 with guard():

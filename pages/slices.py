@@ -8,7 +8,7 @@ from wbview import insight_views as views
 from wbview.analysis import slices
 from wbview.charts import review as charts
 from wbview.charts.insight import ngram_figure
-from wbview.ui import insight, page
+from wbview.ui import insight, page, url_state
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 
@@ -28,8 +28,8 @@ labels = list(TARGETS) if table.is_binary else ["error rate"]
 rank_by = target_col.segmented_control("Rank by", labels, default="error rate", required=True, key="target",
                                        bind="query-params", help="FN rate: misses among the actual positives.")
 target = TARGETS[rank_by]
-min_rows = support_col.number_input("Smallest slice (rows)", min_value=1, value=30, step=10, key="min_rows",
-                                    bind="query-params", help="Slices with fewer rows are left out.")
+min_rows = url_state.checked(support_col.number_input, "Smallest slice (rows)", min_value=1, value=30, step=10,
+                              key="min_rows", why="a slice needs at least 1 row", help="Slices with fewer rows are left out.")
 args = (ctx.spec, ctx.project, ref, mapping, positive, target)
 # One view at a time (not tabs): tabs would compute all three on every interaction.
 view = st.segmented_control("View", VIEWS, default=VIEWS[0], required=True, key="view", bind="query-params")
@@ -68,7 +68,7 @@ elif view == "n-grams":
         insight.download_csv(grams, insight.file_stem(run.id, "ngrams", target), "ngrams")
 
 else:
-    depth = st.slider("Tree depth", 1, 5, 3, key="depth", bind="query-params")
+    depth = url_state.checked(st.slider, "Tree depth", 1, 5, 3, key="depth", why="tree depth goes from 1 to 5")
     with guard():
         tree = insight.error_tree(*args, depth)
     st.caption("Greedy splits on the inputs (not the model's outputs). Coverage: the cohort's share of all "

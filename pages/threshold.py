@@ -7,7 +7,7 @@ import streamlit as st
 from wbview import insight_views as views
 from wbview.analysis import threshold as th
 from wbview.charts import review as charts
-from wbview.ui import insight, page
+from wbview.ui import insight, page, url_state
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 
@@ -40,8 +40,9 @@ point = st.segmented_control("Operating point", POINTS, default="cost-optimal", 
                              bind="query-params")
 named = {"cost-optimal": float(best["threshold"]), "target recall": float(reach["threshold"]), "logged": logged}
 if point == "custom":
-    chosen = st.number_input("Threshold", min_value=0.0, max_value=1.0, value=logged if logged is not None else 0.5,
-                             step=0.01, format="%.4f", key="t", bind="query-params")
+    chosen = url_state.checked(st.number_input, "Threshold", min_value=0.0, max_value=1.0,
+                               value=logged if logged is not None else 0.5, step=0.01, format="%.4f", key="t",
+                               why="a threshold is between 0 and 1")
 elif point == "logged" and logged is None:
     st.warning("No single threshold reproduces the logged predictions; showing the cost-optimal one instead.")
     chosen = named["cost-optimal"]

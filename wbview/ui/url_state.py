@@ -29,8 +29,9 @@ _PARENT = "_url_parent:"  # the parent value the choice was made under
 
 def ignored_notice(key: str, raw: object, why: str, shown: object) -> None:
     """One small line saying that the link's value for ``key`` was not used, and why."""
+    shown_text = f"{shown:.4g}" if isinstance(shown, float) else str(shown)
     st.caption(f"ℹ️ The link's {md_escape(key)}={md_escape(str(raw))} was ignored: {md_escape(why)}. "
-               f"Showing {md_escape(str(shown))}.")
+               f"Showing {md_escape(shown_text)}.")
 
 
 def _seed(key: str, options: Sequence[str], default: str, parent: object,
