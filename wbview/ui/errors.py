@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from wbview.errors import AuthenticationFailed, NoCredentials, NotFound, WandbAccessError, WbviewError
-from wbview.ui.text import md_escape
+from wbview.ui.text import md_escape, md_escape_keep_code
 
 log = logging.getLogger("wbview.ui")
 
@@ -36,7 +36,7 @@ def show_error(error: BaseException) -> None:
     as an unexpected error (logged with its traceback on the server, not on the page)."""
     if isinstance(error, WbviewError):
         # Messages quote names from the data and the link: never let them render as markdown.
-        st.error(f"**{error_title(error)}.** " + md_escape(error), icon="⚠️")
+        st.error(f"**{error_title(error)}.** " + md_escape_keep_code(error), icon="⚠️")
         if isinstance(error, (NoCredentials, AuthenticationFailed)):
             st.info(CONNECT_HINT)
     else:

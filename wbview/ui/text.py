@@ -20,6 +20,16 @@ def md_escape(text: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
 
 
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def md_escape_keep_code(text: object) -> str:
+    """Like ``md_escape``, but `backticked` spans (commands in our own messages) stay inline
+    code; code spans render their content literally, so data inside them stays text."""
+    parts = _CODE_SPAN.split(str(text).replace("\n", " "))
+    return "".join(f"`{part}`" if i % 2 else md_escape(part) for i, part in enumerate(parts))
+
+
 def show_text(text: object, *, code: bool = False) -> None:
     """Render a data value as preformatted text."""
     if code:
