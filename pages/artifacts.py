@@ -49,7 +49,7 @@ if art.logged_by:
         page.link(ctx, "runs", "The run that logged it", run=art.logged_by)
 
 render_completeness(completeness(art.type, art.metadata))
-tab_meta, tab_diff, tab_files = st.tabs(["Metadata", "Diff", "Files"])
+tab_meta, tab_diff, tab_files = st.tabs(["Metadata", "Diff", "Files"], key="tab", bind="query-params")
 with tab_meta:
     render_metadata(art.metadata)
 with tab_diff:

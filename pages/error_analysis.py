@@ -17,8 +17,8 @@ st.sidebar.header("Rows")
 with guard():
     query = error_view.row_filters(table)
 options = error_view.cell_options(table)
-tab_groups, tab_fn, tab_conf, tab_matrix, tab_rows = st.tabs(
-    ["Group by", "False negatives", "High-confidence errors", "Confusion matrix", "Rows"])
+tab_groups, tab_fn, tab_conf, tab_matrix, tab_rows = st.tabs(  # the open tab is in the link
+    ["Group by", "False negatives", "High-confidence errors", "Confusion matrix", "Rows"], key="tab", bind="query-params")
 with tab_matrix, guard(stop=False):
     # Drawn before the cell widget so that a click on the heatmap can choose the cell.
     error_view.render_confusion(table, query, st.session_state.get(error_view.CELL_KEY) and
