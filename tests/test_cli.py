@@ -171,6 +171,27 @@ def test_unwritable_out_folder_is_a_clear_error(capsys, memory, fixture_project,
     assert "unexpected error" not in err and str(Path(out).parent) in err
 
 
+def test_unknown_artifact_type_names_the_known_ones(capsys, memory, fixture_project):
+    code, out, err = run_cli(capsys, ["artifacts", PROJECT_PATH, "--type", "nosuch"], memory)
+    known = memory.artifact_types(PROJECT_PATH)
+    assert code == 1 and out == "" and "'nosuch'" in err
+    assert known and all(t in err for t in known)
+    code, out, _ = run_cli(capsys, ["artifacts", PROJECT_PATH, "--type", known[0]], memory)
+    assert code == 0 and known[0] in out
+
+
+@pytest.mark.parametrize("argv, warned", [
+    (["--state", "bogus"], True),
+    (["--filter", "state in finished,bogus"], True),
+    (["--state", "finished", "--state", "preempted"], False),
+])
+def test_unknown_run_state_warns_but_runs(capsys, memory, argv, warned):
+    code, out, err = run_cli(capsys, ["runs", PROJECT_PATH, *argv], memory)
+    assert code == 0 and out.startswith("id")
+    assert ("unknown run state 'bogus'" in err and "finished, running, crashed, failed, killed" in err) == warned
+    assert ("warning" in err) == warned
+
+
 def test_missing_store_is_a_clear_error(capsys, tmp_path):
     code, _, err = run_cli(capsys, ["runs", PROJECT_PATH, "--store", str(tmp_path / "no-store")])
     assert code == 1 and err.startswith("wbview: error:")
@@ -230,6 +251,12 @@ def test_faults_at_login_exit_1_without_blaming_the_key(capsys, fake_wandb, tmp_
     assert code == 1 and out == ""
     assert err.startswith("wbview: error:") and words in err and "connecting to W&B" in err
     assert "API key" not in err.replace("rate-limiting this API key", "")  # never "W&B rejected the API key"
+
+
+def test_unknown_artifact_type_against_wandb(capsys, fake_wandb, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, ["artifacts", PROJECT_PATH, "--type", "nosuch", "--no-cache"])
+    assert code == 1 and "no artifacts of type 'nosuch'" in err and "model" in err
 
 
 def test_no_credentials_exit_1(capsys, tmp_path, monkeypatch):

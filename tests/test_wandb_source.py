@@ -490,3 +490,10 @@ def test_faults_at_login_are_not_a_rejected_key(fake_wandb, inject, error, words
     assert not isinstance(caught.value, AuthenticationFailed)
     assert "connecting to W&B" in str(caught.value)
     assert fake_wandb.count("Runs") == 0 and fake_wandb.count("Viewer") >= 2  # retried at login, then given up
+
+
+def test_unknown_artifact_type_names_the_known_types(source, fixture_project):
+    known = source.artifact_types(PROJECT_PATH)
+    with pytest.raises(ArtifactNotFound, match="no artifacts of type 'nosuch'") as caught:
+        source.artifact_collections(PROJECT_PATH, "nosuch")
+    assert known and all(t in str(caught.value) for t in known)

@@ -172,6 +172,7 @@ def _run_filter(args: argparse.Namespace) -> "RunFilter":
 def cmd_runs(args: argparse.Namespace) -> int:
     project = split_project(args.project)
     run_filter = _run_filter(args)
+    _warn_unknown_states(run_filter.states)
     runs = open_source(args).runs(project, run_filter)
     if args.limit:
         runs = runs[: args.limit]
@@ -195,6 +196,16 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_unknown_states(states: Iterable[str]) -> None:
+    """A state W&B never reports is allowed (new ones may appear) but said out loud."""
+    from wbview.filters import KNOWN_RUN_STATES
+
+    unknown = [s for s in states if s not in KNOWN_RUN_STATES]
+    if unknown:
+        print(f"wbview: warning: unknown run state {', '.join(map(repr, unknown))}; W&B's states are "
+              f"{', '.join(KNOWN_RUN_STATES)}.", file=sys.stderr)
+
+
 def add_run_filter_options(parser: argparse.ArgumentParser) -> None:
     """The run filters of `wbview runs` (shared with `wbview pull`); read them with run_filter_from_args."""
     parser.add_argument("--filter", action="append", metavar="COND", help="a condition, e.g. 'eval/f1>0.9' (repeatable)")
@@ -202,7 +213,7 @@ def add_run_filter_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--group", action="append", metavar="GROUP", help="run group (repeat: any of)")
     parser.add_argument("--tag", action="append", metavar="TAG", help="has this tag (repeat: any of)")
     parser.add_argument("--all-tags", action="append", metavar="TAG", help="has this tag (repeat: all of)")
-    parser.add_argument("--state", action="append", metavar="STATE", help="finished, running, crashed, failed (repeat: any of)")
+    parser.add_argument("--state", action="append", metavar="STATE", help="finished, running, crashed, failed, killed, ... (repeat: any of)")
 
 
 run_filter_from_args = _run_filter
@@ -232,11 +243,24 @@ def cmd_artifacts(args: argparse.Namespace) -> int:
     source = open_source(args)
     types = [args.type] if args.type else source.artifact_types(project)
     collections = [c for t in types for c in source.artifact_collections(project, t)]
+    if args.type and not collections:
+        _check_artifact_type(source, project, args.type)
     if args.json:
         print_json([{"name": c.name, "type": c.type, "version_count": c.version_count} for c in collections])
         return 0
     print(format_table(["type", "name", "versions"], [[c.type, c.name, c.version_count] for c in collections], max_width=60))
     return 0
+
+
+def _check_artifact_type(source: "Source", project: str, artifact_type: str) -> None:
+    """An unknown --type is an error naming the known ones, not an empty table."""
+    from wbview.errors import ArtifactNotFound
+
+    known_types = source.artifact_types(project)
+    if artifact_type not in known_types:
+        raise ArtifactNotFound(
+            f"{project} has no artifacts of type {artifact_type!r}. Its artifact types: {', '.join(known_types) or 'none'}."
+        )
 
 
 def cmd_artifact(args: argparse.Namespace) -> int:

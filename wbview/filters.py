@@ -196,6 +196,10 @@ class RunFilter:
         )
 
 
+# W&B's run states (`wandb runs` and the runs table); a filter on another state matches nothing.
+KNOWN_RUN_STATES = ("finished", "running", "crashed", "failed", "killed", "preempted", "preempting", "pending")
+
+
 # --- parsing -------------------------------------------------------------------
 
 _OPERATOR = re.compile(r"\s*(>=|<=|!=|==|=|>|<|not\s+in(?=\s)|in(?=\s))\s*", re.IGNORECASE)

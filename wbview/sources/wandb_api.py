@@ -320,7 +320,18 @@ class WandbSource(Source):
         def missing(detail: str) -> NotFound:
             return ArtifactNotFound(f"No artifact type {artifact_type!r} in {project} ({detail}). List types with `wbview artifacts {project}`.")
 
-        return sorted(self._call(f"listing {artifact_type} collections of {project}", listing, not_found=missing), key=lambda c: c.name)
+        try:
+            collections = self._call(f"listing {artifact_type} collections of {project}", listing, not_found=missing)
+        except QueryError:
+            # An unknown type comes back as artifactType: null, which wandb fails to parse.
+            known_types = self.artifact_types(project)
+            if artifact_type not in known_types:
+                raise ArtifactNotFound(
+                    f"{project} has no artifacts of type {artifact_type!r}. Its artifact types: "
+                    f"{', '.join(known_types) or 'none'}."
+                ) from None
+            raise
+        return sorted(collections, key=lambda c: c.name)
 
     def artifact_versions(self, project: str, collection: str) -> list[ArtifactVersion]:
         entity, name = _split_project(project)
