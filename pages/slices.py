@@ -33,10 +33,13 @@ min_rows = url_state.checked(support_col.number_input, "Smallest slice (rows)", 
 args = (ctx.spec, ctx.project, ref, mapping, positive, target)
 # One view at a time (not tabs): tabs would compute all three on every interaction.
 view = st.segmented_control("View", VIEWS, default=VIEWS[0], required=True, key="view", bind="query-params")
+include_outputs = st.toggle("Include the model's outputs (confidence, probabilities, predicted label)", value=False,
+                            key="outputs", bind="query-params",
+                            help="They explain errors by construction, so they are left out of the ranked slices by default.")
 
 if view == "ranked slices":
     with guard():
-        ranked = insight.ranked_slices(*args, int(min_rows))
+        ranked = insight.ranked_slices(*args, int(min_rows), include_outputs)
     st.caption(f"{len(ranked):,} slices with ≥ {int(min_rows):,} rows, ranked by the lower 95% bound of the lift "
                f"({rank_by} in the slice ÷ overall), so small slices need strong evidence.")
     if ranked.empty:
@@ -58,9 +61,9 @@ elif view == "n-grams":
     else:
         with guard():
             grams = insight.ranked_ngrams(*args, NGRAM_MIN_ROWS)
-        sampled = int(grams["sampled_rows"].iloc[0]) if len(grams) else 0
+        sampled, population = (int(grams[c].iloc[0]) for c in ("sampled_rows", "population_rows")) if len(grams) else (0, 0)
         st.caption(f"Word 1- and 2-grams in {md_escape(table.schema.text)}, ranked by lift in the {rank_by}"
-                   + (f" (a random sample of {sampled:,} rows)." if sampled and sampled < table.n_rows else "."))
+                   + (f" (a random sample of {sampled:,} rows)." if sampled and sampled < population else "."))
         if len(grams):
             st.plotly_chart(ngram_figure(grams), key="ngram_chart")
         st.dataframe(grams.head(views.MAX_SHOWN_ROWS), hide_index=True, key="ngrams_table",
@@ -73,8 +76,9 @@ else:
         tree = insight.error_tree(*args, depth)
     st.caption("Greedy splits on the inputs (not the model's outputs). Coverage: the cohort's share of all "
                f"{'misses' if target == 'fn' else 'errors'}; share of data: its share of the rows.")
-    st.plotly_chart(charts.error_tree_figure(tree.nodes), key="tree_chart")
     leaves = tree.leaves()
+    st.plotly_chart(charts.cohort_rate_figure(leaves, rank_by), key="cohort_chart")
+    st.plotly_chart(charts.error_tree_figure(tree.nodes), key="tree_chart")
     st.dataframe(leaves, hide_index=True, key="leaves_table", column_config=views.rate_columns(leaves.columns))
     cohorts = {views.cohort_label(row): int(row.node) for row in leaves.itertuples()}
     cohort = st.selectbox("Show the rows of a cohort", list(cohorts), key="cohort", bind="query-params")

@@ -236,7 +236,7 @@ def test_slices_rank_error_tree_and_ngrams_match_the_analysis(spec, demo):
     at = open_insight("slices", spec, run=run.id, min_rows="40")
     assert problems(at) == []
     table = prepared(demo, run)
-    expected = slices.rank_slices(table, target="error", min_rows=40)
+    expected = slices.rank_slices(table, target="error", min_rows=40, include_outputs=False)
     ranked = frame_with(at, "lift_low")
     assert list(ranked["feature"][:10]) == list(expected["feature"][:10])
     assert list(ranked["slice"][:10]) == list(expected["slice"][:10])
@@ -253,7 +253,7 @@ def test_slices_rank_error_tree_and_ngrams_match_the_analysis(spec, demo):
     leaves = frame_with(at, "coverage")
     assert list(leaves["path"]) == list(tree.leaves()["path"])
     assert leaves["coverage"].sum() == pytest.approx(1.0)
-    assert plotly_specs(at)[0]["data"][0]["type"] == "icicle"
+    assert [s["data"][0]["type"] for s in plotly_specs(at)] == ["bar", "icicle"]  # leaves by rate, then the tree
 
     at = open_insight("slices", spec, run=run.id, view="n-grams")
     grams = frame_with(at, "ngram")
@@ -266,13 +266,36 @@ def test_slices_false_negative_target_from_the_url(spec, demo):
     assert problems(at) == []
     ranked = frame_with(at, "lift_low")
     assert set(ranked["target"]) == {"fn"}
-    expected = slices.rank_slices(prepared(demo, run), target="fn", min_rows=30)
+    expected = slices.rank_slices(prepared(demo, run), target="fn", min_rows=30, include_outputs=False)
     assert list(ranked["slice"][:5]) == list(expected["slice"][:5])
     assert "True Label" not in set(ranked["feature"])  # among actual positives the label explains nothing
     at = open_insight("slices", spec, run=run.id, target="FN rate", view="error tree", depth="2")
     assert problems(at) == []
     assert frame_with(at, "coverage")["depth"].max() <= 2
     assert "share of all misses" in texts(at)
+
+
+def test_slices_leave_model_outputs_out_unless_the_url_asks(spec, demo):
+    run = eval_run(demo, 1)
+    table = prepared(demo, run)
+    outputs = {table.schema.confidence, table.schema.predicted_label, *table.schema.probs.values()}
+    at = open_insight("slices", spec, run=run.id)
+    assert problems(at) == [] and at.toggle(key="outputs").value is False
+    assert not outputs & set(frame_with(at, "lift_low")["feature"])
+    at = open_insight("slices", spec, run=run.id, outputs="true")
+    assert problems(at) == [] and at.toggle(key="outputs").value is True
+    ranked = frame_with(at, "lift_low")
+    expected = slices.rank_slices(table, target="error", min_rows=30)
+    assert list(ranked["slice"][:10]) == list(expected["slice"][:10]) and outputs & set(ranked["feature"])
+
+
+def test_ngram_caption_says_sample_only_when_rows_were_sampled(spec, demo):
+    run = eval_run(demo, 1)
+    at = open_insight("slices", spec, run=run.id, target="FN rate", view="n-grams")
+    assert problems(at) == []
+    grams = slices.rank_ngrams(prepared(demo, run), target="fn", min_rows=20)
+    assert grams["sampled_rows"].iloc[0] == grams["population_rows"].iloc[0] < len(frame_of(demo, run))
+    assert "Word 1- and 2-grams" in texts(at) and "sample" not in texts(at)
 
 
 # --- run vs run -------------------------------------------------------------------------
@@ -423,5 +446,5 @@ def test_threshold_and_slices_on_the_fake_wandb_server(fake_wandb, fixture_proje
 
     at = open_direct("slices", **params)
     assert problems(at) == []
-    expected = slices.rank_slices(table, min_rows=30)
+    expected = slices.rank_slices(table, min_rows=30, include_outputs=False)
     assert list(frame_with(at, "lift_low")["slice"][:5]) == list(expected["slice"][:5])

@@ -152,7 +152,7 @@ def _slice_stats(feature: Feature, population: np.ndarray, hits: np.ndarray, con
 
 def rank_slices(table: PreparedTable, target: Target = "error", features: Sequence[Feature] | None = None,
                 min_rows: int = 30, confidence: float = 0.95, rows: np.ndarray | None = None,
-                rank_by: RankBy = "lift_low") -> pd.DataFrame:
+                rank_by: RankBy = "lift_low", include_outputs: bool = True) -> pd.DataFrame:
     """Every slice of every feature, ranked by ``lift_low`` (the lower Wilson bound of
     the slice's rate over the overall rate), so small slices need strong evidence.
 
@@ -162,12 +162,14 @@ def rank_slices(table: PreparedTable, target: Target = "error", features: Sequen
     (population share), share_of_hits, excess_low (rows x (rate_low - overall rate):
     at least how many more hits than the overall rate predicts). Slices under
     ``min_rows`` are dropped. ``rank_by="excess_low"`` ranks broad slices first.
+    ``include_outputs=False`` (when ``features`` is None) slices the inputs only: the model's
+    outputs (confidence, probabilities, predicted label) top the list by construction.
     """
     population, hits = _target(table, target)
     if rows is not None:
         population = population & np.asarray(rows, dtype=bool)
     if features is None:
-        features = slice_features(table)
+        features = slice_features(table, include_outputs=include_outputs)
         if target == "fn":  # among actual positives, the labels define the target: not slices
             labels = {table.schema.true_label, table.schema.predicted_label}
             features = [f for f in features if f.name not in labels]
@@ -203,7 +205,8 @@ def rank_ngrams(table: PreparedTable, target: Target = "fn", max_n: int = 2, min
     n-grams nest: "bit ly" vs "ly x430"). Counted over the target population (actual
     positives for "fn"); above
     ``max_sample_rows`` a uniform random sample is used (``sampled_rows`` says how
-    many), and rows/intervals are those of the sample.
+    many; ``population_rows`` how many rows the target population has), and rows/intervals
+    are those of the sample.
     """
     table.require("text", why="N-gram slices")
     population, hits = _target(table, target)
@@ -226,6 +229,7 @@ def rank_ngrams(table: PreparedTable, target: Target = "fn", max_n: int = 2, min
     out["excess_low"] = out["rows"] * (out["rate_low"] - base)
     out["share_of_hits"] = out["hits"] / max(int(sample_hits.sum()), 1)
     out["sampled_rows"] = int(index.size)
+    out["population_rows"] = int(population.sum())
     return _ranked(out, rank_by)
 
 

@@ -114,6 +114,22 @@ def error_tree_figure(nodes: pd.DataFrame) -> "go.Figure":
     return fig
 
 
+def cohort_rate_figure(leaves: pd.DataFrame, rate_label: str, limit: int = 15) -> "go.Figure":
+    """The error tree's leaf cohorts as horizontal bars, highest rate at the top: the icicle
+    draws the worst cohorts (often small) as slivers; here each gets a readable bar."""
+    go = _plotly()
+    top = leaves.sort_values("rate", ascending=False, kind="stable").head(limit)
+    labels = [_plain(_short(f"#{int(n)} {p or 'all rows'}", 60)) for n, p in zip(top["node"], top["path"])]
+    fig = go.Figure(go.Bar(
+        x=top["rate"].tolist(), y=labels, orientation="h", marker_color="#d62728",
+        customdata=np.c_[top["rows"], top["coverage"], top["share_of_data"]].tolist(),
+        hovertemplate="%{y}<br>rate %{x:.1%}<br>%{customdata[0]:,} rows · coverage %{customdata[1]:.1%}"
+                      " · share of data %{customdata[2]:.1%}<extra></extra>"))
+    fig.update_layout(height=120 + 24 * len(labels), margin={"l": 10, "r": 20, "t": 30, "b": 40},
+                      xaxis={"title": _plain(rate_label), "tickformat": ".0%"}, yaxis={"autorange": "reversed"})
+    return fig
+
+
 def error_rate_figure(rates: pd.DataFrame, column: str) -> "go.Figure":
     """Error rate per value of ``column`` with 95% Wilson intervals (stacked tables)."""
     go = _plotly()

@@ -87,9 +87,10 @@ def scored_dataset(ctx: page.PageContext, run: Run) -> str | None:
 
 @st.cache_resource(show_spinner="Ranking slices…", max_entries=16)
 def ranked_slices(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None,
-                  target: str, min_rows: int) -> pd.DataFrame:
+                  target: str, min_rows: int, include_outputs: bool = True) -> pd.DataFrame:
     table = _table(spec, project, ref, mapping, positive)
-    return slices.rank_slices(table, target=target, min_rows=min_rows)  # type: ignore[arg-type]
+    return slices.rank_slices(table, target=target, min_rows=min_rows,  # type: ignore[arg-type]
+                              include_outputs=include_outputs)
 
 
 @st.cache_resource(show_spinner="Counting n-grams…", max_entries=16)
