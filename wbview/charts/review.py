@@ -119,7 +119,8 @@ def cohort_rate_figure(leaves: pd.DataFrame, rate_label: str, limit: int = 15) -
     draws the worst cohorts (often small) as slivers; here each gets a readable bar."""
     go = _plotly()
     top = leaves.sort_values("rate", ascending=False, kind="stable").head(limit)
-    labels = [_plain(_short(f"#{int(n)} {p or 'all rows'}", 60)) for n, p in zip(top["node"], top["path"])]
+    paths = [p if isinstance(p, str) and p else "all rows" for p in top["path"]]
+    labels = [_plain(_short(f"#{int(n)} {p}", 60)) for n, p in zip(top["node"], paths)]
     fig = go.Figure(go.Bar(
         x=top["rate"].tolist(), y=labels, orientation="h", marker_color="#d62728",
         customdata=np.c_[top["rows"], top["coverage"], top["share_of_data"]].tolist(),
