@@ -30,7 +30,8 @@ target_recall = recall_col.slider("Target recall", 0.5, 1.0, 0.95, 0.005, format
                                   bind="query-params")
 with guard():
     curve = th.threshold_curve(table, fn_cost, fp_cost)
-    logged = th.logged_threshold(table)
+    recorded, recorded_in = views.recorded_threshold(run, insight.artifact_metadata(ctx, ref.artifact))
+    logged = recorded if recorded is not None else th.logged_threshold(table)
     best = th.cost_optimal_threshold(curve)
     reach = th.threshold_for_recall(curve, target_recall)
 st.caption(f"{len(curve) - 1:,} distinct thresholds over {table.n_rows:,} rows · a row is flagged "
@@ -57,7 +58,7 @@ for column, (label, value, delta) in zip(st.columns(6), views.operating_metrics(
     column.metric(label, value, delta=delta, delta_color="off", help="Change against the logged threshold")
 st.caption(f"Cost-optimal: {views.format_threshold(best['threshold'])} (cost {best['cost']:,.6g}) · highest "
            f"threshold with recall ≥ {target_recall:.3f}: {views.format_threshold(reach['threshold'])} · logged: "
-           f"{views.format_threshold(logged)}.")
+           f"{views.format_threshold(logged)} ({f'from {recorded_in}' if recorded is not None else 'inferred from the table'}).")
 
 position = views.curve_position(curve, chosen)
 st.plotly_chart(charts.threshold_figure(views.thin_rows(curve, views.MAX_CURVE_POINTS, keep=[position]), chosen,
@@ -77,4 +78,6 @@ if changes.empty:
 else:
     st.caption("From the logged predictions to the chosen threshold:")
     st.dataframe(th.change_counts(changes), hide_index=True, key="change_counts")
+    outcome_first = ["Outcome Before", "Outcome After"]
+    changes = changes[[*outcome_first, *(c for c in changes.columns if c not in outcome_first)]]
     insight.show_rows(changes, insight.file_stem(run.id, "outcome-changes"), "changes")

@@ -72,9 +72,9 @@ def test_operating_metrics_format_and_deltas():
     table = prepare(pd.DataFrame({"True Label": np.where(y == 1, "spam", "ham"), "Prob (spam)": s, "Prob (ham)": 1 - s}))
     now, before = th.operating_point(table, 0.3), th.operating_point(table, 0.5)
     rows = {label: (value, delta) for label, value, delta in views.operating_metrics(now, before)}
-    assert rows["Recall"] == ("100.0%", "+50.0%")
+    assert rows["Recall"] == ("100.0%", "+50.00 pp")
     assert rows["Missed (FN)"] == ("0", "-1")
-    assert rows["FP rate"] == ("50.0%", "+0.0%")
+    assert rows["FP rate"] == ("50.0%", "+0.00 pp")
     nothing = th.operating_point(table, math.inf)
     assert dict((k, v) for k, v, _ in views.operating_metrics(nothing))["Precision"] == "–"  # undefined, not "nan%"
 

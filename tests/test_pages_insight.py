@@ -167,8 +167,12 @@ def test_threshold_logged_point_of_a_run_tuned_to_0_3(spec, demo):
     at = open_insight("threshold", spec, run=eval_run(demo, 6).id, point="logged")
     assert problems(at) == []
     assert "No row changes outcome" in texts(at)  # the logged threshold reproduces the logged predictions
+    assert at.get("subheader")[0].value == "At threshold 0.3"  # the run's recorded threshold, not the lowest score
+    assert "logged: 0.3 (from the predictions artifact's metadata)" in texts(at)
     logged = th.logged_threshold(prepared(demo, eval_run(demo, 6)))
     assert 0.29 <= logged <= 0.31
+    changes = frame_with(open_insight("threshold", spec, run=eval_run(demo, 6).id, point="custom", t="0.5"), "Outcome After")
+    assert list(changes.columns[:2]) == ["Outcome Before", "Outcome After"]
 
 
 def test_threshold_with_the_other_class_as_positive(spec, demo):

@@ -95,20 +95,48 @@ def format_threshold(threshold: float | None) -> str:
     return f"{threshold:.4g}"
 
 
+THRESHOLD_SUMMARY_KEYS = ("eval/threshold", "threshold")
+THRESHOLD_CONFIG_KEYS = ("params.threshold", "threshold", "eval.threshold", "params.eval.threshold")
+
+
+def _as_threshold(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if 0.0 <= float(value) <= 1.0 else None
+
+
+def recorded_threshold(run: Run | None, metadata: Mapping | None = None) -> tuple[float | None, str]:
+    """The decision threshold the run says it used, and where it was found: the predictions
+    artifact's metadata "threshold", the run summary (eval/threshold), or its config
+    (params.threshold); (None, "") when none is recorded (then infer it from the table)."""
+    candidates = [((metadata or {}).get("threshold"), "the predictions artifact's metadata")]
+    if run is not None:
+        candidates += [(run.summary.get(k), f"the run summary ({k})") for k in THRESHOLD_SUMMARY_KEYS]
+        config = run.flat_config()
+        candidates += [(config.get(k), f"the run config ({k})") for k in THRESHOLD_CONFIG_KEYS]
+    for value, source in candidates:
+        threshold = _as_threshold(value)
+        if threshold is not None:
+            return threshold, source
+    return None, ""
+
+
 def _fmt(value: float, fmt: str) -> str:
     return "–" if value is None or not np.isfinite(value) else fmt.format(value)
 
 
 def operating_metrics(point, before=None) -> list[tuple[str, str, str | None]]:
     """(label, value, change against ``before`` or None) for the metric row of an
-    operating point (``wbview.analysis.threshold.OperatingPoint``)."""
-    rows = [("Precision", "precision", "{:.1%}", "{:+.1%}"), ("Recall", "recall", "{:.1%}", "{:+.1%}"),
-            ("FN rate", "fn_rate", "{:.1%}", "{:+.1%}"), ("FP rate", "fp_rate", "{:.1%}", "{:+.1%}"),
+    operating point (``wbview.analysis.threshold.OperatingPoint``). Rate changes are in
+    percentage points with two decimals (a small move must not read "+0.0%")."""
+    rows = [("Precision", "precision", "{:.1%}", "{:+.2f} pp"), ("Recall", "recall", "{:.1%}", "{:+.2f} pp"),
+            ("FN rate", "fn_rate", "{:.1%}", "{:+.2f} pp"), ("FP rate", "fp_rate", "{:.1%}", "{:+.2f} pp"),
             ("Missed (FN)", "fn", "{:,.0f}", "{:+,.0f}"), ("Cost", "cost", "{:,.6g}", "{:+,.6g}")]
     out = []
     for label, attr, fmt, delta_fmt in rows:
         value = float(getattr(point, attr))
-        delta = None if before is None else _fmt(value - float(getattr(before, attr)), delta_fmt)
+        scale = 100.0 if delta_fmt.endswith("pp") else 1.0
+        delta = None if before is None else _fmt((value - float(getattr(before, attr))) * scale, delta_fmt)
         out.append((label, _fmt(value, fmt), delta))
     return out
 

@@ -35,8 +35,11 @@ def threshold_figure(curve: pd.DataFrame, chosen: float | None = None, logged: f
              if value is not None and np.isfinite(value)]
     shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": float(v), "x1": float(v), "y0": 0, "y1": 1,
                "line": {"color": "#333", "dash": dash, "width": 1.5}} for v, dash, _ in marks]
+    # Labels point away from each other (the lower mark's to the left), so close marks never overlap.
+    lower = min(marks, key=lambda m: m[0])[2] if len(marks) == 2 else None
     notes = [{"x": float(v), "y": 1.0, "xref": "x", "yref": "paper", "text": label, "showarrow": False,
-              "yanchor": "bottom"} for v, _, label in marks]
+              "yanchor": "bottom", "xanchor": "center" if lower is None else ("right" if label == lower else "left")}
+             for v, _, label in marks]
     layout = {"height": 380, "margin": {"l": 40, "r": 40, "t": 30, "b": 40}, "hovermode": "x unified",
               "shapes": shapes, "annotations": notes,
               "xaxis": {"title": {"text": "threshold (flag when probability ≥ threshold)"}, "range": [0, 1]},

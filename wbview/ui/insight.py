@@ -17,7 +17,7 @@ from wbview.analysis import threshold as th
 from wbview.analysis.compare import RunDiff, diff_runs
 from wbview.analysis.stacking import stack_tables, trained_with
 from wbview.analysis.prepare import PreparedTable, prepare
-from wbview.errors import NotFound
+from wbview.errors import NotFound, WbviewError
 from wbview.records import ArtifactVersion, Run, TableRef
 from wbview.schema import detect_schema
 from wbview.ui import loaders, page
@@ -119,6 +119,18 @@ def _artifact_or_none(spec: str, project: str, name_version: str) -> ArtifactVer
         return loaders.artifact(spec, project, name_version)
     except NotFound:  # a deleted input just breaks that lineage link
         return None
+
+
+def artifact_metadata(ctx: page.PageContext, name_version: str | None) -> dict[str, Any]:
+    """The metadata of an artifact (e.g. the predictions artifact holding a table); {} when
+    there is none or it cannot be read (the caller falls back to what the table shows)."""
+    if not name_version:
+        return {}
+    try:
+        found = _artifact_or_none(ctx.spec, ctx.project, name_version)
+    except WbviewError:  # metadata is a hint here: never block the page on it
+        return {}
+    return dict(found.metadata) if found is not None else {}
 
 
 @st.cache_data(ttl=loaders.TTL_S, show_spinner="Following lineage to the training runs…", max_entries=256)
