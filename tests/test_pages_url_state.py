@@ -6,30 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pagetest import clear_streamlit_caches, errors, open_page, problems, texts
-from tests.test_pages_insight import DEMO_PROJECT, open_direct
-from wbview.sources.memory import MemorySource, ProjectData
-from wbview.ui.source import register_source
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    clear_streamlit_caches()
-    yield
-    clear_streamlit_caches()
-
-
-@pytest.fixture(scope="module")
-def demo() -> ProjectData:
-    from wbview.demo import build_project
-    from wbview.demo.pipeline import SMALL_SIZE
-
-    return build_project(size=SMALL_SIZE)
-
-
-@pytest.fixture
-def spec(demo) -> str:
-    return register_source("url-state", MemorySource({DEMO_PROJECT: demo}, label="demo (small)", is_demo=True))
+from tests.pagetest import errors, open_page, problems, texts
+# The small demo project and its fixtures (caches cleared around each test), shared with the insight pages' tests.
+from tests.test_pages_insight import DEMO_PROJECT, _fresh_caches, demo, open_direct, spec  # noqa: F401
+from wbview.sources.memory import ProjectData
 
 
 def open_at(page: str, spec: str, **params):
