@@ -68,6 +68,22 @@ def test_pull_copies_everything_equal_to_the_source(tmp_path):
     assert store.read_journal(PROJECT)["complete"] is True
 
 
+def test_already_stored_counts_only_what_was_there_before_the_pull(tmp_path, fixture_project):
+    from tests.fixtures import PROJECT_PATH
+
+    data = {PROJECT_PATH: fixture_project}
+    versions = {a for ra in fixture_project.run_artifacts.values() for a in (*ra.used, *ra.logged)}
+    assert len(versions) < sum(len(ra.used) + len(ra.logged) for ra in fixture_project.run_artifacts.values())  # shared
+    store = Store(tmp_path / "s")
+    first = pull(CountingSource(data), store, PROJECT_PATH, history=False)
+    assert (first.artifacts_fetched, first.artifacts_skipped, first.tables_skipped) == (len(versions), 0, 0)
+    assert "(0 already stored)" in first.summary()
+    # the same runs again with a different selection: every version is now stored beforehand, counted once
+    second = pull(CountingSource(data), store, PROJECT_PATH, history=True)
+    assert (second.artifacts_fetched, second.artifacts_skipped) == (0, len(versions))
+    assert (second.tables_fetched, second.tables_skipped) == (0, first.tables_fetched)
+
+
 def test_progress_is_reported(tmp_path):
     seen = []
     pull(CountingSource(many_runs_project(3)), Store(tmp_path / "s"), PROJECT, progress=lambda m, d, t: seen.append((m, d, t)))

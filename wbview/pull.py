@@ -40,7 +40,8 @@ _STABLE_VERSION = re.compile(r".+:v\d+$")
 
 @dataclass
 class PullReport:
-    """What one pull did; ``fetched`` counts went over the network, ``skipped`` did not."""
+    """What one pull did; ``fetched`` counts went over the network, ``skipped`` counts
+    what the store held before this pull began (each distinct version or table once)."""
 
     runs: int = 0
     runs_unchanged: int = 0
@@ -81,6 +82,9 @@ class _Puller:
         self.report = PullReport()
         self.journal = store.read_journal(project)
         self.done: dict[str, str] = dict(self.journal.get("runs") or {})
+        # versions and tables this pull has met: each one is counted once, fetched or already stored
+        self.seen_artifacts: set[str] = set()
+        self.seen_tables: set[tuple[str, str]] = set()
 
     def pull(self, run_filter: "RunFilter | None") -> PullReport:
         self.progress("listing runs", 0, None)
@@ -122,12 +126,15 @@ class _Puller:
             self._save_journal(complete=False)
 
     def _pull_artifact(self, artifact_id: str, run_id: str, used: bool) -> None:
+        first_time = artifact_id not in self.seen_artifacts
+        self.seen_artifacts.add(artifact_id)
         stored = self.store.read_artifact(self.project, artifact_id)
         if stored is None:
             self.store.put_artifact(self.project, self.source.artifact(self.project, artifact_id))
             self.report.artifacts_fetched += 1
             return
-        self.report.artifacts_skipped += 1
+        if first_time:  # else this pull fetched (or counted) it for an earlier run
+            self.report.artifacts_skipped += 1
         # a version's content never changes, but new runs may have consumed or logged it
         if used and run_id not in stored.used_by:
             self.store.put_artifact(self.project, dataclasses.replace(stored, used_by=(*stored.used_by, run_id)))
@@ -139,8 +146,11 @@ class _Puller:
         if not _STABLE_VERSION.match(artifact_id):
             resolved = self.source.artifact(self.project, artifact_id)
             artifact_id, digest = resolved.id, digest or resolved.digest
+        first_time = (artifact_id, ref.entry) not in self.seen_tables
+        self.seen_tables.add((artifact_id, ref.entry))
         if self.store.has_table(self.project, artifact_id, ref.entry, digest):
-            self.report.tables_skipped += 1
+            if first_time:
+                self.report.tables_skipped += 1
             return
         self.progress(f"table {ref.key} ({artifact_id})", self.report.tables_fetched, None)
         loaded = self.source.load_table(self.project, ref)
