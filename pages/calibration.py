@@ -18,8 +18,10 @@ runs = insight.eval_runs(ctx)
 by_id = {r.id: r for r in runs}
 # Options are run ids: a bound widget writes the option's text (not a format_func label) into the URL.
 chosen_ids = st.multiselect("Runs to compare (run ids)", list(by_id), key="runs", bind="query-params",
-                            placeholder=f"the first {MAX_DEFAULT_RUNS} eval runs")
-chosen = [by_id[i] for i in chosen_ids] or runs[:MAX_DEFAULT_RUNS]
+                            placeholder=f"up to {MAX_DEFAULT_RUNS} distinct models, the weakest included")
+with guard():
+    chosen = [by_id[i] for i in chosen_ids] or views.distinct_model_runs(runs, lambda r: insight.model_of(ctx, r),
+                                                                          MAX_DEFAULT_RUNS)
 st.caption("Comparing: " + " · ".join(md_escape(views.short_label(r)) for r in chosen))
 keys = views.table_keys(chosen)
 table_key = st.selectbox("Table key (the same table of each run)", keys, key="table_key", bind="query-params")

@@ -212,6 +212,18 @@ def test_calibration_compares_the_chosen_runs_with_ece_from_the_analysis(spec, d
     assert len(bins) == 20 and set(bins["run"]) == {views.short_label(r) for r in runs}
 
 
+def test_calibration_defaults_to_one_run_per_model_including_the_weakest(spec, demo):
+    at = open_insight("calibration", spec)
+    assert problems(at) == []
+    compared = list(frame_with(at, "phishing")["run"])
+    assert len(compared) == 3
+    models = [views.model_from_config(eval_run(demo, n)) for n in range(1, 7)]
+    by_label = {views.short_label(eval_run(demo, n)): models[n - 1] for n in range(1, 7)}
+    assert len({by_label[label] for label in compared}) == 3  # no two curves of the same model
+    weakest = min(range(1, 7), key=lambda n: views.run_score(eval_run(demo, n)))
+    assert views.short_label(eval_run(demo, weakest)) in compared
+
+
 def test_calibration_per_class_for_multi_class_tables(multi_spec, multi_project):
     at = open_direct("calibration", source=multi_spec, project=MULTI_PROJECT, runs=["m1", "m2"], cls="outage",
                      strategy="quantile", bins="5")

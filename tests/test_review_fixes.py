@@ -41,3 +41,15 @@ def test_threshold_marker_labels_point_away_from_each_other(chosen, logged):
     notes = {a.text: a.xanchor for a in threshold_figure(curve, chosen, logged).layout.annotations}
     lower, higher = ("chosen", "logged") if chosen < logged else ("logged", "chosen")
     assert notes == {lower: "right", higher: "left"}
+
+
+def test_distinct_model_runs_keeps_one_run_per_model_and_the_weakest():
+    from wbview.insight_views import distinct_model_runs
+
+    runs = [_eval_run({"params": {"model": m}}, {"eval/f1": f1}) for m, f1 in
+            [("ht:v1", 0.97), ("ht:v2", 0.97), ("ht:v1", 0.96), ("ht:v0", 0.96), ("std:v1", 0.93), ("std:v0", 0.77)]]
+    runs = [r.__class__(**{**r.__dict__, "id": f"r{i}"}) for i, r in enumerate(runs)]
+    model = lambda r: r.config["params"]["model"]  # noqa: E731
+    assert [r.id for r in distinct_model_runs(runs, model, 3)] == ["r0", "r1", "r5"]
+    assert [r.id for r in distinct_model_runs(runs, model, 6)] == ["r0", "r1", "r3", "r4", "r5"]
+    assert [r.id for r in distinct_model_runs(runs, lambda r: None, 2)] == ["r0", "r5"]  # unknown model: own model

@@ -5,7 +5,7 @@ browser. pandas only; no streamlit, no wandb."""
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -54,6 +54,43 @@ def scored_dataset(used: Sequence[str], types: Mapping[str, str]) -> str | None:
     if not datasets:
         return None
     return " + ".join(sorted(datasets))
+
+
+SCORE_KEYS = ("eval/f1", "eval/accuracy", "eval/roc_auc", "f1", "accuracy")
+
+
+def run_score(run: Run) -> float | None:
+    """The run's headline eval metric (eval/f1, else accuracy or ROC AUC), None when absent."""
+    for key in SCORE_KEYS:
+        value = run.summary.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value):
+            return float(value)
+    return None
+
+
+def model_from_config(run: Run) -> str | None:
+    """The model an eval run scored, as its config records it (params.model or model)."""
+    config = run.flat_config()
+    value = config.get("params.model", config.get("model"))
+    return None if value is None else str(value)
+
+
+def distinct_model_runs(runs: Sequence[Run], model_of: Callable[[Run], str | None], limit: int = 3) -> list[Run]:
+    """A default comparison: the first run of each distinct model (two evals of one model
+    draw the same curve), at most ``limit``, always including the weakest (lowest
+    ``run_score``) so the comparison shows the spread. Runs without a known model count
+    as their own model."""
+    firsts: dict[str, Run] = {}
+    for run in runs:
+        firsts.setdefault(model_of(run) or f"run:{run.id}", run)
+    distinct = list(firsts.values())
+    picked = distinct[:limit]
+    scored = [r for r in distinct if run_score(r) is not None]
+    if scored and limit > 0:
+        weakest = min(scored, key=run_score)  # type: ignore[arg-type]
+        if weakest not in picked:
+            picked = [*picked[:limit - 1], weakest]
+    return picked
 
 
 def thin_rows(frame: pd.DataFrame, max_rows: int, keep: Sequence[int] = ()) -> pd.DataFrame:

@@ -85,6 +85,16 @@ def scored_dataset(ctx: page.PageContext, run: Run) -> str | None:
     return views.scored_dataset(used, types)
 
 
+def model_of(ctx: page.PageContext, run: Run) -> str | None:
+    """The model an eval run scored: its config (params.model), else the model artifact it used."""
+    configured = views.model_from_config(run)
+    if configured is not None:
+        return configured
+    used = loaders.run_artifacts(ctx.spec, ctx.project, run.id).used
+    models = sorted(a for a in used if _artifact_type(ctx.spec, ctx.project, a) == "model")
+    return " + ".join(models) or None
+
+
 @st.cache_resource(show_spinner="Ranking slices…", max_entries=16)
 def ranked_slices(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None,
                   target: str, min_rows: int, include_outputs: bool = True) -> pd.DataFrame:
