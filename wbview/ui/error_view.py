@@ -151,7 +151,8 @@ def render_false_negatives(table: PreparedTable, mask: np.ndarray) -> None:
     cols[2].metric("FN share of errors", f"{summary.fn_share_of_errors:.1%}")
     cols[3].metric("FN rate", f"{summary.fn_rate:.1%}")
     st.dataframe(outcomes.errors_by_true_class(table, rows=mask), hide_index=True)
-    st.caption("Missed positives, most confident first:")
+    shown = f" (the first {ROW_LIMIT:,} of {summary.false_negatives:,})" if summary.false_negatives > ROW_LIMIT else ""
+    st.caption(f"Missed positives, most confident first{shown}:")
     st.dataframe(outcomes.false_negative_rows(table, rows=mask, limit=ROW_LIMIT), hide_index=True)
 
 
