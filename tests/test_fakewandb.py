@@ -222,7 +222,9 @@ def test_table_round_trips_through_wandb_get_dataframe(api, fixture_project):
     pd.testing.assert_frame_equal(frame.astype(object), expected.astype(object), check_dtype=False)
 
 
-def test_large_table_entry_is_wandb_table_json_with_manifest_digest(api, fake_wandb, fixture_project):
+def test_large_table_entry_is_wandb_table_json_with_manifest_digest(api, fake_wandb, fixture_project, tmp_path, monkeypatch):
+    # a private wandb file cache (read at download time): an entry cached by another test would skip the download
+    monkeypatch.setenv("WANDB_CACHE_DIR", str(tmp_path / "wandb-cache"))
     ref = main_eval_run(fixture_project).tables[0]
     art = api.artifact(f"{PROJECT_PATH}/{ref.artifact}")
     entry = art.get_entry(ref.entry)
