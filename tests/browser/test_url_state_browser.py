@@ -1,0 +1,126 @@
+"""Shared links in a real browser: copy page.url after choosing, reopen it in a fresh
+browser context, and the same view opens (Run vs run with Run B = the first option, the
+Artifacts page after a type change, the open tab of Error analysis).
+Screenshots: test-artifacts/screenshots/url-*.png."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.test_insight_browser import DEMO_PROJECT, _navigation_registered, _query, _url, demo_store  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def eval_ids(demo_store) -> list[str]:
+    """Eval run ids in the order the pickers list them."""
+    from wbview.sources.store import LocalSource
+
+    return [r.id for r in LocalSource(demo_store[0]).runs(DEMO_PROJECT) if r.tables]
+
+
+def reopen(browser, session, url: str):
+    """The shared link in a fresh browser context (no session state, no cookies), as a Session."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1500})
+    other = type(session)(context.new_page())
+    other.open(url)
+    return other
+
+
+def selected(page, label: str) -> str:
+    """The text a selectbox labelled ``label`` shows."""
+    return page.get_by_role("combobox", name=label, exact=True).input_value()
+
+
+def choose(page, label: str, option: str) -> None:
+    page.get_by_role("combobox", name=label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_run_diff_link_keeps_run_b_even_when_it_is_the_first_option(app_url, demo_store, session, browser, eval_ids):
+    page = session.page
+    session.open(_url(app_url, demo_store, "run_diff", run=eval_ids[1], run_b=eval_ids[0]))
+    page.wait_for_url(re.compile(r"table_b="))
+    shared = page.url
+    assert _query(shared)["run_b"] == [eval_ids[0]] and _query(shared)["run"] == [eval_ids[1]]
+    shown = {label: selected(page, label) for label in ("Run A (before)", "Run B (after)")}
+    assert shown["Run B (after)"].startswith(eval_ids[0]), shown
+    session.screenshot("url-run-diff")
+
+    other = reopen(browser, session, shared)
+    assert {label: selected(other.page, label) for label in shown} == shown
+    assert _query(other.page.url)["run_b"] == [eval_ids[0]]
+    other.screenshot("url-run-diff-reopened")
+    other.page.context.close()
+    assert session.page_errors == [] and other.page_errors == []
+
+
+def test_run_diff_default_run_b_is_in_the_link(app_url, demo_store, session, browser, eval_ids):
+    page = session.page
+    session.open(_url(app_url, demo_store, "run_diff", run=eval_ids[2]))
+    page.wait_for_url(re.compile(r"run_b="))
+    run_b = _query(page.url)["run_b"][0]
+    assert run_b != eval_ids[2]
+    other = reopen(browser, session, page.url)
+    assert selected(other.page, "Run B (after)").startswith(run_b)
+    other.page.context.close()
+
+
+def test_artifacts_link_after_a_type_change_reopens_the_same_version(app_url, demo_store, session, browser):
+    page = session.page
+    session.open(_url(app_url, demo_store, "artifacts", type="dataset"))
+    versions_before = selected(page, "Version")
+    page.get_by_role("combobox", name="Version", exact=True).click()
+    last = page.get_by_role("option").last
+    older = last.inner_text().strip()
+    last.click()
+    page.wait_for_url(re.compile(rf"version={older}"))
+    session.ready()
+    assert older != versions_before
+
+    choose(page, "Type", "model")
+    page.wait_for_url(re.compile(r"type=model"))
+    session.ready()
+    shared = page.url
+    shown = {label: selected(page, label) for label in ("Type", "Collection", "Version")}
+    assert _query(shared)["version"] == [shown["Version"]] and _query(shared)["collection"] == [shown["Collection"]]
+    heading = page.get_by_role("heading", level=3).first.inner_text()
+    assert heading == f"{shown['Collection']}:{shown['Version']}"
+    session.screenshot("url-artifacts-model")
+
+    other = reopen(browser, session, shared)
+    assert {label: selected(other.page, label) for label in shown} == shown
+    assert other.page.get_by_role("heading", level=3).first.inner_text() == heading
+    other.screenshot("url-artifacts-model-reopened")
+    other.page.context.close()
+    assert session.page_errors == [] and other.page_errors == []
+
+
+def test_the_open_tab_is_in_the_link(app_url, demo_store, session, browser, eval_ids):
+    page = session.page
+    session.open(_url(app_url, demo_store, "error_analysis", run=eval_ids[0]))
+    page.get_by_role("tab", name="False negatives").click()
+    page.wait_for_url(re.compile(r"tab=False"))
+    session.ready()
+    other = reopen(browser, session, page.url)
+    assert other.page.get_by_role("tab", name="False negatives").get_attribute("aria-selected") == "true"
+    other.screenshot("url-error-analysis-fn-tab-reopened")
+    other.page.context.close()
+
+
+def test_link_values_that_cannot_be_used_are_replaced_visibly(app_url, demo_store, session):
+    page = session.page
+    session.open(_url(app_url, demo_store, "error_analysis", run="nonexist"))
+    page.get_by_text(re.compile(r"Run nonexist from the link does not exist")).wait_for()
+    page.wait_for_url(re.compile(r"table="))
+    assert _query(page.url)["run"] == [selected(page, "Run")]
+    session.screenshot("url-missing-run-warning")
+    session.open(_url(app_url, demo_store, "lineage", depth="99"))
+    page.get_by_text("The link's depth=99 was ignored").wait_for()
+    session.open(_url(app_url, demo_store, "", project="acme/nope"))  # Runs is the root page
+    page.locator('[data-testid="stAlertContentError"] code').filter(has_text="wbview pull acme/nope").wait_for()
+    session.screenshot("url-unknown-project")
+    assert session.page_errors == []
