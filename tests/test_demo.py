@@ -12,7 +12,7 @@ from sklearn.metrics import f1_score
 
 from wbview.demo import DEMO_PROJECT, build_demo, demo_is_built
 from wbview.demo.corpus import generate_corpus
-from wbview.demo.pipeline import RAW, SMALL_SIZE
+from wbview.demo.pipeline import RAW, SMALL_SIZE, TRUNCATION_MARK, normalise_text, truncate_words
 from wbview.errors import StoreError
 from wbview.schema import detect_schema
 from wbview.sources.store import LocalSource
@@ -71,6 +71,25 @@ def test_corpus_is_deterministic_and_varied():
     assert any(ord(ch) > 0x1F000 for ch in texts)  # emoji
     # Label noise: some messages are labelled differently from what they are.
     assert 0 < sum(m.label != m.true_label for m in first) < len(first) * 0.1
+    # Genuinely long messages: newsletters and reply chains with quoted replies, phishing among them.
+    long = [m for m in first if len(m.text) > 1000]
+    assert len(long) > 100 and {"newsletter", "thread", "long-phish"} <= {m.category for m in long}
+    assert any("wrote:\n> " in m.text and "\n>> " in m.text for m in long)
+    assert "on tomorrow" not in texts and "on next week" not in texts
+
+
+@pytest.mark.parametrize("encoder, expected", [
+    ("standard", f"w0 w1 w2 w3 w4 w5 {TRUNCATION_MARK}"),
+    ("head_tail", f"w0 w1 {TRUNCATION_MARK} w6 w7 w8 w9"),
+])
+def test_truncation_marks_where_words_were_cut(encoder, expected):
+    text = " ".join(f"w{i}" for i in range(10))
+    assert truncate_words(text, encoder, max_words=6, head_words=2) == expected
+    assert truncate_words("short\n\ntext", encoder, max_words=6, head_words=2) == "short\n\ntext"
+
+
+def test_clean_normalises_spaces_but_keeps_paragraphs():
+    assert normalise_text("  Hi\u00a0 there,\t \n\n\n\n> quoted   line \n") == "Hi there,\n\n> quoted line"
 
 
 def test_demo_store_is_flagged_and_opens_on_the_project(source, small_store):
@@ -173,6 +192,12 @@ def test_eval_tables_hold_the_models_real_predictions(source):
         predictions = source.artifact(DEMO_PROJECT, ref.artifact)
         assert predictions.metadata["wbview_table"]["nrows"] == len(frame)
         assert {f.path for f in predictions.files} == {ref.entry, ref.parquet_entry}
+        # The clean step really dropped exact duplicates; the model saw the truncated text.
+        assert not frame["Full Text"].duplicated().any()
+        encoder = dataset.metadata["encoding_strategy"]
+        max_words, head_words = dataset.metadata["max_length"], dataset.metadata["params"]["head_length"] or 0
+        assert all(decoded == truncate_words(full, encoder, max_words, head_words)
+                   for decoded, full in zip(frame[schema.text], frame["Full Text"]))
 
 
 def test_two_builds_with_one_seed_are_identical(tmp_path, small_store):
@@ -211,6 +236,17 @@ def test_full_demo_through_the_cli(tmp_path, capsys):
     frame = source.load_table(DEMO_PROJECT, source.tables(DEMO_PROJECT, eval_004.id)[0]).frame
     false_negatives = frame[frame["Outcome"] == "FN"]
     assert len(false_negatives) > 0 and (false_negatives["Prob (ham)"] > 0.9).any()
+    # Long phishing with the lure at the end: standard truncation (exp-002) misses nearly all
+    # of it; head_tail (exp-004) keeps the tail and catches most.
+    long_fn_rate = {}
+    for group in ("exp-002", "exp-004"):
+        run = next(r for r in grouped["eval"] if r.group == group)
+        table = source.load_table(DEMO_PROJECT, source.tables(DEMO_PROJECT, run.id)[0]).frame
+        long_phishing = table[(table["Full Text"].str.len() > 1000) & (table["True Label"] == "phishing")]
+        long_fn_rate[group] = (long_phishing["Outcome"] == "FN").mean()
+        assert len(long_phishing) > 100
+    assert long_fn_rate["exp-002"] > 0.9 and long_fn_rate["exp-004"] < 0.5
+    assert f1["exp-004"] > f1["exp-002"] + 0.02
     texts = " ".join(frame["Decoded Text"])
     assert "<script>alert(1)</script>" in texts and "<img src=x onerror=alert(1)>" in texts
     assert all(accented in texts for accented in "ñüé")

@@ -382,7 +382,7 @@ def test_stacked_tables_by_run(spec, demo):
 
 
 # The demo's sweep (wbview.demo.pipeline.Pipeline.run_all): learning rate per experiment.
-SWEPT_LR = {"exp-001": 1.0, "exp-002": 0.05, "exp-003": 0.01, "exp-004": 0.05, "exp-005": 0.05, "exp-006": 0.05}
+SWEPT_LR = {"exp-001": 1.0, "exp-002": 0.05, "exp-003": 0.02, "exp-004": 0.05, "exp-005": 0.05, "exp-006": 0.05}
 
 
 def test_stacked_tables_compare_by_the_training_runs_params_through_lineage(spec, demo):
@@ -399,10 +399,10 @@ def test_stacked_tables_compare_by_the_training_runs_params_through_lineage(spec
         lr = SWEPT_LR[run.group]
         errors_by_lr[lr] = errors_by_lr.get(lr, 0) + int(frame["Is Error"].sum())
         rows_by_lr[lr] = rows_by_lr.get(lr, 0) + len(frame)
-    assert list(rates["train.params.learning_rate"]) == [0.01, 0.05, 1.0]
+    assert list(rates["train.params.learning_rate"]) == [0.02, 0.05, 1.0]
     assert list(rates["runs"]) == [1, 4, 1]
-    assert list(rates["errors"]) == [errors_by_lr[lr] for lr in (0.01, 0.05, 1.0)]
-    assert list(rates["rows"]) == [rows_by_lr[lr] for lr in (0.01, 0.05, 1.0)]
+    assert list(rates["errors"]) == [errors_by_lr[lr] for lr in (0.02, 0.05, 1.0)]
+    assert list(rates["rows"]) == [rows_by_lr[lr] for lr in (0.02, 0.05, 1.0)]
     # exp-001 was scored on the early export: the lineage check says so.
     warning = at.warning[0].value
     assert "Dataset check" in warning and "3 different dataset versions" in warning

@@ -2,7 +2,9 @@
 
 The corpus is built to be hard in the ways real ones are: legitimate notifications
 that sound alarming, phishing that sounds routine, look-alike domains drawn from a
-large procedural pool (so a model cannot memorise them), short and long texts,
+large procedural pool (so a model cannot memorise them), short texts and long ones
+(newsletters and reply chains with quoted replies, 1,000-2,000+ characters, some with
+a phishing lure at the very end), greetings and sign-offs as emails have,
 emoji, Spanish/German/French messages, a few HTML/script payloads that a dashboard
 must show as text, near-duplicates, and label noise concentrated on the subtle
 phishing an annotator misses. Every value comes from ``random.Random(seed)``.
@@ -79,6 +81,16 @@ HAM_ROUTINE = (
     "lol yes",
     "Running 5 min late, sorry!",
     "The {project} dashboard is back up after the maintenance window.",
+    "Could you review the {project} design doc before {day}? Comments are welcome inline.",
+    "Your {shop} return was received. The refund of ${amount} will reach your card in 3-5 business days.",
+    "Parking garage B is closed on {day}; please use the visitor lot instead.",
+    "Quick question about the {month} numbers: is the churn figure before or after refunds?",
+    "Your appointment with Dr. {name} is confirmed for {date} at {time}. Reply C to cancel.",
+    "Pushed a fix for the flaky {project} test. It was a timezone issue, of course.",
+    "The {project} retro is moved to {day} at {time} so that {name} can join.",
+    "Your {company} expense report for {month} was approved and will be paid with the next salary.",
+    "New sign-in to {company} Slack from {device}. This was you, so there is nothing to do.",
+    "Thanks for coming to the {project} demo! The recording and slides are on the team drive.",
 )
 # --- ham: legitimate but alarming -------------------------------------------------
 HAM_ALARMING = (
@@ -94,6 +106,10 @@ HAM_ALARMING = (
     "Fraud alert from {company}: did you attempt a purchase of ${amount} at {shop}? Reply YES or NO. We will never ask for your PIN.",
     "Your two-factor authentication was disabled on {date}. If this was not you, re-enable it at https://{legit}/2fa immediately.",
     "ALERT: your storage is 95% full. Files will stop syncing until you free up space or upgrade.",
+    "Your card ending {small4} was used for ${amount} at {shop}. If you don't recognise it, call the number on the back of your card.",
+    "Warning: your {project} API key expires on {date}. Rotate it in the console before then to avoid failed requests.",
+    "Your tax documents for {month} are available. Sign in to the {company} portal to download them.",
+    "IMPORTANT: scheduled outage of the VPN on {day} from {time}. Save your work before then.",
 )
 # --- phishing: obvious ---------------------------------------------------------
 PHISH_OBVIOUS = (
@@ -129,24 +145,29 @@ PHISH_ROUTINE = (
     "Hi {name}, the {project} contract needs your signature by {day}. I put it in the usual folder, link below. https://{quiet}/sign",
     "Can you approve the {company} invoice for ${amount} today? The vendor changed banks, new details attached.",
     "Lunch {day}? Also, can you send me the code you just got by text, I locked myself out of the shared account.",
+    "Your {shop} return was received. Confirm your refund details at https://{quiet}/refund/{order}",
+    "Your appointment is confirmed for {date} at {time}. Manage it at https://{lookalike}/{path}",
+    "The {project} retro notes are in the shared folder: https://{quiet}/docs/{order}",
+    "Your expense report for {month} needs one more receipt. Upload it at https://{quiet}/expenses",
+    "Hi {name}, payroll is switching providers this month. Please re-enter your bank details by {day}: https://{lookalike}/{path}",
 )
 # --- other languages -----------------------------------------------------------
 HAM_OTHER = (
     ("es", "Hola {name}, ¿nos vemos mañana a las {time}? Llevo los documentos."),
-    ("es", "Tu pedido #{order} ha sido enviado. Llegará el {day}."),
+    ("es", "Tu pedido #{order} ha sido enviado. Llegará el {dmy}."),
     ("de", "Hallo {name}, danke für das Treffen heute. Die Notizen schicke ich morgen."),
     ("de", "Ihre Bestellung #{order} wurde versandt. Sendungsverfolgung: https://{legit}/track/{order}"),
-    ("fr", "Bonjour {name}, la réunion de {day} est déplacée à {time}. Bonne journée {emoji}"),
-    ("fr", "Votre facture de {month} est disponible dans votre espace client."),
+    ("fr", "Bonjour {name}, la réunion du {dmy} est déplacée à {time}. Bonne journée {emoji}"),
+    ("fr", "Votre facture du {dmy} est disponible dans votre espace client."),
     ("de", "Sicherheitshinweis: neue Anmeldung von {device} in {city}. Wenn Sie das waren, ist nichts zu tun."),
-    ("es", "Alerta de seguridad: se cambió tu contraseña el {date}. Si no fuiste tú, contacta con soporte en la app."),
+    ("es", "Alerta de seguridad: se cambió tu contraseña el {dmy}. Si no fuiste tú, contacta con soporte en la app."),
 )
 PHISH_OTHER = (
     ("es", "Su cuenta {brand} ha sido bloqueada. Verifique sus datos en http://{lookalike}/{path} en 24 horas."),
     ("de", "Ihr Konto wurde gesperrt! Bestätigen Sie Ihre Identität sofort: http://{lookalike}/{path}"),
     ("fr", "Votre colis est en attente. Frais de livraison de {small},99 EUR à régler sur https://{lookalike}/{path}"),
     ("es", "Felicidades {emoji} ha ganado un premio de {big} EUR. Reclame aquí: http://{lookalike}/{path}"),
-    ("de", "Ihre Rechnung für {month} ist verfügbar: https://{lookalike}/{path}/{order}"),
+    ("de", "Ihre Rechnung vom {dmy} ist verfügbar: https://{lookalike}/{path}/{order}"),
     ("fr", "Bonjour {name}, voici le document partagé: https://{lookalike}/{path}"),
 )
 # Long ham: newsletter-style text that pushes past the encoder's token budget.
@@ -161,9 +182,39 @@ NEWSLETTER_PARAGRAPHS = (
     "The cafeteria menu now includes vegan options every day of the week.",
     "Volunteering day is coming up; sign-up sheets are on the intranet.",
     "Thanks to everyone who joined the hackathon; the winning project will be demoed on {day}.",
+    "The {project} migration is 80% done. The remaining services move over the next two sprints, and we will post a timeline in the channel.",
+    "{name} from the support team wrote a great guide to our new ticket triage process. Please read it before your next on-call shift.",
+    "Our customer satisfaction score rose to 4.6 in {month}, the highest it has been since we started measuring.",
+    "Please remember to book your holidays for {month} in the HR tool, so that teams can plan cover early.",
+    "The book club meets on {day} at {time} in the library corner. This month we are reading a novel about a lighthouse keeper.",
+    "We are piloting a four-day work week in the {project} team. Results and a survey will follow at the end of the quarter.",
+    "The new coffee machine on the third floor is finally working. Please descale it if the light turns orange.",
+    "Congratulations to {name} and {name2}, whose talk on data quality was accepted at a major conference.",
+    "Laptops older than four years will be replaced in {month}. IT will contact you to schedule the swap.",
+    "The quarterly planning documents are due on {date}. Templates are in the planning folder.",
+    "Our charity run raised ${amount} for the local food bank. Thank you to all the runners and everyone who cheered.",
+    "The {project} on-call rotation changes on {day}. Check the schedule and swap shifts with a colleague if needed.",
 )
+THREAD_SUBJECTS = ("{project} launch checklist", "Offsite in {month}", "Q3 budget", "Hiring plan for {project}",
+                   "Customer escalation: {company}", "Holiday cover", "Vendor contract renewal", "{project} load test results")
+THREAD_REPLIES = (
+    "Thanks for pulling this together. I added two items about the rollback plan.",
+    "Works for me. Can we make sure the numbers from {month} are included before we send it to leadership?",
+    "I talked to {name2} and we agreed to push the deadline to {day}. Nothing else changes.",
+    "Sounds good. I'll take the first draft and share it by {day}.",
+    "One concern: we still don't have sign-off from legal on the {company} terms. Let's not commit until we do.",
+    "Attached the updated spreadsheet. The totals in row 14 were off by one month, now fixed.",
+    "Looping in {name2}, who owns the {project} infrastructure and can answer the capacity question.",
+    "Agreed with everything above. Let's discuss the open points in {day}'s sync at {time}.",
+    "Quick update: the load test passed at twice the expected traffic, with p95 latency under 300 ms.",
+    "I can cover {day} and {day2}, but not the following week because I'm travelling to {city}.",
+)
+SIGN_OFFS = ("Thanks,\n{name2}", "Best regards,\n{name2}", "Cheers, {name2}", "Sent from my iPhone", "Thanks!",
+             "Kind regards,\n{name2}\n{company}", "-- \n{name2} | {company}")
+GREETINGS = ("Hi {name},", "Hello {name},", "Dear {name},", "Good morning,", "Hi team,", "Hi all,", "Hey {name} -")
 
-DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "tomorrow", "next week")
+RELATIVE_DAYS = ("tomorrow", "next week")
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", *RELATIVE_DAYS)
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
 CITIES = ("Berlin", "Madrid", "Lagos", "Toronto", "São Paulo", "Mumbai", "Paris", "Seoul", "Austin", "Warsaw")
 DEVICES = ("Chrome on Windows", "Safari on iPhone", "Firefox on Linux", "Edge on Windows", "the Android app")
@@ -210,10 +261,14 @@ def quiet_lookalike_domain(rng: random.Random) -> str:
 
 
 def _fill(template: str, rng: random.Random) -> str:
+    day = rng.choice(DAYS)
     values = {
+        "on_day": day if day in RELATIVE_DAYS else f"on {day}",  # "on Monday", but "tomorrow"
+        "dmy": f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}",  # dates in es/de/fr messages
         "name": rng.choice(FIRST_NAMES),
         "name2": rng.choice(FIRST_NAMES),
         "day": rng.choice(DAYS),
+        "day2": rng.choice(DAYS),
         "month": rng.choice(MONTHS),
         "date": f"{rng.randint(1, 28)} {rng.choice(MONTHS)}",
         "time": f"{rng.randint(8, 18)}:{rng.choice(('00', '15', '30', '45'))}",
@@ -237,7 +292,7 @@ def _fill(template: str, rng: random.Random) -> str:
         "path": rng.choice(PATH_WORDS),
         "emoji": rng.choice(EMOJI),
     }
-    return template.format(**values)
+    return template.replace("on {day}", "{on_day}").format(**values)
 
 
 def _fill_other_language(templates: tuple[tuple[str, str], ...], rng: random.Random) -> tuple[str, str]:
@@ -246,28 +301,53 @@ def _fill_other_language(templates: tuple[tuple[str, str], ...], rng: random.Ran
     return _fill(template, rng), language
 
 
+def _framed(template: str, rng: random.Random) -> str:
+    """A filled template, sometimes with a greeting and a sign-off, as emails have."""
+    text = _fill(template, rng)
+    if rng.random() < 0.35 and not text.startswith(("Hi ", "Hey", "Dear", "Hola", "Hallo", "Bonjour")):
+        text = f"{_fill(rng.choice(GREETINGS), rng)}\n\n{text}"
+    if rng.random() < 0.35:
+        text = f"{text}\n\n{_fill(rng.choice(SIGN_OFFS), rng)}"
+    return text
+
+
 def _newsletter(rng: random.Random) -> str:
-    count = rng.randint(6, 14)
-    paragraphs = [_fill(rng.choice(NEWSLETTER_PARAGRAPHS), rng) for _ in range(count)]
-    return f"{rng.choice(COMPANIES)} weekly update\n\n" + "\n\n".join(paragraphs) + "\n\nUnsubscribe in your settings."
+    """A company newsletter of 8 to 20 distinct paragraphs (about 800 to 2,500 characters)."""
+    paragraphs = [_fill(p, rng) for p in rng.sample(NEWSLETTER_PARAGRAPHS, rng.randint(8, 20))]
+    title = f"{rng.choice(COMPANIES)} {rng.choice(('weekly update', 'newsletter', 'monthly digest'))}"
+    return f"{title}\n\n" + "\n\n".join(paragraphs) + "\n\nUnsubscribe in your settings."
+
+
+def _thread(rng: random.Random) -> str:
+    """A reply chain: the newest reply on top, each older message quoted one level deeper."""
+    subject = _fill(rng.choice(THREAD_SUBJECTS), rng)
+    replies = [_fill(r, rng) for r in rng.sample(THREAD_REPLIES, rng.randint(4, 8))]
+    text = replies[-1]
+    for reply in reversed(replies[:-1]):
+        header = _fill("On {date} at {time}, {name2} wrote:", rng)
+        quoted = "\n".join(f">{'' if line.startswith('>') else ' '}{line}".rstrip() for line in text.split("\n"))
+        text = f"{reply}\n\n{_fill(rng.choice(SIGN_OFFS), rng)}\n\n{header}\n{quoted}"
+    return f"Re: {subject}\n\n{text}"
 
 
 def _long_phishing(rng: random.Random) -> str:
-    """A long, friendly newsletter with the lure only at the very end (head truncation cuts it)."""
-    body = _newsletter(rng).rsplit("\n\n", 1)[0]
+    """A long, friendly newsletter or reply chain with the lure only at the very end
+    (standard head truncation cuts it off; head_tail keeps it)."""
+    body = _newsletter(rng).rsplit("\n\n", 1)[0] if rng.random() < 0.5 else _thread(rng)
     lure = _fill(rng.choice(PHISH_ROUTINE), rng)
-    return f"{body}\n\nOne last thing: {lure}"
+    return f"{body}\n\n{rng.choice(('One last thing:', 'P.S.', 'PS -'))} {lure}"
 
 
 # (category, label, language, weight, generator); "multi": the generator returns (text, language)
 _CATEGORIES = (
-    ("routine", "ham", "en", 0.62, lambda rng: _fill(rng.choice(HAM_ROUTINE), rng)),
-    ("alarming-legit", "ham", "en", 0.2, lambda rng: _fill(rng.choice(HAM_ALARMING), rng)),
-    ("newsletter", "ham", "en", 0.06, _newsletter),
+    ("routine", "ham", "en", 0.58, lambda rng: _framed(rng.choice(HAM_ROUTINE), rng)),
+    ("alarming-legit", "ham", "en", 0.2, lambda rng: _framed(rng.choice(HAM_ALARMING), rng)),
+    ("newsletter", "ham", "en", 0.05, _newsletter),
+    ("thread", "ham", "en", 0.05, _thread),
     ("non-english", "ham", "multi", 0.08, lambda rng: _fill_other_language(HAM_OTHER, rng)),
-    ("obvious", "phishing", "en", 0.15, lambda rng: _fill(rng.choice(PHISH_OBVIOUS), rng)),
-    ("routine-phish", "phishing", "en", 0.13, lambda rng: _fill(rng.choice(PHISH_ROUTINE), rng)),
-    ("long-phish", "phishing", "en", 0.03, _long_phishing),
+    ("obvious", "phishing", "en", 0.15, lambda rng: _framed(rng.choice(PHISH_OBVIOUS), rng)),
+    ("routine-phish", "phishing", "en", 0.13, lambda rng: _framed(rng.choice(PHISH_ROUTINE), rng)),
+    ("long-phish", "phishing", "en", 0.04, _long_phishing),
     ("non-english-phish", "phishing", "multi", 0.05, lambda rng: _fill_other_language(PHISH_OTHER, rng)),
     ("html-payload", "phishing", "en", 0.02, None),
 )

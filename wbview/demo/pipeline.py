@@ -10,7 +10,9 @@ the lineage the computation really had.
 
 Models: scikit-learn's ``SGDClassifier`` (logistic loss) trained epoch by epoch with
 ``partial_fit`` on ``HashingVectorizer`` features. Eval tables come from the
-companion's ``EvalTableBuilder`` fed with the models' real probabilities.
+companion's ``EvalTableBuilder`` fed with the models' real probabilities; their
+"Decoded Text" is the (truncated, cut marked with "…") input the model saw, and
+"Full Text" the cleaned message.
 """
 
 from __future__ import annotations
@@ -109,20 +111,27 @@ def _text_stats(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+TRUNCATION_MARK = "…"  # stands where words were cut, so a truncated input never reads as a whole sentence
+MAX_WORDS, HEAD_WORDS = 64, 32  # the encoders' word budget (a small stand-in for 512 tokens) and head_tail's head
+
+
 def normalise_text(text: str) -> str:
-    """The clean step's normalisation: NFKC, whitespace collapsed, HTML kept as text."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
+    """The clean step's normalisation: NFKC, runs of spaces collapsed, line breaks kept
+    (at most one blank line), HTML kept as text."""
+    lines = [re.sub(r"\s+", " ", line).strip() for line in unicodedata.normalize("NFKC", text).split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def truncate_words(text: str, encoder: str, max_words: int, head_words: int) -> str:
     """Standard truncation keeps the first ``max_words`` words; head_tail keeps the first
-    ``head_words`` and the last ``max_words - head_words`` (where lures often hide)."""
-    words = text.split(" ")
+    ``head_words`` and the last ``max_words - head_words`` (where lures often hide).
+    A truncated text is one line of words with ``TRUNCATION_MARK`` where words were cut."""
+    words = text.split()
     if len(words) <= max_words:
         return text
     if encoder == "standard":
-        return " ".join(words[:max_words])
-    return " ".join(words[:head_words] + words[len(words) - (max_words - head_words):])
+        return " ".join([*words[:max_words], TRUNCATION_MARK])
+    return " ".join([*words[:head_words], TRUNCATION_MARK, *words[len(words) - (max_words - head_words):]])
 
 
 def split_of(message_id: str, seed: int) -> str:
@@ -161,7 +170,7 @@ class Pipeline:
             # Baseline on the early export with tiny features and a too-high rate: the weak run.
             TrainSpec(1, std_v0, "standard", learning_rate=1.0, ngram_max=1, hash_bits=6, tags=("baseline",)),
             TrainSpec(2, std_v1, "standard", learning_rate=0.05, ngram_max=2, hash_bits=18, tags=("experiment",)),
-            TrainSpec(3, ht_v0, "head_tail", learning_rate=0.01, ngram_max=2, hash_bits=18, tags=("hyperparam-search",)),
+            TrainSpec(3, ht_v0, "head_tail", learning_rate=0.02, ngram_max=2, hash_bits=18, tags=("hyperparam-search",)),
             TrainSpec(4, ht_v0, "head_tail", learning_rate=0.05, ngram_max=2, hash_bits=18, tags=("hyperparam-search", "prod-candidate")),
             TrainSpec(5, ht_v0, "head_tail", learning_rate=0.05, ngram_max=2, hash_bits=12, tags=("ablation",)),
         )
@@ -212,7 +221,8 @@ class Pipeline:
 
     def clean(self, raw_id: str, *, export: str, group: str) -> str:
         self.progress(f"clean: normalise and de-duplicate {raw_id}")
-        params = {"unicode_normalization": "NFKC", "collapse_whitespace": True, "drop_exact_duplicates": True,
+        params = {"unicode_normalization": "NFKC", "collapse_whitespace": True, "keep_line_breaks": True,
+                  "drop_exact_duplicates": True,
                   "strip_html": False, "input_artifact": raw_id, "output_artifact": CLEAN}
         meta = {**META_COMMON, "output_format": "jsonl", "note": "HTML is kept as text: payloads are a phishing signal."}
         run = self.recorder.start_run(
@@ -250,13 +260,14 @@ class Pipeline:
 
     def encode(self, clean_id: str, encoder: str, *, export: str, group: str) -> str:
         self.progress(f"encode: {encoder} truncation of {clean_id}")
-        max_words, head_words = 20, 8
+        max_words, head_words = MAX_WORDS, HEAD_WORDS
         params = {"encoder": encoder, "max_length": max_words, "head_length": head_words if encoder == "head_tail" else None,
                   "tokenizer": "whitespace", "splits": SPLIT_SHARES, "seed": self.seed, "input_artifact": clean_id}
         info = encoder.replace("_", "-") + ("" if export == "2025-12" else f"-{export}-export")
         name = f"{DATASET}-encoded-{encoder.replace('_', '-')}"
         params["output_artifact"] = name
-        meta = {**META_COMMON, "output_format": "jsonl per split", "columns": ["id", "text", "label", "language", "split"],
+        meta = {**META_COMMON, "output_format": "jsonl per split",
+                "columns": ["id", "text", "full_text", "label", "language", "split"],
                 "recommended_loader": "pandas.read_json(lines=True)"}
         run = self.recorder.start_run(
             name=data_op_run_name("encode", info, DATASET), group=group, job_type="encode",
@@ -264,21 +275,26 @@ class Pipeline:
         )
         run.use_artifact(clean_id)
         rows = [
-            {**row, "text": truncate_words(row["text"], encoder, max_words, head_words), "split": split_of(row["id"], self.seed)}
+            {**row, "text": truncate_words(row["text"], encoder, max_words, head_words), "full_text": row["text"],
+             "split": split_of(row["id"], self.seed)}
             for row in self.payloads[clean_id]
         ]
         by_split = {split: [r for r in rows if r["split"] == split] for split in SPLIT_SHARES}
-        truncated = sum(1 for row, src in zip(rows, self.payloads[clean_id]) if row["text"] != src["text"])
+        truncated = sum(1 for row in rows if row["text"] != row["full_text"])
+        # Distinct messages can share an input once truncated: count them rather than claim none.
+        same_input = len(rows) - len({row["text"] for row in rows})
         metadata = {
             "num_samples": {split: len(part) for split, part in by_split.items()},
             "splits": SPLIT_SHARES,
             "class_distribution": _class_distribution([r["label"] for r in rows]),
-            "schema": {"id": "string", "text": "string", "label": "string", "language": "string", "split": "string"},
+            "schema": {"id": "string", "text": "string", "full_text": "string", "label": "string", "language": "string",
+                       "split": "string"},
             "source": clean_id,
             "preprocessing_applied": [f"{encoder}-truncation-{max_words}-words", "hash-split-by-id"],
             "encoding_strategy": encoder,
             "max_length": max_words,
             "num_truncated": truncated,
+            "num_same_input_after_truncation": same_input,
             **run.config,
         }
         self.recorder.advance(2)
@@ -286,7 +302,8 @@ class Pipeline:
             name, "dataset", description=f"Messages split train/val/test, {encoder} truncation to {max_words} words.",
             metadata=metadata, files=tuple(file_entry(f"{split}.jsonl", _jsonl(part)) for split, part in by_split.items()),
         )
-        run.summary.update({f"num_{split}": len(part) for split, part in by_split.items()} | {"num_truncated": truncated})
+        run.summary.update({f"num_{split}": len(part) for split, part in by_split.items()}
+                           | {"num_truncated": truncated, "num_same_input_after_truncation": same_input})
         self.payloads[artifact_id] = by_split
         self.recorder.advance(1)
         return artifact_id
@@ -391,7 +408,7 @@ class Pipeline:
                 labels=labels[start:stop],
                 ids=[r["id"] for r in batch],
                 texts=[r["text"] for r in batch],
-                extra={"Language": [r["language"] for r in batch]},
+                extra={"Language": [r["language"] for r in batch], "Full Text": [r["full_text"] for r in batch]},
             )
         frame = builder.finalize()
         summary = namespaced(builder.metrics(), "eval/")
