@@ -25,7 +25,7 @@ Progress = Callable[[str, int, "int | None"], None]
 
 DEMO_PROJECT = "demo/phishing-demo"
 # Bump when the demo's content changes, so launchers rebuild an older demo store.
-DEMO_BUILD_VERSION = 1
+DEMO_BUILD_VERSION = 2
 BUILD_INFO_FILE = "demo-build.json"
 # Steps reported to ``progress``: 18 runs, then writing the store.
 _TOTAL_STEPS = 19
