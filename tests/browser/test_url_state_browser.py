@@ -35,6 +35,16 @@ def selected(page, label: str) -> str:
     return page.get_by_role("combobox", name=label, exact=True).input_value()
 
 
+def reopens_the_same(browser, session, url: str, shown: dict[str, str], name: str):
+    """Reopen ``url`` in a fresh context and check its selectboxes show ``shown``; returns the new
+    Session (context still open) after a screenshot."""
+    other = reopen(browser, session, url)
+    assert {label: selected(other.page, label) for label in shown} == shown
+    other.screenshot(name)
+    assert session.page_errors == [] and other.page_errors == []
+    return other
+
+
 def choose(page, label: str, option: str) -> None:
     page.get_by_role("combobox", name=label, exact=True).click()
     page.get_by_role("option", name=option, exact=True).click()
@@ -50,12 +60,9 @@ def test_run_diff_link_keeps_run_b_even_when_it_is_the_first_option(app_url, dem
     assert shown["Run B (after)"].startswith(eval_ids[0]), shown
     session.screenshot("url-run-diff")
 
-    other = reopen(browser, session, shared)
-    assert {label: selected(other.page, label) for label in shown} == shown
+    other = reopens_the_same(browser, session, shared, shown, "url-run-diff-reopened")
     assert _query(other.page.url)["run_b"] == [eval_ids[0]]
-    other.screenshot("url-run-diff-reopened")
     other.page.context.close()
-    assert session.page_errors == [] and other.page_errors == []
 
 
 def test_run_diff_default_run_b_is_in_the_link(app_url, demo_store, session, browser, eval_ids):
@@ -91,12 +98,9 @@ def test_artifacts_link_after_a_type_change_reopens_the_same_version(app_url, de
     assert heading == f"{shown['Collection']}:{shown['Version']}"
     session.screenshot("url-artifacts-model")
 
-    other = reopen(browser, session, shared)
-    assert {label: selected(other.page, label) for label in shown} == shown
+    other = reopens_the_same(browser, session, shared, shown, "url-artifacts-model-reopened")
     assert other.page.get_by_role("heading", level=3).first.inner_text() == heading
-    other.screenshot("url-artifacts-model-reopened")
     other.page.context.close()
-    assert session.page_errors == [] and other.page_errors == []
 
 
 def test_the_open_tab_is_in_the_link(app_url, demo_store, session, browser, eval_ids):
