@@ -52,11 +52,13 @@ def test_second_pull_downloads_nothing_unchanged(fake_wandb, wandb_source, tmp_p
     assert report.runs_unchanged == report.runs - 1
 
 
-def test_pull_broken_by_an_outage_resumes_losing_and_repeating_nothing(fake_wandb, wandb_source, tmp_path):
+def test_pull_broken_by_an_outage_resumes_losing_and_repeating_nothing(fake_wandb, wandb_source, tmp_path, monkeypatch):
     clean = Store(tmp_path / "clean")
     pull(wandb_source, clean, PROJECT_PATH)
     clean_downloads = fake_wandb.count("file", status=200)
     fake_wandb.reset()
+    # an empty wandb file cache again (read at download time): the clean pull's files must not be reused
+    monkeypatch.setenv("WANDB_CACHE_DIR", str(tmp_path / "wandb-cache-2"))
 
     store = Store(tmp_path / "s")
 
