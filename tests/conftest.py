@@ -14,6 +14,11 @@ def _isolated_wandb_env(tmp_path_factory, monkeypatch):
     scratch.mkdir(exist_ok=True)
     for var in ("WANDB_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR", "WANDB_CONFIG_DIR", "WANDB_ARTIFACT_DIR"):
         monkeypatch.setenv(var, str(scratch / var.lower()))
+    # wandb's file cache and artifact download folders per test (wandb reads them at download
+    # time): a file another test downloaded must not hide a request that a test counts
+    per_test = tmp_path_factory.mktemp("wandb-files")
+    for var in ("WANDB_CACHE_DIR", "WANDB_ARTIFACT_DIR", "WANDB_DATA_DIR"):
+        monkeypatch.setenv(var, str(per_test / var.lower()))
     monkeypatch.setenv("WANDB_SILENT", "true")
     monkeypatch.setenv("WANDB_DISABLE_GIT", "true")
     monkeypatch.setenv("WANDB_ERROR_REPORTING", "false")
