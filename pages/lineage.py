@@ -14,9 +14,9 @@ runs = page.require_runs(ctx, ", so there is no lineage to draw")
 
 labels = {r.id: page.run_label(r) for r in runs}
 pick_root, pick_depth, pick_direction = st.columns([3, 1.2, 1.4])
-root = pick_root.selectbox(
-    "Start from (a run id, or type an artifact as name:v0)", lineage_view.root_options(labels), key=lineage_view.ROOT_KEY,
-    accept_new_options=True, bind="query-params",
+root = url_state.choice(  # always in the link: the default (the newest run) changes as runs are logged
+    "Start from (a run id, or type an artifact as name:v0)", lineage_view.root_options(labels), lineage_view.ROOT_KEY,
+    accept_new_options=True, container=pick_root,
 )
 pick_root.caption(md_escape(labels.get(root, root)))
 depth = url_state.checked(pick_depth.slider, "Depth (hops)", 1, 10, 2, key="depth", why="depth goes from 1 to 10")
