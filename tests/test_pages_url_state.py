@@ -123,3 +123,9 @@ def test_unknown_project_message_renders_the_command_as_code(tmp_path, demo):
     message = " ".join(e.value for e in at.error)
     assert "`wbview pull acme/nope --store" in message, errors(at)
     assert "\\`" not in message  # markdown code, not escaped backticks shown literally
+
+
+def test_lineage_default_root_is_written_into_the_link(spec):
+    at = open_at("lineage", spec)
+    root = at.selectbox(key="root").value
+    assert root and at.query_params["root"] == root
