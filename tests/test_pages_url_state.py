@@ -98,6 +98,8 @@ def test_runs_page_offers_error_analysis_only_for_runs_with_tables(spec, demo):
     ("calibration", {"bins": "999"}, "bins=999 was ignored"),
     ("lineage", {"depth": "99"}, "depth=99 was ignored"),
     ("threshold", {"point": "custom", "t": "5"}, "t=5 was ignored"),
+    ("slices", {"min_rows": "-3"}, "min_rows=-3 was ignored"),
+    ("slices", {"view": "error tree", "depth": "9"}, "depth=9 was ignored"),
 ])
 def test_out_of_range_link_values_get_a_notice(spec, page, params, notice):
     at = open_at(page, spec, **params)

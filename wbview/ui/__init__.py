@@ -12,6 +12,11 @@
 - ``widgets``: filter widgets chosen from the values present; the column-mapping panel.
 - ``metadata_view``, ``lineage_view``, ``error_view``: the renderers of those pages.
 
-Every widget that holds a choice is bound to the URL (``bind="query-params"``, its key
-is the parameter name), so a copied link reopens the same view.
+- ``url_state``: ``choice`` (a picker whose shown value, default included, is always written
+  into the URL; resets with its parent; a linked value that does not fit gets a notice) and
+  ``checked`` (a bound widget that says when the link's value was out of range).
+
+Every widget that holds a choice is in the URL (its key is the parameter name), so a copied
+link reopens the same view: data-dependent pickers (run, table, artifact, lineage root) via
+``url_state.choice``, the rest with ``bind="query-params"`` (constant defaults only).
 """
