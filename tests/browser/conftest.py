@@ -137,10 +137,12 @@ class Session:
         # app.py's navigation must be in charge, not Streamlit's file-name menu of pages/. A
         # fresh server's first deep link shows that menu for one run, until page.start()
         # switches to app.py and reruns: wait for the switch (a timeout still fails the test).
+        # app.py's menu is always drawn (st.navigation runs before any page), so waiting for
+        # its first link also skips the empty moment before the first render.
         page.wait_for_function(
             """() => {
                 const links = [...document.querySelectorAll('[data-testid="stSidebarNav"] a')];
-                return links.length === 0 || links[0].innerText.trim().endsWith('Runs');
+                return links.length > 0 && links[0].innerText.trim().endsWith('Runs');
             }""",
             timeout=RENDER_TIMEOUT_MS,
         )
