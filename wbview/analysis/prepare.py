@@ -382,3 +382,36 @@ def _outcomes(frame: pd.DataFrame, schema: EvalSchema, positive: str | None) -> 
         codes = np.where(unlabelled, len(names), codes).astype(np.int8)
         names = names + [UNLABELLED]
     return pd.Categorical.from_codes(codes, categories=names)
+
+
+# Cache entries that do not depend on the positive class (text work on unchanged columns).
+_POSITIVE_FREE_CACHE = ("arrow", "text_features", "length")
+
+
+def with_positive_class(table: PreparedTable, positive_class: str) -> PreparedTable:
+    """``table`` with another positive class, as ``prepare(raw, schema, positive_class=...)``
+    would build it, without preparing the raw table again: only the derived outcome
+    changes, and text work cached on ``table`` is shared.
+
+    Returns ``table`` itself when the class is already positive; raises ``UsageError``
+    for an unknown class, or when the predictions depend on the positive class (derived
+    from probabilities, or a threshold): ``can_switch_positive`` says when this applies.
+    """
+    positive = _choose_positive(list(table.classes), list(table.schema.probs), positive_class)
+    if positive == table.positive_class:
+        return table
+    if not can_switch_positive(table):
+        raise UsageError("This table's predictions depend on the positive class; prepare it again instead.")
+    frame = table.frame.copy(deep=False)
+    if table.schema.outcome in table.derived:
+        frame[table.schema.outcome] = _outcomes(frame, table.schema, positive)
+    cache = {k: v for k, v in table.cache.items() if isinstance(k, tuple) and k and k[0] in _POSITIVE_FREE_CACHE
+             and k[-1] != table.schema.outcome}
+    return replace(table, frame=frame, positive_class=positive, cache=cache)
+
+
+def can_switch_positive(table: PreparedTable) -> bool:
+    """True when ``with_positive_class`` can re-target ``table``: a binary table without a
+    threshold whose predicted label was logged (a derived one depends on the positive class)."""
+    return (table.is_binary and table.threshold is None and table.schema.predicted_label is not None
+            and table.schema.predicted_label not in table.derived)

@@ -46,6 +46,44 @@ def _compile(pattern: str, regex: bool) -> re.Pattern | None:
                         "Fix it, or switch regex off to search for the literal text.") from exc
 
 
+# RE2 (Arrow) and Python's re agree on ASCII text without control characters for
+# patterns without Python-only or RE2-only syntax; other rows and patterns use Python's re.
+_RE2_UNSAFE_PATTERN = re.compile(r"[^\x20-\x7e]|\[:|\{,|\\[BZuUNx0-9pPQEzC]|\(\?(?!:|P<|[ims]+[:)])")
+_NOT_PLAIN_TEXT = r"[^\t\x20-\x7e]"
+
+
+def _plain_rows(table: PreparedTable, column: str, data) -> np.ndarray:
+    """True per row whose text is printable ASCII (or tab) only, cached per column."""
+    import pyarrow.compute as pc
+
+    key = ("plain_text", column)
+    if key not in table.cache:
+        table.cache[key] = ~pc.match_substring_regex(data, _NOT_PLAIN_TEXT).fill_null(True).to_numpy(zero_copy_only=False)
+    return table.cache[key]
+
+
+def _regex_rows(table: PreparedTable, column: str, pattern: str) -> np.ndarray | None:
+    """Case-insensitive regex hits in a text column with Arrow's RE2 (no per-row Python),
+    exactly as Python's re would find them; None when the pattern needs Python's re."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from wbview.analysis.textfeatures import text_array
+
+    if _RE2_UNSAFE_PATTERN.search(pattern):
+        return None
+    try:
+        data = text_array(table, column)
+        hits = np.array(pc.match_substring_regex(data, pattern, ignore_case=True).fill_null(False), dtype=bool)
+    except (pa.ArrowException, TypeError, ValueError):  # RE2 rejects the pattern, or cells are not text
+        return None
+    plain = _plain_rows(table, column, data)
+    if not plain.all():  # non-ASCII or control characters: Python's re decides those rows
+        others = np.flatnonzero(~plain)
+        hits[others] = _contains(table.frame[column].iloc[others].astype(object), pattern, regex=True)
+    return hits
+
+
 def _contains(series: pd.Series, pattern: str, regex: bool) -> np.ndarray:
     try:
         hits = series.str.contains(pattern, case=False, regex=regex, na=False)
@@ -77,7 +115,9 @@ def search_mask(table: PreparedTable, query: str, columns: Sequence[str] | None 
             value_hits = _contains(pd.Series([str(v) for v in values], dtype="string"), query, regex)
             mask |= np.append(value_hits, False)[codes]
         else:
-            mask |= _contains(series.astype("string") if series.dtype == object else series, query, regex)
+            fast = _regex_rows(table, column, query) if regex else None
+            mask |= fast if fast is not None else _contains(
+                series.astype("string") if series.dtype == object else series, query, regex)
     return mask
 
 

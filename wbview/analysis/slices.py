@@ -189,7 +189,10 @@ def rank_slices(table: PreparedTable, target: Target = "error", features: Sequen
 
 def slice_mask(table: PreparedTable, feature_name: str, slice_label: str) -> np.ndarray:
     """Rows of one ranked slice (to show them)."""
-    feature = next((f for f in slice_features(table) if f.name == feature_name), None)
+    # The inputs-only features are usually cached already (the default ranking): look
+    # there first, so showing a slice does not cut every model output into quantiles too.
+    feature = next((f for outputs in (False, True) for f in slice_features(table, include_outputs=outputs)
+                    if f.name == feature_name), None)
     if feature is None or slice_label not in feature.labels:
         raise UsageError(f"No slice {feature_name!r} = {slice_label!r} in this table.")
     return feature.codes == feature.labels.index(slice_label)

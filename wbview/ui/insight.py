@@ -16,7 +16,7 @@ from wbview.analysis import rows, slices
 from wbview.analysis import threshold as th
 from wbview.analysis.compare import RunDiff, diff_runs
 from wbview.analysis.stacking import stack_tables, trained_with
-from wbview.analysis.prepare import PreparedTable, prepare
+from wbview.analysis.prepare import PreparedTable, can_switch_positive, prepare, with_positive_class
 from wbview.errors import NotFound, WbviewError
 from wbview.records import ArtifactVersion, Run, TableRef
 from wbview.schema import detect_schema
@@ -39,6 +39,9 @@ def eval_runs(ctx: page.PageContext) -> list[Run]:
 
 @st.cache_resource(show_spinner="Preparing the table for another positive class…", max_entries=2)
 def _prepared_with_positive(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str) -> PreparedTable:
+    detected = loaders.prepared(spec, project, ref, mapping)
+    if can_switch_positive(detected):  # only the outcome changes: no second pass over the raw table
+        return with_positive_class(detected, positive)
     frame = loaders.table(spec, project, ref).frame
     schema = detect_schema(frame.columns).with_mapping(dict(mapping))  # the raw table's roles, not the derived ones
     return prepare(frame, schema, positive_class=positive)
