@@ -34,34 +34,78 @@ def text_array(table: PreparedTable, column: str) -> pa.ChunkedArray:
     return table.cache[key]
 
 
-_BLOCK_ROWS = 65_536  # bounded temporary memory: one int64 cumsum per block of rows
+_BLOCK_ROWS = 65_536  # bounded temporary memory: one prefix sum per block of rows
 
 
-_CAPITAL_UNIT = 1 << 32  # digits count in the low 32 bits, capitals in the high ones
-_DIGIT_CAPITAL_WEIGHT = np.zeros(256, dtype=np.int64)
-_DIGIT_CAPITAL_WEIGHT[ord("0"): ord("9") + 1] = 1
-_DIGIT_CAPITAL_WEIGHT[ord("A"): ord("Z") + 1] = _CAPITAL_UNIT
+# Digits and capitals counted in one cumulative sum, both packed in one integer. Narrow
+# packing (16 bits each in a uint32: half the memory traffic) is exact for every row
+# shorter than 65,536 bytes, because a difference of wrapped prefix sums is the row's
+# own sum; a chunk with a longer row uses the wide packing (32 bits each in an int64).
+_NARROW_UNIT, _WIDE_UNIT = 1 << 16, 1 << 32
+_WIDE_WEIGHT = np.zeros(256, dtype=np.int64)
+_WIDE_WEIGHT[ord("0"): ord("9") + 1] = 1
+_WIDE_WEIGHT[ord("A"): ord("Z") + 1] = _WIDE_UNIT
+
+
+def _weights(block: np.ndarray, narrow: bool) -> np.ndarray:
+    """Per byte: 1 for an ASCII digit, one unit for an ASCII capital. Narrow: two SIMD
+    comparisons (about 3x faster than a table lookup); wide: the lookup table."""
+    if not narrow:
+        return _WIDE_WEIGHT[block]
+    weights = ((block - np.uint8(ord("A"))) < 26).astype(np.uint32)  # uint8 wraps: one test per range
+    weights <<= 16
+    weights += (block - np.uint8(ord("0"))) < 10
+    return weights
+
+
+def _chunk_digit_capital_counts(offsets: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(digits, capitals) per row of one chunk: a prefix sum over the UTF-8 bytes read
+    at the row offsets, block by block (bounded temporary memory)."""
+    narrow = bool((np.diff(offsets) < _NARROW_UNIT).all())
+    dtype, unit = (np.uint32, _NARROW_UNIT) if narrow else (np.int64, _WIDE_UNIT)
+    parts = []
+    for start in range(0, len(offsets) - 1, _BLOCK_ROWS):
+        bounds = offsets[start: start + _BLOCK_ROWS + 1]
+        running = np.zeros(int(bounds[-1] - bounds[0]) + 1, dtype=dtype)
+        np.cumsum(_weights(data[bounds[0]: bounds[-1]], narrow), out=running[1:])
+        parts.append(np.diff(running[bounds - bounds[0]]))
+    packed = np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+    return (packed % unit).astype(np.int64), (packed // unit).astype(np.int64)
 
 
 def _digit_capital_counts(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, ASCII digits and ASCII capitals: one cumulative sum over the UTF-8
-    buffer (both counts packed in one int64), read at the row offsets, block by block."""
-    parts = []
+    """Per row, ASCII digits and ASCII capitals (NaN where the text is missing)."""
+    digit_parts, capital_parts = [], []
     for chunk in array.chunks:
         chunk = chunk.cast(pa.large_string()) if chunk.type != pa.large_string() else chunk
         _, offsets_buf, data_buf = chunk.buffers()
         offsets = np.frombuffer(offsets_buf, dtype=np.int64)[chunk.offset: chunk.offset + len(chunk) + 1]
         data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-        for start in range(0, len(chunk), _BLOCK_ROWS):
-            bounds = offsets[start: start + _BLOCK_ROWS + 1]
-            running = np.zeros(int(bounds[-1] - bounds[0]) + 1, dtype=np.int64)
-            np.cumsum(_DIGIT_CAPITAL_WEIGHT[data[bounds[0]: bounds[-1]]], out=running[1:])
-            parts.append(np.diff(running[bounds - bounds[0]]))
-    packed = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        digits, capitals = _chunk_digit_capital_counts(offsets, data)
+        digit_parts.append(digits)
+        capital_parts.append(capitals)
     missing = array.is_null().to_numpy(zero_copy_only=False)
-    digits = np.where(missing, np.nan, (packed & (_CAPITAL_UNIT - 1)).astype(float))
-    capitals = np.where(missing, np.nan, (packed >> 32).astype(float))
-    return digits, capitals
+    digits = np.concatenate(digit_parts) if digit_parts else np.zeros(0, dtype=np.int64)
+    capitals = np.concatenate(capital_parts) if capital_parts else np.zeros(0, dtype=np.int64)
+    return np.where(missing, np.nan, digits.astype(float)), np.where(missing, np.nan, capitals.astype(float))
+
+
+def _domain_categorical(hosts: pa.Array | pa.ChunkedArray, url_rows: np.ndarray, n_rows: int) -> pd.Categorical:
+    """The hosts of the URL rows as a categorical over all rows (no URL or no host:
+    missing), categories sorted: pd.Categorical(values) without 1M Python objects."""
+    encoded = pc.dictionary_encode(hosts)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks() if encoded.num_chunks else pa.array([], pa.dictionary(pa.int32(), pa.string()))
+    names = encoded.dictionary
+    if len(names) == 0:
+        return pd.Categorical(np.full(n_rows, None, dtype=object))
+    order = pc.array_sort_indices(names).to_numpy()  # UTF-8 byte order = code point order, as Python sorts str
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    indices = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+    codes = np.full(n_rows, -1, dtype=np.int64)
+    codes[url_rows] = np.where(indices >= 0, rank[np.maximum(indices, 0)], -1)
+    return pd.Categorical.from_codes(codes, categories=names.take(pa.array(order)).to_pylist())
 
 
 def text_features(table: PreparedTable, column: str) -> pd.DataFrame:
@@ -74,19 +118,19 @@ def text_features(table: PreparedTable, column: str) -> pd.DataFrame:
     array = text_array(table, column)
     length = pc.utf8_length(array).to_numpy().astype(float)
     has_url = pc.match_substring_regex(array, URL_PATTERN).to_numpy(zero_copy_only=False)
-    domain = np.full(len(length), None, dtype=object)
     url_rows = np.flatnonzero(np.asarray(has_url == True))  # noqa: E712 - nulls are not URLs
+    hosts = pa.array([], pa.string())
     if url_rows.size:
         found = pc.struct_field(pc.extract_regex(array.take(pa.array(url_rows)), _DOMAIN_PATTERN), "domain")
         hosts = pc.utf8_lower(found)
         hosts = pc.replace_substring_regex(hosts, r"[.,;)\]]+$", "")
-        domain[url_rows] = hosts.to_numpy(zero_copy_only=False)
+    domain = _domain_categorical(hosts, url_rows, len(length))
     digits, capitals = _digit_capital_counts(array)
     with np.errstate(divide="ignore", invalid="ignore"):
         features = pd.DataFrame({
             "length": length,
             "has_url": np.asarray(has_url == True, dtype=bool),  # noqa: E712
-            "url_domain": pd.Categorical(domain),
+            "url_domain": domain,
             "digits": digits,
             "digit_share": np.where(length > 0, digits / length, 0.0),
             "capitals_share": np.where(length > 0, capitals / length, 0.0),
