@@ -118,7 +118,9 @@ def lineage_figure(layout: LineageLayout) -> "go.Figure":
         fig.add_trace(go.Scatter(
             x=[p.x for p in members], y=[p.y for p in members], mode="markers+text",
             name=_plain(name), customdata=[p.id for p in members],
-            text=[_plain(_short(p.node.name)) for p in members], textposition="bottom center",
+            # labels alternate below/above by column so neighbouring columns never collide
+            text=[_plain(_short(p.node.name)) for p in members],
+            textposition=["bottom center" if p.level % 2 == 0 else "top center" for p in members],
             hovertext=[_plain(f"{p.node.kind}: {p.node.name}" + (f" ({p.node.type})" if p.node.type else "")) for p in members],
             hoverinfo="text",
             unselected={"marker": {"opacity": 0.65}, "textfont": {"color": "#444"}},  # keep the graph readable after a click

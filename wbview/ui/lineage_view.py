@@ -58,8 +58,10 @@ def open_node(ctx: page.PageContext, layout: LineageLayout, node_id: str) -> Non
     if node.kind == "run":
         with cols[0]:
             page.link(ctx, "runs", f"Open run {node.name}", run=node.id)
-        with cols[1]:
-            page.link(ctx, "errors", "Error analysis of this run", run=node.id)
+        with guard(stop=False):
+            if loaders.tables(ctx.spec, ctx.project, node.id):  # only runs that logged an eval table
+                with cols[1]:
+                    page.link(ctx, "errors", "Error analysis of this run", run=node.id)
     else:
         with guard(stop=False):
             art = loaders.artifact(ctx.spec, ctx.project, node.id)
