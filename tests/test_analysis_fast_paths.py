@@ -127,3 +127,17 @@ def test_slice_mask_is_the_same_whichever_feature_list_holds_it():
     assert ("slice_features", None, True, True, 5, 20) not in table.cache  # inputs-only features sufficed
     prob_slice = next(f for f in slices.slice_features(fresh) if f.name == "Prob (Spam)")
     assert slices.slice_mask(table, "Prob (Spam)", prob_slice.labels[0]).sum() > 0
+
+
+@pytest.mark.parametrize("values", [
+    np.r_[np.tile([1.0, 2.0], 6_000), np.arange(3.0, 12.0)],  # few values early, many later
+    np.tile([1.0, 2.0, 3.0, np.nan], 4_000),  # few values throughout: one bin per value
+    np.random.default_rng(0).random(30_000),  # many values
+    np.r_[np.arange(20_000.0), [np.nan, np.inf]],
+])
+def test_quantile_feature_sampling_the_distinct_values_changes_nothing(values, monkeypatch):
+    fast = slices._quantile_feature("x", values, 5)
+    monkeypatch.setattr(slices, "_DISTINCT_SAMPLE_ROWS", 10**9)  # the previous behaviour: every value sorted
+    slow = slices._quantile_feature("x", values, 5)
+    np.testing.assert_array_equal(fast.codes, slow.codes)
+    assert (fast.labels, fast.cuts, fast.ordered) == (slow.labels, slow.cuts, slow.ordered)
