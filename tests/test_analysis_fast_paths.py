@@ -141,3 +141,16 @@ def test_quantile_feature_sampling_the_distinct_values_changes_nothing(values, m
     slow = slices._quantile_feature("x", values, 5)
     np.testing.assert_array_equal(fast.codes, slow.codes)
     assert (fast.labels, fast.cuts, fast.ordered) == (slow.labels, slow.cuts, slow.ordered)
+
+
+def test_threshold_curve_with_many_ties_equals_a_per_threshold_count():
+    from wbview.analysis.threshold import curve_from_arrays
+
+    rng = np.random.default_rng(1)
+    scores = np.round(rng.random(20_000), 2)  # ~100 distinct scores: long runs of ties
+    truth = rng.random(20_000) < scores
+    curve = curve_from_arrays(truth, scores)
+    for row in curve.iloc[::7].itertuples():
+        flagged = scores >= row.threshold
+        assert (row.tp, row.fp) == (int((flagged & truth).sum()), int((flagged & ~truth).sum()))
+    assert list(curve["threshold"][:-1]) == sorted(set(scores))

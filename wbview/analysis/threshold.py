@@ -34,7 +34,9 @@ def curve_from_arrays(y_true: np.ndarray, scores: np.ndarray, fn_cost: float = 1
     if np.isnan(s).any():
         raise BadTable(f"{int(np.isnan(s).sum())} row(s) have no probability for the positive class; "
                        "filter them out before choosing a threshold.")
-    order = np.argsort(-s, kind="mergesort")
+    # Only the counts at the end of each run of equal scores are read, and they do not
+    # depend on the order within a run: the unstable sort (SIMD, ~4x faster) is enough.
+    order = np.argsort(-s)
     s_desc, y_desc = s[order], y[order]
     # Last index of each run of equal scores = all rows scoring >= that threshold.
     ends = np.r_[np.flatnonzero(np.diff(s_desc)), s.size - 1] if s.size else np.array([], dtype=np.int64)
