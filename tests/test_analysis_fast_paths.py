@@ -154,3 +154,12 @@ def test_threshold_curve_with_many_ties_equals_a_per_threshold_count():
         flagged = scores >= row.threshold
         assert (row.tp, row.fp) == (int((flagged & truth).sum()), int((flagged & ~truth).sum()))
     assert list(curve["threshold"][:-1]) == sorted(set(scores))
+
+
+def test_stacking_prepared_tables_equals_stacking_raw_frames():
+    from wbview.analysis.stacking import stack_tables
+
+    first, second = tricky_table(), tricky_table().iloc[::-1].reset_index(drop=True)
+    raw = {"a": (first, {"lr": 1}), "b": (second, {"lr": 2}, {"run_id": "b"})}
+    prepared = {"a": (prepare(first), {"lr": 1}), "b": (prepare(second), {"lr": 2}, {"run_id": "b"})}
+    pdt.assert_frame_equal(stack_tables(prepared), stack_tables(raw))

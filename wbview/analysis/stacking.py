@@ -105,7 +105,8 @@ def stack_tables(tables: Mapping[str, tuple], params: Sequence[str] | None = Non
     ``trained_with``), then the table's columns with roles under seed names
     ("True Label", "Is Error", ...).
 
-    ``tables``: run label -> (DataFrame, flat config dict[, run fields dict]).
+    ``tables``: run label -> (DataFrame, flat config dict[, run fields dict]); a
+    ``PreparedTable`` in place of the DataFrame is used as it is (no second prepare).
     ``joined``: run label -> extra per-run values, named as the columns they become.
     """
     if not tables:
@@ -117,7 +118,7 @@ def stack_tables(tables: Mapping[str, tuple], params: Sequence[str] | None = Non
     parts, run_values = [], []
     for run, item in tables.items():
         try:
-            parts.append(_canonical(prepare(item[0])))
+            parts.append(_canonical(item[0] if isinstance(item[0], PreparedTable) else prepare(item[0])))
         except BadTable as exc:
             raise BadTable(f"Run {run!r}: {exc}") from exc
         extra = dict(item[2]) if len(item) > 2 and item[2] else {}

@@ -17,7 +17,7 @@ from wbview.analysis import threshold as th
 from wbview.analysis.compare import RunDiff, diff_runs
 from wbview.analysis.stacking import stack_tables, trained_with
 from wbview.analysis.prepare import PreparedTable, can_switch_positive, prepare, with_positive_class
-from wbview.errors import NotFound, WbviewError
+from wbview.errors import BadTable, NotFound, WbviewError
 from wbview.records import ArtifactVersion, Run, TableRef
 from wbview.schema import detect_schema
 from wbview.ui import loaders, page
@@ -167,8 +167,11 @@ def stacked_tables(spec: str, project: str, run_ids: tuple[str, ...], table_key:
     frames = {}
     for run in runs:
         ref = views.table_for_key(run, table_key)
-        if ref is not None:
-            frames[run.id] = loaders.table(spec, project, ref).frame
+        if ref is not None:  # the prepared table other pages already cached: no second prepare of 1M rows
+            try:
+                frames[run.id] = loaders.prepared(spec, project, ref)
+            except BadTable as exc:
+                raise BadTable(f"Run {views.short_label(run)!r}: {exc}") from exc
     joined = {views.short_label(r): training_params(spec, project, r.id) for r in runs if r.id in frames}
     return stack_tables(views.stack_inputs(runs, frames), joined=joined)
 
