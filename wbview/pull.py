@@ -154,16 +154,7 @@ class _Puller:
             return
         self.progress(f"table {ref.key} ({artifact_id})", self.report.tables_fetched, None)
         loaded = self.source.load_table(self.project, ref)
-        self.store.put_table(
-            self.project,
-            artifact_id,
-            ref.entry,
-            loaded.frame,
-            digest=digest,
-            total_rows=loaded.total_rows,
-            truncated=loaded.truncated,
-            source_format=loaded.source_format,
-        )
+        self.store.put_loaded_table(self.project, artifact_id, loaded, digest=digest)
         self.report.tables_fetched += 1
 
     def _refresh_collections(self) -> None:

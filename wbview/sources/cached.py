@@ -170,29 +170,11 @@ class CachedSource(Source):
         if not _STABLE_VERSION.match(artifact_id):
             resolved = self.artifact(project, artifact_id)
             artifact_id, digest = resolved.id, digest or resolved.digest
-        found = self.store.read_table(project, artifact_id, ref.entry, digest)
-        if found is not None:
-            frame, meta = found
-            total = meta.get("total_rows")
-            total = len(frame) if total is None else int(total)
-            return LoadedTable(
-                ref=ref,
-                frame=frame,
-                total_rows=total,
-                truncated=bool(meta.get("truncated")),
-                source_format=meta.get("source_format", "parquet"),
-            )
+        cached = self.store.read_loaded_table(project, ref, artifact_id, digest)
+        if cached is not None:
+            return cached
         loaded = self.inner.load_table(project, ref)
-        self.store.put_table(
-            project,
-            artifact_id,
-            ref.entry,
-            loaded.frame,
-            digest=digest,
-            total_rows=loaded.total_rows,
-            truncated=loaded.truncated,
-            source_format=loaded.source_format,
-        )
+        self.store.put_loaded_table(project, artifact_id, loaded, digest=digest)
         return loaded
 
     def close(self) -> None:

@@ -380,6 +380,13 @@ class Store:
             self._ensure_project(project)
             atomic_write_bytes(self._table_path(project, _table_key(artifact_id, digest), entry), data)
 
+    def put_loaded_table(self, project: str, artifact_id: str, loaded: LoadedTable, *, digest: str | None = None) -> None:
+        """Store a table as a source loaded it, with its row count and truncation."""
+        self.put_table(
+            project, artifact_id, loaded.ref.entry, loaded.frame, digest=digest,
+            total_rows=loaded.total_rows, truncated=loaded.truncated, source_format=loaded.source_format,
+        )
+
     # -- readers (no lock: every file is replaced atomically)
 
     def _memoized(self, path: Path, load: Callable[[Path], Any]) -> Any:
@@ -482,6 +489,25 @@ class Store:
             return read_parquet_frame(path)
         except FileNotFoundError:
             return None
+
+    def read_loaded_table(
+        self, project: str, ref: TableRef, artifact_id: str | None = None, digest: str | None = None
+    ) -> LoadedTable | None:
+        """The stored copy of ``ref`` as a LoadedTable (true row count, truncation), or None."""
+        found = self.read_table(project, artifact_id or ref.artifact, ref.entry, digest or ref.digest)
+        if found is None:
+            return None
+        frame, meta = found
+        total = meta.get("total_rows")
+        if total is None:
+            total = ref.nrows if ref.nrows is not None else len(frame)
+        return LoadedTable(
+            ref=ref,
+            frame=frame,
+            total_rows=int(total),
+            truncated=bool(meta.get("truncated")) or len(frame) < int(total),
+            source_format=meta.get("source_format", "parquet"),
+        )
 
     def read_journal(self, project: str) -> dict[str, Any]:
         try:
@@ -648,20 +674,10 @@ class LocalSource(Source):
 
     def load_table(self, project: str, ref: TableRef) -> LoadedTable:
         self._require_project(project)
-        found = self.store.read_table(project, ref.artifact, ref.entry, ref.digest)
-        if found is None:
+        loaded = self.store.read_loaded_table(project, ref)
+        if loaded is None:
             raise TableNotFound(
                 f"Table {ref.key!r} ({ref.artifact}/{ref.entry}) is not in the store at {self.store.root}. "
                 f"Copy it with `wbview pull {project} --store {self.store.root} --tables all`."
             )
-        frame, meta = found
-        total = meta.get("total_rows")
-        if total is None:
-            total = ref.nrows if ref.nrows is not None else len(frame)
-        return LoadedTable(
-            ref=ref,
-            frame=frame,
-            total_rows=total,
-            truncated=bool(meta.get("truncated")) or len(frame) < total,
-            source_format=meta.get("source_format", "parquet"),
-        )
+        return loaded
