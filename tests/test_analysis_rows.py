@@ -145,3 +145,40 @@ def test_cells_holding_objects_still_group_search_and_export():
     assert list(np.flatnonzero(search_mask(table, "'k'", columns=["meta"]))) == [0]
     back = pd.read_csv(io.BytesIO(to_csv_bytes(table.frame)))
     assert back["meta"].tolist() == ["{'k': 1}", "[1, 2]", "plain"]
+
+
+@pytest.mark.parametrize("n_rows, rows_per_part", [(0, 10), (1, 10), (9, 10), (25, 10), (1003, 100)])
+def test_csv_export_in_parallel_parts_matches_one_arrow_write(monkeypatch, n_rows, rows_per_part):
+    import os
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from wbview.analysis import rows as rows_module
+
+    rng = np.random.default_rng(n_rows)
+    frame = pd.DataFrame({"id": np.arange(n_rows), "text": [f"t{i}, \"q\"\n{i % 7}" for i in range(n_rows)],
+                          "p": rng.random(n_rows), "flag": rng.random(n_rows) < 0.5})
+    sink = io.BytesIO()
+    pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), sink)
+    monkeypatch.setattr(rows_module, "_ROWS_PER_CSV_PART", rows_per_part)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    data = to_csv_bytes(frame)
+    assert data == sink.getvalue()
+    back = pd.read_csv(io.BytesIO(data), keep_default_na=False)
+    assert back["id"].tolist() == list(range(n_rows)) and back["text"].tolist() == frame["text"].tolist()
+
+
+def test_formula_detection_matches_the_regex_on_awkward_arrays():
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from wbview.analysis.rows import _starts_like_a_formula
+
+    cells = ["=1+1", "", None, "+x", "-", "@sum", "\tx", "\rx", "a=b", " =x", "é=", "=", "ok", None, "-3"]
+    for kind in (pa.string(), pa.large_string()):
+        whole = pa.array(cells, type=kind)
+        column = pa.chunked_array([whole.slice(0, 4), whole.slice(4, 0), whole.slice(4)], type=kind)
+        column = pa.chunked_array([column.combine_chunks().slice(2), pa.array(["=a", "b"], type=kind)])
+        expected = pc.fill_null(pc.match_substring_regex(column, r"^[=+\-@\t\r]"), False)
+        assert _starts_like_a_formula(column).to_pylist() == expected.to_pylist()
