@@ -1,5 +1,6 @@
-"""Text features: the Arrow domain encoding and the narrow digit/capital counts give
-exactly what the previous implementation gave (kept here as the reference)."""
+"""Text features: the byte-level URL/domain scanner, the Arrow domain encoding and the
+narrow digit/capital counts give exactly what the previous implementation (Arrow's
+regex kernels, one int64 prefix sum) gave, kept here as the reference."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import pytest
 
 from wbview.analysis import textfeatures
 from wbview.analysis.prepare import prepare
-from wbview.analysis.textfeatures import URL_PATTERN, text_array, text_features
+from wbview.analysis.textfeatures import text_array, text_features
 
+URL_PATTERN = r"(?i)(?:https?://|www\.)"
 _DOMAIN_PATTERN = r"(?i)(?:https?://(?:www\.)?|www\.)(?P<domain>[^/\s:?#<>\"']+)"
 _CAPITAL_UNIT = 1 << 32
 _WEIGHT = np.zeros(256, dtype=np.int64)
@@ -66,7 +68,10 @@ CASES = {
     "several URLs": ["first http://b.com then https://a.com", "www.z.org and http://y.org", "http://x.io, http://x.io"],
     "www forms and trailing punctuation": ["see www.example.com.", "(www.a.com)", "www.)", "www.", "http://", "https://host:8080/p",
                                            "http://q.com?x=1", "http://h.com#frag", "<http://angle.com>", "'www.quote.com'"],
-    "digits and capitals": ["ABC123def", "0000", "ZZZZzzzz", "ÀÉÎ 12", "A1" * 1000],
+    "hosts longer than one window": ["http://" + "a" * 100 + ".com/x", "see www." + "b" * 70 + ". ok", "https://" + "c" * 31,
+                                     "x https://" + "d" * 32 + "/", "http://www." + "e" * 64],
+    "digits and capitals": ["ABC123def", "0000", "ZZZZzzzz", "ÀÉÎ 12", "A1" * 1000, "9" * 255, "Z" * 255, "8" * 256,
+                            "Y" * 256 + "1"],
 }
 
 
@@ -96,7 +101,8 @@ def test_rows_of_64k_bytes_and_more_are_counted_exactly():
     long_digits = "7" * 70_000  # more digits than the narrow packing holds: the chunk falls back to wide
     texts = [long_digits + "ABC", "X" * 65_536, "short 1 A", None]
     array = pa.chunked_array([pa.array(texts)])
-    digits, capitals = textfeatures._digit_capital_counts(array)
+    scanned = textfeatures._text_scan(array)
+    digits, capitals = scanned["digits"], scanned["capitals"]
     np.testing.assert_array_equal(digits, [70_000, 0, 1, np.nan])
     np.testing.assert_array_equal(capitals, [3, 65_536, 1, np.nan])
     ref_digits, ref_capitals = reference_digit_capital_counts(array)
@@ -110,5 +116,31 @@ def test_many_rows_across_blocks_match_the_reference():
     texts = ["".join(rng.choice(alphabet, rng.integers(0, 30))) for _ in range(70_000)]
     texts[::997] = [None] * len(texts[::997])
     array = pa.chunked_array([pa.array(texts)])
-    for got, want in zip(textfeatures._digit_capital_counts(array), reference_digit_capital_counts(array)):
+    scanned = textfeatures._text_scan(array)
+    for got, want in zip((scanned["digits"], scanned["capitals"]), reference_digit_capital_counts(array)):
         np.testing.assert_array_equal(got, want)
+
+
+# Pieces that make URL-like text: schemes in odd cases, "www." next to a scheme, host
+# stops, trailing punctuation, multi-byte characters (including U+017F, which RE2's
+# case folding treats as "s"), line breaks and vertical tab (not in RE2's \s).
+_URL_PIECES = ["http", "HTTP", "https", "hTtPs", "http\u017f", "://", ":/", ":", "//", "/", "www.", "WwW.", "ww", ".",
+               "w", "x", "bit.ly", "Ex\u00e1mple", "\u65e5\u672c", "\U0001f600", " ", "\t", "\n", "\v", "\f", "?", "#",
+               "<", ">", "\"", "'", ",", ";", ")", "]", "ly.", "a.com", "-", "8080"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_url_scanner_matches_the_regex_kernels_on_random_url_soup(seed, monkeypatch):
+    monkeypatch.setattr(textfeatures, "_BLOCK_ROWS", 40 + seed)  # many blocks per chunk, scanned in parallel
+    rng = np.random.default_rng(seed)
+    texts = ["".join(rng.choice(_URL_PIECES, rng.integers(0, 14))) for _ in range(3_000)]
+    texts[::89] = [None] * len(texts[::89])
+    texts[5::97] = [""] * len(texts[5::97])
+    whole = pa.array(texts, type=pa.large_string() if seed % 2 else pa.string())
+    array = pa.chunked_array([whole.slice(i, 250 + seed) for i in range(0, len(whole), 250 + seed)])
+    got = textfeatures._text_scan(array)
+    want = reference_text_features(array)
+    np.testing.assert_array_equal(got["has_url"], want["has_url"].to_numpy())
+    assert got["has_url"].any() and not got["has_url"].all()
+    pdt.assert_series_equal(pd.Series(got["url_domain"]), want["url_domain"], check_names=False)
+    assert pd.Series(got["url_domain"]).notna().sum() > 100

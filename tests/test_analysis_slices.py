@@ -161,9 +161,10 @@ def test_error_tree_respects_min_rows():
 
 
 def test_digit_and_capital_counts_long_and_non_ascii_texts():
-    from wbview.analysis.textfeatures import _digit_capital_counts
+    from wbview.analysis.textfeatures import _text_scan
 
     texts = pa.chunked_array([pa.array(["ÄB12", "9" * 70_000 + "X" * 300, None, ""]), pa.array(["Zz0"])])
-    digits, capitals = _digit_capital_counts(texts)
+    scanned = _text_scan(texts)
+    digits, capitals = scanned["digits"], scanned["capitals"]
     assert digits.tolist()[:2] == [2, 70_000] and capitals.tolist()[:2] == [1, 300]  # Ä is not ASCII
     assert np.isnan(digits[2]) and (digits[3], capitals[3]) == (0, 0) and (digits[4], capitals[4]) == (1, 1)
