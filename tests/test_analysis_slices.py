@@ -168,3 +168,20 @@ def test_digit_and_capital_counts_long_and_non_ascii_texts():
     digits, capitals = scanned["digits"], scanned["capitals"]
     assert digits.tolist()[:2] == [2, 70_000] and capitals.tolist()[:2] == [1, 300]  # Ä is not ASCII
     assert np.isnan(digits[2]) and (digits[3], capitals[3]) == (0, 0) and (digits[4], capitals[4]) == (1, 1)
+
+
+@pytest.mark.parametrize("target, subset", [("error", False), ("error", True), ("fn", False), ("fn", True)])
+def test_every_slice_count_matches_its_rows(target, subset):
+    rng = np.random.default_rng(3)
+    frame = slice_frame().assign(score=rng.random(2000), channel=rng.choice(["web", "mail", None], 2000))
+    table = prepare(frame)
+    rows = (np.arange(2000) % 3 != 0) if subset else None
+    ranked = slices.rank_slices(table, target=target, min_rows=1, rows=rows)
+    population = table.truth_is_positive() if target == "fn" else table.labelled()
+    hits = population & (~table.pred_is_positive() if target == "fn" else table.is_error())
+    if subset:
+        population = population & rows
+    assert len(ranked) > 5
+    for feature, label, n, k in ranked[["feature", "slice", "rows", "hits"]].itertuples(index=False):
+        mask = slices.slice_mask(table, feature, label) & population
+        assert (n, k) == (mask.sum(), (mask & hits).sum()), (feature, label)

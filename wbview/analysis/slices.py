@@ -144,11 +144,14 @@ def _target(table: PreparedTable, target: Target) -> tuple[np.ndarray, np.ndarra
     raise UsageError(f"target must be 'error' or 'fn', got {target!r}.")
 
 
-def _slice_stats(feature: Feature, population: np.ndarray, hits: np.ndarray, confidence: float) -> pd.DataFrame:
+def _slice_stats(feature: Feature, population: np.ndarray | None, hits: np.ndarray, confidence: float) -> pd.DataFrame:
+    """Rows and hits per slice, from one integer count of (code, hit) pairs;
+    ``population=None`` means every row, ``hits`` is 0/1 per row (int64)."""
     k = len(feature.labels)
-    codes = feature.codes[population]
-    rows = np.bincount(codes, minlength=k)
-    hit = np.bincount(codes, weights=hits[population], minlength=k).astype(np.int64)
+    codes = feature.codes if population is None else feature.codes[population]
+    pairs = np.bincount(codes * 2 + (hits if population is None else hits[population]), minlength=2 * k)
+    hit = pairs[1::2]
+    rows = pairs[0::2] + hit
     low, high = wilson_interval(hit, rows, confidence)
     return pd.DataFrame({"feature": feature.name, "slice": feature.labels, "rows": rows, "hits": hit,
                          "rate": safe_rate(hit, rows), "rate_low": low, "rate_high": high})
@@ -179,7 +182,9 @@ def rank_slices(table: PreparedTable, target: Target = "error", features: Sequen
             features = [f for f in features if f.name not in labels]
     total_rows, total_hits = int(population.sum()), int(hits[population].sum())
     base = total_hits / total_rows if total_rows else float("nan")
-    frames = [_slice_stats(f, population, hits, confidence) for f in features]
+    every_row = bool(population.all())  # then no copy of each feature's codes
+    hit_codes = hits.astype(np.int64)
+    frames = [_slice_stats(f, None if every_row else population, hit_codes, confidence) for f in features]
     if not frames:
         raise UsageError("No columns to slice: the table has only role columns.")
     out = pd.concat(frames, ignore_index=True)

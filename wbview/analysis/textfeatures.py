@@ -103,13 +103,13 @@ def _text_scan(array: pa.ChunkedArray) -> dict[str, np.ndarray | pd.Categorical]
     text is missing). The bytes are read in blocks of rows, each block once while it is
     in cache, the blocks spread over the cores (numpy releases the GIL)."""
     n_rows = len(array)
-    length = pc.utf8_length(array).to_numpy().astype(float) if n_rows else np.zeros(0)
     digits, capitals = np.zeros(n_rows), np.zeros(n_rows)
     has_url = np.zeros(n_rows, dtype=bool)
     host_rows, host_parts = [np.zeros(0, dtype=np.int64)], [pa.array([], pa.large_string())]
     first_row = 0
     workers = max(1, min(os.cpu_count() or 1, 4, -(-n_rows // _BLOCK_ROWS)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
+        lengths = pool.submit(lambda: pc.utf8_length(array).to_numpy().astype(float) if n_rows else np.zeros(0))
         for chunk in array.chunks:
             offsets, data = _chunk_buffers(chunk)
             valid = chunk.is_valid().to_numpy(zero_copy_only=False) if chunk.null_count else None
@@ -123,6 +123,7 @@ def _text_scan(array: pa.ChunkedArray) -> dict[str, np.ndarray | pd.Categorical]
                 host_rows.append(rows + first_row + i)
                 host_parts.append(hosts)
             first_row += len(chunk)
+        length = lengths.result()
     missing = array.is_null().to_numpy(zero_copy_only=False) if n_rows else np.zeros(0, dtype=bool)
     hosts = pc.utf8_lower(pa.concat_arrays(host_parts))
     return {"length": length, "has_url": has_url,
@@ -260,19 +261,20 @@ def _run_length(data: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.nda
     windows = np.lib.stride_tricks.sliding_window_view(data, _WINDOW) if len(data) >= _WINDOW else None
     length = np.zeros(len(start), dtype=np.int64)
     pending = np.arange(len(start))
-    step = np.arange(_WINDOW)
     while pending.size:
         at = start[pending] + length[pending]
         inside = at <= len(data) - _WINDOW
-        block = np.empty((len(at), _WINDOW), dtype=np.uint8)
-        if windows is not None:
-            block[inside] = windows[at[inside]]
-        if not inside.all():  # the last bytes of the buffer: byte by byte, clamped
-            block[~inside] = data[np.minimum(at[~inside, None] + step, len(data) - 1)]
-        ends = _HOST_STOP[block] | (step >= (stop[pending] - at)[:, None])
-        done = ends.any(axis=1)
-        length[pending] += np.where(done, ends.argmax(axis=1), _WINDOW)
-        pending = pending[~done]
+        if inside.all():
+            block = windows[at]
+        else:  # the last bytes of the buffer: byte by byte, clamped (past the row end anyway)
+            block = data[np.minimum(at[:, None] + np.arange(_WINDOW), len(data) - 1)]
+        stops = _HOST_STOP[block]
+        first = stops.argmax(axis=1)  # 0 when there is none: checked below
+        first[~stops[np.arange(len(first)), first]] = _WINDOW
+        left = stop[pending] - at
+        run = np.minimum(first, left)
+        length[pending] += run
+        pending = pending[(first == _WINDOW) & (left > _WINDOW)]
     return length
 
 
