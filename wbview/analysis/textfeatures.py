@@ -83,7 +83,7 @@ def _scan_block(bounds: np.ndarray, data: np.ndarray, valid: np.ndarray | None,
     block = data[lo: int(bounds[-1])]
     digits, capitals = _block_digit_capital_counts(bounds, block)
     dots, colons = np.flatnonzero(block == ord(".")) + lo, np.flatnonzero(block == ord(":")) + lo
-    rows, hosts = _chunk_urls(bounds, data, valid, dots, colons, has_url)
+    rows, hosts = _block_urls(bounds, data, valid, dots, colons, has_url)
     return digits, capitals, rows, hosts
 
 
@@ -189,7 +189,7 @@ def _ascii_fold(data: np.ndarray, at: np.ndarray, text: bytes) -> np.ndarray:
     return at
 
 
-def _chunk_urls(offsets: np.ndarray, data: np.ndarray, valid: np.ndarray | None, dots: np.ndarray,
+def _block_urls(offsets: np.ndarray, data: np.ndarray, valid: np.ndarray | None, dots: np.ndarray,
                 colons: np.ndarray, has_url: np.ndarray) -> tuple[np.ndarray, pa.Array]:
     """Fill ``has_url`` for the rows between ``offsets`` (given where their '.' and ':'
     bytes are); return (rows, hosts) of the rows with a host.
