@@ -175,3 +175,21 @@ def test_dataset_versions_warning(datasets, expected):
 
     warning = dataset_versions_warning(datasets)
     assert warning is None if expected is None else expected in warning
+
+
+def test_text_run_columns_are_categoricals_with_the_same_values_and_rates():
+    import io
+
+    from wbview.analysis.rows import to_csv_bytes
+
+    frames = {"e1": (run_a(), {"model": "roberta"}, {"run_id": "zz9"}), "e2": (run_b(), {"model": "bert"}, {"run_id": "aa1"}),
+              "e3": (run_a(), {}, {"run_id": "mm5"})}
+    stacked = stack_tables(frames)
+    sizes = [len(run_a()), len(run_b()), len(run_a())]
+    assert isinstance(stacked["config.model"].dtype, pd.CategoricalDtype)
+    assert stacked["config.model"].tolist() == ["roberta"] * sizes[0] + ["bert"] * sizes[1] + [np.nan] * sizes[2]
+    assert stacked["run_id"].astype(object).tolist() == ["zz9"] * sizes[0] + ["aa1"] * sizes[1] + ["mm5"] * sizes[2]
+    rates = error_rates_by(stacked, "config.model")
+    assert list(rates["config.model"]) == ["bert", "roberta", "(missing)"] and rates["rows"].tolist() == [sizes[1], sizes[0], sizes[2]]
+    back = pd.read_csv(io.BytesIO(to_csv_bytes(stacked)), keep_default_na=False)
+    assert back["config.model"].tolist() == stacked["config.model"].astype(object).fillna("").tolist()

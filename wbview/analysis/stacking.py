@@ -135,6 +135,11 @@ def stack_tables(tables: Mapping[str, tuple], params: Sequence[str] | None = Non
         per_run = [values.get(name) for values in run_values]
         if name == RUN_COLUMN:
             run_columns[name] = pd.Categorical.from_codes(run_codes, categories=per_run)
+        elif all(isinstance(v, str) for v in per_run if v is not None) and any(v is not None for v in per_run):
+            # Text constant per run (ids, names, string params): a categorical, not millions of str objects.
+            categories = sorted({v for v in per_run if v is not None})
+            code_of_run = np.array([categories.index(v) if v is not None else -1 for v in per_run], dtype=np.int64)
+            run_columns[name] = pd.Categorical.from_codes(code_of_run[run_codes], categories=categories)
         else:
             run_columns[name] = pd.Series(per_run, dtype=None if any(v is not None for v in per_run) else object
                                           ).to_numpy()[run_codes]
