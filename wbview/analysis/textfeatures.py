@@ -66,7 +66,7 @@ def _block_digit_capital_counts(bounds: np.ndarray, block: np.ndarray) -> tuple[
     lengths = np.diff(bounds)
     if not block.size:
         return np.zeros(len(lengths), dtype=np.int64), np.zeros(len(lengths), dtype=np.int64)
-    unit, dtype = next((u, t) for u, t in _PACKINGS if lengths.max() < u)
+    unit, dtype = next(((u, t) for u, t in _PACKINGS if lengths.max() < u), _PACKINGS[-1])
     # reduceat sums a[i:j] between consecutive indices, so only the non-empty rows'
     # starts are given: the next one is where the row ends (empty rows hold no bytes).
     filled = lengths > 0
