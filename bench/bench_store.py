@@ -7,14 +7,12 @@ wandb client; the network part is local, so the first-load numbers are a lower b
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
 
+from bench.bench_wandb import wandb_env
 from bench.common import report, timeit
 
 ROWS = 200_000
@@ -41,22 +39,6 @@ def _project(frame):
     return data, ref
 
 
-@contextmanager
-def _scratch_env(scratch: Path, extra: dict[str, str]) -> Iterator[None]:
-    names = ["WANDB_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR", "WANDB_CONFIG_DIR", "WANDB_ARTIFACT_DIR"]
-    values = {n: str(scratch / n.lower()) for n in names} | {"WANDB_SILENT": "true"} | extra
-    saved = {n: os.environ.get(n) for n in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def main() -> None:
     from tests.fakewandb import FakeWandb
     from tests.fixtures import build_large_table
@@ -67,7 +49,7 @@ def main() -> None:
     data, ref = _project(build_large_table(ROWS))
     project = "acme/bench"
     with tempfile.TemporaryDirectory(prefix="wbview-bench-store-") as tmp, FakeWandb({project: data}) as fake:
-        with _scratch_env(Path(tmp), fake.env()):
+        with wandb_env(**fake.env()):
             # the fake server builds the entry's bytes once: do it before timing, as a real server has them stored
             fake.content(project, data.artifacts[ref.artifact], ref.entry)
             source = WandbSource(load_settings(), timeout_s=120)
