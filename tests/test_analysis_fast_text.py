@@ -13,10 +13,8 @@ import pytest
 
 from wbview.analysis import textfeatures
 from wbview.analysis.prepare import prepare
-from wbview.analysis.textfeatures import text_array, text_features
+from wbview.analysis.textfeatures import DOMAIN_PATTERN, URL_PATTERN, text_array, text_features
 
-URL_PATTERN = r"(?i)(?:https?://|www\.)"
-_DOMAIN_PATTERN = r"(?i)(?:https?://(?:www\.)?|www\.)(?P<domain>[^/\s:?#<>\"']+)"
 _CAPITAL_UNIT = 1 << 32
 _WEIGHT = np.zeros(256, dtype=np.int64)
 _WEIGHT[ord("0"): ord("9") + 1] = 1
@@ -47,7 +45,7 @@ def reference_text_features(array: pa.ChunkedArray) -> pd.DataFrame:
     domain = np.full(len(length), None, dtype=object)
     url_rows = np.flatnonzero(np.asarray(has_url == True))  # noqa: E712
     if url_rows.size:
-        found = pc.struct_field(pc.extract_regex(array.take(pa.array(url_rows)), _DOMAIN_PATTERN), "domain")
+        found = pc.struct_field(pc.extract_regex(array.take(pa.array(url_rows)), DOMAIN_PATTERN), "domain")
         hosts = pc.replace_substring_regex(pc.utf8_lower(found), r"[.,;)\]]+$", "")
         domain[url_rows] = hosts.to_numpy(zero_copy_only=False)
     digits, capitals = reference_digit_capital_counts(array)
