@@ -53,12 +53,6 @@ class PreparedTable:
     def is_binary(self) -> bool:
         return len(self.classes) == 2
 
-    @property
-    def negative_class(self) -> str | None:
-        if not self.is_binary or self.positive_class is None:
-            return None
-        return next(c for c in self.classes if c != self.positive_class)
-
     def labelled(self) -> np.ndarray:
         """True where the row has a true label (rows without one are never errors)."""
         if self.schema.true_label is None:

@@ -46,10 +46,6 @@ class PageContext:
     source: Source
     project: str
 
-    @property
-    def is_wandb(self) -> bool:
-        return self.spec == "wandb"
-
     def link_params(self, **params: str) -> dict[str, str]:
         """Query parameters for a link to another page of the same project."""
         return {SOURCE_PARAM: self.spec, PROJECT_PARAM: self.project, **{k: v for k, v in params.items() if v}}
