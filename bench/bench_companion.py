@@ -16,7 +16,6 @@ import tempfile
 import time
 import warnings
 
-import numpy as np
 
 from bench.common import report, timeit
 

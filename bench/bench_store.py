@@ -44,7 +44,7 @@ def main() -> None:
     from tests.fixtures import build_large_table
     from wbview.settings import load_settings
     from wbview.sources.cached import CachedSource
-    from wbview.sources.wandb_api import WandbSource
+    from wbview.sources.wandb import WandbSource
 
     data, ref = _project(build_large_table(ROWS))
     project = "acme/bench"

@@ -132,7 +132,7 @@ def plain_lineage_walk(api: Any, run_path: str, depth: int = 2) -> int:
 
 def make_source(fake: Any, **kwargs: Any) -> Any:
     from wbview.settings import Settings
-    from wbview.sources.wandb_api import WandbSource
+    from wbview.sources.wandb import WandbSource
 
     source = WandbSource(Settings(api_key=fake.api_key, base_url=fake.base_url, entity="acme"), timeout_s=120, **kwargs)
     source.api  # noqa: B018 - log in before counting

@@ -3,7 +3,7 @@ completeness against the essentials, and a diff between two versions."""
 
 import streamlit as st
 
-from wbview.metadata import completeness, format_value, metadata_diff
+from wbview.analysis.metadata import completeness, format_value, metadata_diff
 from wbview.ui import loaders, page, url_state
 from wbview.ui.errors import guard
 from wbview.ui.metadata_view import render_completeness, render_metadata

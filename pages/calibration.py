@@ -3,24 +3,24 @@ compared across the selected runs' eval tables (uniform bins line up run for run
 
 import streamlit as st
 
-from wbview import insight_views as views
+from wbview.analysis import selection as views
 from wbview.analysis.calibration import compare_calibration
-from wbview.charts import review as charts
-from wbview.charts.insight import ece_figure
-from wbview.ui import insight, page, url_state
+from wbview.charts import calibration as charts
+from wbview.charts.calibration import ece_figure
+from wbview.ui import analysis_page, page, url_state
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 
 MAX_DEFAULT_RUNS = 3
 
 ctx = page.start("Calibration")
-runs = insight.eval_runs(ctx)
+runs = analysis_page.eval_runs(ctx)
 by_id = {r.id: r for r in runs}
 # Options are run ids: a bound widget writes the option's text (not a format_func label) into the URL.
 chosen_ids = st.multiselect("Runs to compare (run ids)", list(by_id), key="runs", bind="query-params",
                             placeholder=f"up to {MAX_DEFAULT_RUNS} distinct models, the weakest included")
 with guard():
-    chosen = [by_id[i] for i in chosen_ids] or views.distinct_model_runs(runs, lambda r: insight.model_of(ctx, r),
+    chosen = [by_id[i] for i in chosen_ids] or views.distinct_model_runs(runs, lambda r: analysis_page.model_of(ctx, r),
                                                                           MAX_DEFAULT_RUNS)
 st.caption("Comparing: " + " · ".join(md_escape(views.short_label(r)) for r in chosen))
 keys = views.table_keys(chosen)
@@ -28,7 +28,7 @@ table_key = st.selectbox("Table key (the same table of each run)", keys, key="ta
 refs = {views.short_label(r): views.table_for_key(r, table_key) for r in chosen if views.table_for_key(r, table_key)}
 first_ref = next(iter(refs.values()))
 _, mapping = page.mapped_table(ctx, first_ref)
-tables = {label: insight.prepared(ctx, ref, mapping) for label, ref in refs.items()}
+tables = {label: analysis_page.prepared(ctx, ref, mapping) for label, ref in refs.items()}
 
 bins_col, strategy_col = st.columns(2)
 n_bins = url_state.checked(bins_col.slider, "Bins", 5, 30, 10, key="bins", why="bins go from 5 to 30")
@@ -54,4 +54,4 @@ best = result.ece[result.ece["class"] == cls].sort_values("ece").iloc[0]
 st.caption(f"Best calibrated on {md_escape(cls)}: {md_escape(best['run'])} (ECE {best['ece']:.4f}, {int(best['rows']):,} rows).")
 with st.expander("Bins of every run and class"):
     st.dataframe(result.bins, hide_index=True, key="bins_table")
-    insight.download_csv(result.bins, "calibration-bins", "bins")
+    analysis_page.download_csv(result.bins, "calibration-bins", "bins")

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from wbview.charts.core import lineage_figure
-from wbview.lineage_layout import layout_lineage
+from wbview.charts.lineage import lineage_figure
+from wbview.charts.lineage_layout import layout_lineage
 from wbview.ui import lineage_view, loaders, page, url_state
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape

@@ -5,15 +5,15 @@ both runs were scored on the same dataset version."""
 import streamlit as st
 
 from wbview.analysis.compare import STATUSES, dataset_lineage_warning
-from wbview.charts.insight import run_diff_figure
-from wbview.ui import insight, page
+from wbview.charts.compare import run_diff_figure
+from wbview.ui import analysis_page, page
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 
 AUTO_KEY = "(sample id, else text)"
 
 ctx = page.start("Run vs run")
-runs = insight.eval_runs(ctx)
+runs = analysis_page.eval_runs(ctx)
 left, right = st.columns(2)
 with left:
     run_a, ref_a = page.pick_eval_table(ctx, "run", "table", "Run A (before)")
@@ -21,13 +21,13 @@ with right:  # by default B is another run than A
     other = next((r.id for r in runs if r.id != run_a.id), None)
     run_b, ref_b = page.pick_eval_table(ctx, "run_b", "table_b", "Run B (after)", default_run=other)
 _, mapping = page.mapped_table(ctx, ref_a)
-table_a = insight.prepared(ctx, ref_a, mapping)
-table_b = insight.prepared(ctx, ref_b, mapping)
+table_a = analysis_page.prepared(ctx, ref_a, mapping)
+table_b = analysis_page.prepared(ctx, ref_b, mapping)
 if ref_a == ref_b:
     st.info("Run A and run B show the same table: choose two different runs (or tables) to compare.")
 
 with guard():
-    dataset_a, dataset_b = insight.scored_dataset(ctx, run_a), insight.scored_dataset(ctx, run_b)
+    dataset_a, dataset_b = analysis_page.scored_dataset(ctx, run_a), analysis_page.scored_dataset(ctx, run_b)
     warning = dataset_lineage_warning(dataset_a, dataset_b)
 if warning:
     st.warning("**Dataset check (lineage).** " + warning, icon="⚠️")
@@ -37,7 +37,7 @@ else:
 common = [c for c in table_a.frame.columns if c in set(table_b.frame.columns)]
 on = st.selectbox("Match samples on", [AUTO_KEY, *map(str, common)], key="on", bind="query-params")
 with guard():
-    diff = insight.run_diff(ctx.spec, ctx.project, ref_a, ref_b, mapping, None if on == AUTO_KEY else on)
+    diff = analysis_page.run_diff(ctx.spec, ctx.project, ref_a, ref_b, mapping, None if on == AUTO_KEY else on)
 st.caption(f"Matched {len(diff.joined):,} samples on {diff.key!r} · only in A: {diff.only_in_a:,} · only in B: "
            f"{diff.only_in_b:,}" + (f" · repeated keys matched by occurrence: {diff.duplicate_keys:,}"
                                    if diff.duplicate_keys else ""))
@@ -56,5 +56,5 @@ st.plotly_chart(run_diff_figure(diff.counts, (run_a.name, run_b.name)), key="dif
 
 status = st.segmented_control("Show", list(STATUSES), default="newly broken", required=True, key="status",
                               bind="query-params")
-insight.show_rows(diff.rows(status), insight.file_stem(run_a.id, "vs", run_b.id, status), "diff_rows",
+analysis_page.show_rows(diff.rows(status), analysis_page.file_stem(run_a.id, "vs", run_b.id, status), "diff_rows",
                   caption=f"{status.capitalize()}: ")

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from wbview import runs_view
-from wbview.charts import core as charts
+from wbview.analysis import runs as runs_table
+from wbview.charts import runs as charts
 from wbview.ui import loaders, page
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
@@ -12,34 +12,34 @@ from wbview.ui.widgets import filter_panel
 ctx = page.start("Runs")
 runs = page.require_runs(ctx)
 
-frame = runs_view.runs_frame(runs)
-specs = runs_view.filter_specs(frame)
+frame = runs_table.runs_frame(runs)
+specs = runs_table.filter_specs(frame)
 st.sidebar.header("Filters")
-chosen = filter_panel(specs, pinned=runs_view.ATTRIBUTE_FILTERS, container=st.sidebar)
-shown = runs_view.apply_filters(frame, specs, chosen)
+chosen = filter_panel(specs, pinned=runs_table.ATTRIBUTE_FILTERS, container=st.sidebar)
+shown = runs_table.apply_filters(frame, specs, chosen)
 st.caption(f"{len(shown):,} of {len(frame):,} runs match the filters.")
 if shown.empty:
     st.info("No run matches these filters. Widen a range or clear a selection in the sidebar.")
     st.stop()
 
-metrics = runs_view.numeric_columns(shown, runs_view.summary_columns(shown))
-group_by = st.segmented_control("Group by", ["none", *runs_view.GROUPABLE], default="none", key="group_by",
+metrics = runs_table.numeric_columns(shown, runs_table.summary_columns(shown))
+group_by = st.segmented_control("Group by", ["none", *runs_table.GROUPABLE], default="none", key="group_by",
                                 bind="query-params")
 if group_by and group_by != "none":
-    st.dataframe(runs_view.group_table(shown, group_by, metrics), hide_index=True)
+    st.dataframe(runs_table.group_table(shown, group_by, metrics), hide_index=True)
 
 column_config = {"created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm")}
-columns = runs_view.display_columns(shown)
+columns = runs_table.display_columns(shown)
 if shown["url"].notna().any():
     column_config["url"] = st.column_config.LinkColumn("W&B", display_text="open ↗")
     columns = ["url", *columns]
 st.dataframe(shown, column_order=columns, column_config=column_config, hide_index=True, key="runs_table")
 
 st.subheader("Parameters against a metric")
-default_metric = runs_view.default_metric(metrics)
+default_metric = runs_table.default_metric(metrics)
 metric = st.selectbox("Colour by metric", metrics, index=metrics.index(default_metric) if metrics else None,
                       key="metric", bind="query-params") if metrics else None
-scored, params = runs_view.parallel_axes(shown, metric)
+scored, params = runs_table.parallel_axes(shown, metric)
 if params:
     if scored["job_type"].nunique() == 1 and shown["job_type"].nunique() > 1:
         st.caption(f"Axes from the {len(scored)} {md_escape(scored['job_type'].iloc[0])} runs that report this metric "
@@ -56,10 +56,10 @@ with guard():
     if compare:
         histories = {i: loaders.history(ctx.spec, ctx.project, i) for i in compare}
     else:
-        histories = runs_view.runs_with_history(list(labels), lambda i: loaders.history(ctx.spec, ctx.project, i))
+        histories = runs_table.runs_with_history(list(labels), lambda i: loaders.history(ctx.spec, ctx.project, i))
 curve_keys = sorted({c for h in histories.values() for c in h.columns if not c.startswith("_")})
 if curve_keys:
-    curve = st.selectbox("Metric", curve_keys, index=curve_keys.index(runs_view.default_metric(curve_keys)),
+    curve = st.selectbox("Metric", curve_keys, index=curve_keys.index(runs_table.default_metric(curve_keys)),
                          key="curve", bind="query-params")
     drawn = {labels[i]: h for i, h in histories.items()
              if compare or (curve in h.columns and h[curve].notna().any())}

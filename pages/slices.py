@@ -4,11 +4,11 @@ over-represented among the misses; an error tree of the worst cohorts."""
 
 import streamlit as st
 
-from wbview import insight_views as views
+from wbview.analysis import selection as views
 from wbview.analysis import slices
-from wbview.charts import review as charts
-from wbview.charts.insight import ngram_figure
-from wbview.ui import insight, page, url_state
+from wbview.charts import slices as charts
+from wbview.charts.slices import ngram_figure
+from wbview.ui import analysis_page, page, url_state
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 
@@ -19,9 +19,9 @@ NGRAM_MIN_ROWS = 20  # n-grams are counted on a sample: their own support floor
 ctx = page.start("Where errors concentrate")
 run, ref = page.pick_eval_table(ctx)
 _, mapping = page.mapped_table(ctx, ref)
-table = insight.prepared(ctx, ref, mapping)
-positive = insight.pick_positive(table)
-table = insight.prepared(ctx, ref, mapping, positive)
+table = analysis_page.prepared(ctx, ref, mapping)
+positive = analysis_page.pick_positive(table)
+table = analysis_page.prepared(ctx, ref, mapping, positive)
 
 target_col, support_col = st.columns(2)
 labels = list(TARGETS) if table.is_binary else ["error rate"]
@@ -39,7 +39,7 @@ include_outputs = st.toggle("Include the model's outputs (confidence, probabilit
 
 if view == "ranked slices":
     with guard():
-        ranked = insight.ranked_slices(*args, int(min_rows), include_outputs)
+        ranked = analysis_page.ranked_slices(*args, int(min_rows), include_outputs)
     st.caption(f"{len(ranked):,} slices with ≥ {int(min_rows):,} rows, ranked by the lower 95% bound of the lift "
                f"({rank_by} in the slice ÷ overall), so small slices need strong evidence.")
     if ranked.empty:
@@ -48,19 +48,19 @@ if view == "ranked slices":
         st.plotly_chart(charts.slice_lift_figure(ranked.head(20), rank_by), key="lift_chart")
         st.dataframe(ranked.head(views.MAX_SHOWN_ROWS), hide_index=True, key="slices_table",
                      column_config=views.rate_columns(ranked.columns))
-        insight.download_csv(ranked, insight.file_stem(run.id, "slices", target), "slices")
+        analysis_page.download_csv(ranked, analysis_page.file_stem(run.id, "slices", target), "slices")
         labels = views.slice_labels(ranked.head(50))
         picked = st.selectbox("Show the rows of a slice", list(labels), key="slice", bind="query-params")
         with guard(stop=False):
             mask = slices.slice_mask(table, *labels[picked])
-            insight.show_rows(table.frame[mask], insight.file_stem(run.id, "slice"), "slice_rows")
+            analysis_page.show_rows(table.frame[mask], analysis_page.file_stem(run.id, "slice"), "slice_rows")
 
 elif view == "n-grams":
     if table.schema.text is None:
         st.info("N-grams need a text column; map one in the column mapping.")
     else:
         with guard():
-            grams = insight.ranked_ngrams(*args, NGRAM_MIN_ROWS)
+            grams = analysis_page.ranked_ngrams(*args, NGRAM_MIN_ROWS)
         sampled, population = (int(grams[c].iloc[0]) for c in ("sampled_rows", "population_rows")) if len(grams) else (0, 0)
         st.caption(f"Word 1- and 2-grams in {md_escape(table.schema.text)}, ranked by lift in the {rank_by}"
                    + (f" (a random sample of {sampled:,} rows)." if sampled and sampled < population else "."))
@@ -68,12 +68,12 @@ elif view == "n-grams":
             st.plotly_chart(ngram_figure(grams), key="ngram_chart")
         st.dataframe(grams.head(views.MAX_SHOWN_ROWS), hide_index=True, key="ngrams_table",
                      column_config=views.rate_columns(grams.columns))
-        insight.download_csv(grams, insight.file_stem(run.id, "ngrams", target), "ngrams")
+        analysis_page.download_csv(grams, analysis_page.file_stem(run.id, "ngrams", target), "ngrams")
 
 else:
     depth = url_state.checked(st.slider, "Tree depth", 1, 5, 3, key="depth", why="tree depth goes from 1 to 5")
     with guard():
-        tree = insight.error_tree(*args, depth)
+        tree = analysis_page.error_tree(*args, depth)
     st.caption("Greedy splits on the inputs (not the model's outputs). Coverage: the cohort's share of all "
                f"{'misses' if target == 'fn' else 'errors'}; share of data: its share of the rows.")
     leaves = tree.leaves()
@@ -82,4 +82,4 @@ else:
     st.dataframe(leaves, hide_index=True, key="leaves_table", column_config=views.rate_columns(leaves.columns))
     cohorts = {views.cohort_label(row): int(row.node) for row in leaves.itertuples()}
     cohort = st.selectbox("Show the rows of a cohort", list(cohorts), key="cohort", bind="query-params")
-    insight.show_rows(table.frame[tree.mask(cohorts[cohort])], insight.file_stem(run.id, "cohort"), "cohort_rows")
+    analysis_page.show_rows(table.frame[tree.mask(cohorts[cohort])], analysis_page.file_stem(run.id, "cohort"), "cohort_rows")

@@ -3,22 +3,22 @@ frame with run and config columns, and compare error rates per param value."""
 
 import streamlit as st
 
-from wbview import insight_views as views
-from wbview import runs_view
+from wbview.analysis import selection as views
+from wbview.analysis import runs as runs_table
 from wbview.analysis.stacking import dataset_versions_warning, error_rates_by
-from wbview.charts import review as charts
-from wbview.ui import insight, page
+from wbview.charts import stacked as charts
+from wbview.ui import analysis_page, page
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 from wbview.ui.widgets import filter_panel
 
 ctx = page.start("Stacked tables")
-runs = insight.eval_runs(ctx)
-frame = runs_view.runs_frame(runs)
-specs = runs_view.filter_specs(frame)
+runs = analysis_page.eval_runs(ctx)
+frame = runs_table.runs_frame(runs)
+specs = runs_table.filter_specs(frame)
 st.sidebar.header("Pick runs")
 chosen = filter_panel(specs, pinned=("job_type", "group"), container=st.sidebar)
-picked_ids = list(runs_view.apply_filters(frame, specs, chosen)["id"])
+picked_ids = list(runs_table.apply_filters(frame, specs, chosen)["id"])
 if not picked_ids:
     st.info("No run with an eval table matches these filters. Widen a range or clear a selection in the sidebar.")
     st.stop()
@@ -30,8 +30,8 @@ picked = [r for r in runs if r.id in set(picked_ids)]
 table_key = st.selectbox("Table key (the same table of each run)", views.table_keys(picked), key="table_key",
                          bind="query-params")
 with guard():
-    stacked = insight.stacked_tables(ctx.spec, ctx.project, tuple(r.id for r in picked), table_key)
-    warning = dataset_versions_warning({views.short_label(r): insight.scored_dataset(ctx, r) for r in picked})
+    stacked = analysis_page.stacked_tables(ctx.spec, ctx.project, tuple(r.id for r in picked), table_key)
+    warning = dataset_versions_warning({views.short_label(r): analysis_page.scored_dataset(ctx, r) for r in picked})
 if warning:
     st.warning("**Dataset check (lineage).** " + md_escape(warning), icon="⚠️")
 by_options = views.config_columns_for(stacked)
@@ -48,4 +48,4 @@ st.dataframe(rates, hide_index=True, key="rates_table", column_config=views.rate
 st.caption("Error rates with 95% Wilson intervals; 'runs' counts the stacked runs behind each value.")
 
 st.subheader("The stacked table")
-insight.show_rows(stacked, insight.file_stem("stacked", table_key), "stacked")
+analysis_page.show_rows(stacked, analysis_page.file_stem("stacked", table_key), "stacked")

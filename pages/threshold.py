@@ -4,10 +4,10 @@ reaching a target recall, and the rows whose outcome changes at the chosen thres
 
 import streamlit as st
 
-from wbview import insight_views as views
+from wbview.analysis import selection as views
 from wbview.analysis import threshold as th
-from wbview.charts import review as charts
-from wbview.ui import insight, page, url_state
+from wbview.charts import threshold as charts
+from wbview.ui import analysis_page, page, url_state
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 
@@ -16,9 +16,9 @@ POINTS = ["cost-optimal", "target recall", "logged", "custom"]
 ctx = page.start("Threshold & cost")
 run, ref = page.pick_eval_table(ctx)
 _, mapping = page.mapped_table(ctx, ref)
-table = insight.prepared(ctx, ref, mapping)
-insight.require_binary(table, "Threshold analysis")
-table = insight.prepared(ctx, ref, mapping, insight.pick_positive(table))
+table = analysis_page.prepared(ctx, ref, mapping)
+analysis_page.require_binary(table, "Threshold analysis")
+table = analysis_page.prepared(ctx, ref, mapping, analysis_page.pick_positive(table))
 positive = table.positive_class
 
 cost_fn, cost_fp, recall_col = st.columns(3)
@@ -30,7 +30,7 @@ target_recall = recall_col.slider("Target recall", 0.5, 1.0, 0.95, 0.005, format
                                   bind="query-params")
 with guard():
     curve = th.threshold_curve(table, fn_cost, fp_cost)
-    recorded, recorded_in = views.recorded_threshold(run, insight.artifact_metadata(ctx, ref.artifact))
+    recorded, recorded_in = views.recorded_threshold(run, analysis_page.artifact_metadata(ctx, ref.artifact))
     logged = recorded if recorded is not None else th.logged_threshold(table)
     best = th.cost_optimal_threshold(curve)
     reach = th.threshold_for_recall(curve, target_recall)
@@ -68,11 +68,11 @@ with st.expander(f"Every threshold ({len(curve):,} rows)"):
     if len(shown) < len(curve):
         st.caption(f"Showing {len(shown):,} evenly spaced thresholds; the CSV has all {len(curve):,}.")
     st.dataframe(shown, hide_index=True, key="curve_table")
-    insight.download_csv(curve, insight.file_stem(run.id, "threshold-curve"), "curve", "Download every threshold as CSV")
+    analysis_page.download_csv(curve, analysis_page.file_stem(run.id, "threshold-curve"), "curve", "Download every threshold as CSV")
 
 st.subheader("Rows that change outcome")
 with guard():
-    changes = insight.outcome_changes(ctx.spec, ctx.project, ref, mapping, positive, chosen)
+    changes = analysis_page.outcome_changes(ctx.spec, ctx.project, ref, mapping, positive, chosen)
 if changes.empty:
     st.success(f"No row changes outcome between the logged predictions and threshold {views.format_threshold(chosen)}.")
 else:
@@ -80,4 +80,4 @@ else:
     st.dataframe(th.change_counts(changes), hide_index=True, key="change_counts")
     outcome_first = ["Outcome Before", "Outcome After"]
     changes = changes[[*outcome_first, *(c for c in changes.columns if c not in outcome_first)]]
-    insight.show_rows(changes, insight.file_stem(run.id, "outcome-changes"), "changes")
+    analysis_page.show_rows(changes, analysis_page.file_stem(run.id, "outcome-changes"), "changes")

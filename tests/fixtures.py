@@ -347,7 +347,10 @@ class _Pipeline(_Builder):
 
 def _with_file_facts(data: ProjectData) -> ProjectData:
     """Fill sizes and digests from the exact bytes the fake server will serve."""
-    from tests.fakewandb import b64_md5, entry_bytes  # local: keeps fixtures importable alone
+    from tests.fakewandb import (  # local: keeps fixtures importable alone
+        b64_md5,
+        entry_bytes,
+    )
 
     for art_id, art in list(data.artifacts.items()):
         files = []

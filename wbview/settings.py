@@ -12,6 +12,11 @@ Each value is taken from the first place that has it, in this order:
 
 The API key is never printed, logged or written anywhere by wbview: ``repr`` masks
 it and ``describe()`` only says where it came from.
+
+wbview's own settings are the ``WBVIEW_*`` environment variables declared once in
+``WBVIEW_ENV`` below (each with its help text, listed in the README); every module reads
+them through :func:`wbview_env`, and each policy has one owner here: the bound on a W&B
+call (``call_timeout_s``) and how long mutable W&B data is reused (``cache_ttl_s``).
 """
 
 from __future__ import annotations
@@ -30,7 +35,60 @@ from wbview.errors import UsageError
 DEFAULT_SECRETS_PATH = Path(".streamlit") / "secrets.toml"
 DEFAULT_BASE_URL = "https://api.wandb.ai"
 FIELDS = ("api_key", "base_url", "entity", "project")
+CALL_TIMEOUT_S = 20.0  # default bound on one W&B call
+CACHE_TTL_S = 300.0  # default age after which mutable W&B data is fetched again
 ENV_VARS = {"api_key": "WANDB_API_KEY", "base_url": "WANDB_BASE_URL", "entity": "WANDB_ENTITY", "project": "WANDB_PROJECT"}
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    help: str
+
+
+WBVIEW_ENV: dict[str, EnvVar] = {
+    var.name: var
+    for var in (
+        EnvVar("WBVIEW_STORE", "a local store the dashboard opens when the link names no source"),
+        EnvVar("WBVIEW_CACHE_DIR", "the folder of the cache of immutable W&B content (default: the user cache folder)"),
+        EnvVar("WBVIEW_CACHE_TTL_S", f"seconds mutable W&B data (run lists, summaries, aliases) is reused (default {CACHE_TTL_S:g})"),
+        EnvVar("WBVIEW_CALL_TIMEOUT_S", f"bound in seconds on each W&B call (default {CALL_TIMEOUT_S:g}; the CLI's --timeout wins)"),
+        EnvVar("WBVIEW_DEMO_DIR", "where `wbview app` builds the demo store (default: the user data folder)"),
+        EnvVar("WBVIEW_EVAL_DIR", "where the companion keeps its local copy of each eval table (default ./wbview-eval)"),
+        EnvVar("WBVIEW_DEBUG", "set to 1 to see a traceback after an unexpected CLI error"),
+    )
+}
+
+
+def wbview_env(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The value of a declared ``WBVIEW_*`` variable (None when unset or empty)."""
+    if name not in WBVIEW_ENV:
+        raise KeyError(f"{name} is not a declared wbview setting (see wbview.settings.WBVIEW_ENV)")
+    value = (os.environ if environ is None else environ).get(name, "").strip()
+    return value or None
+
+
+def _seconds(name: str, default: float, environ: Mapping[str, str] | None) -> float:
+    raw = wbview_env(name, environ)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UsageError(f"{name}={raw!r} is not a number of seconds.") from None
+    if not value > 0:
+        raise UsageError(f"{name}={raw!r}: give a positive number of seconds.")
+    return value
+
+
+def call_timeout_s(environ: Mapping[str, str] | None = None) -> float:
+    """The bound on each W&B call: ``$WBVIEW_CALL_TIMEOUT_S`` or CALL_TIMEOUT_S."""
+    return _seconds("WBVIEW_CALL_TIMEOUT_S", CALL_TIMEOUT_S, environ)
+
+
+def cache_ttl_s(environ: Mapping[str, str] | None = None) -> float:
+    """How long mutable W&B data is reused: ``$WBVIEW_CACHE_TTL_S`` or CACHE_TTL_S."""
+    return _seconds("WBVIEW_CACHE_TTL_S", CACHE_TTL_S, environ)
 
 
 @dataclass(frozen=True)

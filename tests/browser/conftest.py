@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.paths import REPO
+
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT_DIR = REPO / "test-artifacts" / "screenshots"
 DOCS_SCREENSHOT_DIR = REPO / "docs" / "screenshots"
@@ -65,8 +66,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def store_dir(tmp_path_factory) -> Path:
-    from tests.dashboard_fixture import PROJECT, build_project
-    from wbview.sources.store import Store
+    from tests.pages.dashboard_fixture import PROJECT, build_project
+    from wbview.sources.store.store import Store
 
     path = tmp_path_factory.mktemp("browser") / "store"
     Store(path).write_project(PROJECT, build_project())

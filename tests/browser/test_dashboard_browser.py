@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.dashboard_fixture import IMG_PAYLOAD, SCRIPT_PAYLOAD
+from tests.pages.dashboard_fixture import IMG_PAYLOAD, SCRIPT_PAYLOAD
 
 pytestmark = pytest.mark.browser
 
@@ -127,7 +127,7 @@ def test_script_and_img_payloads_show_as_text_and_never_run(app_url, session):
 
 
 def test_clicking_a_confusion_cell_filters_the_rows(app_url, session):
-    from tests.dashboard_fixture import eval_table
+    from tests.pages.dashboard_fixture import eval_table
 
     table = eval_table()
     n_fn = int(((table["True Label"] == "phishing") & (table["Predicted Label"] == "ham")).sum())

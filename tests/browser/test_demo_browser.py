@@ -22,7 +22,7 @@ VIEWPORT = {"width": 1400, "height": 1000}
 def demo(tmp_path_factory):
     """The full demo store (seed 0) and its runs."""
     from wbview.demo import DEMO_PROJECT, build_demo
-    from wbview.sources.store import LocalSource
+    from wbview.sources.store.local import LocalSource
 
     path = build_demo(tmp_path_factory.mktemp("demo") / "store", seed=0)
     return path, LocalSource(path).runs(DEMO_PROJECT)

@@ -20,7 +20,7 @@ def demo_store(tmp_path_factory):
     """A small demo store (six eval runs of one test split) and its eval run ids by experiment."""
     from wbview.demo import build_demo
     from wbview.demo.pipeline import SMALL_SIZE
-    from wbview.sources.store import LocalSource
+    from wbview.sources.store.local import LocalSource
 
     path = build_demo(tmp_path_factory.mktemp("insight") / "store", seed=0, size=SMALL_SIZE)
     runs = LocalSource(path).runs(DEMO_PROJECT)

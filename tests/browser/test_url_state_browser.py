@@ -9,7 +9,13 @@ import re
 
 import pytest
 
-from tests.browser.test_insight_browser import DEMO_PROJECT, _navigation_registered, _query, _url, demo_store  # noqa: F401
+from tests.browser.test_insight_browser import (  # noqa: F401
+    DEMO_PROJECT,
+    _navigation_registered,
+    _query,
+    _url,
+    demo_store,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +23,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def eval_ids(demo_store) -> list[str]:
     """Eval run ids in the order the pickers list them."""
-    from wbview.sources.store import LocalSource
+    from wbview.sources.store.local import LocalSource
 
     return [r.id for r in LocalSource(demo_store[0]).runs(DEMO_PROJECT) if r.tables]
 

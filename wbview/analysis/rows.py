@@ -323,7 +323,6 @@ def to_csv_bytes(frame: pd.DataFrame, escape_formulas: bool = True) -> bytes:
     spreadsheet shows them as text. Done in Arrow, row slices written in parallel.
     """
     import pyarrow as pa
-    import pyarrow.csv as pacsv
 
     data = frame.copy(deep=False)
     data.columns = [str(c) for c in data.columns]

@@ -1,5 +1,4 @@
-"""Pure figure builders (plotly/altair) from records, DataFrames and analysis results.
-
-``core``: runs (parallel coordinates, metric curves), lineage graph, confusion matrix,
-per-group histograms. ``insight``: figures for the deeper error analysis.
-"""
+"""Pure figure builders (plotly) from records, DataFrames and analysis results, one
+module per subject: ``runs``, ``lineage`` (with ``lineage_layout``), ``errors``,
+``threshold``, ``calibration``, ``slices``, ``compare``, ``stacked``; ``style`` holds
+what they share."""

@@ -19,9 +19,7 @@ from .builder import EvalArrays, EvalTableBuilder
 from .conventions import (
     ALL_JOB_TYPES,
     JOB_TYPES,
-    NotJsonSafe,
     data_op_run_name,
-    json_safe,
     make_config,
     run_name,
     slugify,
@@ -29,7 +27,8 @@ from .conventions import (
     validate_job_type,
 )
 from .metrics import METRIC_NAMES, classification_metrics, namespaced
-from .tablejson import MAX_ARTIFACT_ROWS, read_table_json, table_json, write_table_json
+from wbview.formats.jsonsafe import NotJsonSafe, json_safe
+from wbview.formats.tablejson import MAX_ARTIFACT_ROWS, table_json, write_table_json
 
 # Names whose modules import optional packages on use; resolved lazily.
 _LAZY = {
@@ -45,7 +44,7 @@ _LAZY = {
 __all__ = [
     "ALL_JOB_TYPES", "JOB_TYPES", "MAX_ARTIFACT_ROWS", "METRIC_NAMES", "EvalArrays", "EvalTableBuilder",
     "NotJsonSafe", "classification_metrics", "data_op_run_name", "json_safe", "make_config", "namespaced",
-    "read_table_json", "run_name", "slugify", "table_json", "utc_stamp", "validate_job_type",
+    "run_name", "slugify", "table_json", "utc_stamp", "validate_job_type",
     "write_table_json", *_LAZY,
 ]
 

@@ -32,9 +32,12 @@ import pandas as pd
 from wbview.errors import MissingDependency
 
 from .builder import EvalTableBuilder
-from .conventions import json_safe, slugify, utc_stamp
+from .conventions import slugify, utc_stamp
+from wbview.formats.jsonsafe import json_safe
 from .metrics import namespaced
-from .tablejson import MAX_ARTIFACT_ROWS, TABLE_SUFFIX, table_json
+from wbview.settings import wbview_env
+from wbview.formats.manifest import METADATA_KEY, TableManifest
+from wbview.formats.tablejson import MAX_ARTIFACT_ROWS, TABLE_SUFFIX, table_json
 
 DEFAULT_KEY = "eval/predictions"
 PREDICTIONS_TYPE = "predictions"
@@ -114,14 +117,10 @@ def predictions_metadata(
     """The predictions artifact's own metadata: label mapping, metrics, lineage and the
     ``wbview_table`` block the data layer reads (``info``: builder ``table_info()`` plus
     ``label_mapping``; ``stored_rows``: rows in the ``.table.json``)."""
-    table_meta = {
-        "key": key, "table_entry": f"{key}{TABLE_SUFFIX}", "parquet_entry": f"{key}.parquet",
-        "nrows": len(frame), "stored_rows": stored_rows, "truncated": stored_rows < len(frame),
-        "columns": [str(c) for c in frame.columns], **{k: v for k, v in info.items() if k not in ("id2label", "label2id")},
-    }
+    manifest = TableManifest.for_table(key, list(frame.columns), len(frame), stored_rows, info)
     return {
         **{k: info[k] for k in ("id2label", "label2id") if k in info},
-        "metrics": dict(metrics), "lineage": dict(lineage), "wbview_table": table_meta,
+        "metrics": dict(metrics), "lineage": dict(lineage), METADATA_KEY: manifest.to_json(),
     }
 
 
@@ -149,7 +148,7 @@ def _frame_and_info(table: EvalTableBuilder | pd.DataFrame) -> tuple[pd.DataFram
 
 
 def _local_folder(local_dir: str | Path | None, run: Any, key: str, step: int | None) -> Path:
-    base = Path(local_dir or os.environ.get("WBVIEW_EVAL_DIR") or "wbview-eval")
+    base = Path(local_dir or wbview_env("WBVIEW_EVAL_DIR") or "wbview-eval")
     run_part = getattr(run, "id", None) or f"local-{utc_stamp()}"
     leaf = slugify(key) + (f"-step-{step}" if step is not None else "")
     folder = base / slugify(str(run_part)) / leaf
@@ -261,14 +260,14 @@ def _log_to_wandb(
         name=name, type=PREDICTIONS_TYPE, description=f"Per-sample evaluation table '{key}' ({len(frame):,} rows).",
         metadata=artifact_metadata(run=run, model=model, dataset=dataset, threshold=threshold, num_predictions=len(frame), extra=extra),
     )
-    artifact.add_file(str(local["table_json_path"]), name=extra["wbview_table"]["table_entry"])
-    artifact.add_file(str(local["parquet_path"]), name=extra["wbview_table"]["parquet_entry"])
+    artifact.add_file(str(local["table_json_path"]), name=extra[METADATA_KEY]["table_entry"])
+    artifact.add_file(str(local["parquet_path"]), name=extra[METADATA_KEY]["parquet_entry"])
     run.log_artifact(artifact)
     if show_in_workspace:
         try:
             workspace_table = precomputed_table(local["table_obj"])
             # Points wandb's run_table at our artifact's entry: a reference, not a second copy.
-            workspace_table._set_artifact_target(artifact, extra["wbview_table"]["table_entry"])
+            workspace_table._set_artifact_target(artifact, extra[METADATA_KEY]["table_entry"])
             run.log({key: workspace_table})
         except Exception as exc:  # the artifact is what matters; the workspace view is a bonus
             notes.append(f"{key}: could not show the table in the run's workspace ({type(exc).__name__}: {exc}); the artifact '{name}' has it.")

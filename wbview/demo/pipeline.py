@@ -29,9 +29,9 @@ import pandas as pd
 
 from wbview.companion.builder import EvalTableBuilder
 from wbview.companion.conventions import data_op_run_name, make_config, run_name
-from wbview.companion.logging import artifact_metadata
+from wbview.companion.logging import artifact_metadata, predictions_metadata
 from wbview.companion.metrics import namespaced
-from wbview.companion.tablejson import MAX_ARTIFACT_ROWS, TABLE_SUFFIX, table_json
+from wbview.formats.tablejson import MAX_ARTIFACT_ROWS, TABLE_SUFFIX, table_json
 from wbview.demo.build import DemoRecorder, RecordedRun, file_entry
 from wbview.demo.corpus import LABELS, Message, generate_corpus
 from wbview.errors import MissingDependency
@@ -430,15 +430,8 @@ class Pipeline:
             file_entry(parquet_entry, _parquet_bytes(frame)),
         )
         info = {**builder.table_info(), **builder.label_mapping}
-        table_meta = {
-            "key": TABLE_KEY, "table_entry": table_entry, "parquet_entry": parquet_entry, "nrows": len(frame),
-            "stored_rows": stored_rows, "truncated": stored_rows < len(frame), "columns": [str(c) for c in frame.columns],
-            **{k: v for k, v in info.items() if k not in ("id2label", "label2id")},
-        }
-        extra = {
-            "id2label": info["id2label"], "label2id": info["label2id"], "metrics": builder.metrics(),
-            "lineage": {"model": model_id, "dataset": dataset_id, "declared": True}, "wbview_table": table_meta,
-        }
+        extra = predictions_metadata(frame, info, key=TABLE_KEY, stored_rows=stored_rows, metrics=builder.metrics(),
+                                     lineage={"model": model_id, "dataset": dataset_id, "declared": True})
         metadata = artifact_metadata(run=run, model=model_id, dataset=dataset_id, threshold=threshold,
                                      num_predictions=len(frame), extra=extra)
         artifact_id = run.log_artifact(

@@ -22,14 +22,13 @@ from wbview.records import (
     RunArtifacts,
     TableRef,
 )
+from wbview.sources.lineage import DEFAULT_FANOUT_CAP, DEFAULT_LINEAGE_DEPTH, walk_lineage
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from wbview.filters import RunFilter
 
-DEFAULT_LINEAGE_DEPTH = 2
-DEFAULT_FANOUT_CAP = 8
 
 Progress = Callable[[str, int, int | None], None]  # (message, done, total or None)
 
@@ -100,8 +99,6 @@ class Source(ABC):
         fanout_cap: int = DEFAULT_FANOUT_CAP,
     ) -> LineageGraph:
         """The graph around a run id or an artifact "name:vN", ``depth`` hops away."""
-        from wbview.lineage import walk_lineage
-
         return walk_lineage(self, project, root, depth=depth, direction=direction, fanout_cap=fanout_cap)
 
     def close(self) -> None:  # noqa: B027 - optional hook

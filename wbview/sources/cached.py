@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from wbview.records import ArtifactVersion, LoadedTable, TableRef
-from wbview.sources.base import DEFAULT_FANOUT_CAP, DEFAULT_LINEAGE_DEPTH, Source
-from wbview.sources.store import Store
+from wbview.settings import cache_ttl_s, wbview_env
+from wbview.sources.base import Source
+from wbview.sources.lineage import DEFAULT_FANOUT_CAP, DEFAULT_LINEAGE_DEPTH
+from wbview.sources.store.store import Store
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,14 +33,12 @@ if TYPE_CHECKING:
     from wbview.filters import RunFilter
     from wbview.records import ArtifactCollection, Direction, LineageGraph, Run, RunArtifacts
 
-DEFAULT_TTL_S = 300.0
-CACHE_DIR_ENV = "WBVIEW_CACHE_DIR"
 _STABLE_VERSION = re.compile(r".+:v\d+$")
 
 
 def default_cache_dir() -> Path:
     """``$WBVIEW_CACHE_DIR``, else wbview's folder in the user's cache directory."""
-    configured = os.environ.get(CACHE_DIR_ENV)
+    configured = wbview_env("WBVIEW_CACHE_DIR")
     if configured:
         return Path(configured).expanduser()
     from platformdirs import user_cache_dir
@@ -53,12 +53,12 @@ class CachedSource(Source):
         self,
         inner: Source,
         store: Store | str | os.PathLike[str] | None = None,
-        ttl_s: float = DEFAULT_TTL_S,
+        ttl_s: float | None = None,
         clock: Callable[[], float] = time.time,
     ):
         self.inner = inner
         self.store = store if isinstance(store, Store) else Store(store if store is not None else default_cache_dir())
-        self.ttl_s = ttl_s
+        self.ttl_s = cache_ttl_s() if ttl_s is None else ttl_s
         self.clock = clock
         self.label = inner.label
         self.is_demo = inner.is_demo

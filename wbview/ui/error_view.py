@@ -13,7 +13,7 @@ import streamlit as st
 from wbview.analysis import outcomes, rows
 from wbview.analysis.groups import group_histograms
 from wbview.analysis.prepare import PreparedTable
-from wbview.charts.core import confusion_figure, group_histogram_figure
+from wbview.charts.errors import confusion_figure, group_histogram_figure
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 from wbview.ui.widgets import fresh_click

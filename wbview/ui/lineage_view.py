@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from wbview.lineage_layout import LineageLayout, PlacedNode
+from wbview.charts.lineage_layout import LineageLayout, PlacedNode
 from wbview.ui import loaders, page
 from wbview.ui.errors import guard
 

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
+from wbview.settings import cache_ttl_s
 from wbview.records import ArtifactCollection, ArtifactVersion, LineageGraph, LoadedTable, Run, RunArtifacts, TableRef
 from wbview.ui.source import open_source
 
 if TYPE_CHECKING:
     from wbview.analysis.prepare import PreparedTable
 
-TTL_S = 600  # W&B data changes while runs are live; immutable tables are cached longer
+TTL_S = cache_ttl_s()  # W&B data changes while runs are live (one setting: WBVIEW_CACHE_TTL_S)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner="Loading runs…", max_entries=16)

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 import pandas as pd
 import streamlit as st
 
-from wbview.metadata import Completeness, format_value, label_map_frame, metadata_blocks, values_frame
+from wbview.analysis.metadata import Completeness, format_value, label_map_frame, metadata_blocks, values_frame
 from wbview.ui.text import md_escape
 
 

@@ -8,12 +8,12 @@ exist. The project comes from ``?project=`` > the source's default project.
 
 from __future__ import annotations
 
-import os
 from typing import Callable, Mapping
 
 import streamlit as st
 
 from wbview.errors import NoCredentials, UsageError
+from wbview.settings import wbview_env
 from wbview.sources.base import Source
 
 SOURCE_PARAM = "source"
@@ -43,9 +43,9 @@ def _has_credentials() -> bool:
 
 def default_spec(environ: Mapping[str, str] | None = None, has_credentials: Callable[[], bool] = _has_credentials) -> str | None:
     """The source to open when the URL names none."""
-    environ = os.environ if environ is None else environ
-    if environ.get("WBVIEW_STORE"):
-        return STORE_PREFIX + environ["WBVIEW_STORE"]
+    store = wbview_env("WBVIEW_STORE", environ)
+    if store:
+        return STORE_PREFIX + store
     if has_credentials():
         return WANDB_SPEC
     return None
@@ -65,7 +65,7 @@ def open_source(spec: str) -> Source:
     if spec in _REGISTERED:
         return _REGISTERED[spec]
     if spec.startswith(STORE_PREFIX):
-        from wbview.sources.store import LocalSource
+        from wbview.sources.store.local import LocalSource
 
         return LocalSource(spec[len(STORE_PREFIX):])
     if spec == WANDB_SPEC:
@@ -75,7 +75,7 @@ def open_source(spec: str) -> Source:
         if not settings.has_credentials():
             raise NoCredentials("No W&B API key is configured, so the W&B source cannot be opened.")
         from wbview.sources.cached import CachedSource
-        from wbview.sources.wandb_api import WandbSource
+        from wbview.sources.wandb import WandbSource
 
         # immutable content (tables, versions) from the local cache: reopening costs no request
         return CachedSource(WandbSource(settings))

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import pandas as pd
 import streamlit as st
 
-from wbview.runs_view import FilterSpec
+from wbview.analysis.runs import FilterSpec
 from wbview.schema import ROLES, EvalSchema
 from wbview.ui.text import md_escape
 

@@ -1,0 +1,58 @@
+"""Helpers for AppTest page tests: open a page of app.py with URL parameters, assert it
+rendered without an exception or error, read chart specs."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.paths import APP
+
+TIMEOUT_S = 60  # generous: the machine is shared and the first run imports plotly
+
+
+def clear_streamlit_caches() -> None:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def open_page(page: str | None, **params: Any) -> AppTest:
+    """Run app.py with the given query parameters, then switch to ``page`` (e.g. "pages/runs.py")."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    return at
+
+
+def problems(at: AppTest) -> list[str]:
+    """Exceptions and error messages on the page (empty when it rendered cleanly)."""
+    return [e.value for e in at.exception] + [e.value for e in at.error]
+
+
+def plotly_specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def unescape(markdown: str) -> str:
+    """Markdown source as a reader sees it: backslash escapes removed."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def texts(at: AppTest) -> str:
+    """Every caption, info, warning, success, markdown, code and error text on the page, joined,
+    as a reader sees it."""
+    parts = []
+    for kind in ("caption", "info", "warning", "success", "markdown", "code", "text", "error"):
+        parts.extend(str(e.value) for e in at.get(kind))
+    return unescape("\n".join(parts))
+
+
+def errors(at: AppTest) -> list[str]:
+    return [unescape(e.value) for e in at.error]

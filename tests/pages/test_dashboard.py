@@ -1,0 +1,306 @@
+"""Every dashboard page through AppTest on an in-memory fixture project: renders,
+URL state, interactions, and clear messages for each failure."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tests.pages import dashboard_fixture as fx
+from tests.pages.pagetest import (
+    clear_streamlit_caches,
+    errors,
+    open_page,
+    plotly_specs,
+    problems,
+    texts,
+)
+from wbview.records import ArtifactFile, ArtifactVersion, Run, RunArtifacts, TableRef
+from wbview.sources.memory import MemorySource, ProjectData
+from wbview.ui.source import register_source
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    clear_streamlit_caches()
+    yield
+    clear_streamlit_caches()
+
+
+@pytest.fixture
+def spec() -> str:
+    return register_source("dash", fx.memory_source())
+
+
+def test_runs_page_lists_every_run_with_config_and_summary_columns(spec):
+    at = open_page(None, source=spec)  # the default page is Runs
+    assert problems(at) == []
+    assert at.title[0].value == "Runs"
+    table = at.dataframe[-1].value
+    assert len(table) == 5
+    assert {"params.lr", "meta.task", "summary.eval/f1", "job_type", "group"} <= set(table.columns)
+    assert at.query_params["project"] == fx.PROJECT  # the default project is written into the link
+
+
+def test_runs_filter_from_url_narrows_the_table(spec):
+    at = open_page("pages/runs.py", source=spec, **{"f.job_type": "train"})
+    assert problems(at) == []
+    assert set(at.dataframe[-1].value["job_type"]) == {"train"}
+    assert "3 of 5 runs match" in texts(at)
+
+
+def test_runs_range_filter_on_a_param_uses_a_slider(spec):
+    at = open_page("pages/runs.py", source=spec, filter_cols="params.lr")
+    slider = at.slider(key="f.params.lr")
+    assert slider.value == (0.0001, 0.001)
+    slider.set_range(0.0002, 0.001).run()
+    assert problems(at) == []
+    assert sorted(at.dataframe[-1].value["id"]) == ["tr2", "tr3"]
+
+
+def test_runs_grouping_and_charts(spec):
+    at = open_page("pages/runs.py", source=spec, group_by="job_type")
+    assert problems(at) == []
+    grouped = at.dataframe[0].value
+    assert dict(zip(grouped["job_type"], grouped["runs"])) == {"data-prep": 1, "eval": 1, "train": 3}
+    kinds = [spec_["data"][0]["type"] for spec_ in plotly_specs(at)]
+    assert kinds == ["parcoords", "scatter"]  # parallel coordinates, then metric curves
+    curves = plotly_specs(at)[1]["data"]
+    assert len(curves) == 3  # the train runs have histories; the others draw nothing
+
+
+def test_runs_empty_filter_result_says_so(spec):
+    at = open_page("pages/runs.py", source=spec, **{"f.job_type": "train", "f.group": "exp-001", "filter_cols": "params.encoder"})
+    at.multiselect(key="f.params.encoder").set_value(["head_only"]).run()
+    assert sorted(at.dataframe[-1].value["id"]) == ["tr2"]
+    at.multiselect(key="f.group").set_value(["(none)"]).run()
+    assert problems(at) == []
+    assert "No run matches these filters" in texts(at)
+
+
+def test_artifacts_page_renders_metadata_completeness_and_diff(spec):
+    at = open_page("pages/artifacts.py", source=spec, type="dataset", collection="phishing-texts", version="v1")
+    assert problems(at) == []
+    assert "All 6 essential metadata keys for a dataset are present" in texts(at)
+    assert "source: found as source_dataset" in texts(at)
+    diff = next(df.value for df in at.dataframe if list(df.value.columns) == ["key", "left", "right", "change"])
+    changes = dict(zip(diff["key"], diff["change"]))
+    assert changes["num_samples"] == "removed" and changes["num_samples.train"] == "added"
+    assert changes["source"] == "removed"
+
+
+def test_artifacts_label_maps_show_as_two_column_tables(spec):
+    at = open_page("pages/artifacts.py", source=spec, type="model")
+    assert problems(at) == []
+    maps = [df.value for df in at.dataframe if list(df.value.columns) == ["id", "label"]]
+    assert len(maps) == 2
+    assert maps[0].to_dict("list") == {"id": [0, 1], "label": ["ham", "phishing"]}
+    assert "Missing 1 of 6 essential metadata keys for a model: best_metric" in texts(at)
+
+
+def test_lineage_page_draws_runs_and_artifacts_and_opens_a_node(spec):
+    at = open_page("pages/lineage.py", source=spec, root="tr3", node="phishing-classifier:v0")
+    assert problems(at) == []
+    traces = plotly_specs(at)[0]["data"]
+    symbols = {t["marker"]["symbol"]: set(t["customdata"]) for t in traces}
+    assert symbols["square"] == {"prep", "tr3", "ev1"}
+    assert {"phishing-texts:v1", "phishing-classifier:v0"} <= {i for t in traces if t["marker"]["symbol"] == "circle" for i in t["customdata"]}
+    link = at.get("page_link")[0].proto
+    assert link.page == "artifacts" and "collection=phishing-classifier" in link.query_string and "version=v0" in link.query_string
+
+
+def test_lineage_depth_and_direction(spec):
+    at = open_page("pages/lineage.py", source=spec, root="phishing-classifier:v0", depth="1", direction="down")
+    assert problems(at) == []
+    ids = {i for t in plotly_specs(at)[0]["data"] for i in t["customdata"]}
+    assert ids == {"phishing-classifier:v0", "ev1"}
+
+
+def test_lineage_recentre_on_a_node(spec):
+    # AppTest re-seeds URL-bound widgets from its query params on every run, so start
+    # from the defaults (root: the newest run, ev1) and choose through the widgets.
+    at = open_page("pages/lineage.py", source=spec)
+    assert at.selectbox(key="root").value == "ev1"
+    at.selectbox(key="node").set_value("phishing-classifier:v0").run()
+    next(b for b in at.button if b.label == "Centre the graph here").click().run()
+    assert problems(at) == []
+    assert at.selectbox(key="root").value == "phishing-classifier:v0"
+
+
+def test_error_analysis_groups_by_is_error_with_histograms_side_by_side(spec):
+    at = open_page("pages/error_analysis.py", source=spec, run="ev1")
+    assert problems(at) == []
+    assert at.selectbox(key="by").value == "Is Error"
+    histograms = [s for s in plotly_specs(at) if s["data"][0]["type"] == "bar"]
+    assert len(histograms) >= 6  # every other column but the id
+    assert {len(s["data"]) for s in histograms} == {2}  # a panel per group: False, True
+    assert "240 of 240 rows selected" in texts(at)
+
+
+def test_error_analysis_group_by_another_column_from_url(spec):
+    at = open_page("pages/error_analysis.py", source=spec, run="ev1", by="Sender Domain")
+    assert problems(at) == []
+    histograms = [s for s in plotly_specs(at) if s["data"][0]["type"] == "bar"]
+    assert {len(s["data"]) for s in histograms} == {3}
+
+
+def test_error_analysis_confusion_cell_search_and_filters_narrow_rows(spec):
+    table = fx.eval_table()
+    fn = table[(table["True Label"] == "phishing") & (table["Predicted Label"] == "ham")]
+    at = open_page("pages/error_analysis.py", source=spec, run="ev1", cell="true phishing → predicted ham")
+    assert problems(at) == []
+    assert f"{len(fn)} of 240 rows selected" in texts(at)
+    at.text_input(key="q").input("prize").run()
+    assert f"{len(fn[fn['Decoded Text'].str.contains('prize')])} of 240 rows selected" in texts(at)
+    at = open_page("pages/error_analysis.py", source=spec, run="ev1", row_filter_cols="Sender Domain")
+    at.multiselect(key="rf.Sender Domain").set_value(["corp.example"]).run()
+    assert f"{(table['Sender Domain'] == 'corp.example').sum()} of 240 rows selected" in texts(at)
+
+
+def test_error_analysis_false_negative_focus(spec):
+    table = fx.eval_table()
+    n_fn = int(((table["True Label"] == "phishing") & (table["Predicted Label"] == "ham")).sum())
+    at = open_page("pages/error_analysis.py", source=spec, run="ev1")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Missed phishing (FN)"] == f"{n_fn:,}"
+    fn_rows = next(df.value for df in at.dataframe if len(df.value) == n_fn and "Decoded Text" in df.value.columns)
+    confidences = fn_rows["Confidence"].tolist()
+    assert confidences == sorted(confidences, reverse=True)
+
+
+def test_error_analysis_shows_payload_text_as_text(spec):
+    at = open_page("pages/error_analysis.py", source=spec, run="ev1")
+    assert [c.value for c in at.code] == [fx.SCRIPT_PAYLOAD]  # row 0 in full, in a code block
+    rows = at.dataframe[-1].value
+    assert fx.IMG_PAYLOAD in rows["Decoded Text"].tolist()
+
+
+def test_demo_source_says_so(spec):
+    demo = register_source("demo", fx.memory_source(is_demo=True))
+    at = open_page("pages/artifacts.py", source=demo)
+    assert "demo data" in texts(at)
+    at = open_page("pages/artifacts.py", source=spec)
+    assert "demo data" not in texts(at)
+
+
+@pytest.mark.parametrize("page", ["pages/runs.py", "pages/artifacts.py", "pages/lineage.py", "pages/error_analysis.py"])
+def test_unknown_project_is_a_clear_message(spec, page):
+    at = open_page(page, source=spec, project="acme/nope")
+    assert not at.exception
+    assert any("acme/nope" in e and "projects here" in e for e in errors(at))
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("bogus", "Unknown data source"),
+    ("store:/nonexistent/wbview-store", "No wbview store"),
+    ("wandb", "No W&B API key"),
+])
+def test_bad_source_in_the_link_is_a_clear_message(source, expected):
+    at = open_page("pages/runs.py", source=source)
+    assert not at.exception
+    assert any(expected in e for e in errors(at)), problems(at)
+
+
+def test_no_source_at_all_explains_how_to_connect(monkeypatch):
+    monkeypatch.delenv("WBVIEW_STORE", raising=False)
+    at = open_page("pages/runs.py")
+    assert not at.exception
+    assert "No data source is configured" in texts(at)
+
+
+@pytest.mark.parametrize("page", ["pages/runs.py", "pages/artifacts.py", "pages/lineage.py", "pages/error_analysis.py"])
+def test_empty_project_says_so(page):
+    empty = register_source("empty", MemorySource({"acme/empty": ProjectData()}))
+    at = open_page(page, source=empty)
+    assert problems(at) == []
+    assert "has no" in texts(at)
+
+
+def _odd_table_source() -> str:
+    """A run whose table names its columns unlike either convention, and one that cannot be parsed."""
+    data = ProjectData()
+    ref = TableRef(run_id="odd", key="preds", artifact="run-odd-preds:v0", entry="preds.table.json")
+    data.runs["odd"] = Run(id="odd", entity="acme", project="odd", name="odd-eval", tables=(ref,))
+    data.artifacts[ref.artifact] = ArtifactVersion("acme", "odd", "run-odd-preds", "v0", "run_table",
+                                                   files=(ArtifactFile(ref.entry),), logged_by="odd")
+    data.run_artifacts["odd"] = RunArtifacts("odd", logged=(ref.artifact,))
+    data.tables[(ref.artifact, ref.entry)] = pd.DataFrame({
+        "msg": ["a", "b", "c", "d"], "gt": ["x", "y", "x", "y"], "guess": ["x", "x", "x", "y"]})
+    return register_source("odd", MemorySource({"acme/odd": data}))
+
+
+def test_unrecognised_columns_ask_for_a_mapping_then_work():
+    spec = _odd_table_source()
+    at = open_page("pages/error_analysis.py", source=spec)
+    assert not at.exception
+    assert any("errors cannot be derived" in e for e in errors(at))
+    at = open_page("pages/error_analysis.py", source=spec, **{"map.true_label": "gt", "map.predicted_label": "guess", "map.text": "msg"})
+    assert problems(at) == []
+    assert "4 of 4 rows selected" in texts(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["False alarms (FP)"]) + int(next(v for k, v in metrics.items() if k.endswith("(FN)"))) == 1
+
+
+def test_switching_the_source_in_the_sidebar_goes_into_the_link(spec, tmp_path):
+    from tests.pages.dashboard_fixture import build_project
+    from wbview.sources.store.store import Store
+
+    Store(tmp_path / "store").write_project("acme/stored", build_project())
+    at = open_page("pages/runs.py", source=spec)
+    at.text_input(key=f"_store_path:{spec}").input(str(tmp_path / "store")).run()
+    assert problems(at) == []
+    assert at.query_params["source"] == f"store:{tmp_path / 'store'}"
+    assert at.query_params["project"] == "acme/stored"
+    assert len(at.dataframe[-1].value) == 5
+
+
+def test_switching_project_in_the_sidebar(spec):
+    two = register_source("two", MemorySource({fx.PROJECT: fx.build_project(), "acme/empty": ProjectData()}))
+    at = open_page("pages/runs.py", source=two)
+    at.selectbox(key=f"_project_box:{fx.PROJECT}").set_value("acme/empty").run()
+    assert problems(at) == []
+    assert at.query_params["project"] == "acme/empty"
+    assert "has no runs" in texts(at)
+
+
+def test_multiclass_table_gets_errors_by_class_instead_of_fn_focus():
+    data = ProjectData()
+    ref = TableRef(run_id="mc", key="preds", artifact="run-mc-preds:v0", entry="preds.table.json")
+    data.runs["mc"] = Run(id="mc", entity="acme", project="mc", name="multi", tables=(ref,))
+    data.tables[(ref.artifact, ref.entry)] = pd.DataFrame({
+        "text": ["a", "b", "c", "d", "e", "f"], "true_label": ["x", "y", "z", "x", "y", "z"],
+        "predicted_label": ["x", "z", "z", "y", "y", "z"]})
+    spec = register_source("mc", MemorySource({"acme/mc": data}))
+    at = open_page("pages/error_analysis.py", source=spec)
+    assert problems(at) == []
+    assert "needs a binary table" in texts(at)
+    by_class = next(df.value for df in at.dataframe if "errors" in df.value.columns)
+    assert int(by_class["errors"].sum()) == 2
+    matrix = next(s for s in plotly_specs(at) if s["data"][0]["type"] == "heatmap")
+    assert matrix["data"][0]["z"] == [[1, 1, 0], [0, 1, 1], [0, 0, 2]]
+
+
+def test_lineage_clusters_a_large_level_and_the_cluster_opens_its_members():
+    data = ProjectData()
+    consumers = [f"r{i:02d}" for i in range(15)]
+    data.artifacts["ds:v0"] = ArtifactVersion("acme", "wide", "ds", "v0", "dataset", used_by=tuple(consumers))
+    for rid in consumers:
+        data.runs[rid] = Run(id=rid, entity="acme", project="wide", name=f"run-{rid}", job_type="train")
+        data.run_artifacts[rid] = RunArtifacts(rid, used=("ds:v0",))
+    spec = register_source("wide", MemorySource({"acme/wide": data}))
+    at = open_page("pages/lineage.py", source=spec, root="ds:v0", depth="1")
+    assert problems(at) == []
+    traces = plotly_specs(at)[0]["data"]
+    clusters = [i for t in traces if t["marker"]["symbol"] == "diamond" for i in t["customdata"]]
+    drawn_runs = [i for t in traces if t["marker"]["symbol"] == "square" for i in t["customdata"]]
+    assert len(clusters) == 1 and len(drawn_runs) < len(consumers)
+    at.selectbox(key="node").set_value(clusters[0]).run()
+    hidden = [b.label for b in at.button if b.label in consumers]
+    assert len(drawn_runs) + len(hidden) == len(consumers)
+
+
+def test_reload_button_reads_the_source_again(spec):
+    at = open_page("pages/runs.py", source=spec)
+    next(b for b in at.button if b.label == "Reload data").click().run()
+    assert problems(at) == []
+    assert len(at.dataframe[-1].value) == 5

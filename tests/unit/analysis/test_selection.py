@@ -1,0 +1,145 @@
+"""Pure helpers and figure builders behind the insight pages (no streamlit)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wbview.analysis import calibration, slices, stacking
+from wbview.analysis import selection as views
+from wbview.analysis import threshold as th
+from wbview.analysis.prepare import prepare
+from wbview.charts import calibration as calibration_charts
+from wbview.charts import slices as slice_charts
+from wbview.charts import stacked as stacked_charts
+from wbview.charts import threshold as threshold_charts
+from wbview.records import Run, TableRef
+
+
+def _ref(key: str, artifact: str = "a:v0") -> TableRef:
+    return TableRef(run_id="r", key=key, artifact=artifact, entry=f"{key}.table.json")
+
+
+def _run(run_id: str, *keys: str) -> Run:
+    return Run(id=run_id, entity="e", project="p", name=f"name-{run_id}", config={"params": {"lr": 0.1}},
+               tables=tuple(_ref(k, f"{run_id}-{k}:v0") for k in keys))
+
+
+def test_eval_runs_and_table_keys_most_common_first():
+    runs = [_run("a", "eval/p", "eval/q"), _run("b", "eval/p"), _run("c")]
+    assert [r.id for r in views.eval_runs(runs)] == ["a", "b"]
+    assert views.table_keys(runs) == ["eval/p", "eval/q"]
+    assert views.table_for_key(runs[0], "eval/q").key == "eval/q"
+    assert views.table_for_key(runs[1], "eval/q") is None
+    assert views.table_name(runs[1].tables[0]) == "b-eval/p:v0/eval/p.table.json"
+
+
+@pytest.mark.parametrize("used, types, expected", [
+    (("model:v1", "data:v2"), {"model:v1": "model", "data:v2": "dataset"}, "data:v2"),
+    (("model:v1",), {"model:v1": "model"}, None),
+    ((), {}, None),
+    (("b:v0", "a:v1"), {"a:v1": "dataset", "b:v0": "dataset"}, "a:v1 + b:v0"),  # order-free
+    (("x:v0",), {}, None),  # unknown type (unreadable artifact) is not a dataset
+])
+def test_scored_dataset(used, types, expected):
+    assert views.scored_dataset(used, types) == expected
+
+
+@pytest.mark.parametrize("n, max_rows, keep", [(10, 20, []), (10_000, 100, [4321]), (5, 2, [3])])
+def test_thin_rows_keeps_ends_and_chosen_positions(n, max_rows, keep):
+    frame = pd.DataFrame({"x": np.arange(n)})
+    thinned = views.thin_rows(frame, max_rows, keep=keep)
+    assert len(thinned) <= max(max_rows + len(keep), 0) or n <= max_rows
+    values = set(thinned["x"])
+    assert {0, n - 1, *keep} <= values
+    assert list(thinned["x"]) == sorted(values)  # order kept
+
+
+@pytest.mark.parametrize("threshold, position", [(0.0, 0), (0.2, 0), (0.3, 1), (0.35, 1), (0.9, 2), (math.inf, 3)])
+def test_curve_position_is_the_row_that_applies(threshold, position):
+    curve = th.curve_from_arrays(np.array([0, 1, 1]), np.array([0.2, 0.3, 0.9]))
+    assert list(curve["threshold"]) == [0.2, 0.3, 0.9, math.inf]
+    assert views.curve_position(curve, threshold) == position
+
+
+@pytest.mark.parametrize("value, text", [(None, "unknown"), (math.inf, "∞ (flag nothing)"), (0.123456, "0.1235"), (0.5, "0.5")])
+def test_format_threshold(value, text):
+    assert views.format_threshold(value) == text
+
+
+def test_operating_metrics_format_and_deltas():
+    y, s = np.array([1, 1, 0, 0]), np.array([0.9, 0.4, 0.6, 0.1])
+    table = prepare(pd.DataFrame({"True Label": np.where(y == 1, "spam", "ham"), "Prob (spam)": s, "Prob (ham)": 1 - s}))
+    now, before = th.operating_point(table, 0.3), th.operating_point(table, 0.5)
+    rows = {label: (value, delta) for label, value, delta in views.operating_metrics(now, before)}
+    assert rows["Recall"] == ("100.0%", "+50.00 pp")
+    assert rows["Missed (FN)"] == ("0", "-1")
+    assert rows["FP rate"] == ("50.0%", "+0.00 pp")
+    nothing = th.operating_point(table, math.inf)
+    assert dict((k, v) for k, v, _ in views.operating_metrics(nothing))["Precision"] == "–"  # undefined, not "nan%"
+
+
+def test_rate_columns_slice_and_cohort_labels():
+    config = views.rate_columns(["feature", "rate", "lift_low", "coverage"])
+    assert config["rate"]["type_config"]["format"] == "percent"
+    assert config["lift_low"]["type_config"]["format"] == "%.2f"
+    assert "feature" not in config
+    ranked = pd.DataFrame({"feature": ["len", "domain"], "slice": ["<10", "a.com"]})
+    assert views.slice_labels(ranked) == {"len = <10": ("len", "<10"), "domain = a.com": ("domain", "a.com")}
+    node = pd.DataFrame({"node": [3], "path": ["len < 10"], "rate": [0.25], "rows": [1200]}).iloc[0]
+    assert views.cohort_label(node) == "#3 len < 10 (25.0% of 1,200)"
+
+
+def test_stack_inputs_carry_run_fields_and_flat_config():
+    runs = [_run("a", "k"), _run("b", "k")]
+    frames = {"a": pd.DataFrame({"x": [1]})}
+    inputs = views.stack_inputs(runs, frames)
+    assert list(inputs) == ["name-a (a)"]
+    frame, config, fields = inputs["name-a (a)"]
+    assert config == {"params.lr": 0.1} and fields == {"run_id": "a", "run_name": "name-a"}
+
+
+# --- figures ---------------------------------------------------------------------------
+
+
+def _binary_table(n: int = 400, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    truth = rng.random(n) < 0.4
+    p = np.clip(np.where(truth, rng.beta(5, 2, n), rng.beta(2, 5, n)), 0, 1)
+    text = [("see http://evil.example <b>now</b>" if t else "lunch?") + f" {i}" for i, t in enumerate(truth)]
+    return prepare(pd.DataFrame({"Decoded Text": text, "True Label": np.where(truth, "phishing", "ham"),
+                                 "Prob (phishing)": p, "Prob (ham)": 1 - p}))
+
+
+def test_threshold_figure_marks_chosen_and_logged():
+    curve = th.threshold_curve(_binary_table())
+    fig = threshold_charts.threshold_figure(curve, 0.42, 0.5)
+    assert [t.name for t in fig.data] == ["Precision", "Recall", "FN rate", "FP rate", "Expected cost per row"]
+    assert len(fig.data[0].x) == len(curve) - 1  # every finite threshold, no +inf point
+    assert sorted(s.x0 for s in fig.layout.shapes) == [0.42, 0.5]
+
+
+def test_reliability_figure_one_line_per_run_without_empty_bins():
+    table = _binary_table()
+    result = calibration.compare_calibration({"<script>run</script>": table, "b": table}, n_bins=20)
+    fig = calibration_charts.reliability_figure(result.bins, "phishing")
+    assert [t.name for t in fig.data] == ["perfectly calibrated", "&lt;script&gt;run&lt;/script&gt;", "b"]
+    assert len(fig.data[1].x) == int((result.bins[result.bins["run"] == "b"]["rows"] > 0).sum())
+
+
+def test_slice_tree_and_rate_figures_escape_data_text():
+    table = _binary_table()
+    ranked = slices.rank_slices(table, min_rows=10)
+    fig = slice_charts.slice_lift_figure(ranked.head(5), "error rate")
+    assert len(fig.data[0].y) == 5 and all("<" not in label for label in fig.data[0].y)
+    tree = slices.error_tree(table, max_depth=2)
+    icicle = slice_charts.error_tree_figure(tree.nodes).data[0]
+    assert list(icicle.values) == list(tree.nodes["rows"]) and icicle.parents[0] == ""
+    stacked = stacking.stack_tables({"r<1>": (table.frame, {"lr": 1}), "r2": (table.frame, {"lr": 2})})
+    rates = stacking.error_rates_by(stacked, "run")
+    bars = stacked_charts.error_rate_figure(rates, "run").data[0]
+    assert sorted(bars.x) == ["r&lt;1&gt;", "r2"]  # markup escaped
+    assert list(bars.x) == [str(v).replace("<", "&lt;").replace(">", "&gt;") for v in rates["run"]]  # table order

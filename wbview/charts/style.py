@@ -1,0 +1,35 @@
+"""What every figure shares: plotly loaded lazily (with an install hint), text from
+data made plain for plotly, and the palette."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+
+if TYPE_CHECKING:
+    pass
+
+
+ARTIFACT_PALETTE = ("#ff7f0e", "#2ca02c", "#9467bd", "#d62728", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+
+
+MAX_LABEL_CHARS = 28
+
+
+def plotly():
+    try:
+        import plotly.graph_objects as go
+    except ImportError as exc:  # pragma: no cover - plotly ships with the app extra
+        from wbview.errors import MissingDependency
+
+        raise MissingDependency("Charts need plotly: pip install 'wbview[app]'.") from exc
+    return go
+
+
+def plain(text: object) -> str:
+    """Text for plotly labels: plotly treats '<br>' and a few tags as markup, so escape '<'."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def short(text: str, limit: int = MAX_LABEL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

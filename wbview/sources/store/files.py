@@ -1,0 +1,123 @@
+"""Files of a store: atomic writes (a reader never sees a partial file), JSON records,
+and the Parquet codec for DataFrames (columns Arrow cannot type kept as JSON text)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+
+from wbview.errors import StoreError
+
+TMP_PREFIX = ".tmp-"
+_PARQUET_META_KEY = b"wbview"
+
+
+# --- atomic files -------------------------------------------------------------
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that no reader ever sees a partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with ignoring(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable; not supported everywhere (e.g. Windows).
+    with ignoring(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextmanager
+def ignoring(*errors: type[BaseException]) -> Iterator[None]:
+    try:
+        yield
+    except errors:
+        pass
+
+
+def json_bytes(data: Any) -> bytes:
+    return json.dumps(data, indent=1, default=str).encode("utf-8")  # key order kept: it is shown
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"Store file {path} is unreadable ({exc}). Run `wbview pull` again to repair it.") from exc
+
+
+# --- DataFrames <-> Parquet ---------------------------------------------------------
+
+
+def frame_to_parquet_bytes(frame: pd.DataFrame, meta: dict[str, Any] | None = None) -> bytes:
+    """Serialise a DataFrame to Parquet; columns Arrow cannot type (mixed objects, media
+    dicts) are stored as JSON text and restored on read."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    json_columns: list[str] = []
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=None)
+    except (pa.ArrowException, TypeError, ValueError):
+        frame = frame.copy()
+        for column in frame.columns:
+            try:
+                pa.array(frame[column], from_pandas=True)
+            except (pa.ArrowException, TypeError, ValueError):
+                json_columns.append(str(column))
+                frame[column] = [json.dumps(v, default=str) for v in frame[column]]
+        table = pa.Table.from_pandas(frame, preserve_index=None)
+    extra = dict(meta or {}, json_columns=json_columns)
+    schema_meta = dict(table.schema.metadata or {})
+    schema_meta[_PARQUET_META_KEY] = json.dumps(extra).encode("utf-8")
+    table = table.replace_schema_metadata(schema_meta)
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+def read_parquet_frame(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read a Parquet file written by :func:`frame_to_parquet_bytes`: (frame, wbview meta)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        # one open file: a path lets pyarrow reopen it and mix two versions of a replaced file
+        with pa.memory_map(str(path)) as source:
+            table = pq.read_table(source)
+    except FileNotFoundError:
+        raise
+    except (OSError, pa.ArrowException) as exc:
+        raise StoreError(f"Store file {path} is unreadable ({exc}). Run `wbview pull` again to repair it.") from exc
+    raw_meta = (table.schema.metadata or {}).get(_PARQUET_META_KEY)
+    meta = json.loads(raw_meta) if raw_meta else {}
+    frame = table.to_pandas()
+    for column in meta.get("json_columns", ()):
+        frame[column] = [json.loads(v) for v in frame[column]]
+    return frame, meta
+
+

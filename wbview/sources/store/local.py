@@ -1,0 +1,115 @@
+"""``LocalSource``: the Source interface over a store directory (read-only; never
+imports wandb)."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from wbview.errors import RunNotFound, TableNotFound
+from wbview.records import ArtifactCollection, ArtifactVersion, LoadedTable, Run, RunArtifacts, TableRef
+from wbview.sources.base import Source
+from wbview.sources.store.store import Store
+
+if TYPE_CHECKING:
+    from wbview.filters import RunFilter
+    from wbview.sources.memory import MemorySource
+
+
+class LocalSource(Source):
+    """The Source interface over a store directory; read-only, never imports wandb."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.store = Store(path, create=False)
+        self.label = f"local store {self.store.root}"
+        self.is_demo = self.store.is_demo
+
+    def _require_project(self, project: str) -> None:
+        if not self.store.has_project(project):
+            raise self.store._no_project(project)
+
+    def default_project(self) -> str | None:
+        preferred = self.store.meta().get("default_project")
+        projects = self.projects()
+        if preferred in projects:
+            return preferred
+        return projects[0] if projects else None
+
+    def projects(self) -> list[str]:
+        return self.store.projects()
+
+    def runs(self, project: str, run_filter: "RunFilter | None" = None) -> list[Run]:
+        runs = self.store.read_runs(project)
+        if run_filter is not None:
+            runs = [r for r in runs if run_filter.matches(r)]
+        return sorted(runs, key=lambda r: (r.created_at is not None, r.created_at), reverse=True)
+
+    def run(self, project: str, run_id: str) -> Run:
+        for run in self.store.read_runs(project):
+            if run.id == run_id:
+                return run
+        raise RunNotFound(
+            f"Run {run_id!r} is not in {project} in the store at {self.store.root}. Check the run id "
+            "(not its display name), or pull it again."
+        )
+
+    def history(self, project: str, run_id: str, keys: list[str] | None = None) -> pd.DataFrame:
+        self.run(project, run_id)
+        frame = self.store.read_history(project, run_id)
+        if frame is None:
+            frame = pd.DataFrame({"_step": []})
+        if keys:
+            return frame[["_step", *[k for k in keys if k in frame.columns]]]
+        return frame
+
+    def run_artifacts(self, project: str, run_id: str) -> RunArtifacts:
+        self.run(project, run_id)
+        return self.store.read_run_artifacts(project, run_id) or RunArtifacts(run_id)
+
+    def _artifact_view(self, project: str, run_id: str | None = None) -> "MemorySource":
+        """The project's stored versions (and one run) as a MemorySource, which owns the
+        listing, alias and table-discovery rules, so both sources answer alike."""
+        from wbview.sources.memory import MemorySource, ProjectData
+
+        self._require_project(project)
+        view = ProjectData(artifacts={a.id: a for a in self.store.read_artifacts(project)})
+        if run_id is not None:
+            view.runs[run_id] = self.run(project, run_id)
+            view.run_artifacts[run_id] = self.run_artifacts(project, run_id)
+        return MemorySource({project: view}, label=self.label)
+
+    def artifact_types(self, project: str) -> list[str]:
+        return self._artifact_view(project).artifact_types(project)
+
+    def artifact_collections(self, project: str, artifact_type: str) -> list[ArtifactCollection]:
+        derived = self._artifact_view(project).artifact_collections(project, artifact_type)
+        listed = {c.name: c for c in self.store.read_collections(project, artifact_type) or ()}
+        # the collections whose versions are here, with the counts the source reported
+        return [listed.get(c.name, c) for c in derived]
+
+    def artifact_versions(self, project: str, collection: str) -> list[ArtifactVersion]:
+        return self._artifact_view(project).artifact_versions(project, collection)
+
+    def artifact(self, project: str, name_version: str) -> ArtifactVersion:
+        self._require_project(project)
+        found = self.store.read_artifact(project, name_version)  # the common case: no scan
+        return found if found is not None else self._artifact_view(project).artifact(project, name_version)
+
+    def tables(self, project: str, run_id: str) -> list[TableRef]:
+        listed = self.store.read_run_tables(project, run_id)
+        if listed is not None:
+            self.run(project, run_id)
+            return listed
+        return self._artifact_view(project, run_id).tables(project, run_id)
+
+    def load_table(self, project: str, ref: TableRef) -> LoadedTable:
+        self._require_project(project)
+        loaded = self.store.read_loaded_table(project, ref)
+        if loaded is None:
+            raise TableNotFound(
+                f"Table {ref.key!r} ({ref.artifact}/{ref.entry}) is not in the store at {self.store.root}. "
+                f"Copy it with `wbview pull {project} --store {self.store.root} --tables all`."
+            )
+        return loaded

@@ -1,0 +1,209 @@
+"""Streamlit helpers for the "beyond the W&B UI" pages (the run/table pickers and the
+column mapping are ``wbview.ui.page``'s): the eval runs, the positive class, cached
+analyses keyed by the table's reference, the dataset a run was scored on, CSV downloads. Analysis itself lives
+in ``wbview.analysis``; pure helpers in ``wbview.analysis.selection``."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pandas as pd
+import streamlit as st
+
+from wbview.analysis import selection as views
+from wbview.analysis import rows, slices
+from wbview.analysis import threshold as th
+from wbview.analysis.compare import RunDiff, diff_runs
+from wbview.analysis.stacking import stack_tables, trained_with
+from wbview.analysis.prepare import PreparedTable, can_switch_positive, prepare, with_positive_class
+from wbview.errors import BadTable, NotFound, WbviewError
+from wbview.records import ArtifactVersion, Run, TableRef
+from wbview.schema import detect_schema
+from wbview.ui import loaders, page
+from wbview.ui.errors import guard
+
+Mapping_ = tuple[tuple[str, str | None], ...]
+
+
+def eval_runs(ctx: page.PageContext) -> list[Run]:
+    """The project's runs that logged tables; stops the page with a message when none did."""
+    with guard():
+        runs = views.eval_runs(loaders.runs(ctx.spec, ctx.project))
+    if not runs:
+        st.info(f"No run in {ctx.project} logged an eval table. Log one with the companion library "
+                "(`wbview.companion.log_eval_table`, see the README) and reload.")
+        st.stop()
+    return runs
+
+
+@st.cache_resource(show_spinner="Preparing the table for another positive class…", max_entries=2)
+def _prepared_with_positive(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str) -> PreparedTable:
+    detected = loaders.prepared(spec, project, ref, mapping)
+    if can_switch_positive(detected):  # only the outcome changes: no second pass over the raw table
+        return with_positive_class(detected, positive)
+    frame = loaders.table(spec, project, ref).frame
+    schema = detect_schema(frame.columns).with_mapping(dict(mapping))  # the raw table's roles, not the derived ones
+    return prepare(frame, schema, positive_class=positive)
+
+
+def prepared(ctx: page.PageContext, ref: TableRef, mapping: Mapping_, positive: str | None = None) -> PreparedTable:
+    """The prepared table, with ``positive`` as positive class when it differs from the detected one."""
+    with guard():
+        table = loaders.prepared(ctx.spec, ctx.project, ref, mapping)
+        if positive and table.is_binary and positive != table.positive_class and positive in table.classes:
+            table = _prepared_with_positive(ctx.spec, ctx.project, ref, mapping, positive)
+    return table
+
+
+def pick_positive(table: PreparedTable, key: str = "positive") -> str | None:
+    """Positive-class selector for binary tables (default: the detected one), bound to the URL."""
+    if not table.is_binary:
+        return None
+    classes = list(table.classes)
+    default = classes.index(table.positive_class) if table.positive_class in classes else 0
+    return st.selectbox("Positive class (the one to catch)", classes, index=default, key=key, bind="query-params")
+
+
+def require_binary(table: PreparedTable, what: str) -> None:
+    if not table.is_binary:
+        st.info(f"{what} needs a binary table (two classes); this one has {len(table.classes)}: "
+                f"{', '.join(map(str, table.classes))}. Pick another table, or use Calibration and "
+                "'Where errors concentrate', which work on any number of classes.")
+        st.stop()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _artifact_type(spec: str, project: str, name_version: str) -> str | None:
+    try:
+        return loaders.artifact(spec, project, name_version).type
+    except Exception:  # noqa: BLE001 - an unreadable input artifact just does not count as a dataset
+        return None
+
+
+def scored_dataset(ctx: page.PageContext, run: Run) -> str | None:
+    """The dataset artifact the run used (through lineage), or None when it records none."""
+    used = loaders.run_artifacts(ctx.spec, ctx.project, run.id).used
+    types = {art: _artifact_type(ctx.spec, ctx.project, art) or "" for art in used}
+    return views.scored_dataset(used, types)
+
+
+def model_of(ctx: page.PageContext, run: Run) -> str | None:
+    """The model an eval run scored: its config (params.model), else the model artifact it used."""
+    configured = views.model_from_config(run)
+    if configured is not None:
+        return configured
+    used = loaders.run_artifacts(ctx.spec, ctx.project, run.id).used
+    models = sorted(a for a in used if _artifact_type(ctx.spec, ctx.project, a) == "model")
+    return " + ".join(models) or None
+
+
+@st.cache_resource(show_spinner="Ranking slices…", max_entries=16)
+def ranked_slices(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None,
+                  target: str, min_rows: int, include_outputs: bool = True) -> pd.DataFrame:
+    table = _table(spec, project, ref, mapping, positive)
+    return slices.rank_slices(table, target=target, min_rows=min_rows,  # type: ignore[arg-type]
+                              include_outputs=include_outputs)
+
+
+@st.cache_resource(show_spinner="Counting n-grams…", max_entries=16)
+def ranked_ngrams(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None,
+                  target: str, min_rows: int) -> pd.DataFrame:
+    table = _table(spec, project, ref, mapping, positive)
+    return slices.rank_ngrams(table, target=target, min_rows=min_rows)  # type: ignore[arg-type]
+
+
+@st.cache_resource(show_spinner="Growing the error tree…", max_entries=16)
+def error_tree(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None,
+               target: str, max_depth: int) -> slices.ErrorTree:
+    table = _table(spec, project, ref, mapping, positive)
+    return slices.error_tree(table, target=target, max_depth=max_depth)  # type: ignore[arg-type]
+
+
+@st.cache_resource(show_spinner="Matching the samples of both runs…", max_entries=8)
+def run_diff(spec: str, project: str, ref_a: TableRef, ref_b: TableRef, mapping: Mapping_, on: str | None) -> RunDiff:
+    """``compare.diff_runs`` of two tables (cached: joining a million rows takes a moment)."""
+    a, b = loaders.prepared(spec, project, ref_a, mapping), loaders.prepared(spec, project, ref_b, mapping)
+    return diff_runs(a, b, on=on)
+
+
+def _artifact_or_none(spec: str, project: str, name_version: str) -> ArtifactVersion | None:
+    try:
+        return loaders.artifact(spec, project, name_version)
+    except NotFound:  # a deleted input just breaks that lineage link
+        return None
+
+
+def artifact_metadata(ctx: page.PageContext, name_version: str | None) -> dict[str, Any]:
+    """The metadata of an artifact (e.g. the predictions artifact holding a table); {} when
+    there is none or it cannot be read (the caller falls back to what the table shows)."""
+    if not name_version:
+        return {}
+    try:
+        found = _artifact_or_none(ctx.spec, ctx.project, name_version)
+    except WbviewError:  # metadata is a hint here: never block the page on it
+        return {}
+    return dict(found.metadata) if found is not None else {}
+
+
+@st.cache_data(ttl=loaders.TTL_S, show_spinner="Following lineage to the training runs…", max_entries=256)
+def training_params(spec: str, project: str, run_id: str) -> dict[str, Any]:
+    """``train.<key>`` params of the run that trained the model this eval run used, via
+    lineage (eval run -> used model artifact -> its producing run); cached per run."""
+    used = loaders.run_artifacts(spec, project, run_id).used
+    artifacts = {art: _artifact_or_none(spec, project, art) for art in used}
+    by_id = {r.id: r for r in loaders.runs(spec, project)}
+    producers = {a.logged_by: by_id[a.logged_by] for a in artifacts.values()
+                 if a is not None and a.logged_by in by_id}
+    return trained_with(used, artifacts, producers)
+
+
+@st.cache_resource(show_spinner="Stacking the tables…", max_entries=4)
+def stacked_tables(spec: str, project: str, run_ids: tuple[str, ...], table_key: str) -> pd.DataFrame:
+    """The eval tables (logged under ``table_key``) of these runs, stacked with run and
+    config columns and the training run's params (``train.*``, joined through lineage)."""
+    by_id = {r.id: r for r in loaders.runs(spec, project)}
+    runs = [by_id[i] for i in run_ids if i in by_id]
+    frames = {}
+    for run in runs:
+        ref = views.table_for_key(run, table_key)
+        if ref is not None:  # the prepared table other pages already cached: no second prepare of 1M rows
+            try:
+                frames[run.id] = loaders.prepared(spec, project, ref)
+            except BadTable as exc:
+                raise BadTable(f"Run {views.short_label(run)!r}: {exc}") from exc
+    joined = {views.short_label(r): training_params(spec, project, r.id) for r in runs if r.id in frames}
+    return stack_tables(views.stack_inputs(runs, frames), joined=joined)
+
+
+@st.cache_resource(show_spinner="Finding the rows that change outcome…", max_entries=8)
+def outcome_changes(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None,
+                    threshold: float) -> pd.DataFrame:
+    """``threshold.outcome_changes`` against the logged predictions (cached per threshold)."""
+    return th.outcome_changes(_table(spec, project, ref, mapping, positive), threshold)
+
+
+def _table(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None) -> PreparedTable:
+    table = loaders.prepared(spec, project, ref, mapping)
+    if positive and table.is_binary and positive != table.positive_class:
+        table = _prepared_with_positive(spec, project, ref, mapping, positive)
+    return table
+
+
+def show_rows(frame: pd.DataFrame, file_stem: str, key: str, caption: str = "") -> None:
+    """Up to MAX_SHOWN_ROWS rows as a table (text cells stay text) and a CSV of all of them."""
+    shown = min(len(frame), views.MAX_SHOWN_ROWS)
+    st.caption(f"{caption}{len(frame):,} rows" + (f" (showing the first {shown:,})." if shown < len(frame) else "."))
+    st.dataframe(frame.head(views.MAX_SHOWN_ROWS), hide_index=True, key=f"{key}_table")
+    download_csv(frame, file_stem, key)
+
+
+def download_csv(frame: pd.DataFrame, file_stem: str, key: str, label: str = "Download as CSV") -> None:
+    """A CSV download built only when clicked (spreadsheet formulas escaped)."""
+    make: Callable[[], bytes] = lambda: rows.to_csv_bytes(frame)  # noqa: E731 - deferred: big frames
+    st.download_button(label, data=make, file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}_csv",
+                       disabled=frame.empty)
+
+
+def file_stem(*parts: Any) -> str:
+    """A safe download file name from run ids and table keys."""
+    return "-".join(str(p).replace("/", "-").replace(" ", "_") for p in parts if p)
