@@ -1,4 +1,4 @@
-"""The run-filter model (owned by the data-layer work; see issue 2).
+"""The run-filter model: the one vocabulary for filtering runs, in the CLI and the dashboard.
 
 A ``RunFilter`` is a conjunction of ``Condition`` objects on config paths and
 summary metrics plus the run attributes job_type, group, tags, state and

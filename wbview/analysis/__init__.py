@@ -12,12 +12,12 @@ Preparing (``wbview.analysis.prepare``)
         "Outcome" where missing), .schema (role -> column in .frame), .classes,
         .positive_class (binary), .derived, .notes (assumptions to show the user),
         .is_error(), .labelled(), .confidence(), .positive_scores(),
-        .cache (memoised per-column work: keep one PreparedTable per loaded table,
-        e.g. in st.cache_resource, so codes and text features are computed once).
+        .memo (per-table work computed once and shared read-only by every session:
+        keep one PreparedTable per loaded table, e.g. in st.cache_resource).
     Label spellings: "Prob (Ham)" matches label "ham"; prob columns naming no label
     are ignored with a note; rows without a true label are never errors.
 
-Error analysis (issue 6)
+Error analysis
     groups.group_histograms(table, by=None, columns=None, rows=None, bins=20, top_k=10)
         -> GroupedHistograms(by, group_sizes, histograms: {column: ColumnHistogram(
            column, kind, counts[bin x group], edges, missing)})
@@ -33,7 +33,7 @@ Error analysis (issue 6)
     rows.query_mask(table, query) -> bool mask; rows.filter_choices(table, column)
     rows.to_csv_bytes(frame, escape_formulas=True) -> bytes
 
-Beyond the W&B UI (issue 7)
+Threshold and cost, calibration, slices, run against run, stacking
     threshold.threshold_curve(table, fn_cost=1, fp_cost=1, rows=None) -> DataFrame
         (every distinct threshold ascending + a +inf row; tp fp fn tn precision recall
         fn_rate fp_rate cost expected_cost); threshold.curve_from_arrays(y, scores, ...)
@@ -56,7 +56,11 @@ Beyond the W&B UI (issue 7)
     stacking.varying_params(configs); stacking.error_rates_by(stacked, column)
     stats.wilson_interval(successes, totals, confidence=0.95)
 
-Figures: ``wbview.charts.insight`` (run_diff_figure, ece_figure, ngram_figure) next
-to ``wbview.charts.review`` and ``wbview.charts.core``.
+Runs, metadata, selection
+    runs: the runs table of the Runs page (columns, filter widgets, parallel axes);
+    metadata: artifact metadata made readable, completeness, diff; selection: which
+    runs and tables the analysis pages offer and how results are thinned for the browser.
+
+Figures: ``wbview.charts`` (one module per subject).
 Speed on 1,000,000 rows: ``python -m bench analysis`` (one line per interaction).
 """

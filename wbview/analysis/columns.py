@@ -17,10 +17,7 @@ _KIND_SAMPLE_ROWS = 20_000
 
 def column_kind(table: PreparedTable, column: str) -> ColumnKind:
     """numeric, categorical (incl. bool and short strings) or text (long strings)."""
-    key = ("kind", column)
-    if key not in table.cache:
-        table.cache[key] = _kind_of(table.frame[column], is_text_role=column == table.schema.text)
-    return table.cache[key]
+    return table.memo.get(("kind", column), lambda: _kind_of(table.frame[column], is_text_role=column == table.schema.text))
 
 
 def _kind_of(series: pd.Series, is_text_role: bool) -> ColumnKind:
@@ -46,30 +43,27 @@ def value_codes(table: PreparedTable, column: str) -> tuple[np.ndarray, list]:
     Categorical columns reuse their codes; others are factorised once (1M rows of
     short strings: ~0.1 s), so later group-bys are bincounts.
     """
-    key = ("codes", column)
-    if key not in table.cache:
-        series = table.frame[column]
-        if isinstance(series.dtype, pd.CategoricalDtype):
-            codes, values = series.cat.codes.to_numpy().astype(np.int64), list(series.cat.categories)
-        elif pd.api.types.is_bool_dtype(series) and not series.isna().any():
-            codes, values = series.to_numpy(dtype=bool).astype(np.int64), [False, True]
-        else:
-            try:
-                codes, uniques = pd.factorize(series, sort=True, use_na_sentinel=True)
-            except TypeError:  # unhashable or unorderable cells (dicts, lists, mixed types): compare as text
-                codes, uniques = pd.factorize(series.map(str, na_action="ignore"), sort=True, use_na_sentinel=True)
-            codes, values = codes.astype(np.int64), list(uniques)
-        table.cache[key] = (codes, values)
-    return table.cache[key]
+    return table.memo.get(("codes", column), lambda: _value_codes(table.frame[column]))
+
+
+def _value_codes(series: pd.Series) -> tuple[np.ndarray, list]:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy().astype(np.int64), list(series.cat.categories)
+    if pd.api.types.is_bool_dtype(series) and not series.isna().any():
+        return series.to_numpy(dtype=bool).astype(np.int64), [False, True]
+    try:
+        codes, uniques = pd.factorize(series, sort=True, use_na_sentinel=True)
+    except TypeError:  # unhashable or unorderable cells (dicts, lists, mixed types): compare as text
+        codes, uniques = pd.factorize(series.map(str, na_action="ignore"), sort=True, use_na_sentinel=True)
+    return codes.astype(np.int64), list(uniques)
 
 
 def text_lengths(table: PreparedTable, column: str) -> np.ndarray:
     """Character length per row (NaN where missing), cached."""
-    key = ("length", column)
-    if key not in table.cache:
-        series = table.frame[column].astype("string")
-        table.cache[key] = series.str.len().to_numpy(dtype=float, na_value=np.nan)
-    return table.cache[key]
+    return table.memo.get(
+        ("length", column),
+        lambda: table.frame[column].astype("string").str.len().to_numpy(dtype=float, na_value=np.nan),
+    )
 
 
 def numeric_values(table: PreparedTable, column: str) -> np.ndarray:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wbview.analysis.memo import Memo
 from wbview.errors import BadTable, UsageError
 from wbview.schema import EvalSchema, detect_schema
 
@@ -32,8 +33,9 @@ class PreparedTable:
 
     ``frame`` holds the original columns (labels as categoricals of canonical class
     names) plus any derived role columns, listed in ``derived``; ``schema`` names the
-    column of each role in ``frame``. ``cache`` memoises per-column work (codes,
-    text lengths, text features) so repeated interactions stay fast.
+    column of each role in ``frame``. ``memo`` computes per-column work (codes, text
+    lengths, text features, the threshold curve) once, for every session that shares
+    this table; nothing ever writes into ``frame`` or a memoised value.
     """
 
     frame: pd.DataFrame
@@ -42,7 +44,7 @@ class PreparedTable:
     positive_class: str | None
     threshold: float | None
     derived: tuple[str, ...] = ()
-    cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+    memo: Memo = field(default_factory=Memo, repr=False)
     notes: tuple[str, ...] = ()  # what prepare had to assume; show them next to the results
 
     @property
@@ -399,9 +401,9 @@ def with_positive_class(table: PreparedTable, positive_class: str) -> PreparedTa
     frame = table.frame.copy(deep=False)
     if table.schema.outcome in table.derived:
         frame[table.schema.outcome] = _outcomes(frame, table.schema, positive)
-    cache = {k: v for k, v in table.cache.items() if isinstance(k, tuple) and k and k[0] in _POSITIVE_FREE_CACHE
-             and k[-1] != table.schema.outcome}
-    return replace(table, frame=frame, positive_class=positive, cache=cache)
+    memo = table.memo.subset(lambda k: isinstance(k, tuple) and bool(k) and k[0] in _POSITIVE_FREE_CACHE
+                             and k[-1] != table.schema.outcome)
+    return replace(table, frame=frame, positive_class=positive, memo=memo)
 
 
 def can_switch_positive(table: PreparedTable) -> bool:

@@ -55,10 +55,10 @@ def _plain_rows(table: PreparedTable, column: str, data) -> np.ndarray:
     """True per row whose text is printable ASCII (or tab) only, cached per column."""
     import pyarrow.compute as pc
 
-    key = ("plain_text", column)
-    if key not in table.cache:
-        table.cache[key] = ~pc.match_substring_regex(data, _NOT_PLAIN_TEXT).fill_null(True).to_numpy(zero_copy_only=False)
-    return table.cache[key]
+    return table.memo.get(
+        ("plain_text", column),
+        lambda: ~pc.match_substring_regex(data, _NOT_PLAIN_TEXT).fill_null(True).to_numpy(zero_copy_only=False),
+    )
 
 
 def _regex_rows(table: PreparedTable, column: str, pattern: str) -> np.ndarray | None:

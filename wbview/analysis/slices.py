@@ -97,8 +97,11 @@ def slice_features(table: PreparedTable, columns: Sequence[str] | None = None, i
     so slices describe the inputs only."""
     key = ("slice_features", tuple(columns) if columns is not None else None, include_text, include_outputs,
            n_bins, top_k)
-    if key in table.cache:
-        return table.cache[key]
+    return table.memo.get(key, lambda: _slice_features(table, columns, include_text, include_outputs, n_bins, top_k))
+
+
+def _slice_features(table: PreparedTable, columns: Sequence[str] | None, include_text: bool, include_outputs: bool,
+                    n_bins: int, top_k: int) -> list[Feature]:
     chosen = [c for c in (columns if columns is not None else table.frame.columns)
               if c not in _skipped_columns(table, include_outputs)]
     features = []
@@ -111,7 +114,6 @@ def slice_features(table: PreparedTable, columns: Sequence[str] | None = None, i
             features.append(_categorical_feature(str(column), codes, values, top_k))
     if include_text and table.schema.text is not None:
         features.extend(_text_slice_features(table, n_bins, top_k))
-    table.cache[key] = features
     return features
 
 

@@ -33,10 +33,7 @@ def _arrow(series: pd.Series) -> pa.ChunkedArray:
 
 def text_array(table: PreparedTable, column: str) -> pa.ChunkedArray:
     """The column as an Arrow string array (cached)."""
-    key = ("arrow", column)
-    if key not in table.cache:
-        table.cache[key] = _arrow(table.frame[column])
-    return table.cache[key]
+    return table.memo.get(("arrow", column), lambda: _arrow(table.frame[column]))
 
 
 _BLOCK_ROWS = 65_536  # bounded temporary memory: the byte weights of one block of rows at a time
@@ -153,9 +150,10 @@ def text_features(table: PreparedTable, column: str) -> pd.DataFrame:
     """One row per table row: length (chars), has_url, url_domain (first URL's host,
     lower-cased, "www." dropped), digits and digit_share, capitals_share (ASCII
     capitals per character). Cached per table and column."""
-    key = ("text_features", column)
-    if key in table.cache:
-        return table.cache[key]
+    return table.memo.get(("text_features", column), lambda: _text_features(table, column))
+
+
+def _text_features(table: PreparedTable, column: str) -> pd.DataFrame:
     features = _text_scan(text_array(table, column))
     length, digits, capitals = features.pop("length"), features.pop("digits"), features.pop("capitals")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -166,7 +164,6 @@ def text_features(table: PreparedTable, column: str) -> pd.DataFrame:
             "digit_share": np.where(length > 0, digits / length, 0.0),
             "capitals_share": np.where(length > 0, capitals / length, 0.0),
         })
-    table.cache[key] = features
     return features
 
 

@@ -73,17 +73,16 @@ def threshold_curve(table: PreparedTable, fn_cost: float = 1.0, fp_cost: float =
     why = "Threshold analysis"
     if not table.is_binary:
         raise UsageError(f"{why} needs a binary table; this one has classes {list(table.classes)}.")
-    key = ("threshold_curve",)
-    if rows is None and key in table.cache:
-        return with_cost(table.cache[key], fn_cost, fp_cost)
-    y, s = table.truth_is_positive(why), table.positive_scores(why)
-    keep = table.labelled() if rows is None else table.labelled() & np.asarray(rows, dtype=bool)
-    if not keep.all():
-        y, s = y[keep], s[keep]
-    curve = curve_from_arrays(y, s, fn_cost, fp_cost)
-    if rows is None:
-        table.cache[key] = curve
-    return curve
+    def compute(keep: np.ndarray, fn: float, fp: float) -> pd.DataFrame:
+        y, s = table.truth_is_positive(why), table.positive_scores(why)
+        if not keep.all():
+            y, s = y[keep], s[keep]
+        return curve_from_arrays(y, s, fn, fp)
+
+    if rows is None:  # the whole table's curve is shared by every session; costs are per call
+        shared = table.memo.get(("threshold_curve",), lambda: compute(table.labelled(), fn_cost, fp_cost))
+        return with_cost(shared, fn_cost, fp_cost)
+    return compute(table.labelled() & np.asarray(rows, dtype=bool), fn_cost, fp_cost)
 
 
 def cost_optimal_threshold(curve: pd.DataFrame) -> pd.Series:

@@ -3,8 +3,6 @@ cell), and the renderers of each view. Analysis itself lives in ``wbview.analysi
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any, Callable, Hashable, TypeVar
 
 import numpy as np
@@ -12,6 +10,7 @@ import streamlit as st
 
 from wbview.analysis import outcomes, rows
 from wbview.analysis.groups import group_histograms
+from wbview.analysis.memo import RecentResults
 from wbview.analysis.prepare import PreparedTable
 from wbview.charts.errors import confusion_figure, group_histogram_figure
 from wbview.ui.errors import guard
@@ -23,7 +22,6 @@ CELL_KEY = "cell"
 ROW_LIMIT = 5_000  # rows sent to the browser per table; the CSV export has all of them
 MAX_HISTOGRAM_COLUMNS = 24
 MEMO_ENTRIES = 8  # per prepared table and view: recent selections whose results are kept
-_memo_lock = threading.Lock()
 T = TypeVar("T")
 
 
@@ -31,17 +29,8 @@ def memo(table: PreparedTable, view: str, key: Hashable, compute: Callable[[], T
     """``compute()`` once per (table, view, key): a rerun whose inputs did not change (another
     tab's widget moved) reuses the masks, histograms and figures instead of redoing 1M-row work.
     Kept in the table's own cache (shared by sessions, so results must not be mutated)."""
-    with _memo_lock:
-        store = table.cache.setdefault(("error_view", view), OrderedDict())
-        if key in store:
-            store.move_to_end(key)
-            return store[key]
-    value = compute()
-    with _memo_lock:
-        store[key] = value
-        while len(store) > MEMO_ENTRIES:
-            store.popitem(last=False)
-    return value
+    recent = table.memo.get(("error_view", view), lambda: RecentResults(MEMO_ENTRIES))
+    return recent.get(key, compute)
 
 
 def query_mask(table: PreparedTable, query: rows.RowQuery) -> np.ndarray:

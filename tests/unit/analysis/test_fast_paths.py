@@ -58,7 +58,7 @@ def test_switching_back_and_forth_keeps_the_outcomes_and_shares_text_work():
     switched = with_positive_class(detected, "ham")
     assert switched.frame["Outcome"].astype(str).tolist() != detected.frame["Outcome"].astype(str).tolist()
     assert text_features(switched, "Decoded Text") is features
-    assert ("codes", "Outcome") not in switched.cache
+    assert ("codes", "Outcome") not in switched.memo
     _assert_same_table(with_positive_class(switched, detected.positive_class), detected)
     assert with_positive_class(detected, detected.positive_class) is detected
 
@@ -124,7 +124,7 @@ def test_slice_mask_is_the_same_whichever_feature_list_holds_it():
         full = next(f for f in slices.slice_features(fresh) if f.name == feature)
         np.testing.assert_array_equal(slices.slice_mask(table, feature, label),
                                       full.codes == full.labels.index(label))
-    assert ("slice_features", None, True, True, 5, 20) not in table.cache  # inputs-only features sufficed
+    assert ("slice_features", None, True, True, 5, 20) not in table.memo  # inputs-only features sufficed
     prob_slice = next(f for f in slices.slice_features(fresh) if f.name == "Prob (Spam)")
     assert slices.slice_mask(table, "Prob (Spam)", prob_slice.labels[0]).sum() > 0
 
