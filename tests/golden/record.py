@@ -47,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -63,6 +64,7 @@ PROJECT = "demo/phishing-demo"
 SIGNIFICANT_DIGITS = 9
 MAX_LISTED = 30  # lists and frames up to this long are recorded in full; longer ones as digests
 PAGE_TIMEOUT_S = 120  # per AppTest run: generous, the machine is shared
+CLI_WORKERS = min(4, os.cpu_count() or 1)  # CLI cases run in parallel subprocesses
 
 # --- normalisation ---------------------------------------------------------------------------
 
@@ -313,26 +315,30 @@ def _read_back(path: Path, norm: Normaliser) -> dict[str, Any]:
 
 
 def capture_cli(work: Path, store: Path, norm: Normaliser, runs: DemoRuns) -> dict[str, Any]:
-    results: dict[str, Any] = {}
+    """Run every case (a few at a time: each is a separate process) and return case -> result."""
     cases = {name: [*args, "--store", str(store)] for name, args in cli_cases(runs).items()}
     cases |= {name: [a.replace("<WORK>", str(work)) for a in args] for name, args in NO_STORE_CASES.items()}
-    for name, args in cases.items():
-        out_dir = work / "out" / digest(name)
-        out_dir.mkdir(parents=True)
-        done = wbview(work, *args, cwd=out_dir)
-        try:
-            stdout: Any = json.loads(done.stdout)
-        except ValueError:
-            stdout = done.stdout
-        result = {"argv": norm.plain(args), "exit_code": done.returncode, "stdout": norm.plain(stdout),
-                  "stderr": norm.text(done.stderr)}
-        if "--out" in args:
-            result["written"] = _read_back(out_dir / args[args.index("--out") + 1], norm)
-        results[name] = result
-    results["--version"] = _usage_result(work, norm, ["--version"])
-    for command in USAGE_COMMANDS:
-        results[f"usage: {command}"] = _usage_result(work, norm, [command, "--help"])
-    return results
+    with ThreadPoolExecutor(max_workers=CLI_WORKERS) as pool:
+        futures = {name: pool.submit(_cli_result, work, norm, name, args) for name, args in cases.items()}
+        futures["--version"] = pool.submit(_usage_result, work, norm, ["--version"])
+        for command in USAGE_COMMANDS:
+            futures[f"usage: {command}"] = pool.submit(_usage_result, work, norm, [command, "--help"])
+        return {name: future.result() for name, future in futures.items()}
+
+
+def _cli_result(work: Path, norm: Normaliser, name: str, args: list[str]) -> dict[str, Any]:
+    out_dir = work / "out" / digest(name)  # the working folder: `table --out` writes here
+    out_dir.mkdir(parents=True)
+    done = wbview(work, *args, cwd=out_dir)
+    try:
+        stdout: Any = json.loads(done.stdout)
+    except ValueError:
+        stdout = done.stdout
+    result = {"argv": norm.plain(args), "exit_code": done.returncode, "stdout": norm.plain(stdout),
+              "stderr": norm.text(done.stderr)}
+    if "--out" in args:
+        result["written"] = _read_back(out_dir / args[args.index("--out") + 1], norm)
+    return result
 
 
 def _usage_result(work: Path, norm: Normaliser, args: list[str]) -> dict[str, Any]:
