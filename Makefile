@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test bench demo clean
+.PHONY: run test bench demo golden clean
 
 $(RUN_STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ bench: $(DEV_STAMP)
 ## demo: (re)build the demo store
 demo: $(RUN_STAMP)
 	$(BIN)/wbview demo --store .wbview-demo --force
+
+## golden: record the CLI's and the pages' outputs on the demo (tests/golden/*.json) after an intended change
+golden: $(RUN_STAMP)
+	$(BIN)/python -m tests.golden.record
 
 clean:
 	rm -rf $(VENV) .wbview-demo test-artifacts .pytest_cache
