@@ -8,7 +8,6 @@ absolute time as a `target:` line against the 1 s budget.
 from __future__ import annotations
 
 import dataclasses
-
 import time
 
 import numpy as np
@@ -123,8 +122,8 @@ def naive_ngrams(texts: list[str], missed: np.ndarray) -> dict:
 
 
 def main() -> None:
+    from wbview.analysis import calibration, compare, groups, outcomes, rows, slices, stacking, threshold
     from wbview.analysis.memo import Memo
-from wbview.analysis import calibration, compare, groups, outcomes, rows, slices, stacking, threshold
     from wbview.analysis.prepare import prepare
     from wbview.analysis.textfeatures import text_features
 
@@ -166,7 +165,7 @@ from wbview.analysis import calibration, compare, groups, outcomes, rows, slices
     _both("search regex", timeit(lambda: rows.search_mask(table, r"http://\S+\.ly", regex=True)),
           _timed_once(lambda: df["Decoded Text"].astype(object).str.contains(r"http://\S+\.ly", case=False)))
     query = rows.RowQuery(filters=(rows.ColumnFilter("Source", "in", ("mail", "sms")),
-                                   rows.ColumnFilter("Prob (Phishing)", "range", (0.2, 0.8))), search="urgent")
+                                   *rows.range_filters("Prob (Phishing)", 0.2, 0.8)), search="urgent")
     _both("filters + search", timeit(lambda: rows.query_mask(table, rows.RowQuery.from_params(query.to_params()))),
           _timed_once(lambda: [i for i, (t, s, p) in enumerate(zip(texts, df["Source"], df["Prob (Phishing)"]))
                                if s in ("mail", "sms") and 0.2 <= p <= 0.8 and "urgent" in t.lower()]))

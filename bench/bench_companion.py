@@ -16,7 +16,6 @@ import tempfile
 import time
 import warnings
 
-
 from bench.common import report, timeit
 
 CLASSES = ["ham", "phishing"]

@@ -12,12 +12,13 @@ from wbview.ui.widgets import filter_panel
 ctx = page.start("Runs")
 runs = page.require_runs(ctx)
 
-frame = runs_table.runs_frame(runs)
-specs = runs_table.filter_specs(frame)
+specs = runs_table.filter_specs(runs_table.runs_frame(runs))  # widgets offer the values present
 st.sidebar.header("Filters")
-chosen = filter_panel(specs, pinned=runs_table.ATTRIBUTE_FILTERS, container=st.sidebar)
-shown = runs_table.apply_filters(frame, specs, chosen)
-st.caption(f"{len(shown):,} of {len(frame):,} runs match the filters.")
+run_filter = filter_panel(specs, pinned=runs_table.ATTRIBUTE_FILTERS, container=st.sidebar)
+with guard():
+    matching = loaders.runs(ctx.spec, ctx.project, tuple(run_filter.to_text())) if not run_filter.is_empty else runs
+shown = runs_table.runs_frame(matching)
+st.caption(f"{len(shown):,} of {len(runs):,} runs match the filters.")
 if shown.empty:
     st.info("No run matches these filters. Widen a range or clear a selection in the sidebar.")
     st.stop()

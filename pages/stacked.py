@@ -3,8 +3,8 @@ frame with run and config columns, and compare error rates per param value."""
 
 import streamlit as st
 
-from wbview.analysis import selection as views
 from wbview.analysis import runs as runs_table
+from wbview.analysis import selection as views
 from wbview.analysis.stacking import dataset_versions_warning, error_rates_by
 from wbview.charts import stacked as charts
 from wbview.ui import analysis_page, page
@@ -14,11 +14,10 @@ from wbview.ui.widgets import filter_panel
 
 ctx = page.start("Stacked tables")
 runs = analysis_page.eval_runs(ctx)
-frame = runs_table.runs_frame(runs)
-specs = runs_table.filter_specs(frame)
+specs = runs_table.filter_specs(runs_table.runs_frame(runs))
 st.sidebar.header("Pick runs")
-chosen = filter_panel(specs, pinned=("job_type", "group"), container=st.sidebar)
-picked_ids = list(runs_table.apply_filters(frame, specs, chosen)["id"])
+run_filter = filter_panel(specs, pinned=("job_type", "group"), container=st.sidebar)
+picked_ids = [r.id for r in runs if run_filter.matches(r)]
 if not picked_ids:
     st.info("No run with an eval table matches these filters. Widen a range or clear a selection in the sidebar.")
     st.stop()

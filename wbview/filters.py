@@ -224,10 +224,23 @@ def parse_condition(text: str) -> Condition:
     return parsed.conditions[0]
 
 
-def _parse_one(text: str) -> RunFilter:
+def split_condition(text: str) -> tuple[str, Op, Any]:
+    """Parse ``NAME OP VALUE`` on a table column (the row filters of error analysis): the
+    same operators, values and quoting as a run filter; NAME is the column's name, quoted
+    when it has spaces, dots or quotes (``"True Label" in ham,spam``, ``Confidence>=0.9``)."""
     if not isinstance(text, str) or not text.strip():
-        raise BadFilter("Empty filter: write PATH OP VALUE, e.g. 'params.lr>=1e-4' or 'eval/f1>0.9'.")
-    segments, quoted, rest = _parse_path(text)
+        raise BadFilter("Empty filter: write COLUMN OP VALUE, e.g. 'Confidence>=0.9' or '\"True Label\" in ham'.")
+    segments, _quoted, rest = _parse_path(text)
+    op, value, _raw = _parse_operator_and_value(text, rest)
+    return ".".join(segments), op, value
+
+
+def format_condition(name: str, op: Op, value: Any) -> str:
+    """Inverse of ``split_condition``."""
+    return f"{_format_key(name)}{_format_op(op)}{_format_value(op, value)}"
+
+
+def _parse_operator_and_value(text: str, rest: str) -> tuple[Op, Any, str]:
     match = _OPERATOR.match(rest)
     if not match:
         raise BadFilter(
@@ -247,6 +260,14 @@ def _parse_one(text: str) -> RunFilter:
     else:
         _check_bare_value(raw_value, text, in_list=False)
         value = _parse_value(raw_value, text)
+    return op, value, raw_value  # type: ignore[return-value]  # op is one of the _OPERATOR spellings
+
+
+def _parse_one(text: str) -> RunFilter:
+    if not isinstance(text, str) or not text.strip():
+        raise BadFilter("Empty filter: write PATH OP VALUE, e.g. 'params.lr>=1e-4' or 'eval/f1>0.9'.")
+    segments, quoted, rest = _parse_path(text)
+    op, value, raw_value = _parse_operator_and_value(text, rest)
     if len(segments) == 1 and not quoted[0] and segments[0] in ATTRIBUTES:
         return _attribute_filter(segments[0], op, value, text)
     field, keys = _classify(segments, quoted, text)

@@ -134,3 +134,24 @@ def test_link_values_that_cannot_be_used_are_replaced_visibly(app_url, demo_stor
     page.locator('[data-testid="stAlertContentError"] code').filter(has_text="wbview pull acme/nope").wait_for()
     session.screenshot("url-unknown-project")
     assert session.page_errors == []
+
+
+def test_a_runs_filter_is_in_the_link_in_the_cli_filter_syntax(app_url, demo_store, session, browser):
+    page = session.page
+    session.open(_url(app_url, demo_store, ""))  # Runs is the default page
+    page.get_by_role("combobox", name=re.compile(r"^job\\?_type$")).click()  # the label is md-escaped
+    page.get_by_role("option", name="eval", exact=True).click()
+    page.keyboard.press("Escape")
+    page.wait_for_url(re.compile(r"[?&]f=job"))
+    session.ready()
+    assert _query(page.url)["f"] == ["job_type in eval"]  # what `wbview runs --filter` takes
+    page.get_by_text(re.compile(r"^6 of 18 runs match the filters")).wait_for()
+    session.screenshot("url-runs-filter")
+
+    other = reopen(browser, session, page.url)
+    other.page.get_by_text(re.compile(r"^6 of 18 runs match the filters")).wait_for()
+    sidebar = other.page.get_by_test_id("stSidebar")
+    assert sidebar.get_by_test_id("stMultiSelect").filter(has_text="job").get_by_text("eval", exact=True).count() == 1
+    assert _query(other.page.url)["f"] == ["job_type in eval"]
+    other.screenshot("url-runs-filter-reopened")
+    other.page.context.close()

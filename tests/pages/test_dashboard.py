@@ -42,11 +42,32 @@ def test_runs_page_lists_every_run_with_config_and_summary_columns(spec):
     assert at.query_params["project"] == fx.PROJECT  # the default project is written into the link
 
 
+def _listed(value):
+    """A query parameter's values (AppTest keeps a single value as a plain string)."""
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
 def test_runs_filter_from_url_narrows_the_table(spec):
-    at = open_page("pages/runs.py", source=spec, **{"f.job_type": "train"})
+    at = open_page("pages/runs.py", source=spec, f="job_type in train")  # the CLI's --filter syntax
     assert problems(at) == []
     assert set(at.dataframe[-1].value["job_type"]) == {"train"}
     assert "3 of 5 runs match" in texts(at)
+    assert at.multiselect(key="f.job_type").value == ["train"]  # the widget shows the link's filter
+
+
+def test_runs_filter_from_url_with_conditions_no_widget_shows(spec):
+    at = open_page("pages/runs.py", source=spec, f=["job_type in train", "params.lr>0.0001"])
+    assert problems(at) == []
+    assert sorted(at.dataframe[-1].value["id"]) == ["tr2", "tr3"]
+    assert "Also filtered by the link: params.lr>0.0001" in texts(at)
+    assert _listed(at.query_params.get("f")) == ["job_type in train", "params.lr>0.0001"]
+
+
+def test_runs_filter_link_with_a_bad_condition_says_so(spec):
+    at = open_page(None, source=spec, f="params.lr>>3")  # Runs is the default page: the link's first run
+    assert problems(at) == []
+    assert "The link's filter was ignored" in texts(at)
+    assert "5 of 5 runs match" in texts(at)
 
 
 def test_runs_range_filter_on_a_param_uses_a_slider(spec):
@@ -56,6 +77,7 @@ def test_runs_range_filter_on_a_param_uses_a_slider(spec):
     slider.set_range(0.0002, 0.001).run()
     assert problems(at) == []
     assert sorted(at.dataframe[-1].value["id"]) == ["tr2", "tr3"]
+    assert _listed(at.query_params.get("f")) == ["params.lr>=0.0002"]  # the choice, as a filter condition
 
 
 def test_runs_grouping_and_charts(spec):
@@ -70,10 +92,10 @@ def test_runs_grouping_and_charts(spec):
 
 
 def test_runs_empty_filter_result_says_so(spec):
-    at = open_page("pages/runs.py", source=spec, **{"f.job_type": "train", "f.group": "exp-001", "filter_cols": "params.encoder"})
+    at = open_page("pages/runs.py", source=spec, f=["job_type in train", "group in exp-001"], filter_cols="params.encoder")
     at.multiselect(key="f.params.encoder").set_value(["head_only"]).run()
     assert sorted(at.dataframe[-1].value["id"]) == ["tr2"]
-    at.multiselect(key="f.group").set_value(["(none)"]).run()
+    at.multiselect(key="f.job_type").set_value(["eval"]).run()
     assert problems(at) == []
     assert "No run matches these filters" in texts(at)
 
@@ -155,6 +177,10 @@ def test_error_analysis_confusion_cell_search_and_filters_narrow_rows(spec):
     at = open_page("pages/error_analysis.py", source=spec, run="ev1", row_filter_cols="Sender Domain")
     at.multiselect(key="rf.Sender Domain").set_value(["corp.example"]).run()
     assert f"{(table['Sender Domain'] == 'corp.example').sum()} of 240 rows selected" in texts(at)
+    assert _listed(at.query_params.get("f")) == ['"Sender Domain" in corp.example']  # the run filters' syntax
+    linked = open_page("pages/error_analysis.py", source=spec, run="ev1", f='"Sender Domain" in corp.example')
+    assert linked.multiselect(key="rf.Sender Domain").value == ["corp.example"]
+    assert f"{(table['Sender Domain'] == 'corp.example').sum()} of 240 rows selected" in texts(linked)
 
 
 def test_error_analysis_false_negative_focus(spec):

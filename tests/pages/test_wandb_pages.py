@@ -41,7 +41,7 @@ def test_runs_page_on_wandb_links_each_run(fake_wandb, fixture_project):
 
 def test_runs_filter_on_wandb(fake_wandb, fixture_project):
     train = sorted(r.id for r in fixture_project.runs.values() if r.job_type == "train")
-    at = _open("pages/runs.py", **{"f.job_type": "train"})
+    at = _open("pages/runs.py", f="job_type in train")
     assert problems(at) == []
     assert sorted(at.dataframe[-1].value["id"]) == train
 

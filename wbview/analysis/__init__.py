@@ -28,7 +28,8 @@ Error analysis
     outcomes.false_negative_rows(table, rows=None, limit=None)   (most confident first)
     outcomes.high_confidence_errors(table, min_confidence=0.9, rows=None, limit=None)
     rows.search_mask(table, query, columns=None, regex=False)    (literal, case-insensitive)
-    rows.ColumnFilter(column, "eq"|"in"|"range", values); .to_string()/.from_string()
+    rows.ColumnFilter(column, op, value) in the run filters' operators (= != > >= < <= in, not in);
+        .to_text()/.from_text() ("Confidence>=0.9", '"True Label" in ham,spam'); rows.range_filters
     rows.RowQuery(filters, search, regex, search_columns); .to_params()/.from_params()
     rows.query_mask(table, query) -> bool mask; rows.filter_choices(table, column)
     rows.to_csv_bytes(frame, escape_formulas=True) -> bytes

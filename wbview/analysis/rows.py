@@ -1,5 +1,6 @@
-"""Selecting rows: full-text search, a small per-column filter model that round-trips
-through URL strings, and CSV export of the current rows.
+"""Selecting rows: full-text search, per-column filters in the same vocabulary as run
+filters (``COLUMN OP VALUE`` with the operators of ``wbview.filters``, the same text in
+the URL), and CSV export of the current rows.
 
 Text from the data is untrusted: it is only ever matched as data (substring or a
 user-given regular expression), never evaluated, and CSV export neutralises cells
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,9 +20,10 @@ import pandas as pd
 from wbview.analysis.columns import column_kind, numeric_values, value_codes
 from wbview.analysis.prepare import PreparedTable
 from wbview.errors import BadFilter
+from wbview.filters import QUERY_PARAM, Op, format_condition, split_condition
 
-FilterOp = Literal["eq", "in", "range"]
-_OPS = ("eq", "in", "range")
+_OPS: tuple[Op, ...] = ("=", "!=", ">", ">=", "<", "<=", "in", "not in")
+_COMPARISONS = (">", ">=", "<", "<=")
 
 
 # --- search -------------------------------------------------------------------------
@@ -125,34 +127,32 @@ def search_mask(table: PreparedTable, query: str, columns: Sequence[str] | None 
 
 @dataclass(frozen=True)
 class ColumnFilter:
-    """One condition on one column: ``eq`` one value, ``in`` any of several values,
-    or ``range`` (low, high) inclusive with None for an open end."""
+    """One condition on one column, in the run filters' vocabulary: ``=``/``!=`` one
+    value, ``in``/``not in`` a tuple of values, or a comparison with a number."""
 
     column: str
-    op: FilterOp
-    values: tuple[Any, ...]
+    op: Op
+    value: Any
 
     def __post_init__(self) -> None:
         if self.op not in _OPS:
-            raise BadFilter(f"Unknown filter operation {self.op!r}; use one of {list(_OPS)}.")
-        if self.op == "eq" and len(self.values) != 1:
-            raise BadFilter(f"An 'eq' filter on {self.column!r} takes exactly one value, got {len(self.values)}.")
-        if self.op == "range" and len(self.values) != 2:
-            raise BadFilter(f"A 'range' filter on {self.column!r} takes (low, high); use null for an open end.")
+            raise BadFilter(f"Unknown filter operator {self.op!r}; use one of {' '.join(_OPS)}.")
+        if self.op in ("in", "not in") and not isinstance(self.value, tuple):
+            raise BadFilter(f"An {self.op!r} filter on {self.column!r} takes a list of values.")
 
-    def to_string(self) -> str:
-        """Compact JSON ``[column, op, [values...]]``: safe in a URL query value."""
-        return json.dumps([self.column, self.op, list(self.values)], separators=(",", ":"), default=str)
+    def to_text(self) -> str:
+        """``COLUMN OP VALUE`` as ``wbview runs --filter`` writes conditions (URL-safe once encoded)."""
+        return format_condition(self.column, self.op, self.value)
 
     @classmethod
-    def from_string(cls, text: str) -> "ColumnFilter":
-        try:
-            column, op, values = json.loads(text)
-        except (ValueError, TypeError) as exc:
-            raise BadFilter(f"Cannot read the column filter {text!r}: expected [column, op, [values]].") from exc
-        if not isinstance(column, str) or not isinstance(values, list):
-            raise BadFilter(f"Cannot read the column filter {text!r}: expected [column, op, [values]].")
-        return cls(column, op, tuple(values))
+    def from_text(cls, text: str) -> ColumnFilter:
+        column, op, value = split_condition(text)
+        return cls(column, op, value)
+
+
+def range_filters(column: str, low: float | None, high: float | None) -> tuple[ColumnFilter, ...]:
+    """A range widget's choice as conditions (an open end adds none)."""
+    return tuple(ColumnFilter(column, op, bound) for op, bound in ((">=", low), ("<=", high)) if bound is not None)
 
 
 @dataclass(frozen=True)
@@ -165,10 +165,10 @@ class RowQuery:
     search_columns: tuple[str, ...] | None = None
 
     def to_params(self) -> dict[str, list[str]]:
-        """Query-string parameters: ``filter`` (repeated), ``q``, ``regex``, ``in``."""
+        """Query-string parameters: ``f`` (one condition each), ``q``, ``regex``, ``in``."""
         params: dict[str, list[str]] = {}
         if self.filters:
-            params["filter"] = [f.to_string() for f in self.filters]
+            params[QUERY_PARAM] = [f.to_text() for f in self.filters]
         if self.search:
             params["q"] = [self.search]
         if self.regex:
@@ -178,12 +178,12 @@ class RowQuery:
         return params
 
     @classmethod
-    def from_params(cls, params: dict[str, Any]) -> "RowQuery":
+    def from_params(cls, params: dict[str, Any]) -> RowQuery:
         def values(key: str) -> list[str]:
             raw = params.get(key, [])
             return [raw] if isinstance(raw, str) else list(raw)
 
-        filters = tuple(ColumnFilter.from_string(s) for s in values("filter"))
+        filters = tuple(ColumnFilter.from_text(s) for s in values(QUERY_PARAM))
         search = (values("q") or [""])[0]
         regex = (values("regex") or ["0"])[0].lower() in ("1", "true", "yes")
         columns = None
@@ -220,26 +220,31 @@ def _as_number(value: Any, column: str) -> float:
 
 
 def filter_mask(table: PreparedTable, condition: ColumnFilter) -> np.ndarray:
-    """Boolean row mask for one column filter."""
+    """Boolean row mask for one column filter. As for runs, ``=``, ``in`` and comparisons
+    never match a missing value; ``!=`` and ``not in`` do."""
     _require_columns(table, [condition.column])
-    series = table.frame[condition.column]
-    if condition.op == "range":
-        low, high = (None if v is None else _as_number(v, condition.column) for v in condition.values)
-        values = numeric_values(table, condition.column)
-        mask = np.isfinite(values)
-        if low is not None:
-            mask &= values >= low
-        if high is not None:
-            mask &= values <= high
-        return mask
+    column, op = condition.column, condition.op
+    if op in _COMPARISONS:
+        bound = _as_number(condition.value, column)
+        values = numeric_values(table, column)
+        with np.errstate(invalid="ignore"):
+            compared = {">": values > bound, ">=": values >= bound, "<": values < bound, "<=": values <= bound}[op]
+        return np.isfinite(values) & compared
+    wanted = condition.value if op in ("in", "not in") else (condition.value,)
+    hits = _value_mask(table, column, wanted)
+    return ~hits if op in ("!=", "not in") else hits
+
+
+def _value_mask(table: PreparedTable, column: str, wanted: tuple[Any, ...]) -> np.ndarray:
+    series = table.frame[column]
     if pd.api.types.is_bool_dtype(series):
-        wanted = {_as_bool_value(v, condition.column) for v in condition.values}
-        return series.isin(wanted).to_numpy(dtype=bool)
+        flags = {_as_bool_value(v, column) for v in wanted}
+        return series.isin(flags).to_numpy(dtype=bool)
     if pd.api.types.is_numeric_dtype(series):
-        wanted_numbers = [_as_number(v, condition.column) for v in condition.values]
-        return np.isin(numeric_values(table, condition.column), wanted_numbers)
-    codes, values = value_codes(table, condition.column)
-    wanted_text = {str(v) for v in condition.values}
+        wanted_numbers = [_as_number(v, column) for v in wanted]
+        return np.isin(numeric_values(table, column), wanted_numbers)
+    codes, values = value_codes(table, column)
+    wanted_text = {str(v) for v in wanted}
     value_hits = np.array([str(v) in wanted_text for v in values] + [False], dtype=bool)
     return value_hits[codes]
 

@@ -1,16 +1,19 @@
 """Runs as a table: flattened config and summary columns, filter widgets chosen from
-the values present, client-side filtering and grouping. Pure (pandas only)."""
+the values present, and the conversion between widget choices and the one filter
+vocabulary (``wbview.filters.RunFilter``) that the source evaluates (W&B on its
+server). Pure (pandas only)."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Number
 from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 
 import pandas as pd
 
-from wbview.records import Run, flatten
+from wbview.filters import Condition, RunFilter
+from wbview.records import Run
 
 BASE_COLUMNS = ("id", "name", "state", "job_type", "group", "tags", "created_at")
 ATTRIBUTE_FILTERS = ("job_type", "group", "state", "tags")
@@ -34,10 +37,26 @@ def _config_column(path: str) -> str:
     return f"config.{path}" if path in BASE_COLUMNS or path.startswith(SUMMARY_PREFIX) else path
 
 
+def _leaves(mapping: Mapping[str, Any], keys: tuple[str, ...] = ()) -> Iterable[tuple[tuple[str, ...], Any]]:
+    for key, value in mapping.items():
+        path = (*keys, str(key))
+        if isinstance(value, Mapping) and value:
+            yield from _leaves(value, path)
+        else:
+            yield path, value
+
+
+FilterPath = tuple[Literal["config", "summary"], tuple[str, ...]]
+PATHS_ATTR = "filter_paths"  # frame.attrs entry: column -> (field, key path) for filtering
+
+
 def runs_frame(runs: Iterable[Run]) -> pd.DataFrame:
     """One row per run: run attributes, flattened config (``params.lr``) and summary
-    (``summary.eval/f1``) columns; keys starting with ``_`` are W&B internals and dropped."""
+    (``summary.eval/f1``) columns; keys starting with ``_`` are W&B internals and dropped.
+    ``frame.attrs["filter_paths"]`` maps each config/summary column to its key path (a
+    key may itself contain a dot, so the column name alone is ambiguous)."""
     rows = []
+    paths: dict[str, FilterPath] = {}
     for run in runs:
         row: dict[str, Any] = {
             "id": run.id,
@@ -49,14 +68,20 @@ def runs_frame(runs: Iterable[Run]) -> pd.DataFrame:
             "created_at": run.created_at,
             "url": run.url,
         }
-        for path, value in flatten(run.config).items():
+        for keys, value in _leaves(run.config):
+            path = ".".join(keys)
             if not path.startswith("_"):
-                row[_config_column(path)] = _cell(value)
-        for key, value in flatten(run.summary).items():
+                column = _config_column(path)
+                row[column] = _cell(value)
+                paths.setdefault(column, ("config", keys))
+        for keys, value in _leaves(run.summary):
+            key = ".".join(keys)
             if not key.startswith("_"):
                 row[SUMMARY_PREFIX + key] = _cell(value)
+                paths.setdefault(SUMMARY_PREFIX + key, ("summary", keys))
         rows.append(row)
     frame = pd.DataFrame(rows, columns=None if rows else [*BASE_COLUMNS, "url"])
+    frame.attrs[PATHS_ATTR] = paths
     return frame
 
 
@@ -94,11 +119,75 @@ class FilterSpec:
     options: tuple[str, ...] = ()
     low: float | None = None
     high: float | None = None
+    path: FilterPath | None = None  # config/summary columns: where the value lives in a run
+    values: tuple[Any, ...] = ()  # categorical: the value each option stands for
 
     @property
     def key(self) -> str:
-        """Widget key and URL parameter name."""
+        """Widget key (the URL holds the filter itself, in the filter text syntax)."""
         return "f." + self.column
+
+    def to_filter(self, choice: Any) -> RunFilter:
+        """The widget's choice as a RunFilter (empty when it does not narrow anything)."""
+        if not choice:
+            return RunFilter()
+        if self.kind == "numeric":
+            low, high = choice
+            assert self.path is not None and self.low is not None and self.high is not None
+            conditions = []
+            if low > self.low:
+                conditions.append(Condition(self.path[0], self.path[1], ">=", _number(low)))
+            if high < self.high:
+                conditions.append(Condition(self.path[0], self.path[1], "<=", _number(high)))
+            return RunFilter(conditions=tuple(conditions))
+        if self.kind == "tags":
+            return RunFilter(tags_any=tuple(str(c) for c in choice))
+        by_option = dict(zip(self.options, self.values))
+        picked = tuple(by_option[c] for c in choice if c in by_option)
+        if self.column in _ATTRIBUTE_FIELDS:
+            return RunFilter(**{_ATTRIBUTE_FIELDS[self.column]: tuple(str(v) for v in picked)})
+        assert self.path is not None
+        return RunFilter(conditions=(Condition(self.path[0], self.path[1], "in", picked),))
+
+    def choice_from(self, run_filter: RunFilter) -> tuple[Any, RunFilter]:
+        """The widget choice that ``run_filter`` expresses for this column, and the rest of
+        the filter (what this widget cannot show)."""
+        if self.kind == "tags":
+            return list(run_filter.tags_any), replace(run_filter, tags_any=())
+        if self.column in _ATTRIBUTE_FIELDS:
+            field = _ATTRIBUTE_FIELDS[self.column]
+            wanted = getattr(run_filter, field)
+            return [o for o, v in zip(self.options, self.values) if str(v) in wanted], replace(run_filter, **{field: ()})
+        mine = [c for c in run_filter.conditions if self.path is not None and (c.field, c.keys) == self.path]
+        rest = replace(run_filter, conditions=tuple(c for c in run_filter.conditions if c not in mine))
+        if self.kind == "numeric":
+            assert self.low is not None and self.high is not None
+            low, high = self.low, self.high
+            for c in mine:
+                if c.op == ">=" and isinstance(c.value, (int, float)):
+                    low = max(low, float(c.value))
+                elif c.op == "<=" and isinstance(c.value, (int, float)):
+                    high = min(high, float(c.value))
+                else:
+                    return (self.low, self.high), run_filter  # not a range this widget can show
+            return (low, high), rest
+        picked = [o for o, v in zip(self.options, self.values)
+                  if any(c.op == "in" and v in c.value or c.op == "=" and v == c.value for c in mine)]
+        if any(c.op not in ("in", "=") for c in mine):
+            return [], run_filter
+        return picked, rest
+
+
+_ATTRIBUTE_FIELDS = {"job_type": "job_types", "group": "groups", "state": "states"}
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _number(value: Any) -> int | float:
+    number = float(value)
+    return int(number) if number.is_integer() else number
 
 
 def _category_text(value: Any) -> str:
@@ -106,20 +195,26 @@ def _category_text(value: Any) -> str:
 
 
 def filter_spec(frame: pd.DataFrame, column: str) -> FilterSpec | None:
-    """The widget for one column, or None when the column cannot narrow anything."""
+    """The widget for one column, or None when the column cannot narrow anything. A
+    category offers the values present (W&B's semantics: choosing values never matches
+    a run without the key, so there is no "(none)" choice)."""
     if column not in frame.columns or frame.empty:
         return None
+    path = frame.attrs.get(PATHS_ATTR, {}).get(column)
     if column == "tags":
         tags = sorted({t.strip() for cell in frame["tags"].dropna() for t in str(cell).split(",") if t.strip()})
         return FilterSpec(column, "tags", tuple(tags)) if tags else None
-    if numeric_columns(frame, [column]):
+    if column not in _ATTRIBUTE_FIELDS and path is None:
+        return None  # not a run attribute, config or summary value: nothing to filter on
+    if numeric_columns(frame, [column]) and path is not None:
         values = pd.to_numeric(frame[column], errors="coerce").dropna()
         low, high = float(values.min()), float(values.max())
-        return FilterSpec(column, "numeric", low=low, high=high) if low < high else None
-    options = sorted({_category_text(v) for v in frame[column].tolist()})
-    if len(options) < 2 or len(options) > MAX_CATEGORY_OPTIONS:
+        return FilterSpec(column, "numeric", low=low, high=high, path=path) if low < high else None
+    present = {_category_text(v): v for v in frame[column].tolist() if not _is_missing(v)}
+    options = sorted(present)
+    if not present or len(options) + (frame[column].map(_is_missing).any()) < 2 or len(options) > MAX_CATEGORY_OPTIONS:
         return None
-    return FilterSpec(column, "categorical", tuple(options))
+    return FilterSpec(column, "categorical", tuple(options), path=path, values=tuple(present[o] for o in options))
 
 
 def filter_specs(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> list[FilterSpec]:
@@ -130,28 +225,23 @@ def filter_specs(frame: pd.DataFrame, columns: Iterable[str] | None = None) -> l
     return [s for s in specs if s is not None]
 
 
-def apply_filters(frame: pd.DataFrame, specs: Sequence[FilterSpec], chosen: Mapping[str, Any]) -> pd.DataFrame:
-    """Rows matching every chosen value. ``chosen`` maps a spec key to a list of options
-    (categorical, tags: any of) or a (low, high) tuple (numeric, inclusive). Empty or
-    full-range choices do not filter; a narrowed range drops runs without the value."""
-    mask = pd.Series(True, index=frame.index)
+def run_filter(specs: Sequence[FilterSpec], chosen: Mapping[str, Any]) -> RunFilter:
+    """The widgets' choices as one RunFilter (the same vocabulary as the CLI's --filter)."""
+    combined = RunFilter()
     for spec in specs:
-        value = chosen.get(spec.key)
-        if not value:
-            continue
-        if spec.kind == "numeric":
-            low, high = value
-            if low <= spec.low and high >= spec.high:  # type: ignore[operator]
-                continue
-            numbers = pd.to_numeric(frame[spec.column], errors="coerce")
-            mask &= numbers.between(low, high)
-        elif spec.kind == "tags":
-            wanted = set(value)
-            mask &= frame["tags"].fillna("").map(lambda cell: bool(wanted & {t.strip() for t in str(cell).split(",")}))
-        else:
-            wanted = {str(v) for v in value}
-            mask &= frame[spec.column].map(_category_text).isin(wanted)
-    return frame[mask]
+        combined = combined.merge(spec.to_filter(chosen.get(spec.key)))
+    return combined
+
+
+def choices_from(specs: Sequence[FilterSpec], run_filter: RunFilter) -> tuple[dict[str, Any], RunFilter]:
+    """Widget choices that show ``run_filter``, and what no widget can show (still applied)."""
+    chosen: dict[str, Any] = {}
+    rest = run_filter
+    for spec in specs:
+        choice, rest = spec.choice_from(rest)
+        if choice and (spec.kind != "numeric" or tuple(choice) != (spec.low, spec.high)):
+            chosen[spec.key] = choice
+    return chosen, rest
 
 
 def varying_params(frame: pd.DataFrame) -> list[str]:

@@ -15,6 +15,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from wbview.formats.jsonsafe import NotJsonSafe, json_safe
+from wbview.formats.tablejson import MAX_ARTIFACT_ROWS, table_json, write_table_json
+
 from .builder import EvalArrays, EvalTableBuilder
 from .conventions import (
     ALL_JOB_TYPES,
@@ -27,8 +30,6 @@ from .conventions import (
     validate_job_type,
 )
 from .metrics import METRIC_NAMES, classification_metrics, namespaced
-from wbview.formats.jsonsafe import NotJsonSafe, json_safe
-from wbview.formats.tablejson import MAX_ARTIFACT_ROWS, table_json, write_table_json
 
 # Names whose modules import optional packages on use; resolved lazily.
 _LAZY = {

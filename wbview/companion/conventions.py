@@ -13,7 +13,6 @@ from typing import Any, Mapping
 from wbview.errors import UsageError
 from wbview.formats.jsonsafe import json_safe
 
-
 JOB_TYPES: dict[str, tuple[str, ...]] = {
     "training": ("pre-train", "train", "fine-tune"),
     "evaluation": ("eval", "test", "inference"),

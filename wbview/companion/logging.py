@@ -30,14 +30,14 @@ from typing import Any, Mapping
 import pandas as pd
 
 from wbview.errors import MissingDependency
+from wbview.formats.jsonsafe import json_safe
+from wbview.formats.manifest import METADATA_KEY, TableManifest
+from wbview.formats.tablejson import MAX_ARTIFACT_ROWS, TABLE_SUFFIX, table_json
+from wbview.settings import wbview_env
 
 from .builder import EvalTableBuilder
 from .conventions import slugify, utc_stamp
-from wbview.formats.jsonsafe import json_safe
 from .metrics import namespaced
-from wbview.settings import wbview_env
-from wbview.formats.manifest import METADATA_KEY, TableManifest
-from wbview.formats.tablejson import MAX_ARTIFACT_ROWS, TABLE_SUFFIX, table_json
 
 DEFAULT_KEY = "eval/predictions"
 PREDICTIONS_TYPE = "predictions"

@@ -31,10 +31,10 @@ from wbview.companion.builder import EvalTableBuilder
 from wbview.companion.conventions import data_op_run_name, make_config, run_name
 from wbview.companion.logging import artifact_metadata, predictions_metadata
 from wbview.companion.metrics import namespaced
-from wbview.formats.tablejson import MAX_ARTIFACT_ROWS, TABLE_SUFFIX, table_json
 from wbview.demo.build import DemoRecorder, RecordedRun, file_entry
 from wbview.demo.corpus import LABELS, Message, generate_corpus
 from wbview.errors import MissingDependency
+from wbview.formats.tablejson import MAX_ARTIFACT_ROWS, TABLE_SUFFIX, table_json
 from wbview.records import TableRef
 
 DATASET = "phishing-texts"

@@ -20,8 +20,8 @@ from __future__ import annotations
 import io
 import json
 import os
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np

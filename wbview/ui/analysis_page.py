@@ -10,12 +10,12 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
-from wbview.analysis import selection as views
 from wbview.analysis import rows, slices
+from wbview.analysis import selection as views
 from wbview.analysis import threshold as th
 from wbview.analysis.compare import RunDiff, diff_runs
-from wbview.analysis.stacking import stack_tables, trained_with
 from wbview.analysis.prepare import PreparedTable, can_switch_positive, prepare, with_positive_class
+from wbview.analysis.stacking import stack_tables, trained_with
 from wbview.errors import BadTable, NotFound, WbviewError
 from wbview.records import ArtifactVersion, Run, TableRef
 from wbview.schema import detect_schema

@@ -13,12 +13,15 @@ from wbview.analysis.groups import group_histograms
 from wbview.analysis.memo import RecentResults
 from wbview.analysis.prepare import PreparedTable
 from wbview.charts.errors import confusion_figure, group_histogram_figure
+from wbview.errors import BadFilter
+from wbview.filters import QUERY_PARAM
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 from wbview.ui.widgets import fresh_click
 
 ALL_CELLS = "all rows"
 CELL_KEY = "cell"
+ROW_FILTER_PREFIX = "rf."  # widget keys of the row filters
 ROW_LIMIT = 5_000  # rows sent to the browser per table; the CSV export has all of them
 MAX_HISTOGRAM_COLUMNS = 24
 MEMO_ENTRIES = 8  # per prepared table and view: recent selections whose results are kept
@@ -56,27 +59,75 @@ def cell_options(table: PreparedTable) -> dict[str, tuple[str, str] | None]:
     return options
 
 
+_LAST_ROW_FILTERS = "_url_last:rows:" + QUERY_PARAM
+
+
+def _seed_row_filters(table: PreparedTable, container: Any) -> None:
+    """Widget values from a fresh link's ``f=`` conditions (``Confidence>=0.9``,
+    ``"True Label" in ham``); a condition no widget can show is dropped with a notice."""
+    texts = st.query_params.get_all(QUERY_PARAM)
+    if texts == st.session_state.get(_LAST_ROW_FILTERS):
+        return
+    columns = {str(c) for c in table.frame.columns}
+    ranges: dict[str, list[float | None]] = {}
+    picked: dict[str, list[str]] = {}
+    for text in texts:
+        try:
+            condition = rows.ColumnFilter.from_text(text)
+            if condition.column not in columns:
+                raise BadFilter(f"this table has no column {condition.column!r}")
+        except BadFilter as exc:
+            st.caption(f"ℹ️ The link's filter {md_escape(text)} was ignored: {md_escape(str(exc))}")
+            continue
+        if condition.op in (">=", "<=") and isinstance(condition.value, (int, float)):
+            ranges.setdefault(condition.column, [None, None])[0 if condition.op == ">=" else 1] = float(condition.value)
+        elif condition.op in ("=", "in"):
+            values = condition.value if condition.op == "in" else (condition.value,)
+            picked.setdefault(condition.column, []).extend(str(v) for v in values)
+        else:
+            st.caption(f"ℹ️ The link's filter {md_escape(text)} was ignored: the filter widgets here "
+                              "take value lists and ranges (=, in, >=, <=).")
+    state = st.session_state
+    for key in [k for k in state if isinstance(k, str) and k.startswith(ROW_FILTER_PREFIX)]:
+        del state[key]
+    for column, (low, high) in ranges.items():
+        choice = rows.filter_choices(table, column)
+        if choice["kind"] == "range" and choice["min"] is not None:
+            state[ROW_FILTER_PREFIX + column] = (low if low is not None else float(choice["min"]),
+                                                 high if high is not None else float(choice["max"]))
+    for column, labels in picked.items():
+        state[ROW_FILTER_PREFIX + column] = labels
+    state["row_filter_cols"] = list(dict.fromkeys([*ranges, *picked]))
+
+
 def row_filters(table: PreparedTable, container: Any = st.sidebar) -> rows.RowQuery:
-    """Search box and per-column filters (widgets chosen from the column's values)."""
+    """Search box and per-column filters (widgets chosen from the column's values); the
+    filters live in the URL as ``f=`` conditions, in the run filters' text syntax."""
     search = container.text_input("Search the text", key="q", bind="query-params",
                                   help="Case-insensitive; finds rows whose text contains it.")
+    _seed_row_filters(table, container)
     columns = [str(c) for c in table.frame.columns]
     chosen = container.multiselect("Filter on columns", columns, key="row_filter_cols", bind="query-params")
-    filters = []
+    filters: list[rows.ColumnFilter] = []
     for column in chosen:
         with guard(stop=False):
             choice = rows.filter_choices(table, column)
-            key = "rf." + column
+            key = ROW_FILTER_PREFIX + column
             if choice["kind"] == "range" and choice["min"] is not None and choice["min"] < choice["max"]:
                 low, high = container.slider(md_escape(column), float(choice["min"]), float(choice["max"]),
-                                             (float(choice["min"]), float(choice["max"])), key=key, bind="query-params")
-                filters.append(rows.ColumnFilter(column, "range", (low, high)))
+                                             (float(choice["min"]), float(choice["max"])), key=key)
+                filters.extend(rows.range_filters(column, low if low > choice["min"] else None,
+                                                  high if high < choice["max"] else None))
             elif choice["kind"] == "values":
                 labels = [str(v) for v in choice["values"]]
-                picked = container.multiselect(md_escape(column), labels, key=key, bind="query-params", placeholder="any")
+                picked = container.multiselect(md_escape(column), labels, key=key, placeholder="any")
                 if picked:
                     by_label = dict(zip(labels, choice["values"]))
                     filters.append(rows.ColumnFilter(column, "in", tuple(by_label[p] for p in picked)))
+    texts = [f.to_text() for f in filters]
+    st.session_state[_LAST_ROW_FILTERS] = texts
+    if st.query_params.get_all(QUERY_PARAM) != texts:
+        st.query_params[QUERY_PARAM] = texts
     return rows.RowQuery(filters=tuple(filters), search=search or "")
 
 

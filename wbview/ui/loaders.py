@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from wbview.settings import cache_ttl_s
+from wbview.filters import parse_filters
 from wbview.records import ArtifactCollection, ArtifactVersion, LineageGraph, LoadedTable, Run, RunArtifacts, TableRef
+from wbview.settings import cache_ttl_s
 from wbview.ui.source import open_source
 
 if TYPE_CHECKING:
@@ -21,8 +22,10 @@ TTL_S = cache_ttl_s()  # W&B data changes while runs are live (one setting: WBVI
 
 
 @st.cache_data(ttl=TTL_S, show_spinner="Loading runs…", max_entries=16)
-def runs(spec: str, project: str) -> list[Run]:
-    return open_source(spec).runs(project)
+def runs(spec: str, project: str, filter_texts: tuple[str, ...] = ()) -> list[Run]:
+    """The project's runs matching the filter (texts in the ``--filter`` syntax): the
+    source evaluates it (W&B on its server, dotted keys client-side)."""
+    return open_source(spec).runs(project, parse_filters(filter_texts) if filter_texts else None)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner="Loading the run…", max_entries=64)

@@ -1,5 +1,7 @@
 """Widgets chosen from the data: filter controls for runs, the column-mapping panel for
-eval tables. Every widget is bound to the URL (its key is the query parameter)."""
+eval tables. Every choice is in the URL: run filters as ``f=`` conditions in the filter
+text syntax of ``wbview runs --filter`` (``f=params.lr>=0.001&f=job_type in train``),
+other widgets bound to their own query parameter."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ from typing import Any, Sequence
 import pandas as pd
 import streamlit as st
 
-from wbview.analysis.runs import FilterSpec
+from wbview.analysis.runs import FilterSpec, choices_from, run_filter
+from wbview.errors import BadFilter
+from wbview.filters import QUERY_PARAM, RunFilter, parse_filters
 from wbview.schema import ROLES, EvalSchema
 from wbview.ui.text import md_escape
 
@@ -33,23 +37,61 @@ def filter_widget(spec: FilterSpec, container: Any = st) -> Any:
             low, high = int(low), int(high)  # type: ignore[arg-type]
         return container.slider(label, min_value=low, max_value=high, value=(low, high),
                                 step=_step(float(low), float(high), integers), key=spec.key, bind="query-params")
-    return container.multiselect(label, list(spec.options), key=spec.key, bind="query-params",
-                                 placeholder="any")
+    return container.multiselect(label, list(spec.options), key=spec.key, placeholder="any")
 
 
-def filter_panel(specs: Sequence[FilterSpec], pinned: Sequence[str], container: Any = st) -> dict[str, Any]:
-    """Widgets for the pinned columns plus any column the user adds; returns key -> choice."""
+_LAST_FILTER = "_url_last:" + QUERY_PARAM  # the filter texts this session last wrote
+_EXTRA_COLUMNS = "filter_cols"
+
+
+def _link_filter(container: Any) -> RunFilter | None:
+    """The filter a fresh link names (None when the URL holds what this session wrote)."""
+    texts = st.query_params.get_all(QUERY_PARAM)
+    if texts == st.session_state.get(_LAST_FILTER):
+        return None
+    try:
+        return parse_filters(texts)
+    except BadFilter as exc:
+        st.caption(f"ℹ️ The link's filter was ignored: {md_escape(str(exc))}")
+        return RunFilter()
+
+
+def filter_panel(specs: Sequence[FilterSpec], pinned: Sequence[str], container: Any = st) -> RunFilter:
+    """Widgets for the pinned columns plus any column the user adds, seeded from the link's
+    ``f=`` conditions; returns their choices as one RunFilter and writes it back to the URL.
+    Conditions no widget can show (typed into a link by hand) still apply and are listed."""
     by_column = {s.column: s for s in specs}
     always = [c for c in pinned if c in by_column]
+    state = st.session_state
+    linked = _link_filter(container)
+    if linked is not None:
+        chosen, rest = choices_from(specs, linked)
+        for spec in specs:
+            if spec.key in chosen:
+                state[spec.key] = chosen[spec.key]
+            else:
+                state.pop(spec.key, None)
+        state[_EXTRA_COLUMNS] = [s.column for s in specs if s.key in chosen and s.column not in always]
+        state["_filter_rest"] = rest
+    rest = state.get("_filter_rest", RunFilter())
     extra = container.multiselect(
-        "Filter on more columns", [c for c in by_column if c not in always], key="filter_cols", bind="query-params",
+        "Filter on more columns", [c for c in by_column if c not in always], key=_EXTRA_COLUMNS, bind="query-params",
         help="Any params.*, meta.* or summary column, with widgets chosen from the values present.",
     )
     chosen = {}
     for column in [*always, *extra]:
         spec = by_column[column]
         chosen[spec.key] = filter_widget(spec, container)
-    return chosen
+    if not rest.is_empty:
+        container.caption("Also filtered by the link: " + md_escape("; ".join(rest.to_text())))
+        if container.button("Clear these", key="clear_link_filter"):
+            state["_filter_rest"] = rest = RunFilter()
+    combined = run_filter([by_column[c] for c in [*always, *extra]], chosen).merge(rest)
+    texts = combined.to_text()
+    state[_LAST_FILTER] = texts
+    if st.query_params.get_all(QUERY_PARAM) != texts:
+        st.query_params[QUERY_PARAM] = texts
+    return combined
 
 
 def fresh_click(name: str, value: object, state: Any = None) -> bool:

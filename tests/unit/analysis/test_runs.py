@@ -1,22 +1,24 @@
-"""runs_table: runs -> DataFrame, filter widgets chosen from values, filtering, grouping."""
+"""runs_table: runs -> DataFrame, filter widgets chosen from values, their choices as
+RunFilters (the CLI's filter vocabulary) and back, grouping."""
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from wbview.analysis.runs import (
     FilterSpec,
-    apply_filters,
+    choices_from,
     config_columns,
     filter_spec,
     filter_specs,
     group_table,
     numeric_columns,
+    run_filter,
     runs_frame,
     summary_columns,
     varying_params,
 )
+from wbview.filters import parse_filters
 from wbview.records import Run
 
 
@@ -53,14 +55,15 @@ def test_column_groups_put_params_before_meta():
 
 
 @pytest.mark.parametrize("column, expected", [
-    ("params.lr", FilterSpec("params.lr", "numeric", low=0.1, high=0.3)),
-    ("params.enc", FilterSpec("params.enc", "categorical", ("h", "ht"))),
-    ("params.flag", FilterSpec("params.flag", "categorical", ("(none)", "True"))),
-    ("job_type", FilterSpec("job_type", "categorical", ("eval", "train"))),
-    ("group", FilterSpec("group", "categorical", ("(none)", "g1"))),
+    ("params.lr", FilterSpec("params.lr", "numeric", low=0.1, high=0.3, path=("config", ("params", "lr")))),
+    ("params.enc", FilterSpec("params.enc", "categorical", ("h", "ht"), path=("config", ("params", "enc")), values=("h", "ht"))),
+    # values present only: W&B never matches a run without the key, so there is no "(none)"
+    ("params.flag", FilterSpec("params.flag", "categorical", ("True",), path=("config", ("params", "flag")), values=(True,))),
+    ("job_type", FilterSpec("job_type", "categorical", ("eval", "train"), values=("eval", "train"))),
+    ("group", FilterSpec("group", "categorical", ("g1",), values=("g1",))),
     ("tags", FilterSpec("tags", "tags", ("base", "x"))),
-    ("meta.task", FilterSpec("meta.task", "categorical", ("(none)", "t"))),
-    ("summary.eval/f1", FilterSpec("summary.eval/f1", "numeric", low=0.8, high=0.9)),
+    ("meta.task", FilterSpec("meta.task", "categorical", ("t",), path=("config", ("meta", "task")), values=("t",))),
+    ("summary.eval/f1", FilterSpec("summary.eval/f1", "numeric", low=0.8, high=0.9, path=("summary", ("eval/f1",)))),
     ("nope", None),
 ])
 def test_filter_widget_is_chosen_from_the_values_present(column, expected):
@@ -72,20 +75,49 @@ def test_constant_columns_get_no_widget():
     assert [s.column for s in filter_specs(frame)] == []
 
 
-@pytest.mark.parametrize("chosen, ids", [
-    ({}, ["a", "b", "c"]),
-    ({"f.job_type": ["train"]}, ["a", "b"]),
-    ({"f.group": ["(none)"]}, ["c"]),
-    ({"f.params.lr": (0.15, 0.3)}, ["b", "c"]),
-    ({"f.params.lr": (0.1, 0.3)}, ["a", "b", "c"]),  # the full range does not filter
-    ({"f.summary.eval/f1": (0.85, 0.9)}, ["a"]),  # a narrowed range drops runs without the value
-    ({"f.tags": ["x"]}, ["a", "b"]),
-    ({"f.tags": ["base"], "f.params.enc": ["ht"]}, ["a"]),
-    ({"f.params.enc": ["h"], "f.job_type": ["eval"]}, []),
+@pytest.mark.parametrize("chosen, ids, texts", [
+    ({}, ["a", "b", "c"], []),
+    ({"f.job_type": ["train"]}, ["a", "b"], ["job_type in train"]),
+    ({"f.group": ["g1"]}, ["a", "b"], ["group in g1"]),
+    ({"f.params.flag": ["True"]}, ["c"], ["params.flag in true"]),
+    ({"f.params.lr": (0.15, 0.3)}, ["b", "c"], ["params.lr>=0.15"]),
+    ({"f.params.lr": (0.1, 0.3)}, ["a", "b", "c"], []),  # the full range does not filter
+    ({"f.summary.eval/f1": (0.85, 0.9)}, ["a"], ["eval/f1>=0.85"]),  # narrowed: runs without it drop out
+    ({"f.tags": ["x"]}, ["a", "b"], ["tags in x"]),
+    ({"f.tags": ["base"], "f.params.enc": ["ht"]}, ["a"], ["tags in base", "params.enc in ht"]),
+    ({"f.params.enc": ["h"], "f.job_type": ["eval"]}, [], ["job_type in eval", "params.enc in h"]),
 ])
-def test_apply_filters(chosen, ids):
+def test_widget_choices_are_run_filters_in_the_cli_vocabulary(chosen, ids, texts):
     frame = runs_frame(RUNS)
-    assert list(apply_filters(frame, filter_specs(frame), chosen)["id"]) == ids
+    specs = filter_specs(frame)
+    combined = run_filter(specs, chosen)
+    assert [r.id for r in RUNS if combined.matches(r)] == ids
+    assert sorted(combined.to_text()) == sorted(texts)
+    # the URL's texts parse back to the same filter and seed the same widget choices
+    parsed = parse_filters(combined.to_text())
+    assert [r.id for r in RUNS if parsed.matches(r)] == ids
+    seeded, rest = choices_from(specs, parsed)
+    assert rest.is_empty
+    assert {k: list(v) if isinstance(v, list) else tuple(v) for k, v in seeded.items()} == {
+        k: list(v) if isinstance(v, list) else tuple(v) for k, v in chosen.items()
+        if not (k == "f.params.lr" and tuple(v) == (0.1, 0.3))}
+
+
+def test_a_link_condition_no_widget_shows_is_kept_as_the_rest():
+    specs = filter_specs(runs_frame(RUNS))
+    linked = parse_filters(["params.lr>0.15", "job_type in train"])
+    seeded, rest = choices_from(specs, linked)
+    assert seeded == {"f.job_type": ["train"]}
+    assert rest.to_text() == ["params.lr>0.15"]
+
+
+def test_a_dotted_config_key_keeps_its_path():
+    runs = [_run("a", config={"model.type": "cnn"}), _run("b", config={"model.type": "mlp"})]
+    frame = runs_frame(runs)
+    spec = filter_spec(frame, "model.type")
+    combined = spec.to_filter(["cnn"])
+    assert combined.conditions[0].keys == ("model.type",)  # one key with a dot, not model -> type
+    assert [r.id for r in runs if combined.matches(r)] == ["a"]
 
 
 def test_group_table_counts_and_means():
@@ -98,7 +130,7 @@ def test_empty_runs_give_an_empty_frame_with_base_columns():
     frame = runs_frame([])
     assert frame.empty and "id" in frame.columns
     assert filter_specs(frame) == []
-    assert isinstance(apply_filters(frame, [], {}), pd.DataFrame)
+    assert run_filter([], {}).is_empty
 
 
 def test_varying_params_are_shared_by_every_run_and_differ():

@@ -55,6 +55,14 @@ from wbview.errors import (
     ProjectNotFound,
     StoreError,
 )
+from wbview.records import (
+    ArtifactCollection,
+    ArtifactVersion,
+    LoadedTable,
+    Run,
+    RunArtifacts,
+    TableRef,
+)
 from wbview.sources.store.files import (
     TMP_PREFIX,
     atomic_write_bytes,
@@ -65,14 +73,6 @@ from wbview.sources.store.files import (
     read_parquet_frame,
 )
 from wbview.sources.store.paths import inside, safe_name
-from wbview.records import (
-    ArtifactCollection,
-    ArtifactVersion,
-    LoadedTable,
-    Run,
-    RunArtifacts,
-    TableRef,
-)
 
 if TYPE_CHECKING:
     from wbview.sources.memory import ProjectData
