@@ -86,7 +86,7 @@ class TrainSpec:
 
 def _require_sklearn() -> Any:
     try:
-        import sklearn  # noqa: F401
+        import sklearn
     except ImportError as exc:  # pragma: no cover - sklearn is a runtime requirement
         raise MissingDependency(
             "Building the demo needs scikit-learn: pip install 'scikit-learn>=1.5' (or `make run`, which installs it)."
