@@ -14,6 +14,7 @@ from typing import Any, Literal, Mapping
 
 Direction = Literal["up", "down", "both"]
 NodeKind = Literal["run", "artifact", "more"]
+SourceFormat = Literal["parquet", "table.json", "wandb"]
 
 
 def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -247,7 +248,7 @@ class LoadedTable:
     frame: Any  # pandas.DataFrame
     total_rows: int  # the true row count at log time
     truncated: bool  # True when frame holds fewer rows than were logged
-    source_format: Literal["parquet", "table.json", "wandb"] = "table.json"
+    source_format: SourceFormat = "table.json"
 
     @property
     def note(self) -> str:

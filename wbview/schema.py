@@ -10,11 +10,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Literal, Mapping
+from typing import Iterable, Literal, Mapping, TypedDict, cast
 
 Style = Literal["seed", "snake"]
 
 ROLES = ("id", "text", "true_label", "predicted_label", "confidence", "is_error", "outcome")
+
+
+class _RoleOverrides(TypedDict, total=False):
+    """Some of the ``ROLES``, each a column name or None (unset)."""
+
+    id: str | None
+    text: str | None
+    true_label: str | None
+    predicted_label: str | None
+    confidence: str | None
+    is_error: str | None
+    outcome: str | None
+
 
 SEED_NAMES: dict[str, str] = {
     "id": "Sample ID",
@@ -80,7 +93,7 @@ class EvalSchema:
 
     def with_mapping(self, mapping: Mapping[str, str | None]) -> "EvalSchema":
         """Override roles with a user's choices (role -> column, or None to unset)."""
-        known = {k: v for k, v in mapping.items() if k in ROLES}
+        known = cast(_RoleOverrides, {k: v for k, v in mapping.items() if k in ROLES})  # keys checked against ROLES
         return replace(self, **known)
 
     def to_query(self) -> dict[str, str]:

@@ -136,7 +136,7 @@ def load_settings(
 ) -> Settings:
     """Read the connection from secrets.toml, then the environment, then wandb's login."""
     environ = os.environ if environ is None else environ
-    layers = [
+    layers: list[tuple[str, Mapping[str, str | None]]] = [
         ("secrets.toml", _from_secrets(Path(secrets_path) if secrets_path else DEFAULT_SECRETS_PATH)),
         ("environment", {name: environ.get(var) for name, var in ENV_VARS.items()}),
         ("wandb settings", _from_wandb_settings(environ)),

@@ -95,10 +95,10 @@ def group_codes(table: PreparedTable, column: str, rows: np.ndarray | None = Non
         codes = np.searchsorted(distinct, values)
         codes = np.where(np.isfinite(values), codes, -1)
         return _with_missing(codes, [_format_number(v) for v in distinct])
-    codes, values = value_codes(table, column)
+    codes, categories = value_codes(table, column)
     codes = codes if rows is None else codes[rows]
-    codes, kept = top_codes(codes, len(values), top_k)
-    labels = [_label(values[i]) for i in kept]
+    codes, kept = top_codes(codes, len(categories), top_k)
+    labels = [_label(categories[i]) for i in kept]
     if (codes == len(kept)).any():
         labels.append(OTHER)
     return _with_missing(codes, labels)
@@ -132,10 +132,10 @@ def column_histogram(table: PreparedTable, column: str, group: np.ndarray, group
         codes, edges = _numeric_bins(values, bins)
         counts, missing = _counts_frame(group, n_groups, codes, len(edges) - 1, _bin_labels(edges), group_labels)
         return ColumnHistogram(column, "numeric" if kind == "numeric" else "text_length", counts, edges, missing)
-    codes, values = value_codes(table, column)
+    codes, categories = value_codes(table, column)
     codes = codes if rows is None else codes[rows]
-    codes, kept = top_codes(codes, len(values), top_k)
-    labels = [_label(values[i]) for i in kept] + [OTHER]
+    codes, kept = top_codes(codes, len(categories), top_k)
+    labels = [_label(categories[i]) for i in kept] + [OTHER]
     counts, missing = _counts_frame(group, n_groups, codes, len(labels), labels, group_labels)
     if counts.loc[OTHER].sum() == 0:
         counts = counts.drop(index=OTHER)
@@ -152,7 +152,7 @@ def group_histograms(table: PreparedTable, by: str | None = None, columns: Seque
     ``top_k`` values plus "(other)"; long text shows a length histogram.
     """
     by = by or table.schema.is_error
-    if by not in table.frame.columns:
+    if by is None or by not in table.frame.columns:
         raise UsageError(f"Cannot group by {by!r}: no such column. Columns: {list(map(str, table.frame.columns))}.")
     if rows is not None:
         rows = np.asarray(rows, dtype=bool)

@@ -39,14 +39,14 @@ class Memo:
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The value for ``key``, computing it with ``compute()`` the first time only."""
         try:
-            return self._values[key]  # type: ignore[no-any-return]  # values are keyed by their producer
+            return self._values[key]  # values are keyed by their producer
         except KeyError:
             pass
         with self._lock:
             key_lock = self._locks.setdefault(key, threading.Lock())
         with key_lock:
             if key in self._values:
-                return self._values[key]  # type: ignore[no-any-return]  # computed while we waited
+                return self._values[key]  # computed while we waited
             value = _read_only(compute())
             with self._lock:
                 self._values[key] = value
@@ -79,12 +79,12 @@ class RecentResults:
         with self._lock:
             if key in self._results:
                 self._results.move_to_end(key)
-                return self._results[key]  # type: ignore[no-any-return]  # keyed by the caller's view
+                return self._results[key]  # keyed by the caller's view
             key_lock = self._pending.setdefault(key, threading.Lock())
         with key_lock:
             with self._lock:
                 if key in self._results:
-                    return self._results[key]  # type: ignore[no-any-return]  # computed while we waited
+                    return self._results[key]  # computed while we waited
             value = _read_only(compute())
             with self._lock:
                 self._results[key] = value

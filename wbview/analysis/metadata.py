@@ -38,7 +38,7 @@ def format_value(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, Number):
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)  # type: ignore[arg-type]  # typeshed Number has no __float__; a Real check would change complex
         if math.isnan(number) or math.isinf(number):
             return str(number)
         if number == int(number) and abs(number) < 1e15:

@@ -109,7 +109,7 @@ def false_negative_summary(table: PreparedTable, rows: np.ndarray | None = None)
     errors = int(np.count_nonzero(wrong))
     positives = int(np.count_nonzero(true_pos))
     return FalseNegativeSummary(
-        positive_class=table.positive_class, rows=int(true_pos.size), errors=errors, false_negatives=fn,
+        positive_class=table.require_positive(why), rows=int(true_pos.size), errors=errors, false_negatives=fn,
         false_positives=fp, actual_positives=positives,
         fn_share_of_errors=float(safe_rate(fn, errors)), fn_rate=float(safe_rate(fn, positives)),
     )

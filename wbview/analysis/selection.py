@@ -85,9 +85,9 @@ def distinct_model_runs(runs: Sequence[Run], model_of: Callable[[Run], str | Non
         firsts.setdefault(model_of(run) or f"run:{run.id}", run)
     distinct = list(firsts.values())
     picked = distinct[:limit]
-    scored = [r for r in distinct if run_score(r) is not None]
+    scored = [(score, r) for r in distinct if (score := run_score(r)) is not None]
     if scored and limit > 0:
-        weakest = min(scored, key=run_score)  # type: ignore[arg-type]
+        weakest = min(scored, key=lambda pair: pair[0])[1]
         if weakest not in picked:
             picked = [*picked[:limit - 1], weakest]
     return picked

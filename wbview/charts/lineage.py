@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from wbview.charts.lineage_layout import LineageLayout
+from wbview.charts.lineage_layout import LineageLayout, PlacedNode
 from wbview.charts.style import ARTIFACT_PALETTE, plain, plotly, short
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
+
+    from wbview.records import NodeKind
 
 
 RUN_COLOUR = "#1f77b4"  # runs: blue squares, as W&B draws them as boxes
@@ -39,7 +41,7 @@ def lineage_figure(layout: LineageLayout) -> "go.Figure":
                                showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.2,
                                arrowcolor="#888", standoff=14, startstandoff=14, text="")
     colours = _artifact_colours(layout)
-    groups: dict[tuple[str, str], list] = {}
+    groups: dict[tuple[NodeKind, str], list[PlacedNode]] = {}
     for placed in layout.nodes:
         kind = placed.node.kind
         key = (kind, placed.node.type or "" if kind == "artifact" else kind)

@@ -123,7 +123,7 @@ def layout_lineage(graph: LineageGraph, max_per_level: int = DEFAULT_MAX_PER_LEV
     by_level: dict[int, list[LineageNode]] = defaultdict(list)
     for node in clustered.nodes:
         by_level[levels[node.id]].append(node)
-    placed = []
+    placed: list[PlacedNode] = []
     for level, members in sorted(by_level.items()):
         members.sort(key=_sort_key)
         offset = (len(members) - 1) / 2

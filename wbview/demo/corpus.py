@@ -338,6 +338,12 @@ def _long_phishing(rng: random.Random) -> str:
     return f"{body}\n\n{rng.choice(('One last thing:', 'P.S.', 'PS -'))} {lure}"
 
 
+def _html_payload(rng: random.Random) -> str:
+    payload = rng.choice(HTML_PAYLOADS).replace("{lookalike}", lookalike_domain(rng))
+    lure = _fill(rng.choice(PHISH_OBVIOUS + PHISH_ROUTINE), rng)
+    return f"{lure} {payload}" if rng.random() < 0.5 else f"{payload} {lure}"
+
+
 # (category, label, language, weight, generator); "multi": the generator returns (text, language)
 _CATEGORIES = (
     ("routine", "ham", "en", 0.58, lambda rng: _framed(rng.choice(HAM_ROUTINE), rng)),
@@ -349,14 +355,8 @@ _CATEGORIES = (
     ("routine-phish", "phishing", "en", 0.13, lambda rng: _framed(rng.choice(PHISH_ROUTINE), rng)),
     ("long-phish", "phishing", "en", 0.04, _long_phishing),
     ("non-english-phish", "phishing", "multi", 0.05, lambda rng: _fill_other_language(PHISH_OTHER, rng)),
-    ("html-payload", "phishing", "en", 0.02, None),
+    ("html-payload", "phishing", "en", 0.02, _html_payload),
 )
-
-
-def _html_payload(rng: random.Random) -> str:
-    payload = rng.choice(HTML_PAYLOADS).replace("{lookalike}", lookalike_domain(rng))
-    lure = _fill(rng.choice(PHISH_OBVIOUS + PHISH_ROUTINE), rng)
-    return f"{lure} {payload}" if rng.random() < 0.5 else f"{payload} {lure}"
 
 
 def _decorate(text: str, rng: random.Random) -> str:
@@ -388,7 +388,7 @@ def generate_corpus(n_messages: int, seed: int = 0) -> list[Message]:
     messages = []
     for index in range(n_messages):
         category, label, language, _, make = rng.choices(_CATEGORIES, weights=weights)[0]
-        made = _html_payload(rng) if category == "html-payload" else make(rng)
+        made = make(rng)
         text, language = made if isinstance(made, tuple) else (made, language)
         text = _decorate(text, rng)
         messages.append(

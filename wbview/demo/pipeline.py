@@ -86,7 +86,7 @@ class TrainSpec:
 
 def _require_sklearn() -> Any:
     try:
-        import sklearn  # noqa: F401
+        import sklearn
     except ImportError as exc:  # pragma: no cover - sklearn is a runtime requirement
         raise MissingDependency(
             "Building the demo needs scikit-learn: pip install 'scikit-learn>=1.5' (or `make run`, which installs it)."
@@ -174,14 +174,12 @@ class Pipeline:
             TrainSpec(4, ht_v0, "head_tail", learning_rate=0.05, ngram_max=2, hash_bits=18, tags=("hyperparam-search", "prod-candidate")),
             TrainSpec(5, ht_v0, "head_tail", learning_rate=0.05, ngram_max=2, hash_bits=12, tags=("ablation",)),
         )
-        best_model = None
+        models: dict[int, str] = {}  # experiment -> model id
         for spec in sweep:
-            model = self.train(spec, best=spec.experiment == 4)
-            self.evaluate(spec.experiment, model, spec.dataset, threshold=0.5)
-            if spec.experiment == 4:
-                best_model = model
+            models[spec.experiment] = self.train(spec, best=spec.experiment == 4)
+            self.evaluate(spec.experiment, models[spec.experiment], spec.dataset, threshold=0.5)
         # Threshold tuning for the false-negative problem: the best model at a lower threshold.
-        self.evaluate(6, best_model, ht_v0, threshold=0.3, tags=("threshold-tuning",))
+        self.evaluate(6, models[4], ht_v0, threshold=0.3, tags=("threshold-tuning",))
 
     # --- data ops -----------------------------------------------------------------
 

@@ -129,6 +129,8 @@ def _declared_kind(wb_type: Any) -> str | None:
     if not isinstance(wb_type, Mapping):
         return None
     name = wb_type.get("wb_type")
+    if name is None:
+        return None
     if name == "union":
         allowed = wb_type.get("params", {}).get("allowed_types", [])
         kinds = {_declared_kind(t) for t in allowed} - {"none"}

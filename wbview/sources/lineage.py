@@ -124,7 +124,7 @@ def walk_lineage(
     root_id = reader.resolve(root)
     nodes: dict[str, LineageNode] = {root_id: reader.node(root_id)}
     edges: dict[tuple[str, str], None] = {}
-    ways: list[Way] = ["up", "down"] if direction == "both" else [direction]  # type: ignore[list-item]
+    ways: list[Way] = ["up", "down"] if direction == "both" else [direction]
     frontier: list[tuple[str, Way]] = [(root_id, way) for way in ways]
     expanded: set[tuple[str, Way]] = set()
     for _hop in range(depth):

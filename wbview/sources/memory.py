@@ -110,7 +110,9 @@ class MemorySource(Source):
         refs = {(t.artifact, t.entry): t for t in run.tables}
         for art_id in self.run_artifacts(project, run_id).logged:
             art = self._project(project).artifacts.get(art_id)
-            for f in art.files if art else ():
+            if art is None:
+                continue
+            for f in art.files:
                 if f.path.endswith(".table.json") and (art_id, f.path) not in refs:
                     key = f.path[: -len(".table.json")]
                     refs[(art_id, f.path)] = TableRef(run_id=run_id, key=key, artifact=art_id, entry=f.path, digest=art.digest)

@@ -99,24 +99,24 @@ def model_of(ctx: page.PageContext, run: Run) -> str | None:
 
 @st.cache_resource(show_spinner="Ranking slices…", max_entries=16)
 def ranked_slices(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None,
-                  target: str, min_rows: int, include_outputs: bool = True) -> pd.DataFrame:
+                  target: slices.Target, min_rows: int, include_outputs: bool = True) -> pd.DataFrame:
     table = _table(spec, project, ref, mapping, positive)
-    return slices.rank_slices(table, target=target, min_rows=min_rows,  # type: ignore[arg-type]
+    return slices.rank_slices(table, target=target, min_rows=min_rows,
                               include_outputs=include_outputs)
 
 
 @st.cache_resource(show_spinner="Counting n-grams…", max_entries=16)
 def ranked_ngrams(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None,
-                  target: str, min_rows: int) -> pd.DataFrame:
+                  target: slices.Target, min_rows: int) -> pd.DataFrame:
     table = _table(spec, project, ref, mapping, positive)
-    return slices.rank_ngrams(table, target=target, min_rows=min_rows)  # type: ignore[arg-type]
+    return slices.rank_ngrams(table, target=target, min_rows=min_rows)
 
 
 @st.cache_resource(show_spinner="Growing the error tree…", max_entries=16)
 def error_tree(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None,
-               target: str, max_depth: int) -> slices.ErrorTree:
+               target: slices.Target, max_depth: int) -> slices.ErrorTree:
     table = _table(spec, project, ref, mapping, positive)
-    return slices.error_tree(table, target=target, max_depth=max_depth)  # type: ignore[arg-type]
+    return slices.error_tree(table, target=target, max_depth=max_depth)
 
 
 @st.cache_resource(show_spinner="Matching the samples of both runs…", max_entries=8)

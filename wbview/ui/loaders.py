@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from wbview.filters import parse_filters
-from wbview.records import ArtifactCollection, ArtifactVersion, LineageGraph, LoadedTable, Run, RunArtifacts, TableRef
+from wbview.records import ArtifactCollection, ArtifactVersion, Direction, LineageGraph, LoadedTable, Run, RunArtifacts, TableRef
 from wbview.settings import cache_ttl_s
 from wbview.ui.source import open_source
 
@@ -69,8 +69,8 @@ def tables(spec: str, project: str, run_id: str) -> list[TableRef]:
 
 
 @st.cache_data(ttl=TTL_S, show_spinner="Walking the lineage…", max_entries=64)
-def lineage(spec: str, project: str, root: str, depth: int, direction: str) -> LineageGraph:
-    return open_source(spec).lineage(project, root, depth=depth, direction=direction)  # type: ignore[arg-type]
+def lineage(spec: str, project: str, root: str, depth: int, direction: Direction) -> LineageGraph:
+    return open_source(spec).lineage(project, root, depth=depth, direction=direction)
 
 
 @st.cache_resource(show_spinner="Loading the table (large tables take a few seconds)…", max_entries=4)

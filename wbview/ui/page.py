@@ -123,6 +123,8 @@ def pick_run(ctx: PageContext, label: str = "Run", key: str = "run", runs: list[
 
     # Options are raw ids: they go into the URL, and links pass ids.
     run_id = url_state.choice(label, list(by_id), key, default=default, explain=explain, help="Run id; type to search")
+    if run_id is None:  # only without options, and there are runs here
+        return None
     chosen = by_id.get(run_id)
     if chosen is not None:
         st.caption(md_escape(run_label(chosen)))
@@ -139,7 +141,7 @@ def pick_table(ctx: PageContext, run: Run, key: str = "table") -> TableRef | Non
         return None
     by_name = {f"{r.artifact}/{r.entry}": r for r in refs}
     name = url_state.choice("Table (artifact/entry)", list(by_name), key, parent=run.id)
-    return by_name.get(name)
+    return None if name is None else by_name.get(name)
 
 
 def pick_eval_table(ctx: PageContext, run_key: str = "run", table_key: str = "table", label: str = "Run",

@@ -96,8 +96,10 @@ def current_spec() -> str | None:
 def current_project(source: Source) -> str | None:
     """The project from the URL, else this session's last, else the source's default."""
     project = st.query_params.get(PROJECT_PARAM) or st.session_state.get("_wbview_project") or source.default_project()
-    if not project and getattr(source, "settings", None) is not None:
-        project = source.settings.default_project  # type: ignore[attr-defined]
+    if not project:
+        settings = getattr(source, "settings", None)  # only W&B sources have settings
+        if settings is not None:
+            project = settings.default_project
     if project:
         set_project(project)
     return project

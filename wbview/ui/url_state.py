@@ -38,10 +38,10 @@ def _seed(key: str, options: Sequence[str], default: str, parent: object,
           explain: Callable[[str, str], None] | None) -> None:
     state = st.session_state
     linked = st.query_params.get(key)
-    fresh_link = linked is not None and linked != state.get(_LAST + key)
     parent_changed = (_PARENT + key) in state and state[_PARENT + key] != parent
     state[_PARENT + key] = parent
-    if fresh_link:
+    value: str | None  # st.session_state.get is typed Any | None
+    if linked is not None and linked != state.get(_LAST + key):  # a fresh link
         value = linked if linked in options else default
         if linked not in options:
             (explain or _standard_notice(key))(linked, default)
@@ -91,7 +91,7 @@ def _same(raw: list[str], value: object) -> bool:
         if text == str(item) or (isinstance(item, bool) and text == str(item).lower()):
             continue
         try:
-            if float(text) != float(item):  # type: ignore[arg-type]
+            if float(text) != float(item):  # type: ignore[arg-type]  # any widget value; TypeError is caught below
                 return False
         except (TypeError, ValueError):
             return False

@@ -75,6 +75,8 @@ from wbview.sources.store.files import (
 from wbview.sources.store.paths import inside, safe_name
 
 if TYPE_CHECKING:
+    from filelock import BaseFileLock
+
     from wbview.sources.memory import ProjectData
 
 STORE_FORMAT = "wbview-store"
@@ -98,7 +100,7 @@ class Store:
     def __init__(self, path: str | os.PathLike[str], create: bool = True, lock_timeout_s: float = LOCK_TIMEOUT_S):
         self.root = Path(path).expanduser().absolute()
         self.lock_timeout_s = lock_timeout_s
-        self._lock = None
+        self._lock: BaseFileLock | None = None
         self._read_memo: dict[Path, tuple[tuple[int, int, int], Any]] = {}
         meta_path = self.root / META_FILE
         if not meta_path.exists():

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from wbview.errors import NotFound, TableNotFound
 from wbview.formats.manifest import TableManifest
 from wbview.formats.tablejson import PARQUET_SUFFIX, TABLE_SUFFIX, parse_table_json, read_parquet
-from wbview.records import LoadedTable, TableRef
+from wbview.records import LoadedTable, SourceFormat, TableRef
 from wbview.sources.wandb.convert import collection_name, metadata_of, stable_id
 
 if TYPE_CHECKING:
@@ -73,7 +73,8 @@ def load_table(source: WandbSource, project: str, ref: TableRef) -> LoadedTable:
         return LoadedTable(ref=ref, frame=frame, total_rows=total, truncated=len(frame) < total, source_format="parquet")
     parsed = parse_table_json(_download(source, art, ref.entry, ref), name=f"{ref.artifact}/{ref.entry}")
     total = max(ref.nrows or 0, parsed.declared_rows or 0, parsed.stored_rows)
-    frame, source_format = parsed.frame, "table.json"
+    frame = parsed.frame
+    source_format: SourceFormat = "table.json"
     if parsed.media_columns:
         frame, source_format = _resolve_media(source, art, ref, frame, parsed.media_columns), "wandb"
     return LoadedTable(
