@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test bench demo clean
+.PHONY: run test bench demo fixtures clean
 
 $(RUN_STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ bench: $(DEV_STAMP)
 ## demo: (re)build the demo store
 demo: $(RUN_STAMP)
 	$(BIN)/wbview demo --store .wbview-demo --force
+
+## fixtures: re-record what real wandb writes for each table shape (tests/realwandb/recorded)
+fixtures: $(DEV_STAMP)
+	$(BIN)/python -m tests.realwandb.record
 
 clean:
 	rm -rf $(VENV) .wbview-demo test-artifacts .pytest_cache
