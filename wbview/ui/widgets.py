@@ -41,6 +41,7 @@ def filter_panel(specs: Sequence[FilterSpec], pinned: Sequence[str], container: 
     """Widgets for the pinned columns plus any column the user adds; returns key -> choice."""
     by_column = {s.column: s for s in specs}
     always = [c for c in pinned if c in by_column]
+    _unknown_linked_columns("filter_cols", list(by_column), container)
     extra = container.multiselect(
         "Filter on more columns", [c for c in by_column if c not in always], key="filter_cols", bind="query-params",
         help="Any params.*, meta.* or summary column, with widgets chosen from the values present.",
@@ -50,6 +51,24 @@ def filter_panel(specs: Sequence[FilterSpec], pinned: Sequence[str], container: 
         spec = by_column[column]
         chosen[spec.key] = filter_widget(spec, container)
     return chosen
+
+
+def _unknown_linked_columns(key: str, columns: Sequence[str], container: Any) -> None:
+    """A notice for each column the link names that these runs do not have (Streamlit drops
+    such values silently, and reruns without them), with the closest columns that exist."""
+    from wbview.filters import closest_keys
+
+    memo = f"_unknown_link:{key}"
+    if key not in st.session_state:  # the link is read before the widget first takes it over
+        notices = []
+        for column in st.query_params.get_all(key):
+            if column not in columns:
+                close = closest_keys(column, columns)
+                hint = f" Closest columns: {', '.join(md_escape(c) for c in close)}." if close else ""
+                notices.append(f"ℹ️ The link filters on {md_escape(column)}, which none of these runs has; it was ignored.{hint}")
+        st.session_state[memo] = notices
+    for notice in st.session_state.get(memo, ()):
+        container.caption(notice)
 
 
 def fresh_click(name: str, value: object, state: Any = None) -> bool:
