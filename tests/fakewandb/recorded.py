@@ -29,16 +29,11 @@ class _RecordedGraph(ObjectGraph):
 class RecordedWandb(FakeWandb):
     """Serves ``recorded`` (default: every recorded shape) as project ``recorder/realwandb``."""
 
+    graph_class = _RecordedGraph
+
     def __init__(self, recorded: RecordedProject | None = None, **kwargs: Any):
         self.recorded = recorded if recorded is not None else load_recorded()
         super().__init__({self.recorded.path: self.recorded.data}, files=self.recorded.files, **kwargs)
-
-    @property
-    def graph(self) -> ObjectGraph:
-        with self._lock:
-            if self._graph is None:
-                self._graph = _RecordedGraph(self)
-            return self._graph
 
     def _recorded_entry(self, art: ArtifactVersion, entry: str) -> dict[str, Any] | None:
         return self.recorded.manifests.get(art.id, {}).get(entry)
