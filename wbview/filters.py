@@ -614,7 +614,10 @@ def check_keys(run_filter: RunFilter, runs: Iterable["Run"], conditions: Iterabl
                 + (" (a key with dots in its name must be quoted)" if what else "") + "."
             )
             continue
-        texts = sorted({Condition(f, k, "=", None).path_text for f, k in known})  # type: ignore[arg-type]
+        # Suggest keys that hold values, not the dicts above them ("params" of "params.lr").
+        parents = {(f, k[:i]) for f, k in known for i in range(1, len(k))}
+        leaves = known - parents
+        texts = sorted({Condition(f, k, "=", None).path_text for f, k in leaves})  # type: ignore[arg-type]
         close = closest_keys(written, texts)
         where = f" among {len(runs):,} runs" if runs else ""
         hint = f" Closest keys: {', '.join(close)}." if close else (f" Keys that exist include: {', '.join(texts[:5])}." if texts else "")

@@ -295,3 +295,8 @@ def test_query_runs_resolves_or_names_missing_keys(text, ids, note):
 def test_check_keys_without_runs_says_so():
     check = check_keys(parse_filters(["params.lr>1"]), [])
     assert check.notes and "No run has the key params.lr" in check.notes[0]
+
+
+def test_suggested_keys_hold_values_not_sections():
+    check = check_keys(parse_filters(["params.encodr=x"]), _KEY_RUNS)
+    assert check.notes[0].endswith("Closest keys: params.encoder.")  # not the section "params"
