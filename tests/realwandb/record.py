@@ -14,14 +14,16 @@ files, media). Everything lands under ``tests/realwandb/recorded/``:
                                            (entries over 1 MB are stored gzipped: <entry>.gz)
     recorded/<shape>/source.parquet        the logged frame(s), where Parquet can hold them
 
-What varies between two recordings (everything else is deterministic):
-- timestamps (``_timestamp``, ``_runtime``, run start, the ``<ms>`` in INCREMENTAL
-  entry names) and the artifact digests/sizes of entries that embed them;
-- wandb's random ids: artifact ``client_id``/``sequence_client_id`` (and so the
-  ``wandb-client-artifact://`` paths in summaries and reference entries), npz side-file
-  names (``media/serialized_data/<column>_<random>.npz``).
-Run ids are fixed (``rw-<shape>``); versions (v0, v1, ...) are given in logging order
-per artifact name, as the server numbers them.
+What varies between two recordings (everything else is deterministic; checked by
+recording twice and comparing):
+- the ``<ms>`` stamp in INCREMENTAL entry names (``None-<ms>.<key>.table.json``), and the
+  digests and client-id paths of the documents that name them;
+- wandb's random artifact ``client_id``/``sequence_client_id`` (and so the
+  ``wandb-client-artifact://`` paths in summaries, histories and reference entries);
+- wandb's clock keys (``_timestamp``, ``_runtime``), dropped here.
+npz side files and media are named by content hash, so they do not vary. Run ids are
+fixed (``rw-<shape>``); versions (v0, v1, ...) are given in logging order per artifact
+name, as the server numbers them.
 
 Usage: python -m tests.realwandb.record [--out DIR] [--only SHAPE ...]
 """
