@@ -230,27 +230,80 @@ def test_rows_dropped_by_wandb_are_reported_as_an_unknown_total(source, tmp_path
 
 # --- the dashboard's loader ---------------------------------------------------------------------
 
-LOADER_CASES = [
-    ("scalars", "eval/predictions", lambda f: f["big"].tolist() == shapes.scalars()["big"].tolist()),
-    ("datetimes", "times", lambda f: str(f["aware"].dtype) == "datetime64[ms, UTC]"),
-    ("arrays", "arrays", lambda f: f["matrix"][1] == shapes.arrays()["matrix"][1].tolist()),
-    ("incremental", "eval/stream", lambda f: f["step"].tolist() == [0, 1, 10, 11, 20, 21]),
-    ("partitioned", "partitioned", lambda f: f["id"].tolist() == list(range(6))),
-    ("joined", "joined", lambda f: f.equals(shapes.joined_left().merge(shapes.joined_right(), on="id"))),
-    ("mixed", "mixed", lambda f: f["value"].tolist()[:3] == [1, "two", 3.5]),
+def _utc_datetimes() -> pd.DataFrame:
+    frame = shapes.datetimes()
+    return frame.assign(naive=frame["naive"].dt.tz_localize("UTC"), aware=frame["aware"].dt.tz_convert("UTC"))
+
+
+def _media_check(frame: pd.DataFrame) -> None:
+    from PIL import Image
+
+    assert frame["id"].tolist() == list(range(shapes.MEDIA_ROWS))
+    for index in range(shapes.MEDIA_ROWS):
+        assert np.array_equal(np.asarray(Image.open(frame["image"][index])), shapes.image_pixels(index))
+        assert shapes.html_text(index) in Path(frame["page"][index]).read_text(encoding="utf-8")
+
+
+# Every recorded table shape: (shape, key, CLI arguments to pick it, what was logged).
+EVERY_SHAPE = [
+    ("scalars", "eval/predictions", (), shapes.scalars),
+    ("nested", "nested", (), shapes.nested),
+    ("datetimes", "times", (), _utc_datetimes),
+    ("arrays", "arrays", (), shapes.arrays),
+    ("media", "media", (), None),
+    ("mixed", "mixed", (), shapes.mixed),
+    ("immutable_epochs", "eval/predictions", (), lambda: shapes.epoch_frame(2)),
+    ("mutable", "eval/predictions", (), lambda: pd.concat([shapes.epoch_frame(e) for e in range(3)], ignore_index=True)),
+    ("incremental", "eval/stream", (), lambda: pd.concat([shapes.increment(i) for i in range(shapes.INCREMENTS)], ignore_index=True)),
+    ("partitioned", "partitioned", (), lambda: pd.concat([shapes.part(i) for i in range(shapes.PARTS)], ignore_index=True)),
+    ("joined", "joined", (), lambda: shapes.joined_left().merge(shapes.joined_right(), on="id")),
+    ("reference", "predictions", (), shapes.reference),
+    ("ambiguous", "eval/predictions", ("--artifact", "preds-1"), lambda: shapes.ambiguous(1)),
+    ("big", "big", (), lambda: shapes.big().iloc[:200_000]),
 ]
 
 
-@pytest.mark.parametrize(("shape", "key", "check"), LOADER_CASES, ids=[c[0] for c in LOADER_CASES])
-def test_dashboard_loader_reads_each_shape(fake, shape, key, check):
+def deep_list(value):
+    """Arrays (also arrays of arrays, as Parquet gives them back) as nested lists."""
+    if isinstance(value, np.ndarray):
+        return [deep_list(v) for v in value.tolist()] if value.dtype == object else value.tolist()
+    if isinstance(value, list):
+        return [deep_list(v) for v in value]
+    if isinstance(value, dict):
+        return {k: deep_list(v) for k, v in value.items()}
+    return value
+
+
+def assert_logged(actual: pd.DataFrame, expected: pd.DataFrame, as_text: tuple[str, ...] = ()) -> None:
+    """Every cell of ``actual`` equals what was logged (columns in ``as_text``: its text)."""
+    assert list(actual.columns) == list(expected.columns)
+    for column in expected.columns:
+        want = expected[column].astype(object).map(deep_list)
+        if column in as_text:
+            want = want.map(lambda v: None if _missing(v) else v if isinstance(v, str) else repr(v))
+        assert_same(actual[column].astype(object).map(deep_list), want)
+
+
+@pytest.mark.parametrize(("shape", "key", "pick", "logged"), EVERY_SHAPE, ids=[c[0] for c in EVERY_SHAPE])
+def test_dashboard_loader_reads_each_shape(fake, shape, key, pick, logged):
     from wbview.ui import loaders
     from wbview.ui.source import register_source
 
     settings = Settings(api_key=fake.api_key, base_url=fake.base_url, entity="recorder", project="realwandb")
     spec = register_source(f"realwandb-{shape}", WandbSource(settings, timeout_s=20))
     refs = [r for r in loaders.tables(spec, PROJECT, run_of(shape)) if r.key == key and r.latest]
-    assert len(refs) == 1
-    assert check(loaders.table(spec, PROJECT, refs[0]).frame)
+    if pick:
+        refs = [r for r in refs if r.artifact.split(":")[0] == pick[1]]
+    assert len(refs) == 1, refs
+    frame = loaders.table(spec, PROJECT, refs[0]).frame
+    _media_check(frame) if logged is None else assert_logged(frame, logged())
+
+
+@pytest.mark.parametrize(("shape", "key", "pick", "logged"), EVERY_SHAPE, ids=[c[0] for c in EVERY_SHAPE])
+def test_cli_exports_each_shape_to_parquet(fake, tmp_path, capsys, shape, key, pick, logged):
+    frame, _said = export(shape, key, tmp_path, capsys, *pick)
+    # Parquet holds the mixed-type column as text; 1 and 3.5 read back as their JSON text.
+    _media_check(frame) if logged is None else assert_logged(frame, logged(), as_text=("value",) if shape == "mixed" else ())
 
 
 def test_the_cache_keeps_notes_unknown_totals_and_mixed_values(fake, tmp_path, capsys, monkeypatch):
