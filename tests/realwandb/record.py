@@ -145,6 +145,13 @@ def _log_ambiguous(wandb: Any, run: Any) -> None:
         run.log_artifact(art)
 
 
+def _log_same_entry(wandb: Any, run: Any) -> None:
+    run.log({"preds": wandb.Table(dataframe=shapes.same_entry_logged())})
+    art = wandb.Artifact("other-preds", type="predictions")
+    art.add(wandb.Table(dataframe=shapes.same_entry_other()), "preds")  # same entry name, other rows
+    run.log_artifact(art)
+
+
 def _log_big(wandb: Any, run: Any) -> None:
     frame = shapes.big()
     art = wandb.Artifact("big", type="predictions")
@@ -179,6 +186,8 @@ SHAPES: dict[str, tuple[str, ShapeFn, dict[str, Any], Callable[[], dict[str, pd.
                   lambda: {"reference": shapes.reference()}),
     "ambiguous": ("three artifacts that each hold eval/predictions", _log_ambiguous, {},
                   lambda: {f"preds{i}": shapes.ambiguous(i) for i in range(shapes.AMBIGUOUS)}),
+    "same_entry": ("a logged table and another artifact's table with the same entry name", _log_same_entry, {},
+                   lambda: {"logged": shapes.same_entry_logged(), "other": shapes.same_entry_other()}),
     "big": ("200,005 rows through artifact.add (wandb keeps 200,000)", _log_big, {}, lambda: {}),
 }
 

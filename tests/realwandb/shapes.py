@@ -122,3 +122,13 @@ AMBIGUOUS = 3
 def big() -> pd.DataFrame:
     """More rows than wandb keeps in an artifact table."""
     return pd.DataFrame({"i": np.arange(BIG_ROWS, dtype=np.int64)})
+
+
+def same_entry_logged() -> pd.DataFrame:
+    """The table logged with run.log under "preds" (wandb's run_table entry preds.table.json)."""
+    return pd.DataFrame({"id": [0, 1], "source": ["run.log", "run.log"]})
+
+
+def same_entry_other() -> pd.DataFrame:
+    """Another table, added to an artifact under the same entry name (not a reference)."""
+    return pd.DataFrame({"id": [0, 1, 2], "source": ["artifact.add"] * 3})

@@ -220,6 +220,18 @@ def test_several_tables_under_one_key_is_a_question(source, tmp_path, capsys):
     assert frame.equals(shapes.ambiguous(1))
 
 
+def test_same_entry_name_in_another_artifact_is_not_taken_for_the_logged_table(source, tmp_path, capsys):
+    """run.log({"preds": t1}) and another artifact holding a different table as "preds":
+    two tables under one key (the second is no reference to the first), so a question."""
+    refs = refs_for(source, "same_entry", "preds")
+    assert sorted(r.artifact for r in refs) == ["other-preds:v0", "run-rw-same-entry-preds:v0"]
+    out = tmp_path / "x.parquet"
+    code, _out, err = cli(["table", f"{PROJECT}/{run_of('same_entry')}", "preds", "--out", str(out), "--no-cache"], capsys)
+    assert code == 2 and "other-preds:v0" in err and "run-rw-same-entry-preds:v0" in err
+    frame, _ = export("same_entry", "preds", tmp_path, capsys, "--artifact", "run-rw-same-entry-preds")
+    assert frame.equals(shapes.same_entry_logged())
+
+
 def test_rows_dropped_by_wandb_are_reported_as_an_unknown_total(source, tmp_path, capsys):
     loaded = load(source, "big", "big")
     assert len(loaded.frame) == 200_000 and loaded.frame["i"].equals(shapes.big()["i"].iloc[:200_000])
@@ -260,6 +272,7 @@ EVERY_SHAPE = [
     ("reference", "predictions", (), shapes.reference),
     ("ambiguous", "eval/predictions", ("--artifact", "preds-1"), lambda: shapes.ambiguous(1)),
     ("big", "big", (), lambda: shapes.big().iloc[:200_000]),
+    ("same_entry", "preds", ("--artifact", "other-preds"), shapes.same_entry_other),
 ]
 
 

@@ -100,12 +100,12 @@ def run_tables(source: WandbSource, project: str, run_id: str) -> list[TableRef]
     covered: set[str] = set()
     for summary_ref in run.tables:  # the summary's tables
         name = summary_ref.artifact.split(":")[0]
+        logged_versions = collections.get(name)
         target = next((i for i, r in enumerate(refs) if r.latest and r.entry == summary_ref.entry and r.kind == summary_ref.kind), None)
-        if target is not None:  # it points at an artifact the run logged: list it there, once
-            refs[target] = _merge_refs(summary_ref, refs[target])
+        if target is not None and _same_table(source, project, summary_ref, logged_versions, refs[target]):
+            refs[target] = _merge_refs(summary_ref, refs[target])  # listed once, on the artifact the run logged
             covered.add(name)
             continue
-        logged_versions = collections.get(name)
         if not logged_versions:
             refs.append(summary_ref)  # "name:latest", resolved when loaded
             continue
@@ -122,11 +122,37 @@ def run_tables(source: WandbSource, project: str, run_id: str) -> list[TableRef]
     for name, versions in collections.items():  # wandb's copies the summary no longer points at
         if name in covered or versions[-1].type not in (RUN_TABLE_TYPE, INCREMENTAL_TYPE):
             continue
-        refs.extend(_copies_without_summary(source, run_id, versions, refs))
+        refs.extend(_copies_without_summary(source, project, run_id, versions, refs))
     return sorted(refs, key=lambda r: (r.key, r.artifact.split(":")[0], -_version_index(r.artifact)))
 
 
-def _copies_without_summary(source: WandbSource, run_id: str, versions: list[Any], known: list[TableRef]) -> list[TableRef]:
+def _same_table(source: WandbSource, project: str, summary_ref: TableRef, run_table_versions: list[Any] | None,
+                target: TableRef) -> bool:
+    """Whether a summary table is ``target`` (a table of an artifact the run logged itself).
+    A companion table (its metadata says so) and a logged PartitionedTable/JoinedTable (the
+    summary only points at them) are; a plain table only when wandb's run_table copy is a
+    reference to that very entry: another table that merely has the same entry name is not."""
+    if target.parquet_entry is not None or target.kind in ("partitioned", "joined"):
+        return True
+    if not run_table_versions:
+        return False
+    return _points_at(source, project, run_table_versions[-1], summary_ref.entry, target)
+
+
+def _points_at(source: WandbSource, project: str, art: Any, entry: str, target: TableRef) -> bool:
+    """Whether ``entry`` of ``art`` is a reference to ``target``'s entry."""
+    item = source._call(f"reading the manifest of {stable_id(art)}", lambda: art.manifest.entries.get(entry))
+    match = _WANDB_REF.match(str(getattr(item, "ref", None) or ""))
+    if match is None or match["path"] != target.entry:
+        return False
+    target_art = source._wandb_artifact(project, target.artifact)
+    try:
+        return base64.b64decode(str(target_art.id)).hex() == match["hex"].lower()
+    except ValueError:
+        return False
+
+
+def _copies_without_summary(source: WandbSource, project: str, run_id: str, versions: list[Any], known: list[TableRef]) -> list[TableRef]:
     newest = versions[-1]
     names = _file_names(source, newest)
     if newest.type == INCREMENTAL_TYPE:
@@ -139,7 +165,8 @@ def _copies_without_summary(source: WandbSource, run_id: str, versions: list[Any
     refs = []
     for entry in names:
         found = entry_kind(entry)
-        if found is None or any(r.entry == entry and r.kind == found[1] for r in known):
+        if found is None or any(r.latest and r.entry == entry and r.kind == found[1] and _same_table(source, project, r, versions, r)
+                                for r in known):
             continue  # a reference to a table another artifact of the run holds
         for art in versions:
             refs.append(TableRef(run_id=run_id, key=found[0], artifact=stable_id(art), entry=entry, digest=getattr(art, "digest", None),
