@@ -152,6 +152,14 @@ def _log_same_entry(wandb: Any, run: Any) -> None:
     run.log_artifact(art)
 
 
+def _log_added_first(wandb: Any, run: Any) -> None:
+    table = wandb.Table(dataframe=shapes.added_first())
+    art = wandb.Artifact("eval-split", type="predictions")
+    art.add(table, "split_preds")
+    run.log_artifact(art)
+    run.log({"eval/split": table})  # wandb's run_table entry then refers to the artifact's
+
+
 def _log_big(wandb: Any, run: Any) -> None:
     frame = shapes.big()
     art = wandb.Artifact("big", type="predictions")
@@ -188,6 +196,8 @@ SHAPES: dict[str, tuple[str, ShapeFn, dict[str, Any], Callable[[], dict[str, pd.
                   lambda: {f"preds{i}": shapes.ambiguous(i) for i in range(shapes.AMBIGUOUS)}),
     "same_entry": ("a logged table and another artifact's table with the same entry name", _log_same_entry, {},
                    lambda: {"logged": shapes.same_entry_logged(), "other": shapes.same_entry_other()}),
+    "added_first": ("a table added to an artifact, then logged with run.log under another name", _log_added_first, {},
+                    lambda: {"added_first": shapes.added_first()}),
     "big": ("200,005 rows through artifact.add (wandb keeps 200,000)", _log_big, {}, lambda: {}),
 }
 

@@ -132,3 +132,8 @@ def same_entry_logged() -> pd.DataFrame:
 def same_entry_other() -> pd.DataFrame:
     """Another table, added to an artifact under the same entry name (not a reference)."""
     return pd.DataFrame({"id": [0, 1, 2], "source": ["artifact.add"] * 3})
+
+
+def added_first() -> pd.DataFrame:
+    """A table added to an artifact first and then logged with run.log."""
+    return pd.DataFrame({"id": [7, 8], "label": ["x", "y"]})

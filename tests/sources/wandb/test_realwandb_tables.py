@@ -232,6 +232,14 @@ def test_same_entry_name_in_another_artifact_is_not_taken_for_the_logged_table(s
     assert frame.equals(shapes.same_entry_logged())
 
 
+def test_table_added_to_an_artifact_before_run_log_is_listed_once(source):
+    """wandb's run_table entry eval/split.table.json is a reference to the artifact's
+    split_preds.table.json, which the summary names: one table, under the logged key."""
+    refs = source.tables(PROJECT, run_of("added_first"))
+    assert [(r.key, r.artifact, r.entry, r.nrows) for r in refs] == [("eval/split", "eval-split:v0", "split_preds.table.json", 2)]
+    assert load(source, "added_first", "eval/split").frame.equals(shapes.added_first())
+
+
 def test_rows_dropped_by_wandb_are_reported_as_an_unknown_total(source, tmp_path, capsys):
     loaded = load(source, "big", "big")
     assert len(loaded.frame) == 200_000 and loaded.frame["i"].equals(shapes.big()["i"].iloc[:200_000])
@@ -273,6 +281,7 @@ EVERY_SHAPE = [
     ("ambiguous", "eval/predictions", ("--artifact", "preds-1"), lambda: shapes.ambiguous(1)),
     ("big", "big", (), lambda: shapes.big().iloc[:200_000]),
     ("same_entry", "preds", ("--artifact", "other-preds"), shapes.same_entry_other),
+    ("added_first", "eval/split", (), shapes.added_first),
 ]
 
 

@@ -115,7 +115,8 @@ def run_tables(source: WandbSource, project: str, run_id: str) -> list[TableRef]
         for art in versions:
             latest = art is versions[-1]
             refs.append(dataclasses.replace(
-                summary_ref, artifact=stable_id(art), digest=getattr(art, "digest", None), step=_step(art), latest=latest,
+                summary_ref, artifact=stable_id(art), entry=run_table_entry(summary_ref), digest=getattr(art, "digest", None),
+                step=_step(art), latest=latest,
                 nrows=summary_ref.nrows if latest else None, stored_rows=summary_ref.stored_rows if latest else None,
             ))
 
@@ -136,7 +137,16 @@ def _same_table(source: WandbSource, project: str, summary_ref: TableRef, run_ta
         return True
     if not run_table_versions:
         return False
-    return _points_at(source, project, run_table_versions[-1], summary_ref.entry, target)
+    return _points_at(source, project, run_table_versions[-1], run_table_entry(summary_ref), target)
+
+
+def run_table_entry(ref: TableRef) -> str:
+    """The entry wandb gives a table in its run_table artifact: named after the key (the
+    summary's path may name the entry of another artifact the table was added to first)."""
+    if ref.kind == "incremental":
+        return ref.entry  # "<n>-<ms>.<key>.table.json", one per increment
+    suffix = {"partitioned": PARTITIONED_SUFFIX, "joined": JOINED_SUFFIX}.get(ref.kind, TABLE_SUFFIX)
+    return ref.key + suffix
 
 
 def _points_at(source: WandbSource, project: str, art: Any, entry: str, target: TableRef) -> bool:
