@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test bench demo golden clean
+.PHONY: run test bench demo golden fixtures clean
 
 $(RUN_STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ demo: $(RUN_STAMP)
 ## golden: record the CLI's and the pages' outputs on the demo (tests/golden/*.json) after an intended change
 golden: $(RUN_STAMP)
 	$(BIN)/python -m tests.golden.record
+
+## fixtures: re-record what real wandb writes for each table shape (tests/realwandb/recorded)
+fixtures: $(DEV_STAMP)
+	$(BIN)/python -m tests.realwandb.record
 
 clean:
 	rm -rf $(VENV) .wbview-demo test-artifacts .pytest_cache

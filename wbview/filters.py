@@ -30,11 +30,12 @@ array matches when any element does.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping
 from urllib.parse import parse_qsl, urlencode
 
 from wbview.errors import BadFilter
@@ -573,3 +574,111 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
 def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
     return min((x for x in (a, b) if x), default=None, key=_as_utc)
 
+
+
+# --- keys no run has ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    """A filter checked against the keys runs have: ``run_filter`` is what to apply
+    (keys resolved where the intent is clear), ``notes`` say what was changed or missing."""
+
+    run_filter: RunFilter
+    notes: tuple[str, ...] = ()
+
+
+def has_key(run: "Run", field: str, keys: tuple[str, ...]) -> bool:
+    return _lookup(run.config if field == "config" else run.summary, keys) is not _MISSING
+
+
+def missing_keys(run_filter: RunFilter, runs: Iterable["Run"]) -> list[Condition]:
+    """The conditions whose key none of ``runs`` has."""
+    runs = list(runs)
+    return [c for c in run_filter.conditions if not any(has_key(r, c.field, c.keys) for r in runs)]
+
+
+def check_keys(run_filter: RunFilter, runs: Iterable["Run"], conditions: Iterable[Condition] | None = None) -> KeyCheck:
+    """Check ``conditions`` (default: all) against the keys ``runs`` have.
+
+    A key no run has is resolved when the intent is clear: an unquoted dotted path that
+    matches no nested key but a flat key with dots in its name (config ``"model.type"``),
+    or a path that exists in the config but was read as a summary metric (or the other
+    way round). Otherwise a note names the closest keys that exist."""
+    runs = list(runs)
+    todo = list(run_filter.conditions if conditions is None else conditions)
+    notes: list[str] = []
+    resolved: dict[Condition, Condition] = {}
+    known: set[tuple[str, tuple[str, ...]]] = set()
+    for run in runs:
+        known.update(("config", k) for k in _key_paths(run.config))
+        known.update(("summary", k) for k in _key_paths(run.summary) if not k[0].startswith("_"))
+    for condition in todo:
+        if (condition.field, condition.keys) in known:
+            continue
+        other = "summary" if condition.field == "config" else "config"
+        flat = (".".join(condition.keys),)
+        candidates = [(other, condition.keys)]
+        if len(condition.keys) > 1 and not condition.has_dotted_key:
+            candidates += [("config", flat), ("summary", flat)]
+        existing = [Condition(f, k, condition.op, condition.value) for f, k in candidates if (f, k) in known]  # type: ignore[arg-type]
+        # Where several keys fit, the one some run matches is the one meant.
+        better = next((c for c in existing if any(c.matches(r) for r in runs)), existing[0] if existing else None)
+        written = condition.path_text
+        if better is not None:
+            found = (better.field, better.keys)
+            resolved[condition] = better
+            what = "flat " if found[1] == flat and flat != condition.keys else ""
+            notes.append(
+                f"Filtered on the {what}{found[0]} key {better.path_text} instead: no run has {written} as "
+                f"{'a summary metric' if condition.field == 'summary' else 'a config path'}"
+                + (" (a key with dots in its name must be quoted)" if what else "") + "."
+            )
+            continue
+        # Suggest keys that hold values, not the dicts above them ("params" of "params.lr").
+        parents = {(f, k[:i]) for f, k in known for i in range(1, len(k))}
+        leaves = known - parents
+        texts = sorted({Condition(f, k, "=", None).path_text for f, k in leaves})  # type: ignore[arg-type]
+        close = closest_keys(written, texts)
+        where = f" among {len(runs):,} runs" if runs else ""
+        hint = f" Closest keys: {', '.join(close)}." if close else (f" Keys that exist include: {', '.join(texts[:5])}." if texts else "")
+        notes.append(f"No run has the key {written}{where}, so the filter {condition.to_text()} matches nothing.{hint}")
+    if not resolved:
+        return KeyCheck(run_filter, tuple(notes))
+    conditions_after = tuple(resolved.get(c, c) for c in run_filter.conditions)
+    return KeyCheck(dataclasses.replace(run_filter, conditions=conditions_after), tuple(notes))
+
+
+def closest_keys(written: str, keys: Iterable[str], n: int = 3) -> list[str]:
+    """The keys most like ``written`` (a typo), else those containing it (``f1`` -> ``eval/f1``)."""
+    import difflib
+
+    keys = sorted(set(keys))
+    return difflib.get_close_matches(written, keys, n=n, cutoff=0.6) or [k for k in keys if written.lower() in k.lower()][:n]
+
+
+def _key_paths(mapping: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """Every path of a nested mapping, inner nodes included (a filter may name either)."""
+    paths: set[tuple[str, ...]] = set()
+    for key, value in mapping.items():
+        path = (*prefix, str(key))
+        paths.add(path)
+        if isinstance(value, Mapping) and "_type" not in value:
+            paths |= _key_paths(value, path)
+    return paths
+
+
+def query_runs(
+    fetch: Callable[[RunFilter], list["Run"]], run_filter: RunFilter, sample: Callable[[], list["Run"]]
+) -> tuple[list["Run"], KeyCheck]:
+    """Runs matching ``run_filter`` (``fetch``), never silently empty because of a key:
+    when no returned run has a condition's key, the keys of ``sample()`` (runs without the
+    conditions) resolve it or name the closest keys (see ``check_keys``)."""
+    runs = fetch(run_filter)
+    suspects = missing_keys(run_filter, runs)
+    if not suspects:
+        return runs, KeyCheck(run_filter)
+    check = check_keys(run_filter, sample(), suspects)
+    if check.run_filter != run_filter:
+        runs = fetch(check.run_filter)
+    return runs, check

@@ -13,6 +13,13 @@ from datetime import datetime
 from typing import Any, Literal, Mapping
 
 Direction = Literal["up", "down", "both"]
+# "table": one .table.json; "incremental": every increment entry of the artifact, in
+# order; "partitioned": the part tables of a .partitioned-table.json; "joined": the two
+# tables of a .joined-table.json matched on their join key; "eval-table": a W&B
+# EvalTable (wandb.EvalTable), whose rows live in W&B Weave: listed, not loaded.
+TableKind = Literal["table", "incremental", "partitioned", "joined", "eval-table"]
+EVAL_TABLE_ARTIFACT = "weave-eval"  # TableRef.artifact of an EvalTable: "weave-eval:<call or version id>"
+UNKNOWN_TOTAL_NOTE = "at most 200,000 rows were kept by wandb; the logged total is unknown"
 NodeKind = Literal["run", "artifact", "more"]
 SourceFormat = Literal["parquet", "table.json", "wandb"]
 
@@ -41,6 +48,9 @@ class TableRef:
     stored_rows: int | None = None  # rows actually present in the JSON entry, when known
     parquet_entry: str | None = None  # full-fidelity Parquet copy written by the companion
     digest: str | None = None  # artifact digest: the cache key of immutable content
+    step: int | None = None  # history step the artifact version was logged at, when known
+    latest: bool = True  # False for an older version of the same artifact logged by the run
+    kind: TableKind = "table"  # how the entry holds its rows (see TableKind)
 
     @property
     def truncated(self) -> bool:
@@ -249,12 +259,24 @@ class LoadedTable:
     total_rows: int  # the true row count at log time
     truncated: bool  # True when frame holds fewer rows than were logged
     source_format: SourceFormat = "table.json"
+    notes: tuple[str, ...] = ()  # how the rows were read: columns decoded, tables combined, ...
+    total_known: bool = True  # False when wandb dropped rows without recording how many were logged
 
     @property
     def note(self) -> str:
-        if self.truncated:
-            return (
+        """Row counts, then every note."""
+        return " ".join((self.row_note, *self.notes))
+
+    @property
+    def row_note(self) -> str:
+        """How many rows were stored and logged."""
+        if not self.total_known:
+            head = f"{len(self.frame):,} rows were stored: {UNKNOWN_TOTAL_NOTE}."
+        elif self.truncated:
+            head = (
                 f"This table was truncated at log time: {len(self.frame):,} of "
                 f"{self.total_rows:,} rows were stored."
             )
-        return f"{len(self.frame):,} rows."
+        else:
+            head = f"{len(self.frame):,} rows."
+        return head

@@ -22,7 +22,7 @@ MEDIA_TABLE_MAX_ROWS = 10_000  # wandb.Table.MAX_ROWS: the run's media copy of a
 
 def _wb_type(dtype: Any) -> dict[str, Any]:
     kind = getattr(dtype, "kind", "O")
-    name = {"b": "boolean", "i": "number", "u": "number", "f": "number"}.get(kind, "string")
+    name = {"b": "boolean", "i": "number", "u": "number", "f": "number", "M": "timestamp"}.get(kind, "string")
     return {"params": {"allowed_types": [{"wb_type": "none"}, {"wb_type": name}]}, "wb_type": "union"}
 
 
@@ -38,11 +38,21 @@ def plain_value(value: Any) -> Any:
     return value
 
 
+def _table_cell(value: Any) -> Any:
+    """A cell as wandb writes it: datetimes as epoch milliseconds (naive ones taken as UTC)."""
+    if isinstance(value, (pd.Timestamp, datetime)):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        return int(moment.timestamp() * 1000)
+    return plain_value(value)
+
+
 def wandb_table_json(frame: pd.DataFrame, nrows: int | None = None) -> bytes:
-    """Serialize a frame exactly as ``wandb.Table`` writes a ``.table.json`` entry."""
+    """Serialize a frame exactly as ``wandb.Table`` writes a ``.table.json`` entry
+    (datetime columns as epoch milliseconds typed ``timestamp``; see tests/realwandb for
+    every other shape, recorded from wandb itself)."""
     columns = [str(c) for c in frame.columns]
     rows = frame.astype(object).where(frame.notna(), None).values.tolist()
-    data = [[plain_value(v) for v in row] for row in rows] if _needs_plain(frame) else rows
+    data = [[_table_cell(v) for v in row] for row in rows] if _needs_plain(frame) else rows
     doc = {
         "_type": "table",
         "column_types": {

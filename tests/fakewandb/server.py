@@ -112,11 +112,13 @@ class FakeWandb:
         """Environment variables that point the wandb client at this server."""
         return {"WANDB_BASE_URL": self.base_url, "WANDB_API_KEY": self.api_key}
 
+    graph_class: type[ObjectGraph] = ObjectGraph  # what builds the GraphQL nodes (subclasses add fields)
+
     @property
     def graph(self) -> ObjectGraph:
         with self._lock:
             if self._graph is None:
-                self._graph = ObjectGraph(self)
+                self._graph = self.graph_class(self)
             return self._graph
 
     def set_project(self, path: str, data: ProjectData) -> None:

@@ -383,3 +383,16 @@ def test_telemetry_is_answered_and_not_counted(fake_wandb):
 def test_request_without_the_configured_key_gets_401(fake_wandb):
     status, _ = _post(f"{fake_wandb.base_url}/graphql", {"query": "query Viewer { viewer { id } }"}, key="c" * 40)
     assert status == 401 and fake_wandb.count("Viewer", status=401) == 1
+
+
+def test_table_json_writes_datetimes_as_wandb_does():
+    """wandb writes datetime cells as epoch milliseconds typed "timestamp" (recorded in
+    tests/realwandb/recorded/datetimes), never as ISO text."""
+    import json as _json
+
+    from tests.fakewandb import wandb_table_json
+
+    frame = pd.DataFrame({"t": pd.to_datetime(["2025-01-01 12:34:56.789", None]), "u": pd.to_datetime(["2025-01-01"]).tz_localize("Europe/Berlin").repeat(2)})
+    doc = _json.loads(wandb_table_json(frame))
+    assert doc["data"] == [[1735734896789, 1735686000000], [None, 1735686000000]]
+    assert {t["wb_type"] for t in doc["column_types"]["params"]["type_map"]["t"]["params"]["allowed_types"]} == {"none", "timestamp"}

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from wbview.errors import BadFilter
-from wbview.filters import Condition, RunFilter, parse_condition, parse_filters
+from wbview.filters import Condition, RunFilter, check_keys, parse_condition, parse_filters, query_runs
 from wbview.records import Run
 
 UTC = timezone.utc
@@ -258,3 +258,45 @@ def test_residual_plus_server_equals_client_side(texts):
     _, residual = run_filter.to_server()
     assert all(c.has_dotted_key for c in residual.conditions)
     assert set(residual.conditions) == {c for c in run_filter.conditions if c.has_dotted_key}
+
+
+# --- keys no run has (check_keys / query_runs) ---------------------------------------------
+
+_KEY_RUNS = [
+    Run(id="a", entity="e", project="p", name="a", config={"model.type": "distil", "params": {"encoder": "head_tail"}},
+        summary={"eval/f1": 0.9}),
+    Run(id="b", entity="e", project="p", name="b", config={"model": {"type": "bert"}, "params": {"encoder": "head"}},
+        summary={"loss": 0.1}),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "ids", "note"),
+    [
+        ("model.type=distil", ["a"], 'flat config key "model.type"'),  # the flat key is the one a run matches
+        ("model.type=bert", ["b"], "config key config.model.type"),  # read as summary, exists in the config
+        ("params.encodr=head_tail", [], "Closest keys: params.encoder"),
+        ("f1>0.5", [], "Closest keys: eval/f1"),
+        ("summary.params.encoder=head", ["b"], "config key params.encoder"),
+        ("eval/f1>0.5", ["a"], None),  # the key exists: nothing to say
+        ("loss>1", [], None),  # the key exists, the value does not match: no note
+    ],
+)
+def test_query_runs_resolves_or_names_missing_keys(text, ids, note):
+    run_filter = parse_filters([text])
+    runs, check = query_runs(lambda f: [r for r in _KEY_RUNS if f.matches(r)], run_filter, lambda: _KEY_RUNS)
+    assert [r.id for r in runs] == ids
+    if note is None:
+        assert check.notes == () and check.run_filter == run_filter
+    else:
+        assert len(check.notes) == 1 and note in check.notes[0]
+
+
+def test_check_keys_without_runs_says_so():
+    check = check_keys(parse_filters(["params.lr>1"]), [])
+    assert check.notes and "No run has the key params.lr" in check.notes[0]
+
+
+def test_suggested_keys_hold_values_not_sections():
+    check = check_keys(parse_filters(["params.encodr=x"]), _KEY_RUNS)
+    assert check.notes[0].endswith("Closest keys: params.encoder.")  # not the section "params"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wbview.cli.options import (
     FILTER_HELP,
@@ -17,12 +17,16 @@ from wbview.cli.options import (
 )
 from wbview.cli.output import format_table, print_json
 
+if TYPE_CHECKING:
+    from wbview.filters import RunFilter
+    from wbview.sources.base import Source
+
 
 def cmd_runs(args: argparse.Namespace) -> int:
     project = split_project(args.project)
     run_filter = run_filter_from_args(args)
     warn_unknown_states(run_filter.states)
-    runs = open_source(args).runs(project, run_filter)
+    runs, run_filter = _query_runs(open_source(args), project, run_filter)
     if args.limit:
         runs = runs[: args.limit]
     if args.json:
@@ -43,6 +47,18 @@ def cmd_runs(args: argparse.Namespace) -> int:
     print(format_table(headers, rows))
     print(f"{len(runs)} run(s)", file=sys.stderr)
     return 0
+
+
+def _query_runs(source: "Source", project: str, run_filter: "RunFilter") -> tuple[list, "RunFilter"]:
+    """The runs ``run_filter`` matches and the filter as applied; a key no run has is
+    resolved (a flat key with dots) or named with the closest keys on stderr, never an
+    unexplained empty list."""
+    from wbview.filters import RunFilter, query_runs
+
+    runs, check = query_runs(lambda f: source.runs(project, f), run_filter, lambda: source.runs(project, RunFilter()))
+    for note in check.notes:
+        print(f"wbview: note: {note}", file=sys.stderr)
+    return runs, check.run_filter
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -29,6 +29,7 @@ import pandas as pd
 
 from wbview.errors import BadTable
 from wbview.formats.jsonsafe import json_safe
+from wbview.formats.tableshapes import SideFile, decode_columns
 
 TABLE_SUFFIX = ".table.json"
 # wandb.Table.MAX_ARTIFACT_ROWS in wandb 0.31: an artifact copy of a table stops here.
@@ -47,14 +48,26 @@ class ParsedTable:
     stored_rows: int  # rows present in the document
     declared_rows: int | None  # the document's own "nrows" (equal to stored_rows for artifact copies)
     media_columns: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what decoding the columns could not do, said for the reader
 
 
-def parse_table_json(raw: bytes | str, name: str = "table") -> ParsedTable:
-    """Parse a wandb ``.table.json`` document into a DataFrame, one column at a time."""
+def parse_table_json(raw: bytes | str, name: str = "table", side_file: SideFile | None = None) -> ParsedTable:
+    """Parse a wandb ``.table.json`` document into a DataFrame, one column at a time.
+    ``side_file`` reads another entry of the same artifact (npz files of array columns)."""
+    return parse_table_doc(load_table_doc(raw, name), name, side_file)
+
+
+def load_table_doc(raw: bytes | str, name: str = "table") -> Any:
+    """The JSON document of a table entry (wandb writes NaN as null and +-inf as +-Infinity)."""
     try:
-        doc = json.loads(raw)
+        return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadTable(f"{name} is not valid JSON ({exc}). Re-log the table, or export it again.") from None
+
+
+def parse_table_doc(doc: Any, name: str = "table", side_file: SideFile | None = None) -> ParsedTable:
+    """A parsed ``.table.json`` document as a DataFrame: declared types applied, epoch-ms
+    timestamps decoded, arrays stored in npz side files loaded through ``side_file``."""
     if not isinstance(doc, Mapping):
         raise BadTable(f"{name}: expected a JSON object with 'columns' and 'data', got {type(doc).__name__}.")
     kind = doc.get("_type", "table")
@@ -77,6 +90,8 @@ def parse_table_json(raw: bytes | str, name: str = "table") -> ParsedTable:
         fixed = _retype(frame[col], type_map.get(col))
         if fixed is not None:
             frame[col] = fixed
+    decoded = decode_columns(frame, type_map, side_file, name)
+    frame = decoded.frame
     media = tuple(col for col in names if _is_media(type_map.get(col)) or _has_media_cells(frame[col]))
     declared = doc.get("nrows")
     return ParsedTable(
@@ -84,6 +99,7 @@ def parse_table_json(raw: bytes | str, name: str = "table") -> ParsedTable:
         stored_rows=len(rows),
         declared_rows=declared if isinstance(declared, int) else None,
         media_columns=media,
+        notes=tuple(decoded.notes),
     )
 
 

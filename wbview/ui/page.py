@@ -140,8 +140,26 @@ def pick_table(ctx: PageContext, run: Run, key: str = "table") -> TableRef | Non
                 "library (see the README).")
         return None
     by_name = {f"{r.artifact}/{r.entry}": r for r in refs}
-    name = url_state.choice("Table (artifact/entry)", list(by_name), key, parent=run.id)
+    # Several tables (or versions) may share a key: each is offered with its artifact,
+    # version and step; the latest version the run logged is the default.
+    default = next((name for name, r in by_name.items() if r.latest and r.kind != "eval-table"), None)
+    name = url_state.choice("Table", list(by_name), key, parent=run.id, default=default,
+                            format_func=lambda option: table_label(by_name[option]))
     return None if name is None else by_name.get(name)
+
+
+def table_label(ref: TableRef) -> str:
+    """How a table is named in the chooser: key, artifact:version, step, and what it is."""
+    parts = [ref.key, ref.artifact]
+    if ref.step is not None:
+        parts.append(f"step {ref.step}")
+    if not ref.latest:
+        parts.append("older version")
+    if ref.kind == "eval-table":
+        parts.append("W&B EvalTable (rows in Weave, not loadable)")
+    elif ref.kind != "table":
+        parts.append(f"{ref.kind} table")
+    return " · ".join(parts)
 
 
 def pick_eval_table(ctx: PageContext, run_key: str = "run", table_key: str = "table", label: str = "Run",
@@ -167,8 +185,10 @@ def mapped_table(ctx: PageContext, ref: TableRef) -> tuple[LoadedTable, tuple[tu
 
     with guard():
         loaded = loaders.table(ctx.spec, ctx.project, ref)
-    if loaded.truncated:
-        st.warning(loaded.note + " Results below cover the stored rows only.")
+    if loaded.truncated or not loaded.total_known:
+        st.warning(md_escape(loaded.row_note) + " Results below cover the stored rows only.")
+    for note in loaded.notes:
+        st.info(md_escape(note))
     detected = detect_schema(loaded.frame.columns)
     mapping = column_mapping(loaded.frame, detected, expanded=not detected.has_labels and detected.is_error is None)
     return loaded, tuple(sorted(mapping.items()))

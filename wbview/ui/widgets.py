@@ -62,6 +62,7 @@ def filter_panel(specs: Sequence[FilterSpec], pinned: Sequence[str], container: 
     Conditions no widget can show (typed into a link by hand) still apply and are listed."""
     by_column = {s.column: s for s in specs}
     always = [c for c in pinned if c in by_column]
+    _unknown_linked_columns("filter_cols", list(by_column), container)
     state = st.session_state
     linked = _link_filter(container)
     if linked is not None:
@@ -92,6 +93,24 @@ def filter_panel(specs: Sequence[FilterSpec], pinned: Sequence[str], container: 
     if st.query_params.get_all(QUERY_PARAM) != texts:
         st.query_params[QUERY_PARAM] = texts
     return combined
+
+
+def _unknown_linked_columns(key: str, columns: Sequence[str], container: Any) -> None:
+    """A notice for each column the link names that these runs do not have (Streamlit drops
+    such values silently, and reruns without them), with the closest columns that exist."""
+    from wbview.filters import closest_keys
+
+    memo = f"_unknown_link:{key}"
+    if key not in st.session_state:  # the link is read before the widget first takes it over
+        notices = []
+        for column in st.query_params.get_all(key):
+            if column not in columns:
+                close = closest_keys(column, columns)
+                hint = f" Closest columns: {', '.join(md_escape(c) for c in close)}." if close else ""
+                notices.append(f"ℹ️ The link filters on {md_escape(column)}, which none of these runs has; it was ignored.{hint}")
+        st.session_state[memo] = notices
+    for notice in st.session_state.get(memo, ()):
+        container.caption(notice)
 
 
 def fresh_click(name: str, value: object, state: Any = None) -> bool:

@@ -59,6 +59,15 @@ def test_wants_table(tables, key, wanted):
     assert wants_table(TableRef(run_id="r", key=key, artifact="a:v0", entry=f"{key}.table.json"), tables) is wanted
 
 
+@pytest.mark.parametrize("tables", [["all"], ["eval/qa"]])
+def test_eval_tables_are_never_pulled(tables):
+    """Their rows live in W&B Weave: loading one fails, which would leave the run to do forever."""
+    from wbview.records import TableRef
+
+    ref = TableRef(run_id="r", key="eval/qa", artifact="weave-eval:call", entry="eval/qa", kind="eval-table")
+    assert wants_table(ref, tables) is False
+
+
 def test_pull_copies_everything_equal_to_the_source(tmp_path):
     data = many_runs_project()
     store = Store(tmp_path / "s")

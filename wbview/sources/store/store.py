@@ -265,6 +265,8 @@ class Store:
         total_rows: int | None = None,
         truncated: bool = False,
         source_format: str = "parquet",
+        notes: tuple[str, ...] = (),
+        total_known: bool = True,
     ) -> None:
         """Store an eval table, keyed by the artifact's digest (looked up when not given)."""
         digest = digest or self._artifact_digest(project, artifact_id)
@@ -275,6 +277,8 @@ class Store:
             "total_rows": None if total_rows is None else int(total_rows),
             "truncated": bool(truncated),
             "source_format": source_format,
+            "notes": list(notes),
+            "total_known": bool(total_known),
         }
         data = frame_to_parquet_bytes(frame, meta)
         with self.lock():
@@ -286,6 +290,7 @@ class Store:
         self.put_table(
             project, artifact_id, loaded.ref.entry, loaded.frame, digest=digest,
             total_rows=loaded.total_rows, truncated=loaded.truncated, source_format=loaded.source_format,
+            notes=loaded.notes, total_known=loaded.total_known,
         )
 
     # -- readers (no lock: every file is replaced atomically)
@@ -408,6 +413,8 @@ class Store:
             total_rows=int(total),
             truncated=bool(meta.get("truncated")) or len(frame) < int(total),
             source_format=meta.get("source_format", "parquet"),
+            notes=tuple(str(n) for n in meta.get("notes") or ()),
+            total_known=bool(meta.get("total_known", True)),
         )
 
     def read_journal(self, project: str) -> dict[str, Any]:

@@ -61,8 +61,9 @@ class PullReport:
 
 
 def wants_table(ref: TableRef, tables: Sequence[str]) -> bool:
-    """Whether ``--tables`` (all | none | KEY...) selects this table."""
-    if not tables or TABLES_NONE in tables:
+    """Whether ``--tables`` (all | none | KEY...) selects this table. A W&B EvalTable never:
+    its rows live in W&B Weave, and the store keeps its pointer with the run's tables."""
+    if not tables or TABLES_NONE in tables or ref.kind == "eval-table":
         return False
     return TABLES_ALL in tables or ref.key in tables or ref.entry in tables
 

@@ -10,9 +10,15 @@ from typing import Any, Iterable, Mapping
 
 from wbview.errors import BadPath
 from wbview.formats.tablejson import MAX_ARTIFACT_ROWS, TABLE_SUFFIX
-from wbview.records import ArtifactFile, ArtifactVersion, Run, TableRef
+from wbview.records import EVAL_TABLE_ARTIFACT, ArtifactFile, ArtifactVersion, Run, TableRef
 
-TABLE_FILE_TYPES = ("table-file", "incremental-table-file")
+# Summary entries of tables: "table-file" (run.log of a table), "incremental-table-file"
+# (log_mode="INCREMENTAL"), pointers at a logged PartitionedTable / JoinedTable, and
+# wandb.EvalTable (preview) pointers into W&B Weave: "eval-table" (an evaluate call id) or
+# "eval-table-ces" (an evaluation version id).
+TABLE_FILE_TYPES = ("table-file", "incremental-table-file", "partitioned-table", "joined-table", "eval-table", "eval-table-ces")
+SUMMARY_KINDS = {"incremental-table-file": "incremental", "partitioned-table": "partitioned", "joined-table": "joined",
+                 "eval-table": "eval-table", "eval-table-ces": "eval-table"}
 
 
 CLIENT_ARTIFACT_PATH = re.compile(r"^wandb-client-artifact://(?P<artifact>[^/]+)/(?P<entry>.+)$")
@@ -56,15 +62,21 @@ def summary_table_ref(run_id: str, key: str, entry: Mapping[str, Any]) -> TableR
             table_entry = match["entry"]
             break
     nrows = entry.get("nrows") if isinstance(entry.get("nrows"), int) else None
-    # wandb stores at most MAX_ARTIFACT_ROWS rows in the artifact copy.
-    stored = min(nrows, MAX_ARTIFACT_ROWS) if nrows is not None and nrows > MAX_ARTIFACT_ROWS else None
-    artifact = f"{run_table_name(run_id, key)}:latest"
-    return TableRef(run_id=run_id, key=key, artifact=artifact, entry=table_entry, nrows=nrows, stored_rows=stored)
+    kind = SUMMARY_KINDS.get(str(entry.get("_type")), "table")
+    if kind == "eval-table":
+        pointer = entry.get("evaluate_call_id") or entry.get("evaluation_version_id") or "unknown"
+        return TableRef(run_id=run_id, key=key, artifact=f"{EVAL_TABLE_ARTIFACT}:{pointer}", entry=key, nrows=nrows, kind="eval-table")
+    # wandb stores at most MAX_ARTIFACT_ROWS rows in the artifact copy (per increment for INCREMENTAL).
+    stored = min(nrows, MAX_ARTIFACT_ROWS) if nrows is not None and nrows > MAX_ARTIFACT_ROWS and kind == "table" else None
+    name = run_table_name(run_id, f"incr-{key}") if kind == "incremental" else run_table_name(run_id, key)
+    return TableRef(run_id=run_id, key=key, artifact=f"{name}:latest", entry=table_entry, nrows=nrows, stored_rows=stored,
+                    kind=kind)  # type: ignore[arg-type]  # SUMMARY_KINDS holds TableKind values
 
 
 def run_table_name(run_id: str, key: str) -> str:
     """The collection wandb gives a table logged under ``key`` ("run-<id>-<key>",
-    characters outside [A-Za-z0-9_.-] dropped, plus a checksum suffix if any were)."""
+    characters outside [A-Za-z0-9_.-] dropped, plus a checksum suffix if any were).
+    INCREMENTAL tables: ``run_table_name(run_id, "incr-" + key)``."""
     name = f"run-{run_id}-{key}"
     try:
         from wandb.sdk.artifacts._internal_artifact import sanitize_artifact_name
