@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test bench demo golden fixtures clean
+.PHONY: run test lint format bench demo golden fixtures clean
 
 $(RUN_STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,20 @@ $(DEV_STAMP): $(RUN_STAMP) requirements-dev.txt
 run: $(RUN_STAMP)
 	$(BIN)/wbview app
 
-## test: every test, browser tests included
-test: $(DEV_STAMP)
+## lint: style (ruff), types (mypy) and the architecture contract (import-linter)
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+## format: apply ruff's fixes and formatting
+format: $(DEV_STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## test: lint, then every test, browser tests included
+test: $(DEV_STAMP) lint
 	$(BIN)/python -m pytest -q -rs
 
 ## bench: benchmarks, ours against the baseline, one line per comparison
