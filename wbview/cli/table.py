@@ -26,7 +26,7 @@ def cmd_table(args: argparse.Namespace) -> int:
             print(format_table(["key", "artifact", "entry", "rows", "truncated"], rows, max_width=60))
         return 0
     out = Path(args.out)
-    ref = _choose_table(refs, args.key, run_id)
+    ref = choose_table(refs, args.key, run_id)
     loaded = source.load_table(project, ref)
     _write_frame(loaded.frame, out)
     result = {"out": str(out), "key": ref.key, "rows": len(loaded.frame), "total_rows": loaded.total_rows,
@@ -38,7 +38,8 @@ def cmd_table(args: argparse.Namespace) -> int:
     return 0
 
 
-def _choose_table(refs: list, key: str | None, run_id: str):
+def choose_table(refs: list, key: str | None, run_id: str):
+    """The table ``key`` names among a run's ``refs`` (the only one when ``key`` is None)."""
     from wbview.errors import TableNotFound
 
     keys = ", ".join(sorted({r.key for r in refs})) or "none"
