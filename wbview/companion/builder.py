@@ -412,13 +412,15 @@ class EvalTableBuilder:
     to_frame = finalize
 
     def metrics(self) -> dict[str, Any]:
-        """Headline metrics of the finalised rows (calls ``finalize`` work if needed)."""
+        """Metrics of the finalised rows (calls ``finalize`` work if needed): the headline
+        numbers, ``per_class`` precision/recall/F1/support by class name and the
+        ``confusion_matrix`` (see ``wbview.companion.metrics``)."""
         arrays = self.arrays or self._finalize_arrays()
         self.arrays = arrays
         return classification_metrics(
             arrays.labels, arrays.preds, arrays.probs, num_classes=self.num_classes,
             positive_index=self.positive_index,
-            threshold=self.threshold if self.positive_index is not None else None,
+            threshold=self.threshold if self.positive_index is not None else None, class_names=self.class_names,
         )
 
     def table_info(self) -> dict[str, Any]:
