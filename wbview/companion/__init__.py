@@ -37,6 +37,7 @@ _LAZY = {
     "artifact_metadata": "logging",
     "predictions_metadata": "logging",
     "write_local": "logging",
+    "summary_namespace": "logging",
     "EvalTableCallback": "hf",
     "add_eval_table_logging": "hf",
 }

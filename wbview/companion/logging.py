@@ -7,7 +7,9 @@ What ``log_eval_table`` does, in order:
    200,000 rows, W&B's format), ``metrics.json`` and ``metadata.json``. ``local_dir``
    defaults to ``$WBVIEW_EVAL_DIR`` or ``./wbview-eval``.
 2. If there is a usable run (online or offline; not disabled): writes the metrics to
-   ``run.summary`` under ``namespace``; declares the model and dataset artifacts with
+   ``run.summary`` under the table's namespace (``summary_namespace``: ``eval/`` for the
+   default key ``eval/predictions``, ``<key>/`` for any other key, so several tables in
+   one run keep separate summaries; ``namespace=`` overrides it); declares the model and dataset artifacts with
    ``run.use_artifact`` (offline W&B refuses: a warning, and the names are kept in the
    metadata's ``lineage``); logs an artifact of type ``predictions`` with entries
    ``<key>.table.json`` and ``<key>.parquet``; and, unless ``show_in_workspace=False``,
@@ -40,7 +42,17 @@ from wbview.formats.manifest import METADATA_KEY, TableManifest
 from wbview.formats.tablejson import MAX_ARTIFACT_ROWS, TABLE_SUFFIX, table_json
 
 DEFAULT_KEY = "eval/predictions"
+DEFAULT_NAMESPACE = "eval/"
 PREDICTIONS_TYPE = "predictions"
+
+
+def summary_namespace(key: str, namespace: str | None = None) -> str:
+    """Where a table's metrics go in ``run.summary``: ``namespace`` when given; else
+    ``eval/`` for the default key (``eval/f1``, what the dashboard reads) and ``<key>/``
+    for any other key (``eval/ood`` -> ``eval/ood/f1``)."""
+    if namespace is not None:
+        return namespace
+    return DEFAULT_NAMESPACE if key == DEFAULT_KEY else key.rstrip("/") + "/"
 
 
 @dataclass(frozen=True)
@@ -112,12 +124,14 @@ def artifact_metadata(
 
 def predictions_metadata(
     frame: pd.DataFrame, info: Mapping[str, Any], *, key: str, stored_rows: int,
-    metrics: Mapping[str, Any], lineage: Mapping[str, Any],
+    metrics: Mapping[str, Any], lineage: Mapping[str, Any], namespace: str | None = None,
 ) -> dict[str, Any]:
     """The predictions artifact's own metadata: label mapping, metrics, lineage and the
     ``wbview_table`` block the data layer reads (``info``: builder ``table_info()`` plus
     ``label_mapping``; ``stored_rows``: rows in the ``.table.json``)."""
-    manifest = TableManifest.for_table(key, list(frame.columns), len(frame), stored_rows, info)
+    manifest = TableManifest.for_table(
+        key, list(frame.columns), len(frame), stored_rows, {**info, "summary_namespace": summary_namespace(key, namespace)},
+    )
     return {
         **{k: info[k] for k in ("id2label", "label2id") if k in info},
         "metrics": dict(metrics), "lineage": dict(lineage), METADATA_KEY: manifest.to_json(),
@@ -178,7 +192,7 @@ def log_eval_table(
     *,
     run: Any = None,
     key: str = DEFAULT_KEY,
-    namespace: str = "eval/",
+    namespace: str | None = None,
     metrics: Mapping[str, Any] | None = None,
     model: Any = None,
     dataset: Any = None,
@@ -192,10 +206,12 @@ def log_eval_table(
     """Log ``table`` (a builder, finalised here, or a DataFrame) and its metrics.
 
     ``run`` defaults to the active ``wandb.run``. ``metrics`` defaults to the
-    builder's headline metrics. ``model``/``dataset``: artifact names (or Artifact
+    builder's metrics; they go to ``run.summary`` under ``summary_namespace(key,
+    namespace)``. ``model``/``dataset``: artifact names (or Artifact
     objects) used for lineage and metadata. Never raises because of W&B.
     """
     frame, info, builder_metrics = _frame_and_info(table)
+    namespace = summary_namespace(key, namespace)
     headline = dict(metrics if metrics is not None else builder_metrics or {})
     run = run if run is not None else active_run()
     folder = _local_folder(local_dir, run, key, step)
@@ -206,7 +222,10 @@ def log_eval_table(
     if truncated:
         notes.append(f"{key}: the W&B table holds the first {stored_rows:,} of {nrows:,} rows (W&B's limit); the Parquet copy holds all rows.")
     lineage = {"model": _artifact_label(model), "dataset": _artifact_label(dataset), "declared": False}
-    extra = {**predictions_metadata(frame, info, key=key, stored_rows=stored_rows, metrics=headline, lineage=lineage), **(metadata or {})}
+    extra = {
+        **predictions_metadata(frame, info, key=key, stored_rows=stored_rows, metrics=headline, lineage=lineage, namespace=namespace),
+        **(metadata or {}),
+    }
     threshold = headline.get("threshold", info.get("threshold"))
     usable, reason = _usable_run(run)
     outcome: dict[str, Any] = {}
