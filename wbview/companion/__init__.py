@@ -26,6 +26,7 @@ from .conventions import (
     utc_stamp,
     validate_job_type,
 )
+from .deadline import DEFAULT_FINISH_TIMEOUT_S, DEFAULT_TIMEOUT_S, WandbTimeout, finish_run, start_run
 from .metrics import METRIC_NAMES, classification_metrics, namespaced
 from wbview.formats.jsonsafe import NotJsonSafe, json_safe
 from wbview.formats.tablejson import MAX_ARTIFACT_ROWS, table_json, write_table_json
@@ -43,10 +44,10 @@ _LAZY = {
 }
 
 __all__ = [
-    "ALL_JOB_TYPES", "JOB_TYPES", "MAX_ARTIFACT_ROWS", "METRIC_NAMES", "EvalArrays", "EvalTableBuilder",
+    "ALL_JOB_TYPES", "DEFAULT_FINISH_TIMEOUT_S", "DEFAULT_TIMEOUT_S", "JOB_TYPES", "MAX_ARTIFACT_ROWS", "METRIC_NAMES", "EvalArrays", "EvalTableBuilder",
     "NotJsonSafe", "classification_metrics", "data_op_run_name", "json_safe", "make_config", "namespaced",
     "run_name", "slugify", "table_json", "utc_stamp", "validate_job_type",
-    "write_table_json", *_LAZY,
+    "WandbTimeout", "finish_run", "start_run", "write_table_json", *_LAZY,
 ]
 
 

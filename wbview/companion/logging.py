@@ -16,6 +16,10 @@ What ``log_eval_table`` does, in order:
    logs the table under ``key`` so the run's workspace shows it (a plain ``wandb.Table``
    whose serialisers hand wandb the already-built JSON, so no per-row type inference).
 3. Any W&B failure becomes a warning naming the local copy; the evaluation goes on.
+   Every W&B call runs against one deadline (``timeout``, default 5 s, see
+   ``wbview.companion.deadline``): past it, log_eval_table stops waiting, keeps the
+   local copy and warns with the command that uploads it later
+   (``wbview upload <folder>``, i.e. ``wbview.companion.upload_local``).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from wbview.errors import MissingDependency
 
 from .builder import EvalTableBuilder
 from .conventions import slugify, utc_stamp
+from .deadline import Deadline, WandbTimeout, wandb_timeout
 from wbview.formats.jsonsafe import json_safe
 from .metrics import namespaced
 from wbview.settings import wbview_env
@@ -115,11 +120,23 @@ def artifact_metadata(
         "num_predictions": num_predictions,
     }
     if run is not None:
-        metadata.update({"run_id": getattr(run, "id", None), "run_name": getattr(run, "name", None)})
+        metadata.update(run_identity(run))
         metadata["config"] = _safe_run_dict(run, "config")
         metadata["summary"] = _safe_run_dict(run, "summary")
     metadata.update(extra or {})
     return json_safe(metadata, non_finite="null")
+
+
+def run_identity(run: Any) -> dict[str, Any]:
+    """The run's id, name, project and entity (local attributes: no W&B round trip)."""
+    identity: dict[str, Any] = {}
+    for name in ("id", "name", "project", "entity"):
+        try:
+            value = getattr(run, name, None)
+        except Exception:  # a run in an odd state must not stop the logging
+            value = None
+        identity[f"run_{name}"] = value if isinstance(value, (str, int)) else None
+    return identity
 
 
 def predictions_metadata(
@@ -202,14 +219,18 @@ def log_eval_table(
     local_dir: str | Path | None = None,
     show_in_workspace: bool = True,
     max_table_rows: int = MAX_ARTIFACT_ROWS,
+    timeout: float | None = None,
 ) -> LogResult:
     """Log ``table`` (a builder, finalised here, or a DataFrame) and its metrics.
 
     ``run`` defaults to the active ``wandb.run``. ``metrics`` defaults to the
     builder's metrics; they go to ``run.summary`` under ``summary_namespace(key,
     namespace)``. ``model``/``dataset``: artifact names (or Artifact
-    objects) used for lineage and metadata. Never raises because of W&B.
+    objects) used for lineage and metadata. ``timeout``: the most seconds spent
+    waiting for W&B (default 5 s or ``$WBVIEW_WANDB_TIMEOUT``). Never raises because
+    of W&B and never waits on it past the deadline.
     """
+    timeout = wandb_timeout(timeout)
     frame, info, builder_metrics = _frame_and_info(table)
     namespace = summary_namespace(key, namespace)
     headline = dict(metrics if metrics is not None else builder_metrics or {})
@@ -229,21 +250,27 @@ def log_eval_table(
     threshold = headline.get("threshold", info.get("threshold"))
     usable, reason = _usable_run(run)
     outcome: dict[str, Any] = {}
+    run_metadata: dict[str, Any] | None = None
     if usable:
         try:
             outcome = _log_to_wandb(
                 run, frame, local, key=key, namespace=namespace, headline=headline, model=model, dataset=dataset,
                 artifact_name=artifact_name, threshold=threshold, extra=extra, notes=notes,
-                show_in_workspace=show_in_workspace,
+                show_in_workspace=show_in_workspace, deadline=Deadline(run, timeout),
             )
+            run_metadata = outcome["metadata"]
+        except WandbTimeout as exc:
+            reason = str(exc)
         except Exception as exc:  # never break the evaluation because of W&B
-            usable = False
             reason = f"logging to W&B failed ({type(exc).__name__}: {exc})"
-    metadata_obj = artifact_metadata(run=run if usable else None, model=model, dataset=dataset, threshold=threshold, num_predictions=nrows, extra=extra)
+    if run_metadata is None:
+        identity = run_identity(run) if run is not None and not getattr(run, "disabled", False) else {}
+        run_metadata = artifact_metadata(model=model, dataset=dataset, threshold=threshold, num_predictions=nrows, extra={**identity, **extra})
     metadata_path = folder / "metadata.json"
-    metadata_path.write_text(json.dumps(metadata_obj, indent=2), encoding="utf-8")
+    metadata_path.write_text(json.dumps(run_metadata, indent=2), encoding="utf-8")
     if not outcome:
-        notes.append(f"{reason}: the eval table and metrics were written locally to {folder} (Parquet, .table.json, metrics.json).")
+        upload = f"; upload them later with `wbview upload {folder}`" if run is not None and usable else ""
+        notes.append(f"{reason}: the eval table and metrics were written locally to {folder} (Parquet, .table.json, metrics.json){upload}.")
     for note in notes:
         warnings.warn(note, stacklevel=2)
     return LogResult(
@@ -268,45 +295,58 @@ def _usable_run(run: Any) -> tuple[bool, str]:
 def _log_to_wandb(
     run: Any, frame: pd.DataFrame, local: dict[str, Any], *, key: str, namespace: str, headline: Mapping[str, Any],
     model: Any, dataset: Any, artifact_name: str | None, threshold: Any, extra: dict[str, Any], notes: list[str],
-    show_in_workspace: bool,
+    show_in_workspace: bool, deadline: Deadline,
 ) -> dict[str, Any]:
+    """Every call on ``run`` goes through ``deadline`` (raises ``WandbTimeout`` past it)."""
     wandb = require_wandb()
     if headline:
-        run.summary.update(json_safe(namespaced(headline, namespace), non_finite="null"))
-    declared = _declare_lineage(run, model, dataset, extra["lineage"], notes)
+        summary = json_safe(namespaced(headline, namespace), non_finite="null")
+        deadline.call("updating run.summary", lambda: run.summary.update(summary))
+    declared = _declare_lineage(run, model, dataset, extra["lineage"], notes, deadline)
+    metadata = deadline.call(
+        "reading the run's config and summary",
+        lambda: artifact_metadata(run=run, model=model, dataset=dataset, threshold=threshold, num_predictions=len(frame), extra=extra),
+    )
     name = (artifact_name or f"{slugify(key)}-{run.id}")[:128]
     artifact = wandb.Artifact(
         name=name, type=PREDICTIONS_TYPE, description=f"Per-sample evaluation table '{key}' ({len(frame):,} rows).",
-        metadata=artifact_metadata(run=run, model=model, dataset=dataset, threshold=threshold, num_predictions=len(frame), extra=extra),
+        metadata=metadata,
     )
     artifact.add_file(str(local["table_json_path"]), name=extra[METADATA_KEY]["table_entry"])
     artifact.add_file(str(local["parquet_path"]), name=extra[METADATA_KEY]["parquet_entry"])
-    run.log_artifact(artifact)
+    deadline.call(f"logging the predictions artifact '{name}'", lambda: run.log_artifact(artifact))
     if show_in_workspace:
         try:
             workspace_table = precomputed_table(local["table_obj"])
             # Points wandb's run_table at our artifact's entry: a reference, not a second copy.
             workspace_table._set_artifact_target(artifact, extra[METADATA_KEY]["table_entry"])
-            run.log({key: workspace_table})
+            deadline.call(f"showing '{key}' in the run's workspace", lambda: run.log({key: workspace_table}))
+        except WandbTimeout:
+            raise
         except Exception as exc:  # the artifact is what matters; the workspace view is a bonus
             notes.append(f"{key}: could not show the table in the run's workspace ({type(exc).__name__}: {exc}); the artifact '{name}' has it.")
-    return {"artifact_name": name, "declared": declared}
+    return {"artifact_name": name, "declared": declared, "metadata": metadata}
 
 
-def _declare_lineage(run: Any, model: Any, dataset: Any, lineage: dict[str, Any], notes: list[str]) -> list[str]:
+def _declare_lineage(
+    run: Any, model: Any, dataset: Any, lineage: dict[str, Any], notes: list[str], deadline: Deadline,
+) -> list[str]:
     declared: list[str] = []
     for role, value in (("model", model), ("dataset", dataset)):
         if value is None:
             continue
+        label = _artifact_label(value)
         try:
-            run.use_artifact(value)
-            declared.append(_artifact_label(value) or role)
+            deadline.call(f"declaring the {role} '{label}' with run.use_artifact", lambda: run.use_artifact(value))
+            declared.append(label or role)
+        except WandbTimeout:
+            raise
         except TypeError as exc:  # offline mode: "Cannot use artifact when in offline mode."
             lineage["reason"] = str(exc)
-            notes.append(f"lineage for {role} '{_artifact_label(value)}' not recorded ({exc}); its name is kept in the artifact metadata.")
+            notes.append(f"lineage for {role} '{label}' not recorded ({exc}); its name is kept in the artifact metadata.")
         except Exception as exc:  # unknown artifact, network: keep going
             lineage["reason"] = f"{type(exc).__name__}: {exc}"
-            notes.append(f"lineage for {role} '{_artifact_label(value)}' not recorded ({type(exc).__name__}: {exc}).")
+            notes.append(f"lineage for {role} '{label}' not recorded ({type(exc).__name__}: {exc}).")
     lineage["declared"] = bool(declared) and len(declared) == sum(v is not None for v in (model, dataset))
     return declared
 
