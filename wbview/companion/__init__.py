@@ -39,6 +39,8 @@ _LAZY = {
     "predictions_metadata": "logging",
     "write_local": "logging",
     "summary_namespace": "logging",
+    "upload_local": "upload",
+    "UploadResult": "upload",
     "EvalTableCallback": "hf",
     "add_eval_table_logging": "hf",
 }

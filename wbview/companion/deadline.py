@@ -24,6 +24,7 @@ import os
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,9 +36,10 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_FINISH_TIMEOUT_S = 60.0
 TIMEOUT_ENV = "WBVIEW_WANDB_TIMEOUT"
-TEARDOWN_TIMEOUT_S = 10.0  # after a finish that timed out: letting wandb's service go
 
-_stalled: dict[str, str] = {}  # run id -> the call that missed its deadline
+# id(run) -> (a reference to the run, the call that missed its deadline). Keyed by the
+# run object, not its W&B id: the same run resumed later (e.g. by upload_local) starts fresh.
+_stalled: dict[int, tuple[Callable[[], Any], str]] = {}
 _stalled_lock = threading.Lock()
 
 
@@ -104,20 +106,31 @@ class Deadline:
             raise WandbTimeout(what, self.timeout) from None
 
 
-def _run_key(run: Any) -> str:
-    return str(getattr(run, "id", None) or id(run))
-
-
 def mark_stalled(run: Any, what: str) -> None:
     """Remember that W&B stopped answering in ``run`` (later calls go local at once)."""
+    try:
+        ref: Callable[[], Any] = weakref.ref(run)
+    except TypeError:  # not weak-referenceable: keep the run itself
+        ref = lambda: run
     with _stalled_lock:
-        _stalled.setdefault(_run_key(run), what)
+        if _stalled_reason_locked(run) is None:
+            _stalled[id(run)] = (ref, what)
+
+
+def _stalled_reason_locked(run: Any) -> str | None:
+    entry = _stalled.get(id(run))
+    if entry is None:
+        return None
+    if entry[0]() is not run:  # a dead run whose id() was reused
+        del _stalled[id(run)]
+        return None
+    return entry[1]
 
 
 def stalled_reason(run: Any) -> str | None:
     """The call that missed its deadline in ``run``, or None while W&B has answered."""
     with _stalled_lock:
-        return _stalled.get(_run_key(run))
+        return _stalled_reason_locked(run)
 
 
 def _require_wandb() -> Any:
@@ -185,7 +198,8 @@ def finish_run(run: Any = None, *, timeout: float | None = None, exit_code: int 
     when it returned. When it did not (W&B stopped answering), it warns with the
     ``wandb sync`` command for the run's data, lets wandb's background service go
     (``wandb.teardown`` with its own bound, so no exit hook waits on it again) and
-    returns False; eval tables logged with ``log_eval_table`` also have local copies.
+    returns False (at the deadline: nothing more is waited for); eval tables logged
+    with ``log_eval_table`` also have local copies.
     """
     from .logging import active_run
 
@@ -206,8 +220,14 @@ def finish_run(run: Any = None, *, timeout: float | None = None, exit_code: int 
         UserWarning, stacklevel=2,
     )
     wandb = _require_wandb()
-    try:
-        call_with_deadline(wandb.teardown, timeout=TEARDOWN_TIMEOUT_S, what="stopping wandb's service")
-    except (Exception, SystemExit):  # noqa: BLE001, S110 (best effort; wandb's teardown may sys.exit): the job goes on
-        pass
+
+    def teardown() -> None:
+        try:
+            wandb.teardown()
+        except (Exception, SystemExit):  # noqa: BLE001, S110 (best effort; wandb's teardown may sys.exit)
+            pass
+
+    # Not waited for: teardown first unregisters wandb's exit hook, then asks its service
+    # to stop; the job goes on at once and its exit never waits on W&B.
+    threading.Thread(target=teardown, name="wbview-wandb: teardown", daemon=True).start()
     return False

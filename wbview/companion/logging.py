@@ -37,7 +37,7 @@ import pandas as pd
 
 from wbview.errors import MissingDependency
 
-from .builder import EvalTableBuilder
+from .builder import EvalTableBuilder, repair_text
 from .conventions import slugify, utc_stamp
 from .deadline import Deadline, WandbTimeout, wandb_timeout
 from wbview.formats.jsonsafe import json_safe
@@ -174,7 +174,22 @@ def _frame_and_info(table: EvalTableBuilder | pd.DataFrame) -> tuple[pd.DataFram
         info = {**table.table_info(), **table.label_mapping}
         return frame, info, table.metrics()
     if isinstance(table, pd.DataFrame):
-        return table, dict(table.attrs.get("wbview", {})), None
+        info = dict(table.attrs.get("wbview", {}))
+        repaired = {}
+        for column in table.columns:
+            if table[column].dtype == object:
+                values, changed = repair_text(table[column].tolist())
+                if changed:
+                    repaired[column] = values
+                    info["text_cells_repaired"] = info.get("text_cells_repaired", 0) + changed
+        if repaired:
+            warnings.warn(
+                f"{info['text_cells_repaired']} text cell(s) could not be encoded as UTF-8 (lone surrogates); those "
+                "characters were replaced by U+FFFD (counted in the table metadata as text_cells_repaired).",
+                UserWarning, stacklevel=3,
+            )
+            table = table.assign(**repaired)
+        return table, info, None
     raise TypeError(f"log_eval_table takes an EvalTableBuilder or a pandas DataFrame, got {type(table).__name__}.")
 
 
@@ -253,8 +268,8 @@ def log_eval_table(
     run_metadata: dict[str, Any] | None = None
     if usable:
         try:
-            outcome = _log_to_wandb(
-                run, frame, local, key=key, namespace=namespace, headline=headline, model=model, dataset=dataset,
+            outcome = log_files_to_wandb(
+                run, nrows, local, key=key, namespace=namespace, headline=headline, model=model, dataset=dataset,
                 artifact_name=artifact_name, threshold=threshold, extra=extra, notes=notes,
                 show_in_workspace=show_in_workspace, deadline=Deadline(run, timeout),
             )
@@ -269,7 +284,7 @@ def log_eval_table(
     metadata_path = folder / "metadata.json"
     metadata_path.write_text(json.dumps(run_metadata, indent=2), encoding="utf-8")
     if not outcome:
-        upload = f"; upload them later with `wbview upload {folder}`" if run is not None and usable else ""
+        upload = f"; upload them later with `wbview upload {folder}` (wbview.companion.upload_local)" if run is not None and usable else ""
         notes.append(f"{reason}: the eval table and metrics were written locally to {folder} (Parquet, .table.json, metrics.json){upload}.")
     for note in notes:
         warnings.warn(note, stacklevel=2)
@@ -292,12 +307,15 @@ def _usable_run(run: Any) -> tuple[bool, str]:
     return True, ""
 
 
-def _log_to_wandb(
-    run: Any, frame: pd.DataFrame, local: dict[str, Any], *, key: str, namespace: str, headline: Mapping[str, Any],
+def log_files_to_wandb(
+    run: Any, nrows: int, local: Mapping[str, Any], *, key: str, namespace: str, headline: Mapping[str, Any],
     model: Any, dataset: Any, artifact_name: str | None, threshold: Any, extra: dict[str, Any], notes: list[str],
     show_in_workspace: bool, deadline: Deadline,
 ) -> dict[str, Any]:
-    """Every call on ``run`` goes through ``deadline`` (raises ``WandbTimeout`` past it)."""
+    """Log a table's local files (``local``: ``parquet_path``, ``table_json_path``,
+    ``table_obj``) and metrics to ``run``. Every call on ``run`` goes through
+    ``deadline`` (raises ``WandbTimeout`` past it). Returns the artifact name, the
+    declared lineage and the artifact's metadata."""
     wandb = require_wandb()
     if headline:
         summary = json_safe(namespaced(headline, namespace), non_finite="null")
@@ -305,11 +323,11 @@ def _log_to_wandb(
     declared = _declare_lineage(run, model, dataset, extra["lineage"], notes, deadline)
     metadata = deadline.call(
         "reading the run's config and summary",
-        lambda: artifact_metadata(run=run, model=model, dataset=dataset, threshold=threshold, num_predictions=len(frame), extra=extra),
+        lambda: artifact_metadata(run=run, model=model, dataset=dataset, threshold=threshold, num_predictions=nrows, extra=extra),
     )
     name = (artifact_name or f"{slugify(key)}-{run.id}")[:128]
     artifact = wandb.Artifact(
-        name=name, type=PREDICTIONS_TYPE, description=f"Per-sample evaluation table '{key}' ({len(frame):,} rows).",
+        name=name, type=PREDICTIONS_TYPE, description=f"Per-sample evaluation table '{key}' ({nrows:,} rows).",
         metadata=metadata,
     )
     artifact.add_file(str(local["table_json_path"]), name=extra[METADATA_KEY]["table_entry"])
