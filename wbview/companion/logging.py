@@ -14,7 +14,9 @@ What ``log_eval_table`` does, in order:
    metadata's ``lineage``); logs an artifact of type ``predictions`` with entries
    ``<key>.table.json`` and ``<key>.parquet``; and, unless ``show_in_workspace=False``,
    logs the table under ``key`` so the run's workspace shows it (a plain ``wandb.Table``
-   whose serialisers hand wandb the already-built JSON, so no per-row type inference).
+   whose serialisers hand wandb the already-built JSON, so no per-row type inference):
+   wandb's ``run_table`` artifact then holds a reference to our entry (no copy), and
+   wandb writes its media copy of the first 10,000 rows into the run's files.
 3. Any W&B failure becomes a warning naming the local copy; the evaluation goes on.
    Every W&B call runs against one deadline (``timeout``, default 5 s, see
    ``wbview.companion.deadline``): past it, log_eval_table stops waiting, keeps the
