@@ -152,16 +152,17 @@ def test_call_with_deadline_returns_raises_or_times_out():
 @pytest.mark.parametrize("given, env, expected", [(None, None, 5.0), (2, None, 2.0), (None, "1.5", 1.5), (3, "9", 3.0)])
 def test_timeout_default_env_and_argument(given, env, expected, monkeypatch):
     if env is None:
-        monkeypatch.delenv("WBVIEW_WANDB_TIMEOUT", raising=False)
+        monkeypatch.delenv("WBVIEW_COMPANION_TIMEOUT_S", raising=False)
     else:
-        monkeypatch.setenv("WBVIEW_WANDB_TIMEOUT", env)
+        monkeypatch.setenv("WBVIEW_COMPANION_TIMEOUT_S", env)
     assert wandb_timeout(given) == expected
+    assert wandb_timeout(None, 60.0, from_env=False) == 60.0  # the finish bound is not the env's
 
 
 @pytest.mark.parametrize("given, env", [(0, None), (-1, None), (None, "soon")])
 def test_bad_timeouts_are_refused(given, env, monkeypatch):
     if env is not None:
-        monkeypatch.setenv("WBVIEW_WANDB_TIMEOUT", env)
+        monkeypatch.setenv("WBVIEW_COMPANION_TIMEOUT_S", env)
     with pytest.raises(UsageError, match="seconds"):
         wandb_timeout(given)
 

@@ -4,7 +4,8 @@ evaluation.
 wandb calls cannot be cancelled. Each one the companion makes runs in a daemon worker
 thread; the caller stops waiting at the deadline and goes on (the abandoned call may
 still finish or fail later, in the background; a daemon thread never keeps the process
-alive). Defaults (override per call, or for the process with ``$WBVIEW_WANDB_TIMEOUT``):
+alive). Defaults (override per call; the first also for the process, with
+``$WBVIEW_COMPANION_TIMEOUT_S``):
 
 - ``DEFAULT_TIMEOUT_S`` (5 s): how long ``log_eval_table`` waits for W&B in all (its
   summary update, lineage, artifact and workspace-table calls share one deadline), and
@@ -21,6 +22,7 @@ wait on W&B again: they keep their results locally and say how to upload them.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 import warnings
@@ -29,13 +31,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from wbview.errors import UsageError
+from wbview.errors import MissingDependency, UsageError
+from wbview.settings import wbview_env
 
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_FINISH_TIMEOUT_S = 60.0
-TIMEOUT_ENV = "WBVIEW_WANDB_TIMEOUT"
+TIMEOUT_ENV = "WBVIEW_COMPANION_TIMEOUT_S"
 
 # id(run) -> (a reference to the run, the call that missed its deadline). Keyed by the
 # run object, not its W&B id: the same run resumed later (e.g. by upload_local) starts fresh.
@@ -52,10 +55,11 @@ class WandbTimeout(TimeoutError):
         self.timeout = timeout
 
 
-def wandb_timeout(timeout: float | None = None, default: float = DEFAULT_TIMEOUT_S) -> float:
-    """``timeout`` if given, else ``$WBVIEW_WANDB_TIMEOUT``, else ``default`` (seconds)."""
+def wandb_timeout(timeout: float | None = None, default: float = DEFAULT_TIMEOUT_S, *, from_env: bool = True) -> float:
+    """``timeout`` if given, else ``$WBVIEW_COMPANION_TIMEOUT_S`` (when ``from_env``),
+    else ``default`` (seconds)."""
     if timeout is None:
-        text = os.environ.get(TIMEOUT_ENV, "").strip()
+        text = (wbview_env(TIMEOUT_ENV) or "") if from_env else ""
         try:
             timeout = float(text) if text else default
         except ValueError:
@@ -133,15 +137,24 @@ def stalled_reason(run: Any) -> str | None:
         return _stalled_reason_locked(run)
 
 
-def _require_wandb() -> Any:
-    from .logging import require_wandb
+def require_wandb() -> Any:
+    """Import wandb or raise ``MissingDependency`` with the install command."""
+    try:
+        import wandb
+    except ImportError as exc:  # pragma: no cover - wandb is installed in dev
+        raise MissingDependency("Logging to W&B needs wandb: pip install 'wbview[wandb]' (or pip install wandb).") from exc
+    return wandb
 
-    return require_wandb()
+
+def active_run() -> Any:
+    """``wandb.run`` if wandb is already imported and a run is active, else None."""
+    wandb = sys.modules.get("wandb")
+    return getattr(wandb, "run", None) if wandb is not None else None
 
 
 def _with_timeouts(settings: Any, init_timeout: float, finish_timeout: float) -> Any:
     """The caller's settings plus ``init_timeout``/``finish_timeout`` unless they set them."""
-    wandb = _require_wandb()
+    wandb = require_wandb()
     wanted = {"init_timeout": init_timeout, "finish_timeout": finish_timeout}
     if settings is None:
         return wandb.Settings(**wanted)
@@ -166,11 +179,11 @@ def start_run(*, timeout: float | None = None, finish_timeout: float | None = No
     answer, the run starts again in ``fallback`` mode (``"offline"``: the run's data stays
     on disk for ``wandb sync``; ``"disabled"``; None: raise) with a warning. The run gets
     wandb's ``finish_timeout`` (default 60 s) so that finishing it is bounded too."""
-    wandb = _require_wandb()
+    wandb = require_wandb()
     if fallback not in ("offline", "disabled", None):
         raise UsageError(f"fallback must be 'offline', 'disabled' or None, got {fallback!r}.")
     init_timeout = wandb_timeout(timeout)
-    finish_after = wandb_timeout(finish_timeout, DEFAULT_FINISH_TIMEOUT_S)
+    finish_after = wandb_timeout(finish_timeout, DEFAULT_FINISH_TIMEOUT_S, from_env=False)
     settings = _with_timeouts(init_kwargs.pop("settings", None), init_timeout, finish_after)
     mode = init_kwargs.get("mode") or os.environ.get("WANDB_MODE")
     if mode in ("offline", "disabled", "dryrun"):
@@ -201,12 +214,10 @@ def finish_run(run: Any = None, *, timeout: float | None = None, exit_code: int 
     returns False (at the deadline: nothing more is waited for); eval tables logged
     with ``log_eval_table`` also have local copies.
     """
-    from .logging import active_run
-
     run = run if run is not None else active_run()
     if run is None:
         return True
-    limit = wandb_timeout(timeout, DEFAULT_FINISH_TIMEOUT_S)
+    limit = wandb_timeout(timeout, DEFAULT_FINISH_TIMEOUT_S, from_env=False)
     try:
         call_with_deadline(lambda: run.finish(exit_code=exit_code), timeout=limit, what="finishing the run")
         return True
@@ -219,7 +230,7 @@ def finish_run(run: Any = None, *, timeout: float | None = None, exit_code: int 
         f"stays on disk: {upload}.",
         UserWarning, stacklevel=2,
     )
-    wandb = _require_wandb()
+    wandb = require_wandb()
 
     def teardown() -> None:
         try:

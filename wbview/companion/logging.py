@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -37,11 +36,9 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from wbview.errors import MissingDependency
-
 from .builder import EvalTableBuilder, repair_text
 from .conventions import slugify, utc_stamp
-from .deadline import Deadline, WandbTimeout, wandb_timeout
+from .deadline import Deadline, WandbTimeout, active_run, require_wandb, wandb_timeout
 from wbview.formats.jsonsafe import json_safe
 from .metrics import namespaced
 from wbview.settings import wbview_env
@@ -80,21 +77,6 @@ class LogResult:
     artifact_name: str | None = None
     lineage_declared: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
-
-
-def require_wandb() -> Any:
-    """Import wandb or raise ``MissingDependency`` with the install command."""
-    try:
-        import wandb
-    except ImportError as exc:  # pragma: no cover - wandb is installed in dev
-        raise MissingDependency("Logging to W&B needs wandb: pip install 'wbview[wandb]' (or pip install wandb).") from exc
-    return wandb
-
-
-def active_run() -> Any:
-    """``wandb.run`` if wandb is already imported and a run is active, else None."""
-    wandb = sys.modules.get("wandb")
-    return getattr(wandb, "run", None) if wandb is not None else None
 
 
 def _artifact_label(value: Any) -> str | None:
@@ -244,7 +226,7 @@ def log_eval_table(
     builder's metrics; they go to ``run.summary`` under ``summary_namespace(key,
     namespace)``. ``model``/``dataset``: artifact names (or Artifact
     objects) used for lineage and metadata. ``timeout``: the most seconds spent
-    waiting for W&B (default 5 s or ``$WBVIEW_WANDB_TIMEOUT``). Never raises because
+    waiting for W&B (default 5 s or ``$WBVIEW_COMPANION_TIMEOUT_S``). Never raises because
     of W&B and never waits on it past the deadline.
     """
     timeout = wandb_timeout(timeout)
