@@ -186,6 +186,8 @@ def start_run(*, timeout: float | None = None, finish_timeout: float | None = No
     finish_after = wandb_timeout(finish_timeout, DEFAULT_FINISH_TIMEOUT_S, from_env=False)
     settings = _with_timeouts(init_kwargs.pop("settings", None), init_timeout, finish_after)
     mode = init_kwargs.get("mode") or os.environ.get("WANDB_MODE")
+    if mode:  # passed on: wandb may have read its settings (and WANDB_MODE) earlier in the process
+        init_kwargs["mode"] = mode
     if mode in ("offline", "disabled", "dryrun"):
         return wandb.init(settings=settings, **init_kwargs)
     try:
