@@ -7,6 +7,9 @@
 2. Logging a 200,000-row table to an offline run: ``log_eval_table`` (column-wise
    ``.table.json`` + Parquet + artifact + workspace table) against
    ``wandb.Table(dataframe=df)`` + ``run.log``, seconds.
+3. What a 50,000-row table puts where (``#`` lines, bytes by location), logged to an
+   offline run with and without the workspace table (``show_in_workspace``): the local
+   copy, wandb's artifact staging copy, and the run's media copy of the first 10,000 rows.
 """
 
 from __future__ import annotations
@@ -108,6 +111,44 @@ def bench_log() -> None:
     report(f"log a {LOG_ROWS:,}-row eval table to an offline run", ours_s, baseline_s, "s")
 
 
+WRITTEN_ROWS = 50_000
+
+
+def _bytes_under(root: str) -> int:
+    return sum(os.path.getsize(os.path.join(folder, name)) for folder, _, names in os.walk(root) for name in names)
+
+
+def bench_written() -> None:
+    import wandb
+
+    from wbview.companion import EvalTableBuilder, log_eval_table
+
+    for show in (True, False):
+        builder = EvalTableBuilder(CLASSES, positive_class="phishing")
+        for logits, labels, texts in _batches(WRITTEN_ROWS, seed=2):
+            builder.add_batch(logits=logits, labels=labels, texts=texts)
+        with tempfile.TemporaryDirectory() as scratch:
+            staging = os.path.join(scratch, "data")
+            os.environ["WANDB_DATA_DIR"] = staging  # wandb reads it when staging artifact files
+            run = wandb.init(mode="offline", project="wbview-bench", dir=scratch, settings=wandb.Settings(silent=True))
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    result = log_eval_table(builder, run=run, local_dir=os.path.join(scratch, "local"), show_in_workspace=show)
+                media = os.path.join(run.dir, "media")
+                media_bytes = _bytes_under(media) if os.path.isdir(media) else 0
+            finally:
+                run.finish()
+            local_bytes = _bytes_under(str(result.local_dir))
+            staged_bytes = _bytes_under(os.path.join(staging, "artifacts", "staging"))
+        print(
+            f"# companion written, {WRITTEN_ROWS:,} rows, show_in_workspace={show}: local copy={local_bytes:,} B "
+            f"(Parquet {result.parquet_path.name}, .table.json, metrics, metadata); artifact staging={staged_bytes:,} B; "
+            f"run media copy={media_bytes:,} B",
+            flush=True,
+        )
+
+
 def main() -> None:
     scratch = tempfile.mkdtemp(prefix="wbview-bench-wandb-")
     for var in ("WANDB_DIR", "WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR", "WANDB_ARTIFACT_DIR"):
@@ -115,6 +156,7 @@ def main() -> None:
     os.environ.setdefault("WANDB_SILENT", "true")
     bench_build()
     bench_log()
+    bench_written()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@ token ids, all on the GPU) three ways and prints bench lines:
   1. with ``EvalTableBuilder.add_batch`` + ``finalize`` against the bare loop
      (ratio = bare / with-builder: 1.0 means the builder costs nothing);
   2. with the builder against the per-sample ``.item()`` + ``wandb.Table.add_data``
-     loop teams write today (on a slice of the batches; times scaled per row).
+     loop teams write today (on a slice of the batches; times scaled per row);
+  3. on CUDA, the host-device synchronisations inside ``add_batch`` (counted with
+     ``torch.cuda.set_sync_debug_mode("warn")``, one pass): the goal is none per batch
+     and a builder share of at most 2% of the loop time.
 
     python bench/gpu_eval.py              # exits 2 with a message when CUDA is absent
     python bench/gpu_eval.py --allow-cpu  # smoke-run the same code on the CPU
@@ -71,6 +74,29 @@ def _loop(torch, model, batches, device: str, mode: str) -> tuple[float, int]:
     return time.perf_counter() - started, rows
 
 
+def count_add_batch_syncs(torch, model, batches) -> int:
+    """Synchronising CUDA operations that ``add_batch`` itself triggers, over ``batches``."""
+    import warnings
+
+    from wbview.companion import EvalTableBuilder
+
+    builder = EvalTableBuilder(CLASSES, positive_class="phishing", decode=lambda rows: [str(len(r)) for r in rows])
+    syncs = 0
+    with torch.inference_mode():
+        for token_ids, labels in batches:
+            logits = _forward(model, token_ids)
+            torch.cuda.set_sync_debug_mode("warn")
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    builder.add_batch(logits=logits, labels=labels, token_ids=token_ids)
+            finally:
+                torch.cuda.set_sync_debug_mode("default")
+            syncs += sum("synchroniz" in str(w.message) for w in caught)
+    builder.finalize()
+    return syncs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--allow-cpu", action="store_true", help="run on the CPU when CUDA is absent (smoke test)")
@@ -101,7 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     bare_s, rows = min(_loop(torch, model, batches, device, "bare") for _ in range(3))
     builder_s, _ = min(_loop(torch, model, batches, device, "builder") for _ in range(3))
     where = torch.cuda.get_device_name(0) if device == "cuda" else "CPU smoke run"
-    print(f"# gpu_eval on {where}: {rows:,} rows; builder share of the loop: {100 * (builder_s - bare_s) / builder_s:.1f}%")
+    print(f"# gpu_eval on {where}: {rows:,} rows; builder share of the loop: {100 * (builder_s - bare_s) / builder_s:.1f}% "
+          "(goal: at most 2%)")
+    if device == "cuda":
+        syncs = count_add_batch_syncs(torch, model, batches)
+        print(f"# gpu_eval: synchronisations inside add_batch: {syncs} over {len(batches)} batches "
+              f"({syncs / len(batches):.2f} per batch; goal: 0)")
     report(f"eval loop {rows:,} rows on {device}: with builder vs without", builder_s, bare_s, "s")
     few = batches[: max(1, len(batches) // 10)]
     per_sample_s, few_rows = _loop(torch, model, few, device, "per-sample")

@@ -55,6 +55,7 @@ WBVIEW_ENV: dict[str, EnvVar] = {
         EnvVar("WBVIEW_CALL_TIMEOUT_S", f"bound in seconds on each W&B call (default {CALL_TIMEOUT_S:g}; the CLI's --timeout wins)"),
         EnvVar("WBVIEW_DEMO_DIR", "where `wbview app` builds the demo store (default: the user data folder)"),
         EnvVar("WBVIEW_EVAL_DIR", "where the companion keeps its local copy of each eval table (default ./wbview-eval)"),
+        EnvVar("WBVIEW_COMPANION_TIMEOUT_S", "seconds the companion waits for W&B in log_eval_table and start_run (default 5)"),
         EnvVar("WBVIEW_DEBUG", "set to 1 to see a traceback after an unexpected CLI error"),
     )
 }

@@ -156,10 +156,10 @@ def test_offline_run_logs_artifact_summary_and_workspace_table(tmp_path, monkeyp
         run.finish()
     assert result.logged_to_wandb and result.artifact_name == f"eval-predictions-{run.id}"
     assert result.lineage_declared == ()
-    expected = builder.metrics()
+    expected = {name: value for name, value in builder.metrics().items() if name not in ("per_class", "confusion_matrix")}
     for name, value in expected.items():
         assert summary[f"eval/{name}"] == pytest.approx(value) if value is not None else f"eval/{name}" not in summary
-    # The workspace table refers to the predictions artifact's entry (no second copy).
+    # The workspace table refers to the predictions artifact's entry (plus wandb's 10,000-row media copy).
     assert workspace_entry["_type"] == "table-file" and workspace_entry["nrows"] == 70
     assert workspace_entry["artifact_path"].endswith(f"/{KEY}.table.json")
     metadata = json.loads(result.metadata_path.read_text())

@@ -29,6 +29,7 @@ from .conventions import (
     utc_stamp,
     validate_job_type,
 )
+from .deadline import DEFAULT_FINISH_TIMEOUT_S, DEFAULT_TIMEOUT_S, WandbTimeout, finish_run, start_run
 from .metrics import METRIC_NAMES, classification_metrics, namespaced
 
 # Names whose modules import optional packages on use; resolved lazily.
@@ -38,15 +39,18 @@ _LAZY = {
     "artifact_metadata": "logging",
     "predictions_metadata": "logging",
     "write_local": "logging",
+    "summary_namespace": "logging",
+    "upload_local": "upload",
+    "UploadResult": "upload",
     "EvalTableCallback": "hf",
     "add_eval_table_logging": "hf",
 }
 
 __all__ = [
-    "ALL_JOB_TYPES", "JOB_TYPES", "MAX_ARTIFACT_ROWS", "METRIC_NAMES", "EvalArrays", "EvalTableBuilder",
+    "ALL_JOB_TYPES", "DEFAULT_FINISH_TIMEOUT_S", "DEFAULT_TIMEOUT_S", "JOB_TYPES", "MAX_ARTIFACT_ROWS", "METRIC_NAMES", "EvalArrays", "EvalTableBuilder",
     "NotJsonSafe", "classification_metrics", "data_op_run_name", "json_safe", "make_config", "namespaced",
     "run_name", "slugify", "table_json", "utc_stamp", "validate_job_type",
-    "write_table_json", *_LAZY,
+    "WandbTimeout", "finish_run", "start_run", "write_table_json", *_LAZY,
 ]
 
 

@@ -23,6 +23,7 @@ from wbview.errors import MissingDependency
 
 from .builder import DecodeFn, EvalTableBuilder
 from .logging import DEFAULT_KEY, LogResult, log_eval_table
+from .metrics import scalar_metrics
 
 try:
     from transformers import TrainerCallback
@@ -114,7 +115,7 @@ class EvalTableCallback(TrainerCallback):
     def _finish(self, builder: EvalTableBuilder, user_metrics: Mapping[str, float] | None) -> dict[str, float]:
         builder.finalize()
         self.pending = builder
-        metrics = {k: v for k, v in builder.metrics().items() if v is not None}
+        metrics: dict[str, Any] = dict(scalar_metrics(builder.metrics()))  # the Trainer takes numbers only
         metrics.update(user_metrics or {})
         return metrics
 

@@ -7,20 +7,27 @@ What ``log_eval_table`` does, in order:
    200,000 rows, W&B's format), ``metrics.json`` and ``metadata.json``. ``local_dir``
    defaults to ``$WBVIEW_EVAL_DIR`` or ``./wbview-eval``.
 2. If there is a usable run (online or offline; not disabled): writes the metrics to
-   ``run.summary`` under ``namespace``; declares the model and dataset artifacts with
+   ``run.summary`` under the table's namespace (``summary_namespace``: ``eval/`` for the
+   default key ``eval/predictions``, ``<key>/`` for any other key, so several tables in
+   one run keep separate summaries; ``namespace=`` overrides it); declares the model and dataset artifacts with
    ``run.use_artifact`` (offline W&B refuses: a warning, and the names are kept in the
    metadata's ``lineage``); logs an artifact of type ``predictions`` with entries
    ``<key>.table.json`` and ``<key>.parquet``; and, unless ``show_in_workspace=False``,
    logs the table under ``key`` so the run's workspace shows it (a plain ``wandb.Table``
-   whose serialisers hand wandb the already-built JSON, so no per-row type inference).
+   whose serialisers hand wandb the already-built JSON, so no per-row type inference):
+   wandb's ``run_table`` artifact then holds a reference to our entry (no copy), and
+   wandb writes its media copy of the first 10,000 rows into the run's files.
 3. Any W&B failure becomes a warning naming the local copy; the evaluation goes on.
+   Every W&B call runs against one deadline (``timeout``, default 5 s, see
+   ``wbview.companion.deadline``): past it, log_eval_table stops waiting, keeps the
+   local copy and warns with the command that uploads it later
+   (``wbview upload <folder>``, i.e. ``wbview.companion.upload_local``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -35,12 +42,23 @@ from wbview.formats.manifest import METADATA_KEY, TableManifest
 from wbview.formats.tablejson import MAX_ARTIFACT_ROWS, TABLE_SUFFIX, table_json
 from wbview.settings import wbview_env
 
-from .builder import EvalTableBuilder
+from .builder import EvalTableBuilder, repair_text
 from .conventions import slugify, utc_stamp
+from .deadline import Deadline, WandbTimeout, active_run, require_wandb, wandb_timeout
 from .metrics import namespaced
 
 DEFAULT_KEY = "eval/predictions"
+DEFAULT_NAMESPACE = "eval/"
 PREDICTIONS_TYPE = "predictions"
+
+
+def summary_namespace(key: str, namespace: str | None = None) -> str:
+    """Where a table's metrics go in ``run.summary``: ``namespace`` when given; else
+    ``eval/`` for the default key (``eval/f1``, what the dashboard reads) and ``<key>/``
+    for any other key (``eval/ood`` -> ``eval/ood/f1``)."""
+    if namespace is not None:
+        return namespace
+    return DEFAULT_NAMESPACE if key == DEFAULT_KEY else key.rstrip("/") + "/"
 
 
 @dataclass(frozen=True)
@@ -61,21 +79,6 @@ class LogResult:
     artifact_name: str | None = None
     lineage_declared: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
-
-
-def require_wandb() -> Any:
-    """Import wandb or raise ``MissingDependency`` with the install command."""
-    try:
-        import wandb
-    except ImportError as exc:  # pragma: no cover - wandb is installed in dev
-        raise MissingDependency("Logging to W&B needs wandb: pip install 'wbview[wandb]' (or pip install wandb).") from exc
-    return wandb
-
-
-def active_run() -> Any:
-    """``wandb.run`` if wandb is already imported and a run is active, else None."""
-    wandb = sys.modules.get("wandb")
-    return getattr(wandb, "run", None) if wandb is not None else None
 
 
 def _artifact_label(value: Any) -> str | None:
@@ -103,21 +106,35 @@ def artifact_metadata(
         "num_predictions": num_predictions,
     }
     if run is not None:
-        metadata.update({"run_id": getattr(run, "id", None), "run_name": getattr(run, "name", None)})
+        metadata.update(run_identity(run))
         metadata["config"] = _safe_run_dict(run, "config")
         metadata["summary"] = _safe_run_dict(run, "summary")
     metadata.update(extra or {})
     return json_safe(metadata, non_finite="null")
 
 
+def run_identity(run: Any) -> dict[str, Any]:
+    """The run's id, name, project and entity (local attributes: no W&B round trip)."""
+    identity: dict[str, Any] = {}
+    for name in ("id", "name", "project", "entity"):
+        try:
+            value = getattr(run, name, None)
+        except Exception:  # a run in an odd state must not stop the logging
+            value = None
+        identity[f"run_{name}"] = value if isinstance(value, (str, int)) else None
+    return identity
+
+
 def predictions_metadata(
     frame: pd.DataFrame, info: Mapping[str, Any], *, key: str, stored_rows: int,
-    metrics: Mapping[str, Any], lineage: Mapping[str, Any],
+    metrics: Mapping[str, Any], lineage: Mapping[str, Any], namespace: str | None = None,
 ) -> dict[str, Any]:
     """The predictions artifact's own metadata: label mapping, metrics, lineage and the
     ``wbview_table`` block the data layer reads (``info``: builder ``table_info()`` plus
     ``label_mapping``; ``stored_rows``: rows in the ``.table.json``)."""
-    manifest = TableManifest.for_table(key, list(frame.columns), len(frame), stored_rows, info)
+    manifest = TableManifest.for_table(
+        key, list(frame.columns), len(frame), stored_rows, {**info, "summary_namespace": summary_namespace(key, namespace)},
+    )
     return {
         **{k: info[k] for k in ("id2label", "label2id") if k in info},
         "metrics": dict(metrics), "lineage": dict(lineage), METADATA_KEY: manifest.to_json(),
@@ -143,7 +160,22 @@ def _frame_and_info(table: EvalTableBuilder | pd.DataFrame) -> tuple[pd.DataFram
         info = {**table.table_info(), **table.label_mapping}
         return frame, info, table.metrics()
     if isinstance(table, pd.DataFrame):
-        return table, dict(table.attrs.get("wbview", {})), None
+        info = dict(table.attrs.get("wbview", {}))
+        repaired = {}
+        for column in table.columns:
+            if table[column].dtype == object:
+                values, changed = repair_text(table[column].tolist())
+                if changed:
+                    repaired[column] = values
+                    info["text_cells_repaired"] = info.get("text_cells_repaired", 0) + changed
+        if repaired:
+            warnings.warn(
+                f"{info['text_cells_repaired']} text cell(s) could not be encoded as UTF-8 (lone surrogates); those "
+                "characters were replaced by U+FFFD (counted in the table metadata as text_cells_repaired).",
+                UserWarning, stacklevel=3,
+            )
+            table = table.assign(**repaired)
+        return table, info, None
     raise TypeError(f"log_eval_table takes an EvalTableBuilder or a pandas DataFrame, got {type(table).__name__}.")
 
 
@@ -178,7 +210,7 @@ def log_eval_table(
     *,
     run: Any = None,
     key: str = DEFAULT_KEY,
-    namespace: str = "eval/",
+    namespace: str | None = None,
     metrics: Mapping[str, Any] | None = None,
     model: Any = None,
     dataset: Any = None,
@@ -188,14 +220,20 @@ def log_eval_table(
     local_dir: str | Path | None = None,
     show_in_workspace: bool = True,
     max_table_rows: int = MAX_ARTIFACT_ROWS,
+    timeout: float | None = None,
 ) -> LogResult:
     """Log ``table`` (a builder, finalised here, or a DataFrame) and its metrics.
 
     ``run`` defaults to the active ``wandb.run``. ``metrics`` defaults to the
-    builder's headline metrics. ``model``/``dataset``: artifact names (or Artifact
-    objects) used for lineage and metadata. Never raises because of W&B.
+    builder's metrics; they go to ``run.summary`` under ``summary_namespace(key,
+    namespace)``. ``model``/``dataset``: artifact names (or Artifact
+    objects) used for lineage and metadata. ``timeout``: the most seconds spent
+    waiting for W&B (default 5 s or ``$WBVIEW_COMPANION_TIMEOUT_S``). Never raises because
+    of W&B and never waits on it past the deadline.
     """
+    timeout = wandb_timeout(timeout)
     frame, info, builder_metrics = _frame_and_info(table)
+    namespace = summary_namespace(key, namespace)
     headline = dict(metrics if metrics is not None else builder_metrics or {})
     run = run if run is not None else active_run()
     folder = _local_folder(local_dir, run, key, step)
@@ -206,25 +244,34 @@ def log_eval_table(
     if truncated:
         notes.append(f"{key}: the W&B table holds the first {stored_rows:,} of {nrows:,} rows (W&B's limit); the Parquet copy holds all rows.")
     lineage = {"model": _artifact_label(model), "dataset": _artifact_label(dataset), "declared": False}
-    extra = {**predictions_metadata(frame, info, key=key, stored_rows=stored_rows, metrics=headline, lineage=lineage), **(metadata or {})}
+    extra = {
+        **predictions_metadata(frame, info, key=key, stored_rows=stored_rows, metrics=headline, lineage=lineage, namespace=namespace),
+        **(metadata or {}),
+    }
     threshold = headline.get("threshold", info.get("threshold"))
     usable, reason = _usable_run(run)
     outcome: dict[str, Any] = {}
+    run_metadata: dict[str, Any] | None = None
     if usable:
         try:
-            outcome = _log_to_wandb(
-                run, frame, local, key=key, namespace=namespace, headline=headline, model=model, dataset=dataset,
+            outcome = log_files_to_wandb(
+                run, nrows, local, key=key, namespace=namespace, headline=headline, model=model, dataset=dataset,
                 artifact_name=artifact_name, threshold=threshold, extra=extra, notes=notes,
-                show_in_workspace=show_in_workspace,
+                show_in_workspace=show_in_workspace, deadline=Deadline(run, timeout),
             )
+            run_metadata = outcome["metadata"]
+        except WandbTimeout as exc:
+            reason = str(exc)
         except Exception as exc:  # never break the evaluation because of W&B
-            usable = False
             reason = f"logging to W&B failed ({type(exc).__name__}: {exc})"
-    metadata_obj = artifact_metadata(run=run if usable else None, model=model, dataset=dataset, threshold=threshold, num_predictions=nrows, extra=extra)
+    if run_metadata is None:
+        identity = run_identity(run) if run is not None and not getattr(run, "disabled", False) else {}
+        run_metadata = artifact_metadata(model=model, dataset=dataset, threshold=threshold, num_predictions=nrows, extra={**identity, **extra})
     metadata_path = folder / "metadata.json"
-    metadata_path.write_text(json.dumps(metadata_obj, indent=2), encoding="utf-8")
+    metadata_path.write_text(json.dumps(run_metadata, indent=2), encoding="utf-8")
     if not outcome:
-        notes.append(f"{reason}: the eval table and metrics were written locally to {folder} (Parquet, .table.json, metrics.json).")
+        upload = f"; upload them later with `wbview upload {folder}` (wbview.companion.upload_local)" if run is not None and usable else ""
+        notes.append(f"{reason}: the eval table and metrics were written locally to {folder} (Parquet, .table.json, metrics.json){upload}.")
     for note in notes:
         warnings.warn(note, stacklevel=2)
     return LogResult(
@@ -246,48 +293,64 @@ def _usable_run(run: Any) -> tuple[bool, str]:
     return True, ""
 
 
-def _log_to_wandb(
-    run: Any, frame: pd.DataFrame, local: dict[str, Any], *, key: str, namespace: str, headline: Mapping[str, Any],
+def log_files_to_wandb(
+    run: Any, nrows: int, local: Mapping[str, Any], *, key: str, namespace: str, headline: Mapping[str, Any],
     model: Any, dataset: Any, artifact_name: str | None, threshold: Any, extra: dict[str, Any], notes: list[str],
-    show_in_workspace: bool,
+    show_in_workspace: bool, deadline: Deadline,
 ) -> dict[str, Any]:
+    """Log a table's local files (``local``: ``parquet_path``, ``table_json_path``,
+    ``table_obj``) and metrics to ``run``. Every call on ``run`` goes through
+    ``deadline`` (raises ``WandbTimeout`` past it). Returns the artifact name, the
+    declared lineage and the artifact's metadata."""
     wandb = require_wandb()
     if headline:
-        run.summary.update(json_safe(namespaced(headline, namespace), non_finite="null"))
-    declared = _declare_lineage(run, model, dataset, extra["lineage"], notes)
+        summary = json_safe(namespaced(headline, namespace), non_finite="null")
+        deadline.call("updating run.summary", lambda: run.summary.update(summary))
+    declared = _declare_lineage(run, model, dataset, extra["lineage"], notes, deadline)
+    metadata = deadline.call(
+        "reading the run's config and summary",
+        lambda: artifact_metadata(run=run, model=model, dataset=dataset, threshold=threshold, num_predictions=nrows, extra=extra),
+    )
     name = (artifact_name or f"{slugify(key)}-{run.id}")[:128]
     artifact = wandb.Artifact(
-        name=name, type=PREDICTIONS_TYPE, description=f"Per-sample evaluation table '{key}' ({len(frame):,} rows).",
-        metadata=artifact_metadata(run=run, model=model, dataset=dataset, threshold=threshold, num_predictions=len(frame), extra=extra),
+        name=name, type=PREDICTIONS_TYPE, description=f"Per-sample evaluation table '{key}' ({nrows:,} rows).",
+        metadata=metadata,
     )
     artifact.add_file(str(local["table_json_path"]), name=extra[METADATA_KEY]["table_entry"])
     artifact.add_file(str(local["parquet_path"]), name=extra[METADATA_KEY]["parquet_entry"])
-    run.log_artifact(artifact)
+    deadline.call(f"logging the predictions artifact '{name}'", lambda: run.log_artifact(artifact))
     if show_in_workspace:
         try:
             workspace_table = precomputed_table(local["table_obj"])
             # Points wandb's run_table at our artifact's entry: a reference, not a second copy.
             workspace_table._set_artifact_target(artifact, extra[METADATA_KEY]["table_entry"])
-            run.log({key: workspace_table})
+            deadline.call(f"showing '{key}' in the run's workspace", lambda: run.log({key: workspace_table}))
+        except WandbTimeout:
+            raise
         except Exception as exc:  # the artifact is what matters; the workspace view is a bonus
             notes.append(f"{key}: could not show the table in the run's workspace ({type(exc).__name__}: {exc}); the artifact '{name}' has it.")
-    return {"artifact_name": name, "declared": declared}
+    return {"artifact_name": name, "declared": declared, "metadata": metadata}
 
 
-def _declare_lineage(run: Any, model: Any, dataset: Any, lineage: dict[str, Any], notes: list[str]) -> list[str]:
+def _declare_lineage(
+    run: Any, model: Any, dataset: Any, lineage: dict[str, Any], notes: list[str], deadline: Deadline,
+) -> list[str]:
     declared: list[str] = []
     for role, value in (("model", model), ("dataset", dataset)):
         if value is None:
             continue
+        label = _artifact_label(value)
         try:
-            run.use_artifact(value)
-            declared.append(_artifact_label(value) or role)
+            deadline.call(f"declaring the {role} '{label}' with run.use_artifact", lambda: run.use_artifact(value))
+            declared.append(label or role)
+        except WandbTimeout:
+            raise
         except TypeError as exc:  # offline mode: "Cannot use artifact when in offline mode."
             lineage["reason"] = str(exc)
-            notes.append(f"lineage for {role} '{_artifact_label(value)}' not recorded ({exc}); its name is kept in the artifact metadata.")
+            notes.append(f"lineage for {role} '{label}' not recorded ({exc}); its name is kept in the artifact metadata.")
         except Exception as exc:  # unknown artifact, network: keep going
             lineage["reason"] = f"{type(exc).__name__}: {exc}"
-            notes.append(f"lineage for {role} '{_artifact_label(value)}' not recorded ({type(exc).__name__}: {exc}).")
+            notes.append(f"lineage for {role} '{label}' not recorded ({type(exc).__name__}: {exc}).")
     lineage["declared"] = bool(declared) and len(declared) == sum(v is not None for v in (model, dataset))
     return declared
 

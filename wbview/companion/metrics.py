@@ -7,17 +7,24 @@ is the macro one-vs-rest average (scikit-learn's ``multi_class="ovr"``). A ratio
 a zero denominator is 0.0 (scikit-learn's ``zero_division=0``); ROC AUC is ``None``
 when it is undefined (a single class among the labels). With no rows at all, every
 rate (accuracy to ROC AUC) is ``None``, not 0.0, and ``num_predictions`` is 0.
+
+Per class (every class, present or not): ``per_class[name]`` holds ``precision``,
+``recall``, ``f1`` (as scikit-learn's ``classification_report(..., zero_division=0)``
+gives them) and ``support`` (true rows of that class); ``confusion_matrix`` holds
+``labels`` (class names by index) and ``matrix`` (rows: true class, columns: predicted
+class; scikit-learn's ``confusion_matrix(y_true, y_pred, labels=range(C))``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 METRIC_NAMES = (
     "accuracy", "precision", "recall", "f1", "fn_rate", "fp_rate", "roc_auc", "threshold", "num_predictions",
 )
+PER_CLASS_NAMES = ("precision", "recall", "f1", "support")
 
 
 def _ratio(numerator: np.ndarray | float, denominator: np.ndarray | float) -> np.ndarray:
@@ -60,8 +67,11 @@ def classification_metrics(
     num_classes: int | None = None,
     positive_index: int | None = None,
     threshold: float | None = None,
+    class_names: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Accuracy, precision, recall, F1, FN rate, FP rate, ROC AUC, threshold, count.
+    """Accuracy, precision, recall, F1, FN rate, FP rate, ROC AUC, threshold, count,
+    then ``per_class`` and ``confusion_matrix`` (keyed by ``class_names``, default the
+    class indices as strings).
 
     ``y_true``/``y_pred`` are class indices; ``probs`` is ``(n, num_classes)``.
     """
@@ -92,7 +102,26 @@ def classification_metrics(
     result["roc_auc"] = _roc_auc(y_true, probs, num_classes, positive_index)
     result["threshold"] = None if threshold is None else float(threshold)
     result["num_predictions"] = n
+    names = [str(name) for name in class_names] if class_names is not None else [str(i) for i in range(num_classes)]
+    if len(names) != num_classes:
+        raise ValueError(f"class_names has {len(names)} names for {num_classes} classes.")
+    support = counts.sum(axis=1)
+    result["per_class"] = {
+        name: {
+            "precision": None if n == 0 else float(per_class["precision"][i]),
+            "recall": None if n == 0 else float(per_class["recall"][i]),
+            "f1": None if n == 0 else float(per_class["f1"][i]),
+            "support": int(support[i]),
+        }
+        for i, name in enumerate(names)
+    }
+    result["confusion_matrix"] = {"labels": names, "matrix": counts.astype(int).tolist()}
     return result
+
+
+def scalar_metrics(metrics: Mapping[str, Any]) -> dict[str, float | int]:
+    """The numeric headline metrics only (what a Trainer or a plain log line takes)."""
+    return {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 def _roc_auc(y_true: np.ndarray, probs: np.ndarray | None, num_classes: int, positive_index: int | None) -> float | None:
