@@ -36,7 +36,6 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from wbview.errors import MissingDependency
 from wbview.formats.jsonsafe import json_safe
 from wbview.formats.manifest import METADATA_KEY, TableManifest
 from wbview.formats.tablejson import MAX_ARTIFACT_ROWS, TABLE_SUFFIX, table_json
