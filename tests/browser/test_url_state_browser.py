@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.browser.test_insight_browser import (  # noqa: F401
+from tests.browser.test_analysis_pages_browser import (  # noqa: F401
     DEMO_PROJECT,
     _navigation_registered,
     _query,

@@ -44,7 +44,7 @@ def demo() -> ProjectData:
 
 @pytest.fixture
 def spec(demo) -> str:
-    return register_source("insight", MemorySource({DEMO_PROJECT: demo}, label="demo (small)", is_demo=True))
+    return register_source("analysis", MemorySource({DEMO_PROJECT: demo}, label="demo (small)", is_demo=True))
 
 
 MULTI_PROJECT = "acme/topics"
@@ -85,7 +85,7 @@ def multi_project() -> ProjectData:
 
 @pytest.fixture
 def multi_spec(multi_project) -> str:
-    return register_source("insight-multi", MemorySource({MULTI_PROJECT: multi_project}, label="topics"))
+    return register_source("analysis-multi", MemorySource({MULTI_PROJECT: multi_project}, label="topics"))
 
 
 def eval_run(demo: ProjectData, experiment: int) -> Run:
@@ -111,7 +111,7 @@ def open_direct(page: str, **params) -> AppTest:
     return at.run()
 
 
-def open_insight(page: str, spec: str, **params) -> AppTest:
+def open_analysis_page(page: str, spec: str, **params) -> AppTest:
     return open_direct(page, source=spec, project=DEMO_PROJECT, **params)
 
 
@@ -128,7 +128,7 @@ def frame_with(at, column: str) -> pd.DataFrame:
 
 def test_threshold_page_numbers_match_the_analysis(spec, demo):
     run = eval_run(demo, 4)
-    at = open_insight("threshold", spec, run=run.id, fn_cost="5", fp_cost="1", recall="0.99")
+    at = open_analysis_page("threshold", spec, run=run.id, fn_cost="5", fp_cost="1", recall="0.99")
     assert problems(at) == []
     table = prepared(demo, run)
     curve = th.threshold_curve(table, fn_cost=5, fp_cost=1)
@@ -155,12 +155,12 @@ def test_threshold_target_recall_and_custom_point_from_the_url(spec, demo):
     run = eval_run(demo, 4)
     table = prepared(demo, run)
     curve = th.threshold_curve(table)
-    at = open_insight("threshold", spec, run=run.id, point="target recall", recall="0.9")
+    at = open_analysis_page("threshold", spec, run=run.id, point="target recall", recall="0.9")
     assert problems(at) == []
     reach = th.threshold_for_recall(curve, 0.9)
     assert at.get("subheader")[0].value == f"At threshold {views.format_threshold(reach['threshold'])}"
     assert float(metrics(at)["Recall"].rstrip("%")) >= 90.0
-    at = open_insight("threshold", spec, run=run.id, point="custom", t="0.25")
+    at = open_analysis_page("threshold", spec, run=run.id, point="custom", t="0.25")
     point = th.operating_point(table, 0.25)
     assert metrics(at)["Precision"] == f"{point.precision:.1%}"
     moved = frame_with(at, "Outcome After")
@@ -169,20 +169,20 @@ def test_threshold_target_recall_and_custom_point_from_the_url(spec, demo):
 
 
 def test_threshold_logged_point_of_a_run_tuned_to_0_3(spec, demo):
-    at = open_insight("threshold", spec, run=eval_run(demo, 6).id, point="logged")
+    at = open_analysis_page("threshold", spec, run=eval_run(demo, 6).id, point="logged")
     assert problems(at) == []
     assert "No row changes outcome" in texts(at)  # the logged threshold reproduces the logged predictions
     assert at.get("subheader")[0].value == "At threshold 0.3"  # the run's recorded threshold, not the lowest score
     assert "logged: 0.3 (from the predictions artifact's metadata)" in texts(at)
     logged = th.logged_threshold(prepared(demo, eval_run(demo, 6)))
     assert 0.29 <= logged <= 0.31
-    changes = frame_with(open_insight("threshold", spec, run=eval_run(demo, 6).id, point="custom", t="0.5"), "Outcome After")
+    changes = frame_with(open_analysis_page("threshold", spec, run=eval_run(demo, 6).id, point="custom", t="0.5"), "Outcome After")
     assert list(changes.columns[:2]) == ["Outcome Before", "Outcome After"]
 
 
 def test_threshold_with_the_other_class_as_positive(spec, demo):
     run = eval_run(demo, 4)
-    at = open_insight("threshold", spec, run=run.id, positive="ham", point="custom", t="0.8")
+    at = open_analysis_page("threshold", spec, run=run.id, positive="ham", point="custom", t="0.8")
     assert problems(at) == []
     assert "flagged ham when its probability" in texts(at)
     as_ham = prepare(frame_of(demo, run), positive_class="ham")
@@ -202,7 +202,7 @@ def test_threshold_page_explains_a_multi_class_table(multi_spec):
 
 def test_calibration_compares_the_chosen_runs_with_ece_from_the_analysis(spec, demo):
     runs = [eval_run(demo, 1), eval_run(demo, 4)]
-    at = open_insight("calibration", spec, runs=[r.id for r in runs], bins="10")
+    at = open_analysis_page("calibration", spec, runs=[r.id for r in runs], bins="10")
     assert problems(at) == []
     expected = calibration.compare_calibration({views.short_label(r): prepared(demo, r) for r in runs}, n_bins=10)
     ece = frame_with(at, "phishing").set_index("run")["phishing"]
@@ -218,7 +218,7 @@ def test_calibration_compares_the_chosen_runs_with_ece_from_the_analysis(spec, d
 
 
 def test_calibration_defaults_to_one_run_per_model_including_the_weakest(spec, demo):
-    at = open_insight("calibration", spec)
+    at = open_analysis_page("calibration", spec)
     assert problems(at) == []
     compared = list(frame_with(at, "phishing")["run"])
     assert len(compared) == 3
@@ -254,7 +254,7 @@ def test_calibration_without_probabilities_is_a_clear_message(multi_spec):
 
 def test_slices_rank_error_tree_and_ngrams_match_the_analysis(spec, demo):
     run = eval_run(demo, 1)  # the weak baseline: plenty of errors
-    at = open_insight("slices", spec, run=run.id, min_rows="40")
+    at = open_analysis_page("slices", spec, run=run.id, min_rows="40")
     assert problems(at) == []
     table = prepared(demo, run)
     expected = slices.rank_slices(table, target="error", min_rows=40, include_outputs=False)
@@ -276,21 +276,21 @@ def test_slices_rank_error_tree_and_ngrams_match_the_analysis(spec, demo):
     assert leaves["coverage"].sum() == pytest.approx(1.0)
     assert [s["data"][0]["type"] for s in plotly_specs(at)] == ["bar", "icicle"]  # leaves by rate, then the tree
 
-    at = open_insight("slices", spec, run=run.id, view="n-grams")
+    at = open_analysis_page("slices", spec, run=run.id, view="n-grams")
     grams = frame_with(at, "ngram")
     assert list(grams["ngram"][:5]) == list(slices.rank_ngrams(table, target="error", min_rows=20)["ngram"][:5])
 
 
 def test_slices_false_negative_target_from_the_url(spec, demo):
     run = eval_run(demo, 1)
-    at = open_insight("slices", spec, run=run.id, target="FN rate")
+    at = open_analysis_page("slices", spec, run=run.id, target="FN rate")
     assert problems(at) == []
     ranked = frame_with(at, "lift_low")
     assert set(ranked["target"]) == {"fn"}
     expected = slices.rank_slices(prepared(demo, run), target="fn", min_rows=30, include_outputs=False)
     assert list(ranked["slice"][:5]) == list(expected["slice"][:5])
     assert "True Label" not in set(ranked["feature"])  # among actual positives the label explains nothing
-    at = open_insight("slices", spec, run=run.id, target="FN rate", view="error tree", depth="2")
+    at = open_analysis_page("slices", spec, run=run.id, target="FN rate", view="error tree", depth="2")
     assert problems(at) == []
     assert frame_with(at, "coverage")["depth"].max() <= 2
     assert "share of all misses" in texts(at)
@@ -300,10 +300,10 @@ def test_slices_leave_model_outputs_out_unless_the_url_asks(spec, demo):
     run = eval_run(demo, 1)
     table = prepared(demo, run)
     outputs = {table.schema.confidence, table.schema.predicted_label, *table.schema.probs.values()}
-    at = open_insight("slices", spec, run=run.id)
+    at = open_analysis_page("slices", spec, run=run.id)
     assert problems(at) == [] and at.toggle(key="outputs").value is False
     assert not outputs & set(frame_with(at, "lift_low")["feature"])
-    at = open_insight("slices", spec, run=run.id, outputs="true")
+    at = open_analysis_page("slices", spec, run=run.id, outputs="true")
     assert problems(at) == [] and at.toggle(key="outputs").value is True
     ranked = frame_with(at, "lift_low")
     expected = slices.rank_slices(table, target="error", min_rows=30)
@@ -312,7 +312,7 @@ def test_slices_leave_model_outputs_out_unless_the_url_asks(spec, demo):
 
 def test_ngram_caption_says_sample_only_when_rows_were_sampled(spec, demo):
     run = eval_run(demo, 1)
-    at = open_insight("slices", spec, run=run.id, target="FN rate", view="n-grams")
+    at = open_analysis_page("slices", spec, run=run.id, target="FN rate", view="n-grams")
     assert problems(at) == []
     grams = slices.rank_ngrams(prepared(demo, run), target="fn", min_rows=20)
     assert grams["sampled_rows"].iloc[0] == grams["population_rows"].iloc[0] < len(frame_of(demo, run))
@@ -324,7 +324,7 @@ def test_ngram_caption_says_sample_only_when_rows_were_sampled(spec, demo):
 
 def test_run_diff_counts_and_rows_and_same_dataset(spec, demo):
     run_a, run_b = eval_run(demo, 4), eval_run(demo, 6)  # same model and dataset, threshold 0.5 -> 0.3
-    at = open_insight("run_diff", spec, run=run_a.id, run_b=run_b.id, status="fixed")
+    at = open_analysis_page("run_diff", spec, run=run_a.id, run_b=run_b.id, status="fixed")
     assert problems(at) == []
     diff = compare.diff_runs(prepared(demo, run_a), prepared(demo, run_b))
     counts = dict(zip(diff.counts["status"], diff.counts["rows"]))
@@ -339,7 +339,7 @@ def test_run_diff_counts_and_rows_and_same_dataset(spec, demo):
 
 def test_run_diff_warns_when_the_runs_were_scored_on_different_datasets(spec, demo):
     run_a, run_b = eval_run(demo, 1), eval_run(demo, 4)  # early export vs the head-tail encoding
-    at = open_insight("run_diff", spec, run=run_a.id, run_b=run_b.id)
+    at = open_analysis_page("run_diff", spec, run=run_a.id, run_b=run_b.id)
     assert problems(at) == []
     warning = at.warning[0].value
     assert "Dataset check" in warning and "different datasets" in warning
@@ -360,7 +360,7 @@ def test_run_diff_warns_when_a_run_records_no_dataset(multi_spec):
 
 
 def test_stacked_tables_follow_the_config_filter_and_compare_error_rates(spec, demo):
-    at = open_insight("stacked", spec, filter_cols="params.threshold", by="config.params.threshold")
+    at = open_analysis_page("stacked", spec, filter_cols="params.threshold", by="config.params.threshold")
     assert problems(at) == []
     runs = [r for r in demo.runs.values() if r.job_type == "eval"]
     rates = frame_with(at, "error_rate")
@@ -379,7 +379,7 @@ def test_stacked_tables_follow_the_config_filter_and_compare_error_rates(spec, d
 
 
 def test_stacked_tables_by_run(spec, demo):
-    at = open_insight("stacked", spec, by="run")
+    at = open_analysis_page("stacked", spec, by="run")
     rates = frame_with(at, "error_rate")
     assert len(rates) == 6 and set(rates["runs"]) == {1}
     stacked_rows = frame_with(at, "run_id")
@@ -391,7 +391,7 @@ SWEPT_LR = {"exp-001": 1.0, "exp-002": 0.05, "exp-003": 0.02, "exp-004": 0.05, "
 
 
 def test_stacked_tables_compare_by_the_training_runs_params_through_lineage(spec, demo):
-    at = open_insight("stacked", spec, by="train.params.learning_rate")
+    at = open_analysis_page("stacked", spec, by="train.params.learning_rate")
     assert problems(at) == []
     options = at.selectbox(key="by").options
     assert {"train.params.learning_rate", "train.params.hash_bits", "train.params.encoder"} <= set(options)
@@ -422,7 +422,7 @@ def test_stacked_tables_compare_by_the_training_runs_params_through_lineage(spec
 
 @pytest.mark.parametrize("page", ["threshold", "calibration", "slices", "run_diff", "stacked"])
 def test_a_project_without_eval_tables_says_so(page):
-    empty = register_source("insight-empty", MemorySource({"acme/empty": ProjectData()}, label="empty"))
+    empty = register_source("analysis-empty", MemorySource({"acme/empty": ProjectData()}, label="empty"))
     at = open_direct(page, source=empty, project="acme/empty")
     assert problems(at) == []
     assert "acme/empty has no runs" in texts(at) or "No run in acme/empty logged an eval table" in texts(at)
@@ -431,7 +431,7 @@ def test_a_project_without_eval_tables_says_so(page):
 @pytest.mark.parametrize("page", ["calibration", "run_diff", "stacked"])
 def test_runs_without_eval_tables_say_how_to_log_one(page):
     data = ProjectData(runs={"t1": Run(id="t1", entity="acme", project="train-only", name="train", job_type="train")})
-    spec_ = register_source("insight-no-tables", MemorySource({"acme/train-only": data}, label="train only"))
+    spec_ = register_source("analysis-no-tables", MemorySource({"acme/train-only": data}, label="train only"))
     at = open_direct(page, source=spec_, project="acme/train-only")
     assert problems(at) == []
     assert "No run in acme/train-only logged an eval table" in texts(at) and "log_eval_table" in texts(at)
@@ -439,7 +439,7 @@ def test_runs_without_eval_tables_say_how_to_log_one(page):
 
 def test_a_table_that_fails_to_load_is_a_clear_message(multi_project):
     broken = ProjectData(runs=dict(multi_project.runs), run_artifacts=dict(multi_project.run_artifacts))
-    spec_ = register_source("insight-broken", MemorySource({MULTI_PROJECT: broken}, label="broken"))
+    spec_ = register_source("analysis-broken", MemorySource({MULTI_PROJECT: broken}, label="broken"))
     at = open_direct("slices", source=spec_, project=MULTI_PROJECT, run="m1")
     assert not at.exception
     assert "is not in broken" in at.error[0].value

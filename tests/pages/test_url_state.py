@@ -8,7 +8,7 @@ import pytest
 
 from tests.pages.pagetest import errors, open_page, problems, texts
 
-# The small demo project and its fixtures (caches cleared around each test), shared with the insight pages' tests.
+# The small demo project and its fixtures (caches cleared around each test), shared with the analysis pages' tests.
 from tests.pages.test_analysis_pages import (  # noqa: F401
     DEMO_PROJECT,
     _fresh_caches,

@@ -1,4 +1,4 @@
-"""Review fixes on the insight pages: pure checks of the new defaults and values."""
+"""Review fixes on the analysis pages: pure checks of the new defaults and values."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pure helpers and figure builders behind the insight pages (no streamlit)."""
+"""Pure helpers and figure builders behind the analysis pages (no streamlit)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ def demo_store(tmp_path_factory):
     from wbview.demo.pipeline import SMALL_SIZE
     from wbview.sources.store.local import LocalSource
 
-    path = build_demo(tmp_path_factory.mktemp("insight") / "store", seed=0, size=SMALL_SIZE)
+    path = build_demo(tmp_path_factory.mktemp("analysis-pages") / "store", seed=0, size=SMALL_SIZE)
     runs = LocalSource(path).runs(DEMO_PROJECT)
     by_experiment = {int(r.group.split("-")[1]): r.id for r in runs if r.job_type == "eval"}
     return path, by_experiment
@@ -58,7 +58,7 @@ def test_threshold_page_moves_to_the_target_recall_point(app_url, demo_store, se
     session.wait_charts(4)
     page.get_by_role("heading", name=re.compile(r"^At threshold ")).wait_for()
     page.get_by_text("Rows that change outcome").wait_for()
-    session.screenshot("insight-threshold")
+    session.screenshot("analysis-threshold")
     before = page.get_by_role("heading", name=re.compile(r"^At threshold ")).inner_text()
     page.get_by_role("radio", name="target recall").click()
     page.wait_for_url(re.compile(r"point=target"))
@@ -66,7 +66,7 @@ def test_threshold_page_moves_to_the_target_recall_point(app_url, demo_store, se
         "before => [...document.querySelectorAll('h3')].some(h => h.innerText.startsWith('At threshold') && h.innerText !== before)",
         arg=before, timeout=45_000)
     session.ready()
-    session.screenshot("insight-threshold-target-recall")
+    session.screenshot("analysis-threshold-target-recall")
     assert _query(page.url)["fn_cost"] == ["5.0"] or _query(page.url)["fn_cost"] == ["5"]
     assert session.page_errors == []
 
@@ -78,7 +78,7 @@ def test_calibration_page_compares_two_runs(app_url, demo_store, session):
     session.wait_charts(3)  # the diagonal and one line per run
     page.get_by_role("heading", name="Expected calibration error").wait_for()
     assert page.locator(".main-svg .legendtext").count() >= 3
-    session.screenshot("insight-calibration")
+    session.screenshot("analysis-calibration")
     assert session.page_errors == []
 
 
@@ -87,13 +87,13 @@ def test_slices_page_ranks_slices_and_draws_the_error_tree(app_url, demo_store, 
     session.open(_url(app_url, demo_store, "slices", run=demo_store[1][1]))
     session.wait_charts(1)
     page.get_by_text(re.compile(r"slices with ≥ 30 rows, ranked by the lower 95% bound")).wait_for()
-    session.screenshot("insight-slices")
+    session.screenshot("analysis-slices")
     page.get_by_role("radio", name="error tree").click()
     page.wait_for_url(re.compile(r"view=error"))
     page.wait_for_function("() => document.querySelectorAll('.main-svg .trace.icicle, .main-svg g.icicle').length > 0"
                            " || document.querySelectorAll('.main-svg path.surface').length > 0", timeout=45_000)
     session.ready()
-    session.screenshot("insight-error-tree")
+    session.screenshot("analysis-error-tree")
     assert session.page_errors == []
 
 
@@ -102,7 +102,7 @@ def test_run_diff_warns_about_different_datasets_and_filters_by_status(app_url, 
     ids = demo_store[1]
     session.open(_url(app_url, demo_store, "run_diff", run=ids[1], run_b=ids[4]))
     page.get_by_text("different datasets").wait_for()
-    session.screenshot("insight-run-diff-warning")
+    session.screenshot("analysis-run-diff-warning")
     page.get_by_role("radio", name="fixed", exact=True).click()
     page.wait_for_url(re.compile(r"status=fixed"))
     session.ready()
@@ -110,7 +110,7 @@ def test_run_diff_warns_about_different_datasets_and_filters_by_status(app_url, 
 
     session.open(_url(app_url, demo_store, "run_diff", run=ids[4], run_b=ids[6]))
     page.get_by_text("Both runs were scored on the same dataset version").wait_for()
-    session.screenshot("insight-run-diff")
+    session.screenshot("analysis-run-diff")
     assert session.page_errors == []
 
 
@@ -119,5 +119,5 @@ def test_stacked_tables_compare_error_rates_by_threshold(app_url, demo_store, se
     session.open(_url(app_url, demo_store, "stacked", by="config.params.threshold"))
     session.wait_charts(1)
     page.get_by_text(re.compile(r"rows from 6 runs")).wait_for()
-    session.screenshot("insight-stacked")
+    session.screenshot("analysis-stacked")
     assert session.page_errors == []

@@ -16,7 +16,7 @@ from bench.bench_analysis import N_ROWS, synthetic_eval_table
 from bench.bench_dashboard import APP, TARGET_S, _timed_run
 from bench.common import target
 
-PROJECT = "bench/million-insight"
+PROJECT = "bench/million-analysis"
 
 
 def _perturbed(frame, seed: int = 1):
@@ -36,11 +36,11 @@ def _source():
 
     data = ProjectData()
     base = synthetic_eval_table(N_ROWS)
-    data.artifacts["texts:v0"] = ArtifactVersion("bench", "million-insight", "texts", "v0", "dataset")
+    data.artifacts["texts:v0"] = ArtifactVersion("bench", "million-analysis", "texts", "v0", "dataset")
     for run_id, frame, threshold in (("a", base, 0.5), ("b", _perturbed(base), 0.4)):
         ref = TableRef(run_id=run_id, key="eval/predictions", artifact=f"run-{run_id}-evalpredictions:v0",
                        entry="eval/predictions.table.json", nrows=N_ROWS, stored_rows=N_ROWS)
-        data.runs[run_id] = Run(id=run_id, entity="bench", project="million-insight", name=f"eval-{run_id}",
+        data.runs[run_id] = Run(id=run_id, entity="bench", project="million-analysis", name=f"eval-{run_id}",
                                 job_type="eval", config={"params": {"threshold": threshold}}, tables=(ref,))
         data.run_artifacts[run_id] = RunArtifacts(run_id, used=("texts:v0",))
         data.tables[(ref.artifact, ref.entry)] = frame
@@ -81,7 +81,7 @@ def main() -> None:
 
     from wbview.ui.source import register_source
 
-    spec = register_source("bench-million-insight", _source())
+    spec = register_source("bench-million-analysis", _source())
     for page, (params, steps) in PAGES.items():
         at = AppTest.from_file(str(APP), default_timeout=600)
         at.query_params.update({"source": spec, "project": PROJECT, **params})
@@ -93,11 +93,11 @@ def main() -> None:
         # A deep link on a cold server: nothing loaded or prepared by an earlier page.
         st.cache_data.clear()
         st.cache_resource.clear()
-        target(f"insight {page} first open (load + prepare + analyse 1M rows)", _timed_run(at), TARGET_S)
-        target(f"insight {page} rerun, nothing changed (1M rows)", _timed_run(at), TARGET_S)
+        target(f"analysis page {page} first open (load + prepare + analyse 1M rows)", _timed_run(at), TARGET_S)
+        target(f"analysis page {page} rerun, nothing changed (1M rows)", _timed_run(at), TARGET_S)
         for name, change in steps:
             change(at)
-            target(f"insight {page} interaction: {name} (1M rows)", _timed_run(at), TARGET_S)
+            target(f"analysis page {page} interaction: {name} (1M rows)", _timed_run(at), TARGET_S)
 
 
 if __name__ == "__main__":
