@@ -35,7 +35,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, assert_never
 from urllib.parse import parse_qsl, urlencode
 
 from wbview.errors import BadFilter
@@ -44,9 +44,13 @@ if TYPE_CHECKING:
     from wbview.records import Run
 
 Op = Literal["=", "!=", ">", ">=", "<", "<=", "in", "not in"]
+# The RunFilter fields of the run attributes that filter by "any of" these values.
+AttributeField = Literal["job_types", "groups", "states"]
 
 CONFIG_ROOTS = ("params", "meta")
 ATTRIBUTES = ("job_type", "group", "state", "tags", "created_at")
+# Run attribute -> its RunFilter field, for the attributes filtered by "any of".
+ATTRIBUTE_FIELDS: dict[str, AttributeField] = {"job_type": "job_types", "group": "groups", "state": "states"}
 QUERY_PARAM = "f"  # URL query parameter holding one condition string per value
 
 _MISSING = object()
@@ -103,6 +107,16 @@ class RunFilter:
     @property
     def is_empty(self) -> bool:
         return self == RunFilter()
+
+    def with_attribute(self, field: AttributeField, values: tuple[str, ...]) -> RunFilter:
+        """A copy whose any-of attribute ``field`` holds ``values`` (``()``: no condition)."""
+        if field == "job_types":
+            return dataclasses.replace(self, job_types=values)
+        if field == "groups":
+            return dataclasses.replace(self, groups=values)
+        if field == "states":
+            return dataclasses.replace(self, states=values)
+        assert_never(field)
 
     def matches(self, run: "Run") -> bool:
         """Client-side evaluation: True when ``run`` satisfies every part of the filter."""
@@ -356,12 +370,12 @@ def _read_quoted(text: str, pos: int) -> tuple[str, int]:
     raise BadFilter(f"Filter {text!r}: unclosed quote {text[pos:pos + 20]!r}.")
 
 
-def _classify(segments: list[str], quoted: list[bool], text: str) -> tuple[str, tuple[str, ...]]:
+def _classify(segments: list[str], quoted: list[bool], text: str) -> tuple[Literal["config", "summary"], tuple[str, ...]]:
     head = segments[0]
     if not quoted[0] and head in ("config", "summary"):
         if len(segments) == 1:
             raise BadFilter(f"Filter {text!r}: {head!r} needs a key after it, e.g. {head}.lr.")
-        return head, tuple(segments[1:])
+        return ("config" if head == "config" else "summary"), tuple(segments[1:])
     if not quoted[0] and head in CONFIG_ROOTS:
         return "config", tuple(segments)
     if quoted[0] and "." in head:
@@ -429,8 +443,7 @@ def _attribute_filter(attr: str, op: str, value: Any, text: str) -> RunFilter:
         raise BadFilter(f"Filter {text!r}: tags supports 'tags in a,b' (any of) and 'tags=a' (has a), not {op!r}.")
     if op not in ("=", "in"):
         raise BadFilter(f"Filter {text!r}: {attr} supports = and in, not {op!r}.")
-    field = {"job_type": "job_types", "group": "groups", "state": "states"}[attr]
-    return RunFilter(**{field: strings})
+    return RunFilter().with_attribute(ATTRIBUTE_FIELDS[attr], strings)
 
 
 def _parse_time(value: Any, text: str) -> datetime:
