@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from wbview.records import Run
 
 Op = Literal["=", "!=", ">", ">=", "<", "<=", "in", "not in"]
+# Where a condition's key lives in a run.
+KeyRoot = Literal["config", "summary"]
 # The RunFilter fields of the run attributes that filter by "any of" these values.
 AttributeField = Literal["job_types", "groups", "states"]
 
@@ -58,7 +60,7 @@ _MISSING = object()
 
 @dataclass(frozen=True)
 class Condition:
-    field: Literal["config", "summary"]
+    field: KeyRoot
     keys: tuple[str, ...]  # path segments; a segment may itself contain a dot
     op: Op
     value: Any  # a scalar, or a tuple for "in" / "not in"
@@ -370,7 +372,7 @@ def _read_quoted(text: str, pos: int) -> tuple[str, int]:
     raise BadFilter(f"Filter {text!r}: unclosed quote {text[pos:pos + 20]!r}.")
 
 
-def _classify(segments: list[str], quoted: list[bool], text: str) -> tuple[Literal["config", "summary"], tuple[str, ...]]:
+def _classify(segments: list[str], quoted: list[bool], text: str) -> tuple[KeyRoot, tuple[str, ...]]:
     head = segments[0]
     if not quoted[0] and head in ("config", "summary"):
         if len(segments) == 1:
@@ -622,19 +624,19 @@ def check_keys(run_filter: RunFilter, runs: Iterable["Run"], conditions: Iterabl
     todo = list(run_filter.conditions if conditions is None else conditions)
     notes: list[str] = []
     resolved: dict[Condition, Condition] = {}
-    known: set[tuple[str, tuple[str, ...]]] = set()
+    known: set[tuple[KeyRoot, tuple[str, ...]]] = set()
     for run in runs:
         known.update(("config", k) for k in _key_paths(run.config))
         known.update(("summary", k) for k in _key_paths(run.summary) if not k[0].startswith("_"))
     for condition in todo:
         if (condition.field, condition.keys) in known:
             continue
-        other = "summary" if condition.field == "config" else "config"
+        other: KeyRoot = "summary" if condition.field == "config" else "config"
         flat = (".".join(condition.keys),)
-        candidates = [(other, condition.keys)]
+        candidates: list[tuple[KeyRoot, tuple[str, ...]]] = [(other, condition.keys)]
         if len(condition.keys) > 1 and not condition.has_dotted_key:
             candidates += [("config", flat), ("summary", flat)]
-        existing = [Condition(f, k, condition.op, condition.value) for f, k in candidates if (f, k) in known]  # type: ignore[arg-type]
+        existing = [Condition(f, k, condition.op, condition.value) for f, k in candidates if (f, k) in known]
         # Where several keys fit, the one some run matches is the one meant.
         better = next((c for c in existing if any(c.matches(r) for r in runs)), existing[0] if existing else None)
         written = condition.path_text
@@ -651,7 +653,7 @@ def check_keys(run_filter: RunFilter, runs: Iterable["Run"], conditions: Iterabl
         # Suggest keys that hold values, not the dicts above them ("params" of "params.lr").
         parents = {(f, k[:i]) for f, k in known for i in range(1, len(k))}
         leaves = known - parents
-        texts = sorted({Condition(f, k, "=", None).path_text for f, k in leaves})  # type: ignore[arg-type]
+        texts = sorted({Condition(f, k, "=", None).path_text for f, k in leaves})
         close = closest_keys(written, texts)
         where = f" among {len(runs):,} runs" if runs else ""
         hint = f" Closest keys: {', '.join(close)}." if close else (f" Keys that exist include: {', '.join(texts[:5])}." if texts else "")

@@ -30,7 +30,7 @@ def _cell(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, Number):
-        return float(value)  # type: ignore[arg-type]
+        return float(value)  # type: ignore[arg-type]  # typeshed Number has no __float__; a Real check would change complex
     return str(value)
 
 
