@@ -35,7 +35,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, assert_never
 from urllib.parse import parse_qsl, urlencode
 
 from wbview.errors import BadFilter
@@ -44,9 +44,15 @@ if TYPE_CHECKING:
     from wbview.records import Run
 
 Op = Literal["=", "!=", ">", ">=", "<", "<=", "in", "not in"]
+# Where a condition's key lives in a run.
+KeyRoot = Literal["config", "summary"]
+# The RunFilter fields of the run attributes that filter by "any of" these values.
+AttributeField = Literal["job_types", "groups", "states"]
 
 CONFIG_ROOTS = ("params", "meta")
 ATTRIBUTES = ("job_type", "group", "state", "tags", "created_at")
+# Run attribute -> its RunFilter field, for the attributes filtered by "any of".
+ATTRIBUTE_FIELDS: dict[str, AttributeField] = {"job_type": "job_types", "group": "groups", "state": "states"}
 QUERY_PARAM = "f"  # URL query parameter holding one condition string per value
 
 _MISSING = object()
@@ -54,7 +60,7 @@ _MISSING = object()
 
 @dataclass(frozen=True)
 class Condition:
-    field: Literal["config", "summary"]
+    field: KeyRoot
     keys: tuple[str, ...]  # path segments; a segment may itself contain a dot
     op: Op
     value: Any  # a scalar, or a tuple for "in" / "not in"
@@ -103,6 +109,16 @@ class RunFilter:
     @property
     def is_empty(self) -> bool:
         return self == RunFilter()
+
+    def with_attribute(self, field: AttributeField, values: tuple[str, ...]) -> RunFilter:
+        """A copy whose any-of attribute ``field`` holds ``values`` (``()``: no condition)."""
+        if field == "job_types":
+            return dataclasses.replace(self, job_types=values)
+        if field == "groups":
+            return dataclasses.replace(self, groups=values)
+        if field == "states":
+            return dataclasses.replace(self, states=values)
+        assert_never(field)
 
     def matches(self, run: "Run") -> bool:
         """Client-side evaluation: True when ``run`` satisfies every part of the filter."""
@@ -356,12 +372,12 @@ def _read_quoted(text: str, pos: int) -> tuple[str, int]:
     raise BadFilter(f"Filter {text!r}: unclosed quote {text[pos:pos + 20]!r}.")
 
 
-def _classify(segments: list[str], quoted: list[bool], text: str) -> tuple[str, tuple[str, ...]]:
+def _classify(segments: list[str], quoted: list[bool], text: str) -> tuple[KeyRoot, tuple[str, ...]]:
     head = segments[0]
     if not quoted[0] and head in ("config", "summary"):
         if len(segments) == 1:
             raise BadFilter(f"Filter {text!r}: {head!r} needs a key after it, e.g. {head}.lr.")
-        return head, tuple(segments[1:])
+        return ("config" if head == "config" else "summary"), tuple(segments[1:])
     if not quoted[0] and head in CONFIG_ROOTS:
         return "config", tuple(segments)
     if quoted[0] and "." in head:
@@ -429,8 +445,7 @@ def _attribute_filter(attr: str, op: str, value: Any, text: str) -> RunFilter:
         raise BadFilter(f"Filter {text!r}: tags supports 'tags in a,b' (any of) and 'tags=a' (has a), not {op!r}.")
     if op not in ("=", "in"):
         raise BadFilter(f"Filter {text!r}: {attr} supports = and in, not {op!r}.")
-    field = {"job_type": "job_types", "group": "groups", "state": "states"}[attr]
-    return RunFilter(**{field: strings})
+    return RunFilter().with_attribute(ATTRIBUTE_FIELDS[attr], strings)
 
 
 def _parse_time(value: Any, text: str) -> datetime:
@@ -609,19 +624,19 @@ def check_keys(run_filter: RunFilter, runs: Iterable["Run"], conditions: Iterabl
     todo = list(run_filter.conditions if conditions is None else conditions)
     notes: list[str] = []
     resolved: dict[Condition, Condition] = {}
-    known: set[tuple[str, tuple[str, ...]]] = set()
+    known: set[tuple[KeyRoot, tuple[str, ...]]] = set()
     for run in runs:
         known.update(("config", k) for k in _key_paths(run.config))
         known.update(("summary", k) for k in _key_paths(run.summary) if not k[0].startswith("_"))
     for condition in todo:
         if (condition.field, condition.keys) in known:
             continue
-        other = "summary" if condition.field == "config" else "config"
+        other: KeyRoot = "summary" if condition.field == "config" else "config"
         flat = (".".join(condition.keys),)
-        candidates = [(other, condition.keys)]
+        candidates: list[tuple[KeyRoot, tuple[str, ...]]] = [(other, condition.keys)]
         if len(condition.keys) > 1 and not condition.has_dotted_key:
             candidates += [("config", flat), ("summary", flat)]
-        existing = [Condition(f, k, condition.op, condition.value) for f, k in candidates if (f, k) in known]  # type: ignore[arg-type]
+        existing = [Condition(f, k, condition.op, condition.value) for f, k in candidates if (f, k) in known]
         # Where several keys fit, the one some run matches is the one meant.
         better = next((c for c in existing if any(c.matches(r) for r in runs)), existing[0] if existing else None)
         written = condition.path_text
@@ -638,7 +653,7 @@ def check_keys(run_filter: RunFilter, runs: Iterable["Run"], conditions: Iterabl
         # Suggest keys that hold values, not the dicts above them ("params" of "params.lr").
         parents = {(f, k[:i]) for f, k in known for i in range(1, len(k))}
         leaves = known - parents
-        texts = sorted({Condition(f, k, "=", None).path_text for f, k in leaves})  # type: ignore[arg-type]
+        texts = sorted({Condition(f, k, "=", None).path_text for f, k in leaves})
         close = closest_keys(written, texts)
         where = f" among {len(runs):,} runs" if runs else ""
         hint = f" Closest keys: {', '.join(close)}." if close else (f" Keys that exist include: {', '.join(texts[:5])}." if texts else "")

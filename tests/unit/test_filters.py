@@ -300,3 +300,16 @@ def test_check_keys_without_runs_says_so():
 def test_suggested_keys_hold_values_not_sections():
     check = check_keys(parse_filters(["params.encodr=x"]), _KEY_RUNS)
     assert check.notes[0].endswith("Closest keys: params.encoder.")  # not the section "params"
+
+
+@pytest.mark.parametrize(
+    "field, values, expected",
+    [
+        ("job_types", ("train", "eval"), RunFilter(job_types=("train", "eval"), groups=("g",))),
+        ("groups", ("a",), RunFilter(groups=("a",))),
+        ("groups", (), RunFilter()),
+        ("states", ("finished",), RunFilter(groups=("g",), states=("finished",))),
+    ],
+)
+def test_with_attribute_sets_only_that_field(field, values, expected):
+    assert RunFilter(groups=("g",)).with_attribute(field, values) == expected

@@ -77,6 +77,14 @@ class PreparedTable:
         if missing:
             raise BadTable(f"{why} needs the role(s) {', '.join(missing)}, which this table lacks. {_MAPPING_HINT}")
 
+    def require_column(self, role: str, why: str) -> str:
+        """The one column that has ``role``; ``BadTable`` (as ``require``) when the table lacks it."""
+        self.require(role, why=why)
+        column = getattr(self.schema, role)
+        if not isinstance(column, str):
+            raise BadTable(f"{why} needs the role {role} as one column, not {column!r}. {_MAPPING_HINT}")
+        return column
+
     def positive_scores(self, why: str = "This analysis") -> np.ndarray:
         """Probability of the positive class per row (binary tables with prob columns)."""
         column = self.prob_column(self.require_positive(why))
@@ -273,7 +281,7 @@ def prepare(
         schema, added = _derive_prediction(frame, schema, classes, positive, threshold)
         derived.append(added)
     if schema.is_error is not None and not recompute:
-        frame[schema.is_error] = _logged_errors(frame, schema)
+        frame[schema.is_error] = _logged_errors(frame, schema, schema.is_error)
     elif schema.has_labels:
         name = _derived_name(frame, "Is Error")
         frame[name] = _label_errors(frame, schema, notes)
@@ -312,16 +320,17 @@ def _label_errors(frame: pd.DataFrame, schema: EvalSchema, notes: list[str] | No
     return wrong
 
 
-def _logged_errors(frame: pd.DataFrame, schema: EvalSchema) -> np.ndarray:
-    series = frame[schema.is_error]
+def _logged_errors(frame: pd.DataFrame, schema: EvalSchema, column: str) -> np.ndarray:
+    """The logged is-error ``column`` (``schema.is_error``) as bools."""
+    series = frame[column]
     if series.isna().any() and schema.has_labels:
         # Fill the gaps from the labels rather than guessing.
         derived = _label_errors(frame, schema)
         known = ~series.isna().to_numpy()
         out = derived.copy()
-        out[known] = _as_bool(series[known], schema.is_error)
+        out[known] = _as_bool(series[known], column)
         return out
-    return _as_bool(series, schema.is_error)
+    return _as_bool(series, column)
 
 
 def _derive_prediction(frame, schema, classes, positive, threshold) -> tuple[EvalSchema, str]:

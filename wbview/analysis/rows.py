@@ -152,7 +152,8 @@ class ColumnFilter:
 
 def range_filters(column: str, low: float | None, high: float | None) -> tuple[ColumnFilter, ...]:
     """A range widget's choice as conditions (an open end adds none)."""
-    return tuple(ColumnFilter(column, op, bound) for op, bound in ((">=", low), ("<=", high)) if bound is not None)
+    bounds: tuple[tuple[Op, float | None], ...] = ((">=", low), ("<=", high))
+    return tuple(ColumnFilter(column, op, bound) for op, bound in bounds if bound is not None)
 
 
 @dataclass(frozen=True)
@@ -267,10 +268,10 @@ def filter_choices(table: PreparedTable, column: str, top_k: int = 50) -> dict[s
         finite = values[np.isfinite(values)]
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (None, None)
         return {"kind": "range", "min": low, "max": high}
-    codes, values = value_codes(table, column)
-    counts = np.bincount(codes[codes >= 0], minlength=len(values))
+    codes, labels = value_codes(table, column)
+    counts = np.bincount(codes[codes >= 0], minlength=len(labels))
     order = np.argsort(-counts, kind="stable")[:top_k]
-    return {"kind": "values", "values": [values[i] for i in order if counts[i] > 0]}
+    return {"kind": "values", "values": [labels[i] for i in order if counts[i] > 0]}
 
 
 # --- export ----------------------------------------------------------------------------
@@ -292,7 +293,7 @@ def _starts_like_a_formula(column):
             continue
         _, offsets_buf, data_buf = chunk.buffers()
         wide = pa.types.is_large_string(chunk.type)
-        offsets = np.frombuffer(offsets_buf, dtype=np.int64 if wide else np.int32)[chunk.offset:chunk.offset + n + 1]
+        offsets: np.ndarray = np.frombuffer(offsets_buf, dtype=np.int64 if wide else np.int32)[chunk.offset:chunk.offset + n + 1]
         starts = offsets[:-1]
         nonempty = offsets[1:] > starts
         first = np.zeros(n, dtype=np.uint8)

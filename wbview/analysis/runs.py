@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 
 import pandas as pd
 
+from wbview.filters import ATTRIBUTE_FIELDS as _ATTRIBUTE_FIELDS
 from wbview.filters import Condition, RunFilter
 from wbview.records import Run
 
@@ -29,7 +30,7 @@ def _cell(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, Number):
-        return float(value)  # type: ignore[arg-type]
+        return float(value)  # type: ignore[arg-type]  # typeshed Number has no __float__; a Real check would change complex
     return str(value)
 
 
@@ -145,7 +146,7 @@ class FilterSpec:
         by_option = dict(zip(self.options, self.values))
         picked = tuple(by_option[c] for c in choice if c in by_option)
         if self.column in _ATTRIBUTE_FIELDS:
-            return RunFilter(**{_ATTRIBUTE_FIELDS[self.column]: tuple(str(v) for v in picked)})
+            return RunFilter().with_attribute(_ATTRIBUTE_FIELDS[self.column], tuple(str(v) for v in picked))
         assert self.path is not None
         return RunFilter(conditions=(Condition(self.path[0], self.path[1], "in", picked),))
 
@@ -157,7 +158,7 @@ class FilterSpec:
         if self.column in _ATTRIBUTE_FIELDS:
             field = _ATTRIBUTE_FIELDS[self.column]
             wanted = getattr(run_filter, field)
-            return [o for o, v in zip(self.options, self.values) if str(v) in wanted], replace(run_filter, **{field: ()})
+            return [o for o, v in zip(self.options, self.values) if str(v) in wanted], run_filter.with_attribute(field, ())
         mine = [c for c in run_filter.conditions if self.path is not None and (c.field, c.keys) == self.path]
         rest = replace(run_filter, conditions=tuple(c for c in run_filter.conditions if c not in mine))
         if self.kind == "numeric":
@@ -176,9 +177,6 @@ class FilterSpec:
         if any(c.op not in ("in", "=") for c in mine):
             return [], run_filter
         return picked, rest
-
-
-_ATTRIBUTE_FIELDS = {"job_type": "job_types", "group": "groups", "state": "states"}
 
 
 def _is_missing(value: Any) -> bool:

@@ -6,7 +6,7 @@ negatives; and a greedy error tree of high-error cohorts."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -113,12 +113,11 @@ def _slice_features(table: PreparedTable, columns: Sequence[str] | None, include
             codes, values = value_codes(table, column)
             features.append(_categorical_feature(str(column), codes, values, top_k))
     if include_text and table.schema.text is not None:
-        features.extend(_text_slice_features(table, n_bins, top_k))
+        features.extend(_text_slice_features(table, table.schema.text, n_bins, top_k))
     return features
 
 
-def _text_slice_features(table: PreparedTable, n_bins: int, top_k: int) -> list[Feature]:
-    text = table.schema.text
+def _text_slice_features(table: PreparedTable, text: str, n_bins: int, top_k: int) -> list[Feature]:
     derived = text_features(table, text)
     domains = derived["url_domain"]
     domain_codes = domains.cat.codes.to_numpy().astype(np.int64)
@@ -222,12 +221,12 @@ def rank_ngrams(table: PreparedTable, target: Target = "fn", max_n: int = 2, min
     many; ``population_rows`` how many rows the target population has), and rows/intervals
     are those of the sample.
     """
-    table.require("text", why="N-gram slices")
+    text = table.require_column("text", why="N-gram slices")
     population, hits = _target(table, target)
     index = np.flatnonzero(population)
     if index.size > max_sample_rows:
         index = np.sort(np.random.default_rng(seed).choice(index, max_sample_rows, replace=False))
-    texts = text_array(table, table.schema.text).take(_arrow_indices(index))
+    texts = text_array(table, text).take(_arrow_indices(index))
     row, gram, names = ngram_rows(texts, max_n=max_n)
     sample_hits = hits[index]
     rows = np.bincount(gram, minlength=len(names))
@@ -338,7 +337,8 @@ def error_tree(table: PreparedTable, target: Target = "error", features: Sequenc
     root = np.flatnonzero(population)
     min_rows = max(20, int(0.01 * root.size)) if min_rows is None else min_rows
     total_hits = max(int(hits[root].sum()), 1)
-    records, members = [], {}
+    records: list[dict[str, Any]] = []
+    members: dict[int, np.ndarray] = {}
 
     def add(member: np.ndarray, parent: int | None, depth: int, condition: str, path: str) -> int:
         node = len(records)

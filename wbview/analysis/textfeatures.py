@@ -4,6 +4,7 @@ word n-grams, vectorised over the Arrow string buffers: no per-row Python."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -67,7 +68,7 @@ def _block_digit_capital_counts(bounds: np.ndarray, block: np.ndarray) -> tuple[
     # reduceat sums a[i:j] between consecutive indices, so only the non-empty rows'
     # starts are given: the next one is where the row ends (empty rows hold no bytes).
     filled = lengths > 0
-    packed = np.zeros(len(lengths), dtype=dtype)
+    packed: np.ndarray = np.zeros(len(lengths), dtype=dtype)
     packed[filled] = np.add.reduceat(_weights(block, unit, dtype), bounds[:-1][filled] - bounds[0])
     return (packed % dtype(unit)).astype(np.int64), (packed // dtype(unit)).astype(np.int64)
 
@@ -212,13 +213,13 @@ def _block_urls(offsets: np.ndarray, data: np.ndarray, valid: np.ndarray | None,
     www_start = _ascii_fold(data, dots[dots >= lo + 3] - 3, b"www")
     colons = colons[colons + 3 <= hi]
     colons = colons[(data[colons + 1] == ord("/")) & (data[colons + 2] == ord("/"))]
-    starts, ends, is_scheme = [www_start], [www_start + 4], [np.zeros(len(www_start), dtype=bool)]
+    starts, ends, schemes = [www_start], [www_start + 4], [np.zeros(len(www_start), dtype=bool)]
     for scheme in _SCHEMES:
         at = _ascii_fold(data, colons[colons >= lo + len(scheme)] - len(scheme), scheme)
         starts.append(at)
         ends.append(at + len(scheme) + 3)
-        is_scheme.append(np.ones(len(at), dtype=bool))
-    start, end, is_scheme = np.concatenate(starts), np.concatenate(ends), np.concatenate(is_scheme)
+        schemes.append(np.ones(len(at), dtype=bool))
+    start, end, is_scheme = np.concatenate(starts), np.concatenate(ends), np.concatenate(schemes)
     ok, row = in_rows(start, end)
     start, end, is_scheme, row = start[ok], end[ok], is_scheme[ok], row[ok]
     has_url[row] = True
@@ -261,7 +262,7 @@ def _run_length(data: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.nda
     while pending.size:
         at = start[pending] + length[pending]
         inside = at <= len(data) - _WINDOW
-        if inside.all():
+        if windows is not None and inside.all():  # windows exist whenever a window fits
             block = windows[at]
         else:  # the last bytes of the buffer: byte by byte, clamped (past the row end anyway)
             block = data[np.minimum(at[:, None] + np.arange(_WINDOW), len(data) - 1)]
@@ -300,7 +301,7 @@ def _word_text(texts: pa.ChunkedArray | pa.Array) -> pa.Array:
     return pa.LargeStringArray.from_buffers(len(texts), offsets_buf, pa.py_buffer(mapped), None, 0, texts.offset)
 
 
-def ngram_rows(texts: pa.ChunkedArray | pa.Array, max_n: int = 2) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def ngram_rows(texts: pa.ChunkedArray | pa.Array, max_n: int = 2) -> tuple[np.ndarray, np.ndarray, GramNames]:
     """Distinct word n-grams (1..max_n, lower-cased) per text.
 
     Returns ``(row, gram)`` integer arrays with one pair per (text, distinct n-gram)
@@ -334,10 +335,10 @@ def ngram_rows(texts: pa.ChunkedArray | pa.Array, max_n: int = 2) -> tuple[np.nd
     n_grams = max(len(gram_keys), 1)
     pairs = np.sort(rows * n_grams + grams)  # sort, not hash: much faster at millions of pairs
     pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if pairs.size else pairs  # one per (text, gram)
-    return pairs // n_grams, pairs % n_grams, _GramNames(gram_keys, vocab, max(size, 1))
+    return pairs // n_grams, pairs % n_grams, GramNames(gram_keys, vocab, max(size, 1))
 
 
-class _GramNames:
+class GramNames:
     """N-gram strings decoded on demand (most grams never pass the support filter)."""
 
     def __init__(self, keys: np.ndarray, vocab: list[str], size: int) -> None:
@@ -349,7 +350,7 @@ class _GramNames:
     def __getitem__(self, index: int) -> str:
         return _decode_gram(int(self._keys[index]), self._vocab, self._size)
 
-    def take(self, indices) -> list[str]:
+    def take(self, indices: Iterable[int] | np.ndarray) -> list[str]:
         return [self[int(i)] for i in indices]
 
 

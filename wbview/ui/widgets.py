@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from wbview.analysis.runs import FilterSpec, choices_from, run_filter
-from wbview.errors import BadFilter
+from wbview.errors import BadFilter, UsageError
 from wbview.filters import QUERY_PARAM, RunFilter, parse_filters
 from wbview.schema import ROLES, EvalSchema
 from wbview.ui.text import md_escape
@@ -32,9 +32,11 @@ def filter_widget(spec: FilterSpec, container: Any = st) -> Any:
     label = md_escape(spec.column)  # config keys come from data: never markdown
     if spec.kind == "numeric":
         low, high = spec.low, spec.high
+        if low is None or high is None:
+            raise UsageError(f"The numeric filter on {spec.column!r} needs both bounds (low and high).")
         integers = float(low).is_integer() and float(high).is_integer()
         if integers:
-            low, high = int(low), int(high)  # type: ignore[arg-type]
+            low, high = int(low), int(high)
         return container.slider(label, min_value=low, max_value=high, value=(low, high),
                                 step=_step(float(low), float(high), integers), key=spec.key, bind="query-params")
     return container.multiselect(label, list(spec.options), key=spec.key, placeholder="any")

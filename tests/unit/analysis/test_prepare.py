@@ -155,3 +155,20 @@ def test_unlabelled_rows_are_not_errors_and_are_noted():
     assert list(table.labelled()) == [True, False, True]
     assert list(table.frame["Outcome"].astype(str)) == ["TP", "unlabelled", "FP"]
     assert any("no true label" in note for note in table.notes)
+
+
+@pytest.mark.parametrize(
+    "columns, role, expected",
+    [
+        (seed_table().columns, "text", "Decoded Text"),
+        (seed_table().columns, "true_label", "True Label"),
+        (["True Label", "Prob (Ham)", "Prob (Phishing)"], "text", None),
+    ],
+)
+def test_require_column_names_the_column_or_the_missing_role(columns, role, expected):
+    table = prepare(seed_table()[list(columns)])
+    if expected is None:
+        with pytest.raises(BadTable, match=f"Row check needs the role\\(s\\) {role}"):
+            table.require_column(role, why="Row check")
+    else:
+        assert table.require_column(role, why="Row check") == expected
