@@ -586,7 +586,7 @@ class EvalTableBuilder:
             column = int(outside.shape[1] - 1 - np.argmax(outside[i, ::-1]))  # ties: the later class
             shown = ", ".join(f"{v:.6g}" for v in wide[i, :10]) + (", ..." if wide.shape[1] > 10 else "")
             return f"probability {wide[i, column]:.6g} for {self.class_names[column]!r} is outside [0, 1] (row: [{shown}])"
-        self._raise_first((outside > range_tol[:, None]).any(axis=1), batch, row_offset, out_of_range)
+        self._raise_first(np.asarray((outside > range_tol[:, None]).any(axis=1)), batch, row_offset, out_of_range)
         sums = wide.sum(axis=1)
         self._raise_first(
             np.abs(sums - 1.0) > sum_tol, batch, row_offset,
@@ -690,10 +690,13 @@ class EvalTableBuilder:
             return [text for piece in self._texts for text in piece]
         if not self._tokens:
             return None
+        decode = self.decode
+        if decode is None:  # add_batch refuses token ids without a decode function
+            raise ValueError("token ids were collected without a decode function.")
         decoded: list[str] = []
         for piece in self._tokens:
             token_lists = _host(piece).tolist()
-            texts = list(self.decode(token_lists)) if token_lists else []
+            texts = list(decode(token_lists)) if token_lists else []
             if len(texts) != len(token_lists):
                 raise ValueError(f"decode returned {len(texts)} texts for {len(token_lists)} token-id rows.")
             decoded.extend(texts)

@@ -53,7 +53,7 @@ class EvalTableCallback(TrainerCallback):
         self,
         class_names: Sequence[str],
         *,
-        compute_metrics: Callable[[Any], Mapping[str, float]] | None = None,
+        compute_metrics: Callable[..., Mapping[str, float]] | None = None,  # (eval_pred[, compute_result=])
         positive_class: str | int | None = None,
         threshold: float | None = None,
         style: str = "seed",
@@ -69,7 +69,7 @@ class EvalTableCallback(TrainerCallback):
     ) -> None:
         self.class_names = list(class_names)
         self.user_compute_metrics = compute_metrics
-        self.builder_options = {
+        self.builder_options: dict[str, Any] = {
             "positive_class": positive_class, "threshold": threshold, "style": style,
             "decode": _skip_padding(decode) if decode else None, "max_rows": max_rows,
         }

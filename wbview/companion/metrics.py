@@ -133,7 +133,8 @@ def _roc_auc(y_true: np.ndarray, probs: np.ndarray | None, num_classes: int, pos
     present = np.unique(y_true)
     if present.size < 2:
         return None
-    scores = [binary_roc_auc(y_true == c, probs[:, c]) for c in present]
+    # With two or more classes present every one-vs-rest split has both sides: no None.
+    scores = [s for s in (binary_roc_auc(y_true == c, probs[:, c]) for c in present) if s is not None]
     return float(np.mean(scores))
 
 
