@@ -78,11 +78,11 @@ def naive_histograms(df: pd.DataFrame, by: str, bins: int = 20) -> dict:
         series = df[column]
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             edges = np.histogram_bin_edges(series.dropna(), bins)
-            out[column] = df.groupby(by)[column].apply(lambda s: np.histogram(s.dropna(), edges)[0])
+            out[column] = df.groupby(by)[column].apply(lambda s, edges=edges: np.histogram(s.dropna(), edges)[0])
         elif column == "Decoded Text":
             lengths = series.str.len()
             edges = np.histogram_bin_edges(lengths, bins)
-            out[column] = lengths.groupby(df[by]).apply(lambda s: np.histogram(s, edges)[0])
+            out[column] = lengths.groupby(df[by]).apply(lambda s, edges=edges: np.histogram(s, edges)[0])
         else:
             out[column] = df.groupby(by)[column].apply(lambda s: s.value_counts().head(10))
     return out

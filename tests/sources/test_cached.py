@@ -182,4 +182,4 @@ def test_attributes_beyond_the_interface_come_from_the_inner_source(inner, tmp_p
     cache = make_cache(inner, tmp_path, clock)
     assert cache.settings == "the inner settings"
     with pytest.raises(AttributeError):
-        cache.no_such_thing
+        cache.no_such_thing  # noqa: B018 - the attribute access is what is tested

@@ -115,7 +115,10 @@ def mark_stalled(run: Any, what: str) -> None:
     try:
         ref: Callable[[], Any] = weakref.ref(run)
     except TypeError:  # not weak-referenceable: keep the run itself
-        ref = lambda: run
+
+        def ref() -> Any:
+            return run
+
     with _stalled_lock:
         if _stalled_reason_locked(run) is None:
             _stalled[id(run)] = (ref, what)

@@ -26,6 +26,7 @@ What ``log_eval_table`` does, in order:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -118,7 +119,7 @@ def run_identity(run: Any) -> dict[str, Any]:
     for name in ("id", "name", "project", "entity"):
         try:
             value = getattr(run, name, None)
-        except Exception:  # a run in an odd state must not stop the logging
+        except Exception:  # noqa: BLE001 - a run in an odd state must not stop the logging
             value = None
         identity[f"run_{name}"] = value if isinstance(value, (str, int)) else None
     return identity
@@ -148,7 +149,7 @@ def _safe_run_dict(run: Any, name: str) -> dict[str, Any]:
         # Look methods up on the type: wandb's Summary turns unknown attributes into KeyErrors.
         to_dict = getattr(type(value), "as_dict", None) or getattr(type(value), "_as_dict", None)
         as_dict = to_dict(value) if to_dict else dict(value.items())
-    except Exception:  # a run object in an odd state must not stop the logging
+    except Exception:  # noqa: BLE001 - a run object in an odd state must not stop the logging
         return {}
     return json_safe(as_dict, non_finite="null", path=name)
 
@@ -261,7 +262,7 @@ def log_eval_table(
             run_metadata = outcome["metadata"]
         except WandbTimeout as exc:
             reason = str(exc)
-        except Exception as exc:  # never break the evaluation because of W&B
+        except Exception as exc:  # noqa: BLE001 - never break the evaluation because of W&B
             reason = f"logging to W&B failed ({type(exc).__name__}: {exc})"
     if run_metadata is None:
         identity = run_identity(run) if run is not None and not getattr(run, "disabled", False) else {}
@@ -326,7 +327,7 @@ def log_files_to_wandb(
             deadline.call(f"showing '{key}' in the run's workspace", lambda: run.log({key: workspace_table}))
         except WandbTimeout:
             raise
-        except Exception as exc:  # the artifact is what matters; the workspace view is a bonus
+        except Exception as exc:  # noqa: BLE001 - the artifact is what matters; the workspace view is a bonus
             notes.append(f"{key}: could not show the table in the run's workspace ({type(exc).__name__}: {exc}); the artifact '{name}' has it.")
     return {"artifact_name": name, "declared": declared, "metadata": metadata}
 
@@ -340,14 +341,14 @@ def _declare_lineage(
             continue
         label = _artifact_label(value)
         try:
-            deadline.call(f"declaring the {role} '{label}' with run.use_artifact", lambda: run.use_artifact(value))
+            deadline.call(f"declaring the {role} '{label}' with run.use_artifact", functools.partial(run.use_artifact, value))
             declared.append(label or role)
         except WandbTimeout:
             raise
         except TypeError as exc:  # offline mode: "Cannot use artifact when in offline mode."
             lineage["reason"] = str(exc)
             notes.append(f"lineage for {role} '{label}' not recorded ({exc}); its name is kept in the artifact metadata.")
-        except Exception as exc:  # unknown artifact, network: keep going
+        except Exception as exc:  # noqa: BLE001 - unknown artifact, network: keep going
             lineage["reason"] = f"{type(exc).__name__}: {exc}"
             notes.append(f"lineage for {role} '{label}' not recorded ({type(exc).__name__}: {exc}).")
     lineage["declared"] = bool(declared) and len(declared) == sum(v is not None for v in (model, dataset))

@@ -124,7 +124,7 @@ def read_parquet(source: str | os.PathLike | bytes, name: str | None = None) -> 
         raise MissingDependency("Reading Parquet needs pyarrow: pip install pyarrow") from None
     except (OSError, ValueError) as exc:
         raise BadTable(f"{label} is not a readable Parquet file ({exc}).") from None
-    except Exception as exc:  # pyarrow raises its own ArrowInvalid types
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises its own ArrowInvalid types
         raise BadTable(f"{label} is not a readable Parquet file ({type(exc).__name__}: {exc}).") from None
 
 

@@ -32,7 +32,7 @@ def _writer(store_dir: str, prefix: str, count: int, result: "multiprocessing.Qu
             store.put_table(PROJECT, "run-r3-evalpredictions:v0", "eval/predictions.table.json", pd.concat([frame] * (i + 1)))
             store.put_history(PROJECT, "r1", pd.DataFrame({"_step": range(i + 1), "loss": [0.5] * (i + 1)}))
         result.put(("ok", prefix))
-    except BaseException:  # report to the parent instead of dying silently
+    except BaseException:  # noqa: BLE001 - reported to the parent instead of dying silently
         result.put(("error", traceback.format_exc()))
 
 
@@ -55,7 +55,7 @@ def _reader(store_dir: str, result: "multiprocessing.Queue") -> None:
             assert source.artifact(PROJECT, "model:prod").id == "model:v1"
             reads += 1
         result.put(("ok", reads))
-    except BaseException:
+    except BaseException:  # noqa: BLE001 - reported to the parent instead of dying silently
         result.put(("error", traceback.format_exc()))
 
 

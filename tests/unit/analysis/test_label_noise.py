@@ -24,9 +24,9 @@ from wbview.errors import BadTable
 
 cleanlab = pytest.importorskip("cleanlab", reason="cleanlab (the optional 'labels' extra, pinned in "
                                "requirements-dev.txt) is the reference for confident learning")
-from cleanlab.count import compute_confident_joint, get_confident_thresholds
-from cleanlab.filter import find_label_issues as cleanlab_find_label_issues
-from cleanlab.rank import get_label_quality_scores
+from cleanlab.count import compute_confident_joint, get_confident_thresholds  # noqa: E402 - only once importorskip found cleanlab
+from cleanlab.filter import find_label_issues as cleanlab_find_label_issues  # noqa: E402 - only once importorskip found cleanlab
+from cleanlab.rank import get_label_quality_scores  # noqa: E402 - only once importorskip found cleanlab
 
 
 def noisy_case(seed: int) -> tuple[np.ndarray, np.ndarray]:
