@@ -452,7 +452,7 @@ class EvalTableBuilder:
 
     def _builtin_columns(self, *, has_text: bool) -> list[str]:
         """The table's own column names, in order (extra columns follow them)."""
-        name = lambda role: column_name(role, self.style)  # noqa: E731
+        name = lambda role: column_name(role, self.style)  # noqa: E731 - a one-line alias of column_name for this style
         return [
             name("id"), *([name("text")] if has_text else []), name("true_label"), name("predicted_label"),
             *(prob_column(class_name, self.style) for class_name in self.class_names),
@@ -642,7 +642,7 @@ class EvalTableBuilder:
 
     def _frame(self, arrays: EvalArrays) -> pd.DataFrame:
         n = arrays.labels.size
-        name = lambda role: column_name(role, self.style)  # noqa: E731
+        name = lambda role: column_name(role, self.style)  # noqa: E731 - a one-line alias of column_name for this style
         self.text_cells_repaired = 0
         columns: dict[str, Any] = {name("id"): self._repaired(self._id_column(n))}
         texts = self._text_column()
