@@ -175,8 +175,14 @@ class CachedSource(Source):
         cached = self.store.read_loaded_table(project, ref, artifact_id, digest)
         if cached is not None:
             return cached
-        loaded = self.inner.load_table(project, ref)
-        self.store.put_loaded_table(project, artifact_id, loaded, digest=digest)
+        # One download per table, however many sessions or replicas (processes sharing this
+        # cache folder) ask at once: the others wait, then read what the first one stored.
+        with self.store.key_lock(f"table\0{project}\0{artifact_id}\0{ref.entry}\0{digest}"):
+            cached = self.store.read_loaded_table(project, ref, artifact_id, digest)
+            if cached is not None:
+                return cached
+            loaded = self.inner.load_table(project, ref)
+            self.store.put_loaded_table(project, artifact_id, loaded, digest=digest)
         return loaded
 
     def close(self) -> None:

@@ -372,3 +372,28 @@ def test_stale_temp_files_of_killed_writers_are_removed(store_dir):
     assert LocalSource(store_dir).artifact(PROJECT, "model:v0").id == "model:v0"  # ignored by readers
     assert store.remove_stale_temp_files() == 1
     assert not stale.exists() and fresh.exists()  # a live writer's file is left alone
+
+
+def test_key_lock_lets_one_worker_in_and_gives_up_after_its_timeout(tmp_path):
+    import threading
+
+    store = Store(tmp_path / "s")
+    inside, release = threading.Event(), threading.Event()
+
+    def holder():
+        with store.key_lock("table x") as got:
+            assert got
+            inside.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=holder)
+    worker.start()
+    inside.wait(5)
+    with store.key_lock("table x", timeout_s=0.2) as got:
+        assert got is False  # held elsewhere: the caller does the work itself
+    with store.key_lock("another table", timeout_s=0.2) as got:
+        assert got is True  # other keys never wait
+    release.set()
+    worker.join()
+    with store.key_lock("table x", timeout_s=0.2) as got:
+        assert got is True

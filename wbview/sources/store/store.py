@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
@@ -83,6 +84,10 @@ STORE_FORMAT = "wbview-store"
 STORE_FORMAT_VERSION = 1
 META_FILE = "wbview-store.json"
 LOCK_FILE = ".lock"
+KEY_LOCK_DIR = ".locks"  # one lock file per piece of work that must be done once (cache downloads)
+KEY_LOCK_TIMEOUT_S = 600.0
+_THREAD_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
 LOCK_TIMEOUT_S = 60.0
 
 
@@ -173,6 +178,29 @@ class Store:
                 f"Another process has been writing the store at {self.root} for over {self.lock_timeout_s:.0f} s; "
                 "wait for it to finish and try again."
             ) from None
+
+    @contextmanager
+    def key_lock(self, key: str, timeout_s: float = KEY_LOCK_TIMEOUT_S) -> Iterator[bool]:
+        """Hold a lock named ``key`` across threads and processes (the dashboards of
+        several replicas sharing one cache); yields False instead of waiting past
+        ``timeout_s`` (the caller then does the work itself: writes are atomic anyway)."""
+        from filelock import FileLock, Timeout
+
+        with _THREAD_LOCKS_GUARD:
+            thread_lock = _THREAD_LOCKS.setdefault((str(self.root), key), threading.Lock())
+        if not thread_lock.acquire(timeout=timeout_s):
+            yield False
+            return
+        try:
+            path = inside(self.root, KEY_LOCK_DIR, safe_name(key) + ".lock")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with FileLock(str(path), timeout=timeout_s):
+                    yield True
+            except Timeout:
+                yield False
+        finally:
+            thread_lock.release()
 
     # -- paths
 
