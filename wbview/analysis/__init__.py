@@ -62,6 +62,12 @@ Runs, metadata, selection
     metadata: artifact metadata made readable, completeness, diff; selection: which
     runs and tables the analysis pages offer and how results are thinned for the browser.
 
+CI gate and label quality
+    gate.regression_gate(baseline, candidate, on=None, metrics=None, max_drop=None, alpha=0.05,
+        correction="holm"|"bh", min_rows=30, datasets=None, allow_different_data=False)
+        -> GateResult(status, exit_code 0/1/2, reason, overall: PairedTest, metrics, failing_slices, ...)
+    stats.mcnemar_exact(worse, better) -> (p_worse, p_two_sided); stats.holm(p); stats.benjamini_hochberg(p)
+
 Figures: ``wbview.charts`` (one module per subject).
 Speed on 1,000,000 rows: ``python -m bench analysis`` (one line per interaction).
 """

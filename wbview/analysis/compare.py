@@ -38,7 +38,9 @@ class RunDiff:
         return self.joined[self.joined["Status"] == status]
 
 
-def _join_column(a: PreparedTable, b: PreparedTable, on: str | None) -> tuple[str, str]:
+def join_columns(a: PreparedTable, b: PreparedTable, on: str | None) -> tuple[str, str]:
+    """The column of A and of B that identifies a sample: ``on`` when given, else the
+    sample id (role id), else the text; ``BadTable`` when neither table pair has one."""
     if on is not None:
         missing = [side for side, t in (("A", a), ("B", b)) if on not in t.frame.columns]
         if missing:
@@ -71,8 +73,9 @@ def _key_codes(key_a: pd.Series, key_b: pd.Series) -> tuple[np.ndarray, np.ndarr
     return codes[: len(key_a)], codes[len(key_a):]
 
 
-def _match_rows(key_a: pd.Series, key_b: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rows of A, matching rows of B, occurrence number of each A row's key)."""
+def match_rows(key_a: pd.Series, key_b: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows of A, matching rows of B, occurrence number of each A row's key): equal keys
+    match, integer ids match their text spelling, repeated keys match by occurrence."""
     codes_a, codes_b = _key_codes(key_a, key_b)
     width = int(max(np.bincount(codes_a).max(initial=1), np.bincount(codes_b).max(initial=1)))
     if width == 1:
@@ -97,9 +100,9 @@ def _same_labels(a: PreparedTable, b: PreparedTable, rows_a: np.ndarray, rows_b:
 def diff_runs(a: PreparedTable, b: PreparedTable, on: str | None = None, names: tuple[str, str] = ("A", "B")) -> RunDiff:
     """Match samples of run A and run B (on ``on``, else sample id, else text) and
     classify each: fixed (wrong in A, right in B), newly broken, still wrong, still right."""
-    col_a, col_b = _join_column(a, b, on)
+    col_a, col_b = join_columns(a, b, on)
     key_a, key_b = a.frame[col_a], b.frame[col_b]
-    ia, ib, occurrence_a = _match_rows(key_a, key_b)
+    ia, ib, occurrence_a = match_rows(key_a, key_b)
     wrong_a, wrong_b = a.is_error()[ia], b.is_error()[ib]
     status_codes = np.where(wrong_a, np.where(wrong_b, 2, 0), np.where(wrong_b, 1, 3))
     columns = {"Key": a.frame[col_a].take(ia).reset_index(drop=True)}
