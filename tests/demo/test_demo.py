@@ -262,3 +262,14 @@ def test_full_demo_through_the_cli(tmp_path, capsys):
     assert main(["demo", "--store", str(store), "--force"]) == 0
     assert store_digest(store) == before
     assert main(["demo", "--store", str(tmp_path), "--force"]) == 1
+
+
+def test_demo_store_records_its_flipped_labels(small_store, tmp_path):
+    from wbview.demo import demo_label_flips
+    from wbview.demo.corpus import flipped_label_ids
+
+    messages = generate_corpus(SMALL_SIZE.n_messages, 0)
+    expected = set(flipped_label_ids(messages))
+    assert demo_label_flips(small_store) == expected
+    assert expected == {m.id for m in messages if m.label != m.true_label} and len(expected) == 25
+    assert demo_label_flips(tmp_path) is None  # no record: an older demo, or not a demo

@@ -26,6 +26,9 @@ DEMO_PROJECT = "demo/phishing-demo"
 # Bump when the demo's content changes, so launchers rebuild an older demo store.
 DEMO_BUILD_VERSION = 2
 BUILD_INFO_FILE = "demo-build.json"
+# Beside the store: the ids of the messages whose labels the corpus flipped (label noise),
+# to measure label-error detection against. No record of the store changes.
+LABEL_FLIPS_FILE = "demo-label-flips.json"
 # Steps reported to ``progress``: 18 runs, then writing the store.
 _TOTAL_STEPS = 19
 
@@ -46,6 +49,27 @@ def build_project(seed: int = 0, progress: Progress | None = None, *, size: "Dem
     recorder = DemoRecorder(seed)
     Pipeline(recorder, seed, size or FULL_SIZE, step).run_all()
     return recorder.project_data()
+
+
+def _write_label_flips(path: Path, seed: int, size: "DemoSize | None") -> None:
+    from wbview.demo.corpus import flipped_label_ids, generate_corpus
+    from wbview.demo.pipeline import FULL_SIZE
+
+    n_messages = (size or FULL_SIZE).n_messages
+    flipped = flipped_label_ids(generate_corpus(n_messages, seed))
+    record = {"seed": seed, "n_messages": n_messages, "flipped_ids": flipped,
+              "note": "messages whose label in the data is not what they are (synthetic label noise)"}
+    path.write_text(json.dumps(record, sort_keys=True) + "\n", "utf-8")
+
+
+def demo_label_flips(store_dir: str | Path) -> set[str] | None:
+    """Ids of the demo messages with flipped labels, from a built demo store (None when
+    the store holds no such record, e.g. an older demo)."""
+    try:
+        record = json.loads((Path(store_dir) / LABEL_FLIPS_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return set(record.get("flipped_ids", ()))
 
 
 def demo_is_built(store_dir: str | Path, seed: int | None = None) -> bool:
@@ -115,6 +139,7 @@ def build_demo(
         info = {"version": DEMO_BUILD_VERSION, "seed": seed, "project": DEMO_PROJECT,
                 "size": None if size is None else vars(size)}
         (staging / BUILD_INFO_FILE).write_text(json.dumps(info, sort_keys=True) + "\n", "utf-8")
+        _write_label_flips(staging / LABEL_FLIPS_FILE, seed, size)
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)

@@ -13,6 +13,7 @@ phishing an annotator misses. Every value comes from ``random.Random(seed)``.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 LABELS = ("ham", "phishing")
@@ -377,6 +378,12 @@ def _noisy_label(category: str, label: str, rng: random.Random) -> str:
     if rng.random() < UNIFORM_FLIP_SHARE:
         return "phishing" if label == "ham" else "ham"
     return label
+
+
+def flipped_label_ids(messages: Iterable[Message]) -> list[str]:
+    """Ids of the messages whose label in the data is not what they are (the label noise
+    ``_noisy_label`` put in): what label-error detection should find."""
+    return [m.id for m in messages if m.label != m.true_label]
 
 
 def generate_corpus(n_messages: int, seed: int = 0) -> list[Message]:
