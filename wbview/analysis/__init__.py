@@ -67,6 +67,9 @@ CI gate and label quality
         correction="holm"|"bh", min_rows=30, datasets=None, allow_different_data=False)
         -> GateResult(status, exit_code 0/1/2, reason, overall: PairedTest, metrics, failing_slices, ...)
     stats.mcnemar_exact(worse, better) -> (p_worse, p_two_sided); stats.holm(p); stats.benjamini_hochberg(p)
+    label_noise.label_issues(table) -> LabelIssues(likely_mislabelled, label_quality, ...; .columns())
+        (confident learning as cleanlab's find_label_issues default; label quality = self-confidence)
+    label_noise.find_label_issues(labels, pred_probs); label_noise.detection_quality(flagged, flipped)
 
 Figures: ``wbview.charts`` (one module per subject).
 Speed on 1,000,000 rows: ``python -m bench analysis`` (one line per interaction).
