@@ -135,7 +135,7 @@ def binary_metric_reference(frame: pd.DataFrame) -> dict[str, float]:
 
 def test_binary_metrics_match_sklearn_and_drops_are_signed():
     a, b = paired_tables(statuses(120, 30, 9, 11))
-    result = gate(a, b, metrics=["accuracy", "recall", "fn_rate"], max_drop={"recall": 0.5})
+    result = gate(a, b, metrics=["accuracy", "recall", "fn_rate"], metric_max_drop={"recall": 0.5})
     by_name = {m.metric: m for m in result.metrics}
     ref_a, ref_b = binary_metric_reference(a), binary_metric_reference(b)
     for metric, check in by_name.items():
@@ -310,6 +310,7 @@ def test_json_shape():
     ({"correction": "bonferroni"}, "correction"),
     ({"metrics": ["auc"]}, "Unknown metric"),
     ({"max_drop": -0.1}, "max_drop"),
+    ({"metric_max_drop": {"recall": float("nan")}}, "max_drop"),
 ])
 def test_bad_options_raise_usage_errors(kwargs, words):
     a, b = paired_tables(statuses(40, 0, 0, 0))
@@ -320,4 +321,5 @@ def test_bad_options_raise_usage_errors(kwargs, words):
 def test_metric_limits_default_per_task():
     assert resolve_metric_limits(None, None, binary=True) == {"accuracy": DEFAULT_MAX_DROP, "recall": DEFAULT_MAX_DROP}
     assert resolve_metric_limits(None, 0.02, binary=False) == {"accuracy": 0.02}
-    assert resolve_metric_limits(["f1"], {"fn_rate": 0.1}, binary=True) == {"f1": DEFAULT_MAX_DROP, "fn_rate": 0.1}
+    assert resolve_metric_limits(["f1"], None, True, {"fn_rate": 0.1}) == {"f1": DEFAULT_MAX_DROP, "fn_rate": 0.1}
+    assert resolve_metric_limits(["f1", "recall"], 0.03, True, {"recall": 0.1}) == {"f1": 0.03, "recall": 0.1}

@@ -170,7 +170,8 @@ class GateResult:
         }
 
 
-def _cannot(reason: str, alpha: float, correction: str, **extra: Any) -> GateResult:
+def cannot_compare(reason: str, alpha: float, correction: str, **extra: Any) -> GateResult:
+    """A "cannot compare" result (exit 2), e.g. when a table could not be loaded."""
     return GateResult(status="cannot compare", reason=reason, alpha=alpha, correction=correction, **extra)
 
 
@@ -260,22 +261,22 @@ def _metric_checks(baseline: dict[str, float], candidate: dict[str, float], gate
     return checks
 
 
-def resolve_metric_limits(metrics: Sequence[str] | None, max_drop: float | Mapping[str, float] | None,
-                          binary: bool) -> dict[str, float]:
-    """{metric: max_drop} for the gated metrics. ``metrics`` None: accuracy (+ recall for
-    binary tables); ``max_drop`` a number for all, or per metric (others get the default)."""
+def resolve_metric_limits(metrics: Sequence[str] | None, max_drop: float | None, binary: bool,
+                          metric_max_drop: Mapping[str, float] | None = None) -> dict[str, float]:
+    """{metric: max_drop} for the gated metrics: ``metrics`` (None: accuracy, plus recall
+    for binary tables) and every metric named in ``metric_max_drop``. Each gets its own
+    limit from ``metric_max_drop``, else ``max_drop``, else ``DEFAULT_MAX_DROP``."""
     known = BINARY_METRICS if binary else MULTICLASS_METRICS
+    per_metric = dict(metric_max_drop or {})
     chosen = list(metrics) if metrics else (["accuracy", "recall"] if binary else ["accuracy"])
-    if isinstance(max_drop, Mapping):
-        chosen += [m for m in max_drop if m not in chosen]
+    chosen += [m for m in per_metric if m not in chosen]
     unknown = [m for m in chosen if m not in known]
     if unknown:
         kind = "binary" if binary else "multi-class"
         raise UsageError(f"Unknown metric(s) {unknown} for a {kind} table; choose from {list(known)}.")
     limits = {}
     for metric in chosen:
-        limit = max_drop.get(metric, DEFAULT_MAX_DROP) if isinstance(max_drop, Mapping) else (
-            DEFAULT_MAX_DROP if max_drop is None else max_drop)
+        limit = per_metric.get(metric, DEFAULT_MAX_DROP if max_drop is None else max_drop)
         if not np.isfinite(limit) or limit < 0:
             raise UsageError(f"max_drop for {metric} must be a number >= 0, got {limit}.")
         limits[metric] = float(limit)
@@ -315,11 +316,15 @@ def _slice_checks(features: Sequence[Feature], rows_a: np.ndarray, status: np.nd
 
 
 def regression_gate(baseline: PreparedTable, candidate: PreparedTable, *, on: str | None = None,
-                    metrics: Sequence[str] | None = None, max_drop: float | Mapping[str, float] | None = None,
+                    metrics: Sequence[str] | None = None, max_drop: float | None = None,
+                    metric_max_drop: Mapping[str, float] | None = None,
                     alpha: float = 0.05, correction: Correction = "holm", min_rows: int = 30,
                     datasets: tuple[str | None, str | None] | None = None, allow_different_data: bool = False,
                     max_ids: int = DEFAULT_MAX_IDS) -> GateResult:
     """Compare ``candidate`` against ``baseline`` sample by sample; see the module doc.
+
+    ``metrics``: the gated metrics; ``max_drop``: their tolerance (default 0.01);
+    ``metric_max_drop``: per-metric tolerances (those metrics are gated too).
 
     ``datasets``: the dataset version each run scored (from lineage); None skips the
     check. A lineage doubt (different versions, unknown, a moving alias) makes the
@@ -335,23 +340,23 @@ def regression_gate(baseline: PreparedTable, candidate: PreparedTable, *, on: st
     if datasets is not None:
         warning = dataset_lineage_warning(*datasets, names=("baseline", "candidate"))
         if warning is not None and not allow_different_data:
-            return _cannot(f"Cannot compare: {warning} Pass --allow-different-data to compare the shared samples "
+            return cannot_compare(f"Cannot compare: {warning} Pass --allow-different-data to compare the shared samples "
                            "anyway.", alpha, correction, datasets=datasets)
         if warning is not None:
             notes.append(f"Compared although: {warning}")
     for name, table in (("baseline", baseline), ("candidate", candidate)):
         missing = [r for r in ("true_label", "predicted_label") if getattr(table.schema, r) is None]
         if missing:
-            return _cannot(f"Cannot compare: the {name} table has no {' and no '.join(missing)} column, so its "
+            return cannot_compare(f"Cannot compare: the {name} table has no {' and no '.join(missing)} column, so its "
                            "errors are unknown.", alpha, correction, datasets=datasets)
     try:
         col_a, col_b = join_columns(baseline, candidate, on)
     except BadTable as exc:
-        return _cannot(f"Cannot compare: {exc}", alpha, correction, datasets=datasets)
+        return cannot_compare(f"Cannot compare: {exc}", alpha, correction, datasets=datasets)
     positive_a = baseline.positive_class if baseline.is_binary else None
     positive_b = candidate.positive_class if candidate.is_binary else None
     if (positive_a or "").casefold() != (positive_b or "").casefold():
-        return _cannot(f"Cannot compare: the baseline's positive class is {positive_a!r} and the candidate's "
+        return cannot_compare(f"Cannot compare: the baseline's positive class is {positive_a!r} and the candidate's "
                        f"{positive_b!r}.", alpha, correction, datasets=datasets)
 
     keep_a, keep_b = _scored(baseline), _scored(candidate)
@@ -367,7 +372,7 @@ def regression_gate(baseline: PreparedTable, candidate: PreparedTable, *, on: st
         for name, key in (("baseline", key_a.take(rows_a_all)), ("candidate", key_b.take(rows_b_all))):
             count, examples = _duplicates(key)
             if count:
-                return _cannot(f"Cannot compare: {count:,} row(s) of the {name} table repeat a sample id in "
+                return cannot_compare(f"Cannot compare: {count:,} row(s) of the {name} table repeat a sample id in "
                                f"{key.name!r} (e.g. {examples}), so rows cannot be paired with certainty. "
                                "Deduplicate the table or join on a unique column.", alpha, correction,
                                key=str(col_a), matching=matching, datasets=datasets)
@@ -378,7 +383,7 @@ def regression_gate(baseline: PreparedTable, candidate: PreparedTable, *, on: st
                     only_in_candidate=int(rows_b_all.size - rows_b.size),
                     repeated_keys_by_occurrence=int(np.count_nonzero(np.asarray(occurrence)[ia] > 0)))
     if rows_a.size == 0:
-        return _cannot(f"Cannot compare: no sample scored by both runs matches on {col_a!r} / {col_b!r} "
+        return cannot_compare(f"Cannot compare: no sample scored by both runs matches on {col_a!r} / {col_b!r} "
                        f"({rows_a_all.size:,} baseline and {rows_b_all.size:,} candidate rows scored).",
                        alpha, correction, key=str(col_a), matching=matching, datasets=datasets)
     truth_a, truth_b = _labels_of(baseline, rows_a)[0], _labels_of(candidate, rows_b)[0]
@@ -386,7 +391,7 @@ def regression_gate(baseline: PreparedTable, candidate: PreparedTable, *, on: st
     matching["label_mismatches"] = mismatched
     if mismatched and not allow_different_data:
         example = key_a.iloc[rows_a[np.flatnonzero(truth_a != truth_b)[0]]]
-        return _cannot(f"Cannot compare: {mismatched:,} paired sample(s) have different true labels in the two "
+        return cannot_compare(f"Cannot compare: {mismatched:,} paired sample(s) have different true labels in the two "
                        f"tables (e.g. {col_a} = {example!r}), so they were not scored on the same data. Pass "
                        "--allow-different-data to compare anyway.", alpha, correction, key=str(col_a),
                        matching=matching, datasets=datasets)
@@ -398,7 +403,7 @@ def regression_gate(baseline: PreparedTable, candidate: PreparedTable, *, on: st
     counts = np.bincount(status, minlength=4)
     overall = _paired_test(int(rows_a.size), int(counts[2] + counts[3]), int(counts[1] + counts[3]),
                            int(counts[1]), int(counts[2]))
-    limits = resolve_metric_limits(metrics, max_drop, positive_a is not None)
+    limits = resolve_metric_limits(metrics, max_drop, positive_a is not None, metric_max_drop)
     checks = _metric_checks(paired_metrics(baseline, rows_a, positive_a), paired_metrics(candidate, rows_b, positive_a),
                             limits)
     ids = key_a.to_numpy()[rows_a]
