@@ -219,3 +219,20 @@ def test_demo_flipped_labels_are_found_full_demo():
     for name in ("exp-002", "exp-003", "exp-005", "exp-006"):  # every model trained on the December export
         assert results[name]["precision"] >= 0.85 and results[name]["recall"] >= 0.5
 
+
+
+def test_likely_mislabelled_rows_most_suspicious_first_within_the_selection():
+    from wbview.analysis.label_noise import likely_mislabelled_rows
+
+    frame = binary_table()
+    table = prepare(frame)
+    issues = label_issues(table)
+    rows = likely_mislabelled_rows(table)
+    assert len(rows) == issues.count
+    assert rows[LABEL_QUALITY].is_monotonic_increasing
+    np.testing.assert_allclose(rows[LABEL_QUALITY], issues.label_quality[rows["Sample ID"].to_numpy()])
+    selection = (frame["True Label"] == "ham").to_numpy()
+    picked = likely_mislabelled_rows(table, rows=selection, limit=3)
+    expected = np.flatnonzero(issues.likely_mislabelled & selection)
+    expected = expected[np.argsort(issues.label_quality[expected], kind="stable")][:3]
+    assert picked["Sample ID"].tolist() == expected.tolist() and len(picked) == min(3, expected.size) > 0

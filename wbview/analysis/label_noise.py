@@ -205,3 +205,19 @@ def detection_quality(flagged: np.ndarray, truly_flipped: np.ndarray) -> dict[st
     return {"flagged": n_flagged, "flipped": n_flipped, "true_positives": hits,
             "precision": hits / n_flagged if n_flagged else float("nan"),
             "recall": hits / n_flipped if n_flipped else float("nan")}
+
+
+def likely_mislabelled_rows(table: PreparedTable, rows: np.ndarray | None = None,
+                            limit: int | None = None) -> pd.DataFrame:
+    """The rows flagged as likely mislabelled (within the boolean mask ``rows``), most
+    suspicious (lowest label quality) first, with the "Label Quality" column added: the
+    separate group that the false-negative focus and high-confidence errors show after the
+    real model errors."""
+    issues = label_issues(table)
+    mask = issues.likely_mislabelled if rows is None else issues.likely_mislabelled & np.asarray(rows, dtype=bool)
+    index = np.flatnonzero(mask)
+    index = index[np.argsort(issues.label_quality[index], kind="stable")]
+    if limit is not None:
+        index = index[:limit]
+    frame = table.frame.iloc[index]
+    return frame.assign(**{LABEL_QUALITY: issues.label_quality[index]})
