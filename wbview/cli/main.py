@@ -12,14 +12,14 @@ import sys
 import traceback
 from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
 
-from wbview.cli import app, artifacts, demo, lineage, pull, runs, table
+from wbview.cli import app, artifacts, demo, gate, lineage, pull, runs, table
 from wbview.errors import UsageError, WbviewError
 from wbview.settings import wbview_env
 
 if TYPE_CHECKING:
     from wbview.sources.base import Source
 
-COMMANDS = (runs, artifacts, lineage, table, app, demo, pull)
+COMMANDS = (runs, artifacts, lineage, table, gate, app, demo, pull)
 
 
 class _Parser(argparse.ArgumentParser):
