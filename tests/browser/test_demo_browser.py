@@ -141,6 +141,22 @@ def test_error_analysis_of_exp_002_groups_by_is_error(demo_url, demo, demo_sessi
     assert demo_session.page_errors == []
 
 
+
+def test_false_negatives_of_exp_004_put_likely_label_errors_apart(demo_url, demo, demo_session):
+    page = demo_session.page
+    run = _run(demo[1], "eval", "exp-004-eval")
+    demo_session.open(f"{demo_url}/error_analysis?run={run.id}&tab=False+negatives")
+    heading = page.get_by_role("heading", name=re.compile(r"^Likely mislabelled: [\d,]+ of the missed positives"))
+    heading.wait_for()
+    # On the full demo 52 of exp-004's 258 false negatives are flagged, 49 of them real flips.
+    assert heading.inner_text().startswith("Likely mislabelled: 52 of"), heading.inner_text()
+    page.get_by_text(re.compile(r"Missed positives that look like model errors \(206\)")).wait_for()
+    _wait_table_drawn(page)
+    _scroll_to_top_of(heading)
+    demo_session.screenshot("demo-likely-mislabelled")
+    assert demo_session.page_errors == []
+
+
 def test_threshold_page_on_exp_002(demo_url, demo, demo_session):
     page = demo_session.page
     run = _run(demo[1], "eval", "exp-002-eval")

@@ -194,6 +194,72 @@ def test_error_analysis_false_negative_focus(spec):
     assert confidences == sorted(confidences, reverse=True)
 
 
+
+def noisy_labels_source() -> tuple[str, pd.DataFrame]:
+    """A table with known label errors: 8 ham messages labelled phishing (the model is sure
+    they are ham: confident false negatives) and 5 phishing messages labelled ham."""
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+    n = 400
+    truth = np.where(rng.random(n) < 0.35, "phishing", "ham")
+    p_phish = np.where(truth == "phishing", rng.beta(6, 2, n), rng.beta(2, 6, n))
+    labels = truth.copy()
+    ham, phish = np.flatnonzero(truth == "ham")[:8], np.flatnonzero(truth == "phishing")[:5]
+    labels[ham], p_phish[ham] = "phishing", 0.03
+    labels[phish], p_phish[phish] = "ham", 0.97
+    frame = pd.DataFrame({"Sample ID": [f"s{i:03d}" for i in range(n)], "Decoded Text": [f"message {i}" for i in range(n)],
+                          "True Label": labels, "Prob (ham)": 1 - p_phish, "Prob (phishing)": p_phish,
+                          "Flipped": labels != truth})
+    data = ProjectData()
+    ref = TableRef(run_id="noisy", key="preds", artifact="run-noisy-preds:v0", entry="preds.table.json")
+    data.runs["noisy"] = Run(id="noisy", entity="acme", project="noisy", name="noisy", tables=(ref,))
+    data.tables[(ref.artifact, ref.entry)] = frame
+    return register_source("noisy", MemorySource({"acme/noisy": data})), frame
+
+
+def test_error_analysis_shows_likely_mislabelled_rows_apart_from_model_errors():
+    from wbview.analysis import outcomes
+    from wbview.analysis.label_noise import label_issues
+    from wbview.analysis.prepare import prepare
+
+    spec, frame = noisy_labels_source()
+    at = open_page("pages/error_analysis.py", source=spec)
+    assert problems(at) == []
+    table = prepare(frame)
+    flagged = label_issues(table).likely_mislabelled
+    ids = frame["Sample ID"].to_numpy()
+    fn, confident = outcomes.false_negative_mask(table), outcomes.high_confidence_error_mask(table, 0.9)
+    groups = [df.value for df in at.dataframe if "Label Quality" in df.value.columns]
+    assert sorted(sorted(g["Sample ID"]) for g in groups) == sorted([sorted(ids[fn & flagged]),
+                                                                    sorted(ids[confident & flagged])])
+    for group in groups:
+        assert group["Label Quality"].is_monotonic_increasing
+    fn_group = next(g for g in groups if set(g["Sample ID"]) == set(ids[fn & flagged]))
+    assert fn_group["Flipped"].sum() == 8  # every ham labelled phishing is there...
+    assert fn_group["Flipped"].head(8).all()  # ...as the most suspicious rows, first
+    model_errors = next(df.value for df in at.dataframe if "Label Quality" not in df.value.columns
+                        and len(df.value) == int((fn & ~flagged).sum()) and "Confidence" in df.value.columns)
+    assert not model_errors["Flipped"].any() and model_errors["Confidence"].is_monotonic_decreasing
+    headings = [h.value for h in at.subheader]
+    assert f"Likely mislabelled: {int((fn & flagged).sum())} of the missed positives" in headings
+    assert "look like model errors" in texts(at)
+
+
+
+def test_error_analysis_without_probabilities_says_label_errors_need_them():
+    frame = fx.eval_table().drop(columns=["Prob (Ham)", "Prob (Phishing)"])
+    frame["Confidence"] = 0.95
+    data = ProjectData()
+    ref = TableRef(run_id="np", key="preds", artifact="run-np-preds:v0", entry="preds.table.json")
+    data.runs["np"] = Run(id="np", entity="acme", project="np", name="no probabilities", tables=(ref,))
+    data.tables[(ref.artifact, ref.entry)] = frame
+    at = open_page("pages/error_analysis.py", source=register_source("np", MemorySource({"acme/np": data})))
+    assert problems(at) == []
+    assert "told apart when the table has a probability column per class" in texts(at)
+    assert not [df for df in at.dataframe if "Label Quality" in df.value.columns]
+
+
 def test_error_analysis_shows_payload_text_as_text(spec):
     at = open_page("pages/error_analysis.py", source=spec, run="ev1")
     assert [c.value for c in at.code] == [fx.SCRIPT_PAYLOAD]  # row 0 in full, in a code block

@@ -51,3 +51,25 @@ def test_demo_lineage_connects_runs_and_artifacts():
     at = open_page("pages/lineage.py")
     symbols = {t["marker"]["symbol"] for t in plotly_specs(at)[0]["data"]}
     assert {"square", "circle"} <= symbols
+
+
+
+def test_demo_false_negatives_put_the_flipped_labels_apart(demo_store):
+    from wbview.analysis import outcomes
+    from wbview.analysis.prepare import prepare
+    from wbview.demo import demo_label_flips
+    from wbview.sources.store.local import LocalSource
+
+    flipped = demo_label_flips(demo_store)
+    at = open_page("pages/error_analysis.py")
+    assert problems(at) == []
+    source = LocalSource(demo_store)
+    run = source.run(DEMO_PROJECT, at.query_params["run"])
+    table = prepare(source.load_table(DEMO_PROJECT, run.tables[0]).frame)
+    ids = table.frame["Sample ID"].to_numpy()
+    flipped_fn = set(ids[outcomes.false_negative_mask(table) & table.frame["Sample ID"].isin(flipped).to_numpy()])
+    assert flipped_fn  # the demo's label noise reaches the false negatives
+    likely = next(df.value for df in at.dataframe if "Label Quality" in df.value.columns)  # the FN tab comes first
+    assert flipped_fn <= set(likely["Sample ID"])
+    headings = [h.value for h in at.subheader]
+    assert f"Likely mislabelled: {len(likely)} of the missed positives" in headings

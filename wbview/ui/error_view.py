@@ -8,12 +8,12 @@ from typing import Any, Callable, Hashable, TypeVar
 import numpy as np
 import streamlit as st
 
-from wbview.analysis import outcomes, rows
+from wbview.analysis import label_noise, outcomes, rows
 from wbview.analysis.groups import group_histograms
 from wbview.analysis.memo import RecentResults
 from wbview.analysis.prepare import PreparedTable
 from wbview.charts.errors import confusion_figure, group_histogram_figure
-from wbview.errors import BadFilter
+from wbview.errors import BadFilter, BadTable
 from wbview.filters import QUERY_PARAM
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
@@ -191,9 +191,16 @@ def render_false_negatives(table: PreparedTable, mask: np.ndarray) -> None:
     cols[2].metric("FN share of errors", f"{summary.fn_share_of_errors:.1%}")
     cols[3].metric("FN rate", f"{summary.fn_rate:.1%}")
     st.dataframe(outcomes.errors_by_true_class(table, rows=mask), hide_index=True)
-    shown = f" (the first {ROW_LIMIT:,} of {summary.false_negatives:,})" if summary.false_negatives > ROW_LIMIT else ""
-    st.caption(f"Missed positives, most confident first{shown}:")
-    st.dataframe(outcomes.false_negative_rows(table, rows=mask, limit=ROW_LIMIT), hide_index=True)
+    likely = likely_mislabelled(table)
+    fn_mask = mask & outcomes.false_negative_mask(table)
+    model_errors = fn_mask if likely is None else fn_mask & ~likely
+    n_model = int(model_errors.sum())
+    shown = f" (the first {ROW_LIMIT:,} of {n_model:,})" if n_model > ROW_LIMIT else ""
+    what = "Missed positives" if likely is None else f"Missed positives that look like model errors ({n_model:,})"
+    st.caption(f"{what}, most confident first{shown}:")
+    st.dataframe(outcomes.false_negative_rows(table, rows=model_errors, limit=ROW_LIMIT), hide_index=True,
+                 key="fn_model_errors")
+    render_likely_mislabelled(table, fn_mask, likely, "missed positives", "fn")
 
 
 def render_high_confidence(table: PreparedTable, mask: np.ndarray) -> None:
@@ -201,9 +208,39 @@ def render_high_confidence(table: PreparedTable, mask: np.ndarray) -> None:
         st.info("This table has no confidence or probability column; map one in the column mapping.")
         return
     threshold = st.slider("Minimum confidence", 0.5, 1.0, 0.9, 0.01, key="min_conf", bind="query-params")
-    errors = outcomes.high_confidence_errors(table, threshold, rows=mask, limit=ROW_LIMIT)
-    st.caption(f"{len(errors):,} errors made with confidence ≥ {threshold:.2f} (shown up to {ROW_LIMIT:,}).")
-    st.dataframe(errors, hide_index=True)
+    likely = likely_mislabelled(table)
+    confident = mask & outcomes.high_confidence_error_mask(table, threshold)
+    model_errors = confident if likely is None else confident & ~likely
+    errors = outcomes.high_confidence_errors(table, threshold, rows=model_errors, limit=ROW_LIMIT)
+    kind = "errors" if likely is None else "errors that look like model errors"
+    st.caption(f"{int(model_errors.sum()):,} {kind} made with confidence ≥ {threshold:.2f} (shown up to {ROW_LIMIT:,}).")
+    st.dataframe(errors, hide_index=True, key="conf_model_errors")
+    render_likely_mislabelled(table, confident, likely, "high-confidence errors", "conf")
+
+
+def likely_mislabelled(table: PreparedTable) -> np.ndarray | None:
+    """Rows whose true label is likely wrong (confident learning on the logged probabilities,
+    computed once per table), or None when the table lacks true labels or per-class probabilities."""
+    try:
+        return label_noise.label_issues(table).likely_mislabelled
+    except BadTable:
+        return None
+
+
+def render_likely_mislabelled(table: PreparedTable, rows_mask: np.ndarray, likely: np.ndarray | None,
+                              what: str, key: str) -> None:
+    """The group of ``rows_mask`` whose labels look wrong, apart from the model errors."""
+    if likely is None:
+        st.caption("Likely label errors are told apart when the table has a probability column per class.")
+        return
+    count = int((rows_mask & likely).sum())
+    st.subheader(f"Likely mislabelled: {count:,} of the {what}", anchor=False)
+    st.caption("The model confidently disagrees with these labels (confident learning on the logged "
+               "probabilities): check the label before blaming the model. Label Quality is the probability "
+               "the model gives the recorded label; lowest first.")
+    if count:
+        st.dataframe(label_noise.likely_mislabelled_rows(table, rows=rows_mask, limit=ROW_LIMIT), hide_index=True,
+                     key=f"{key}_likely_mislabelled")
 
 
 def render_confusion(table: PreparedTable, query: rows.RowQuery, cell: tuple[str, str] | None, options: dict) -> None:
