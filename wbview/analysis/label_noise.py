@@ -170,11 +170,12 @@ def _probability_matrix(table: PreparedTable, why: str) -> tuple[np.ndarray, lis
 
 
 def label_issues(table: PreparedTable) -> LabelIssues:
-    """Confident learning on ``table``'s true labels and logged probabilities (cached on
-    the table). Raises ``BadTable`` without true labels or per-class probabilities."""
-    key = ("label_issues",)
-    if key in table.cache:
-        return table.cache[key]
+    """Confident learning on ``table``'s true labels and logged probabilities (computed once
+    per table). Raises ``BadTable`` without true labels or per-class probabilities."""
+    return table.memo.get(("label_issues",), lambda: _label_issues(table))
+
+
+def _label_issues(table: PreparedTable) -> LabelIssues:
     why = "Finding likely label errors"
     table.require("true_label", why=why)
     probs, classes = _probability_matrix(table, why)
@@ -191,10 +192,9 @@ def label_issues(table: PreparedTable) -> LabelIssues:
         flagged[rows] = find_label_issues(codes[rows], probs[rows])
         quality[rows] = self_confidence(codes[rows], probs[rows])
         thresholds = tuple(float(t) for t in confident_thresholds(codes[rows], probs[rows]))
-    result = LabelIssues(likely_mislabelled=flagged, label_quality=quality, rows_scored=int(rows.size),
-                         classes=tuple(classes), thresholds=thresholds)
-    table.cache[key] = result
-    return result
+    flagged.flags.writeable = quality.flags.writeable = False  # shared by every session of the table
+    return LabelIssues(likely_mislabelled=flagged, label_quality=quality, rows_scored=int(rows.size),
+                       classes=tuple(classes), thresholds=thresholds)
 
 
 def detection_quality(flagged: np.ndarray, truly_flipped: np.ndarray) -> dict[str, float]:

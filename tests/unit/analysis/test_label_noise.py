@@ -126,7 +126,7 @@ def test_table_columns_match_cleanlab_in_class_order():
     assert issues.rows_scored == len(frame) and issues.count > 0
     columns = issues.columns(table.frame.index)
     assert list(columns.columns) == [LIKELY_MISLABELLED, LABEL_QUALITY] and len(columns) == len(frame)
-    assert label_issues(table) is issues  # cached on the table
+    assert label_issues(table) is issues  # computed once per table
 
 
 def test_one_probability_column_is_completed_for_binary_tables():
