@@ -243,6 +243,10 @@ def test_error_analysis_shows_likely_mislabelled_rows_apart_from_model_errors():
     assert not model_errors["Flipped"].any() and model_errors["Confidence"].is_monotonic_decreasing
     headings = [h.value for h in at.subheader]
     assert f"Likely mislabelled: {int((fn & flagged).sum())} of the missed positives" in headings
+    # Every high-confidence error here is a flipped label: no empty table of model errors above them.
+    assert not (confident & ~flagged).any()
+    assert "0 errors that look like model errors made with confidence ≥ 0.90" in texts(at)
+    assert not [df for df in at.dataframe if df.value.empty]
     assert "look like model errors" in texts(at)
 
 

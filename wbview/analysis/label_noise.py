@@ -164,7 +164,7 @@ def _probability_matrix(table: PreparedTable, why: str) -> tuple[np.ndarray, lis
         p = table.frame[present[0]].to_numpy(dtype=float, na_value=np.nan)
         first = columns[0] is not None
         return np.column_stack([p, 1.0 - p] if first else [1.0 - p, p]), classes
-    missing = [cls for cls, col in zip(classes, columns) if col is None]
+    missing = [cls for cls, col in zip(classes, columns, strict=True) if col is None]
     raise BadTable(f"{why} needs a probability column for every class ('Prob (<class>)'); none for {missing}. "
                    "Log the per-class probabilities in the eval table (the companion's EvalTableBuilder does).")
 

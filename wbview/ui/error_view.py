@@ -198,8 +198,9 @@ def render_false_negatives(table: PreparedTable, mask: np.ndarray) -> None:
     shown = f" (the first {ROW_LIMIT:,} of {n_model:,})" if n_model > ROW_LIMIT else ""
     what = "Missed positives" if likely is None else f"Missed positives that look like model errors ({n_model:,})"
     st.caption(f"{what}, most confident first{shown}:")
-    st.dataframe(outcomes.false_negative_rows(table, rows=model_errors, limit=ROW_LIMIT), hide_index=True,
-                 key="fn_model_errors")
+    if likely is None or n_model:  # no empty table when every miss looks mislabelled
+        st.dataframe(outcomes.false_negative_rows(table, rows=model_errors, limit=ROW_LIMIT), hide_index=True,
+                     key="fn_model_errors")
     render_likely_mislabelled(table, fn_mask, likely, "missed positives", "fn")
 
 
@@ -214,7 +215,8 @@ def render_high_confidence(table: PreparedTable, mask: np.ndarray) -> None:
     errors = outcomes.high_confidence_errors(table, threshold, rows=model_errors, limit=ROW_LIMIT)
     kind = "errors" if likely is None else "errors that look like model errors"
     st.caption(f"{int(model_errors.sum()):,} {kind} made with confidence ≥ {threshold:.2f} (shown up to {ROW_LIMIT:,}).")
-    st.dataframe(errors, hide_index=True, key="conf_model_errors")
+    if likely is None or len(errors):
+        st.dataframe(errors, hide_index=True, key="conf_model_errors")
     render_likely_mislabelled(table, confident, likely, "high-confidence errors", "conf")
 
 
