@@ -60,7 +60,8 @@ def test_json_lists_failing_slices_with_counts_rates_p_values_and_ids(capsys, de
     assert data["broken_total"] == 44 and len(data["broken_ids"]) == 5
     assert data["datasets"]["baseline"] == data["datasets"]["candidate"]
     assert data["datasets"]["baseline"].endswith("phishing-texts-encoded-head-tail:v0")
-    assert data["runs"]["baseline"]["run"] == evals["exp-004"] and data["runs"]["candidate"]["table"] == "eval/predictions"
+    assert data["runs"]["baseline"]["run"] == evals["exp-004"]
+    assert data["runs"]["candidate"]["table"] == "eval/predictions"
     phishing = next(s for s in data["failing_slices"] if (s["feature"], s["slice"]) == ("True Label", "phishing"))
     assert phishing["newly_broken"] == 44 and phishing["broken_total"] == 44 and len(phishing["broken_ids"]) == 5
     for field in ("rows", "fixed", "baseline_error_rate", "candidate_error_rate", "p_worse", "p_two_sided",

@@ -242,7 +242,8 @@ def paired_metrics(table: PreparedTable, rows: np.ndarray, positive: str | None)
     binary (``positive`` given) or macro precision/recall/F1."""
     truth, pred = _labels_of(table, rows)
     errors = int(np.count_nonzero(table.is_error()[rows]))
-    out = {"accuracy": float(safe_rate(rows.size - errors, rows.size)), "error_rate": float(safe_rate(errors, rows.size))}
+    out = {"accuracy": float(safe_rate(rows.size - errors, rows.size)),
+           "error_rate": float(safe_rate(errors, rows.size))}
     if positive is not None:
         out.update(_binary_metrics(truth, pred, positive.casefold()))
     else:
@@ -250,7 +251,8 @@ def paired_metrics(table: PreparedTable, rows: np.ndarray, positive: str | None)
     return out
 
 
-def _metric_checks(baseline: dict[str, float], candidate: dict[str, float], gated: Mapping[str, float]) -> list[MetricCheck]:
+def _metric_checks(baseline: dict[str, float], candidate: dict[str, float],
+                   gated: Mapping[str, float]) -> list[MetricCheck]:
     checks = []
     for metric, before in baseline.items():
         after = candidate[metric]
@@ -306,7 +308,7 @@ def _slice_checks(features: Sequence[Feature], rows_a: np.ndarray, status: np.nd
     p = np.array([t.p_worse for _, _, t in found])
     adjusted = holm(p) if correction == "holm" else benjamini_hochberg(p)
     failing = []
-    for (feature, code, test), p_adj in zip(found, adjusted):
+    for (feature, code, test), p_adj in zip(found, adjusted, strict=True):
         if p_adj <= alpha:
             in_slice = (feature.codes[rows_a] == code) & (status == 1)
             failing.append(SliceCheck(feature.name, feature.labels[code], test, float(p_adj), True,
@@ -340,15 +342,15 @@ def regression_gate(baseline: PreparedTable, candidate: PreparedTable, *, on: st
     if datasets is not None:
         warning = dataset_lineage_warning(*datasets, names=("baseline", "candidate"))
         if warning is not None and not allow_different_data:
-            return cannot_compare(f"Cannot compare: {warning} Pass --allow-different-data to compare the shared samples "
-                           "anyway.", alpha, correction, datasets=datasets)
+            return cannot_compare(f"Cannot compare: {warning} Pass --allow-different-data to compare the shared "
+                                  "samples anyway.", alpha, correction, datasets=datasets)
         if warning is not None:
             notes.append(f"Compared although: {warning}")
     for name, table in (("baseline", baseline), ("candidate", candidate)):
         missing = [r for r in ("true_label", "predicted_label") if getattr(table.schema, r) is None]
         if missing:
             return cannot_compare(f"Cannot compare: the {name} table has no {' and no '.join(missing)} column, so its "
-                           "errors are unknown.", alpha, correction, datasets=datasets)
+                                  "errors are unknown.", alpha, correction, datasets=datasets)
     try:
         col_a, col_b = join_columns(baseline, candidate, on)
     except BadTable as exc:
@@ -357,7 +359,7 @@ def regression_gate(baseline: PreparedTable, candidate: PreparedTable, *, on: st
     positive_b = candidate.positive_class if candidate.is_binary else None
     if (positive_a or "").casefold() != (positive_b or "").casefold():
         return cannot_compare(f"Cannot compare: the baseline's positive class is {positive_a!r} and the candidate's "
-                       f"{positive_b!r}.", alpha, correction, datasets=datasets)
+                              f"{positive_b!r}.", alpha, correction, datasets=datasets)
 
     keep_a, keep_b = _scored(baseline), _scored(candidate)
     key_a, key_b = baseline.frame[col_a], candidate.frame[col_b]
@@ -373,9 +375,9 @@ def regression_gate(baseline: PreparedTable, candidate: PreparedTable, *, on: st
             count, examples = _duplicates(key)
             if count:
                 return cannot_compare(f"Cannot compare: {count:,} row(s) of the {name} table repeat a sample id in "
-                               f"{key.name!r} (e.g. {examples}), so rows cannot be paired with certainty. "
-                               "Deduplicate the table or join on a unique column.", alpha, correction,
-                               key=str(col_a), matching=matching, datasets=datasets)
+                                      f"{key.name!r} (e.g. {examples}), so rows cannot be paired with certainty. "
+                                      "Deduplicate the table or join on a unique column.", alpha, correction,
+                                      key=str(col_a), matching=matching, datasets=datasets)
     ia, ib, occurrence = match_rows(_whole_numbers_as_int(key_a.take(rows_a_all).reset_index(drop=True)),
                                     _whole_numbers_as_int(key_b.take(rows_b_all).reset_index(drop=True)))
     rows_a, rows_b = rows_a_all[ia], rows_b_all[ib]
@@ -384,17 +386,17 @@ def regression_gate(baseline: PreparedTable, candidate: PreparedTable, *, on: st
                     repeated_keys_by_occurrence=int(np.count_nonzero(np.asarray(occurrence)[ia] > 0)))
     if rows_a.size == 0:
         return cannot_compare(f"Cannot compare: no sample scored by both runs matches on {col_a!r} / {col_b!r} "
-                       f"({rows_a_all.size:,} baseline and {rows_b_all.size:,} candidate rows scored).",
-                       alpha, correction, key=str(col_a), matching=matching, datasets=datasets)
+                              f"({rows_a_all.size:,} baseline and {rows_b_all.size:,} candidate rows scored).",
+                              alpha, correction, key=str(col_a), matching=matching, datasets=datasets)
     truth_a, truth_b = _labels_of(baseline, rows_a)[0], _labels_of(candidate, rows_b)[0]
     mismatched = int(np.count_nonzero(truth_a != truth_b))
     matching["label_mismatches"] = mismatched
     if mismatched and not allow_different_data:
         example = key_a.iloc[rows_a[np.flatnonzero(truth_a != truth_b)[0]]]
         return cannot_compare(f"Cannot compare: {mismatched:,} paired sample(s) have different true labels in the two "
-                       f"tables (e.g. {col_a} = {example!r}), so they were not scored on the same data. Pass "
-                       "--allow-different-data to compare anyway.", alpha, correction, key=str(col_a),
-                       matching=matching, datasets=datasets)
+                              f"tables (e.g. {col_a} = {example!r}), so they were not scored on the same data. Pass "
+                              "--allow-different-data to compare anyway.", alpha, correction, key=str(col_a),
+                              matching=matching, datasets=datasets)
     if mismatched:
         notes.append(f"{mismatched:,} paired sample(s) have different true labels; each run is judged against its own.")
 

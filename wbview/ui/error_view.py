@@ -214,7 +214,8 @@ def render_high_confidence(table: PreparedTable, mask: np.ndarray) -> None:
     model_errors = confident if likely is None else confident & ~likely
     errors = outcomes.high_confidence_errors(table, threshold, rows=model_errors, limit=ROW_LIMIT)
     kind = "errors" if likely is None else "errors that look like model errors"
-    st.caption(f"{int(model_errors.sum()):,} {kind} made with confidence ≥ {threshold:.2f} (shown up to {ROW_LIMIT:,}).")
+    st.caption(f"{int(model_errors.sum()):,} {kind} made with confidence ≥ {threshold:.2f} "
+               f"(shown up to {ROW_LIMIT:,}).")
     if likely is None or len(errors):
         st.dataframe(errors, hide_index=True, key="conf_model_errors")
     render_likely_mislabelled(table, confident, likely, "high-confidence errors", "conf")
