@@ -51,7 +51,7 @@ def build_project(seed: int = 0, progress: Progress | None = None, *, size: "Dem
     return recorder.project_data()
 
 
-def _write_label_flips(path: Path, seed: int, size: "DemoSize | None") -> None:
+def _write_label_flips(path: Path, seed: int, size: DemoSize | None) -> None:
     from wbview.demo.corpus import flipped_label_ids, generate_corpus
     from wbview.demo.pipeline import FULL_SIZE
 
