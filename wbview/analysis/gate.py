@@ -87,10 +87,17 @@ class PairedTest:
         return float(safe_rate(self.candidate_errors, self.rows))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rows": self.rows, "baseline_errors": self.baseline_errors, "candidate_errors": self.candidate_errors,
-                "baseline_error_rate": self.baseline_error_rate, "candidate_error_rate": self.candidate_error_rate,
-                "newly_broken": self.newly_broken, "fixed": self.fixed, "p_worse": self.p_worse,
-                "p_two_sided": self.p_two_sided}
+        return {
+            "rows": self.rows,
+            "baseline_errors": self.baseline_errors,
+            "candidate_errors": self.candidate_errors,
+            "baseline_error_rate": self.baseline_error_rate,
+            "candidate_error_rate": self.candidate_error_rate,
+            "newly_broken": self.newly_broken,
+            "fixed": self.fixed,
+            "p_worse": self.p_worse,
+            "p_two_sided": self.p_two_sided,
+        }
 
 
 @dataclass(frozen=True)
@@ -105,8 +112,15 @@ class MetricCheck:
     failed: bool
 
     def to_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "baseline": self.baseline, "candidate": self.candidate, "drop": self.drop,
-                "max_drop": self.max_drop, "gated": self.max_drop is not None, "failed": self.failed}
+        return {
+            "metric": self.metric,
+            "baseline": self.baseline,
+            "candidate": self.candidate,
+            "drop": self.drop,
+            "max_drop": self.max_drop,
+            "gated": self.max_drop is not None,
+            "failed": self.failed,
+        }
 
 
 @dataclass(frozen=True)
@@ -122,8 +136,15 @@ class SliceCheck:
     broken_ids: tuple[Any, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"feature": self.feature, "slice": self.slice, **self.test.to_dict(), "p_adjusted": self.p_adjusted,
-                "failed": self.failed, "broken_ids": list(self.broken_ids), "broken_total": self.test.newly_broken}
+        return {
+            "feature": self.feature,
+            "slice": self.slice,
+            **self.test.to_dict(),
+            "p_adjusted": self.p_adjusted,
+            "failed": self.failed,
+            "broken_ids": list(self.broken_ids),
+            "broken_total": self.test.newly_broken,
+        }
 
 
 @dataclass(frozen=True)
@@ -155,10 +176,13 @@ class GateResult:
     def to_dict(self) -> dict[str, Any]:
         """Plain data for ``--json`` (NaN stays float; the CLI turns it into null)."""
         return {
-            "status": self.status, "exit_code": self.exit_code, "reason": self.reason, "alpha": self.alpha,
-            "correction": self.correction, "key": self.key,
-            "datasets": None if self.datasets is None else {"baseline": self.datasets[0],
-                                                            "candidate": self.datasets[1]},
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "reason": self.reason,
+            "alpha": self.alpha,
+            "correction": self.correction,
+            "key": self.key,
+            "datasets": None if self.datasets is None else {"baseline": self.datasets[0], "candidate": self.datasets[1]},
             "matching": dict(self.matching),
             "overall": None if self.overall is None else self.overall.to_dict(),
             "broken_ids": list(self.broken_ids),
@@ -201,6 +225,7 @@ def _whole_numbers_as_int(key: pd.Series) -> pd.Series:
 
 def _labels_of(table: PreparedTable, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(true, predicted) class names (casefolded) of ``rows``."""
+
     def names(column: str) -> np.ndarray:
         series = table.frame[column]
         cats = np.array([str(c).casefold() for c in series.cat.categories] + [""], dtype=object)
@@ -219,8 +244,13 @@ def _binary_metrics(truth: np.ndarray, pred: np.ndarray, positive: str) -> dict[
     fn = int(np.count_nonzero(true_pos & ~pred_pos))
     tn = int(np.count_nonzero(~true_pos & ~pred_pos))
     precision, recall = float(safe_rate(tp, tp + fp)), float(safe_rate(tp, tp + fn))
-    return {"precision": precision, "recall": recall, "f1": float(safe_rate(2 * tp, 2 * tp + fp + fn)),
-            "fn_rate": float(safe_rate(fn, tp + fn)), "fp_rate": float(safe_rate(fp, fp + tn))}
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": float(safe_rate(2 * tp, 2 * tp + fp + fn)),
+        "fn_rate": float(safe_rate(fn, tp + fn)),
+        "fp_rate": float(safe_rate(fp, fp + tn)),
+    }
 
 
 def _macro_metrics(truth: np.ndarray, pred: np.ndarray) -> dict[str, float]:
@@ -233,8 +263,7 @@ def _macro_metrics(truth: np.ndarray, pred: np.ndarray) -> dict[str, float]:
         precision.append(tp / (tp + fp) if tp + fp else 0.0)
         recall.append(tp / (tp + fn) if tp + fn else 0.0)
         f1.append(2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else 0.0)
-    return {"macro_precision": float(np.mean(precision)), "macro_recall": float(np.mean(recall)),
-            "macro_f1": float(np.mean(f1))}
+    return {"macro_precision": float(np.mean(precision)), "macro_recall": float(np.mean(recall)), "macro_f1": float(np.mean(f1))}
 
 
 def paired_metrics(table: PreparedTable, rows: np.ndarray, positive: str | None) -> dict[str, float]:
@@ -242,8 +271,7 @@ def paired_metrics(table: PreparedTable, rows: np.ndarray, positive: str | None)
     binary (``positive`` given) or macro precision/recall/F1."""
     truth, pred = _labels_of(table, rows)
     errors = int(np.count_nonzero(table.is_error()[rows]))
-    out = {"accuracy": float(safe_rate(rows.size - errors, rows.size)),
-           "error_rate": float(safe_rate(errors, rows.size))}
+    out = {"accuracy": float(safe_rate(rows.size - errors, rows.size)), "error_rate": float(safe_rate(errors, rows.size))}
     if positive is not None:
         out.update(_binary_metrics(truth, pred, positive.casefold()))
     else:
@@ -251,8 +279,7 @@ def paired_metrics(table: PreparedTable, rows: np.ndarray, positive: str | None)
     return out
 
 
-def _metric_checks(baseline: dict[str, float], candidate: dict[str, float],
-                   gated: Mapping[str, float]) -> list[MetricCheck]:
+def _metric_checks(baseline: dict[str, float], candidate: dict[str, float], gated: Mapping[str, float]) -> list[MetricCheck]:
     checks = []
     for metric, before in baseline.items():
         after = candidate[metric]
@@ -263,8 +290,9 @@ def _metric_checks(baseline: dict[str, float], candidate: dict[str, float],
     return checks
 
 
-def resolve_metric_limits(metrics: Sequence[str] | None, max_drop: float | None, binary: bool,
-                          metric_max_drop: Mapping[str, float] | None = None) -> dict[str, float]:
+def resolve_metric_limits(
+    metrics: Sequence[str] | None, max_drop: float | None, binary: bool, metric_max_drop: Mapping[str, float] | None = None
+) -> dict[str, float]:
     """{metric: max_drop} for the gated metrics: ``metrics`` (None: accuracy, plus recall
     for binary tables) and every metric named in ``metric_max_drop``. Each gets its own
     limit from ``metric_max_drop``, else ``max_drop``, else ``DEFAULT_MAX_DROP``."""
@@ -287,12 +315,27 @@ def resolve_metric_limits(metrics: Sequence[str] | None, max_drop: float | None,
 
 def _paired_test(n: int, base_err: int, cand_err: int, broken: int, fixed: int) -> PairedTest:
     p_worse, p_two = mcnemar_exact(broken, fixed)
-    return PairedTest(rows=n, baseline_errors=base_err, candidate_errors=cand_err, newly_broken=broken, fixed=fixed,
-                      p_worse=float(p_worse), p_two_sided=float(p_two))
+    return PairedTest(
+        rows=n,
+        baseline_errors=base_err,
+        candidate_errors=cand_err,
+        newly_broken=broken,
+        fixed=fixed,
+        p_worse=float(p_worse),
+        p_two_sided=float(p_two),
+    )
 
 
-def _slice_checks(features: Sequence[Feature], rows_a: np.ndarray, status: np.ndarray, ids: np.ndarray,
-                  min_rows: int, alpha: float, correction: Correction, max_ids: int) -> tuple[int, list[SliceCheck]]:
+def _slice_checks(
+    features: Sequence[Feature],
+    rows_a: np.ndarray,
+    status: np.ndarray,
+    ids: np.ndarray,
+    min_rows: int,
+    alpha: float,
+    correction: Correction,
+    max_ids: int,
+) -> tuple[int, list[SliceCheck]]:
     """status per paired row: 0 both right, 1 newly broken, 2 fixed, 3 both wrong."""
     found = []
     for feature in features:
@@ -311,18 +354,28 @@ def _slice_checks(features: Sequence[Feature], rows_a: np.ndarray, status: np.nd
     for (feature, code, test), p_adj in zip(found, adjusted, strict=True):
         if p_adj <= alpha:
             in_slice = (feature.codes[rows_a] == code) & (status == 1)
-            failing.append(SliceCheck(feature.name, feature.labels[code], test, float(p_adj), True,
-                                      tuple(ids[in_slice][:max_ids].tolist())))
+            failing.append(
+                SliceCheck(feature.name, feature.labels[code], test, float(p_adj), True, tuple(ids[in_slice][:max_ids].tolist()))
+            )
     failing.sort(key=lambda s: (s.p_adjusted, -s.test.newly_broken))
     return len(found), failing
 
 
-def regression_gate(baseline: PreparedTable, candidate: PreparedTable, *, on: str | None = None,
-                    metrics: Sequence[str] | None = None, max_drop: float | None = None,
-                    metric_max_drop: Mapping[str, float] | None = None,
-                    alpha: float = 0.05, correction: Correction = "holm", min_rows: int = 30,
-                    datasets: tuple[str | None, str | None] | None = None, allow_different_data: bool = False,
-                    max_ids: int = DEFAULT_MAX_IDS) -> GateResult:
+def regression_gate(
+    baseline: PreparedTable,
+    candidate: PreparedTable,
+    *,
+    on: str | None = None,
+    metrics: Sequence[str] | None = None,
+    max_drop: float | None = None,
+    metric_max_drop: Mapping[str, float] | None = None,
+    alpha: float = 0.05,
+    correction: Correction = "holm",
+    min_rows: int = 30,
+    datasets: tuple[str | None, str | None] | None = None,
+    allow_different_data: bool = False,
+    max_ids: int = DEFAULT_MAX_IDS,
+) -> GateResult:
     """Compare ``candidate`` against ``baseline`` sample by sample; see the module doc.
 
     ``metrics``: the gated metrics; ``max_drop``: their tolerance (default 0.01);
@@ -342,15 +395,23 @@ def regression_gate(baseline: PreparedTable, candidate: PreparedTable, *, on: st
     if datasets is not None:
         warning = dataset_lineage_warning(*datasets, names=("baseline", "candidate"))
         if warning is not None and not allow_different_data:
-            return cannot_compare(f"Cannot compare: {warning} Pass --allow-different-data to compare the shared "
-                                  "samples anyway.", alpha, correction, datasets=datasets)
+            return cannot_compare(
+                f"Cannot compare: {warning} Pass --allow-different-data to compare the shared samples anyway.",
+                alpha,
+                correction,
+                datasets=datasets,
+            )
         if warning is not None:
             notes.append(f"Compared although: {warning}")
     for name, table in (("baseline", baseline), ("candidate", candidate)):
         missing = [r for r in ("true_label", "predicted_label") if getattr(table.schema, r) is None]
         if missing:
-            return cannot_compare(f"Cannot compare: the {name} table has no {' and no '.join(missing)} column, so its "
-                                  "errors are unknown.", alpha, correction, datasets=datasets)
+            return cannot_compare(
+                f"Cannot compare: the {name} table has no {' and no '.join(missing)} column, so its errors are unknown.",
+                alpha,
+                correction,
+                datasets=datasets,
+            )
     try:
         col_a, col_b = join_columns(baseline, candidate, on)
     except BadTable as exc:
@@ -358,56 +419,87 @@ def regression_gate(baseline: PreparedTable, candidate: PreparedTable, *, on: st
     positive_a = baseline.positive_class if baseline.is_binary else None
     positive_b = candidate.positive_class if candidate.is_binary else None
     if (positive_a or "").casefold() != (positive_b or "").casefold():
-        return cannot_compare(f"Cannot compare: the baseline's positive class is {positive_a!r} and the candidate's "
-                              f"{positive_b!r}.", alpha, correction, datasets=datasets)
+        return cannot_compare(
+            f"Cannot compare: the baseline's positive class is {positive_a!r} and the candidate's {positive_b!r}.",
+            alpha,
+            correction,
+            datasets=datasets,
+        )
 
     keep_a, keep_b = _scored(baseline), _scored(candidate)
     key_a, key_b = baseline.frame[col_a], candidate.frame[col_b]
     no_key_a, no_key_b = key_a.isna().to_numpy(), key_b.isna().to_numpy()
     rows_a_all, rows_b_all = np.flatnonzero(keep_a & ~no_key_a), np.flatnonzero(keep_b & ~no_key_b)
-    matching = {"baseline_rows": baseline.n_rows, "candidate_rows": candidate.n_rows,
-                "baseline_scored": int(np.count_nonzero(keep_a)), "candidate_scored": int(np.count_nonzero(keep_b)),
-                "baseline_missing_key": int(np.count_nonzero(keep_a & no_key_a)),
-                "candidate_missing_key": int(np.count_nonzero(keep_b & no_key_b))}
+    matching = {
+        "baseline_rows": baseline.n_rows,
+        "candidate_rows": candidate.n_rows,
+        "baseline_scored": int(np.count_nonzero(keep_a)),
+        "candidate_scored": int(np.count_nonzero(keep_b)),
+        "baseline_missing_key": int(np.count_nonzero(keep_a & no_key_a)),
+        "candidate_missing_key": int(np.count_nonzero(keep_b & no_key_b)),
+    }
     by_text = on is None and col_a == baseline.schema.text and col_a != baseline.schema.id
     if not by_text:
         for name, key in (("baseline", key_a.take(rows_a_all)), ("candidate", key_b.take(rows_b_all))):
             count, examples = _duplicates(key)
             if count:
-                return cannot_compare(f"Cannot compare: {count:,} row(s) of the {name} table repeat a sample id in "
-                                      f"{key.name!r} (e.g. {examples}), so rows cannot be paired with certainty. "
-                                      "Deduplicate the table or join on a unique column.", alpha, correction,
-                                      key=str(col_a), matching=matching, datasets=datasets)
-    ia, ib, occurrence = match_rows(_whole_numbers_as_int(key_a.take(rows_a_all).reset_index(drop=True)),
-                                    _whole_numbers_as_int(key_b.take(rows_b_all).reset_index(drop=True)))
+                return cannot_compare(
+                    f"Cannot compare: {count:,} row(s) of the {name} table repeat a sample id in "
+                    f"{key.name!r} (e.g. {examples}), so rows cannot be paired with certainty. "
+                    "Deduplicate the table or join on a unique column.",
+                    alpha,
+                    correction,
+                    key=str(col_a),
+                    matching=matching,
+                    datasets=datasets,
+                )
+    ia, ib, occurrence = match_rows(
+        _whole_numbers_as_int(key_a.take(rows_a_all).reset_index(drop=True)),
+        _whole_numbers_as_int(key_b.take(rows_b_all).reset_index(drop=True)),
+    )
     rows_a, rows_b = rows_a_all[ia], rows_b_all[ib]
-    matching.update(paired=int(rows_a.size), only_in_baseline=int(rows_a_all.size - rows_a.size),
-                    only_in_candidate=int(rows_b_all.size - rows_b.size),
-                    repeated_keys_by_occurrence=int(np.count_nonzero(np.asarray(occurrence)[ia] > 0)))
+    matching.update(
+        paired=int(rows_a.size),
+        only_in_baseline=int(rows_a_all.size - rows_a.size),
+        only_in_candidate=int(rows_b_all.size - rows_b.size),
+        repeated_keys_by_occurrence=int(np.count_nonzero(np.asarray(occurrence)[ia] > 0)),
+    )
     if rows_a.size == 0:
-        return cannot_compare(f"Cannot compare: no sample scored by both runs matches on {col_a!r} / {col_b!r} "
-                              f"({rows_a_all.size:,} baseline and {rows_b_all.size:,} candidate rows scored).",
-                              alpha, correction, key=str(col_a), matching=matching, datasets=datasets)
+        return cannot_compare(
+            f"Cannot compare: no sample scored by both runs matches on {col_a!r} / {col_b!r} "
+            f"({rows_a_all.size:,} baseline and {rows_b_all.size:,} candidate rows scored).",
+            alpha,
+            correction,
+            key=str(col_a),
+            matching=matching,
+            datasets=datasets,
+        )
     truth_a, truth_b = _labels_of(baseline, rows_a)[0], _labels_of(candidate, rows_b)[0]
     mismatched = int(np.count_nonzero(truth_a != truth_b))
     matching["label_mismatches"] = mismatched
     if mismatched and not allow_different_data:
         example = key_a.iloc[rows_a[np.flatnonzero(truth_a != truth_b)[0]]]
-        return cannot_compare(f"Cannot compare: {mismatched:,} paired sample(s) have different true labels in the two "
-                              f"tables (e.g. {col_a} = {example!r}), so they were not scored on the same data. Pass "
-                              "--allow-different-data to compare anyway.", alpha, correction, key=str(col_a),
-                              matching=matching, datasets=datasets)
+        return cannot_compare(
+            f"Cannot compare: {mismatched:,} paired sample(s) have different true labels in the two "
+            f"tables (e.g. {col_a} = {example!r}), so they were not scored on the same data. Pass "
+            "--allow-different-data to compare anyway.",
+            alpha,
+            correction,
+            key=str(col_a),
+            matching=matching,
+            datasets=datasets,
+        )
     if mismatched:
         notes.append(f"{mismatched:,} paired sample(s) have different true labels; each run is judged against its own.")
 
     wrong_a, wrong_b = baseline.is_error()[rows_a], candidate.is_error()[rows_b]
     status = np.where(wrong_a, np.where(wrong_b, 3, 2), np.where(wrong_b, 1, 0)).astype(np.int64)
     counts = np.bincount(status, minlength=4)
-    overall = _paired_test(int(rows_a.size), int(counts[2] + counts[3]), int(counts[1] + counts[3]),
-                           int(counts[1]), int(counts[2]))
+    overall = _paired_test(
+        int(rows_a.size), int(counts[2] + counts[3]), int(counts[1] + counts[3]), int(counts[1]), int(counts[2])
+    )
     limits = resolve_metric_limits(metrics, max_drop, positive_a is not None, metric_max_drop)
-    checks = _metric_checks(paired_metrics(baseline, rows_a, positive_a), paired_metrics(candidate, rows_b, positive_a),
-                            limits)
+    checks = _metric_checks(paired_metrics(baseline, rows_a, positive_a), paired_metrics(candidate, rows_b, positive_a), limits)
     ids = key_a.to_numpy()[rows_a]
     features = slice_features(baseline, include_outputs=False)
     tested, failing = _slice_checks(features, rows_a, status, ids, min_rows, alpha, correction, max_ids)
@@ -415,22 +507,43 @@ def regression_gate(baseline: PreparedTable, candidate: PreparedTable, *, on: st
 
     reasons = []
     if overall.p_worse <= alpha:
-        reasons.append(f"the candidate breaks {overall.newly_broken:,} sample(s) the baseline got right and fixes "
-                       f"{overall.fixed:,} (McNemar exact, one-sided p = {overall.p_worse:.3g} <= {alpha})")
+        reasons.append(
+            f"the candidate breaks {overall.newly_broken:,} sample(s) the baseline got right and fixes "
+            f"{overall.fixed:,} (McNemar exact, one-sided p = {overall.p_worse:.3g} <= {alpha})"
+        )
     failed_metrics = [m for m in checks if m.failed]
     if failed_metrics:
         reasons.append("; ".join(f"{m.metric} worse by {m.drop:.4g} (max {m.max_drop:.4g})" for m in failed_metrics))
     if failing:
         method = "Holm" if correction == "holm" else "Benjamini-Hochberg"
-        reasons.append(f"{len(failing)} of {tested} tested slice(s) got worse ({method}-adjusted p <= {alpha}), "
-                       f"e.g. {failing[0].feature} = {failing[0].slice}")
+        reasons.append(
+            f"{len(failing)} of {tested} tested slice(s) got worse ({method}-adjusted p <= {alpha}), "
+            f"e.g. {failing[0].feature} = {failing[0].slice}"
+        )
     verdict: Status
     if reasons:
         verdict, reason = "regression", "Regression: " + "; ".join(reasons) + "."
     else:
-        verdict, reason = "pass", (f"No regression on {overall.rows:,} paired samples: {overall.newly_broken:,} newly "
-                                   f"broken, {overall.fixed:,} fixed (one-sided p = {overall.p_worse:.3g}); no gated "
-                                   f"metric dropped beyond its limit; no slice of {tested} got significantly worse.")
-    return GateResult(status=verdict, reason=reason, alpha=alpha, correction=correction, key=str(col_a),
-                      overall=overall, metrics=tuple(checks), slices_tested=tested, failing_slices=tuple(failing),
-                      broken_ids=broken_ids, matching=matching, datasets=datasets, notes=tuple(notes))
+        verdict, reason = (
+            "pass",
+            (
+                f"No regression on {overall.rows:,} paired samples: {overall.newly_broken:,} newly "
+                f"broken, {overall.fixed:,} fixed (one-sided p = {overall.p_worse:.3g}); no gated "
+                f"metric dropped beyond its limit; no slice of {tested} got significantly worse."
+            ),
+        )
+    return GateResult(
+        status=verdict,
+        reason=reason,
+        alpha=alpha,
+        correction=correction,
+        key=str(col_a),
+        overall=overall,
+        metrics=tuple(checks),
+        slices_tested=tested,
+        failing_slices=tuple(failing),
+        broken_ids=broken_ids,
+        matching=matching,
+        datasets=datasets,
+        notes=tuple(notes),
+    )

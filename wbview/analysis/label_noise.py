@@ -148,8 +148,7 @@ class LabelIssues:
 
     def columns(self, index: pd.Index | None = None) -> pd.DataFrame:
         """The two columns ("Likely Mislabelled", "Label Quality") to join onto the table."""
-        return pd.DataFrame({LIKELY_MISLABELLED: self.likely_mislabelled, LABEL_QUALITY: self.label_quality},
-                            index=index)
+        return pd.DataFrame({LIKELY_MISLABELLED: self.likely_mislabelled, LABEL_QUALITY: self.label_quality}, index=index)
 
 
 def _probability_matrix(table: PreparedTable, why: str) -> tuple[np.ndarray, list[str]]:
@@ -165,8 +164,10 @@ def _probability_matrix(table: PreparedTable, why: str) -> tuple[np.ndarray, lis
         first = columns[0] is not None
         return np.column_stack([p, 1.0 - p] if first else [1.0 - p, p]), classes
     missing = [cls for cls, col in zip(classes, columns, strict=True) if col is None]
-    raise BadTable(f"{why} needs a probability column for every class ('Prob (<class>)'); none for {missing}. "
-                   "Log the per-class probabilities in the eval table (the companion's EvalTableBuilder does).")
+    raise BadTable(
+        f"{why} needs a probability column for every class ('Prob (<class>)'); none for {missing}. "
+        "Log the per-class probabilities in the eval table (the companion's EvalTableBuilder does)."
+    )
 
 
 def label_issues(table: PreparedTable) -> LabelIssues:
@@ -193,8 +194,13 @@ def _label_issues(table: PreparedTable) -> LabelIssues:
         quality[rows] = self_confidence(codes[rows], probs[rows])
         thresholds = tuple(float(t) for t in confident_thresholds(codes[rows], probs[rows]))
     flagged.flags.writeable = quality.flags.writeable = False  # shared by every session of the table
-    return LabelIssues(likely_mislabelled=flagged, label_quality=quality, rows_scored=int(rows.size),
-                       classes=tuple(classes), thresholds=thresholds)
+    return LabelIssues(
+        likely_mislabelled=flagged,
+        label_quality=quality,
+        rows_scored=int(rows.size),
+        classes=tuple(classes),
+        thresholds=thresholds,
+    )
 
 
 def detection_quality(flagged: np.ndarray, truly_flipped: np.ndarray) -> dict[str, float]:
@@ -202,13 +208,16 @@ def detection_quality(flagged: np.ndarray, truly_flipped: np.ndarray) -> dict[st
     flagged, truly_flipped = np.asarray(flagged, dtype=bool), np.asarray(truly_flipped, dtype=bool)
     hits = int(np.count_nonzero(flagged & truly_flipped))
     n_flagged, n_flipped = int(np.count_nonzero(flagged)), int(np.count_nonzero(truly_flipped))
-    return {"flagged": n_flagged, "flipped": n_flipped, "true_positives": hits,
-            "precision": hits / n_flagged if n_flagged else float("nan"),
-            "recall": hits / n_flipped if n_flipped else float("nan")}
+    return {
+        "flagged": n_flagged,
+        "flipped": n_flipped,
+        "true_positives": hits,
+        "precision": hits / n_flagged if n_flagged else float("nan"),
+        "recall": hits / n_flipped if n_flipped else float("nan"),
+    }
 
 
-def likely_mislabelled_rows(table: PreparedTable, rows: np.ndarray | None = None,
-                            limit: int | None = None) -> pd.DataFrame:
+def likely_mislabelled_rows(table: PreparedTable, rows: np.ndarray | None = None, limit: int | None = None) -> pd.DataFrame:
     """The rows flagged as likely mislabelled (within the boolean mask ``rows``), most
     suspicious (lowest label quality) first, with the "Label Quality" column added: the
     separate group that the false-negative focus and high-confidence errors show after the

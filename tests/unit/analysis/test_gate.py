@@ -19,8 +19,21 @@ from wbview.errors import UsageError
 
 # --- the statistics against statsmodels / scipy ------------------------------------------------
 
-DISCORDANT = [(0, 0), (1, 0), (0, 1), (3, 0), (5, 5), (10, 2), (2, 10), (7, 13), (13, 7), (100, 70),
-              (1000, 930), (2500, 2400), (40, 0)]
+DISCORDANT = [
+    (0, 0),
+    (1, 0),
+    (0, 1),
+    (3, 0),
+    (5, 5),
+    (10, 2),
+    (2, 10),
+    (7, 13),
+    (13, 7),
+    (100, 70),
+    (1000, 930),
+    (2500, 2400),
+    (40, 0),
+]
 
 
 @pytest.mark.parametrize("broken, fixed", DISCORDANT)
@@ -69,8 +82,9 @@ def test_corrections_of_no_test():
 STATUS = {"rr": (False, False), "rw": (False, True), "wr": (True, False), "ww": (True, True)}
 
 
-def paired_tables(statuses: list[str], groups: list[str] | None = None, ids=None,
-                  truth: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def paired_tables(
+    statuses: list[str], groups: list[str] | None = None, ids=None, truth: list[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Baseline and candidate tables; ``statuses[i]`` is "rw" for a row right in the
     baseline and wrong in the candidate, etc. Binary labels x/y (y positive)."""
     n = len(statuses)
@@ -79,7 +93,7 @@ def paired_tables(statuses: list[str], groups: list[str] | None = None, ids=None
     ids = list(range(1, n + 1)) if ids is None else ids
     frames = []
     for side in (0, 1):
-        pred = [other[t] if STATUS[s][side] else t for s, t in zip(statuses, truth)]
+        pred = [other[t] if STATUS[s][side] else t for s, t in zip(statuses, truth, strict=True)]
         frame = pd.DataFrame({"Sample ID": ids, "True Label": truth, "Predicted Label": pred})
         if groups is not None:
             frame["Group"] = groups
@@ -95,12 +109,15 @@ def statuses(rr: int, rw: int, wr: int, ww: int) -> list[str]:
     return ["rr"] * rr + ["rw"] * rw + ["wr"] * wr + ["ww"] * ww
 
 
-@pytest.mark.parametrize("counts, expected", [
-    ((200, 0, 0, 10), "pass"),        # no discordant pairs: p = 1
-    ((180, 12, 10, 8), "pass"),       # 12 broken vs 10 fixed: noise
-    ((170, 25, 5, 10), "regression"),  # clearly worse
-    ((170, 5, 25, 10), "pass"),       # clearly better: never a failure
-])
+@pytest.mark.parametrize(
+    "counts, expected",
+    [
+        ((200, 0, 0, 10), "pass"),  # no discordant pairs: p = 1
+        ((180, 12, 10, 8), "pass"),  # 12 broken vs 10 fixed: noise
+        ((170, 25, 5, 10), "regression"),  # clearly worse
+        ((170, 5, 25, 10), "pass"),  # clearly better: never a failure
+    ],
+)
 def test_overall_paired_test_against_statsmodels(counts, expected):
     rr, rw, wr, ww = counts
     a, b = paired_tables(statuses(*counts))
@@ -128,9 +145,15 @@ def test_row_order_and_extra_rows_do_not_change_the_pairing():
 def binary_metric_reference(frame: pd.DataFrame) -> dict[str, float]:
     y, p = frame["True Label"] == "y", frame["Predicted Label"] == "y"
     tn, fp, fn, tp = skm.confusion_matrix(y, p, labels=[False, True]).ravel()
-    return {"accuracy": skm.accuracy_score(y, p), "error_rate": 1 - skm.accuracy_score(y, p),
-            "precision": skm.precision_score(y, p), "recall": skm.recall_score(y, p), "f1": skm.f1_score(y, p),
-            "fn_rate": fn / (fn + tp), "fp_rate": fp / (fp + tn)}
+    return {
+        "accuracy": skm.accuracy_score(y, p),
+        "error_rate": 1 - skm.accuracy_score(y, p),
+        "precision": skm.precision_score(y, p),
+        "recall": skm.recall_score(y, p),
+        "f1": skm.f1_score(y, p),
+        "fn_rate": fn / (fn + tp),
+        "fp_rate": fp / (fp + tn),
+    }
 
 
 def test_binary_metrics_match_sklearn_and_drops_are_signed():
@@ -140,8 +163,9 @@ def test_binary_metrics_match_sklearn_and_drops_are_signed():
     ref_a, ref_b = binary_metric_reference(a), binary_metric_reference(b)
     for metric, check in by_name.items():
         assert check.baseline == pytest.approx(ref_a[metric]) and check.candidate == pytest.approx(ref_b[metric])
-        worse = ref_a[metric] - ref_b[metric] if metric not in ("error_rate", "fn_rate", "fp_rate") else \
-            ref_b[metric] - ref_a[metric]
+        worse = (
+            ref_a[metric] - ref_b[metric] if metric not in ("error_rate", "fn_rate", "fp_rate") else ref_b[metric] - ref_a[metric]
+        )
         assert check.drop == pytest.approx(worse)
     assert by_name["recall"].max_drop == 0.5 and not by_name["recall"].failed
     assert by_name["accuracy"].max_drop == DEFAULT_MAX_DROP and by_name["accuracy"].failed
@@ -155,8 +179,7 @@ def test_macro_metrics_match_sklearn():
     pred = np.where(rng.random(300) < 0.7, truth, classes[rng.integers(0, 4, 300)])
     table = prepare(pd.DataFrame({"Sample ID": np.arange(300), "True Label": truth, "Predicted Label": pred}))
     ours = paired_metrics(table, np.arange(300), None)
-    for name, fn in (("macro_precision", skm.precision_score), ("macro_recall", skm.recall_score),
-                     ("macro_f1", skm.f1_score)):
+    for name, fn in (("macro_precision", skm.precision_score), ("macro_recall", skm.recall_score), ("macro_f1", skm.f1_score)):
         assert ours[name] == pytest.approx(fn(truth, pred, average="macro", zero_division=0))
     assert ours["accuracy"] == pytest.approx(skm.accuracy_score(truth, pred))
 
@@ -176,14 +199,19 @@ def slice_reference(a: pd.DataFrame, b: pd.DataFrame, columns: list[str], min_ro
                 keys.append((column, str(value)))
                 p.append(binomtest(broken, broken + fixed, 0.5, alternative="greater").pvalue)
     reject, adjusted, _, _ = multipletests(p, alpha=alpha, method=method)
-    return {k: adj for k, adj, r in zip(keys, adjusted, reject) if r}, len(keys)
+    return {k: adj for k, adj, r in zip(keys, adjusted, reject, strict=True) if r}, len(keys)
 
 
 @pytest.mark.parametrize("correction, method", [("holm", "holm"), ("bh", "fdr_bh")])
 def test_failing_slices_match_statsmodels(correction, method):
     # Group g0 regresses hard, g1 a little, g2 not at all, g3 improves.
-    parts = [("g0", statuses(40, 14, 1, 5)), ("g1", statuses(50, 7, 1, 2)), ("g2", statuses(60, 3, 3, 4)),
-             ("g3", statuses(45, 1, 9, 5)), ("g4", statuses(50, 6, 0, 4))]
+    parts = [
+        ("g0", statuses(40, 14, 1, 5)),
+        ("g1", statuses(50, 7, 1, 2)),
+        ("g2", statuses(60, 3, 3, 4)),
+        ("g3", statuses(45, 1, 9, 5)),
+        ("g4", statuses(50, 6, 0, 4)),
+    ]
     groups = [g for g, s in parts for _ in s]
     a, b = paired_tables([x for _, s in parts for x in s], groups=groups)
     result = gate(a, b, correction=correction, min_rows=30, max_drop=1.0)
@@ -195,9 +223,13 @@ def test_failing_slices_match_statsmodels(correction, method):
         assert p_adj == pytest.approx(expected[key], rel=1e-9)
     worst = next(s for s in result.failing_slices if s.slice == "g0")
     assert (worst.test.rows, worst.test.newly_broken, worst.test.fixed) == (60, 14, 1)
-    broken_ids = set(a["Sample ID"][(a["Group"] == "g0").to_numpy()
-                                    & (a["True Label"] == a["Predicted Label"]).to_numpy()
-                                    & (b["True Label"] != b["Predicted Label"]).to_numpy()])
+    broken_ids = set(
+        a["Sample ID"][
+            (a["Group"] == "g0").to_numpy()
+            & (a["True Label"] == a["Predicted Label"]).to_numpy()
+            & (b["True Label"] != b["Predicted Label"]).to_numpy()
+        ]
+    )
     assert set(worst.broken_ids) == broken_ids and len(broken_ids) == 14
     assert result.status == "regression"
 
@@ -275,14 +307,17 @@ def test_a_table_without_true_labels_cannot_be_compared():
     assert result.exit_code == 2 and "true_label" in result.reason
 
 
-@pytest.mark.parametrize("datasets, allowed, code", [
-    (("acme/p/data:v3", "acme/p/data:v3"), False, 0),
-    (("acme/p/data:v3", "acme/p/data:v4"), False, 2),
-    (("acme/p/data:v3", "acme/p/data:v4"), True, 0),
-    (("acme/p/data:latest", "acme/p/data:latest"), False, 2),  # an alias can move
-    ((None, "acme/p/data:v3"), False, 2),
-    ((None, None), True, 0),
-])
+@pytest.mark.parametrize(
+    "datasets, allowed, code",
+    [
+        (("acme/p/data:v3", "acme/p/data:v3"), False, 0),
+        (("acme/p/data:v3", "acme/p/data:v4"), False, 2),
+        (("acme/p/data:v3", "acme/p/data:v4"), True, 0),
+        (("acme/p/data:latest", "acme/p/data:latest"), False, 2),  # an alias can move
+        ((None, "acme/p/data:v3"), False, 2),
+        ((None, None), True, 0),
+    ],
+)
 def test_lineage_check(datasets, allowed, code):
     a, b = paired_tables(statuses(40, 0, 0, 0))
     result = gate(a, b, datasets=datasets, allow_different_data=allowed)
@@ -297,21 +332,51 @@ def test_lineage_check(datasets, allowed, code):
 def test_json_shape():
     a, b = paired_tables(statuses(150, 30, 2, 4), groups=["g"] * 186)
     data = gate(a, b).to_dict()
-    assert set(data) >= {"status", "exit_code", "reason", "alpha", "correction", "key", "datasets", "matching",
-                         "overall", "broken_ids", "broken_total", "metrics", "slices_tested", "failing_slices", "notes"}
+    assert set(data) >= {
+        "status",
+        "exit_code",
+        "reason",
+        "alpha",
+        "correction",
+        "key",
+        "datasets",
+        "matching",
+        "overall",
+        "broken_ids",
+        "broken_total",
+        "metrics",
+        "slices_tested",
+        "failing_slices",
+        "notes",
+    }
     slice_ = data["failing_slices"][0]
-    assert set(slice_) >= {"feature", "slice", "rows", "newly_broken", "fixed", "baseline_error_rate",
-                           "candidate_error_rate", "p_worse", "p_two_sided", "p_adjusted", "broken_ids", "broken_total"}
+    assert set(slice_) >= {
+        "feature",
+        "slice",
+        "rows",
+        "newly_broken",
+        "fixed",
+        "baseline_error_rate",
+        "candidate_error_rate",
+        "p_worse",
+        "p_two_sided",
+        "p_adjusted",
+        "broken_ids",
+        "broken_total",
+    }
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"alpha": 0.0}, "alpha"),
-    ({"alpha": 1.5}, "alpha"),
-    ({"correction": "bonferroni"}, "correction"),
-    ({"metrics": ["auc"]}, "Unknown metric"),
-    ({"max_drop": -0.1}, "max_drop"),
-    ({"metric_max_drop": {"recall": float("nan")}}, "max_drop"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"alpha": 0.0}, "alpha"),
+        ({"alpha": 1.5}, "alpha"),
+        ({"correction": "bonferroni"}, "correction"),
+        ({"metrics": ["auc"]}, "Unknown metric"),
+        ({"max_drop": -0.1}, "max_drop"),
+        ({"metric_max_drop": {"recall": float("nan")}}, "max_drop"),
+    ],
+)
 def test_bad_options_raise_usage_errors(kwargs, words):
     a, b = paired_tables(statuses(40, 0, 0, 0))
     with pytest.raises(UsageError, match=words):

@@ -22,11 +22,13 @@ from wbview.analysis.label_noise import (
 from wbview.analysis.prepare import prepare
 from wbview.errors import BadTable
 
-cleanlab = pytest.importorskip("cleanlab", reason="cleanlab (the optional 'labels' extra, pinned in "
-                               "requirements-dev.txt) is the reference for confident learning")
-from cleanlab.count import compute_confident_joint, get_confident_thresholds  # noqa: E402 - only once importorskip found cleanlab
-from cleanlab.filter import find_label_issues as cleanlab_find_label_issues  # noqa: E402 - only once importorskip found cleanlab
-from cleanlab.rank import get_label_quality_scores  # noqa: E402 - only once importorskip found cleanlab
+cleanlab = pytest.importorskip(
+    "cleanlab",
+    reason="cleanlab (the optional 'labels' extra, pinned in requirements-dev.txt) is the reference for confident learning",
+)
+from cleanlab.count import compute_confident_joint, get_confident_thresholds  # noqa: E402 - after importorskip, so a missing cleanlab skips
+from cleanlab.filter import find_label_issues as cleanlab_find_label_issues  # noqa: E402 - after importorskip
+from cleanlab.rank import get_label_quality_scores  # noqa: E402 - after importorskip
 
 
 def noisy_case(seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -59,8 +61,9 @@ def reference_issues(labels: np.ndarray, probs: np.ndarray) -> np.ndarray:
 def test_matches_cleanlab_on_random_cases(seed):
     labels, probs = noisy_case(seed)
     np.testing.assert_allclose(confident_thresholds(labels, probs), get_confident_thresholds(labels, probs))
-    np.testing.assert_array_equal(confident_joint(labels, probs, calibrate=False),
-                                  compute_confident_joint(labels, probs, calibrate=False))
+    np.testing.assert_array_equal(
+        confident_joint(labels, probs, calibrate=False), compute_confident_joint(labels, probs, calibrate=False)
+    )
     np.testing.assert_array_equal(confident_joint(labels, probs), compute_confident_joint(labels, probs))
     np.testing.assert_array_equal(find_label_issues(labels, probs), reference_issues(labels, probs))
     np.testing.assert_allclose(self_confidence(labels, probs), get_label_quality_scores(labels, probs))
@@ -70,16 +73,38 @@ HAND_MADE = {
     # 3 classes, one row labelled 0 that the model firmly puts in class 1.
     "one clear flip": (
         [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 0],
-        [[.9, .05, .05], [.8, .1, .1], [.85, .1, .05], [.7, .2, .1], [.1, .8, .1], [.05, .9, .05], [.2, .7, .1],
-         [.1, .85, .05], [.1, .1, .8], [.05, .05, .9], [.1, .2, .7], [.02, .95, .03]],
+        [
+            [0.9, 0.05, 0.05],
+            [0.8, 0.1, 0.1],
+            [0.85, 0.1, 0.05],
+            [0.7, 0.2, 0.1],
+            [0.1, 0.8, 0.1],
+            [0.05, 0.9, 0.05],
+            [0.2, 0.7, 0.1],
+            [0.1, 0.85, 0.05],
+            [0.1, 0.1, 0.8],
+            [0.05, 0.05, 0.9],
+            [0.1, 0.2, 0.7],
+            [0.02, 0.95, 0.03],
+        ],
     ),
     # Correct predictions everywhere: nothing to flag.
-    "all agree": ([0, 1, 0, 1, 0, 1], [[.9, .1], [.2, .8], [.6, .4], [.45, .55], [.7, .3], [.1, .9]]),
+    "all agree": ([0, 1, 0, 1, 0, 1], [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.45, 0.55], [0.7, 0.3], [0.1, 0.9]]),
     # Exact ties at 0.5 in a binary task.
-    "ties": ([0, 0, 1, 1, 0, 1, 1, 0], [[.5, .5]] * 4 + [[.9, .1], [.1, .9], [.95, .05], [.05, .95]]),
+    "ties": ([0, 0, 1, 1, 0, 1, 1, 0], [[0.5, 0.5]] * 4 + [[0.9, 0.1], [0.1, 0.9], [0.95, 0.05], [0.05, 0.95]]),
     # A class with a single row is never emptied.
-    "singleton class": ([0, 0, 0, 1, 2, 2, 2], [[.9, .05, .05], [.8, .1, .1], [.1, .1, .8], [.1, .1, .8],
-                                                [.1, .1, .8], [.05, .05, .9], [.9, .05, .05]]),
+    "singleton class": (
+        [0, 0, 0, 1, 2, 2, 2],
+        [
+            [0.9, 0.05, 0.05],
+            [0.8, 0.1, 0.1],
+            [0.1, 0.1, 0.8],
+            [0.1, 0.1, 0.8],
+            [0.1, 0.1, 0.8],
+            [0.05, 0.05, 0.9],
+            [0.9, 0.05, 0.05],
+        ],
+    ),
 }
 
 
@@ -151,22 +176,41 @@ def test_rows_without_label_or_probabilities_are_not_scored():
     np.testing.assert_array_equal(issues.likely_mislabelled[2:], expected)
 
 
-@pytest.mark.parametrize("frame, words", [
-    (pd.DataFrame({"True Label": ["a", "b", "c"], "Predicted Label": ["a", "b", "b"], "Prob (a)": [.9, .1, .1],
-                   "Prob (b)": [.05, .8, .8]}), "probability column for every class"),
-    (pd.DataFrame({"Predicted Label": ["a", "b"], "Is Error": [False, True], "Prob (a)": [.9, .1],
-                   "Prob (b)": [.1, .9]}), "true_label"),
-])
+@pytest.mark.parametrize(
+    "frame, words",
+    [
+        (
+            pd.DataFrame(
+                {
+                    "True Label": ["a", "b", "c"],
+                    "Predicted Label": ["a", "b", "b"],
+                    "Prob (a)": [0.9, 0.1, 0.1],
+                    "Prob (b)": [0.05, 0.8, 0.8],
+                }
+            ),
+            "probability column for every class",
+        ),
+        (
+            pd.DataFrame(
+                {"Predicted Label": ["a", "b"], "Is Error": [False, True], "Prob (a)": [0.9, 0.1], "Prob (b)": [0.1, 0.9]}
+            ),
+            "true_label",
+        ),
+    ],
+)
 def test_what_is_missing_is_named(frame, words):
     with pytest.raises(BadTable, match=words):
         label_issues(prepare(frame))
 
 
-@pytest.mark.parametrize("flagged, flipped, expected", [
-    ([1, 1, 0, 0], [1, 0, 1, 0], (0.5, 0.5)),
-    ([1, 1, 1, 0], [1, 1, 1, 1], (1.0, 0.75)),
-    ([0, 0, 0, 0], [1, 0, 0, 0], (float("nan"), 0.0)),
-])
+@pytest.mark.parametrize(
+    "flagged, flipped, expected",
+    [
+        ([1, 1, 0, 0], [1, 0, 1, 0], (0.5, 0.5)),
+        ([1, 1, 1, 0], [1, 1, 1, 1], (1.0, 0.75)),
+        ([0, 0, 0, 0], [1, 0, 0, 0], (float("nan"), 0.0)),
+    ],
+)
 def test_detection_quality(flagged, flipped, expected):
     quality = detection_quality(np.array(flagged, bool), np.array(flipped, bool))
     np.testing.assert_allclose((quality["precision"], quality["recall"]), expected)
@@ -191,9 +235,11 @@ def demo_detection(size) -> dict[str, dict[str, float]]:
         errors = detection_quality(table.is_error(), truth)  # the naive detector: every error
         quality["precision_of_every_error"] = errors["precision"]
         out[run.name[:7]] = quality
-        print(f"label errors: {run.name[:7]}: flagged={quality['flagged']} flipped={quality['flipped']} "
-              f"precision={quality['precision']:.3f} recall={quality['recall']:.3f} "
-              f"(every error: precision={errors['precision']:.3f})")
+        print(
+            f"label errors: {run.name[:7]}: flagged={quality['flagged']} flipped={quality['flipped']} "
+            f"precision={quality['precision']:.3f} recall={quality['recall']:.3f} "
+            f"(every error: precision={errors['precision']:.3f})"
+        )
     return out
 
 
@@ -218,7 +264,6 @@ def test_demo_flipped_labels_are_found_full_demo():
     assert best["precision"] >= 2 * best["precision_of_every_error"]
     for name in ("exp-002", "exp-003", "exp-005", "exp-006"):  # every model trained on the December export
         assert results[name]["precision"] >= 0.85 and results[name]["recall"] >= 0.5
-
 
 
 def test_likely_mislabelled_rows_most_suspicious_first_within_the_selection():
