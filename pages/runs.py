@@ -14,7 +14,7 @@ runs = page.require_runs(ctx)
 
 specs = runs_table.filter_specs(runs_table.runs_frame(runs))  # widgets offer the values present
 st.sidebar.header("Filters")
-run_filter = filter_panel(specs, pinned=runs_table.ATTRIBUTE_FILTERS, container=st.sidebar)
+run_filter = filter_panel(specs, pinned=runs_table.ATTRIBUTE_FILTERS, container=st.sidebar, runs=runs)
 with guard():
     matching = loaders.runs(ctx.spec, ctx.project, tuple(run_filter.to_text())) if not run_filter.is_empty else runs
 shown = runs_table.runs_frame(matching)

@@ -16,7 +16,7 @@ ctx = page.start("Stacked tables")
 runs = analysis_page.eval_runs(ctx)
 specs = runs_table.filter_specs(runs_table.runs_frame(runs))
 st.sidebar.header("Pick runs")
-run_filter = filter_panel(specs, pinned=("job_type", "group"), container=st.sidebar)
+run_filter = filter_panel(specs, pinned=("job_type", "group"), container=st.sidebar, runs=runs)
 picked_ids = [r.id for r in runs if run_filter.matches(r)]
 if not picked_ids:
     st.info("No run with an eval table matches these filters. Widen a range or clear a selection in the sidebar.")

@@ -63,6 +63,14 @@ def test_runs_filter_from_url_with_conditions_no_widget_shows(spec):
     assert _listed(at.query_params.get("f")) == ["job_type in train", "params.lr>0.0001"]
 
 
+def test_runs_filter_link_on_a_key_no_run_has_names_the_closest(spec):
+    at = open_page(None, source=spec, f="params.encodr=head_only")  # a typo of params.encoder
+    assert problems(at) == []
+    shown = texts(at)
+    assert "No run has the key params.encodr" in shown and "Closest keys: params.encoder" in shown
+    assert "0 of 5 runs match" in shown or "No run matches these filters" in shown
+
+
 def test_runs_filter_link_with_a_bad_condition_says_so(spec):
     at = open_page(None, source=spec, f="params.lr>>3")  # Runs is the default page: the link's first run
     assert problems(at) == []

@@ -12,7 +12,8 @@ import streamlit as st
 
 from wbview.analysis.runs import FilterSpec, choices_from, run_filter
 from wbview.errors import BadFilter, UsageError
-from wbview.filters import QUERY_PARAM, RunFilter, parse_filters
+from wbview.filters import QUERY_PARAM, RunFilter, check_keys, parse_filters
+from wbview.records import Run
 from wbview.schema import ROLES, EvalSchema
 from wbview.ui.text import md_escape
 
@@ -46,19 +47,26 @@ _LAST_FILTER = "_url_last:" + QUERY_PARAM  # the filter texts this session last 
 _EXTRA_COLUMNS = "filter_cols"
 
 
-def _link_filter(container: Any) -> RunFilter | None:
-    """The filter a fresh link names (None when the URL holds what this session wrote)."""
+def _link_filter(container: Any, runs: Sequence[Run] = ()) -> RunFilter | None:
+    """The filter a fresh link names (None when the URL holds what this session wrote); a
+    key no run has is resolved where the intent is clear, or named with the closest keys."""
     texts = st.query_params.get_all(QUERY_PARAM)
     if texts == st.session_state.get(_LAST_FILTER):
         return None
     try:
-        return parse_filters(texts)
+        linked = parse_filters(texts)
     except BadFilter as exc:
         st.caption(f"ℹ️ The link's filter was ignored: {md_escape(str(exc))}")
         return RunFilter()
+    if not runs:
+        return linked
+    checked = check_keys(linked, runs)
+    for note in checked.notes:
+        st.caption(f"ℹ️ {md_escape(note)}")
+    return checked.run_filter
 
 
-def filter_panel(specs: Sequence[FilterSpec], pinned: Sequence[str], container: Any = st) -> RunFilter:
+def filter_panel(specs: Sequence[FilterSpec], pinned: Sequence[str], container: Any = st, runs: Sequence[Run] = ()) -> RunFilter:
     """Widgets for the pinned columns plus any column the user adds, seeded from the link's
     ``f=`` conditions; returns their choices as one RunFilter and writes it back to the URL.
     Conditions no widget can show (typed into a link by hand) still apply and are listed."""
@@ -66,7 +74,7 @@ def filter_panel(specs: Sequence[FilterSpec], pinned: Sequence[str], container: 
     always = [c for c in pinned if c in by_column]
     _unknown_linked_columns("filter_cols", list(by_column), container)
     state = st.session_state
-    linked = _link_filter(container)
+    linked = _link_filter(container, runs)
     if linked is not None:
         chosen, rest = choices_from(specs, linked)
         for spec in specs:
