@@ -56,6 +56,11 @@ WBVIEW_ENV: dict[str, EnvVar] = {
         EnvVar("WBVIEW_DEMO_DIR", "where `wbview app` builds the demo store (default: the user data folder)"),
         EnvVar("WBVIEW_EVAL_DIR", "where the companion keeps its local copy of each eval table (default ./wbview-eval)"),
         EnvVar("WBVIEW_DEBUG", "set to 1 to see a traceback after an unexpected CLI error"),
+        EnvVar(
+            "WBVIEW_ALLOWED_HOSTS",
+            "comma-separated host names `wbview app` accepts in a browser's Host header besides localhost "
+            "(e.g. wbview.example.com; anything else is refused, against DNS rebinding)",
+        ),
     )
 }
 
