@@ -31,7 +31,7 @@ Error analysis (issue 6)
     rows.ColumnFilter(column, "eq"|"in"|"range", values); .to_string()/.from_string()
     rows.RowQuery(filters, search, regex, search_columns); .to_params()/.from_params()
     rows.query_mask(table, query) -> bool mask; rows.filter_choices(table, column)
-    rows.to_csv_bytes(frame, escape_formulas=True) -> bytes
+    rows.to_csv_bytes(frame, escape_formulas=True) -> bytes (formula-like cells and headers quoted, nested cells JSON)
 
 Beyond the W&B UI (issue 7)
     threshold.threshold_curve(table, fn_cost=1, fp_cost=1, rows=None) -> DataFrame
