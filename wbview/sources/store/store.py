@@ -63,6 +63,7 @@ from wbview.sources.store.files import (
     json_bytes,
     read_json,
     read_parquet_frame,
+    reading,
 )
 from wbview.sources.store.paths import inside, safe_name
 from wbview.records import (
@@ -298,7 +299,8 @@ class Store:
         hit = self._read_memo.get(path)
         if hit is not None and hit[0] == key:
             return hit[1]
-        value = load(path)
+        with reading(path):
+            value = load(path)
         after = os.stat(path)
         if (after.st_ino, after.st_size, after.st_mtime_ns) == key:  # not replaced while reading
             self._read_memo[path] = (key, value)
@@ -308,8 +310,9 @@ class Store:
         folder = inside(self.root, "projects")
         found = []
         for child in sorted(folder.iterdir()) if folder.is_dir() else ():
-            with ignoring(FileNotFoundError):
-                found.append(read_json(inside(folder, child.name, "project.json"))["project"])
+            path = inside(folder, child.name, "project.json")
+            with ignoring(FileNotFoundError), reading(path):
+                found.append(read_json(path)["project"])
         return sorted(found)
 
     def has_project(self, project: str) -> bool:
@@ -325,17 +328,22 @@ class Store:
             raise self._no_project(project) from None
 
     def read_run_artifacts(self, project: str, run_id: str) -> RunArtifacts | None:
+        path = self._file(project, "run_artifacts", run_id, ".json")
         try:
-            data = read_json(self._file(project, "run_artifacts", run_id, ".json"))
+            data = read_json(path)
         except FileNotFoundError:
             return None
-        return RunArtifacts(run_id=data["run_id"], used=tuple(data["used"]), logged=tuple(data["logged"]))
+        with reading(path):
+            return RunArtifacts(run_id=data["run_id"], used=tuple(data["used"]), logged=tuple(data["logged"]))
 
     def read_run_tables(self, project: str, run_id: str) -> list[TableRef] | None:
+        path = self._file(project, "run_tables", run_id, ".json")
         try:
-            return [TableRef(**t) for t in read_json(self._file(project, "run_tables", run_id, ".json"))]
+            data = read_json(path)
         except FileNotFoundError:
             return None
+        with reading(path):
+            return [TableRef(**t) for t in data]
 
     def read_history(self, project: str, run_id: str) -> pd.DataFrame | None:
         try:
@@ -350,10 +358,13 @@ class Store:
             return None
 
     def read_collections(self, project: str, artifact_type: str) -> list[ArtifactCollection] | None:
+        path = self._file(project, "collections", artifact_type, ".json")
         try:
-            return [ArtifactCollection(**c) for c in read_json(self._file(project, "collections", artifact_type, ".json"))]
+            data = read_json(path)
         except FileNotFoundError:
             return None
+        with reading(path):
+            return [ArtifactCollection(**c) for c in data]
 
     def artifact_written_at(self, project: str, artifact_id: str) -> float | None:
         """When a version was last written (epoch seconds), or None when it is not stored."""
