@@ -13,6 +13,7 @@ import streamlit as st
 from wbview.analysis import outcomes, rows
 from wbview.analysis.groups import group_histograms
 from wbview.analysis.prepare import PreparedTable
+from wbview.analysis.selection import clip_text, for_display
 from wbview.charts.errors import confusion_figure, group_histogram_figure
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
@@ -153,7 +154,7 @@ def render_false_negatives(table: PreparedTable, mask: np.ndarray) -> None:
     st.dataframe(outcomes.errors_by_true_class(table, rows=mask), hide_index=True)
     shown = f" (the first {ROW_LIMIT:,} of {summary.false_negatives:,})" if summary.false_negatives > ROW_LIMIT else ""
     st.caption(f"Missed positives, most confident first{shown}:")
-    st.dataframe(outcomes.false_negative_rows(table, rows=mask, limit=ROW_LIMIT), hide_index=True)
+    st.dataframe(for_display(outcomes.false_negative_rows(table, rows=mask, limit=ROW_LIMIT), ROW_LIMIT), hide_index=True)
 
 
 def render_high_confidence(table: PreparedTable, mask: np.ndarray) -> None:
@@ -163,7 +164,7 @@ def render_high_confidence(table: PreparedTable, mask: np.ndarray) -> None:
     threshold = st.slider("Minimum confidence", 0.5, 1.0, 0.9, 0.01, key="min_conf", bind="query-params")
     errors = outcomes.high_confidence_errors(table, threshold, rows=mask, limit=ROW_LIMIT)
     st.caption(f"{len(errors):,} errors made with confidence ≥ {threshold:.2f} (shown up to {ROW_LIMIT:,}).")
-    st.dataframe(errors, hide_index=True)
+    st.dataframe(for_display(errors, ROW_LIMIT), hide_index=True)
 
 
 def render_confusion(table: PreparedTable, query: rows.RowQuery, cell: tuple[str, str] | None, options: dict) -> None:
@@ -181,10 +182,10 @@ def render_rows(table: PreparedTable, mask: np.ndarray, file_stem: str) -> None:
     """The selected rows as a table (first ROW_LIMIT), one row's text in full, and a CSV of all."""
     selected = table.frame[mask]
     st.caption(f"{len(selected):,} rows selected (showing up to {ROW_LIMIT:,}).")
-    st.dataframe(selected.head(ROW_LIMIT), hide_index=True, key="rows_table")
+    st.dataframe(for_display(selected, ROW_LIMIT), hide_index=True, key="rows_table")  # long cells cut
     st.download_button("Download these rows as CSV", data=lambda: rows.to_csv_bytes(selected),
                        file_name=f"{file_stem}.csv", mime="text/csv", key="csv", on_click="ignore")
     if table.schema.text is not None and len(selected):
         position = st.number_input("Show the full text of row", 0, len(selected) - 1, 0, key="row", bind="query-params")
-        st.code(str(selected[table.schema.text].iloc[int(position)]), language=None, wrap_lines=True)
+        st.code(clip_text(str(selected[table.schema.text].iloc[int(position)])), language=None, wrap_lines=True)
 
