@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="wbview", page_icon=":material/search:", layout="wide")
+# An emoji favicon is drawn locally; a ":material/...:" favicon is fetched from fonts.gstatic.com.
+# The menu's ":material/...:" icons below come from the font Streamlit serves itself.
+st.set_page_config(page_title="wbview", page_icon="🔎", layout="wide")
 
 PAGES = [
     st.Page("pages/runs.py", title="Runs", icon=":material/table_rows:", default=True),
