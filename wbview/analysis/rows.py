@@ -357,7 +357,7 @@ def to_csv_bytes(frame: pd.DataFrame, escape_formulas: bool = True) -> bytes:
     data.columns = names
     try:
         table = pa.Table.from_pandas(data, preserve_index=False)
-        nested = [name for name, field in zip(names, table.schema) if _is_nested(field.type)]
+        nested = [name for name, field in zip(names, table.schema, strict=True) if _is_nested(field.type)]
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         # Cells Arrow cannot type (mixed objects) are written as their text.
         table, nested = None, [c for c in names if data[c].dtype == object]

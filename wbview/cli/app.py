@@ -10,8 +10,8 @@ import argparse
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from wbview.settings import wbview_env
 

@@ -4,8 +4,8 @@ UnicodeDecodeError, through LocalSource and the command line."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 import pyarrow.parquet as pq

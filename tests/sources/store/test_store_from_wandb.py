@@ -130,7 +130,7 @@ def test_a_malformed_table_is_reported_by_name_and_the_pull_goes_on(project_with
     data, bad, good = project_with_a_malformed_table
     store_dir = tmp_path / "s"
     command = ["pull", PROJECT_PATH, "--store", str(store_dir), "--group", "exp-bench", "--no-history"]
-    for attempt in range(2):  # a rerun does not stop at the same table either
+    for _attempt in range(2):  # a rerun does not stop at the same table either
         assert cli_main(command) == 1
         err = capsys.readouterr().err
         assert "Traceback" not in err
