@@ -128,3 +128,23 @@ def test_wbview_app_accepts_the_names_it_is_given_and_no_other(clean_env, tmp_pa
 )
 def test_allowed_hosts(address, extra, environ, expected):
     assert launch.allowed_hosts(address, extra, environ) == expected
+
+
+@pytest.mark.parametrize(
+    ("address", "secrets", "loud"),
+    [
+        ("localhost", None, False),
+        ("127.0.0.1", None, False),
+        ("0.0.0.0", None, True),
+        ("10.0.0.5", "[wandb]\napi_key = 'k'\n", True),
+        ("0.0.0.0", "[auth]\nredirect_uri = 'https://x/oauth2callback'\n", False),
+    ],
+)
+def test_listening_beyond_localhost_without_a_login_is_loud(tmp_path, address, secrets, loud):
+    path = tmp_path / "secrets.toml"
+    if secrets:
+        path.write_text(secrets)
+    warning = launch.exposure_warning(address, launch.login_configured(path))
+    assert (warning is not None) is loud
+    if loud:
+        assert address in warning and "no login" in warning

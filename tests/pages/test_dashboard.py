@@ -346,3 +346,21 @@ def test_error_analysis_cuts_a_huge_cell_for_display_and_keeps_it_on_disk(huge_s
     loaded = source.load_table(fx.PROJECT, source.tables(fx.PROJECT, "ev1")[0])
     assert loaded.frame["Decoded Text"][0] == frame["Decoded Text"][0]  # full value on disk
     assert len(rows.to_csv_bytes(loaded.frame)) > HUGE_CHARS  # and in the CSV export
+
+
+# --- store roots: a link opens only stores under the deployment's folders
+
+
+def test_a_link_to_a_store_outside_the_store_roots_is_refused(tmp_path, monkeypatch):
+    allowed_root, elsewhere = tmp_path / "stores", tmp_path / "private"
+    for folder in (allowed_root / "team", elsewhere / "payroll"):
+        Store(folder).write_project(fx.PROJECT, fx.build_project())
+    (allowed_root / "escape").symlink_to(elsewhere / "payroll", target_is_directory=True)
+    monkeypatch.setenv("WBVIEW_STORE_ROOTS", str(allowed_root))
+    for refused in (elsewhere / "payroll", allowed_root / "escape", allowed_root / ".." / "private" / "payroll"):
+        at = open_page("pages/runs.py", source=f"store:{refused}")
+        assert any("does not open stores at" in e and "allowed store folders" in e for e in errors(at)), errors(at)
+        assert at.dataframe == []
+    at = open_page("pages/runs.py", source=f"store:{allowed_root / 'team'}")
+    assert problems(at) == []
+    assert len(at.dataframe[-1].value) == 5

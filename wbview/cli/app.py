@@ -86,9 +86,35 @@ def allowed_hosts(address: str, extra: list[str] | None = None, environ: Mapping
     return list(dict.fromkeys(name.strip().lower() for name in names if name.strip()))
 
 
+def login_configured(secrets_path: Path) -> bool:
+    """Whether ``secrets_path`` configures Streamlit's login (an ``[auth]`` table for st.login)."""
+    import tomllib
+
+    try:
+        with secrets_path.open("rb") as handle:
+            return isinstance(tomllib.load(handle).get("auth"), dict)
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+
+
+def exposure_warning(address: str, has_login: bool) -> str | None:
+    """A loud warning when the server listens beyond this machine with no login in front."""
+    if address.lower() in LOCAL_HOSTS or address.startswith("127.") or has_login:
+        return None
+    return (
+        f"WARNING: wbview listens on {address or 'every interface'} with no login configured: anyone who can reach "
+        "this port can read everything the server's W&B key and stores can. Configure a login ([auth] in "
+        ".streamlit/secrets.toml), limit projects and stores (WBVIEW_ALLOWED_PROJECTS, WBVIEW_STORE_ROOTS), or "
+        "listen on localhost behind a reverse proxy."
+    )
+
+
 def run_app(args: argparse.Namespace) -> int:
     env = dict(os.environ) | choose_data(args.store)
     script = app_script()
+    warning = exposure_warning(args.address, login_configured(script.parent / ".streamlit" / "secrets.toml"))
+    if warning:
+        print(f"\n{'!' * 78}\n{warning}\n{'!' * 78}\n", file=sys.stderr, flush=True)
     command = [
         sys.executable, "-m", "streamlit", "run", str(script),
         "--server.port", str(args.port), "--server.address", args.address,

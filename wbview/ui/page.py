@@ -23,6 +23,7 @@ from wbview.ui.errors import CONNECT_HINT, guard
 from wbview.ui.source import (
     PROJECT_PARAM,
     SOURCE_PARAM,
+    check_access,
     current_project,
     current_spec,
     open_source,
@@ -74,10 +75,12 @@ def start(title: str) -> PageContext:
         st.stop()
     source_picker(spec)
     with guard():
+        check_access(spec)  # the link is text anyone can edit: the deployment's allow-lists decide
         source = open_source(spec)
     st.sidebar.caption(f"Data: {md_escape(source.label or spec_label(spec))}")
     with guard():
         project = current_project(source)
+        check_access(spec, project)
     project_picker(source, project)
     if st.sidebar.button("Reload data", help="Forget cached results and read the source again"):
         loaders.clear()
