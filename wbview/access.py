@@ -3,8 +3,10 @@ may hold local stores. A link is text anyone can edit (``?project=otherteam/payr
 ``?source=store:/any/folder``); on a shared server these lists bound what it can reach.
 
 Read from ``.streamlit/secrets.toml``, table ``[wbview]`` (``allowed_projects = [...]``,
-``store_roots = [...]``), else from ``WBVIEW_ALLOWED_PROJECTS`` / ``WBVIEW_STORE_ROOTS``
-(comma-separated). A list that is not set allows everything (a person's own machine).
+``store_roots = [...]``, ``allowed_users = [...]``), else from ``WBVIEW_ALLOWED_PROJECTS`` /
+``WBVIEW_STORE_ROOTS`` / ``WBVIEW_ALLOWED_USERS`` (comma-separated). A list that is not set
+allows everything (a person's own machine). ``allowed_users`` applies when a login is
+configured (``[auth]``, Streamlit's ``st.login``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,17 @@ class AccessPolicy:
 
     projects: tuple[str, ...] | None = None
     store_roots: tuple[str, ...] | None = None
+    users: tuple[str, ...] | None = None  # e-mail addresses, or "@domain" for everyone there
+
+    def allows_user(self, email: str | None) -> bool:
+        """Whether a logged-in person (by the e-mail their login provider vouches for) may use the dashboard."""
+        if self.users is None:
+            return True
+        address = (email or "").strip().lower()
+        if "@" not in address:
+            return False
+        domain = address[address.rindex("@"):]
+        return any(entry.lower() in (address, domain) for entry in self.users)
 
     def check_project(self, project: str) -> None:
         """Raise AccessDenied unless ``project`` ("ENTITY/PROJECT") matches the allow-list."""
@@ -59,10 +72,16 @@ class AccessPolicy:
 def load_policy(secrets_path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> AccessPolicy:
     """The allow-lists from secrets.toml ``[wbview]``, else the environment."""
     table = secrets_table(Path(secrets_path) if secrets_path else DEFAULT_SECRETS_PATH, SECRETS_TABLE,
-                          "allowed_projects, store_roots")
+                          "allowed_projects, store_roots, allowed_users")
+    return policy_from(table, environ)
+
+
+def policy_from(table: Mapping[str, object], environ: Mapping[str, str] | None = None) -> AccessPolicy:
+    """The allow-lists from a ``[wbview]`` table already read, else the environment."""
     return AccessPolicy(
         projects=_list(table, "allowed_projects", "WBVIEW_ALLOWED_PROJECTS", environ),
         store_roots=_list(table, "store_roots", "WBVIEW_STORE_ROOTS", environ),
+        users=_list(table, "allowed_users", "WBVIEW_ALLOWED_USERS", environ),
     )
 
 

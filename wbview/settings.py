@@ -67,6 +67,11 @@ WBVIEW_ENV: dict[str, EnvVar] = {
             "[wbview] store_roots in secrets.toml wins",
         ),
         EnvVar(
+            "WBVIEW_ALLOWED_USERS",
+            "comma-separated e-mail addresses (or @domain) who may use the dashboard once a login is configured "
+            "([auth] in secrets.toml); unset: anyone who logs in. [wbview] allowed_users in secrets.toml wins",
+        ),
+        EnvVar(
             "WBVIEW_ALLOWED_HOSTS",
             "comma-separated host names `wbview app` accepts in a browser's Host header besides localhost "
             "(e.g. wbview.example.com; anything else is refused, against DNS rebinding)",

@@ -86,9 +86,9 @@ SERVER_ARGS = ("--server.headless", "true", "--server.address", "127.0.0.1", "--
 
 
 def serve_app(store_dir: Path, tmp_path_factory, name: str = "streamlit-server", args: Sequence[str] = SERVER_ARGS,
-              extra_env: Mapping[str, str] | None = None, host: str = "127.0.0.1"):
+              extra_env: Mapping[str, str] | None = None, host: str = "127.0.0.1", port: int | None = None):
     """Start `streamlit run app.py` with WBVIEW_STORE=store_dir, yield its base URL, stop it by PID."""
-    port = _free_port()
+    port = port or _free_port()
     home = tmp_path_factory.mktemp("browser-home")
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")} | {"WBVIEW_STORE": str(store_dir), "HOME": str(home)}
     env |= extra_env or {}

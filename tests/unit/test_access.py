@@ -68,3 +68,30 @@ def test_load_policy_rejects_malformed_secrets(tmp_path, text):
     path.write_text(text)
     with pytest.raises(UsageError):
         load_policy(path, {})
+
+
+@pytest.mark.parametrize(
+    ("users", "email", "ok"),
+    [
+        (None, None, True),
+        (None, "anyone@anywhere.example", True),
+        (("@acme.example",), "alice@acme.example", True),
+        (("@acme.example",), "Alice@ACME.example", True),
+        (("@acme.example",), "mallory@acme.example.evil", False),
+        (("@acme.example",), "mallory@sub.acme.example", False),
+        (("bob@partner.example",), "bob@partner.example", True),
+        (("bob@partner.example",), "eve@partner.example", False),
+        (("@acme.example",), None, False),
+        (("@acme.example",), "acme.example", False),
+        ((), "alice@acme.example", False),
+    ],
+)
+def test_user_allow_list(users, email, ok):
+    assert AccessPolicy(users=users).allows_user(email) is ok
+
+
+def test_allowed_users_from_secrets_or_environment(tmp_path):
+    path = tmp_path / "secrets.toml"
+    path.write_text('[wbview]\nallowed_users = ["@acme.example", "bob@partner.example"]\n')
+    assert load_policy(path, {"WBVIEW_ALLOWED_USERS": "x@y.z"}).users == ("@acme.example", "bob@partner.example")
+    assert load_policy(tmp_path / "none.toml", {"WBVIEW_ALLOWED_USERS": "x@y.z, @q.example"}).users == ("x@y.z", "@q.example")

@@ -18,7 +18,7 @@ import streamlit as st
 
 from wbview.records import LoadedTable, Run, TableRef
 from wbview.sources.base import Source
-from wbview.ui import loaders, url_state
+from wbview.ui import loaders, login, url_state
 from wbview.ui.errors import CONNECT_HINT, guard
 from wbview.ui.source import (
     PROJECT_PARAM,
@@ -67,6 +67,8 @@ def _leave_pages_directory_mode() -> None:
 def start(title: str) -> PageContext:
     """Title, data source and project (stops the page with a message when there is none)."""
     _leave_pages_directory_mode()
+    if not login.allowed():  # app.py shows the login page; a page reached any other way shows nothing
+        st.stop()
     st.title(title)
     spec = current_spec()
     if spec is None:
