@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_host_check import HANDSHAKE, _free_port, _serve, _stop, clean_env  # noqa: F401 - a fixture
+from tests.cli.test_host_check import HANDSHAKE, _free_port, _serve, _stop
 from tests.paths import REPO
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

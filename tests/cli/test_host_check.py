@@ -75,16 +75,6 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=5)
 
 
-@pytest.fixture
-def clean_env(tmp_path) -> dict[str, str]:
-    from wbview.sources.store.store import Store
-
-    store = Store(tmp_path / "store")
-    return {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "WBVIEW_", "STREAMLIT_"))} | {
-        "WBVIEW_STORE": str(store.root), "HOME": str(tmp_path),
-    }
-
-
 def test_streamlit_run_with_the_shipped_config_refuses_a_foreign_host(clean_env, tmp_path):
     port = _free_port()
     proc = _serve(
