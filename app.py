@@ -2,7 +2,13 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="wbview", page_icon=":material/search:", layout="wide")
+from wbview.ui.login import require_login
+
+# An emoji favicon is drawn locally; a ":material/...:" favicon is fetched from fonts.gstatic.com.
+# The menu's ":material/...:" icons below come from the font Streamlit serves itself.
+st.set_page_config(page_title="wbview", page_icon="🔎", layout="wide")
+
+require_login()  # only when .streamlit/secrets.toml configures one ([auth])
 
 PAGES = [
     st.Page("pages/runs.py", title="Runs", icon=":material/table_rows:", default=True),

@@ -95,3 +95,7 @@ class BadTable(WbviewError):
 
 class StoreError(WbviewError):
     """A local store is missing, unreadable, or of an unknown format version."""
+
+
+class AccessDenied(WbviewError):
+    """The deployment's allow-list does not include the project or store a link names."""

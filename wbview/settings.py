@@ -57,6 +57,26 @@ WBVIEW_ENV: dict[str, EnvVar] = {
         EnvVar("WBVIEW_EVAL_DIR", "where the companion keeps its local copy of each eval table (default ./wbview-eval)"),
         EnvVar("WBVIEW_COMPANION_TIMEOUT_S", "seconds the companion waits for W&B in log_eval_table and start_run (default 5)"),
         EnvVar("WBVIEW_DEBUG", "set to 1 to see a traceback after an unexpected CLI error"),
+        EnvVar(
+            "WBVIEW_ALLOWED_PROJECTS",
+            "comma-separated W&B projects the dashboard may open (ENTITY/PROJECT, or ENTITY/* for all of an "
+            "entity); unset: any the API key can read. [wbview] allowed_projects in secrets.toml wins",
+        ),
+        EnvVar(
+            "WBVIEW_STORE_ROOTS",
+            "comma-separated folders under which the dashboard may open local stores; unset: any. "
+            "[wbview] store_roots in secrets.toml wins",
+        ),
+        EnvVar(
+            "WBVIEW_ALLOWED_USERS",
+            "comma-separated e-mail addresses (or @domain) who may use the dashboard once a login is configured "
+            "([auth] in secrets.toml); unset: anyone who logs in. [wbview] allowed_users in secrets.toml wins",
+        ),
+        EnvVar(
+            "WBVIEW_ALLOWED_HOSTS",
+            "comma-separated host names `wbview app` accepts in a browser's Host header besides localhost "
+            "(e.g. wbview.example.com; anything else is refused, against DNS rebinding)",
+        ),
     )
 }
 
@@ -158,7 +178,9 @@ def load_settings(
     return Settings(**values, origins=origins)
 
 
-def _from_secrets(path: Path) -> dict[str, str]:
+def secrets_table(path: Path, name: str, fields: str) -> dict[str, object]:
+    """Table ``[name]`` of a secrets.toml (empty when the file or the table is absent);
+    ``fields`` names what the table holds, for the message when it is not a table."""
     if not path.is_file():
         return {}
     try:
@@ -167,10 +189,20 @@ def _from_secrets(path: Path) -> dict[str, str]:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         # Say which file and where, but never echo its content (it holds the key).
         raise UsageError(f"Cannot read {path}: {_toml_problem(exc)}. Fix the file or remove it.") from None
-    table = data.get("wandb", {})
+    table = data.get(name, {})
     if not isinstance(table, dict):
-        raise UsageError(f"{path}: [wandb] must be a table with api_key, base_url, entity, project.")
-    return {name: table[name] for name in FIELDS if isinstance(table.get(name), str)}
+        raise UsageError(f"{path}: [{name}] must be a table with {fields}.")
+    return table
+
+
+def _from_secrets(path: Path) -> dict[str, str]:
+    table = secrets_table(path, "wandb", "api_key, base_url, entity, project")
+    found: dict[str, str] = {}
+    for name in FIELDS:
+        value = table.get(name)
+        if isinstance(value, str):
+            found[name] = value
+    return found
 
 
 def _toml_problem(exc: Exception) -> str:

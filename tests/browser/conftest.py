@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -80,18 +81,23 @@ def app_url(store_dir, tmp_path_factory) -> str:
     yield from serve_app(store_dir, tmp_path_factory)
 
 
-def serve_app(store_dir: Path, tmp_path_factory, name: str = "streamlit-server"):
+SERVER_ARGS = ("--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none")
+
+
+def serve_app(store_dir: Path, tmp_path_factory, name: str = "streamlit-server", args: Sequence[str] = SERVER_ARGS,
+              extra_env: Mapping[str, str] | None = None, host: str = "127.0.0.1", port: int | None = None):
     """Start `streamlit run app.py` with WBVIEW_STORE=store_dir, yield its base URL, stop it by PID."""
-    port = _free_port()
+    port = port or _free_port()
     home = tmp_path_factory.mktemp("browser-home")
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")} | {"WBVIEW_STORE": str(store_dir), "HOME": str(home)}
+    env |= extra_env or {}
     log = (tmp_path_factory.getbasetemp() / f"{name}.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        [sys.executable, "-m", "streamlit", "run", "app.py", *args, "--server.port", str(port)],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{host}:{port}"
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while True:
         try:

@@ -15,8 +15,11 @@ from tests.pages.pagetest import (
     problems,
     texts,
 )
+from wbview.analysis import rows
+from wbview.analysis.selection import MAX_FULL_TEXT_CHARS, MAX_SHOWN_CHARS
 from wbview.records import ArtifactFile, ArtifactVersion, Run, RunArtifacts, TableRef
 from wbview.sources.memory import MemorySource, ProjectData
+from wbview.sources.store import LocalSource, Store
 from wbview.ui.source import register_source
 
 
@@ -406,5 +409,62 @@ def test_lineage_clusters_a_large_level_and_the_cluster_opens_its_members():
 def test_reload_button_reads_the_source_again(spec):
     at = open_page("pages/runs.py", source=spec)
     next(b for b in at.button if b.label == "Reload data").click().run()
+    assert problems(at) == []
+    assert len(at.dataframe[-1].value) == 5
+
+
+# --- one huge cell (a 5 MB email body): cut for display, kept whole on disk and in the CSV
+
+HUGE_CHARS = 5_000_000
+MARKER_CHARS = 80  # "… (N more characters; the CSV export has them all)"
+
+
+@pytest.fixture
+def huge_store(tmp_path):
+    data = fx.build_project()
+    key = next(iter(data.tables))
+    frame = data.tables[key].copy()
+    frame.loc[0, "Decoded Text"] = "win a prize " + "A" * HUGE_CHARS
+    frame.loc[0, "Is Error"] = True  # it shows among the errors too
+    data.tables[key] = frame
+    store = Store(tmp_path / "s")
+    store.write_project(fx.PROJECT, data)
+    return store, frame
+
+
+def test_error_analysis_cuts_a_huge_cell_for_display_and_keeps_it_on_disk(huge_store):
+    store, frame = huge_store
+    at = open_page("pages/error_analysis.py", source=f"store:{store.root}", project=fx.PROJECT, run="ev1")
+    assert problems(at) == []
+    shown_tables = [df.value for df in at.dataframe if "Decoded Text" in df.value.columns]
+    assert shown_tables
+    for table in shown_tables:
+        assert (table["Decoded Text"].str.len() <= MAX_SHOWN_CHARS + MARKER_CHARS).all()
+    assert any(t["Decoded Text"].str.contains("more characters; the CSV export has them all").any() for t in shown_tables)
+    [code] = at.code
+    assert len(code.value) <= MAX_FULL_TEXT_CHARS + MARKER_CHARS and code.value.startswith("win a prize AAAA")
+    sent = sum(len(df.proto.arrow_data.data) for df in at.dataframe) + sum(len(c.value) for c in at.code)
+    assert sent < HUGE_CHARS / 4  # the cell never goes out whole
+
+    source = LocalSource(store.root)
+    loaded = source.load_table(fx.PROJECT, source.tables(fx.PROJECT, "ev1")[0])
+    assert loaded.frame["Decoded Text"][0] == frame["Decoded Text"][0]  # full value on disk
+    assert len(rows.to_csv_bytes(loaded.frame)) > HUGE_CHARS  # and in the CSV export
+
+
+# --- store roots: a link opens only stores under the deployment's folders
+
+
+def test_a_link_to_a_store_outside_the_store_roots_is_refused(tmp_path, monkeypatch):
+    allowed_root, elsewhere = tmp_path / "stores", tmp_path / "private"
+    for folder in (allowed_root / "team", elsewhere / "payroll"):
+        Store(folder).write_project(fx.PROJECT, fx.build_project())
+    (allowed_root / "escape").symlink_to(elsewhere / "payroll", target_is_directory=True)
+    monkeypatch.setenv("WBVIEW_STORE_ROOTS", str(allowed_root))
+    for refused in (elsewhere / "payroll", allowed_root / "escape", allowed_root / ".." / "private" / "payroll"):
+        at = open_page("pages/runs.py", source=f"store:{refused}")
+        assert any("does not open stores at" in e and "allowed store folders" in e for e in errors(at)), errors(at)
+        assert at.dataframe == []
+    at = open_page("pages/runs.py", source=f"store:{allowed_root / 'team'}")
     assert problems(at) == []
     assert len(at.dataframe[-1].value) == 5

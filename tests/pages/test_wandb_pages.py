@@ -95,3 +95,20 @@ def test_unreachable_wandb_is_a_clear_message(fake_wandb, monkeypatch):
     at = _open("pages/runs.py")
     assert not at.exception
     assert errors(at) and "W&B could not be reached" in errors(at)[0]
+
+
+@pytest.mark.parametrize("setting", ["env", "secrets"])
+def test_a_link_to_a_project_outside_the_allow_list_is_refused(fake_wandb, monkeypatch, tmp_path, setting):
+    if setting == "env":
+        monkeypatch.setenv("WBVIEW_ALLOWED_PROJECTS", f"{PROJECT_PATH}, acme/other-*")
+    else:
+        (tmp_path / ".streamlit").mkdir()
+        (tmp_path / ".streamlit" / "secrets.toml").write_text(f'[wbview]\nallowed_projects = ["{PROJECT_PATH}"]\n')
+        monkeypatch.chdir(tmp_path)
+    at = open_page("pages/runs.py", source="wandb", project="otherteam/payroll-model")
+    assert any("does not open the project 'otherteam/payroll-model'" in e for e in errors(at))
+    assert at.dataframe == [] or all("payroll" not in str(df.value) for df in at.dataframe)
+    assert fake_wandb.count() == 0  # refused before anything was asked of W&B
+    allowed = _open("pages/runs.py")
+    assert problems(allowed) == []
+    assert len(allowed.dataframe[-1].value) > 0

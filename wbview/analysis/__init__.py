@@ -32,7 +32,7 @@ Error analysis
         .to_text()/.from_text() ("Confidence>=0.9", '"True Label" in ham,spam'); rows.range_filters
     rows.RowQuery(filters, search, regex, search_columns); .to_params()/.from_params()
     rows.query_mask(table, query) -> bool mask; rows.filter_choices(table, column)
-    rows.to_csv_bytes(frame, escape_formulas=True) -> bytes
+    rows.to_csv_bytes(frame, escape_formulas=True) -> bytes (formula-like cells and headers quoted, nested cells JSON)
 
 Threshold and cost, calibration, slices, run against run, stacking
     threshold.threshold_curve(table, fn_cost=1, fp_cost=1, rows=None) -> DataFrame

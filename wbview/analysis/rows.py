@@ -321,26 +321,58 @@ def _arrow_export_column(column, escape_formulas: bool):
     return column
 
 
+def neutralise_formula(text: str) -> str:
+    """``text`` with a leading apostrophe when it starts with = + - @ tab or CR (OWASP's
+    advice against CSV injection), so a spreadsheet shows it as text."""
+    return "'" + text if text[:1] and text[0] in _FORMULA_FIRST_CHARS else text
+
+
+_FORMULA_FIRST_CHARS = _FORMULA_FIRST_BYTES.tobytes().decode("ascii")
+
+
+def _json_default(value: Any) -> Any:
+    tolist = getattr(value, "tolist", None)  # numpy arrays and scalars (lists read back from Parquet)
+    return tolist() if callable(tolist) else str(value)
+
+
+def nested_as_text(value: Any) -> Any:
+    """A dict, list, tuple or array cell as JSON text; other values unchanged."""
+    if isinstance(value, (dict, list, tuple, np.ndarray)):
+        return json.dumps(value, default=_json_default, ensure_ascii=False)
+    return value
+
+
+def _is_nested(arrow_type) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_nested(arrow_type) or (pa.types.is_dictionary(arrow_type) and pa.types.is_nested(arrow_type.value_type))
+
+
 def to_csv_bytes(frame: pd.DataFrame, escape_formulas: bool = True) -> bytes:
     """UTF-8 CSV of ``frame`` (e.g. ``table.frame[mask]``) with a header row.
 
-    ``escape_formulas`` (default on) defuses CSV injection: text cells that start
-    with = + - @ (or a tab / carriage return) get a leading apostrophe, so a
-    spreadsheet shows them as text. Done in Arrow, row slices written in parallel.
+    ``escape_formulas`` (default on) defuses CSV injection: text cells and column names
+    that start with = + - @ (or a tab / carriage return) get a leading apostrophe, so a
+    spreadsheet shows them as text. Nested cells (dicts, lists) are written as JSON
+    text. Done in Arrow, row slices written in parallel.
     """
     import pyarrow as pa
 
     data = frame.copy(deep=False)
-    data.columns = [str(c) for c in data.columns]
+    names = [str(c) for c in data.columns]
+    data.columns = names
     try:
         table = pa.Table.from_pandas(data, preserve_index=False)
+        nested = [name for name, field in zip(names, table.schema, strict=True) if _is_nested(field.type)]
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        # Cells Arrow cannot type (dicts, lists, mixed objects) are written as their text.
-        for column in data.columns:
-            if data[column].dtype == object:
-                data[column] = data[column].map(str, na_action="ignore").astype("string")
+        # Cells Arrow cannot type (mixed objects) are written as their text.
+        table, nested = None, [c for c in names if data[c].dtype == object]
+    if table is None or nested:
+        for column in nested:
+            data[column] = data[column].map(lambda v: str(nested_as_text(v)), na_action="ignore").astype("string")
         table = pa.Table.from_pandas(data, preserve_index=False)
-    table = pa.table([_arrow_export_column(col, escape_formulas) for col in table.columns], names=table.column_names)
+    headers = [neutralise_formula(n) for n in names] if escape_formulas else names
+    table = pa.table([_arrow_export_column(col, escape_formulas) for col in table.columns], names=headers)
     return _write_csv_parallel(table)
 
 

@@ -16,6 +16,8 @@ DATASET_TYPE = "dataset"
 MAX_SHOWN_ROWS = 5_000  # rows sent to the browser per table; CSV exports hold all of them
 MAX_STACKED_RUNS = 20  # tables loaded per stack: each may hold a million rows
 MAX_CURVE_POINTS = 2_000  # points per threshold chart: a 1M-point line would stall the browser
+MAX_SHOWN_CHARS = 2_000  # characters per table cell sent to the browser; the store and CSV keep every one
+MAX_FULL_TEXT_CHARS = 100_000  # characters of one row's text shown "in full"
 
 
 def eval_runs(runs: Iterable[Run]) -> list[Run]:
@@ -209,3 +211,31 @@ def stack_inputs(runs: Sequence[Run], frames: Mapping[str, pd.DataFrame]) -> dic
     runs whose table was loaded (``frames`` keyed by run id)."""
     return {short_label(r): (frames[r.id], r.flat_config(), {"run_id": r.id, "run_name": r.name})
             for r in runs if r.id in frames}
+
+
+def clip_text(text: str, max_chars: int = MAX_FULL_TEXT_CHARS) -> str:
+    """``text`` cut to ``max_chars`` characters, saying how many more there are."""
+    if len(text) <= max_chars:
+        return text
+    return f"{text[:max_chars]}… ({len(text) - max_chars:,} more characters; the CSV export has them all)"
+
+
+def for_display(frame: pd.DataFrame, max_rows: int = MAX_SHOWN_ROWS, max_chars: int = MAX_SHOWN_CHARS) -> pd.DataFrame:
+    """The first ``max_rows`` rows with every text cell longer than ``max_chars`` cut (and
+    marked), so one huge cell never goes to the browser whole. The frame itself (and so
+    the store and every CSV export) keeps the full values; only this copy is cut."""
+    shown = frame.head(max_rows)
+    clipped: dict[int, pd.Series] = {}
+    for position in range(shown.shape[1]):
+        values = shown.iloc[:, position]
+        if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
+            continue
+        lengths = values.map(lambda v: len(v) if isinstance(v, str) else 0)
+        if (lengths > max_chars).any():
+            clipped[position] = values.map(lambda v: clip_text(v, max_chars) if isinstance(v, str) else v)
+    if not clipped:
+        return shown
+    shown = shown.copy()
+    for position, values in clipped.items():
+        shown.isetitem(position, values)
+    return shown

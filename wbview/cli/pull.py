@@ -50,8 +50,8 @@ def cmd_pull(args: argparse.Namespace) -> int:
         for failure in report.failures:
             print(f"pull {project}: not copied: {failure}", file=sys.stderr, flush=True)
         raise WbviewError(
-            f"{len(report.failures)} table(s) could not be copied (listed above); everything else is in the store. "
-            "Run the same command again to retry them, or leave them out with --tables."
+            f"some items failed: {len(report.failures)} table(s) could not be copied (listed above); everything "
+            "else is in the store. Run the same command again to retry them, or leave them out with --tables."
         )
     return 0
 

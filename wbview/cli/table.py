@@ -117,7 +117,10 @@ def _write_frame(frame: Any, out: Path) -> list[str]:
     notes: list[str] = []
     try:
         if out.suffix.lower() == ".csv":
-            frame.to_csv(out, index=False)
+            from wbview.analysis.rows import to_csv_bytes
+
+            # formula-like cells and headers neutralised, nested cells as JSON (as the dashboard does)
+            out.write_bytes(to_csv_bytes(frame))
         else:
             from wbview.formats.tableshapes import parquet_ready
 

@@ -193,7 +193,7 @@ def show_rows(frame: pd.DataFrame, file_stem: str, key: str, caption: str = "") 
     """Up to MAX_SHOWN_ROWS rows as a table (text cells stay text) and a CSV of all of them."""
     shown = min(len(frame), views.MAX_SHOWN_ROWS)
     st.caption(f"{caption}{len(frame):,} rows" + (f" (showing the first {shown:,})." if shown < len(frame) else "."))
-    st.dataframe(frame.head(views.MAX_SHOWN_ROWS), hide_index=True, key=f"{key}_table")
+    st.dataframe(views.for_display(frame), hide_index=True, key=f"{key}_table")  # long cells cut
     download_csv(frame, file_stem, key)
 
 

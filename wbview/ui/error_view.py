@@ -12,6 +12,7 @@ from wbview.analysis import label_noise, outcomes, rows
 from wbview.analysis.groups import group_histograms
 from wbview.analysis.memo import RecentResults
 from wbview.analysis.prepare import PreparedTable
+from wbview.analysis.selection import clip_text, for_display
 from wbview.charts.errors import confusion_figure, group_histogram_figure
 from wbview.errors import BadFilter, BadTable
 from wbview.filters import QUERY_PARAM
@@ -199,7 +200,8 @@ def render_false_negatives(table: PreparedTable, mask: np.ndarray) -> None:
     what = "Missed positives" if likely is None else f"Missed positives that look like model errors ({n_model:,})"
     st.caption(f"{what}, most confident first{shown}:")
     if likely is None or n_model:  # no empty table when every miss looks mislabelled
-        st.dataframe(outcomes.false_negative_rows(table, rows=model_errors, limit=ROW_LIMIT), hide_index=True,
+        st.dataframe(for_display(outcomes.false_negative_rows(table, rows=model_errors, limit=ROW_LIMIT), ROW_LIMIT),
+                     hide_index=True,
                      key="fn_model_errors")
     render_likely_mislabelled(table, fn_mask, likely, "missed positives", "fn")
 
@@ -217,7 +219,7 @@ def render_high_confidence(table: PreparedTable, mask: np.ndarray) -> None:
     st.caption(f"{int(model_errors.sum()):,} {kind} made with confidence ≥ {threshold:.2f} "
                f"(shown up to {ROW_LIMIT:,}).")
     if likely is None or len(errors):
-        st.dataframe(errors, hide_index=True, key="conf_model_errors")
+        st.dataframe(for_display(errors, ROW_LIMIT), hide_index=True, key="conf_model_errors")
     render_likely_mislabelled(table, confident, likely, "high-confidence errors", "conf")
 
 
@@ -242,7 +244,8 @@ def render_likely_mislabelled(table: PreparedTable, rows_mask: np.ndarray, likel
                "probabilities): check the label before blaming the model. Label Quality is the probability "
                "the model gives the recorded label; lowest first.")
     if count:
-        st.dataframe(label_noise.likely_mislabelled_rows(table, rows=rows_mask, limit=ROW_LIMIT), hide_index=True,
+        st.dataframe(for_display(label_noise.likely_mislabelled_rows(table, rows=rows_mask, limit=ROW_LIMIT), ROW_LIMIT),
+                     hide_index=True,
                      key=f"{key}_likely_mislabelled")
 
 
@@ -261,10 +264,10 @@ def render_rows(table: PreparedTable, mask: np.ndarray, file_stem: str) -> None:
     """The selected rows as a table (first ROW_LIMIT), one row's text in full, and a CSV of all."""
     selected = table.frame[mask]
     st.caption(f"{len(selected):,} rows selected (showing up to {ROW_LIMIT:,}).")
-    st.dataframe(selected.head(ROW_LIMIT), hide_index=True, key="rows_table")
+    st.dataframe(for_display(selected, ROW_LIMIT), hide_index=True, key="rows_table")  # long cells cut
     st.download_button("Download these rows as CSV", data=lambda: rows.to_csv_bytes(selected),
                        file_name=f"{file_stem}.csv", mime="text/csv", key="csv", on_click="ignore")
     if table.schema.text is not None and len(selected):
         position = st.number_input("Show the full text of row", 0, len(selected) - 1, 0, key="row", bind="query-params")
-        st.code(str(selected[table.schema.text].iloc[int(position)]), language=None, wrap_lines=True)
+        st.code(clip_text(str(selected[table.schema.text].iloc[int(position)])), language=None, wrap_lines=True)
 

@@ -18,11 +18,12 @@ import streamlit as st
 
 from wbview.records import LoadedTable, Run, TableRef
 from wbview.sources.base import Source
-from wbview.ui import loaders, url_state
+from wbview.ui import loaders, login, url_state
 from wbview.ui.errors import CONNECT_HINT, guard
 from wbview.ui.source import (
     PROJECT_PARAM,
     SOURCE_PARAM,
+    check_access,
     current_project,
     current_spec,
     open_source,
@@ -66,6 +67,8 @@ def _leave_pages_directory_mode() -> None:
 def start(title: str) -> PageContext:
     """Title, data source and project (stops the page with a message when there is none)."""
     _leave_pages_directory_mode()
+    if not login.allowed():  # app.py shows the login page; a page reached any other way shows nothing
+        st.stop()
     st.title(title)
     spec = current_spec()
     if spec is None:
@@ -74,10 +77,12 @@ def start(title: str) -> PageContext:
         st.stop()
     source_picker(spec)
     with guard():
+        check_access(spec)  # the link is text anyone can edit: the deployment's allow-lists decide
         source = open_source(spec)
     st.sidebar.caption(f"Data: {md_escape(source.label or spec_label(spec))}")
     with guard():
         project = current_project(source)
+        check_access(spec, project)
     project_picker(source, project)
     if st.sidebar.button("Reload data", help="Forget cached results and read the source again"):
         loaders.clear()

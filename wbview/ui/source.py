@@ -51,6 +51,18 @@ def default_spec(environ: Mapping[str, str] | None = None, has_credentials: Call
     return None
 
 
+def check_access(spec: str, project: str | None = None) -> None:
+    """Raise AccessDenied when the deployment's allow-lists (``wbview.access``) exclude the
+    store a spec names or, on W&B, the project."""
+    from wbview.access import load_policy
+
+    policy = load_policy()
+    if spec.startswith(STORE_PREFIX):
+        policy.check_store(spec[len(STORE_PREFIX):])
+    elif spec == WANDB_SPEC and project:
+        policy.check_project(project)
+
+
 def spec_label(spec: str) -> str:
     if spec == WANDB_SPEC:
         return "W&B"

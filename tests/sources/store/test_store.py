@@ -221,7 +221,7 @@ def test_newer_format_version_and_foreign_folders_are_refused(store_dir, tmp_pat
     with pytest.raises(StoreError, match="version 99"):
         LocalSource(store_dir)
     meta_path.write_text("{not json")
-    with pytest.raises(StoreError, match="unreadable"):
+    with pytest.raises(StoreError, match="wbview-store.json is damaged: its JSON is invalid"):
         LocalSource(store_dir)
     foreign = tmp_path / "home"
     foreign.mkdir()

@@ -109,3 +109,35 @@ def test_cached_source_answers_like_wandb(fake_wandb, wandb_source, fixture_proj
     assert cache.runs(PROJECT_PATH) == wandb_source.runs(PROJECT_PATH)
     lineage = cache.lineage(PROJECT_PATH, run.id)
     assert lineage == wandb_source.lineage(PROJECT_PATH, run.id)
+
+
+@pytest.fixture
+def project_with_a_malformed_table(fake_wandb, fixture_project):
+    """Two more eval runs on the fake server; the first one's table entry is JSON whose
+    `columns` is not a list (what a broken logger or a hand-edited artifact leaves)."""
+    from tests.fixtures import add_table_run, build_eval_table
+
+    data, bad = add_table_run(fixture_project, build_eval_table(12, seed=1), seed=1)
+    data, good = add_table_run(data, build_eval_table(15, seed=2), seed=2)
+    fake_wandb.files[(bad.artifact, bad.entry)] = b'{"_type": "table", "columns": "Decoded Text", "data": [["x"]]}'
+    fake_wandb.set_project(PROJECT_PATH, data)
+    yield data, bad, good
+    fake_wandb.files.pop((bad.artifact, bad.entry), None)
+    fake_wandb.set_project(PROJECT_PATH, fixture_project)
+
+
+def test_a_malformed_table_is_reported_by_name_and_the_pull_goes_on(project_with_a_malformed_table, tmp_path, capsys):
+    data, bad, good = project_with_a_malformed_table
+    store_dir = tmp_path / "s"
+    command = ["pull", PROJECT_PATH, "--store", str(store_dir), "--group", "exp-bench", "--no-history"]
+    for _attempt in range(2):  # a rerun does not stop at the same table either
+        assert cli_main(command) == 1
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        assert "some items failed" in err
+        assert f"not copied: run {bad.run_id}, table {bad.key!r}" in err and "'columns'" in err
+        assert f"run {good.run_id}" not in err.split("done:")[1]  # only the bad table is listed
+        store = LocalSource(store_dir)
+        assert store.load_table(PROJECT_PATH, good).frame.equals(data.tables[(good.artifact, good.entry)])
+        journal = Store(store_dir).read_journal(PROJECT_PATH)
+        assert good.run_id in journal["runs"] and bad.run_id not in journal["runs"]

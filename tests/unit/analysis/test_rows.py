@@ -174,7 +174,7 @@ def test_cells_holding_objects_still_group_search_and_export():
     assert hist.counts.to_numpy().sum() == 3
     assert list(np.flatnonzero(search_mask(table, "'k'", columns=["meta"]))) == [0]
     back = pd.read_csv(io.BytesIO(to_csv_bytes(table.frame)))
-    assert back["meta"].tolist() == ["{'k': 1}", "[1, 2]", "plain"]
+    assert back["meta"].tolist() == ['{"k": 1}', "[1, 2]", "plain"]  # nested cells as JSON text
 
 
 @pytest.mark.parametrize("n_rows, rows_per_part", [(0, 10), (1, 10), (9, 10), (25, 10), (1003, 100)])
@@ -212,3 +212,38 @@ def test_formula_detection_matches_the_regex_on_awkward_arrays():
         column = pa.chunked_array([column.combine_chunks().slice(2), pa.array(["=a", "b"], type=kind)])
         expected = pc.fill_null(pc.match_substring_regex(column, r"^[=+\-@\t\r]"), False)
         assert _starts_like_a_formula(column).to_pylist() == expected.to_pylist()
+
+
+@pytest.mark.parametrize(
+    ("header", "written"),
+    [
+        ('=HYPERLINK("https://evil.example","x")', '\'=HYPERLINK("https://evil.example","x")'),
+        ("+cmd", "'+cmd"),
+        ("-cmd", "'-cmd"),
+        ("@cmd", "'@cmd"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", "'\rcmd"),
+        ("Decoded Text", "Decoded Text"),
+        ("a=b", "a=b"),
+    ],
+)
+def test_csv_export_neutralises_formula_headers(header, written):
+    back = pd.read_csv(io.BytesIO(to_csv_bytes(pd.DataFrame({header: ["x"], "n": [1]}))))
+    assert list(back.columns) == [written, "n"]
+    raw = pd.read_csv(io.BytesIO(to_csv_bytes(pd.DataFrame({header: ["x"]}), escape_formulas=False)))
+    assert list(raw.columns) == [header]
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        ([{"a": 1}, {"b": [1, 2]}], ['{"a": 1}', '{"b": [1, 2]}']),
+        ([[1, 2], []], ["[1, 2]", "[]"]),
+        ([np.array([0.5, 1.5]), np.array([2.0])], ["[0.5, 1.5]", "[2.0]"]),  # lists read back from Parquet
+        ([{"a": 1}, "=1+1"], ['{"a": 1}', "'=1+1"]),  # mixed: nested as JSON, text still neutralised
+        ([{"é": "ü"}, None], ['{"é": "ü"}', None]),
+    ],
+)
+def test_csv_export_writes_nested_cells_as_json(cells, expected):
+    back = pd.read_csv(io.BytesIO(to_csv_bytes(pd.DataFrame({"cell": cells, "n": range(len(cells))}))), dtype=str)
+    assert [None if pd.isna(v) else v for v in back["cell"]] == expected

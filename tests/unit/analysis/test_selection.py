@@ -143,3 +143,35 @@ def test_slice_tree_and_rate_figures_escape_data_text():
     bars = stacked_charts.error_rate_figure(rates, "run").data[0]
     assert sorted(bars.x) == ["r&lt;1&gt;", "r2"]  # markup escaped
     assert list(bars.x) == [str(v).replace("<", "&lt;").replace(">", "&gt;") for v in rates["run"]]  # table order
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "shown"),
+    [
+        ("short", 10, "short"),
+        ("x" * 10, 10, "x" * 10),
+        ("x" * 11, 10, "x" * 10 + "… (1 more characters; the CSV export has them all)"),
+        ("é" * 25, 5, "é" * 5 + "… (20 more characters; the CSV export has them all)"),
+    ],
+)
+def test_clip_text(text, limit, shown):
+    assert views.clip_text(text, limit) == shown
+
+
+def test_for_display_cuts_only_long_text_cells_of_the_rows_shown():
+    huge = "A" * 300_000
+    frame = pd.DataFrame({
+        "text": ["ok", huge, None, "fine"],
+        "tokens": [["a"], [], ["b"], ["c"]],
+        "n": [1, 2, 3, 4],
+        "label": pd.Series(["x", "y" * 50, "z", "w"], dtype="string"),
+    })
+    shown = views.for_display(frame, max_rows=3, max_chars=20)
+    assert len(shown) == 3
+    assert shown["text"].tolist()[0] == "ok" and shown["text"].isna().tolist() == [False, False, True]
+    assert shown["text"][1].startswith("A" * 20 + "… (299,980 more characters")
+    assert shown["label"].tolist() == ["x", "y" * 20 + "… (30 more characters; the CSV export has them all)", "z"]
+    assert shown["tokens"].tolist() == [["a"], [], ["b"]] and shown["n"].tolist() == [1, 2, 3]
+    assert frame["text"][1] == huge  # the frame (store, CSV export) keeps the full value
+    plain = frame.drop(index=1)
+    assert views.for_display(plain, max_chars=20).equals(plain)

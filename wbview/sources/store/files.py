@@ -63,11 +63,47 @@ def json_bytes(data: Any) -> bytes:
 
 def read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_bytes())
+        data = path.read_bytes()
     except FileNotFoundError:
         raise
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise StoreError(f"Store file {path} is unreadable ({exc}). Run `wbview pull` again to repair it.") from exc
+    with reading(path):
+        return json.loads(data)
+
+
+# What reading a damaged file raises while its content is decoded or interpreted.
+_DAMAGE = (KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError)
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Turn an error met while decoding ``path``'s content (a missing field, a wrong type,
+    bad JSON or UTF-8, nesting too deep) into a StoreError naming the file and the fault."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except _DAMAGE as exc:
+        raise StoreError(
+            f"Store file {path} is damaged: {describe_damage(exc)}. Run `wbview pull` again to repair it, "
+            "or delete the file."
+        ) from exc
+
+
+def describe_damage(exc: BaseException) -> str:
+    """One phrase for people: what is wrong with a file's content."""
+    if isinstance(exc, KeyError):
+        return f"the field {exc.args[0]!r} is missing" if exc.args else "a field is missing"
+    if isinstance(exc, RecursionError):
+        return "its JSON is nested too deeply to read"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"its text is not valid {exc.encoding} (byte {exc.start})"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"its JSON is invalid ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+    if isinstance(exc, (TypeError, AttributeError)):
+        return f"a value has the wrong type ({exc})"
+    return str(exc) or type(exc).__name__
 
 
 # --- DataFrames <-> Parquet ---------------------------------------------------------
@@ -113,11 +149,14 @@ def read_parquet_frame(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         raise
     except (OSError, pa.ArrowException) as exc:
         raise StoreError(f"Store file {path} is unreadable ({exc}). Run `wbview pull` again to repair it.") from exc
-    raw_meta = (table.schema.metadata or {}).get(_PARQUET_META_KEY)
-    meta = json.loads(raw_meta) if raw_meta else {}
-    frame = table.to_pandas()
-    for column in meta.get("json_columns", ()):
-        frame[column] = [json.loads(v) for v in frame[column]]
+    with reading(path):
+        raw_meta = (table.schema.metadata or {}).get(_PARQUET_META_KEY)
+        meta = json.loads(raw_meta) if raw_meta else {}
+        if not isinstance(meta, dict):
+            raise TypeError(f"its wbview metadata is a {type(meta).__name__}, not an object")
+        frame = table.to_pandas()
+        for column in meta.get("json_columns", ()):
+            frame[column] = [json.loads(v) for v in frame[column]]
     return frame, meta
 
 

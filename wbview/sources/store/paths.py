@@ -32,7 +32,8 @@ def safe_name(name: str) -> str:
 
 
 def inside(root: Path, *safe_parts: str) -> Path:
-    """Join ``safe_parts`` under ``root`` and refuse any result outside ``root``.
+    """Join ``safe_parts`` under ``root`` and refuse any result outside ``root``, also
+    after following symbolic links.
 
     Parts should already come from :func:`safe_name` (or be fixed literals); this is
     the second line of defence.
@@ -41,4 +42,13 @@ def inside(root: Path, *safe_parts: str) -> Path:
     path = os.path.abspath(os.path.join(root_abs, *safe_parts))
     if os.path.commonpath([root_abs, path]) != root_abs or "\x00" in path:
         raise StoreError(f"Refusing a store path outside {root_abs}: {path!r}.")
+    # Symbolic links are followed before the check: a link (to a file or a folder) that
+    # leads out of the store is refused, so a store never reads or writes elsewhere.
+    root_real = os.path.realpath(root_abs)
+    real = os.path.realpath(path)
+    if os.path.commonpath([root_real, real]) != root_real:
+        raise StoreError(
+            f"Store file {path} is a link to {real}, outside the store at {root_abs}; wbview reads and writes "
+            "only inside its store. Remove the link, or copy the file into the store."
+        )
     return Path(path)

@@ -72,6 +72,7 @@ from wbview.sources.store.files import (
     json_bytes,
     read_json,
     read_parquet_frame,
+    reading,
 )
 from wbview.sources.store.paths import inside, safe_name
 
@@ -132,7 +133,7 @@ class Store:
 
     def meta(self) -> dict[str, Any]:
         try:
-            return read_json(self.root / META_FILE)
+            return read_json(inside(self.root, META_FILE))
         except FileNotFoundError:
             raise StoreError(f"No wbview store at {self.root} (its {META_FILE} is missing).") from None
 
@@ -161,7 +162,7 @@ class Store:
     def _update_meta(self, **changes: Any) -> None:
         with self.lock():
             meta = self.meta() | changes
-            atomic_write_bytes(self.root / META_FILE, json_bytes(meta))
+            atomic_write_bytes(inside(self.root, META_FILE), json_bytes(meta))
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -169,7 +170,7 @@ class Store:
         from filelock import FileLock, Timeout
 
         if self._lock is None:
-            self._lock = FileLock(str(self.root / LOCK_FILE), timeout=self.lock_timeout_s)
+            self._lock = FileLock(str(inside(self.root, LOCK_FILE)), timeout=self.lock_timeout_s)
         try:
             with self._lock:
                 yield
@@ -217,8 +218,11 @@ class Store:
         with self.lock():
             atomic_write_bytes(path, json_bytes(data))
 
+    def _project_file(self, project: str, name: str) -> Path:
+        return inside(self.project_dir(project), name)
+
     def _ensure_project(self, project: str) -> None:
-        path = self.project_dir(project) / "project.json"
+        path = self._project_file(project, "project.json")
         if not path.exists():
             self._write_json(path, {"project": project})
 
@@ -244,7 +248,7 @@ class Store:
             current = {} if replace else {r.id: r for r in self.read_runs(project, missing_ok=True)}
             for run in runs:
                 current[run.id] = run
-            atomic_write_bytes(self.project_dir(project) / "runs.parquet", _runs_to_parquet(list(current.values())))
+            atomic_write_bytes(self._project_file(project, "runs.parquet"), _runs_to_parquet(list(current.values())))
 
     def put_run(self, project: str, run: Run) -> None:
         self.put_runs(project, [run])
@@ -330,25 +334,27 @@ class Store:
         hit = self._read_memo.get(path)
         if hit is not None and hit[0] == key:
             return hit[1]
-        value = load(path)
+        with reading(path):
+            value = load(path)
         after = os.stat(path)
         if (after.st_ino, after.st_size, after.st_mtime_ns) == key:  # not replaced while reading
             self._read_memo[path] = (key, value)
         return value
 
     def projects(self) -> list[str]:
-        folder = self.root / "projects"
+        folder = inside(self.root, "projects")
         found = []
         for child in sorted(folder.iterdir()) if folder.is_dir() else ():
-            with ignoring(FileNotFoundError):
-                found.append(read_json(child / "project.json")["project"])
+            path = inside(folder, child.name, "project.json")
+            with ignoring(FileNotFoundError), reading(path):
+                found.append(read_json(path)["project"])
         return sorted(found)
 
     def has_project(self, project: str) -> bool:
-        return (self.project_dir(project) / "project.json").exists()
+        return self._project_file(project, "project.json").exists()
 
     def read_runs(self, project: str, missing_ok: bool = False) -> list[Run]:
-        path = self.project_dir(project) / "runs.parquet"
+        path = self._project_file(project, "runs.parquet")
         try:
             return list(self._memoized(path, _load_runs))
         except FileNotFoundError:
@@ -357,17 +363,22 @@ class Store:
             raise self._no_project(project) from None
 
     def read_run_artifacts(self, project: str, run_id: str) -> RunArtifacts | None:
+        path = self._file(project, "run_artifacts", run_id, ".json")
         try:
-            data = read_json(self._file(project, "run_artifacts", run_id, ".json"))
+            data = read_json(path)
         except FileNotFoundError:
             return None
-        return RunArtifacts(run_id=data["run_id"], used=tuple(data["used"]), logged=tuple(data["logged"]))
+        with reading(path):
+            return RunArtifacts(run_id=data["run_id"], used=tuple(data["used"]), logged=tuple(data["logged"]))
 
     def read_run_tables(self, project: str, run_id: str) -> list[TableRef] | None:
+        path = self._file(project, "run_tables", run_id, ".json")
         try:
-            return [TableRef(**t) for t in read_json(self._file(project, "run_tables", run_id, ".json"))]
+            data = read_json(path)
         except FileNotFoundError:
             return None
+        with reading(path):
+            return [TableRef(**t) for t in data]
 
     def read_history(self, project: str, run_id: str) -> pd.DataFrame | None:
         try:
@@ -382,10 +393,13 @@ class Store:
             return None
 
     def read_collections(self, project: str, artifact_type: str) -> list[ArtifactCollection] | None:
+        path = self._file(project, "collections", artifact_type, ".json")
         try:
-            return [ArtifactCollection(**c) for c in read_json(self._file(project, "collections", artifact_type, ".json"))]
+            data = read_json(path)
         except FileNotFoundError:
             return None
+        with reading(path):
+            return [ArtifactCollection(**c) for c in data]
 
     def artifact_written_at(self, project: str, artifact_id: str) -> float | None:
         """When a version was last written (epoch seconds), or None when it is not stored."""
@@ -395,12 +409,12 @@ class Store:
             return None
 
     def read_artifacts(self, project: str) -> list[ArtifactVersion]:
-        folder = self.project_dir(project) / "artifacts"
+        folder = inside(self.project_dir(project), "artifacts")
         found = []
         for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
             if not path.name.startswith(TMP_PREFIX):
                 with ignoring(FileNotFoundError):
-                    found.append(self._memoized(path, _load_artifact))
+                    found.append(self._memoized(inside(folder, path.name), _load_artifact))
         return found
 
     def table_path(self, project: str, artifact_id: str, entry: str, digest: str | None = None) -> Path | None:
@@ -447,14 +461,14 @@ class Store:
 
     def read_journal(self, project: str) -> dict[str, Any]:
         try:
-            return read_json(self.project_dir(project) / "pull-journal.json")
+            return read_json(self._project_file(project, "pull-journal.json"))
         except FileNotFoundError:
             return {}
 
     def write_journal(self, project: str, journal: dict[str, Any]) -> None:
         with self.lock():
             self._ensure_project(project)
-            self._write_json(self.project_dir(project) / "pull-journal.json", journal)
+            self._write_json(self._project_file(project, "pull-journal.json"), journal)
 
     def remove_stale_temp_files(self, max_age_s: float = 3600.0) -> int:
         """Delete ``.tmp-*`` files a killed writer left behind (older than ``max_age_s``)."""

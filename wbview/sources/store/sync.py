@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Sequence
 
-from wbview.errors import NotFound
+from wbview.errors import BadTable, NotFound
 from wbview.records import ArtifactVersion, Run, TableRef
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class PullReport:
     tables_skipped: int = 0
     histories_fetched: int = 0
     aliases_updated: int = 0
-    failures: list[str] = dataclasses.field(default_factory=list)  # tables that could not be copied
+    failures: list[str] = dataclasses.field(default_factory=list)  # tables that could not be copied (missing, malformed)
 
     def summary(self) -> str:
         return (
@@ -113,7 +113,8 @@ class _Puller:
             if wants_table(ref, self.tables):
                 try:
                     self._pull_table(ref)
-                except NotFound as exc:  # one missing table must not stop the pull; the run stays to do
+                except (NotFound, BadTable) as exc:  # one missing or malformed table must not stop the
+                    # pull: it is reported by name and skipped; its run stays to do, so a rerun retries it
                     self.report.failures.append(f"run {run.id}, table {ref.key!r}: {exc}")
                     complete = False
         self.store.put_run_tables(self.project, run.id, refs)

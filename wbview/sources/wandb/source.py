@@ -72,14 +72,19 @@ RETRY_ENV_DEFAULTS = {
     "WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS": "1",
     "WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS": "4",
 }
+# Nothing leaves the machine unasked: wandb-core, started with the first wandb.Api, would
+# otherwise send its own usage and error telemetry (to the W&B server's /sdk/otel/); this
+# starts it with --no-observability. Same rules: only while wandb.Api starts, only unset.
+TELEMETRY_ENV_DEFAULTS = {"WANDB_ERROR_REPORTING": "false"}
+API_ENV_DEFAULTS = RETRY_ENV_DEFAULTS | TELEMETRY_ENV_DEFAULTS
 _ENV_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def _retry_defaults() -> Iterator[None]:
-    """RETRY_ENV_DEFAULTS in the environment for the duration of the block only."""
+def _api_env_defaults() -> Iterator[None]:
+    """API_ENV_DEFAULTS in the environment for the duration of the block only."""
     with _ENV_LOCK:
-        added = {k: v for k, v in RETRY_ENV_DEFAULTS.items() if k not in os.environ}
+        added = {k: v for k, v in API_ENV_DEFAULTS.items() if k not in os.environ}
         os.environ.update(added)
         try:
             yield
@@ -135,7 +140,7 @@ class WandbSource(Source):
         if self.settings.entity:
             overrides["entity"] = self.settings.entity  # saves a GetDefaultEntity round trip
         timeout = max(1, int(round(self.timeout_s)))
-        with _retry_defaults():
+        with _api_env_defaults():
             return wandb.Api(overrides=overrides, timeout=timeout, api_key=self.settings.api_key)
 
     def _call(self, what: str, fn: Callable[..., T], *args: Any, not_found: Callable[[str], NotFound] | None = None) -> T:
