@@ -12,7 +12,7 @@ from wbview.analysis import label_noise, outcomes, rows
 from wbview.analysis.groups import group_histograms
 from wbview.analysis.memo import RecentResults
 from wbview.analysis.prepare import PreparedTable
-from wbview.analysis.selection import clip_text, for_display
+from wbview.analysis.selection import MAX_SHOWN_ROWS, clip_text, for_display
 from wbview.charts.errors import confusion_figure, group_histogram_figure
 from wbview.errors import BadFilter, BadTable
 from wbview.filters import QUERY_PARAM
@@ -23,7 +23,7 @@ from wbview.ui.widgets import fresh_click
 ALL_CELLS = "all rows"
 CELL_KEY = "cell"
 ROW_FILTER_PREFIX = "rf."  # widget keys of the row filters
-ROW_LIMIT = 5_000  # rows sent to the browser per table; the CSV export has all of them
+ROW_LIMIT = MAX_SHOWN_ROWS  # rows sent to the browser per table (one limit for every page); CSVs have all
 MAX_HISTOGRAM_COLUMNS = 24
 MEMO_ENTRIES = 8  # per prepared table and view: recent selections whose results are kept
 T = TypeVar("T")
