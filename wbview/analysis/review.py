@@ -113,7 +113,11 @@ def _fmt(value: Any) -> str:
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}"
     if isinstance(value, (float, np.floating)):
-        return "" if np.isnan(value) else f"{float(value):.4g}"
+        if not np.isfinite(value):
+            return "" if np.isnan(value) else str(float(value))
+        if float(value).is_integer() and abs(value) >= 1:  # counts and costs: 38,640, not 3.864e+04
+            return f"{int(value):,}"
+        return f"{float(value):.4g}"
     text = str(value)
     return text if len(text) <= MAX_TEXT_CHARS else text[:MAX_TEXT_CHARS] + "…"
 
