@@ -169,7 +169,7 @@ def _headline(run: RunInput) -> list[Block]:
              ("error rate", _fmt(errors / scored if scored else float("nan")))]
     if run.total_rows is not None and run.truncated:
         items.append(("logged rows", _fmt(run.total_rows)))
-    blocks: list[Block] = [Text(f"{run.label}: table {run.table_key or '?'}", "note"), Figures(tuple(items))]
+    blocks: list[Block] = [Text(run.label + (f": table {run.table_key}" if run.table_key else ""), "note"), Figures(tuple(items))]
     if run.truncated:
         blocks.append(Text(f"The table was truncated when logged: {table.n_rows:,} of {run.total_rows or 0:,} rows "
                            "are reviewed.", "warning"))
@@ -375,7 +375,8 @@ def build_review(runs: Sequence[RunInput], threshold: float | None = None, fn_co
             blocks.extend(_guarded("Run against run", partial(_compare, base, other)))
         sections.append(Section("compare", "Run against run", tuple(blocks)))
     sections.append(Section("metadata", "Metadata completeness", tuple(_metadata(runs))))
-    sources = [Text(f"{run.label}: table {run.table_key or '?'} from {run.artifact or '?'}, {run.table.n_rows:,} rows"
+    sources = [Text(f"{run.label}: " + (f"table {run.table_key} from {run.artifact}, " if run.table_key else "")
+                    + f"{run.table.n_rows:,} rows"
                     + (f" of {run.total_rows:,} logged" if run.truncated and run.total_rows else ""))
                for run in runs]
     sections.append(Section("live", "Reopen this view live", (*links, *sources)))
