@@ -4,6 +4,7 @@ requested, and every section is on screen. Screenshot: test-artifacts/screenshot
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pytest
@@ -25,10 +26,17 @@ SECTIONS = ("headline", "confusion", "groups", "false-negatives", "slices", "thr
 
 
 @pytest.fixture(scope="module")
-def demo_review(tmp_path_factory) -> Path:
-    """`wbview report` of the small demo's exp-002 against exp-004."""
+def demo_store(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """The small demo store and its eval runs, exp-00N -> ENTITY/PROJECT/RUN_ID."""
     store = build_demo(tmp_path_factory.mktemp("report-demo") / "store", seed=0, size=SMALL_SIZE)
     runs = {r.name[:7]: f"{DEMO_PROJECT}/{r.id}" for r in LocalSource(store).runs(DEMO_PROJECT) if r.job_type == "eval"}
+    return store, runs
+
+
+@pytest.fixture(scope="module")
+def demo_review(tmp_path_factory, demo_store) -> Path:
+    """`wbview report` of the small demo's exp-002 against exp-004."""
+    store, runs = demo_store
     out = tmp_path_factory.mktemp("report") / "review.html"
     assert main(["report", runs["exp-002"], runs["exp-004"], "--store", str(store), "--out", str(out)]) == 0
     return out
@@ -98,3 +106,31 @@ def test_the_harness_sees_a_script_and_a_request(browser, tmp_path):
     assert seen["dialogs"] == ["ran"]
     assert seen["blocked"] and seen["blocked"][0].startswith("http://example.invalid/")
     assert seen["active"] == 2
+
+
+def test_download_this_review_from_the_threshold_page(app_url, browser, demo_store, tmp_path):
+    """The walk: open a view in the dashboard, download its review, open the file offline."""
+    from tests.browser.conftest import RENDER_TIMEOUT_MS, Session
+
+    store, runs = demo_store
+    run_id = runs["exp-004"].rsplit("/", 1)[1]
+    context = browser.new_context(viewport={"width": 1400, "height": 1200}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(app_url)  # a fresh server's first deep link may miss app.py's navigation: open the root first
+    page.get_by_test_id("stSidebarNav").get_by_text("Threshold & cost").wait_for(timeout=RENDER_TIMEOUT_MS)
+    session = Session(page)
+    session.open(f"{app_url}/threshold?source=store:{store}&project={DEMO_PROJECT}&run={run_id}"
+                 "&fn_cost=5&point=custom&t=0.3")
+    view = page.url
+    with page.expect_download(timeout=RENDER_TIMEOUT_MS) as download:
+        page.get_by_role("button", name="Download this review").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    context.close()
+    assert saved.suffix == ".html"
+    document = saved.read_text(encoding="utf-8")
+    assert "Chosen threshold 0.3: given" in document and "missed positive (FN) = 5" in document
+    assert f'href="{html.escape(view)}"' in document  # the link reopens this very view
+    seen = _open_offline(browser, saved, "report-downloaded")
+    assert seen["dialogs"] == [] and seen["errors"] == [] and seen["blocked"] == []
+    assert seen["sections"]["threshold"] and seen["sections"]["live"]

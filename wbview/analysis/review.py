@@ -169,7 +169,7 @@ def _headline(run: RunInput) -> list[Block]:
              ("error rate", _fmt(errors / scored if scored else float("nan")))]
     if run.total_rows is not None and run.truncated:
         items.append(("logged rows", _fmt(run.total_rows)))
-    blocks: list[Block] = [Text(run.label + (f": table {run.table_key}" if run.table_key else ""), "note"), Figures(tuple(items))]
+    blocks: list[Block] = [Text(run.label + (f": table {run.table_key}" if run.table_key else "") + ", predictions as logged", "note"), Figures(tuple(items))]
     if run.truncated:
         blocks.append(Text(f"The table was truncated when logged: {table.n_rows:,} of {run.total_rows or 0:,} rows "
                            "are reviewed.", "warning"))
