@@ -113,11 +113,12 @@ def _fmt(value: Any) -> str:
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}"
     if isinstance(value, (float, np.floating)):
-        if not np.isfinite(value):
-            return "" if np.isnan(value) else str(float(value))
-        if float(value).is_integer() and abs(value) >= 1:  # counts and costs: 38,640, not 3.864e+04
-            return f"{int(value):,}"
-        return f"{float(value):.4g}"
+        number = float(value)
+        if not np.isfinite(number):
+            return "" if np.isnan(number) else str(number)
+        if number.is_integer() and abs(number) >= 1:  # counts and costs: 38,640, not 3.864e+04
+            return f"{int(number):,}"
+        return f"{number:.4g}"
     text = str(value)
     return text if len(text) <= MAX_TEXT_CHARS else text[:MAX_TEXT_CHARS] + "…"
 
