@@ -21,14 +21,19 @@ def _one(name: str, frames: list, labels: list[str]) -> None:
     from wbview.report.html import render_html
 
     started = time.perf_counter()
-    runs = [RunInput(label, prepare(frame), table_key="eval/predictions", dataset="bench/p/data:v1")
-            for label, frame in zip(labels, frames, strict=True)]
+    runs = [
+        RunInput(label, prepare(frame), table_key="eval/predictions", dataset="bench/p/data:v1")
+        for label, frame in zip(labels, frames, strict=True)
+    ]
     document = render_html(build_review(runs, fn_cost=5.0))
     elapsed = time.perf_counter() - started
     size = len(document.encode("utf-8"))
     verdict = "within" if size <= SIZE_BUDGET_BYTES else "OVER"
-    print(f"# report {name}: size={size} bytes, time={elapsed:.2f} s ({verdict} the {SIZE_BUDGET_BYTES:,}-byte budget; "
-          "time includes prepare)", flush=True)
+    print(
+        f"# report {name}: size={size} bytes, time={elapsed:.2f} s ({verdict} the {SIZE_BUDGET_BYTES:,}-byte budget; "
+        "time includes prepare)",
+        flush=True,
+    )
 
 
 def main() -> None:

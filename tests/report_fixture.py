@@ -8,8 +8,14 @@ import pandas as pd
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
-PAYLOADS = (SCRIPT, IMG, "</table></section><script>alert(2)</script>", '"><svg onload=alert(3)>',
-            "javascript:alert(4)", "<a href=http://evil.example/>x</a>")
+PAYLOADS = (
+    SCRIPT,
+    IMG,
+    "</table></section><script>alert(2)</script>",
+    '"><svg onload=alert(3)>',
+    "javascript:alert(4)",
+    "<a href=http://evil.example/>x</a>",
+)
 
 
 def hostile_frame(n_rows: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -18,12 +24,14 @@ def hostile_frame(n_rows: int = 400, seed: int = 0) -> pd.DataFrame:
     truth = np.where(rng.random(n_rows) < 0.4, SCRIPT, IMG)
     p_pos = np.clip(np.where(truth == SCRIPT, 0.7, 0.3) + rng.normal(0, 0.25, n_rows), 0.001, 0.999)
     texts = [f"{PAYLOADS[i % len(PAYLOADS)]} message {i}" for i in range(n_rows)]
-    return pd.DataFrame({
-        "Sample ID": [f"{IMG}{i}" for i in range(n_rows)],
-        "Text": texts,
-        "True Label": truth,
-        "Predicted Label": np.where(p_pos >= 0.5, SCRIPT, IMG),
-        f"Prob ({SCRIPT})": p_pos,
-        f"Prob ({IMG})": 1 - p_pos,
-        SCRIPT: np.array(PAYLOADS, dtype=object)[rng.integers(0, len(PAYLOADS), n_rows)],
-    })
+    return pd.DataFrame(
+        {
+            "Sample ID": [f"{IMG}{i}" for i in range(n_rows)],
+            "Text": texts,
+            "True Label": truth,
+            "Predicted Label": np.where(p_pos >= 0.5, SCRIPT, IMG),
+            f"Prob ({SCRIPT})": p_pos,
+            f"Prob ({IMG})": 1 - p_pos,
+            SCRIPT: np.array(PAYLOADS, dtype=object)[rng.integers(0, len(PAYLOADS), n_rows)],
+        }
+    )

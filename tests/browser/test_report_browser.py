@@ -21,8 +21,18 @@ from wbview.sources.store.local import LocalSource
 
 pytestmark = pytest.mark.browser
 
-SECTIONS = ("headline", "confusion", "groups", "false-negatives", "slices", "threshold", "calibration", "compare",
-            "metadata", "live")
+SECTIONS = (
+    "headline",
+    "confusion",
+    "groups",
+    "false-negatives",
+    "slices",
+    "threshold",
+    "calibration",
+    "compare",
+    "metadata",
+    "live",
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +54,10 @@ def demo_review(tmp_path_factory, demo_store) -> Path:
 
 @pytest.fixture(scope="module")
 def hostile_review(tmp_path_factory) -> Path:
-    runs = [RunInput(f"e/p/{SCRIPT}", prepare(hostile_frame(seed=0), positive_class=SCRIPT), dataset="e/p/d:v1"),
-            RunInput("e/p/b", prepare(hostile_frame(seed=1), positive_class=SCRIPT), dataset="e/p/d:v1")]
+    runs = [
+        RunInput(f"e/p/{SCRIPT}", prepare(hostile_frame(seed=0), positive_class=SCRIPT), dataset="e/p/d:v1"),
+        RunInput("e/p/b", prepare(hostile_frame(seed=1), positive_class=SCRIPT), dataset="e/p/d:v1"),
+    ]
     out = tmp_path_factory.mktemp("report") / "hostile.html"
     out.write_text(render_html(build_review(runs, title=SCRIPT)), encoding="utf-8")
     return out
@@ -55,8 +67,14 @@ def _open_offline(browser, path: Path, name: str) -> dict:
     """Open the file with the network off; returns what happened (dialogs, errors, requests)."""
     context = browser.new_context(offline=True, viewport={"width": 1400, "height": 1000}, java_script_enabled=True)
     seen: dict = {"dialogs": [], "errors": [], "blocked": [], "sections": {}}
-    context.route("**/*", lambda route: (route.continue_() if route.request.url.startswith("file://") else
-                                        (seen["blocked"].append(route.request.url), route.abort())))
+    context.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith("file://")
+            else (seen["blocked"].append(route.request.url), route.abort())
+        ),
+    )
     page = context.new_page()
     page.on("dialog", lambda dialog: (seen["dialogs"].append(dialog.message), dialog.dismiss()))
     page.on("pageerror", lambda error: seen["errors"].append(str(error)))
@@ -100,8 +118,11 @@ def test_demo_review_opens_offline_with_every_section(browser, demo_review):
 def test_the_harness_sees_a_script_and_a_request(browser, tmp_path):
     """Control: the same checks catch a page that runs a script and fetches an image."""
     page = tmp_path / "bad.html"
-    page.write_text('<html><body><section id="x">x</section><script>alert("ran")</script>'
-                    '<img src="http://example.invalid/pixel.png"></body></html>', encoding="utf-8")
+    page.write_text(
+        '<html><body><section id="x">x</section><script>alert("ran")</script>'
+        '<img src="http://example.invalid/pixel.png"></body></html>',
+        encoding="utf-8",
+    )
     seen = _open_offline(browser, page, "report-control")
     assert seen["dialogs"] == ["ran"]
     assert seen["blocked"] and seen["blocked"][0].startswith("http://example.invalid/")
@@ -119,8 +140,7 @@ def test_download_this_review_from_the_threshold_page(app_url, browser, demo_sto
     page.goto(app_url)  # a fresh server's first deep link may miss app.py's navigation: open the root first
     page.get_by_test_id("stSidebarNav").get_by_text("Threshold & cost").wait_for(timeout=RENDER_TIMEOUT_MS)
     session = Session(page)
-    session.open(f"{app_url}/threshold?source=store:{store}&project={DEMO_PROJECT}&run={run_id}"
-                 "&fn_cost=5&point=custom&t=0.3")
+    session.open(f"{app_url}/threshold?source=store:{store}&project={DEMO_PROJECT}&run={run_id}&fn_cost=5&point=custom&t=0.3")
     view = page.url
     with page.expect_download(timeout=RENDER_TIMEOUT_MS) as download:
         page.get_by_role("button", name="Download this review").click()

@@ -20,8 +20,7 @@ from wbview.sources.store.local import LocalSource
 # so the size hardly grows with the table: the demo's two-run review is about 0.3 MB, and
 # a 1,000,000-row table's review is measured by bench/bench_report.py.
 SIZE_BUDGET_BYTES = 3_000_000
-SECTIONS = ("headline", "confusion", "groups", "false-negatives", "slices", "threshold", "calibration", "metadata",
-            "live")
+SECTIONS = ("headline", "confusion", "groups", "false-negatives", "slices", "threshold", "calibration", "metadata", "live")
 
 
 @pytest.fixture(scope="module")
@@ -95,13 +94,16 @@ def test_runs_compared_with_the_lineage_dataset_check(capsys, tmp_path, demo_sto
     assert "/run_diff?" in document
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--out", "{dir}"], "is a directory"),
-    (["--out", "{dir}/missing/review.html"], "does not exist"),
-    (["--out", "{dir}/r.html", "--threshold", "1.5"], "--threshold must lie between 0 and 1"),
-    (["--out", "{dir}/r.html", "--fn-cost", "-1"], "must be non-negative"),
-    (["--out", "{dir}/r.html", "--table", "no/such/table"], "logged no table 'no/such/table'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--out", "{dir}"], "is a directory"),
+        (["--out", "{dir}/missing/review.html"], "does not exist"),
+        (["--out", "{dir}/r.html", "--threshold", "1.5"], "--threshold must lie between 0 and 1"),
+        (["--out", "{dir}/r.html", "--fn-cost", "-1"], "must be non-negative"),
+        (["--out", "{dir}/r.html", "--table", "no/such/table"], "logged no table 'no/such/table'"),
+    ],
+)
 def test_bad_input_is_one_clear_message(capsys, tmp_path, demo_store, evals, argv, message):
     code, err = report(capsys, demo_store, evals["exp-001"], *[a.format(dir=tmp_path) for a in argv])
     assert code != 0

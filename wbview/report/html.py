@@ -82,8 +82,10 @@ def _legend(names: Sequence[str], x: float, y: float) -> str:
     items = []
     for i, name in enumerate(names):
         color = PALETTE[i % len(PALETTE)]
-        items.append(f'<rect x="{x}" y="{y + i * 14 - 8}" width="10" height="10" fill="{color}"/>'
-                     f'<text x="{x + 14}" y="{y + i * 14}">{_e(name)}</text>')
+        items.append(
+            f'<rect x="{x}" y="{y + i * 14 - 8}" width="10" height="10" fill="{color}"/>'
+            f'<text x="{x + 14}" y="{y + i * 14}">{_e(name)}</text>'
+        )
     return "".join(items)
 
 
@@ -94,27 +96,34 @@ def _bar_chart(chart: BarChart, width: int = 460, height: int = 230) -> str:
     n_cat, n_series = max(len(chart.categories), 1), max(len(chart.series), 1)
     slot = plot_w / n_cat
     bar = slot * 0.8 / n_series
-    parts = [f'<text x="{left}" y="14" font-weight="600">{_e(chart.title)}</text>',
-             f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#999"/>',
-             f'<text x="4" y="{top + 8}">{_e(f"{peak:.3g}")}</text>',
-             f'<text x="4" y="{top + plot_h}">0</text>']
+    parts = [
+        f'<text x="{left}" y="14" font-weight="600">{_e(chart.title)}</text>',
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#999"/>',
+        f'<text x="4" y="{top + 8}">{_e(f"{peak:.3g}")}</text>',
+        f'<text x="4" y="{top + plot_h}">0</text>',
+    ]
     for s, (name, values) in enumerate(chart.series):
         color = PALETTE[s % len(PALETTE)]
         for c, value in enumerate(values):
             h = 0.0 if value != value else plot_h * value / peak
             x = left + c * slot + slot * 0.1 + s * bar
-            parts.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{max(bar - 1, 1):.1f}" height="{h:.1f}" '
-                         f'fill="{color}"><title>{_e(name)} · {_e(chart.categories[c])}: {value:.4g}</title></rect>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{max(bar - 1, 1):.1f}" height="{h:.1f}" '
+                f'fill="{color}"><title>{_e(name)} · {_e(chart.categories[c])}: {value:.4g}</title></rect>'
+            )
     step = max(1, -(-n_cat // 7))  # at most 7 axis labels; every bar has its value on hover
     for c in range(0, len(chart.categories), step):
         label = chart.categories[c]
         label = label if len(label) <= 14 else label[:13] + "…"
         x = left + c * slot + slot / 2
-        parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 12}" transform="rotate(35 {x:.1f} {top + plot_h + 12})">'
-                     f'{_e(label)}</text>')
+        parts.append(
+            f'<text x="{x:.1f}" y="{top + plot_h + 12}" transform="rotate(35 {x:.1f} {top + plot_h + 12})">{_e(label)}</text>'
+        )
     parts.append(_legend([name for name, _ in chart.series], left + plot_w + 10, top + 10))
-    return (f'<div class="chart"><svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-            f'aria-label="{_e(chart.title)}">{"".join(parts)}</svg></div>')
+    return (
+        f'<div class="chart"><svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="{_e(chart.title)}">{"".join(parts)}</svg></div>'
+    )
 
 
 def _line_chart(chart: LineChart, width: int = 460, height: int = 260) -> str:
@@ -136,30 +145,41 @@ def _line_chart(chart: LineChart, width: int = 460, height: int = 260) -> str:
     def py(y: float) -> float:
         return top + plot_h * (1 - (y - y_min) / y_span)
 
-    parts = [f'<text x="{left}" y="14" font-weight="600">{_e(chart.title)}</text>',
-             f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#ccc"/>',
-             f'<text x="{left}" y="{top + plot_h + 14}">{x_min:.3g}</text>',
-             f'<text x="{left + plot_w - 20}" y="{top + plot_h + 14}">{x_max:.3g}</text>',
-             f'<text x="{left + plot_w / 2 - 30}" y="{top + plot_h + 30}">{_e(chart.x_label)}</text>',
-             f'<text x="4" y="{top + 8}">{y_max:.3g}</text><text x="4" y="{top + plot_h}">{y_min:.3g}</text>',
-             f'<text x="4" y="{top + plot_h / 2}" transform="rotate(-90 10 {top + plot_h / 2})">{_e(chart.y_label)}</text>']
+    parts = [
+        f'<text x="{left}" y="14" font-weight="600">{_e(chart.title)}</text>',
+        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#ccc"/>',
+        f'<text x="{left}" y="{top + plot_h + 14}">{x_min:.3g}</text>',
+        f'<text x="{left + plot_w - 20}" y="{top + plot_h + 14}">{x_max:.3g}</text>',
+        f'<text x="{left + plot_w / 2 - 30}" y="{top + plot_h + 30}">{_e(chart.x_label)}</text>',
+        f'<text x="4" y="{top + 8}">{y_max:.3g}</text><text x="4" y="{top + plot_h}">{y_min:.3g}</text>',
+        f'<text x="4" y="{top + plot_h / 2}" transform="rotate(-90 10 {top + plot_h / 2})">{_e(chart.y_label)}</text>',
+    ]
     if chart.diagonal:
         parts.append(f'<line x1="{px(0)}" y1="{py(0)}" x2="{px(1)}" y2="{py(1)}" stroke="#aaa" stroke-dasharray="4 3"/>')
     for s, (name, xv, yv) in enumerate(chart.series):
         color = PALETTE[s % len(PALETTE)]
         points = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(xv, yv, strict=False) if x == x and y == y)
-        parts.append(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="1.6">'
-                     f'<title>{_e(name)}</title></polyline>')
+        parts.append(
+            f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="1.6"><title>{_e(name)}</title></polyline>'
+        )
         if chart.diagonal:
-            parts.extend(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="2.5" fill="{color}"><title>{_e(name)}: '
-                         f'{x:.3f} → {y:.3f}</title></circle>' for x, y in zip(xv, yv, strict=False) if x == x and y == y)
+            parts.extend(
+                f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="2.5" fill="{color}"><title>{_e(name)}: '
+                f"{x:.3f} → {y:.3f}</title></circle>"
+                for x, y in zip(xv, yv, strict=False)
+                if x == x and y == y
+            )
     if chart.marker is not None:
         label, at = chart.marker
-        parts.append(f'<line x1="{px(at):.1f}" y1="{top}" x2="{px(at):.1f}" y2="{top + plot_h}" stroke="#e45756" '
-                     f'stroke-dasharray="3 2"/><text x="{px(at) + 3:.1f}" y="{top + 10}">{_e(label)} {at:.3g}</text>')
+        parts.append(
+            f'<line x1="{px(at):.1f}" y1="{top}" x2="{px(at):.1f}" y2="{top + plot_h}" stroke="#e45756" '
+            f'stroke-dasharray="3 2"/><text x="{px(at) + 3:.1f}" y="{top + 10}">{_e(label)} {at:.3g}</text>'
+        )
     parts.append(_legend([name for name, _, _ in chart.series], left + plot_w + 10, top + 10))
-    return (f'<div class="chart"><svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-            f'aria-label="{_e(chart.title)}">{"".join(parts)}</svg></div>')
+    return (
+        f'<div class="chart"><svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="{_e(chart.title)}">{"".join(parts)}</svg></div>'
+    )
 
 
 def _safe_url(url: str) -> str | None:
@@ -171,8 +191,9 @@ def _block(block: Block) -> str:
         css = f' class="{block.kind}"' if block.kind in ("warning", "note") else ""
         return f"<p{css}>{_e(block.text)}</p>"
     if isinstance(block, Figures):
-        cells = "".join(f'<div class="figure"><div class="v">{_e(v)}</div><div class="k">{_e(k)}</div></div>'
-                        for k, v in block.items)
+        cells = "".join(
+            f'<div class="figure"><div class="v">{_e(v)}</div><div class="k">{_e(k)}</div></div>' for k, v in block.items
+        )
         return f'<div class="figures">{cells}</div>'
     if isinstance(block, TableBlock):
         return _table(block)
@@ -184,9 +205,11 @@ def _block(block: Block) -> str:
         url = _safe_url(block.url)
         if url is None:  # not a web address: shown as text, never a link
             return f"<p>{_e(block.label)}: <code>{_e(block.url)}</code></p>"
-        return (f'<p>{_e(block.label)}: <a href="{_e(url)}" rel="noopener noreferrer">{_e(url)}</a></p>'
-                f'<p class="caption">Needs the dashboard running (wbview app) and the same data source; '
-                f'this file itself needs no connection.</p>')
+        return (
+            f'<p>{_e(block.label)}: <a href="{_e(url)}" rel="noopener noreferrer">{_e(url)}</a></p>'
+            f'<p class="caption">Needs the dashboard running (wbview app) and the same data source; '
+            f"this file itself needs no connection.</p>"
+        )
     raise TypeError(f"Unknown review block {type(block).__name__}")
 
 
@@ -208,8 +231,9 @@ def _charts_grouped(blocks: Sequence[Block]) -> list[str]:
 
 
 def _section(section: Section) -> str:
-    return (f'<section id="{_e(section.id)}"><h2>{_e(section.title)}</h2>'
-            + "".join(_charts_grouped(section.blocks)) + "</section>")
+    return (
+        f'<section id="{_e(section.id)}"><h2>{_e(section.title)}</h2>' + "".join(_charts_grouped(section.blocks)) + "</section>"
+    )
 
 
 def render_html(review: Review, generated_at: datetime | None = None) -> str:
@@ -218,11 +242,12 @@ def render_html(review: Review, generated_at: datetime | None = None) -> str:
     nav = "".join(f'<a href="#{_e(s.id)}">{_e(s.title)}</a>' for s in review.sections)
     notes = "".join(f'<p class="note">{_e(n)}</p>' for n in review.notes)
     body = "".join(_section(s) for s in review.sections)
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-            "img-src data:\">"
-            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{_e(review.title)}</title>"
-            f"<style>{CSS}</style></head><body><header><h1>{_e(review.title)}</h1>"
-            f"<p>wbview review, generated {_e(when)}. Self-contained: opens with no connection.</p></header>"
-            f"<nav>{nav}</nav><main>{notes}{body}</main></body></html>\n")
-
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+        'img-src data:">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{_e(review.title)}</title>'
+        f"<style>{CSS}</style></head><body><header><h1>{_e(review.title)}</h1>"
+        f"<p>wbview review, generated {_e(when)}. Self-contained: opens with no connection.</p></header>"
+        f"<nav>{nav}</nav><main>{notes}{body}</main></body></html>\n"
+    )

@@ -21,8 +21,9 @@ def test_per_class_metrics_match_sklearn(classes, seed):
     df = random_table(700, classes, seed)
     ours = review.per_class_metrics(confusion_matrix(prepare(df)))
     labels = list(ours["class"])
-    p, r, f, s = metrics.precision_recall_fscore_support(df["true_label"], df["predicted_label"], labels=labels,
-                                                         zero_division=np.nan)
+    p, r, f, s = metrics.precision_recall_fscore_support(
+        df["true_label"], df["predicted_label"], labels=labels, zero_division=np.nan
+    )
     np.testing.assert_allclose(ours[["precision", "recall", "f1"]].to_numpy(), np.column_stack([p, r, f]))
     np.testing.assert_array_equal(ours["support"], s)
 
@@ -33,10 +34,21 @@ def test_per_class_metrics_class_never_predicted_is_nan_not_zero():
     assert np.isnan(ours.loc["b", "precision"]) and ours.loc["b", "recall"] == 0.0
 
 
-@pytest.mark.parametrize("value, shown", [
-    (1234567, "1,234,567"), (0.123456, "0.1235"), (38640.0, "38,640"), (0.5, "0.5"), (float("inf"), "inf"), (float("nan"), ""), (True, "True"), (None, ""),
-    ("x" * 301, "x" * 300 + "…"), ("short", "short"),
-])
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        (1234567, "1,234,567"),
+        (0.123456, "0.1235"),
+        (38640.0, "38,640"),
+        (0.5, "0.5"),
+        (float("inf"), "inf"),
+        (float("nan"), ""),
+        (True, "True"),
+        (None, ""),
+        ("x" * 301, "x" * 300 + "…"),
+        ("short", "short"),
+    ],
+)
 def test_display_frame_formats_cells(value, shown):
     assert review.display_frame(pd.DataFrame({"c": [value]}))["c"].tolist() == [shown]
 
@@ -48,10 +60,23 @@ def _blocks(built: review.Review, section: str) -> tuple:
 def test_review_of_two_binary_runs_has_every_section_and_caps_sample_rows():
     a = prepare(random_table(3000, ["ham", "spam"], 5).rename(columns={"text": "Sample ID"}), positive_class="spam")
     b = prepare(random_table(3000, ["ham", "spam"], 6).rename(columns={"text": "Sample ID"}), positive_class="spam")
-    built = review.build_review([review.RunInput("e/p/a", a, dataset="e/p/data:v1"),
-                                 review.RunInput("e/p/b", b, dataset="e/p/data:v2")], threshold=0.4, fn_cost=5)
-    assert [s.id for s in built.sections] == ["headline", "confusion", "groups", "false-negatives", "slices",
-                                              "threshold", "calibration", "compare", "metadata", "live"]
+    built = review.build_review(
+        [review.RunInput("e/p/a", a, dataset="e/p/data:v1"), review.RunInput("e/p/b", b, dataset="e/p/data:v2")],
+        threshold=0.4,
+        fn_cost=5,
+    )
+    assert [s.id for s in built.sections] == [
+        "headline",
+        "confusion",
+        "groups",
+        "false-negatives",
+        "slices",
+        "threshold",
+        "calibration",
+        "compare",
+        "metadata",
+        "live",
+    ]
     tables = [b for s in built.sections for b in s.blocks if isinstance(b, review.TableBlock)]
     assert max(len(t.frame) for t in tables) == review.MAX_SAMPLE_ROWS
     warnings = [b.text for s in built.sections for b in s.blocks if isinstance(b, review.Text) and b.kind == "warning"]
@@ -81,11 +106,24 @@ def test_sections_that_do_not_apply_say_why_instead_of_failing():
 
 
 def test_live_link_reopens_the_same_view():
-    url = review.live_link("http://localhost:8501/", "store:/data/my store", "acme/phishing", "abc123",
-                           "run-abc123-eval:v0/eval/predictions.table.json", threshold=0.35, fn_cost=5,
-                           page="threshold")
+    url = review.live_link(
+        "http://localhost:8501/",
+        "store:/data/my store",
+        "acme/phishing",
+        "abc123",
+        "run-abc123-eval:v0/eval/predictions.table.json",
+        threshold=0.35,
+        fn_cost=5,
+        page="threshold",
+    )
     parts = urlsplit(url)
     assert parts.path == "/threshold"
     assert {k: v[0] for k, v in parse_qs(parts.query).items()} == {
-        "source": "store:/data/my store", "project": "acme/phishing", "run": "abc123",
-        "table": "run-abc123-eval:v0/eval/predictions.table.json", "fn_cost": "5", "point": "custom", "t": "0.35"}
+        "source": "store:/data/my store",
+        "project": "acme/phishing",
+        "run": "abc123",
+        "table": "run-abc123-eval:v0/eval/predictions.table.json",
+        "fn_cost": "5",
+        "point": "custom",
+        "t": "0.35",
+    }

@@ -19,11 +19,21 @@ def document() -> str:
     a = prepare(hostile_frame(seed=0), positive_class=SCRIPT)
     b = prepare(hostile_frame(seed=1), positive_class=SCRIPT)
     metadata = {SCRIPT: IMG, "model": IMG}
-    runs = [RunInput(f"e/p/{SCRIPT}", a, table_key=IMG, artifact=SCRIPT, dataset=f"e/p/{IMG}:v1",
-                     artifacts={f"{IMG}:v0": ("predictions", metadata)}),
-            RunInput("e/p/b", b, dataset=f"e/p/{IMG}:v2")]
-    links = [Link(SCRIPT, live_link("http://localhost:8501", f"store:/tmp/{SCRIPT}", "e/p", IMG)),
-             Link("not a web address", "javascript:alert(5)")]
+    runs = [
+        RunInput(
+            f"e/p/{SCRIPT}",
+            a,
+            table_key=IMG,
+            artifact=SCRIPT,
+            dataset=f"e/p/{IMG}:v1",
+            artifacts={f"{IMG}:v0": ("predictions", metadata)},
+        ),
+        RunInput("e/p/b", b, dataset=f"e/p/{IMG}:v2"),
+    ]
+    links = [
+        Link(SCRIPT, live_link("http://localhost:8501", f"store:/tmp/{SCRIPT}", "e/p", IMG)),
+        Link("not a web address", "javascript:alert(5)"),
+    ]
     return render_html(build_review(runs, links=links, title=SCRIPT))
 
 
@@ -64,7 +74,17 @@ def test_no_script_and_no_external_reference(document):
 
 
 def test_hostile_names_still_get_their_sections(document):
-    for section in ("headline", "confusion", "groups", "false-negatives", "slices", "threshold", "calibration",
-                    "compare", "metadata", "live"):
+    for section in (
+        "headline",
+        "confusion",
+        "groups",
+        "false-negatives",
+        "slices",
+        "threshold",
+        "calibration",
+        "compare",
+        "metadata",
+        "live",
+    ):
         assert f'<section id="{section}">' in document
     assert "Missing 3 of 4 essential metadata keys for a predictions" in document
