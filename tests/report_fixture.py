@@ -17,6 +17,10 @@ PAYLOADS = (
     "<a href=http://evil.example/>x</a>",
 )
 
+# Every section of a review of two runs, in order (one run: all but "compare").
+SECTIONS = ("headline", "confusion", "groups", "false-negatives", "slices", "threshold", "calibration", "compare",
+            "metadata", "live")  # fmt: skip
+
 
 def hostile_frame(n_rows: int = 400, seed: int = 0) -> pd.DataFrame:
     """A binary table: positive class SCRIPT, negative IMG; a hostile column name and values."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import SCREENSHOT_DIR, _taken
-from tests.report_fixture import SCRIPT, hostile_frame
+from tests.report_fixture import SCRIPT, SECTIONS, hostile_frame
 from wbview.analysis.prepare import prepare
 from wbview.analysis.review import RunInput, build_review
 from wbview.cli import main
@@ -20,19 +20,6 @@ from wbview.report.html import render_html
 from wbview.sources.store.local import LocalSource
 
 pytestmark = pytest.mark.browser
-
-SECTIONS = (
-    "headline",
-    "confusion",
-    "groups",
-    "false-negatives",
-    "slices",
-    "threshold",
-    "calibration",
-    "compare",
-    "metadata",
-    "live",
-)
 
 
 @pytest.fixture(scope="module")

@@ -10,29 +10,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.report_fixture import SECTIONS
 from wbview.analysis.review import MAX_SAMPLE_ROWS
 from wbview.cli import main
-from wbview.demo import DEMO_PROJECT, build_demo
-from wbview.demo.pipeline import SMALL_SIZE
-from wbview.sources.store.local import LocalSource
 
 # The size budget of a review file. Sample rows are capped per section (MAX_SAMPLE_ROWS),
 # so the size hardly grows with the table: the demo's two-run review is about 0.3 MB, and
 # a 1,000,000-row table's review is measured by bench/bench_report.py.
 SIZE_BUDGET_BYTES = 3_000_000
-SECTIONS = ("headline", "confusion", "groups", "false-negatives", "slices", "threshold", "calibration", "metadata", "live")
-
-
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("report-demo") / "store", seed=0, size=SMALL_SIZE)
-
-
-@pytest.fixture(scope="module")
-def evals(demo_store) -> dict[str, str]:
-    """exp-00N -> ENTITY/PROJECT/RUN_ID of the demo's eval runs."""
-    runs = LocalSource(demo_store).runs(DEMO_PROJECT)
-    return {r.name[:7]: f"{DEMO_PROJECT}/{r.id}" for r in runs if r.job_type == "eval"}
+ONE_RUN = tuple(s for s in SECTIONS if s != "compare")
 
 
 def report(capsys, store: Path, *argv: str) -> tuple[int, str]:
@@ -64,7 +50,7 @@ def test_review_of_one_run(capsys, tmp_path, demo_store, evals):
     document = out.read_text(encoding="utf-8")
     assert f"({out.stat().st_size:,} bytes)" in err
     assert out.stat().st_size < SIZE_BUDGET_BYTES
-    for section in SECTIONS:
+    for section in ONE_RUN:
         assert f'<section id="{section}">' in document
     assert '<section id="compare">' not in document
     assert not re.search(r"<script|\bsrc=\"|<link\b", document)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sklearn import metrics
 
+from tests.report_fixture import SECTIONS
 from tests.unit.analysis.test_outcomes import random_table
 from wbview.analysis import review
 from wbview.analysis.outcomes import confusion_matrix
@@ -65,18 +66,7 @@ def test_review_of_two_binary_runs_has_every_section_and_caps_sample_rows():
         threshold=0.4,
         fn_cost=5,
     )
-    assert [s.id for s in built.sections] == [
-        "headline",
-        "confusion",
-        "groups",
-        "false-negatives",
-        "slices",
-        "threshold",
-        "calibration",
-        "compare",
-        "metadata",
-        "live",
-    ]
+    assert tuple(s.id for s in built.sections) == SECTIONS
     tables = [b for s in built.sections for b in s.blocks if isinstance(b, review.TableBlock)]
     assert max(len(t.frame) for t in tables) == review.MAX_SAMPLE_ROWS
     warnings = [b.text for s in built.sections for b in s.blocks if isinstance(b, review.Text) and b.kind == "warning"]

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.report_fixture import IMG, PAYLOADS, SCRIPT, hostile_frame
+from tests.report_fixture import IMG, PAYLOADS, SCRIPT, SECTIONS, hostile_frame
 from wbview.analysis.prepare import prepare
 from wbview.analysis.review import Link, RunInput, build_review, live_link
 from wbview.report.html import render_html
@@ -74,17 +74,6 @@ def test_no_script_and_no_external_reference(document):
 
 
 def test_hostile_names_still_get_their_sections(document):
-    for section in (
-        "headline",
-        "confusion",
-        "groups",
-        "false-negatives",
-        "slices",
-        "threshold",
-        "calibration",
-        "compare",
-        "metadata",
-        "live",
-    ):
+    for section in SECTIONS:
         assert f'<section id="{section}">' in document
     assert "Missing 3 of 4 essential metadata keys for a predictions" in document
