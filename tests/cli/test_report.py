@@ -100,3 +100,22 @@ def test_bad_input_is_one_clear_message(capsys, tmp_path, demo_store, evals, arg
 def test_not_a_run_path(capsys, tmp_path, demo_store):
     code, err = report(capsys, demo_store, "just-a-run-id", "--out", str(tmp_path / "r.html"))
     assert code == 2 and "is not ENTITY/PROJECT/RUN_ID" in err
+
+
+def test_review_of_a_wandb_run_through_the_real_client(capsys, fake_wandb, fixture_project, tmp_path, monkeypatch):
+    """Without --store: the W&B source (real wandb client, loopback fake server) and a live
+    link with ?source=wandb; the truncated table says so in the file."""
+    from tests.fixtures import PROJECT_PATH, TABLE_KEY, main_eval_run, truncated_eval_run
+
+    monkeypatch.chdir(tmp_path)  # no stray .streamlit/secrets.toml
+    monkeypatch.setenv("WBVIEW_CACHE_DIR", str(tmp_path / "cache"))
+    main_run, truncated = main_eval_run(fixture_project), truncated_eval_run(fixture_project)
+    out = tmp_path / "review.html"
+    argv = ["report", f"{PROJECT_PATH}/{main_run.id}", f"{PROJECT_PATH}/{truncated.id}", "--table", TABLE_KEY]
+    code = main([*argv, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    document = out.read_text(encoding="utf-8")
+    assert f"source=wandb&amp;project={PROJECT_PATH.replace('/', '%2F')}&amp;run={main_run.id}" in document
+    assert "The table was truncated when logged" in document
+    assert fake_wandb.count("file") > 0  # the tables came from the server
