@@ -3,7 +3,7 @@ high-confidence errors, a confusion matrix that filters rows, search, filters, C
 
 import streamlit as st
 
-from wbview.ui import error_view, loaders, page
+from wbview.ui import analysis_page, error_view, loaders, page
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 
@@ -12,6 +12,7 @@ run, ref = page.pick_eval_table(ctx)
 _, mapping = page.mapped_table(ctx, ref)
 with guard():
     table = loaders.prepared(ctx.spec, ctx.project, ref, mapping)
+analysis_page.download_review(ctx, [(run, ref, table)])
 
 st.sidebar.header("Rows")
 with guard():

@@ -23,6 +23,7 @@ with right:  # by default B is another run than A
 _, mapping = page.mapped_table(ctx, ref_a)
 table_a = analysis_page.prepared(ctx, ref_a, mapping)
 table_b = analysis_page.prepared(ctx, ref_b, mapping)
+analysis_page.download_review(ctx, [(run_a, ref_a, table_a), (run_b, ref_b, table_b)])
 if ref_a == ref_b:
     st.info("Run A and run B show the same table: choose two different runs (or tables) to compare.")
 

@@ -22,6 +22,7 @@ _, mapping = page.mapped_table(ctx, ref)
 table = analysis_page.prepared(ctx, ref, mapping)
 positive = analysis_page.pick_positive(table)
 table = analysis_page.prepared(ctx, ref, mapping, positive)
+analysis_page.download_review(ctx, [(run, ref, table)])
 
 target_col, support_col = st.columns(2)
 labels = list(TARGETS) if table.is_binary else ["error rate"]

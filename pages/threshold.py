@@ -53,6 +53,7 @@ else:
 with guard():
     at_chosen = th.operating_point(table, chosen, fn_cost, fp_cost)
     at_logged = th.operating_point(table, logged, fn_cost, fp_cost) if logged is not None else None
+analysis_page.download_review(ctx, [(run, ref, table)], threshold=chosen, fn_cost=fn_cost, fp_cost=fp_cost)
 st.subheader(f"At threshold {views.format_threshold(chosen)}")
 for column, (label, value, delta) in zip(st.columns(6), views.operating_metrics(at_chosen, at_logged)):
     column.metric(label, value, delta=delta, delta_color="off", help="Change against the logged threshold")

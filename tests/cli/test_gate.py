@@ -8,21 +8,6 @@ from pathlib import Path
 import pytest
 
 from wbview.cli import main
-from wbview.demo import DEMO_PROJECT, build_demo
-from wbview.demo.pipeline import SMALL_SIZE
-from wbview.sources.store.local import LocalSource
-
-
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("gate-demo") / "store", seed=0, size=SMALL_SIZE)
-
-
-@pytest.fixture(scope="module")
-def evals(demo_store) -> dict[str, str]:
-    """exp-00N -> ENTITY/PROJECT/RUN_ID of the demo's eval runs."""
-    runs = LocalSource(demo_store).runs(DEMO_PROJECT)
-    return {r.name[:7]: f"{DEMO_PROJECT}/{r.id}" for r in runs if r.job_type == "eval"}
 
 
 def gate(capsys, store: Path, *argv: str) -> tuple[int, str, str]:

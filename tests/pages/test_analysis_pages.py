@@ -4,6 +4,8 @@ the analysis functions on the same tables; URL state, lineage warnings and failu
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -469,3 +471,36 @@ def test_threshold_and_slices_on_the_fake_wandb_server(fake_wandb, fixture_proje
     assert problems(at) == []
     expected = slices.rank_slices(table, min_rows=30, include_outputs=False)
     assert list(frame_with(at, "lift_low")["slice"][:5]) == list(expected["slice"][:5])
+
+
+# --- "Download this review" -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("page, params", [
+    ("error_analysis", {}), ("threshold", {"fn_cost": "5"}), ("slices", {}), ("run_diff", {}),
+])
+def test_each_analysis_page_offers_the_review(spec, demo, page, params):
+    at = open_analysis_page(page, spec, run=eval_run(demo, 4).id, **params)
+    assert problems(at) == []
+    buttons = [b.proto for b in at.get("download_button") if b.proto.label == "Download this review"]
+    assert len(buttons) == 1
+    assert buttons[0].deferred_file_id or buttons[0].url == ""  # built on click, not on every rerun
+
+
+def test_the_review_is_the_view_on_screen(spec, demo):
+    from wbview.ui import analysis_page
+    from wbview.ui.page import PageContext
+    from wbview.ui.source import open_source
+
+    run_a, run_b = eval_run(demo, 2), eval_run(demo, 4)
+    ctx = PageContext(spec, open_source(spec), DEMO_PROJECT)
+    sides = [(run, run.tables[0], prepared(demo, run)) for run in (run_a, run_b)]
+    url = f"http://localhost:8501/run_diff?source={spec}&project={DEMO_PROJECT}&run={run_a.id}&run_b={run_b.id}"
+    document = analysis_page.review_html(ctx, sides, url, threshold=0.3, fn_cost=5).decode("utf-8")
+    assert f'href="{html.escape(url)}"' in document
+    for section in ("headline", "threshold", "compare", "metadata"):
+        assert f'<section id="{section}">' in document
+    assert "Chosen threshold 0.3: given" in document and "missed positive (FN) = 5" in document
+    assert "The runs were scored on different datasets" in document  # lineage of exp-002 vs exp-004
+    assert "essential metadata keys for a predictions" in document
+    assert "<script" not in document

@@ -12,14 +12,14 @@ import sys
 import traceback
 from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
 
-from wbview.cli import app, artifacts, demo, gate, lineage, pull, runs, table, upload
+from wbview.cli import app, artifacts, demo, gate, lineage, pull, report, runs, table, upload
 from wbview.errors import UsageError, WbviewError
 from wbview.settings import wbview_env
 
 if TYPE_CHECKING:
     from wbview.sources.base import Source
 
-COMMANDS = (runs, artifacts, lineage, table, gate, app, demo, pull, upload)
+COMMANDS = (runs, artifacts, lineage, table, gate, report, app, demo, pull, upload)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -5,7 +5,9 @@ in ``wbview.analysis``; pure helpers in ``wbview.analysis.selection``."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -15,9 +17,11 @@ from wbview.analysis import selection as views
 from wbview.analysis import threshold as th
 from wbview.analysis.compare import RunDiff, diff_runs
 from wbview.analysis.prepare import PreparedTable, can_switch_positive, prepare, with_positive_class
+from wbview.analysis.review import Link, RunInput, build_review
 from wbview.analysis.stacking import stack_tables, trained_with
 from wbview.errors import BadTable, NotFound, WbviewError
 from wbview.records import ArtifactVersion, Run, TableRef
+from wbview.report.html import render_html
 from wbview.schema import detect_schema
 from wbview.ui import loaders, page
 from wbview.ui.errors import guard
@@ -207,3 +211,54 @@ def download_csv(frame: pd.DataFrame, file_stem: str, key: str, label: str = "Do
 def file_stem(*parts: Any) -> str:
     """A safe download file name from run ids and table keys."""
     return "-".join(str(p).replace("/", "-").replace(" ", "_") for p in parts if p)
+
+
+Side = tuple[Run, TableRef, PreparedTable]
+
+
+def _review_input(ctx: page.PageContext, run: Run, ref: TableRef, table: PreparedTable) -> RunInput:
+    """One run's side of a review: the table on screen, its dataset and artifacts (lineage)."""
+    try:
+        lineage = loaders.run_artifacts(ctx.spec, ctx.project, run.id)
+        names: tuple[str, ...] = (*lineage.used, *lineage.logged)
+        dataset = scored_dataset(ctx, run)
+    except WbviewError:  # no lineage: the review says no artifact could be checked
+        names, dataset = (), None
+    artifacts = {}
+    for name in names:
+        try:
+            found = _artifact_or_none(ctx.spec, ctx.project, name)
+        except WbviewError:
+            continue
+        if found is not None:
+            artifacts[name] = (found.type, dict(found.metadata))
+    return RunInput(label=f"{ctx.project}/{run.id}", table=table, table_key=ref.key, artifact=ref.artifact,
+                    total_rows=ref.nrows, truncated=bool(ref.nrows and ref.nrows > table.n_rows), dataset=dataset,
+                    artifacts=artifacts)
+
+
+def view_url() -> str:
+    """The address of the page as it is now: every widget is in its query parameters."""
+    query = [(key, value) for key in st.query_params for value in st.query_params.get_all(key)]
+    return str(st.context.url or "") + ("?" + urlencode(query) if query else "")
+
+
+def review_html(ctx: page.PageContext, sides: Sequence[Side], url: str, threshold: float | None = None,
+                fn_cost: float = 1.0, fp_cost: float = 1.0) -> bytes:
+    """The review file (``wbview report``'s) of the first side, the others compared against it."""
+    runs = [_review_input(ctx, run, ref, table) for run, ref, table in sides]
+    review = build_review(runs, threshold=threshold, fn_cost=fn_cost, fp_cost=fp_cost,
+                          links=[Link("This view in the dashboard", url)])
+    return render_html(review).encode("utf-8")
+
+
+def download_review(ctx: page.PageContext, sides: Sequence[Side], threshold: float | None = None,
+                    fn_cost: float = 1.0, fp_cost: float = 1.0) -> None:
+    """A sidebar button that downloads this view as one self-contained HTML review (built
+    only when clicked), with the link that reopens the view."""
+    url = view_url()
+    make: Callable[[], bytes] = lambda: review_html(ctx, sides, url, threshold, fn_cost, fp_cost)  # noqa: E731 - deferred: built on click
+    run, ref, _ = sides[0]
+    st.sidebar.download_button("Download this review", data=make, file_name=f"{file_stem('review', run.id, ref.key)}.html",
+                               mime="text/html", key="review_download", icon=":material/download:",
+                               help="One HTML file with this view's analyses; opens offline, from disk.")

@@ -1,0 +1,1 @@
+"""Files made from a review (``wbview.analysis.review``): a self-contained HTML page."""
