@@ -30,7 +30,7 @@ with guard():
     dataset_a, dataset_b = analysis_page.scored_dataset(ctx, run_a), analysis_page.scored_dataset(ctx, run_b)
     warning = dataset_lineage_warning(dataset_a, dataset_b)
 if warning:
-    st.warning("**Dataset check (lineage).** " + warning, icon="⚠️")
+    st.warning("**Dataset check (lineage).** " + md_escape(warning), icon="⚠️")
 else:
     st.success(f"Both runs were scored on the same dataset version: {md_escape(dataset_a)}.", icon="✅")
 
@@ -38,7 +38,7 @@ common = [c for c in table_a.frame.columns if c in set(table_b.frame.columns)]
 on = st.selectbox("Match samples on", [AUTO_KEY, *map(str, common)], key="on", bind="query-params")
 with guard():
     diff = analysis_page.run_diff(ctx.spec, ctx.project, ref_a, ref_b, mapping, None if on == AUTO_KEY else on)
-st.caption(f"Matched {len(diff.joined):,} samples on {diff.key!r} · only in A: {diff.only_in_a:,} · only in B: "
+st.caption(f"Matched {len(diff.joined):,} samples on {md_escape(repr(diff.key))} · only in A: {diff.only_in_a:,} · only in B: "
            f"{diff.only_in_b:,}" + (f" · repeated keys matched by occurrence: {diff.duplicate_keys:,}"
                                    if diff.duplicate_keys else ""))
 if diff.label_mismatches:

@@ -58,7 +58,7 @@ for column, (label, value, delta) in zip(st.columns(6), views.operating_metrics(
     column.metric(label, value, delta=delta, delta_color="off", help="Change against the logged threshold")
 st.caption(f"Cost-optimal: {views.format_threshold(best['threshold'])} (cost {best['cost']:,.6g}) · highest "
            f"threshold with recall ≥ {target_recall:.3f}: {views.format_threshold(reach['threshold'])} · logged: "
-           f"{views.format_threshold(logged)} ({f'from {recorded_in}' if recorded is not None else 'inferred from the table'}).")
+           f"{views.format_threshold(logged)} ({f'from {md_escape(recorded_in)}' if recorded is not None else 'inferred from the table'}).")
 
 position = views.curve_position(curve, chosen)
 st.plotly_chart(charts.threshold_figure(views.thin_rows(curve, views.MAX_CURVE_POINTS, keep=[position]), chosen,

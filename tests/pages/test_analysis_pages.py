@@ -15,6 +15,7 @@ from tests.pages.pagetest import (
     plotly_specs,
     problems,
     texts,
+    unescape,
 )
 from wbview.analysis import calibration, compare, slices, stacking
 from wbview.analysis import selection as views
@@ -341,7 +342,7 @@ def test_run_diff_warns_when_the_runs_were_scored_on_different_datasets(spec, de
     run_a, run_b = eval_run(demo, 1), eval_run(demo, 4)  # early export vs the head-tail encoding
     at = open_insight("run_diff", spec, run=run_a.id, run_b=run_b.id)
     assert problems(at) == []
-    warning = at.warning[0].value
+    warning = unescape(at.warning[0].value)
     assert "Dataset check" in warning and "different datasets" in warning
     assert "phishing-texts-encoded-standard:v0" in warning and "phishing-texts-encoded-head-tail:v0" in warning
     diff = compare.diff_runs(prepared(demo, run_a), prepared(demo, run_b))

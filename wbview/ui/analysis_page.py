@@ -21,6 +21,7 @@ from wbview.records import ArtifactVersion, Run, TableRef
 from wbview.schema import detect_schema
 from wbview.ui import loaders, page
 from wbview.ui.errors import guard
+from wbview.ui.text import md_escape
 
 Mapping_ = tuple[tuple[str, str | None], ...]
 
@@ -30,7 +31,7 @@ def eval_runs(ctx: page.PageContext) -> list[Run]:
     with guard():
         runs = views.eval_runs(loaders.runs(ctx.spec, ctx.project))
     if not runs:
-        st.info(f"No run in {ctx.project} logged an eval table. Log one with the companion library "
+        st.info(f"No run in {md_escape(ctx.project)} logged an eval table. Log one with the companion library "
                 "(`wbview.companion.log_eval_table`, see the README) and reload.")
         st.stop()
     return runs
@@ -67,7 +68,7 @@ def pick_positive(table: PreparedTable, key: str = "positive") -> str | None:
 def require_binary(table: PreparedTable, what: str) -> None:
     if not table.is_binary:
         st.info(f"{what} needs a binary table (two classes); this one has {len(table.classes)}: "
-                f"{', '.join(map(str, table.classes))}. Pick another table, or use Calibration and "
+                f"{md_escape(', '.join(map(str, table.classes)))}. Pick another table, or use Calibration and "
                 "'Where errors concentrate', which work on any number of classes.")
         st.stop()
 

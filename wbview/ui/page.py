@@ -166,7 +166,7 @@ def mapped_table(ctx: PageContext, ref: TableRef) -> tuple[LoadedTable, tuple[tu
     with guard():
         loaded = loaders.table(ctx.spec, ctx.project, ref)
     if loaded.truncated:
-        st.warning(loaded.note + " Results below cover the stored rows only.")
+        st.warning(md_escape(loaded.note) + " Results below cover the stored rows only.")
     detected = detect_schema(loaded.frame.columns)
     mapping = column_mapping(loaded.frame, detected, expanded=not detected.has_labels and detected.is_error is None)
     return loaded, tuple(sorted(mapping.items()))
