@@ -68,6 +68,45 @@ def run_score(run: Run) -> float | None:
     return None
 
 
+def _by_time(runs: Iterable[Run]) -> list[Run]:
+    """Oldest first; runs without a creation time count as oldest, ties keep their order."""
+    return sorted(runs, key=lambda r: (r.created_at is not None, r.created_at or 0))
+
+
+def default_eval_run(runs: Sequence[Run]) -> str | None:
+    """The run an analysis page opens on: the best-scoring one (the model a review is
+    about), the most recent of equal scores; the most recent when none reports a score."""
+    ordered = _by_time(runs)
+    if not ordered:
+        return None
+    scored = [r for r in ordered if run_score(r) is not None]
+    if not scored:
+        return ordered[-1].id
+    best = max(run_score(r) for r in scored)  # type: ignore[type-var]  # scored: no None
+    return [r for r in scored if run_score(r) == best][-1].id
+
+
+BASELINE_TAG = "baseline"
+
+
+def default_comparison(runs: Sequence[Run]) -> tuple[str | None, str | None]:
+    """(A, B) for Run vs run: B (after) is the newest run, A (before) an older run tagged
+    "baseline" when there is one, else the run just before B."""
+    ordered = _by_time(runs)
+    if not ordered:
+        return None, None
+    after, older = ordered[-1], ordered[:-1]
+    if not older:
+        return after.id, after.id
+    baselines = [r for r in older if BASELINE_TAG in r.tags]
+    return (baselines[-1] if baselines else older[-1]).id, after.id
+
+
+def run_choice_label(run: Run) -> str:
+    """How a run is offered in a picker (and found by typing): ``name (id)``."""
+    return f"{run.name} ({run.id})" if run.name and run.name != run.id else run.id
+
+
 def model_from_config(run: Run) -> str | None:
     """The model an eval run scored, as its config records it (params.model or model)."""
     config = run.flat_config()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from wbview.analysis import selection as views
 from wbview.records import LoadedTable, Run, TableRef
 from wbview.sources.base import Source
 from wbview.ui import loaders, url_state
@@ -119,10 +120,13 @@ def pick_run(ctx: PageContext, label: str = "Run", key: str = "run", runs: list[
         with guard():
             known = {r.id for r in loaders.runs(ctx.spec, ctx.project)}
         why = absent if linked in known else f"does not exist in project {ctx.project}"
-        st.warning(f"Run {md_escape(linked)} from the link {md_escape(why)}; showing {md_escape(shown)} instead.")
+        url_state.link_warning("Run", linked, why, shown)
 
-    # Options are raw ids: they go into the URL, and links pass ids.
-    run_id = url_state.choice(label, list(by_id), key, default=default, explain=explain, help="Run id; type to search")
+    # Options are run ids (they go into the URL, and links pass ids); the picker shows and
+    # searches "name (id)".
+    run_id = url_state.choice(label, list(by_id), key, default=default, explain=explain,
+                              format_func=lambda i: views.run_choice_label(by_id[i]) if i in by_id else str(i),
+                              help="Type part of a run's name or id to search.")
     chosen = by_id.get(run_id)
     if chosen is not None:
         st.caption(md_escape(run_label(chosen)))
@@ -138,17 +142,22 @@ def pick_table(ctx: PageContext, run: Run, key: str = "table") -> TableRef | Non
                 "library (see the README).")
         return None
     by_name = {f"{r.artifact}/{r.entry}": r for r in refs}
-    name = url_state.choice("Table (artifact/entry)", list(by_name), key, parent=run.id)
+    def explain(linked: str, shown: str) -> None:
+        url_state.link_warning("Table", linked, f"is not among the tables of run {run.name} ({run.id})", shown)
+
+    name = url_state.choice("Table (artifact/entry)", list(by_name), key, parent=run.id, explain=explain)
     return by_name.get(name)
 
 
 def pick_eval_table(ctx: PageContext, run_key: str = "run", table_key: str = "table", label: str = "Run",
                     default_run: str | None = None) -> tuple[Run, TableRef]:
     """A run (those that logged tables first) and one of its tables, both kept in the URL;
-    stops the page when there is none."""
+    stops the page when there is none. Without ``default_run`` the page opens on the
+    best-scoring run (``selection.default_eval_run``)."""
     runs = require_runs(ctx, ", so there is no table to analyse")
-    run = pick_run(ctx, label=label, key=run_key, runs=[r for r in runs if r.tables] or runs, default=default_run,
-                   absent="logged no eval table")
+    offered = [r for r in runs if r.tables] or runs
+    run = pick_run(ctx, label=label, key=run_key, runs=offered, absent="logged no eval table",
+                   default=default_run if default_run is not None else views.default_eval_run(offered))
     if run is None:
         st.stop()
     ref = pick_table(ctx, run, key=table_key)
