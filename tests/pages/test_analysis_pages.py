@@ -4,14 +4,16 @@ the analysis functions on the same tables; URL state, lineage warnings and failu
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.pages.conftest import DEMO_PROJECT
 from tests.pages.pagetest import (
     APP,
     TIMEOUT_S,
-    clear_streamlit_caches,
     plotly_specs,
     problems,
     texts,
@@ -25,40 +27,17 @@ from wbview.records import Run, RunArtifacts, TableRef
 from wbview.sources.memory import MemorySource, ProjectData
 from wbview.ui.source import register_source
 
-DEMO_PROJECT = "demo/phishing-demo"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    clear_streamlit_caches()
-    yield
-    clear_streamlit_caches()
-
-
-@pytest.fixture(scope="module")
-def demo() -> ProjectData:
-    from wbview.demo import build_project
-    from wbview.demo.pipeline import SMALL_SIZE
-
-    return build_project(size=SMALL_SIZE)
-
-
-@pytest.fixture
-def spec(demo) -> str:
-    return register_source("insight", MemorySource({DEMO_PROJECT: demo}, label="demo (small)", is_demo=True))
-
-
 MULTI_PROJECT = "acme/topics"
 TOPICS = ("billing", "outage", "sales")
 
 
 def _topic_run(run_id: str, minutes: int, lr: float) -> Run:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     ref = TableRef(run_id=run_id, key="eval/predictions", artifact=f"run-{run_id}-evalpredictions:v0",
                    entry="eval/predictions.table.json", nrows=400, stored_rows=400)
     return Run(id=run_id, entity="acme", project="topics", name=f"exp-{run_id}-eval", job_type="eval",
-               group="topics", created_at=datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=minutes),
+               group="topics", created_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes),
                config={"params": {"lr": lr}}, tables=(ref,))
 
 

@@ -6,31 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pages.pagetest import clear_streamlit_caches, open_page, problems, unescape
-from tests.pages.test_analysis_pages import DEMO_PROJECT, open_insight
+from tests.pages.conftest import DEMO_PROJECT
+from tests.pages.pagetest import open_page, problems, unescape
+from tests.pages.test_analysis_pages import open_insight
 from wbview.analysis import selection as views
-from wbview.sources.memory import MemorySource, ProjectData
-from wbview.ui.source import register_source
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    clear_streamlit_caches()
-    yield
-    clear_streamlit_caches()
-
-
-@pytest.fixture(scope="module")
-def demo() -> ProjectData:
-    from wbview.demo import build_project
-    from wbview.demo.pipeline import SMALL_SIZE
-
-    return build_project(size=SMALL_SIZE)
-
-
-@pytest.fixture
-def spec(demo) -> str:
-    return register_source("pickers", MemorySource({DEMO_PROJECT: demo}, label="demo (small)", is_demo=True))
+from wbview.sources.memory import ProjectData
 
 
 def _eval_runs(demo: ProjectData) -> list:

@@ -6,16 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+# The small demo project and its fixtures (tests/pages/conftest.py), shared with the insight pages' tests.
+from tests.pages.conftest import DEMO_PROJECT
 from tests.pages.pagetest import errors, open_page, problems, texts
-
-# The small demo project and its fixtures (caches cleared around each test), shared with the insight pages' tests.
-from tests.pages.test_analysis_pages import (  # noqa: F401
-    DEMO_PROJECT,
-    _fresh_caches,
-    demo,
-    open_direct,
-    spec,
-)
+from tests.pages.test_analysis_pages import open_direct
 from wbview.sources.memory import ProjectData
 
 
