@@ -70,7 +70,8 @@ def cell_options(table: PreparedTable) -> dict[str, tuple[str, str] | None]:
 def row_filters(table: PreparedTable, container: Any = st.sidebar) -> rows.RowQuery:
     """Search box and per-column filters (widgets chosen from the column's values)."""
     search = container.text_input("Search the text", key="q", bind="query-params",
-                                  help="Case-insensitive; finds rows whose text contains it.")
+                                  help="Case-insensitive; finds rows where any text column (" +
+                                  ", ".join(rows.default_search_columns(table)) + ") contains it.")
     columns = [str(c) for c in table.frame.columns]
     chosen = container.multiselect("Filter on columns", columns, key="row_filter_cols", bind="query-params")
     filters = []
