@@ -28,8 +28,10 @@ group_by = st.segmented_control("Group by", ["none", *runs_table.GROUPABLE], def
 if group_by and group_by != "none":
     st.dataframe(runs_table.group_table(shown, group_by, metrics), hide_index=True)
 
-column_config = {"created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm")}
-columns = runs_table.display_columns(shown)
+column_config = {"created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
+                 "page": st.column_config.LinkColumn("run page", display_text="open", help="The run's own page")}
+shown = shown.assign(page=[page.page_url(ctx, "run", run=i) for i in shown["id"]])
+columns = ["page", *runs_table.display_columns(shown)]
 if shown["url"].notna().any():
     column_config["url"] = st.column_config.LinkColumn("W&B", display_text="open ↗")
     columns = ["url", *columns]
@@ -70,11 +72,13 @@ else:
 st.subheader("Open a run")
 run = page.pick_run(ctx, label="Run", runs=[r for r in runs if r.id in labels])
 if run is not None:
-    cols = st.columns(3)
+    cols = st.columns(4)
     with cols[0]:
+        page.link(ctx, "run", "Open the run's page", run=run.id)
+    with cols[1]:
         page.link(ctx, "lineage", "Lineage of this run", root=run.id)
     if run.tables:  # only runs that logged an eval table have an error analysis
-        with cols[1]:
+        with cols[2]:
             page.link(ctx, "errors", "Error analysis of this run", run=run.id)
     if run.url:
-        cols[2].link_button("Open in W&B ↗", run.url)
+        cols[3].link_button("Open in W&B ↗", run.url)

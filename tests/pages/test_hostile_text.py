@@ -25,7 +25,7 @@ URL = "https://evil.example/login"
 WWW = "www.evil.example"
 MAIL = "admin@evil.example"
 HOSTILE_PROJECT = f"acme/{URL}"  # a project whose runs logged no eval table
-PAGES = ["pages/runs.py", "pages/artifacts.py", "pages/lineage.py", "pages/error_analysis.py", "pages/threshold.py",
+PAGES = ["pages/runs.py", "pages/run.py", "pages/artifacts.py", "pages/lineage.py", "pages/error_analysis.py", "pages/threshold.py",
          "pages/calibration.py", "pages/slices.py", "pages/run_diff.py", "pages/stacked.py"]
 
 # Element kinds whose text Streamlit renders as plain text (never markdown).
@@ -172,6 +172,7 @@ def test_hostile_data_renders_as_text_on_every_page(spec, page):
 
 LINK_PARAMS = {
     "pages/runs.py": {"run": URL, "f.job_type": IMG, "group_by": LINK},
+    "pages/run.py": {"run": URL, "curve": LINK},
     "pages/artifacts.py": {"type": URL, "collection": LINK, "version": IMG},
     "pages/lineage.py": {"root": URL, "depth": URL, "node": LINK},
     "pages/error_analysis.py": {"run": "ev1", "table": URL, "cell": LINK, "q": IMG, "by": WWW},

@@ -52,14 +52,14 @@ def test_run_diff_defaults_are_written_into_the_link(spec):
 
 def test_artifacts_type_change_resets_collection_and_version_and_writes_them(spec, demo):
     at = open_at("artifacts", spec)
-    versions = at.selectbox(key="version").options
+    versions = [option.split(" (")[0] for option in at.selectbox(key="version").options]  # "v1 (latest)" -> v1
     at.selectbox(key="version").select(versions[-1]).run()  # not the default version
     assert at.query_params["version"] == versions[-1]
     at.selectbox(key="type").select("model").run()
     assert not at.exception, problems(at)
     collection = at.selectbox(key="collection")
     version = at.selectbox(key="version")
-    assert collection.value == collection.options[0] and version.value == version.options[0]
+    assert collection.value == collection.options[0] and version.value == version.options[0].split(" (")[0]
     assert (at.query_params["type"], at.query_params["collection"], at.query_params["version"]) == (
         "model", collection.value, version.value)
     assert f"{collection.value}:{version.value}" in at.subheader[0].value.replace("\\", "")

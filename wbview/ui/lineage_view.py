@@ -58,7 +58,7 @@ def open_node(ctx: page.PageContext, layout: LineageLayout, node_id: str) -> Non
     cols = st.columns(3)
     if node.kind == "run":
         with cols[0]:
-            page.link(ctx, "runs", f"Open run {node.name}", run=node.id)
+            page.link(ctx, "run", f"Open run {node.name}", run=node.id)
         with guard(stop=False):
             if loaders.tables(ctx.spec, ctx.project, node.id):  # only runs that logged an eval table
                 with cols[1]:

@@ -13,6 +13,7 @@ reopens the same view.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -35,6 +36,7 @@ from wbview.ui.text import md_escape
 
 PAGES = {
     "runs": "pages/runs.py",
+    "run": "pages/run.py",
     "artifacts": "pages/artifacts.py",
     "lineage": "pages/lineage.py",
     "errors": "pages/error_analysis.py",
@@ -179,6 +181,13 @@ def mapped_table(ctx: PageContext, ref: TableRef) -> tuple[LoadedTable, tuple[tu
     detected = detect_schema(loaded.frame.columns)
     mapping = column_mapping(loaded.frame, detected, expanded=not detected.has_labels and detected.is_error is None)
     return loaded, tuple(sorted(mapping.items()))
+
+
+def page_url(ctx: PageContext, page: str, **params: str) -> str:
+    """A relative address of another page (for link columns in tables), keeping source and project."""
+    from urllib.parse import urlencode
+
+    return f"./{Path(PAGES.get(page, page)).stem}?{urlencode(ctx.link_params(**params))}"
 
 
 def link(ctx: PageContext, page: str, label: str, **params: str) -> None:
