@@ -52,8 +52,10 @@ if view == "ranked slices":
         labels = views.slice_labels(ranked.head(50))
         picked = st.selectbox("Show the rows of a slice", list(labels), key="slice", bind="query-params")
         with guard(stop=False):
-            mask = slices.slice_mask(table, *labels[picked])
-            analysis_page.show_rows(table.frame[mask], analysis_page.file_stem(run.id, "slice"), "slice_rows")
+            mask = slices.slice_mask(table, *labels[picked], target=target)  # the rows the table counted
+            counted = "actual positives" if target == "fn" else "labelled rows"
+            analysis_page.show_rows(table.frame[mask], analysis_page.file_stem(run.id, "slice"), "slice_rows",
+                                    caption=f"The slice's {counted} (its 'rows' above): ")
 
 elif view == "n-grams":
     if table.schema.text is None:

@@ -196,15 +196,18 @@ def rank_slices(table: PreparedTable, target: Target = "error", features: Sequen
     return _ranked(out, rank_by)
 
 
-def slice_mask(table: PreparedTable, feature_name: str, slice_label: str) -> np.ndarray:
-    """Rows of one ranked slice (to show them)."""
+def slice_mask(table: PreparedTable, feature_name: str, slice_label: str, target: Target | None = None) -> np.ndarray:
+    """Rows of one ranked slice (to show them). With ``target``, only the rows the ranking
+    counted (``rank_slices``' population: labelled rows, or the actual positives for "fn"),
+    so the rows shown are the slice's "rows" in the ranked table."""
     # The inputs-only features are usually cached already (the default ranking): look
     # there first, so showing a slice does not cut every model output into quantiles too.
     feature = next((f for outputs in (False, True) for f in slice_features(table, include_outputs=outputs)
                     if f.name == feature_name), None)
     if feature is None or slice_label not in feature.labels:
         raise UsageError(f"No slice {feature_name!r} = {slice_label!r} in this table.")
-    return feature.codes == feature.labels.index(slice_label)
+    mask = feature.codes == feature.labels.index(slice_label)
+    return mask if target is None else mask & _target(table, target)[0]
 
 
 def rank_ngrams(table: PreparedTable, target: Target = "fn", max_n: int = 2, min_rows: int = 50,
