@@ -15,7 +15,7 @@ from wbview.analysis.groups import group_histograms
 from wbview.analysis.prepare import PreparedTable
 from wbview.charts.errors import confusion_figure, group_histogram_figure
 from wbview.ui.errors import guard
-from wbview.ui.text import md_escape
+from wbview.ui.text import md_escape, show_text
 from wbview.ui.widgets import fresh_click
 
 ALL_CELLS = "all rows"
@@ -181,11 +181,24 @@ def render_confusion(table: PreparedTable, query: rows.RowQuery, cell: tuple[str
 def render_rows(table: PreparedTable, mask: np.ndarray, file_stem: str) -> None:
     """The selected rows as a table (first ROW_LIMIT), one row's text in full, and a CSV of all."""
     selected = table.frame[mask]
-    st.caption(f"{len(selected):,} rows selected (showing up to {ROW_LIMIT:,}).")
-    st.dataframe(selected.head(ROW_LIMIT), hide_index=True, key="rows_table")
+    st.caption(f"{len(selected):,} rows selected (showing up to {ROW_LIMIT:,}). Click a row to read it in full.")
+    event = st.dataframe(selected.head(ROW_LIMIT), hide_index=True, key="rows_table", on_select="rerun",
+                         selection_mode="single-row")
     st.download_button("Download these rows as CSV", data=lambda: rows.to_csv_bytes(selected),
                        file_name=f"{file_stem}.csv", mime="text/csv", key="csv", on_click="ignore")
     if table.schema.text is not None and len(selected):
-        position = st.number_input("Show the full text of row", 0, len(selected) - 1, 0, key="row", bind="query-params")
-        st.code(str(selected[table.schema.text].iloc[int(position)]), language=None, wrap_lines=True)
+        clicked = clicked_row(event, min(len(selected), ROW_LIMIT))
+        if clicked is None:
+            position = int(st.number_input("Or show the full text of row (0 = the first above)", 0, len(selected) - 1, 0,
+                                           key="row", bind="query-params"))
+        else:
+            position = clicked
+            st.caption(f"Row {clicked:,}, clicked in the table (click it again to pick a row by number):")
+        show_text(selected[table.schema.text].iloc[position], code=True)
+
+
+def clicked_row(event: Any, n_rows: int) -> int | None:
+    """The position of the row clicked in a single-row-selection table (None: none)."""
+    picked = ((getattr(event, "selection", None) or {}).get("rows") or []) if event else []
+    return int(picked[0]) if picked and 0 <= int(picked[0]) < n_rows else None
 

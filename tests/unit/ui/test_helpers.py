@@ -68,3 +68,16 @@ def test_fresh_click_fires_once_per_new_selection():
 
     state: dict = {}
     assert [fresh_click("c", v, state) for v in ("a", "a", None, "a", "b", "a")] == [True, False, False, False, True, True]
+
+
+@pytest.mark.parametrize("event, n_rows, row", [
+    (None, 10, None),
+    (SimpleNamespace(selection={"rows": []}), 10, None),
+    (SimpleNamespace(selection={"rows": [3]}), 10, 3),
+    (SimpleNamespace(selection={"rows": [12]}), 10, None),  # a stale click past the rows shown now
+    (SimpleNamespace(selection={}), 10, None),
+])
+def test_clicked_row(event, n_rows, row):
+    from wbview.ui.error_view import clicked_row
+
+    assert clicked_row(event, n_rows) == row
