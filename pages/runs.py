@@ -28,19 +28,29 @@ group_by = st.segmented_control("Group by", ["none", *runs_table.GROUPABLE], def
 if group_by and group_by != "none":
     st.dataframe(runs_table.group_table(shown, group_by, metrics), hide_index=True)
 
+default_metric = runs_table.default_metric(metrics)
+rank_col, columns_col = st.columns([1, 3])
+metric = rank_col.selectbox("Rank by metric", metrics, index=metrics.index(default_metric) if metrics else None,
+                            key="metric", bind="query-params",
+                            help="Best first (losses and error rates lowest first); it also colours the chart below.") \
+    if metrics else None
+shown, leaderboard = runs_table.leaderboard(shown, metric)
+chosen_columns = columns_col.multiselect(
+    "Columns", [c for c in leaderboard if c not in ("name", "id")], key="cols", bind="query-params",
+    placeholder="leaderboard: the metric, the params that differ, other metrics, then the rest",
+    help="Kept in the link. Empty columns are left out; clear the choice for the leaderboard order.")
 column_config = {"created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
+                 "name": st.column_config.TextColumn("name", pinned=True),
+                 "id": st.column_config.TextColumn("id", pinned=True),
                  "page": st.column_config.LinkColumn("run page", display_text="open", help="The run's own page")}
 shown = shown.assign(page=[page.page_url(ctx, "run", run=i) for i in shown["id"]])
-columns = ["page", *runs_table.display_columns(shown)]
+columns = ["name", "id", "page", *(chosen_columns or leaderboard[2:])]
 if shown["url"].notna().any():
     column_config["url"] = st.column_config.LinkColumn("W&B", display_text="open ↗")
-    columns = ["url", *columns]
+    columns = [*columns[:3], "url", *columns[3:]]
 st.dataframe(shown, column_order=columns, column_config=column_config, hide_index=True, key="runs_table")
 
 st.subheader("Parameters against a metric")
-default_metric = runs_table.default_metric(metrics)
-metric = st.selectbox("Colour by metric", metrics, index=metrics.index(default_metric) if metrics else None,
-                      key="metric", bind="query-params") if metrics else None
 scored, params = runs_table.parallel_axes(shown, metric)
 if params:
     if scored["job_type"].nunique() == 1 and shown["job_type"].nunique() > 1:
