@@ -43,6 +43,19 @@ class GroupedHistograms:
 
 
 def _format_number(value: float) -> str:
+    """A bin edge for reading on a projector: 3 significant digits, thousands separated,
+    never in e-notation for everyday sizes ("1,100", "0.125", "2.5M")."""
+    value = float(value)
+    if not np.isfinite(value) or value == 0:
+        return f"{value:g}"
+    magnitude = abs(value)
+    if magnitude >= 1e6:
+        return f"{value / 1e6:.3g}M"
+    if magnitude >= 1000:
+        digits = int(np.floor(np.log10(magnitude))) - 2  # keep 3 significant digits
+        return f"{round(value, -digits):,.0f}"
+    if magnitude < 1e-3:
+        return f"{value:.1e}"
     return f"{value:.3g}"
 
 

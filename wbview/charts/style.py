@@ -14,6 +14,9 @@ ARTIFACT_PALETTE = ("#ff7f0e", "#2ca02c", "#9467bd", "#d62728", "#8c564b", "#e37
 
 
 MAX_LABEL_CHARS = 28
+ERROR_COLOUR = "#d62728"  # errors, misses: the warning colour
+CORRECT_COLOUR = "#7f9bb5"  # correct rows: quiet
+READABLE_FONT = {"size": 14, "color": "#1f1f1f"}  # readable from the back of a meeting room
 
 
 def plotly():

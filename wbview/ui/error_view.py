@@ -13,7 +13,8 @@ import streamlit as st
 from wbview.analysis import outcomes, rows
 from wbview.analysis.groups import group_histograms
 from wbview.analysis.prepare import PreparedTable
-from wbview.charts.errors import confusion_figure, group_histogram_figure
+from wbview.analysis.selection import rate_columns
+from wbview.charts.errors import confusion_figure, group_histogram_figure, outcome_colours
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape, show_text
 from wbview.ui.widgets import fresh_click
@@ -129,7 +130,8 @@ def render_groups(table: PreparedTable, mask: np.ndarray, selection: Hashable = 
         st.caption(f"Showing the first {len(shown)} of {len(others)} columns.")
     def compute() -> tuple[Any, dict[str, Any]]:
         grouped = group_histograms(table, by=by, columns=shown, rows=mask)
-        return grouped.group_sizes, {column: group_histogram_figure(histogram, grouped.group_sizes)
+        colours = outcome_colours(grouped.group_sizes.index) if by == table.schema.is_error else None
+        return grouped.group_sizes, {column: group_histogram_figure(histogram, grouped.group_sizes, colours)
                                      for column, histogram in grouped.histograms.items()}
 
     with st.spinner("Computing histograms…"):
@@ -143,7 +145,8 @@ def render_false_negatives(table: PreparedTable, mask: np.ndarray) -> None:
     if not table.is_binary:
         st.info("False-negative focus needs a binary table (two classes); this one has "
                 f"{len(table.classes)}. Errors by true class:")
-        st.dataframe(outcomes.errors_by_true_class(table, rows=mask), hide_index=True)
+        by_class = outcomes.errors_by_true_class(table, rows=mask)
+        st.dataframe(by_class, hide_index=True, column_config=rate_columns(by_class.columns))
         return
     summary = outcomes.false_negative_summary(table, rows=mask)
     cols = st.columns(4)
@@ -151,7 +154,8 @@ def render_false_negatives(table: PreparedTable, mask: np.ndarray) -> None:
     cols[1].metric("False alarms (FP)", f"{summary.false_positives:,}")
     cols[2].metric("FN share of errors", f"{summary.fn_share_of_errors:.1%}")
     cols[3].metric("FN rate", f"{summary.fn_rate:.1%}")
-    st.dataframe(outcomes.errors_by_true_class(table, rows=mask), hide_index=True)
+    by_class = outcomes.errors_by_true_class(table, rows=mask)
+    st.dataframe(by_class, hide_index=True, column_config=rate_columns(by_class.columns))  # percentages, as above
     shown = f" (the first {ROW_LIMIT:,} of {summary.false_negatives:,})" if summary.false_negatives > ROW_LIMIT else ""
     st.caption(f"Missed positives, most confident first{shown}:")
     st.dataframe(outcomes.false_negative_rows(table, rows=mask, limit=ROW_LIMIT), hide_index=True)
