@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from wbview.charts.lineage_layout import LineageLayout
-from wbview.charts.style import ARTIFACT_PALETTE, plain, plotly, short
+from wbview.charts.style import ARTIFACT_PALETTE, plain, plotly, wrapped
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -51,7 +51,7 @@ def lineage_figure(layout: LineageLayout) -> "go.Figure":
             x=[p.x for p in members], y=[p.y for p in members], mode="markers+text",
             name=plain(name), customdata=[p.id for p in members],
             # labels alternate below/above by column so neighbouring columns never collide
-            text=[plain(short(p.node.name)) for p in members],
+            text=[wrapped(p.node.name, 22, 3) for p in members],
             textposition=["bottom center" if p.level % 2 == 0 else "top center" for p in members],
             hovertext=[plain(f"{p.node.kind}: {p.node.name}" + (f" ({p.node.type})" if p.node.type else "")) for p in members],
             hoverinfo="text",

@@ -40,3 +40,37 @@ def test_errors_are_drawn_in_the_warning_colour():
     figure = group_histogram_figure(grouped.histograms["x"], grouped.group_sizes, colours)
     by_group = {trace.name: trace.marker.color for trace in figure.data}
     assert by_group == {"True": ERROR_COLOUR, "False": CORRECT_COLOUR}
+
+
+@pytest.mark.parametrize("text, limit, expected", [
+    ("phishing-texts-encoded-head-tail:v0", 20, "phishing-text…ail:v0"),  # the version stays
+    ("short:v1", 28, "short:v1"),
+])
+def test_short_cuts_in_the_middle(text, limit, expected):
+    from wbview.charts.style import short
+
+    assert short(text, limit) == expected and len(short(text, limit)) <= limit
+
+
+def test_wrapped_labels_break_into_lines_and_stay_plain():
+    from wbview.charts.style import wrapped
+
+    label = wrapped("URL domain != (other) and Decoded Text: length >= 1,200 <b>", 24, 3)
+    lines = label.split("<br>")
+    assert len(lines) == 3 and all(len(line.replace("&lt;", "<").replace("&gt;", ">")) <= 24 for line in lines)
+    assert "Decoded Text" in label.replace("<br>", " ")  # not cut after 28 characters
+    assert "<b>" not in label and "&lt;b&gt;" in label  # data stays text
+
+
+def test_lineage_labels_keep_the_version():
+    from wbview.charts.lineage import lineage_figure
+    from wbview.charts.lineage_layout import layout_lineage
+    from wbview.records import LineageEdge, LineageGraph, LineageNode
+
+    name = "phishing-texts-encoded-head-tail-2025-12:v3"
+    graph = LineageGraph(root=name, nodes=(LineageNode(id=name, kind="artifact", name=name, type="dataset"),
+                                           LineageNode(id="r1", kind="run", name="exp-004-eval")),
+                         edges=(LineageEdge(source=name, target="r1"),))
+    texts = [t for trace in lineage_figure(layout_lineage(graph)).data for t in (trace.text or ())]
+    drawn = next(t for t in texts if "phishing" in t).replace("<br>", "")
+    assert drawn.endswith(":v3")
