@@ -16,7 +16,7 @@ from wbview.analysis.prepare import PreparedTable
 from wbview.analysis.selection import rate_columns
 from wbview.charts.errors import confusion_figure, group_histogram_figure, outcome_colours
 from wbview.ui.errors import guard
-from wbview.ui.text import md_escape, show_text
+from wbview.ui.text import md_escape, show_long_text
 from wbview.ui.widgets import fresh_click
 
 ALL_CELLS = "all rows"
@@ -198,7 +198,7 @@ def render_rows(table: PreparedTable, mask: np.ndarray, file_stem: str) -> None:
         else:
             position = clicked
             st.caption(f"Row {clicked:,}, clicked in the table (click it again to pick a row by number):")
-        show_text(selected[table.schema.text].iloc[position], code=True)
+        show_long_text(selected[table.schema.text].iloc[position])
 
 
 def clicked_row(event: Any, n_rows: int) -> int | None:

@@ -40,6 +40,22 @@ def md_escape_keep_code(text: object) -> str:
     return "".join(f"`{part}`" if i % 2 else md_escape(part) for i, part in enumerate(parts))
 
 
+MAX_SHOWN_CHARS = 5_000  # one 99,999-character message must not make the page 21,000 px tall
+
+
+def show_long_text(text: object, limit: int = MAX_SHOWN_CHARS) -> None:
+    """A data value in full up to ``limit`` characters (wrapped, as text); beyond that the
+    start, a note of how much is left out, and the whole text behind an expander."""
+    value = str(text)
+    if len(value) <= limit:
+        show_text(value, code=True)
+        return
+    show_text(value[:limit] + " …", code=True)
+    st.caption(f"Showing the first {limit:,} of {len(value):,} characters.")
+    with st.expander(f"The whole text ({len(value):,} characters)"):
+        show_text(value, code=True)
+
+
 def show_text(text: object, *, code: bool = False) -> None:
     """Render a data value as preformatted text."""
     if code:
