@@ -95,3 +95,12 @@ def test_unreachable_wandb_is_a_clear_message(fake_wandb, monkeypatch):
     at = _open("pages/runs.py")
     assert not at.exception
     assert errors(at) and "W&B could not be reached" in errors(at)[0]
+
+
+def test_a_bare_project_name_uses_the_configured_entity(fake_wandb, fixture_project, monkeypatch):
+    entity, name = PROJECT_PATH.split("/")
+    monkeypatch.setenv("WANDB_ENTITY", entity)
+    at = open_page("pages/runs.py", source="wandb", project=name)
+    assert problems(at) == []
+    assert at.query_params["project"] == PROJECT_PATH
+    assert sorted(at.dataframe[-1].value["id"]) == sorted(fixture_project.runs)

@@ -81,3 +81,16 @@ def test_clicked_row(event, n_rows, row):
     from wbview.ui.error_view import clicked_row
 
     assert clicked_row(event, n_rows) == row
+
+
+@pytest.mark.parametrize("typed, entity, project", [
+    ("toxicity", "acme", "acme/toxicity"),
+    (" toxicity ", "acme", "acme/toxicity"),
+    ("other/toxicity", "acme", "other/toxicity"),
+    ("toxicity", None, "toxicity"),  # no entity configured: left for the source to explain
+    ("", "acme", ""),
+])
+def test_qualify_project(typed, entity, project):
+    from wbview.ui.source import qualify_project
+
+    assert qualify_project(typed, entity) == project
