@@ -56,7 +56,9 @@ if params:
     if scored["job_type"].nunique() == 1 and shown["job_type"].nunique() > 1:
         st.caption(f"Axes from the {len(scored)} {md_escape(scored['job_type'].iloc[0])} runs that report this metric "
                    "(their params differ most); filter on job type to see the others.")
-    st.plotly_chart(charts.parallel_coordinates(scored, [*params, metric], metric), key="parcoords")
+    st.plotly_chart(charts.parallel_coordinates(scored, [*params, metric], metric,
+                                                run_labels=[f"{n} ({i})" for n, i in zip(scored["name"], scored["id"], strict=True)]),
+                    key="parcoords")
 else:
     st.caption("Parallel coordinates need runs with a numeric summary metric whose params.* values differ.")
 

@@ -45,3 +45,14 @@ def test_the_column_choice_comes_from_the_link(dash):
     at = open_page("pages/runs.py", source=dash, project=fx.PROJECT, cols=["params.encoder", "summary.eval/f1"])
     assert problems(at) == []
     assert list(_table(at).proto.column_order) == ["name", "id", "page", "params.encoder", "summary.eval/f1"]
+
+
+def test_parallel_coordinates_name_the_runs(dash):
+    from tests.pages.pagetest import plotly_specs
+
+    at = open_page("pages/runs.py", source=dash, project=fx.PROJECT)
+    assert problems(at) == []
+    parcoords = next(s for s in plotly_specs(at) if s["data"][0]["type"] == "parcoords")
+    first = parcoords["data"][0]["dimensions"][0]
+    assert first["label"] == "run"
+    assert set(first["ticktext"]) == {"exp-001-train (tr1)", "exp-002-train (tr2)", "exp-003-train (tr3)"}

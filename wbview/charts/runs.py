@@ -12,11 +12,17 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 
-def parallel_coordinates(frame: pd.DataFrame, dimensions: Sequence[str], colour_metric: str | None) -> "go.Figure":
+def parallel_coordinates(frame: pd.DataFrame, dimensions: Sequence[str], colour_metric: str | None,
+                         run_labels: Sequence[str] | None = None) -> "go.Figure":
     """One line per run across ``dimensions`` (numbers as is, categories as ticks),
-    coloured by ``colour_metric`` when given."""
+    coloured by ``colour_metric`` when given. ``run_labels`` (one per row) adds a first
+    axis naming each run, so every line can be told apart."""
     go = plotly()
     dims = []
+    if run_labels is not None:
+        names = [str(label) for label in run_labels]
+        dims.append({"label": "run", "values": list(range(len(names))), "tickvals": list(range(len(names))),
+                     "ticktext": [plain(short(name, 32)) for name in names]})
     for col in dimensions:
         numbers = pd.to_numeric(frame[col], errors="coerce")
         if numbers.notna().all() and len(numbers):
@@ -29,7 +35,7 @@ def parallel_coordinates(frame: pd.DataFrame, dimensions: Sequence[str], colour_
             "label": plain(col),
             "values": codes.tolist(),
             "tickvals": list(range(len(categories))),
-            "ticktext": [plain(short(c)) for c in categories],
+            "ticktext": [plain(short(c, 32)) for c in categories],
         })
     line: dict = {}
     if colour_metric and colour_metric in frame.columns:
@@ -38,7 +44,8 @@ def parallel_coordinates(frame: pd.DataFrame, dimensions: Sequence[str], colour_
                 "colorscale": "Viridis", "showscale": True,
                 "colorbar": {"title": {"text": plain(short(colour_metric))}}}
     fig = go.Figure(go.Parcoords(dimensions=dims, line=line))
-    fig.update_layout(margin={"l": 60, "r": 60, "t": 60, "b": 30}, height=420)
+    fig.update_layout(margin={"l": 200 if run_labels is not None else 60, "r": 60, "t": 60, "b": 30}, height=420,
+                      font={"size": 13})
     return fig
 
 

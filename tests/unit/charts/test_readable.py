@@ -74,3 +74,16 @@ def test_lineage_labels_keep_the_version():
     texts = [t for trace in lineage_figure(layout_lineage(graph)).data for t in (trace.text or ())]
     drawn = next(t for t in texts if "phishing" in t).replace("<br>", "")
     assert drawn.endswith(":v3")
+
+
+def test_parallel_coordinates_name_every_run_and_keep_category_ends():
+    from wbview.charts.runs import parallel_coordinates
+
+    frame = pd.DataFrame({"params.dataset": ["phishing-texts-encoded-standard:v0", "phishing-texts-encoded-head-tail:v0"],
+                          "summary.f1": [0.8, 0.9]})
+    fig = parallel_coordinates(frame, ["params.dataset", "summary.f1"], "summary.f1", run_labels=["exp-001 (a1)", "<b>x</b> (b2)"])
+    dims = fig.data[0].dimensions
+    assert dims[0].label == "run" and list(dims[0].ticktext) == ["exp-001 (a1)", "&lt;b&gt;x&lt;/b&gt; (b2)"]
+    assert list(dims[0].values) == [0, 1]  # each line passes through its own run's tick
+    ticks = sorted(dims[1].ticktext)
+    assert ticks[0].endswith("ad-tail:v0") and ticks[1].endswith("andard:v0")  # the ends that differ stay
