@@ -125,7 +125,8 @@ def _label_strings(series: pd.Series) -> pd.Series:
 
 def _canonical_labels(columns: list[pd.Series], prob_classes: list[str]) -> tuple[list[pd.Series], list[str]]:
     """Categorical label columns sharing one category list; spelling from the data,
-    prob-column classes matched to it case-insensitively."""
+    prob-column classes matched to it case-insensitively, in the probability columns'
+    order (the model's id2label order), other labels after them."""
     spelled: dict[str, str] = {}
     as_cats = []
     for series in columns:
@@ -138,6 +139,9 @@ def _canonical_labels(columns: list[pd.Series], prob_classes: list[str]) -> tupl
     for cls in prob_classes:
         spelled.setdefault(_key(cls), cls)
     categories = list(dict.fromkeys(spelled.values()))
+    if prob_classes:  # the probability columns follow the model's id2label: keep its class order
+        rank = {_key(c): i for i, c in enumerate(prob_classes)}
+        categories.sort(key=lambda c: rank.get(_key(c), len(rank)))  # stable: other labels keep their order
     if any(True for cat, _ in as_cats if cat.isna().any()):
         categories.append(MISSING_LABEL)
     out = []

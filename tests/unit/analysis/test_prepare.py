@@ -155,3 +155,15 @@ def test_unlabelled_rows_are_not_errors_and_are_noted():
     assert list(table.labelled()) == [True, False, True]
     assert list(table.frame["Outcome"].astype(str)) == ["TP", "unlabelled", "FP"]
     assert any("no true label" in note for note in table.notes)
+
+
+@pytest.mark.parametrize("probs, expected", [
+    (["ok", "insult", "threat"], ["ok", "insult", "threat"]),  # the model's id2label order, not alphabetical
+    (["threat", "ok", "insult"], ["threat", "ok", "insult"]),
+    ([], ["insult", "ok", "threat"]),  # no probabilities: sorted, as before
+])
+def test_classes_follow_the_probability_columns_order(probs, expected):
+    labels = ["ok", "insult", "threat", "ok"]
+    frame = pd.DataFrame({"True Label": labels, "Predicted Label": ["ok", "ok", "threat", "insult"],
+                          **{f"Prob ({c.capitalize()})": [1 / 3] * 4 for c in probs}})
+    assert list(prepare(frame).classes) == expected
