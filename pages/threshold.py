@@ -17,8 +17,12 @@ ctx = page.start("Threshold & cost")
 run, ref = page.pick_eval_table(ctx)
 _, mapping = page.mapped_table(ctx, ref)
 table = analysis_page.prepared(ctx, ref, mapping)
+one_class = analysis_page.pick_one_class(table)  # a multi-class table: one class against the rest
+if one_class is not None:
+    table = analysis_page.prepared(ctx, ref, mapping, one_class)
 analysis_page.require_binary(table, "Threshold analysis")
-table = analysis_page.prepared(ctx, ref, mapping, analysis_page.pick_positive(table))
+if one_class is None:
+    table = analysis_page.prepared(ctx, ref, mapping, analysis_page.pick_positive(table))
 positive = table.positive_class
 
 cost_fn, cost_fp, recall_col = st.columns(3)
@@ -30,7 +34,9 @@ target_recall = recall_col.slider("Target recall", 0.5, 1.0, 0.95, 0.005, format
                                   bind="query-params")
 with guard():
     curve = th.threshold_curve(table, fn_cost, fp_cost)
-    recorded, recorded_in = views.recorded_threshold(run, analysis_page.artifact_metadata(ctx, ref.artifact))
+    # A recorded threshold belongs to the logged (argmax) predictions, not to one class against the rest.
+    recorded, recorded_in = ((None, "") if one_class is not None else
+                             views.recorded_threshold(run, analysis_page.artifact_metadata(ctx, ref.artifact)))
     logged = recorded if recorded is not None else th.logged_threshold(table)
     best = th.cost_optimal_threshold(curve)
     reach = th.threshold_for_recall(curve, target_recall)

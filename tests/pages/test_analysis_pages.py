@@ -171,10 +171,26 @@ def test_threshold_with_the_other_class_as_positive(spec, demo):
     assert len(frame_with(at, "Outcome After")) == len(th.outcome_changes(as_ham, 0.8))
 
 
-def test_threshold_page_explains_a_multi_class_table(multi_spec):
-    at = open_direct("threshold", source=multi_spec, project=MULTI_PROJECT)
+def test_threshold_page_explains_a_multi_class_table_without_probabilities(multi_spec):
+    at = open_direct("threshold", source=multi_spec, project=MULTI_PROJECT, run="m3")
     assert problems(at) == []
     assert "needs a binary table (two classes); this one has 3" in texts(at)
+
+
+def test_threshold_page_sets_one_class_against_the_rest(multi_spec, multi_project):
+    from sklearn.metrics import precision_score, recall_score
+
+    at = open_direct("threshold", source=multi_spec, project=MULTI_PROJECT, run="m1", positive="outage",
+                     point="custom", t="0.4")
+    assert problems(at) == []
+    assert at.selectbox(key="positive").options == list(TOPICS)
+    assert "flagged outage when its probability" in texts(at)
+    frame = multi_project.tables[("run-m1-evalpredictions:v0", "eval/predictions.table.json")]
+    truth = frame["True Label"] == "outage"
+    flagged = frame["Prob (outage)"] >= 0.4
+    shown = metrics(at)
+    assert shown["Recall"] == f"{recall_score(truth, flagged):.1%}"
+    assert shown["Precision"] == f"{precision_score(truth, flagged):.1%}"
 
 
 # --- calibration ----------------------------------------------------------------------
