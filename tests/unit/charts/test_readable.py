@@ -87,3 +87,15 @@ def test_parallel_coordinates_name_every_run_and_keep_category_ends():
     assert list(dims[0].values) == [0, 1]  # each line passes through its own run's tick
     ticks = sorted(dims[1].ticktext)
     assert ticks[0].endswith("ad-tail:v0") and ticks[1].endswith("andard:v0")  # the ends that differ stay
+
+
+def test_one_huge_text_does_not_put_every_row_in_the_first_length_bin():
+    rng = np.random.default_rng(1)
+    texts = ["x" * int(n) for n in rng.integers(50, 2_000, 500)] + ["y" * 99_999]
+    frame = pd.DataFrame({"Decoded Text": texts, "True Label": ["a", "b"] * 250 + ["a"],
+                          "Predicted Label": ["a"] * 501})
+    histogram = group_histograms(prepare(frame), columns=["Decoded Text"]).histograms["Decoded Text"]
+    totals = histogram.counts.sum(axis=1)
+    assert totals.max() < 0.2 * len(texts)  # spread over the bins, not one bar
+    assert histogram.edges[-1] == 99_999 and list(histogram.counts.index)[-1].endswith("–100,000")
+    assert int(totals.iloc[-1]) >= 1  # the huge one is in the open last bin
