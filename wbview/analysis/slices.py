@@ -189,11 +189,32 @@ def rank_slices(table: PreparedTable, target: Target = "error", features: Sequen
         raise UsageError("No columns to slice: the table has only role columns.")
     out = pd.concat(frames, ignore_index=True)
     out = out[out["rows"] >= min_rows]
+    out = _without_repeats(out, features, population)
     out = out.assign(lift=out["rate"] / base if base else np.nan, lift_low=out["rate_low"] / base if base else np.nan,
                      share_of_data=out["rows"] / max(total_rows, 1), share_of_hits=out["hits"] / max(total_hits, 1),
                      excess_low=out["rows"] * (out["rate_low"] - base))
     out.insert(0, "target", target)
     return _ranked(out, rank_by)
+
+
+def _without_repeats(slices_: pd.DataFrame, features: Sequence[Feature], population: np.ndarray) -> pd.DataFrame:
+    """Drop a slice that holds exactly the rows of an earlier one under another name ("has
+    digits=False" and "digit share=0%"): only slices with equal row and hit counts are
+    compared, row by row, within the ranked population."""
+    by_name = {f.name: f for f in features}
+    drop: list[int] = []
+    for _, group in slices_.groupby(["rows", "hits"], sort=False):
+        if len(group) < 2:
+            continue
+        kept: list[np.ndarray] = []
+        for index, feature_name, label in zip(group.index, group["feature"], group["slice"], strict=True):
+            feature = by_name[feature_name]
+            rows = np.flatnonzero((feature.codes == feature.labels.index(label)) & population)
+            if any(np.array_equal(rows, other) for other in kept):
+                drop.append(index)
+            else:
+                kept.append(rows)
+    return slices_.drop(index=drop)
 
 
 def slice_mask(table: PreparedTable, feature_name: str, slice_label: str, target: Target | None = None) -> np.ndarray:
