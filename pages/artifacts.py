@@ -65,7 +65,7 @@ with tab_diff:
         other = st.selectbox("Compare with", others, key="diff_with", bind="query-params")
         with guard():
             other_art = loaders.artifact(ctx.spec, ctx.project, f"{collection}:{other}")
-        older, newer, diff = version_diff(other, other_art.metadata, version, art.metadata)
+        older, newer, diff = version_diff(str(other), other_art.metadata, str(version), art.metadata)
         if diff.empty:
             st.success(f"The metadata of {md_escape(other)} and {md_escape(version)} is identical.")
         else:

@@ -256,13 +256,14 @@ def leaderboard(frame: pd.DataFrame, metric: str | None) -> tuple[pd.DataFrame, 
     """The runs as a leaderboard: rows best first by ``metric`` (runs without it last) and
     the column order name, id, the metric, the params that differ between these runs, the
     other metrics, the run attributes, then the remaining config; empty columns left out."""
-    if metric in frame.columns:
-        frame = frame.sort_values(metric, ascending=lower_is_better(metric), na_position="last", kind="stable")
+    lead = [metric] if metric is not None and metric in frame.columns else []
+    for column in lead:
+        frame = frame.sort_values(column, ascending=lower_is_better(column), na_position="last", kind="stable")
     config = non_empty_columns(frame, config_columns(frame))
     differing = varying_columns(frame, config)
     params_first = [c for c in differing if c.startswith("params.")] + [c for c in differing if not c.startswith("params.")]
     metrics = [c for c in non_empty_columns(frame, summary_columns(frame)) if c != metric]
     attributes = non_empty_columns(frame, [c for c in BASE_COLUMNS if c not in ("id", "name")])
-    order = ["name", "id", *([metric] if metric in frame.columns else []), *params_first, *metrics, *attributes,
+    order = ["name", "id", *lead, *params_first, *metrics, *attributes,
              *[c for c in config if c not in differing]]
     return frame, list(dict.fromkeys(order))

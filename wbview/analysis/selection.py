@@ -5,7 +5,7 @@ browser. pandas only; no streamlit, no wandb."""
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -221,7 +221,7 @@ RATE_COLUMNS = ("rate", "rate_low", "rate_high", "share_of_data", "share_of_hits
                 "error_rate", "error_rate_low", "error_rate_high", "share_of_errors")
 
 
-def rate_columns(columns: Iterable[str]) -> dict[str, dict]:
+def rate_columns(columns: Iterable[str]) -> dict[str, Any]:
     """Column formats for result tables: shares and rates as percentages, lifts with 2 decimals
     (plain dicts, the form ``st.dataframe(column_config=...)`` accepts)."""
     config: dict[str, dict] = {}
