@@ -38,7 +38,7 @@ def confusion_figure(matrix: pd.DataFrame, highlight: tuple[str, str] | None = N
     if highlight is not None and highlight[0] in matrix.index and highlight[1] in matrix.columns:
         row, col = list(matrix.index).index(highlight[0]), list(matrix.columns).index(highlight[1])
         fig.add_shape(type="rect", x0=col - 0.5, x1=col + 0.5, y0=row - 0.5, y1=row + 0.5, line={"color": "#d62728", "width": 3})
-    fig.update_layout(xaxis_title="predicted", yaxis_title="true", yaxis={"autorange": "reversed"},
+    fig.update_layout(font=READABLE_FONT, xaxis_title="predicted", yaxis_title="true", yaxis={"autorange": "reversed"},
                       height=120 + 60 * len(true_labels), margin={"t": 20})
     return fig
 

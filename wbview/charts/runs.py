@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import pandas as pd
 
-from wbview.charts.style import plain, plotly, short
+from wbview.charts.style import READABLE_FONT, plain, plotly, short
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -44,8 +44,7 @@ def parallel_coordinates(frame: pd.DataFrame, dimensions: Sequence[str], colour_
                 "colorscale": "Viridis", "showscale": True,
                 "colorbar": {"title": {"text": plain(short(colour_metric))}}}
     fig = go.Figure(go.Parcoords(dimensions=dims, line=line))
-    fig.update_layout(margin={"l": 200 if run_labels is not None else 60, "r": 60, "t": 60, "b": 30}, height=420,
-                      font={"size": 13})
+    fig.update_layout(font=READABLE_FONT, margin={"l": 200 if run_labels is not None else 60, "r": 60, "t": 60, "b": 30}, height=420)
     return fig
 
 
@@ -59,6 +58,6 @@ def metric_curves(histories: Mapping[str, pd.DataFrame], metric: str, x: str = "
         data = history[[x, metric]].dropna() if x in history.columns else history[[metric]].dropna().reset_index()
         xs = data[x] if x in data.columns else data.index
         fig.add_trace(go.Scatter(x=list(xs), y=data[metric].tolist(), mode="lines+markers", name=plain(short(label, 40))))
-    fig.update_layout(xaxis_title=x, yaxis_title=plain(metric), height=380, margin={"t": 50},
+    fig.update_layout(font=READABLE_FONT, xaxis_title=x, yaxis_title=plain(metric), height=380, margin={"t": 50},
                       legend={"orientation": "h", "y": 1.12})
     return fig

@@ -99,3 +99,14 @@ def test_one_huge_text_does_not_put_every_row_in_the_first_length_bin():
     assert totals.max() < 0.2 * len(texts)  # spread over the bins, not one bar
     assert histogram.edges[-1] == 99_999 and list(histogram.counts.index)[-1].endswith("–100,000")
     assert int(totals.iloc[-1]) >= 1  # the huge one is in the open last bin
+
+
+def test_figures_use_the_readable_type():
+    from wbview.charts.runs import metric_curves, parallel_coordinates
+    from wbview.charts.style import READABLE_FONT
+
+    frame = pd.DataFrame({"params.lr": [0.1, 0.2], "summary.f1": [0.8, 0.9]})
+    figures = [parallel_coordinates(frame, ["params.lr", "summary.f1"], "summary.f1"),
+               metric_curves({"a": pd.DataFrame({"_step": [0, 1], "loss": [1.0, 0.5]})}, "loss")]
+    for figure in figures:
+        assert figure.layout.font.size == READABLE_FONT["size"] >= 14
