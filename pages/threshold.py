@@ -73,7 +73,7 @@ with st.expander(f"Every threshold ({len(curve):,} rows)"):
     shown = views.thin_rows(curve, views.MAX_SHOWN_ROWS, keep=[position])
     if len(shown) < len(curve):
         st.caption(f"Showing {len(shown):,} evenly spaced thresholds; the CSV has all {len(curve):,}.")
-    st.dataframe(shown, hide_index=True, key="curve_table")
+    st.dataframe(shown, hide_index=True, key="curve_table", column_config=views.rate_columns(shown.columns))
     analysis_page.download_csv(curve, analysis_page.file_stem(run.id, "threshold-curve"), "curve", "Download every threshold as CSV")
 
 st.subheader("Rows that change outcome")

@@ -218,7 +218,8 @@ def operating_metrics(point, before=None) -> list[tuple[str, str, str | None]]:
 
 
 RATE_COLUMNS = ("rate", "rate_low", "rate_high", "share_of_data", "share_of_hits", "coverage", "share",
-                "error_rate", "error_rate_low", "error_rate_high", "share_of_errors")
+                "error_rate", "error_rate_low", "error_rate_high", "share_of_errors",
+                "precision", "recall", "fn_rate", "fp_rate")
 
 
 def rate_columns(columns: Iterable[str]) -> dict[str, Any]:
