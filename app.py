@@ -12,6 +12,7 @@ require_login()  # only when .streamlit/secrets.toml configures one ([auth])
 
 PAGES = [
     st.Page("pages/runs.py", title="Runs", icon=":material/table_rows:", default=True),
+    st.Page("pages/run.py", title="Run", icon=":material/description:"),
     st.Page("pages/artifacts.py", title="Artifacts", icon=":material/inventory_2:"),
     st.Page("pages/lineage.py", title="Lineage", icon=":material/account_tree:"),
     st.Page("pages/error_analysis.py", title="Error analysis", icon=":material/troubleshoot:"),

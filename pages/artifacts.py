@@ -3,7 +3,8 @@ completeness against the essentials, and a diff between two versions."""
 
 import streamlit as st
 
-from wbview.analysis.metadata import completeness, format_value, metadata_diff
+from wbview.analysis.metadata import completeness, format_value, version_diff, version_label
+from wbview.analysis import selection as views
 from wbview.ui import loaders, page, url_state
 from wbview.ui.errors import guard
 from wbview.ui.metadata_view import render_completeness, render_metadata
@@ -30,7 +31,8 @@ collection = url_state.choice("Collection", [c.name for c in collections], "coll
 with guard():
     versions = loaders.artifact_versions(ctx.spec, ctx.project, collection)
 by_version = {v.version: v for v in versions}
-version = url_state.choice("Version", list(by_version), "version", parent=collection, container=pick_version)
+version = url_state.choice("Version", list(by_version), "version", parent=collection, container=pick_version,
+                           format_func=lambda v: version_label(v, by_version[v].aliases) if v in by_version else v)
 with guard():
     art = loaders.artifact(ctx.spec, ctx.project, f"{collection}:{version}")
 
@@ -39,14 +41,17 @@ facts = {"type": art.type, "aliases": ", ".join(art.aliases) or "-", "size": for
          "created": art.created_at.strftime("%Y-%m-%d %H:%M UTC") if art.created_at else "-",
          "logged by run": art.logged_by or "-", "used by runs": ", ".join(art.used_by) or "-"}
 st.dataframe({"field": list(facts), "value": list(facts.values())}, hide_index=True)
+with guard(stop=False):
+    run_names = {r.id: views.run_choice_label(r) for r in loaders.runs(ctx.spec, ctx.project)}
+    for title, run_ids in (("Logged by", (art.logged_by,) if art.logged_by else ()), ("Used by", art.used_by)):
+        if run_ids:
+            st.markdown(f"**{title}**")
+            for cols, run_id in zip(st.columns(min(len(run_ids), 4)) * ((len(run_ids) + 3) // 4), run_ids):
+                with cols:
+                    page.link(ctx, "run", run_names.get(run_id, run_id), run=run_id)
 if art.description:
     show_text(art.description)
-link_cols = st.columns(2)
-with link_cols[0]:
-    page.link(ctx, "lineage", "Lineage of this artifact", root=art.id)
-if art.logged_by:
-    with link_cols[1]:
-        page.link(ctx, "runs", "The run that logged it", run=art.logged_by)
+page.link(ctx, "lineage", "Lineage of this artifact", root=art.id)
 
 render_completeness(completeness(art.type, art.metadata))
 tab_meta, tab_diff, tab_files = st.tabs(["Metadata", "Diff", "Files"], key="tab", bind="query-params")
@@ -59,12 +64,13 @@ with tab_diff:
     else:
         other = st.selectbox("Compare with", others, key="diff_with", bind="query-params")
         with guard():
-            older = loaders.artifact(ctx.spec, ctx.project, f"{collection}:{other}")
-        diff = metadata_diff(older.metadata, art.metadata)
+            other_art = loaders.artifact(ctx.spec, ctx.project, f"{collection}:{other}")
+        older, newer, diff = version_diff(str(other), other_art.metadata, str(version), art.metadata)
         if diff.empty:
             st.success(f"The metadata of {md_escape(other)} and {md_escape(version)} is identical.")
         else:
-            st.caption(f"left: {md_escape(other)}, right: {md_escape(version)}")
+            st.caption(f"From {md_escape(older)} to {md_escape(newer)}: 'added' is a key {md_escape(newer)} has and "
+                       f"{md_escape(older)} had not, 'removed' the other way round.")
             st.dataframe(diff, hide_index=True, width="stretch")
 with tab_files:
     if art.files:

@@ -16,9 +16,10 @@ MAX_DEFAULT_RUNS = 3
 ctx = page.start("Calibration")
 runs = analysis_page.eval_runs(ctx)
 by_id = {r.id: r for r in runs}
-# Options are run ids: a bound widget writes the option's text (not a format_func label) into the URL.
-chosen_ids = st.multiselect("Runs to compare (run ids)", list(by_id), key="runs", bind="query-params",
-                            placeholder=f"up to {MAX_DEFAULT_RUNS} distinct models, the weakest included")
+# Options are run ids, kept in the URL by hand: a bound widget would write the shown "name (id)".
+chosen_ids = url_state.choices("Runs to compare", list(by_id), "runs", format_func=lambda i: views.run_choice_label(by_id[i]),
+                               help="Type part of a run's name or id to search.",
+                               placeholder=f"up to {MAX_DEFAULT_RUNS} distinct models, the weakest included")
 with guard():
     chosen = [by_id[i] for i in chosen_ids] or views.distinct_model_runs(runs, lambda r: analysis_page.model_of(ctx, r),
                                                                           MAX_DEFAULT_RUNS)

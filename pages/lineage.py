@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from wbview.analysis import selection as views
 from wbview.charts.lineage import lineage_figure
 from wbview.charts.lineage_layout import layout_lineage
 from wbview.ui import lineage_view, loaders, page, url_state
@@ -13,10 +14,12 @@ ctx = page.start("Lineage")
 runs = page.require_runs(ctx, ", so there is no lineage to draw")
 
 labels = {r.id: page.run_label(r) for r in runs}
+root_names = {r.id: views.run_choice_label(r) for r in runs}
 pick_root, pick_depth, pick_direction = st.columns([3, 1.2, 1.4])
 root = url_state.choice(  # always in the link: the default (the newest run) changes as runs are logged
-    "Start from (a run id, or type an artifact as name:v0)", lineage_view.root_options(labels), lineage_view.ROOT_KEY,
-    accept_new_options=True, container=pick_root,
+    "Start from (a run, or type an artifact as name:v0)", lineage_view.root_options(labels), lineage_view.ROOT_KEY,
+    accept_new_options=True, container=pick_root, format_func=lambda node: root_names.get(node, node),
+    help="Type part of a run's name or id to search, or an artifact as name:version.",
 )
 pick_root.caption(md_escape(labels.get(root, root)))
 depth = url_state.checked(pick_depth.slider, "Depth (hops)", 1, 10, 2, key="depth", why="depth goes from 1 to 10")
@@ -34,8 +37,9 @@ by_id = {p.id: p for p in layout.nodes}
 clicked = lineage_view.clicked_node(event)
 if clicked in by_id and fresh_click("lineage", clicked):
     st.session_state[lineage_view.NODE_KEY] = clicked
-node_id = st.selectbox("Open node", choices, index=choices.index(layout.root), key=lineage_view.NODE_KEY,
-                       bind="query-params")
+# Chosen with url_state.choice (no default index beside the value a click put in Session State).
+node_id = url_state.choice("Open node", choices, lineage_view.NODE_KEY, default=layout.root, parent=root,
+                           format_func=lambda node: lineage_view.node_label(by_id[node]) if node in by_id else node)
 if node_id in by_id:
     st.caption(md_escape(lineage_view.node_label(by_id[node_id])))
     lineage_view.open_node(ctx, layout, node_id)

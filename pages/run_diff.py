@@ -4,6 +4,7 @@ both runs were scored on the same dataset version."""
 
 import streamlit as st
 
+from wbview.analysis import selection as views
 from wbview.analysis.compare import STATUSES, dataset_lineage_warning
 from wbview.charts.compare import run_diff_figure
 from wbview.ui import analysis_page, page
@@ -14,12 +15,14 @@ AUTO_KEY = "(sample id, else text)"
 
 ctx = page.start("Run vs run")
 runs = analysis_page.eval_runs(ctx)
+before, after = views.default_comparison(runs)  # A: the baseline or the run before B; B: the newest
 left, right = st.columns(2)
 with left:
-    run_a, ref_a = page.pick_eval_table(ctx, "run", "table", "Run A (before)")
+    run_a, ref_a = page.pick_eval_table(ctx, "run", "table", "Run A (before)", default_run=before)
 with right:  # by default B is another run than A
-    other = next((r.id for r in runs if r.id != run_a.id), None)
-    run_b, ref_b = page.pick_eval_table(ctx, "run_b", "table_b", "Run B (after)", default_run=other)
+    if after == run_a.id:
+        after = next((r.id for r in runs if r.id != run_a.id), after)
+    run_b, ref_b = page.pick_eval_table(ctx, "run_b", "table_b", "Run B (after)", default_run=after)
 _, mapping = page.mapped_table(ctx, ref_a)
 table_a = analysis_page.prepared(ctx, ref_a, mapping)
 table_b = analysis_page.prepared(ctx, ref_b, mapping)
@@ -31,7 +34,7 @@ with guard():
     dataset_a, dataset_b = analysis_page.scored_dataset(ctx, run_a), analysis_page.scored_dataset(ctx, run_b)
     warning = dataset_lineage_warning(dataset_a, dataset_b)
 if warning:
-    st.warning("**Dataset check (lineage).** " + warning, icon="⚠️")
+    st.warning("**Dataset check (lineage).** " + md_escape(warning), icon="⚠️")
 else:
     st.success(f"Both runs were scored on the same dataset version: {md_escape(dataset_a)}.", icon="✅")
 
@@ -39,7 +42,7 @@ common = [c for c in table_a.frame.columns if c in set(table_b.frame.columns)]
 on = st.selectbox("Match samples on", [AUTO_KEY, *map(str, common)], key="on", bind="query-params")
 with guard():
     diff = analysis_page.run_diff(ctx.spec, ctx.project, ref_a, ref_b, mapping, None if on == AUTO_KEY else on)
-st.caption(f"Matched {len(diff.joined):,} samples on {diff.key!r} · only in A: {diff.only_in_a:,} · only in B: "
+st.caption(f"Matched {len(diff.joined):,} samples on {md_escape(repr(diff.key))} · only in A: {diff.only_in_a:,} · only in B: "
            f"{diff.only_in_b:,}" + (f" · repeated keys matched by occurrence: {diff.duplicate_keys:,}"
                                    if diff.duplicate_keys else ""))
 if diff.label_mismatches:

@@ -29,23 +29,37 @@ group_by = st.segmented_control("Group by", ["none", *runs_table.GROUPABLE], def
 if group_by and group_by != "none":
     st.dataframe(runs_table.group_table(shown, group_by, metrics), hide_index=True)
 
-column_config = {"created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm")}
-columns = runs_table.display_columns(shown)
+default_metric = runs_table.default_metric(metrics)
+rank_col, columns_col = st.columns([1, 3])
+metric = rank_col.selectbox("Rank by metric", metrics, index=metrics.index(default_metric) if metrics else None,
+                            key="metric", bind="query-params",
+                            help="Best first (losses and error rates lowest first); it also colours the chart below.") \
+    if metrics else None
+shown, leaderboard = runs_table.leaderboard(shown, metric)
+chosen_columns = columns_col.multiselect(
+    "Columns", [c for c in leaderboard if c not in ("name", "id")], key="cols", bind="query-params",
+    placeholder="leaderboard: the metric, the params that differ, other metrics, then the rest",
+    help="Kept in the link. Empty columns are left out; clear the choice for the leaderboard order.")
+column_config = {"created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
+                 "name": st.column_config.TextColumn("name", pinned=True),
+                 "id": st.column_config.TextColumn("id", pinned=True),
+                 "page": st.column_config.LinkColumn("run page", display_text="open", help="The run's own page")}
+shown = shown.assign(page=[page.page_url(ctx, "run", run=i) for i in shown["id"]])
+columns = ["name", "id", "page", *(chosen_columns or leaderboard[2:])]
 if shown["url"].notna().any():
     column_config["url"] = st.column_config.LinkColumn("W&B", display_text="open ↗")
-    columns = ["url", *columns]
+    columns = [*columns[:3], "url", *columns[3:]]
 st.dataframe(shown, column_order=columns, column_config=column_config, hide_index=True, key="runs_table")
 
 st.subheader("Parameters against a metric")
-default_metric = runs_table.default_metric(metrics)
-metric = st.selectbox("Colour by metric", metrics, index=metrics.index(default_metric) if metrics else None,
-                      key="metric", bind="query-params") if metrics else None
 scored, params = runs_table.parallel_axes(shown, metric)
 if params:
     if scored["job_type"].nunique() == 1 and shown["job_type"].nunique() > 1:
         st.caption(f"Axes from the {len(scored)} {md_escape(scored['job_type'].iloc[0])} runs that report this metric "
                    "(their params differ most); filter on job type to see the others.")
-    st.plotly_chart(charts.parallel_coordinates(scored, [*params, metric], metric), key="parcoords")
+    st.plotly_chart(charts.parallel_coordinates(scored, [*params, metric], metric,
+                                                run_labels=[f"{n} ({i})" for n, i in zip(scored["name"], scored["id"], strict=True)]),
+                    key="parcoords")
 else:
     st.caption("Parallel coordinates need runs with a numeric summary metric whose params.* values differ.")
 
@@ -71,11 +85,13 @@ else:
 st.subheader("Open a run")
 run = page.pick_run(ctx, label="Run", runs=[r for r in runs if r.id in labels])
 if run is not None:
-    cols = st.columns(3)
+    cols = st.columns(4)
     with cols[0]:
+        page.link(ctx, "run", "Open the run's page", run=run.id)
+    with cols[1]:
         page.link(ctx, "lineage", "Lineage of this run", root=run.id)
     if run.tables:  # only runs that logged an eval table have an error analysis
-        with cols[1]:
+        with cols[2]:
             page.link(ctx, "errors", "Error analysis of this run", run=run.id)
     if run.url:
-        cols[2].link_button("Open in W&B ↗", run.url)
+        cols[3].link_button("Open in W&B ↗", run.url)

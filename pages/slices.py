@@ -12,7 +12,7 @@ from wbview.ui import analysis_page, page, url_state
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 
-TARGETS = {"error rate": "error", "FN rate": "fn"}  # label in the page and the URL -> analysis target
+TARGETS: dict[str, slices.Target] = {"error rate": "error", "FN rate": "fn"}  # label in the page and the URL -> target
 VIEWS = ["ranked slices", "n-grams", "error tree"]
 NGRAM_MIN_ROWS = 20  # n-grams are counted on a sample: their own support floor
 
@@ -50,11 +50,14 @@ if view == "ranked slices":
         st.dataframe(ranked.head(views.MAX_SHOWN_ROWS), hide_index=True, key="slices_table",
                      column_config=views.rate_columns(ranked.columns))
         analysis_page.download_csv(ranked, analysis_page.file_stem(run.id, "slices", target), "slices")
-        labels = views.slice_labels(ranked.head(50))
-        picked = st.selectbox("Show the rows of a slice", list(labels), key="slice", bind="query-params")
+        slice_choices = views.slice_labels(ranked.head(50))
+        picked = st.selectbox("Show the rows of a slice", list(slice_choices), key="slice", bind="query-params")
         with guard(stop=False):
-            mask = slices.slice_mask(table, *labels[picked])
-            analysis_page.show_rows(table.frame[mask], analysis_page.file_stem(run.id, "slice"), "slice_rows")
+            feature, value = slice_choices[picked]
+            mask = slices.slice_mask(table, feature, value, target=target)  # the rows the table counted
+            counted = "actual positives" if target == "fn" else "labelled rows"
+            analysis_page.show_rows(table.frame[mask], analysis_page.file_stem(run.id, "slice"), "slice_rows",
+                                    caption=f"The slice's {counted} (its 'rows' above): ")
 
 elif view == "n-grams":
     if table.schema.text is None:

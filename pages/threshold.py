@@ -17,8 +17,12 @@ ctx = page.start("Threshold & cost")
 run, ref = page.pick_eval_table(ctx)
 _, mapping = page.mapped_table(ctx, ref)
 table = analysis_page.prepared(ctx, ref, mapping)
+one_class = analysis_page.pick_one_class(table)  # a multi-class table: one class against the rest
+if one_class is not None:
+    table = analysis_page.prepared(ctx, ref, mapping, one_class)
 analysis_page.require_binary(table, "Threshold analysis")
-table = analysis_page.prepared(ctx, ref, mapping, analysis_page.pick_positive(table))
+if one_class is None:
+    table = analysis_page.prepared(ctx, ref, mapping, analysis_page.pick_positive(table))
 positive = table.positive_class
 
 cost_fn, cost_fp, recall_col = st.columns(3)
@@ -30,7 +34,9 @@ target_recall = recall_col.slider("Target recall", 0.5, 1.0, 0.95, 0.005, format
                                   bind="query-params")
 with guard():
     curve = th.threshold_curve(table, fn_cost, fp_cost)
-    recorded, recorded_in = views.recorded_threshold(run, analysis_page.artifact_metadata(ctx, ref.artifact))
+    # A recorded threshold belongs to the logged (argmax) predictions, not to one class against the rest.
+    recorded, recorded_in = ((None, "") if one_class is not None else
+                             views.recorded_threshold(run, analysis_page.artifact_metadata(ctx, ref.artifact)))
     logged = recorded if recorded is not None else th.logged_threshold(table)
     best = th.cost_optimal_threshold(curve)
     reach = th.threshold_for_recall(curve, target_recall)
@@ -59,7 +65,7 @@ for column, (label, value, delta) in zip(st.columns(6), views.operating_metrics(
     column.metric(label, value, delta=delta, delta_color="off", help="Change against the logged threshold")
 st.caption(f"Cost-optimal: {views.format_threshold(best['threshold'])} (cost {best['cost']:,.6g}) · highest "
            f"threshold with recall ≥ {target_recall:.3f}: {views.format_threshold(reach['threshold'])} · logged: "
-           f"{views.format_threshold(logged)} ({f'from {recorded_in}' if recorded is not None else 'inferred from the table'}).")
+           f"{views.format_threshold(logged)} ({f'from {md_escape(recorded_in)}' if recorded is not None else 'inferred from the table'}).")
 
 position = views.curve_position(curve, chosen)
 st.plotly_chart(charts.threshold_figure(views.thin_rows(curve, views.MAX_CURVE_POINTS, keep=[position]), chosen,
@@ -68,7 +74,7 @@ with st.expander(f"Every threshold ({len(curve):,} rows)"):
     shown = views.thin_rows(curve, views.MAX_SHOWN_ROWS, keep=[position])
     if len(shown) < len(curve):
         st.caption(f"Showing {len(shown):,} evenly spaced thresholds; the CSV has all {len(curve):,}.")
-    st.dataframe(shown, hide_index=True, key="curve_table")
+    st.dataframe(shown, hide_index=True, key="curve_table", column_config=views.rate_columns(shown.columns))
     analysis_page.download_csv(curve, analysis_page.file_stem(run.id, "threshold-curve"), "curve", "Download every threshold as CSV")
 
 st.subheader("Rows that change outcome")

@@ -1,7 +1,7 @@
 """The "beyond the W&B UI" pages in a real browser (Chromium via Playwright against
 `streamlit run`, on a small demo store opened through ?source=store:<path>): each page
 renders its charts and tables, one interaction per page lands in the URL, and the
-run-vs-run lineage warning shows. Screenshots: test-artifacts/screenshots/insight-*.png."""
+run-vs-run lineage warning shows. Screenshots: test-artifacts/screenshots/analysis-*.png."""
 
 from __future__ import annotations
 

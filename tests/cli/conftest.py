@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures import PROJECT_PATH
+from wbview.sources.memory import MemorySource
+
 
 @pytest.fixture
 def clean_env(tmp_path) -> dict[str, str]:
@@ -35,3 +38,9 @@ def evals(demo_store) -> dict[str, str]:
 
     runs = LocalSource(demo_store).runs(DEMO_PROJECT)
     return {r.name[:7]: f"{DEMO_PROJECT}/{r.id}" for r in runs if r.job_type == "eval"}
+
+
+@pytest.fixture
+def memory(fixture_project):
+    """The fixture project as an in-memory source (no W&B, no store)."""
+    return MemorySource({PROJECT_PATH: fixture_project})

@@ -18,12 +18,6 @@ from tests.fixtures import (
 from tests.sources.wandb.test_source import LOGIN_FAULTS
 from wbview.cli import main
 from wbview.filters import parse_filters
-from wbview.sources.memory import MemorySource
-
-
-@pytest.fixture
-def memory(fixture_project):
-    return MemorySource({PROJECT_PATH: fixture_project})
 
 
 def run_cli(capsys, argv, source=None):

@@ -3,6 +3,7 @@ rendered without an exception or error, read chart specs."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Any
@@ -41,8 +42,9 @@ def plotly_specs(at: AppTest) -> list[dict]:
 
 
 def unescape(markdown: str) -> str:
-    """Markdown source as a reader sees it: backslash escapes removed."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    """Markdown source as a reader sees it: backslash escapes removed, entities decoded,
+    the invisible word joiners that break auto-links dropped."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", markdown)).replace("\u2060", "")
 
 
 def texts(at: AppTest) -> str:

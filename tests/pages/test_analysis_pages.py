@@ -5,18 +5,20 @@ the analysis functions on the same tables; URL state, lineage warnings and failu
 from __future__ import annotations
 
 import html
+from datetime import UTC
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.pages.conftest import DEMO_PROJECT
 from tests.pages.pagetest import (
     APP,
     TIMEOUT_S,
-    clear_streamlit_caches,
     plotly_specs,
     problems,
     texts,
+    unescape,
 )
 from wbview.analysis import calibration, compare, slices, stacking
 from wbview.analysis import selection as views
@@ -26,40 +28,17 @@ from wbview.records import Run, RunArtifacts, TableRef
 from wbview.sources.memory import MemorySource, ProjectData
 from wbview.ui.source import register_source
 
-DEMO_PROJECT = "demo/phishing-demo"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches():
-    clear_streamlit_caches()
-    yield
-    clear_streamlit_caches()
-
-
-@pytest.fixture(scope="module")
-def demo() -> ProjectData:
-    from wbview.demo import build_project
-    from wbview.demo.pipeline import SMALL_SIZE
-
-    return build_project(size=SMALL_SIZE)
-
-
-@pytest.fixture
-def spec(demo) -> str:
-    return register_source("analysis", MemorySource({DEMO_PROJECT: demo}, label="demo (small)", is_demo=True))
-
-
 MULTI_PROJECT = "acme/topics"
 TOPICS = ("billing", "outage", "sales")
 
 
 def _topic_run(run_id: str, minutes: int, lr: float) -> Run:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     ref = TableRef(run_id=run_id, key="eval/predictions", artifact=f"run-{run_id}-evalpredictions:v0",
                    entry="eval/predictions.table.json", nrows=400, stored_rows=400)
     return Run(id=run_id, entity="acme", project="topics", name=f"exp-{run_id}-eval", job_type="eval",
-               group="topics", created_at=datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=minutes),
+               group="topics", created_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes),
                config={"params": {"lr": lr}}, tables=(ref,))
 
 
@@ -193,10 +172,26 @@ def test_threshold_with_the_other_class_as_positive(spec, demo):
     assert len(frame_with(at, "Outcome After")) == len(th.outcome_changes(as_ham, 0.8))
 
 
-def test_threshold_page_explains_a_multi_class_table(multi_spec):
-    at = open_direct("threshold", source=multi_spec, project=MULTI_PROJECT)
+def test_threshold_page_explains_a_multi_class_table_without_probabilities(multi_spec):
+    at = open_direct("threshold", source=multi_spec, project=MULTI_PROJECT, run="m3")
     assert problems(at) == []
     assert "needs a binary table (two classes); this one has 3" in texts(at)
+
+
+def test_threshold_page_sets_one_class_against_the_rest(multi_spec, multi_project):
+    from sklearn.metrics import precision_score, recall_score
+
+    at = open_direct("threshold", source=multi_spec, project=MULTI_PROJECT, run="m1", positive="outage",
+                     point="custom", t="0.4")
+    assert problems(at) == []
+    assert at.selectbox(key="positive").options == list(TOPICS)
+    assert "flagged outage when its probability" in texts(at)
+    frame = multi_project.tables[("run-m1-evalpredictions:v0", "eval/predictions.table.json")]
+    truth = frame["True Label"] == "outage"
+    flagged = frame["Prob (outage)"] >= 0.4
+    shown = metrics(at)
+    assert shown["Recall"] == f"{recall_score(truth, flagged):.1%}"
+    assert shown["Precision"] == f"{precision_score(truth, flagged):.1%}"
 
 
 # --- calibration ----------------------------------------------------------------------
@@ -343,7 +338,7 @@ def test_run_diff_warns_when_the_runs_were_scored_on_different_datasets(spec, de
     run_a, run_b = eval_run(demo, 1), eval_run(demo, 4)  # early export vs the head-tail encoding
     at = open_analysis_page("run_diff", spec, run=run_a.id, run_b=run_b.id)
     assert problems(at) == []
-    warning = at.warning[0].value
+    warning = unescape(at.warning[0].value)
     assert "Dataset check" in warning and "different datasets" in warning
     assert "phishing-texts-encoded-standard:v0" in warning and "phishing-texts-encoded-head-tail:v0" in warning
     diff = compare.diff_runs(prepared(demo, run_a), prepared(demo, run_b))

@@ -116,7 +116,7 @@ def test_artifacts_page_renders_metadata_completeness_and_diff(spec):
     assert problems(at) == []
     assert "All 6 essential metadata keys for a dataset are present" in texts(at)
     assert "source: found as source_dataset" in texts(at)
-    diff = next(df.value for df in at.dataframe if list(df.value.columns) == ["key", "left", "right", "change"])
+    diff = next(df.value for df in at.dataframe if list(df.value.columns) == ["key", "v0", "v1", "change"])
     changes = dict(zip(diff["key"], diff["change"]))
     assert changes["num_samples"] == "removed" and changes["num_samples.train"] == "added"
     assert changes["source"] == "removed"

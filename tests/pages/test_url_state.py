@@ -6,16 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+# The small demo project and its fixtures (tests/pages/conftest.py), shared with the analysis pages' tests.
+from tests.pages.conftest import DEMO_PROJECT
 from tests.pages.pagetest import errors, open_page, problems, texts
-
-# The small demo project and its fixtures (caches cleared around each test), shared with the analysis pages' tests.
-from tests.pages.test_analysis_pages import (  # noqa: F401
-    DEMO_PROJECT,
-    _fresh_caches,
-    demo,
-    open_direct,
-    spec,
-)
+from tests.pages.test_analysis_pages import open_direct
 from wbview.sources.memory import ProjectData
 
 
@@ -30,9 +24,14 @@ def eval_and_train_ids(demo: ProjectData) -> tuple[list[str], list[str]]:
     return [r.id for r in runs if r.tables], [r.id for r in runs if not r.tables]
 
 
+def option_ids(box) -> list[str]:
+    """The run ids behind a run picker's "name (id)" options."""
+    return [option.rsplit(" (", 1)[-1].rstrip(")") for option in box.options]
+
+
 def test_run_b_equal_to_the_first_option_stays_in_the_link(spec):
     at = open_at("run_diff", spec)
-    first, second = at.selectbox(key="run_b").options[:2]
+    first, second = option_ids(at.selectbox(key="run_b"))[:2]
     at = open_at("run_diff", spec, run=second, run_b=first)
     assert at.selectbox(key="run_b").value == first
     assert at.query_params["run_b"] == first  # Streamlit's binding would leave the first option out
@@ -45,7 +44,7 @@ def test_run_diff_defaults_are_written_into_the_link(spec):
     assert run_a != run_b  # B defaults to another run than A
     assert (at.query_params["run"], at.query_params["run_b"]) == (run_a, run_b)
     assert at.query_params["table_b"] == at.selectbox(key="table_b").value
-    other = at.selectbox(key="run_b").options[2]
+    other = option_ids(at.selectbox(key="run_b"))[2]
     at.selectbox(key="run_b").select(other).run()
     assert at.query_params["run_b"] == other
     assert at.query_params["table_b"] == at.selectbox(key="table_b").value  # the table follows the run
@@ -53,14 +52,14 @@ def test_run_diff_defaults_are_written_into_the_link(spec):
 
 def test_artifacts_type_change_resets_collection_and_version_and_writes_them(spec, demo):
     at = open_at("artifacts", spec)
-    versions = at.selectbox(key="version").options
+    versions = [option.split(" (")[0] for option in at.selectbox(key="version").options]  # "v1 (latest)" -> v1
     at.selectbox(key="version").select(versions[-1]).run()  # not the default version
     assert at.query_params["version"] == versions[-1]
     at.selectbox(key="type").select("model").run()
     assert not at.exception, problems(at)
     collection = at.selectbox(key="collection")
     version = at.selectbox(key="version")
-    assert collection.value == collection.options[0] and version.value == version.options[0]
+    assert collection.value == collection.options[0] and version.value == version.options[0].split(" (")[0]
     assert (at.query_params["type"], at.query_params["collection"], at.query_params["version"]) == (
         "model", collection.value, version.value)
     assert f"{collection.value}:{version.value}" in at.subheader[0].value.replace("\\", "")

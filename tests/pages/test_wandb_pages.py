@@ -112,3 +112,12 @@ def test_a_link_to_a_project_outside_the_allow_list_is_refused(fake_wandb, monke
     allowed = _open("pages/runs.py")
     assert problems(allowed) == []
     assert len(allowed.dataframe[-1].value) > 0
+
+
+def test_a_bare_project_name_uses_the_configured_entity(fake_wandb, fixture_project, monkeypatch):
+    entity, name = PROJECT_PATH.split("/")
+    monkeypatch.setenv("WANDB_ENTITY", entity)
+    at = open_page("pages/runs.py", source="wandb", project=name)
+    assert problems(at) == []
+    assert at.query_params["project"] == PROJECT_PATH
+    assert sorted(at.dataframe[-1].value["id"]) == sorted(fixture_project.runs)

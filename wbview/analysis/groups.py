@@ -43,6 +43,19 @@ class GroupedHistograms:
 
 
 def _format_number(value: float) -> str:
+    """A bin edge for reading on a projector: 3 significant digits, thousands separated,
+    never in e-notation for everyday sizes ("1,100", "0.125", "2.5M")."""
+    value = float(value)
+    if not np.isfinite(value) or value == 0:
+        return f"{value:g}"
+    magnitude = abs(value)
+    if magnitude >= 1e6:
+        return f"{value / 1e6:.3g}M"
+    if magnitude >= 1000:
+        digits = int(np.floor(np.log10(magnitude))) - 2  # keep 3 significant digits
+        return f"{round(value, -digits):,.0f}"
+    if magnitude < 1e-3:
+        return f"{value:.1e}"
     return f"{value:.3g}"
 
 
@@ -54,12 +67,23 @@ def _label(value) -> str:
     return MISSING if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
-def _numeric_bins(values: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """Bin code per value (-1 where NaN) and the shared edges."""
+OUTLIER_FACTOR = 2.0  # a maximum this many times the 99th percentile gets an open last bin
+
+
+def _numeric_bins(values: np.ndarray, n_bins: int, open_top: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Bin code per value (-1 where NaN) and the shared edges. ``open_top`` (text lengths):
+    when a few values are far larger than the rest (one 99,999-character message among
+    short ones), the bins span up to the 99th percentile and the last bin takes
+    everything above (its upper edge is the true maximum), so the bulk is not one bar."""
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return np.full(values.shape, -1, dtype=np.int64), np.array([0.0, 1.0])
     lo, hi = float(finite.min()), float(finite.max())
+    top = hi
+    if open_top:
+        p99 = float(np.quantile(finite, 0.99))
+        if p99 > lo and hi > OUTLIER_FACTOR * p99:
+            hi = p99
     if lo == hi:
         lo, hi = lo - 0.5, hi + 0.5
     edges = np.linspace(lo, hi, n_bins + 1)
@@ -70,6 +94,7 @@ def _numeric_bins(values: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarr
         codes = np.clip(((filled - lo) * (n_bins / (hi - lo))).astype(np.int64), 0, n_bins - 1)
     codes -= filled < edges[codes]
     codes += (filled >= edges[np.minimum(codes + 1, n_bins)]) & (codes < n_bins - 1)
+    edges[-1] = max(edges[-1], top)  # the open last bin says how far it reaches
     return np.where(finite_mask, codes, -1), edges
 
 
@@ -129,7 +154,7 @@ def column_histogram(table: PreparedTable, column: str, group: np.ndarray, group
     if kind in ("numeric", "text"):
         values = numeric_values(table, column) if kind == "numeric" else text_lengths(table, column)
         values = values if rows is None else values[rows]
-        codes, edges = _numeric_bins(values, bins)
+        codes, edges = _numeric_bins(values, bins, open_top=kind == "text")
         counts, missing = _counts_frame(group, n_groups, codes, len(edges) - 1, _bin_labels(edges), group_labels)
         return ColumnHistogram(column, "numeric" if kind == "numeric" else "text_length", counts, edges, missing)
     codes, categories = value_codes(table, column)

@@ -186,3 +186,26 @@ def metadata_diff(left: Mapping[str, Any], right: Mapping[str, Any], include_sam
         if change != "same" or include_same:
             rows.append((key, format_value(a[key]) if key in a else "", format_value(b[key]) if key in b else "", change))
     return pd.DataFrame(rows, columns=["key", "left", "right", "change"])
+
+
+def version_order(version: str) -> tuple[int, str]:
+    """Sort key of a version name: v2 before v10; names that are not vN after them."""
+    digits = version[1:] if version[:1] in ("v", "V") else ""
+    return (int(digits), version) if digits.isdigit() else (1 << 62, version)
+
+
+def version_label(version: str, aliases: tuple[str, ...] | list[str]) -> str:
+    """A version as the picker shows it: ``v3 (best, latest)``; the version alone without aliases."""
+    extra = [a for a in aliases if a != version]
+    return f"{version} ({', '.join(extra)})" if extra else version
+
+
+def version_diff(version_a: str, metadata_a: Mapping[str, Any], version_b: str,
+                 metadata_b: Mapping[str, Any]) -> tuple[str, str, pd.DataFrame]:
+    """``metadata_diff`` from the older version to the newer, whichever was picked first:
+    "added" means the newer version has a key the older had not. Returns (older, newer,
+    diff) with the value columns named after the versions."""
+    (old, old_meta), (new, new_meta) = sorted(((version_a, metadata_a), (version_b, metadata_b)),
+                                              key=lambda item: version_order(item[0]))
+    diff = metadata_diff(old_meta, new_meta)
+    return old, new, diff.rename(columns={"left": old, "right": new})

@@ -135,7 +135,8 @@ def _label_strings(series: pd.Series) -> pd.Series:
 
 def _canonical_labels(columns: list[pd.Series], prob_classes: list[str]) -> tuple[list[pd.Series], list[str]]:
     """Categorical label columns sharing one category list; spelling from the data,
-    prob-column classes matched to it case-insensitively."""
+    prob-column classes matched to it case-insensitively, in the probability columns'
+    order (the model's id2label order), other labels after them."""
     spelled: dict[str, str] = {}
     as_cats = []
     for series in columns:
@@ -148,6 +149,9 @@ def _canonical_labels(columns: list[pd.Series], prob_classes: list[str]) -> tupl
     for cls in prob_classes:
         spelled.setdefault(_key(cls), cls)
     categories = list(dict.fromkeys(spelled.values()))
+    if prob_classes:  # the probability columns follow the model's id2label: keep its class order
+        rank = {_key(c): i for i, c in enumerate(prob_classes)}
+        categories.sort(key=lambda c: rank.get(_key(c), len(rank)))  # stable: other labels keep their order
     if any(True for cat, _ in as_cats if cat.isna().any()):
         categories.append(MISSING_LABEL)
     out = []
@@ -420,3 +424,34 @@ def can_switch_positive(table: PreparedTable) -> bool:
     threshold whose predicted label was logged (a derived one depends on the positive class)."""
     return (table.is_binary and table.threshold is None and table.schema.predicted_label is not None
             and table.schema.predicted_label not in table.derived)
+
+
+def one_vs_rest(table: PreparedTable, positive: str) -> PreparedTable:
+    """A binary view of a multi-class table: ``positive`` against every other class ("not
+    <positive>"), scored by its own probability column, for the binary analyses (threshold
+    and cost). Text, id and other columns are kept; the label and output columns are
+    rebuilt. Raises ``UsageError``/``BadTable`` when the class or its probability is missing."""
+    schema = table.schema
+    match = next((c for c in table.classes if _key(c) == _key(positive)), None)
+    if match is None:
+        raise UsageError(f"{positive!r} is not one of the table's classes {list(table.classes)}.")
+    prob_column = next((col for cls, col in schema.probs.items() if _key(cls) == _key(match)), None)
+    if prob_column is None or schema.true_label is None:
+        raise BadTable(f"One class against the rest needs the true labels and the probability column of {match!r}.")
+    rest = f"not {match}"
+    truth = table.frame[schema.true_label].astype(str).map(_key).to_numpy() == _key(match)
+    probability = pd.to_numeric(table.frame[prob_column], errors="coerce").to_numpy(dtype=float)
+    roles = {schema.true_label, schema.predicted_label, schema.confidence, schema.is_error, schema.outcome,
+             *schema.probs.values()}
+    kept = table.frame[[c for c in table.frame.columns if c not in roles]]
+    columns: dict[str, Any] = {
+        "True Label": np.where(truth, match, rest),
+        f"Prob ({match})": probability,
+        f"Prob ({rest})": 1 - probability,
+    }
+    if schema.predicted_label is not None:
+        predicted = table.frame[schema.predicted_label].astype(str).map(_key).to_numpy() == _key(match)
+        columns["Predicted Label"] = np.where(predicted, match, rest)
+    frame = pd.concat([kept.reset_index(drop=True), pd.DataFrame(columns)], axis=1)
+    binary_schema = detect_schema(frame.columns).with_mapping({"id": schema.id, "text": schema.text})
+    return prepare(frame, binary_schema, positive_class=match)

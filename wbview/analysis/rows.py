@@ -30,9 +30,13 @@ _COMPARISONS = (">", ">=", "<", "<=")
 
 
 def default_search_columns(table: PreparedTable) -> list[str]:
-    """The text column when there is one, else every string-like column."""
+    """Every free-text column (the one the model saw first: a search for "P.S." must also
+    find it in the full text), else every string-like column."""
+    texts = [c for c in table.frame.columns if c != table.schema.text and column_kind(table, c) == "text"]
     if table.schema.text is not None:
-        return [table.schema.text]
+        return [table.schema.text, *texts]
+    if texts:
+        return texts
     return [c for c in table.frame.columns if column_kind(table, c) in ("text", "categorical")
             and not pd.api.types.is_bool_dtype(table.frame[c])]
 

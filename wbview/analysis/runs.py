@@ -317,3 +317,41 @@ def display_columns(frame: pd.DataFrame) -> list[str]:
     """Column order for the runs table: attributes, config, summary (the URL is its own column)."""
     base = [c for c in BASE_COLUMNS if c in frame.columns]
     return [*base, *config_columns(frame), *summary_columns(frame)]
+
+
+def _present(series: pd.Series) -> pd.Series:
+    """True where a cell holds a value (not None/NaN/empty text)."""
+    return series.notna() & (series.astype(str) != "")
+
+
+def non_empty_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    """The columns with at least one value in ``frame`` (an eval-only filter hides train-only params)."""
+    return [c for c in columns if c in frame.columns and bool(_present(frame[c]).any())]
+
+
+def varying_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    """The columns whose present values differ between the rows (what tells the runs apart)."""
+    return [c for c in columns if frame[c][_present(frame[c])].astype(str).nunique() > 1]
+
+
+def lower_is_better(metric: str) -> bool:
+    """Losses and error rates rank ascending; every other metric descending."""
+    name = metric.lower()
+    return any(word in name for word in ("loss", "error", "err_rate", "fnr", "fpr", "ece", "mae", "mse", "rmse"))
+
+
+def leaderboard(frame: pd.DataFrame, metric: str | None) -> tuple[pd.DataFrame, list[str]]:
+    """The runs as a leaderboard: rows best first by ``metric`` (runs without it last) and
+    the column order name, id, the metric, the params that differ between these runs, the
+    other metrics, the run attributes, then the remaining config; empty columns left out."""
+    lead = [metric] if metric is not None and metric in frame.columns else []
+    for column in lead:
+        frame = frame.sort_values(column, ascending=lower_is_better(column), na_position="last", kind="stable")
+    config = non_empty_columns(frame, config_columns(frame))
+    differing = varying_columns(frame, config)
+    params_first = [c for c in differing if c.startswith("params.")] + [c for c in differing if not c.startswith("params.")]
+    metrics = [c for c in non_empty_columns(frame, summary_columns(frame)) if c != metric]
+    attributes = non_empty_columns(frame, [c for c in BASE_COLUMNS if c not in ("id", "name")])
+    order = ["name", "id", *lead, *params_first, *metrics, *attributes,
+             *[c for c in config if c not in differing]]
+    return frame, list(dict.fromkeys(order))

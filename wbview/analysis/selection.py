@@ -5,7 +5,7 @@ browser. pandas only; no streamlit, no wandb."""
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -68,6 +68,45 @@ def run_score(run: Run) -> float | None:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value):
             return float(value)
     return None
+
+
+def _by_time(runs: Iterable[Run]) -> list[Run]:
+    """Oldest first; runs without a creation time count as oldest, ties keep their order."""
+    return sorted(runs, key=lambda r: (r.created_at is not None, r.created_at or 0))
+
+
+def default_eval_run(runs: Sequence[Run]) -> str | None:
+    """The run an analysis page opens on: the best-scoring one (the model a review is
+    about), the most recent of equal scores; the most recent when none reports a score."""
+    ordered = _by_time(runs)
+    if not ordered:
+        return None
+    scored = [r for r in ordered if run_score(r) is not None]
+    if not scored:
+        return ordered[-1].id
+    best = max(run_score(r) for r in scored)  # type: ignore[type-var]  # scored: no None
+    return [r for r in scored if run_score(r) == best][-1].id
+
+
+BASELINE_TAG = "baseline"
+
+
+def default_comparison(runs: Sequence[Run]) -> tuple[str | None, str | None]:
+    """(A, B) for Run vs run: B (after) is the newest run, A (before) an older run tagged
+    "baseline" when there is one, else the run just before B."""
+    ordered = _by_time(runs)
+    if not ordered:
+        return None, None
+    after, older = ordered[-1], ordered[:-1]
+    if not older:
+        return after.id, after.id
+    baselines = [r for r in older if BASELINE_TAG in r.tags]
+    return (baselines[-1] if baselines else older[-1]).id, after.id
+
+
+def run_choice_label(run: Run) -> str:
+    """How a run is offered in a picker (and found by typing): ``name (id)``."""
+    return f"{run.name} ({run.id})" if run.name and run.name != run.id else run.id
 
 
 def model_from_config(run: Run) -> str | None:
@@ -181,10 +220,11 @@ def operating_metrics(point, before=None) -> list[tuple[str, str, str | None]]:
 
 
 RATE_COLUMNS = ("rate", "rate_low", "rate_high", "share_of_data", "share_of_hits", "coverage", "share",
-                "error_rate", "error_rate_low", "error_rate_high")
+                "error_rate", "error_rate_low", "error_rate_high", "share_of_errors",
+                "precision", "recall", "fn_rate", "fp_rate")
 
 
-def rate_columns(columns: Iterable[str]) -> dict[str, dict]:
+def rate_columns(columns: Iterable[str]) -> dict[str, Any]:
     """Column formats for result tables: shares and rates as percentages, lifts with 2 decimals
     (plain dicts, the form ``st.dataframe(column_config=...)`` accepts)."""
     config: dict[str, dict] = {}

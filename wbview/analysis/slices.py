@@ -190,6 +190,7 @@ def rank_slices(table: PreparedTable, target: Target = "error", features: Sequen
         raise UsageError("No columns to slice: the table has only role columns.")
     out = pd.concat(frames, ignore_index=True)
     out = out[out["rows"] >= min_rows]
+    out = _without_repeats(out, features, population)
     out = out.assign(lift=out["rate"] / base if base else np.nan, lift_low=out["rate_low"] / base if base else np.nan,
                      share_of_data=out["rows"] / max(total_rows, 1), share_of_hits=out["hits"] / max(total_hits, 1),
                      excess_low=out["rows"] * (out["rate_low"] - base))
@@ -197,15 +198,38 @@ def rank_slices(table: PreparedTable, target: Target = "error", features: Sequen
     return _ranked(out, rank_by)
 
 
-def slice_mask(table: PreparedTable, feature_name: str, slice_label: str) -> np.ndarray:
-    """Rows of one ranked slice (to show them)."""
+def _without_repeats(slices_: pd.DataFrame, features: Sequence[Feature], population: np.ndarray) -> pd.DataFrame:
+    """Drop a slice that holds exactly the rows of an earlier one under another name ("has
+    digits=False" and "digit share=0%"): only slices with equal row and hit counts are
+    compared, row by row, within the ranked population."""
+    by_name = {f.name: f for f in features}
+    drop: list[int] = []
+    for _, group in slices_.groupby(["rows", "hits"], sort=False):
+        if len(group) < 2:
+            continue
+        kept: list[np.ndarray] = []
+        for index, feature_name, label in zip(group.index, group["feature"], group["slice"], strict=True):
+            feature = by_name[feature_name]
+            rows = np.flatnonzero((feature.codes == feature.labels.index(label)) & population)
+            if any(np.array_equal(rows, other) for other in kept):
+                drop.append(index)
+            else:
+                kept.append(rows)
+    return slices_.drop(index=drop)
+
+
+def slice_mask(table: PreparedTable, feature_name: str, slice_label: str, target: Target | None = None) -> np.ndarray:
+    """Rows of one ranked slice (to show them). With ``target``, only the rows the ranking
+    counted (``rank_slices``' population: labelled rows, or the actual positives for "fn"),
+    so the rows shown are the slice's "rows" in the ranked table."""
     # The inputs-only features are usually cached already (the default ranking): look
     # there first, so showing a slice does not cut every model output into quantiles too.
     feature = next((f for outputs in (False, True) for f in slice_features(table, include_outputs=outputs)
                     if f.name == feature_name), None)
     if feature is None or slice_label not in feature.labels:
         raise UsageError(f"No slice {feature_name!r} = {slice_label!r} in this table.")
-    return feature.codes == feature.labels.index(slice_label)
+    mask = feature.codes == feature.labels.index(slice_label)
+    return mask if target is None else mask & _target(table, target)[0]
 
 
 def rank_ngrams(table: PreparedTable, target: Target = "fn", max_n: int = 2, min_rows: int = 50,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from wbview.charts.style import ARTIFACT_PALETTE, plain, plotly, short
+from wbview.charts.style import ARTIFACT_PALETTE, READABLE_FONT, plain, plotly, short
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -31,7 +31,7 @@ def reliability_figure(bins: pd.DataFrame, class_name: str) -> "go.Figure":
                      "array": (part["fraction_positive_high"] - part["fraction_positive"]).tolist(),
                      "arrayminus": (part["fraction_positive"] - part["fraction_positive_low"]).tolist()},
             hovertemplate="predicted %{x:.3f}<br>observed %{y:.3f}<br>%{customdata:,} rows<extra></extra>"))
-    fig.update_layout(height=430, margin={"l": 40, "r": 20, "t": 40, "b": 40},
+    fig.update_layout(font=READABLE_FONT, height=430, margin={"l": 40, "r": 20, "t": 40, "b": 40},
                       title={"text": plain(f"Reliability: {class_name}"), "x": 0, "font": {"size": 14}},
                       xaxis={"title": "mean predicted probability", "range": [0, 1]},
                       yaxis={"title": "observed fraction positive", "range": [0, 1.02]},
@@ -53,7 +53,7 @@ def ece_figure(ece: pd.DataFrame) -> "go.Figure":
             name=plain(short(str(run), 40)) if run is not None else "table",
             marker_color=ARTIFACT_PALETTE[i % len(ARTIFACT_PALETTE)], customdata=part["rows"].tolist(),
             hovertemplate="%{x}<br>ECE %{y:.4f}<br>%{customdata:,} rows<extra></extra>"))
-    fig.update_layout(barmode="group", height=320, margin={"l": 40, "r": 20, "t": 20, "b": 40},
+    fig.update_layout(font=READABLE_FONT, barmode="group", height=320, margin={"l": 40, "r": 20, "t": 20, "b": 40},
                       yaxis={"title": "expected calibration error", "rangemode": "tozero"},
                       xaxis={"type": "category"}, legend={"orientation": "h", "y": -0.2})
     return fig

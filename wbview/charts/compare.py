@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from wbview.charts.style import plain, plotly, short
+from wbview.charts.style import READABLE_FONT, plain, plotly, short
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -25,6 +25,6 @@ def run_diff_figure(counts: pd.DataFrame, names: tuple[str, str] = ("A", "B")) -
         text=[f"{share:.1%}" for share in counts["share"]], textposition="outside",
         hovertemplate="%{x}<br>%{y:,} samples<extra></extra>"))
     title = f"{plain(short(names[0], 30))} → {plain(short(names[1], 30))}"
-    fig.update_layout(height=340, margin={"l": 40, "r": 20, "t": 40, "b": 40}, title={"text": title, "x": 0},
+    fig.update_layout(font=READABLE_FONT, height=340, margin={"l": 40, "r": 20, "t": 40, "b": 40}, title={"text": title, "x": 0},
                       yaxis={"title": "samples"}, xaxis={"type": "category"})
     return fig

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from wbview.charts.style import ARTIFACT_PALETTE, plain, plotly, short
+from wbview.charts.style import ARTIFACT_PALETTE, CORRECT_COLOUR, ERROR_COLOUR, READABLE_FONT, plain, plotly, short
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -37,12 +38,19 @@ def confusion_figure(matrix: pd.DataFrame, highlight: tuple[str, str] | None = N
     if highlight is not None and highlight[0] in matrix.index and highlight[1] in matrix.columns:
         row, col = list(matrix.index).index(highlight[0]), list(matrix.columns).index(highlight[1])
         fig.add_shape(type="rect", x0=col - 0.5, x1=col + 0.5, y0=row - 0.5, y1=row + 0.5, line={"color": "#d62728", "width": 3})
-    fig.update_layout(xaxis_title="predicted", yaxis_title="true", yaxis={"autorange": "reversed"},
+    fig.update_layout(font=READABLE_FONT, xaxis_title="predicted", yaxis_title="true", yaxis={"autorange": "reversed"},
                       height=120 + 60 * len(true_labels), margin={"t": 20})
     return fig
 
 
-def group_histogram_figure(histogram: "ColumnHistogram", group_sizes: pd.Series) -> "go.Figure":
+def outcome_colours(groups: Iterable[object]) -> dict[str, str]:
+    """Colours for groups of an is-error column: errors in the warning colour, correct rows
+    in a quiet one (so a room reads red as 'wrong' at a glance)."""
+    return {str(g): ERROR_COLOUR if str(g).lower() in ("true", "1", "error") else CORRECT_COLOUR for g in groups}
+
+
+def group_histogram_figure(histogram: "ColumnHistogram", group_sizes: pd.Series,
+                           colours: Mapping[str, str] | None = None) -> "go.Figure":
     """One column's histogram for each group, side by side (one panel per group, shared
     bins), as in W&B's "Group by" table view; bars are counts, hover shows the group share.
     Panels are laid out by hand in one constructor call: make_subplots and update_layout
@@ -62,14 +70,14 @@ def group_histogram_figure(histogram: "ColumnHistogram", group_sizes: pd.Series)
         layout["annotations"].append({
             "text": plain(f"{short(str(group), 20)} ({int(group_sizes.get(group, 0)):,} rows)"),
             "x": x0 + width / 2, "y": 1.0, "xref": "paper", "yref": "paper", "xanchor": "center",
-            "yanchor": "bottom", "showarrow": False, "font": {"size": 11}})
+            "yanchor": "bottom", "showarrow": False, "font": {"size": 14}})
         counts = histogram.counts[group]
         total = max(int(counts.sum()), 1)
         traces.append({"type": "bar", "x": bins, "y": counts.tolist(), "name": plain(group), "showlegend": False,
                        "xaxis": f"x{axis}", "yaxis": f"y{axis}", "customdata": [c / total for c in counts],
-                       "marker": {"color": ARTIFACT_PALETTE[i % len(ARTIFACT_PALETTE)]},
+                       "marker": {"color": (colours or {}).get(str(group), ARTIFACT_PALETTE[i % len(ARTIFACT_PALETTE)])},
                        "hovertemplate": "%{x}<br>%{y:,} rows (%{customdata:.1%} of the group)<extra></extra>"})
     label = histogram.column + (" (text length)" if histogram.kind == "text_length" else "")
-    layout.update(title={"text": plain(label), "x": 0, "font": {"size": 14}}, height=250,
-                  margin={"l": 30, "r": 10, "t": 60, "b": 30}, bargap=0.05)
+    layout.update(title={"text": plain(label), "x": 0, "font": {"size": 17}}, height=280, font=READABLE_FONT,
+                  margin={"l": 40, "r": 10, "t": 66, "b": 40}, bargap=0.05)
     return go.Figure(data=traces, layout=layout)

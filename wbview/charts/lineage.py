@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from wbview.charts.lineage_layout import LineageLayout, PlacedNode
-from wbview.charts.style import ARTIFACT_PALETTE, plain, plotly, short
+from wbview.charts.style import ARTIFACT_PALETTE, READABLE_FONT, plain, plotly, wrapped
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -53,7 +53,7 @@ def lineage_figure(layout: LineageLayout) -> "go.Figure":
             x=[p.x for p in members], y=[p.y for p in members], mode="markers+text",
             name=plain(name), customdata=[p.id for p in members],
             # labels alternate below/above by column so neighbouring columns never collide
-            text=[plain(short(p.node.name)) for p in members],
+            text=[wrapped(p.node.name, 22, 3) for p in members],
             textposition=["bottom center" if p.level % 2 == 0 else "top center" for p in members],
             hovertext=[plain(f"{p.node.kind}: {p.node.name}" + (f" ({p.node.type})" if p.node.type else "")) for p in members],
             hoverinfo="text",
@@ -63,7 +63,7 @@ def lineage_figure(layout: LineageLayout) -> "go.Figure":
         ))
     levels = sorted({p.level for p in layout.nodes}) or [0]
     tallest = max((sum(1 for p in layout.nodes if p.level == lv) for lv in levels), default=1)
-    fig.update_layout(
+    fig.update_layout(font=READABLE_FONT,
         height=max(320, 90 * tallest + 120), margin={"l": 20, "r": 20, "t": 30, "b": 20},
         xaxis={"visible": False, "range": [levels[0] - 0.6, levels[-1] + 0.6]},
         yaxis={"visible": False, "range": [-(tallest / 2) - 0.3, tallest / 2 + 0.3]},

@@ -6,17 +6,23 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import pandas as pd
 
-from wbview.charts.style import plain, plotly, short
+from wbview.charts.style import READABLE_FONT, plain, plotly, short
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 
-def parallel_coordinates(frame: pd.DataFrame, dimensions: Sequence[str], colour_metric: str | None) -> "go.Figure":
+def parallel_coordinates(frame: pd.DataFrame, dimensions: Sequence[str], colour_metric: str | None,
+                         run_labels: Sequence[str] | None = None) -> "go.Figure":
     """One line per run across ``dimensions`` (numbers as is, categories as ticks),
-    coloured by ``colour_metric`` when given."""
+    coloured by ``colour_metric`` when given. ``run_labels`` (one per row) adds a first
+    axis naming each run, so every line can be told apart."""
     go = plotly()
     dims = []
+    if run_labels is not None:
+        names = [str(label) for label in run_labels]
+        dims.append({"label": "run", "values": list(range(len(names))), "tickvals": list(range(len(names))),
+                     "ticktext": [plain(short(name, 32)) for name in names]})
     for col in dimensions:
         numbers = pd.to_numeric(frame[col], errors="coerce")
         if numbers.notna().all() and len(numbers):
@@ -29,7 +35,7 @@ def parallel_coordinates(frame: pd.DataFrame, dimensions: Sequence[str], colour_
             "label": plain(col),
             "values": codes.tolist(),
             "tickvals": list(range(len(categories))),
-            "ticktext": [plain(short(c)) for c in categories],
+            "ticktext": [plain(short(c, 32)) for c in categories],
         })
     line: dict = {}
     if colour_metric and colour_metric in frame.columns:
@@ -38,7 +44,7 @@ def parallel_coordinates(frame: pd.DataFrame, dimensions: Sequence[str], colour_
                 "colorscale": "Viridis", "showscale": True,
                 "colorbar": {"title": {"text": plain(short(colour_metric))}}}
     fig = go.Figure(go.Parcoords(dimensions=dims, line=line))
-    fig.update_layout(margin={"l": 60, "r": 60, "t": 60, "b": 30}, height=420)
+    fig.update_layout(font=READABLE_FONT, margin={"l": 200 if run_labels is not None else 60, "r": 60, "t": 60, "b": 30}, height=420)
     return fig
 
 
@@ -52,6 +58,6 @@ def metric_curves(histories: Mapping[str, pd.DataFrame], metric: str, x: str = "
         data = history[[x, metric]].dropna() if x in history.columns else history[[metric]].dropna().reset_index()
         xs = data[x] if x in data.columns else data.index
         fig.add_trace(go.Scatter(x=list(xs), y=data[metric].tolist(), mode="lines+markers", name=plain(short(label, 40))))
-    fig.update_layout(xaxis_title=x, yaxis_title=plain(metric), height=380, margin={"t": 50},
+    fig.update_layout(font=READABLE_FONT, xaxis_title=x, yaxis_title=plain(metric), height=380, margin={"t": 50},
                       legend={"orientation": "h", "y": 1.12})
     return fig

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from wbview.charts.style import plain, plotly, short
+from wbview.charts.style import READABLE_FONT, plain, plotly, short, wrapped
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -30,7 +30,7 @@ def slice_lift_figure(ranked: pd.DataFrame, rate_label: str) -> "go.Figure":
     overall = overall[np.isfinite(overall)]
     if overall.size:
         fig.add_vline(x=float(overall[0]), line={"color": "#333", "dash": "dash"}, annotation_text="overall")
-    fig.update_layout(height=120 + 24 * len(labels), margin={"l": 10, "r": 20, "t": 30, "b": 40},
+    fig.update_layout(font=READABLE_FONT, height=120 + 24 * len(labels), margin={"l": 10, "r": 20, "t": 30, "b": 40},
                       xaxis={"title": plain(rate_label), "tickformat": ".0%"}, yaxis={"autorange": "reversed"})
     return fig
 
@@ -40,7 +40,7 @@ def error_tree_figure(nodes: pd.DataFrame) -> "go.Figure":
     go = plotly()
     ids = [str(n) for n in nodes["node"]]
     parents = ["" if pd.isna(p) else str(int(p)) for p in nodes["parent"]]
-    labels = [plain(short(str(c), 40)) for c in nodes["condition"]]
+    labels = [wrapped(c, 30, 3) for c in nodes["condition"]]
     fig = go.Figure(go.Icicle(
         ids=ids, parents=parents, labels=labels, values=nodes["rows"].tolist(), branchvalues="total",
         marker={"colors": nodes["rate"].tolist(), "colorscale": "Reds", "cmin": 0, "showscale": True,
@@ -49,7 +49,7 @@ def error_tree_figure(nodes: pd.DataFrame) -> "go.Figure":
         texttemplate="%{label}<br>%{customdata[0]:.1%} · %{value:,} rows",
         hovertemplate="%{label}<br>rate %{customdata[0]:.1%}<br>coverage %{customdata[1]:.1%}"
                       "<br>share of data %{customdata[2]:.1%}<extra></extra>"))
-    fig.update_layout(height=420, margin={"l": 10, "r": 10, "t": 20, "b": 10})
+    fig.update_layout(font=READABLE_FONT, height=420, margin={"l": 10, "r": 10, "t": 20, "b": 10})
     return fig
 
 
@@ -59,13 +59,13 @@ def cohort_rate_figure(leaves: pd.DataFrame, rate_label: str, limit: int = 15) -
     go = plotly()
     top = leaves.sort_values("rate", ascending=False, kind="stable").head(limit)
     paths = [p if isinstance(p, str) and p else "all rows" for p in top["path"]]
-    labels = [plain(short(f"#{int(n)} {p}", 60)) for n, p in zip(top["node"], paths)]
+    labels = [wrapped(f"#{int(n)} {p}", 48, 3) for n, p in zip(top["node"], paths, strict=True)]
     fig = go.Figure(go.Bar(
         x=top["rate"].tolist(), y=labels, orientation="h", marker_color="#d62728",
         customdata=np.c_[top["rows"], top["coverage"], top["share_of_data"]].tolist(),
         hovertemplate="%{y}<br>rate %{x:.1%}<br>%{customdata[0]:,} rows · coverage %{customdata[1]:.1%}"
                       " · share of data %{customdata[2]:.1%}<extra></extra>"))
-    fig.update_layout(height=120 + 24 * len(labels), margin={"l": 10, "r": 20, "t": 30, "b": 40},
+    fig.update_layout(font=READABLE_FONT, height=120 + 18 * sum(label.count("<br>") + 1 for label in labels), margin={"l": 10, "r": 20, "t": 30, "b": 40},
                       xaxis={"title": plain(rate_label), "tickformat": ".0%"}, yaxis={"autorange": "reversed"})
     return fig
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from wbview.charts.style import plain, plotly, short
+from wbview.charts.style import READABLE_FONT, plain, plotly, short
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -23,6 +23,6 @@ def error_rate_figure(rates: pd.DataFrame, column: str) -> "go.Figure":
         error_y={"type": "data", "symmetric": False, "array": (rates["error_rate_high"] - rate).tolist(),
                  "arrayminus": (rate - rates["error_rate_low"]).tolist()},
         hovertemplate="%{x}<br>error rate %{y:.2%}<br>%{customdata[0]:,} rows from %{customdata[1]} run(s)<extra></extra>"))
-    fig.update_layout(height=360, margin={"l": 40, "r": 20, "t": 20, "b": 40},
+    fig.update_layout(font=READABLE_FONT, height=360, margin={"l": 40, "r": 20, "t": 20, "b": 40},
                       xaxis={"title": plain(column), "type": "category"}, yaxis={"title": "error rate", "tickformat": ".0%"})
     return fig

@@ -13,6 +13,9 @@ ARTIFACT_PALETTE = ("#ff7f0e", "#2ca02c", "#9467bd", "#d62728", "#8c564b", "#e37
 
 
 MAX_LABEL_CHARS = 28
+ERROR_COLOUR = "#d62728"  # errors, misses: the warning colour
+CORRECT_COLOUR = "#7f9bb5"  # correct rows: quiet
+READABLE_FONT = {"size": 14, "color": "#1f1f1f"}  # readable from the back of a meeting room
 
 
 def plotly():
@@ -31,4 +34,19 @@ def plain(text: object) -> str:
 
 
 def short(text: str, limit: int = MAX_LABEL_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """At most ``limit`` characters, cut in the middle: the start and the end stay (the end
+    often tells names apart: a version ``:v3``, a run id, the last condition)."""
+    if len(text) <= limit:
+        return text
+    tail = max(limit // 3, 1)
+    return text[: limit - tail - 1] + "…" + text[-tail:]
+
+
+def wrapped(text: object, width: int = 24, lines: int = 2) -> str:
+    """A plotly label that wraps instead of being cut: plain text broken into lines of about
+    ``width`` characters (plotly's ``<br>``), cut in the middle only beyond ``lines`` lines."""
+    import textwrap
+
+    parts = textwrap.wrap(short(str(text), width * lines), width=width, break_long_words=True,
+                          break_on_hyphens=True) or [""]
+    return "<br>".join(plain(part) for part in parts)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from wbview.charts.style import plotly
+from wbview.charts.style import READABLE_FONT, plotly
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -39,7 +39,7 @@ def threshold_figure(curve: pd.DataFrame, chosen: float | None = None, logged: f
     notes = [{"x": float(v), "y": 1.0, "xref": "x", "yref": "paper", "text": label, "showarrow": False,
               "yanchor": "bottom", "xanchor": "center" if lower is None else ("right" if label == lower else "left")}
              for v, _, label in marks]
-    layout = {"height": 380, "margin": {"l": 40, "r": 40, "t": 30, "b": 40}, "hovermode": "x unified",
+    layout = {"height": 380, "font": READABLE_FONT, "margin": {"l": 40, "r": 40, "t": 30, "b": 40}, "hovermode": "x unified",
               "shapes": shapes, "annotations": notes,
               "xaxis": {"title": {"text": "threshold (flag when probability ≥ threshold)"}, "range": [0, 1]},
               "yaxis": {"title": {"text": "rate"}, "tickformat": ".0%", "range": [0, 1.02]},

@@ -129,10 +129,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "app",
         help="open the dashboard (on the demo project when no W&B credentials are set)",
-        description=__doc__,
+        description=(
+            "Open the dashboard on the right data with no other step: a local store given with --store DIR "
+            "(or $WBVIEW_STORE), else your W&B project when credentials are configured, else the demo project "
+            f"(built once in {default_demo_dir()}, with progress)."
+        ),
     )
-    parser.add_argument("--store", help="open a local store instead of W&B (default: $WBVIEW_STORE)")
-    parser.add_argument("--port", type=int, default=8501)
+    parser.add_argument("--store", metavar="DIR", help="open a local store instead of W&B (default: $WBVIEW_STORE)")
+    parser.add_argument("--port", type=int, default=8501, help="port the dashboard serves on (default: 8501)")
     parser.add_argument("--address", default="localhost", help="the address to listen on (default: localhost only)")
     parser.add_argument(
         "--allowed-host", action="append", default=[], metavar="NAME",

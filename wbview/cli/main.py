@@ -13,7 +13,8 @@ import traceback
 from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
 
 from wbview.cli import app, artifacts, demo, gate, lineage, pull, report, runs, table, upload
-from wbview.errors import UsageError, WbviewError
+from wbview.cli.options import demo_store_hint
+from wbview.errors import NoCredentials, UsageError, WbviewError
 from wbview.settings import wbview_env
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ def main(argv: Sequence[str] | None = None, source: "Source | None" = None) -> i
         return int(handler(args) or 0)
     except WbviewError as exc:
         print(f"wbview: error: {exc}", file=sys.stderr)
+        if isinstance(exc, NoCredentials):
+            print(f"wbview: {demo_store_hint()}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("wbview: interrupted", file=sys.stderr)

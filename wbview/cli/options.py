@@ -43,6 +43,27 @@ _ITEM_PATH = re.compile(r"^(?P<entity>[^/\s]+)/(?P<project>[^/\s]+)/(?P<item>[^/
 
 
 
+def positive_int(text: str) -> int:
+    """argparse type for counts such as --limit: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is less than 1 (leave the option out to show everything)")
+    return value
+
+
+def demo_store_hint() -> str:
+    """Where to find data without W&B credentials: the demo store that `make run` builds."""
+    from wbview.cli.app import default_demo_dir
+
+    return (f"Without W&B credentials, read a local store with --store DIR: `make run` (`wbview app`) builds the "
+            f"demo project demo/phishing-demo in {default_demo_dir()}, e.g. "
+            f"`wbview runs demo/phishing-demo --store {default_demo_dir()}`; `wbview demo --store DIR` builds it "
+            "anywhere.")
+
+
 def split_project(text: str) -> str:
     """Validate "ENTITY/PROJECT"."""
     if not _PROJECT_PATH.match(text or ""):

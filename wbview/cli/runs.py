@@ -11,6 +11,7 @@ from wbview.cli.options import (
     add_run_filter_options,
     add_source_options,
     open_source,
+    positive_int,
     run_filter_from_args,
     split_project,
     warn_unknown_states,
@@ -71,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("project", metavar="ENTITY/PROJECT")
     add_run_filter_options(parser)
-    parser.add_argument("--limit", type=int, metavar="N", help="show at most N runs")
+    parser.add_argument("--limit", type=positive_int, metavar="N", help="show at most N runs (N >= 1; leave it out for all)")
     parser.add_argument("--json", action="store_true", help="print a JSON array of runs")
     add_source_options(parser)
     parser.set_defaults(handler=cmd_runs)

@@ -20,6 +20,11 @@ def cmd_table(args: argparse.Namespace) -> int:
     source = open_source(args)
     refs = source.tables(project, run_id)
     if not args.out:
+        if not refs:  # an answer, not a failure (like `wbview runs` matching nothing): exit 0, said on stderr
+            if args.json:
+                print_json([])
+            print(f"Run {run_id} in {project} logged no tables.", file=sys.stderr)
+            return 0
         if args.json:
             print_json([dataclasses.asdict(ref) | {"truncated": ref.truncated} for ref in refs])
         else:

@@ -16,7 +16,7 @@ from wbview.analysis import rows, slices
 from wbview.analysis import selection as views
 from wbview.analysis import threshold as th
 from wbview.analysis.compare import RunDiff, diff_runs
-from wbview.analysis.prepare import PreparedTable, can_switch_positive, prepare, with_positive_class
+from wbview.analysis.prepare import PreparedTable, can_switch_positive, one_vs_rest, prepare, with_positive_class
 from wbview.analysis.review import Link, RunInput, build_review
 from wbview.analysis.stacking import stack_tables, trained_with
 from wbview.errors import BadTable, NotFound, WbviewError
@@ -25,6 +25,7 @@ from wbview.report.html import render_html
 from wbview.schema import detect_schema
 from wbview.ui import loaders, page
 from wbview.ui.errors import guard
+from wbview.ui.text import md_escape
 
 Mapping_ = tuple[tuple[str, str | None], ...]
 
@@ -34,7 +35,7 @@ def eval_runs(ctx: page.PageContext) -> list[Run]:
     with guard():
         runs = views.eval_runs(loaders.runs(ctx.spec, ctx.project))
     if not runs:
-        st.info(f"No run in {ctx.project} logged an eval table. Log one with the companion library "
+        st.info(f"No run in {md_escape(ctx.project)} logged an eval table. Log one with the companion library "
                 "(`wbview.companion.log_eval_table`, see the README) and reload.")
         st.stop()
     return runs
@@ -50,12 +51,16 @@ def _prepared_with_positive(spec: str, project: str, ref: TableRef, mapping: Map
     return prepare(frame, schema, positive_class=positive)
 
 
+@st.cache_resource(show_spinner="Setting one class against the rest…", max_entries=2)
+def _one_vs_rest(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str) -> PreparedTable:
+    return one_vs_rest(loaders.prepared(spec, project, ref, mapping), positive)
+
+
 def prepared(ctx: page.PageContext, ref: TableRef, mapping: Mapping_, positive: str | None = None) -> PreparedTable:
-    """The prepared table, with ``positive`` as positive class when it differs from the detected one."""
+    """The prepared table, with ``positive`` as positive class when it differs from the detected one
+    (for a multi-class table: that class against the rest)."""
     with guard():
-        table = loaders.prepared(ctx.spec, ctx.project, ref, mapping)
-        if positive and table.is_binary and positive != table.positive_class and positive in table.classes:
-            table = _prepared_with_positive(ctx.spec, ctx.project, ref, mapping, positive)
+        table = _table(ctx.spec, ctx.project, ref, mapping, positive)
     return table
 
 
@@ -68,10 +73,21 @@ def pick_positive(table: PreparedTable, key: str = "positive") -> str | None:
     return st.selectbox("Positive class (the one to catch)", classes, index=default, key=key, bind="query-params")
 
 
+def pick_one_class(table: PreparedTable, key: str = "positive") -> str | None:
+    """For a multi-class table with probabilities: the class to set against the rest
+    (bound to the URL); None for binary tables or when there are no probabilities."""
+    if table.is_binary or not table.schema.probs:
+        return None
+    classes = [c for c in table.classes if any(c.casefold() == p.casefold() for p in table.schema.probs)]
+    return st.selectbox("One class against the rest", classes, key=key, bind="query-params",
+                        help=f"This table has {len(table.classes)} classes; the analysis treats the chosen class as "
+                             "positive and every other class as negative.")
+
+
 def require_binary(table: PreparedTable, what: str) -> None:
     if not table.is_binary:
         st.info(f"{what} needs a binary table (two classes); this one has {len(table.classes)}: "
-                f"{', '.join(map(str, table.classes))}. Pick another table, or use Calibration and "
+                f"{md_escape(', '.join(map(str, table.classes)))}. Pick another table, or use Calibration and "
                 "'Where errors concentrate', which work on any number of classes.")
         st.stop()
 
@@ -188,8 +204,11 @@ def outcome_changes(spec: str, project: str, ref: TableRef, mapping: Mapping_, p
 
 def _table(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None) -> PreparedTable:
     table = loaders.prepared(spec, project, ref, mapping)
-    if positive and table.is_binary and positive != table.positive_class:
-        table = _prepared_with_positive(spec, project, ref, mapping, positive)
+    if positive and positive in table.classes:
+        if table.is_binary and positive != table.positive_class:
+            table = _prepared_with_positive(spec, project, ref, mapping, positive)
+        elif not table.is_binary and table.schema.probs:
+            table = _one_vs_rest(spec, project, ref, mapping, positive)
     return table
 
 

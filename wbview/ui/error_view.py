@@ -12,12 +12,12 @@ from wbview.analysis import label_noise, outcomes, rows
 from wbview.analysis.groups import group_histograms
 from wbview.analysis.memo import RecentResults
 from wbview.analysis.prepare import PreparedTable
-from wbview.analysis.selection import MAX_SHOWN_ROWS, clip_text, for_display
-from wbview.charts.errors import confusion_figure, group_histogram_figure
+from wbview.analysis.selection import MAX_SHOWN_ROWS, for_display, rate_columns
+from wbview.charts.errors import confusion_figure, group_histogram_figure, outcome_colours
 from wbview.errors import BadFilter, BadTable
 from wbview.filters import QUERY_PARAM
 from wbview.ui.errors import guard
-from wbview.ui.text import md_escape
+from wbview.ui.text import md_escape, show_long_text
 from wbview.ui.widgets import fresh_click
 
 ALL_CELLS = "all rows"
@@ -105,7 +105,8 @@ def row_filters(table: PreparedTable, container: Any = st.sidebar) -> rows.RowQu
     """Search box and per-column filters (widgets chosen from the column's values); the
     filters live in the URL as ``f=`` conditions, in the run filters' text syntax."""
     search = container.text_input("Search the text", key="q", bind="query-params",
-                                  help="Case-insensitive; finds rows whose text contains it.")
+                                  help="Case-insensitive; finds rows where any text column (" +
+                                  ", ".join(rows.default_search_columns(table)) + ") contains it.")
     _seed_row_filters(table, container)
     columns = [str(c) for c in table.frame.columns]
     chosen = container.multiselect("Filter on columns", columns, key="row_filter_cols", bind="query-params")
@@ -169,7 +170,8 @@ def render_groups(table: PreparedTable, mask: np.ndarray, selection: Hashable = 
         st.caption(f"Showing the first {len(shown)} of {len(others)} columns.")
     def compute() -> tuple[Any, dict[str, Any]]:
         grouped = group_histograms(table, by=by, columns=shown, rows=mask)
-        return grouped.group_sizes, {column: group_histogram_figure(histogram, grouped.group_sizes)
+        colours = outcome_colours(grouped.group_sizes.index) if by == table.schema.is_error else None
+        return grouped.group_sizes, {column: group_histogram_figure(histogram, grouped.group_sizes, colours)
                                      for column, histogram in grouped.histograms.items()}
 
     with st.spinner("Computing histograms…"):
@@ -183,7 +185,8 @@ def render_false_negatives(table: PreparedTable, mask: np.ndarray) -> None:
     if not table.is_binary:
         st.info("False-negative focus needs a binary table (two classes); this one has "
                 f"{len(table.classes)}. Errors by true class:")
-        st.dataframe(outcomes.errors_by_true_class(table, rows=mask), hide_index=True)
+        by_class = outcomes.errors_by_true_class(table, rows=mask)
+        st.dataframe(by_class, hide_index=True, column_config=rate_columns(by_class.columns))
         return
     summary = outcomes.false_negative_summary(table, rows=mask)
     cols = st.columns(4)
@@ -191,7 +194,8 @@ def render_false_negatives(table: PreparedTable, mask: np.ndarray) -> None:
     cols[1].metric("False alarms (FP)", f"{summary.false_positives:,}")
     cols[2].metric("FN share of errors", f"{summary.fn_share_of_errors:.1%}")
     cols[3].metric("FN rate", f"{summary.fn_rate:.1%}")
-    st.dataframe(outcomes.errors_by_true_class(table, rows=mask), hide_index=True)
+    by_class = outcomes.errors_by_true_class(table, rows=mask)
+    st.dataframe(by_class, hide_index=True, column_config=rate_columns(by_class.columns))  # percentages, as above
     likely = likely_mislabelled(table)
     fn_mask = mask & outcomes.false_negative_mask(table)
     model_errors = fn_mask if likely is None else fn_mask & ~likely
@@ -263,11 +267,24 @@ def render_confusion(table: PreparedTable, query: rows.RowQuery, cell: tuple[str
 def render_rows(table: PreparedTable, mask: np.ndarray, file_stem: str) -> None:
     """The selected rows as a table (first ROW_LIMIT), one row's text in full, and a CSV of all."""
     selected = table.frame[mask]
-    st.caption(f"{len(selected):,} rows selected (showing up to {ROW_LIMIT:,}).")
-    st.dataframe(for_display(selected, ROW_LIMIT), hide_index=True, key="rows_table")  # long cells cut
+    st.caption(f"{len(selected):,} rows selected (showing up to {ROW_LIMIT:,}). Click a row to read it in full.")
+    event = st.dataframe(for_display(selected, ROW_LIMIT), hide_index=True, key="rows_table", on_select="rerun",
+                         selection_mode="single-row")
     st.download_button("Download these rows as CSV", data=lambda: rows.to_csv_bytes(selected),
                        file_name=f"{file_stem}.csv", mime="text/csv", key="csv", on_click="ignore")
     if table.schema.text is not None and len(selected):
-        position = st.number_input("Show the full text of row", 0, len(selected) - 1, 0, key="row", bind="query-params")
-        st.code(clip_text(str(selected[table.schema.text].iloc[int(position)])), language=None, wrap_lines=True)
+        clicked = clicked_row(event, min(len(selected), ROW_LIMIT))
+        if clicked is None:
+            position = int(st.number_input("Or show the full text of row (0 = the first above)", 0, len(selected) - 1, 0,
+                                           key="row", bind="query-params"))
+        else:
+            position = clicked
+            st.caption(f"Row {clicked:,}, clicked in the table (click it again to pick a row by number):")
+        show_long_text(selected[table.schema.text].iloc[position])
+
+
+def clicked_row(event: Any, n_rows: int) -> int | None:
+    """The position of the row clicked in a single-row-selection table (None: none)."""
+    picked = ((getattr(event, "selection", None) or {}).get("rows") or []) if event else []
+    return int(picked[0]) if picked and 0 <= int(picked[0]) < n_rows else None
 

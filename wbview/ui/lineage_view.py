@@ -9,6 +9,7 @@ import streamlit as st
 from wbview.charts.lineage_layout import LineageLayout, PlacedNode
 from wbview.ui import loaders, page
 from wbview.ui.errors import guard
+from wbview.ui.text import md_escape
 
 ROOT_KEY = "root"
 NODE_KEY = "node"
@@ -52,12 +53,12 @@ def open_node(ctx: page.PageContext, layout: LineageLayout, node_id: str) -> Non
     if node.kind == "more":
         st.write(f"This cluster stands for {node.hidden_count} nodes. Choose one to centre the graph on it:")
         for hidden in node.hidden_ids:
-            st.button(hidden, key=f"hidden-{hidden}", on_click=recenter, args=(hidden,))
+            st.button(md_escape(hidden), key=f"hidden-{hidden}", on_click=recenter, args=(hidden,))
         return
     cols = st.columns(3)
     if node.kind == "run":
         with cols[0]:
-            page.link(ctx, "runs", f"Open run {node.name}", run=node.id)
+            page.link(ctx, "run", f"Open run {node.name}", run=node.id)
         with guard(stop=False):
             if loaders.tables(ctx.spec, ctx.project, node.id):  # only runs that logged an eval table
                 with cols[1]:

@@ -13,9 +13,11 @@ reopens the same view.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
+from wbview.analysis import selection as views
 from wbview.records import LoadedTable, Run, TableRef
 from wbview.sources.base import Source
 from wbview.ui import loaders, login, url_state
@@ -35,6 +37,7 @@ from wbview.ui.text import md_escape
 
 PAGES = {
     "runs": "pages/runs.py",
+    "run": "pages/run.py",
     "artifacts": "pages/artifacts.py",
     "lineage": "pages/lineage.py",
     "errors": "pages/error_analysis.py",
@@ -124,10 +127,13 @@ def pick_run(ctx: PageContext, label: str = "Run", key: str = "run", runs: list[
         with guard():
             known = {r.id for r in loaders.runs(ctx.spec, ctx.project)}
         why = absent if linked in known else f"does not exist in project {ctx.project}"
-        st.warning(f"Run {md_escape(linked)} from the link {md_escape(why)}; showing {md_escape(shown)} instead.")
+        url_state.link_warning("Run", linked, why, shown)
 
-    # Options are raw ids: they go into the URL, and links pass ids.
-    run_id = url_state.choice(label, list(by_id), key, default=default, explain=explain, help="Run id; type to search")
+    # Options are run ids (they go into the URL, and links pass ids); the picker shows and
+    # searches "name (id)".
+    run_id = url_state.choice(label, list(by_id), key, default=default, explain=explain,
+                              format_func=lambda i: views.run_choice_label(by_id[i]) if i in by_id else str(i),
+                              help="Type part of a run's name or id to search.")
     if run_id is None:  # only without options, and there are runs here
         return None
     chosen = by_id.get(run_id)
@@ -145,10 +151,13 @@ def pick_table(ctx: PageContext, run: Run, key: str = "table") -> TableRef | Non
                 "library (see the README).")
         return None
     by_name = {f"{r.artifact}/{r.entry}": r for r in refs}
+    def explain(linked: str, shown: str) -> None:
+        url_state.link_warning("Table", linked, f"is not among the tables of run {run.name} ({run.id})", shown)
+
     # Several tables (or versions) may share a key: each is offered with its artifact,
     # version and step; the latest version the run logged is the default.
     default = next((name for name, r in by_name.items() if r.latest and r.kind != "eval-table"), None)
-    name = url_state.choice("Table", list(by_name), key, parent=run.id, default=default,
+    name = url_state.choice("Table", list(by_name), key, parent=run.id, default=default, explain=explain,
                             format_func=lambda option: table_label(by_name[option]))
     return None if name is None else by_name.get(name)
 
@@ -170,10 +179,12 @@ def table_label(ref: TableRef) -> str:
 def pick_eval_table(ctx: PageContext, run_key: str = "run", table_key: str = "table", label: str = "Run",
                     default_run: str | None = None) -> tuple[Run, TableRef]:
     """A run (those that logged tables first) and one of its tables, both kept in the URL;
-    stops the page when there is none."""
+    stops the page when there is none. Without ``default_run`` the page opens on the
+    best-scoring run (``selection.default_eval_run``)."""
     runs = require_runs(ctx, ", so there is no table to analyse")
-    run = pick_run(ctx, label=label, key=run_key, runs=[r for r in runs if r.tables] or runs, default=default_run,
-                   absent="logged no eval table")
+    offered = [r for r in runs if r.tables] or runs
+    run = pick_run(ctx, label=label, key=run_key, runs=offered, absent="logged no eval table",
+                   default=default_run if default_run is not None else views.default_eval_run(offered))
     if run is None:
         st.stop()
     ref = pick_table(ctx, run, key=table_key)
@@ -197,6 +208,13 @@ def mapped_table(ctx: PageContext, ref: TableRef) -> tuple[LoadedTable, tuple[tu
     detected = detect_schema(loaded.frame.columns)
     mapping = column_mapping(loaded.frame, detected, expanded=not detected.has_labels and detected.is_error is None)
     return loaded, tuple(sorted(mapping.items()))
+
+
+def page_url(ctx: PageContext, page: str, **params: str) -> str:
+    """A relative address of another page (for link columns in tables), keeping source and project."""
+    from urllib.parse import urlencode
+
+    return f"./{Path(PAGES.get(page, page)).stem}?{urlencode(ctx.link_params(**params))}"
 
 
 def link(ctx: PageContext, page: str, label: str, **params: str) -> None:

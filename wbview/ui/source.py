@@ -105,13 +105,27 @@ def current_spec() -> str | None:
     return spec
 
 
+def qualify_project(project: str, entity: str | None) -> str:
+    """``ENTITY/PROJECT`` from what a person typed: a bare project name gets the configured
+    entity (``WANDB_ENTITY``), anything else is kept as typed."""
+    project = project.strip()
+    if project and "/" not in project and entity:
+        return f"{entity}/{project}"
+    return project
+
+
+def _entity_of(source: Source) -> str | None:
+    settings = getattr(source, "settings", None)
+    return getattr(settings, "entity", None) if settings is not None else None
+
+
 def current_project(source: Source) -> str | None:
     """The project from the URL, else this session's last, else the source's default."""
     project = st.query_params.get(PROJECT_PARAM) or st.session_state.get("_wbview_project") or source.default_project()
-    if not project:
-        settings = getattr(source, "settings", None)  # only W&B sources have settings
-        if settings is not None:
-            project = settings.default_project
+    if project:
+        project = qualify_project(project, _entity_of(source))
+    if not project and getattr(source, "settings", None) is not None:
+        project = source.settings.default_project  # type: ignore[attr-defined]
     if project:
         set_project(project)
     return project
@@ -122,8 +136,8 @@ def set_project(project: str) -> None:
     st.query_params[PROJECT_PARAM] = project
 
 
-def _switch_project(key: str) -> None:
-    chosen = (st.session_state.get(key) or "").strip()
+def _switch_project(key: str, entity: str | None = None) -> None:
+    chosen = qualify_project(st.session_state.get(key) or "", entity)
     if chosen:
         set_project(chosen)
 
@@ -159,10 +173,11 @@ def project_picker(source: Source, project: str | None) -> None:
     key = f"_project_box:{project}"  # a new widget whenever the link changes the project
     if known:
         st.sidebar.selectbox("Project", known, index=known.index(project) if project in known else 0,
-                             key=key, on_change=_switch_project, args=(key,))
+                             key=key, on_change=_switch_project, args=(key, _entity_of(source)))
     else:
-        st.sidebar.text_input("Project (ENTITY/PROJECT)", value=project or "", key=key,
-                              on_change=_switch_project, args=(key,))
+        entity = _entity_of(source)
+        st.sidebar.text_input("Project (ENTITY/PROJECT)" if not entity else f"Project (a name in {entity}, or ENTITY/PROJECT)",
+                              value=project or "", key=key, on_change=_switch_project, args=(key, entity))
 
 
 def _known_projects(source: Source) -> list[str]:

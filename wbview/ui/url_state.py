@@ -34,6 +34,12 @@ def ignored_notice(key: str, raw: object, why: str, shown: object) -> None:
                f"Showing {md_escape(shown_text)}.")
 
 
+def link_warning(what: str, linked: object, why: str, shown: object) -> None:
+    """The notice for a link naming a run, table or cell that cannot be shown: what the
+    link asked for, why it is not shown, and what is shown instead."""
+    st.warning(f"{what} {md_escape(linked)} from the link {md_escape(why)}; showing {md_escape(shown)} instead.")
+
+
 def _seed(key: str, options: Sequence[str], default: str, parent: object,
           explain: Callable[[str, str], None] | None) -> None:
     state = st.session_state
@@ -80,6 +86,31 @@ def choice(label: str, options: Sequence[str], key: str, *, default: str | None 
     _seed(key, options, default, parent, explain)
     value = (container or st).selectbox(label, options, key=key, **kwargs)
     write(key, value)
+    return value
+
+
+def choices(label: str, options: Sequence[str], key: str, *, container: Any = None, **kwargs: Any) -> list[str]:
+    """A multiselect over ``options`` kept in the URL as repeated ``key`` values, written by
+    hand (like ``choice``) so that a ``format_func`` may show names while the URL keeps the
+    options themselves; linked values that are not options are dropped with a notice."""
+    options = list(options)
+    state = st.session_state
+    linked = st.query_params.get_all(key)
+    if linked and linked != state.get(_LAST + key):
+        unknown = [v for v in linked if v not in options]
+        if unknown:
+            ignored_notice(key, ",".join(unknown), "not among the choices here", "the others")
+        state[key] = [v for v in linked if v in options]
+    else:  # a page switch drops widget state: fall back on the last choice
+        current = state.get(key) if key in state else state.get(_LAST + key)
+        state[key] = [v for v in (current or []) if v in options]
+    value = list((container or st).multiselect(label, options, key=key, **kwargs))
+    state[_LAST + key] = value
+    if value:
+        if st.query_params.get_all(key) != value:
+            st.query_params[key] = value
+    else:
+        st.query_params.pop(key, None)
     return value
 
 

@@ -147,7 +147,7 @@ def column_mapping(frame: pd.DataFrame, detected: EvalSchema, expanded: bool = F
             found = getattr(detected, role)
             choice = cols[i % 3].selectbox(
                 role.replace("_", " "), [AUTO, NONE, *columns], key=MAPPING_PREFIX + role, bind="query-params",
-                help=f"Detected: {found}" if found else "Not detected",
+                help=f"Detected: {md_escape(found)}" if found else "Not detected",
             )
             if choice == NONE:
                 mapping[role] = None

@@ -101,3 +101,31 @@ def test_metadata_diff():
     ]
     assert len(metadata_diff({"a": 1}, {"a": 1}, include_same=True)) == 1
     assert metadata_diff({"a": 1}, {"a": 1}).empty
+
+
+@pytest.mark.parametrize("versions, ordered", [
+    (["v10", "v2", "v0"], ["v0", "v2", "v10"]),
+    (["latest", "v1"], ["v1", "latest"]),  # a name that is not vN sorts after the numbered ones
+])
+def test_version_order_is_numeric(versions, ordered):
+    from wbview.analysis.metadata import version_order
+
+    assert sorted(versions, key=version_order) == ordered
+
+
+@pytest.mark.parametrize("first, second", [("v0", "v1"), ("v1", "v0")])
+def test_version_diff_reads_from_older_to_newer_whichever_comes_first(first, second):
+    from wbview.analysis.metadata import version_diff
+
+    metadata = {"v0": {"kept": 1, "gone": 2}, "v1": {"kept": 3, "new": 4}}
+    older, newer, diff = version_diff(first, metadata[first], second, metadata[second])
+    assert (older, newer) == ("v0", "v1")
+    assert dict(zip(diff["key"], diff["change"])) == {"gone": "removed", "kept": "changed", "new": "added"}
+    assert list(diff.columns) == ["key", "v0", "v1", "change"]
+
+
+@pytest.mark.parametrize("aliases, label", [((), "v3"), (("v3",), "v3"), (("best", "latest"), "v3 (best, latest)")])
+def test_version_label_names_the_aliases(aliases, label):
+    from wbview.analysis.metadata import version_label
+
+    assert version_label("v3", aliases) == label

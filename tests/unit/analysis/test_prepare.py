@@ -172,3 +172,36 @@ def test_require_column_names_the_column_or_the_missing_role(columns, role, expe
             table.require_column(role, why="Row check")
     else:
         assert table.require_column(role, why="Row check") == expected
+
+
+@pytest.mark.parametrize("probs, expected", [
+    (["ok", "insult", "threat"], ["ok", "insult", "threat"]),  # the model's id2label order, not alphabetical
+    (["threat", "ok", "insult"], ["threat", "ok", "insult"]),
+    ([], ["insult", "ok", "threat"]),  # no probabilities: sorted, as before
+])
+def test_classes_follow_the_probability_columns_order(probs, expected):
+    labels = ["ok", "insult", "threat", "ok"]
+    frame = pd.DataFrame({"True Label": labels, "Predicted Label": ["ok", "ok", "threat", "insult"],
+                          **{f"Prob ({c.capitalize()})": [1 / 3] * 4 for c in probs}})
+    assert list(prepare(frame).classes) == expected
+
+
+def test_one_vs_rest_makes_a_binary_table_of_one_class():
+    from sklearn.metrics import confusion_matrix
+
+    from wbview.analysis.prepare import one_vs_rest
+
+    frame = pd.DataFrame({"Sample ID": [1, 2, 3, 4, 5], "Decoded Text": list("abcde"),
+                          "True Label": ["ok", "insult", "threat", "insult", "ok"],
+                          "Predicted Label": ["ok", "insult", "insult", "ok", "insult"],
+                          "Prob (ok)": [0.7, 0.1, 0.2, 0.6, 0.3], "Prob (insult)": [0.2, 0.8, 0.5, 0.3, 0.6],
+                          "Prob (threat)": [0.1, 0.1, 0.3, 0.1, 0.1]})
+    binary = one_vs_rest(prepare(frame), "insult")
+    assert binary.is_binary and binary.positive_class == "insult"
+    assert list(binary.classes) == ["insult", "not insult"]
+    truth, predicted = frame["True Label"] == "insult", frame["Predicted Label"] == "insult"
+    tn, fp, fn, tp = confusion_matrix(truth, predicted).ravel()
+    ours = binary.frame[binary.schema.outcome].value_counts()
+    assert (ours.get("TP", 0), ours.get("FP", 0), ours.get("FN", 0), ours.get("TN", 0)) == (tp, fp, fn, tn)
+    assert list(binary.frame["Decoded Text"]) == list("abcde") and binary.schema.text == "Decoded Text"
+    assert list(binary.frame["Prob (insult)"]) == list(frame["Prob (insult)"])

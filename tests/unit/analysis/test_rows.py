@@ -13,6 +13,7 @@ from wbview.analysis.prepare import prepare
 from wbview.analysis.rows import (
     ColumnFilter,
     RowQuery,
+    default_search_columns,
     filter_choices,
     filter_mask,
     query_mask,
@@ -247,3 +248,32 @@ def test_csv_export_neutralises_formula_headers(header, written):
 def test_csv_export_writes_nested_cells_as_json(cells, expected):
     back = pd.read_csv(io.BytesIO(to_csv_bytes(pd.DataFrame({"cell": cells, "n": range(len(cells))}))), dtype=str)
     assert [None if pd.isna(v) else v for v in back["cell"]] == expected
+
+
+def _two_text_columns():
+    lure = "Your invoice is attached as discussed in our last call and the meeting before it. "
+    return prepare(pd.DataFrame({
+        "Decoded Text": [lure * 2, lure * 2, "Lunch on Friday? " * 8],
+        "Full Text": [lure * 6 + "P.S. Confirm your password at the link.", lure * 6, "Lunch on Friday? " * 8],
+        "Sender": ["a.example", "b.example", "P.S. Ltd"],  # short strings: a category, not text
+        "True Label": ["phishing", "ham", "ham"],
+        "Predicted Label": ["ham", "ham", "ham"],
+    }))
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("P.S.", [0]),            # only the full text has it: the truncated text the model saw does not
+    ("invoice", [0, 1]),
+    ("lunch", [2]),
+])
+def test_search_looks_at_every_text_column(query, expected):
+    table = _two_text_columns()
+    assert default_search_columns(table) == ["Decoded Text", "Full Text"]  # the model's text first
+    assert list(np.flatnonzero(search_mask(table, query))) == expected
+
+
+def test_search_without_a_text_role_uses_the_long_text_columns():
+    frame = _two_text_columns().frame.drop(columns=["Decoded Text"]).rename(columns={"Full Text": "body"})
+    table = prepare(frame)
+    assert table.schema.text is None or table.schema.text == "body"
+    assert "body" in default_search_columns(table)

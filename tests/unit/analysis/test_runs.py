@@ -137,3 +137,39 @@ def test_varying_params_are_shared_by_every_run_and_differ():
     frame = runs_frame(RUNS)
     assert varying_params(frame) == ["params.enc", "params.lr"]  # params.flag is missing in two runs
     assert varying_params(frame.iloc[:1]) == []
+
+
+def _board_runs():
+    from wbview.records import Run
+
+    return [
+        Run(id="a", entity="e", project="p", name="exp-a", job_type="eval",
+            config={"params": {"lr": 0.1, "enc": "x", "epochs": 3}}, summary={"eval/f1": 0.80, "eval/loss": 0.5}),
+        Run(id="b", entity="e", project="p", name="exp-b", job_type="eval",
+            config={"params": {"lr": 0.2, "enc": "x", "epochs": 3}}, summary={"eval/f1": 0.90, "eval/loss": 0.3}),
+        Run(id="c", entity="e", project="p", name="exp-c", job_type="eval",
+            config={"params": {"lr": 0.3, "enc": "y", "epochs": 3}}, summary={"eval/loss": 0.4}),
+    ]
+
+
+@pytest.mark.parametrize("metric, ids, first_columns", [
+    ("summary.eval/f1", ["b", "a", "c"], ["name", "id", "summary.eval/f1", "params.enc", "params.lr", "summary.eval/loss"]),
+    ("summary.eval/loss", ["b", "c", "a"], ["name", "id", "summary.eval/loss", "params.enc", "params.lr", "summary.eval/f1"]),
+    (None, ["a", "b", "c"], ["name", "id", "params.enc", "params.lr"]),
+])
+def test_leaderboard_ranks_best_first_and_puts_what_differs_first(metric, ids, first_columns):
+    from wbview.analysis.runs import leaderboard, runs_frame
+
+    frame, columns = leaderboard(runs_frame(_board_runs()), metric)
+    assert list(frame["id"]) == ids
+    assert columns[:len(first_columns)] == first_columns
+    assert columns.index("params.epochs") > columns.index("job_type")  # the same for every run: at the back
+    assert "group" not in columns and "url" not in columns  # empty for these runs: hidden
+
+
+@pytest.mark.parametrize("metric, lower", [("summary.eval/f1", False), ("summary.train/loss", True),
+                                           ("summary.eval/error_rate", True), ("summary.eval/roc_auc", False)])
+def test_lower_is_better(metric, lower):
+    from wbview.analysis.runs import lower_is_better
+
+    assert lower_is_better(metric) is lower

@@ -175,3 +175,40 @@ def test_for_display_cuts_only_long_text_cells_of_the_rows_shown():
     assert frame["text"][1] == huge  # the frame (store, CSV export) keeps the full value
     plain = frame.drop(index=1)
     assert views.for_display(plain, max_chars=20).equals(plain)
+
+
+def _timed(run_id: str, minute: int | None, f1: float | None = None, tags: tuple[str, ...] = ()) -> Run:
+    from datetime import datetime, timedelta, timezone
+
+    created = None if minute is None else datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=minute)
+    return Run(id=run_id, entity="e", project="p", name=run_id, created_at=created, tags=tags,
+               summary={} if f1 is None else {"eval/f1": f1})
+
+
+@pytest.mark.parametrize("runs, expected", [
+    ([], None),
+    ([_timed("a", 1), _timed("b", 2)], "b"),  # no score: the most recent
+    ([_timed("new", 3, 0.80), _timed("best", 1, 0.93), _timed("mid", 2, 0.90)], "best"),  # order given: newest first
+    ([_timed("old", 1, 0.93), _timed("new", 2, 0.93)], "new"),  # equal scores: the most recent
+    ([_timed("unscored", 5), _timed("scored", 1, 0.5)], "scored"),
+    ([_timed("none", None, 0.9), _timed("dated", 1, 0.9)], "dated"),
+])
+def test_default_eval_run_is_the_best_scoring_then_the_newest(runs, expected):
+    assert views.default_eval_run(runs) == expected
+
+
+@pytest.mark.parametrize("runs, expected", [
+    ([], (None, None)),
+    ([_timed("only", 1)], ("only", "only")),
+    ([_timed("c", 3), _timed("a", 1), _timed("b", 2)], ("b", "c")),  # the run before the newest
+    ([_timed("c", 3), _timed("base", 1, tags=("baseline",)), _timed("b", 2)], ("base", "c")),
+    ([_timed("base", 3, tags=("baseline",)), _timed("a", 1)], ("a", "base")),  # the baseline is the newest: B
+])
+def test_default_comparison_goes_from_older_or_baseline_to_newest(runs, expected):
+    assert views.default_comparison(runs) == expected
+
+
+@pytest.mark.parametrize("name, run_id, label", [("exp-002-eval", "ab12", "exp-002-eval (ab12)"), ("", "ab12", "ab12"),
+                                                ("ab12", "ab12", "ab12")])
+def test_run_choice_label_is_name_then_id(name, run_id, label):
+    assert views.run_choice_label(Run(id=run_id, entity="e", project="p", name=name)) == label

@@ -185,3 +185,21 @@ def test_every_slice_count_matches_its_rows(target, subset):
     for feature, label, n, k in ranked[["feature", "slice", "rows", "hits"]].itertuples(index=False):
         mask = slices.slice_mask(table, feature, label) & population
         assert (n, k) == (mask.sum(), (mask & hits).sum()), (feature, label)
+
+
+def test_a_slice_under_two_names_is_listed_once():
+    rng = np.random.default_rng(3)
+    n = 400
+    has_digits = rng.random(n) < 0.5
+    frame = pd.DataFrame({
+        "has digits": has_digits,  # the same rows as "no digits" below, under another name
+        "no digits": ~has_digits,
+        "sender": rng.choice(["a", "b", "c"], n),
+        "True Label": rng.choice(["ham", "phish"], n),
+        "Predicted Label": rng.choice(["ham", "phish"], n),
+    })
+    ranked = slices.rank_slices(prepare(frame), min_rows=10)
+    named = set(zip(ranked["feature"], ranked["slice"].astype(str), strict=True))
+    assert len({("has digits", "False"), ("no digits", "True")} & named) == 1  # one name for these rows
+    assert len({("has digits", "True"), ("no digits", "False")} & named) == 1
+    assert {("sender", "a"), ("sender", "b"), ("sender", "c")} <= named  # different rows all stay

@@ -163,7 +163,8 @@ def file_record(file: Any) -> ArtifactFile:
 def split_project(project: str) -> tuple[str, str]:
     entity, sep, name = (project or "").partition("/")
     if not sep or not entity or not name or "/" in name:
-        raise BadPath(f"{project!r} is not ENTITY/PROJECT (e.g. acme/phishing).")
+        raise BadPath(f"{project!r} is not ENTITY/PROJECT (your W&B entity or team, a slash, then the project; "
+                      "set WANDB_ENTITY to type the project name alone).")
     return entity, name
 
 

@@ -1,0 +1,26 @@
+"""'Where errors concentrate': the rows shown for a slice are the rows the ranked table
+counted for it (for the FN rate, the slice's actual positives), so the two numbers agree."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.pages.pagetest import problems, texts
+from tests.pages.test_analysis_pages import eval_run, frame_with, open_analysis_page
+
+
+@pytest.mark.parametrize("target, counted", [("FN rate", "actual positives"), ("error rate", "labelled rows")])
+def test_the_rows_of_a_slice_are_the_rows_the_table_counts(spec, demo, target, counted):
+    run = eval_run(demo, 2)
+    at = open_analysis_page("slices", spec, run=run.id, target=target)
+    assert problems(at) == []
+    ranked = frame_with(at, "lift_low")
+    for position in (0, 3):
+        row = ranked.iloc[position]
+        at.selectbox(key="slice").select(f"{row['feature']} = {row['slice']}").run()
+        assert problems(at) == []
+        assert f"The slice's {counted} (its 'rows' above): {int(row['rows']):,} rows" in texts(at)
+        shown = frame_with(at, "Decoded Text")
+        assert len(shown) == min(int(row["rows"]), 5_000)
+        if target == "FN rate":
+            assert set(shown["True Label"]) == {"phishing"}  # only the population the FN rate counts

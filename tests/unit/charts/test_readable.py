@@ -1,0 +1,112 @@
+"""Figures for a projector: bins a person reads at a glance, errors in the warning colour."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wbview.analysis.groups import group_histograms
+from wbview.analysis.prepare import prepare
+from wbview.charts.errors import group_histogram_figure, outcome_colours
+from wbview.charts.style import CORRECT_COLOUR, ERROR_COLOUR
+
+
+@pytest.mark.parametrize("value, text", [
+    (1100.0, "1,100"), (1234.5, "1,230"), (1.2e3, "1,200"), (99999.0, "100,000"), (2_500_000.0, "2.5M"),
+    (0.125, "0.125"), (12.0, "12"), (0.0, "0"), (-1500.0, "-1,500"), (0.00012, "1.2e-04"),
+])
+def test_bin_edges_read_as_everyday_numbers(value, text):
+    from wbview.analysis.groups import _format_number
+
+    assert _format_number(value) == text
+
+
+def test_histogram_bins_of_text_lengths_have_no_e_notation():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"length": rng.integers(1000, 1300, 300).astype(float),
+                          "True Label": rng.choice(["a", "b"], 300), "Predicted Label": rng.choice(["a", "b"], 300)})
+    bins = list(group_histograms(prepare(frame), columns=["length"]).histograms["length"].counts.index)
+    assert bins and not any("e+" in b for b in bins)
+    assert any("," in b for b in bins)  # thousands separated: "1,100–1,120"
+
+
+def test_errors_are_drawn_in_the_warning_colour():
+    frame = pd.DataFrame({"x": ["a", "b", "a", "b"], "True Label": ["p", "p", "q", "q"],
+                          "Predicted Label": ["p", "q", "q", "p"]})
+    table = prepare(frame)
+    grouped = group_histograms(table, columns=["x"])
+    colours = outcome_colours(grouped.group_sizes.index)
+    figure = group_histogram_figure(grouped.histograms["x"], grouped.group_sizes, colours)
+    by_group = {trace.name: trace.marker.color for trace in figure.data}
+    assert by_group == {"True": ERROR_COLOUR, "False": CORRECT_COLOUR}
+
+
+@pytest.mark.parametrize("text, limit, expected", [
+    ("phishing-texts-encoded-head-tail:v0", 20, "phishing-text…ail:v0"),  # the version stays
+    ("short:v1", 28, "short:v1"),
+])
+def test_short_cuts_in_the_middle(text, limit, expected):
+    from wbview.charts.style import short
+
+    assert short(text, limit) == expected and len(short(text, limit)) <= limit
+
+
+def test_wrapped_labels_break_into_lines_and_stay_plain():
+    from wbview.charts.style import wrapped
+
+    label = wrapped("URL domain != (other) and Decoded Text: length >= 1,200 <b>", 24, 3)
+    lines = label.split("<br>")
+    assert len(lines) == 3 and all(len(line.replace("&lt;", "<").replace("&gt;", ">")) <= 24 for line in lines)
+    assert "Decoded Text" in label.replace("<br>", " ")  # not cut after 28 characters
+    assert "<b>" not in label and "&lt;b&gt;" in label  # data stays text
+
+
+def test_lineage_labels_keep_the_version():
+    from wbview.charts.lineage import lineage_figure
+    from wbview.charts.lineage_layout import layout_lineage
+    from wbview.records import LineageEdge, LineageGraph, LineageNode
+
+    name = "phishing-texts-encoded-head-tail-2025-12:v3"
+    graph = LineageGraph(root=name, nodes=(LineageNode(id=name, kind="artifact", name=name, type="dataset"),
+                                           LineageNode(id="r1", kind="run", name="exp-004-eval")),
+                         edges=(LineageEdge(source=name, target="r1"),))
+    texts = [t for trace in lineage_figure(layout_lineage(graph)).data for t in (trace.text or ())]
+    drawn = next(t for t in texts if "phishing" in t).replace("<br>", "")
+    assert drawn.endswith(":v3")
+
+
+def test_parallel_coordinates_name_every_run_and_keep_category_ends():
+    from wbview.charts.runs import parallel_coordinates
+
+    frame = pd.DataFrame({"params.dataset": ["phishing-texts-encoded-standard:v0", "phishing-texts-encoded-head-tail:v0"],
+                          "summary.f1": [0.8, 0.9]})
+    fig = parallel_coordinates(frame, ["params.dataset", "summary.f1"], "summary.f1", run_labels=["exp-001 (a1)", "<b>x</b> (b2)"])
+    dims = fig.data[0].dimensions
+    assert dims[0].label == "run" and list(dims[0].ticktext) == ["exp-001 (a1)", "&lt;b&gt;x&lt;/b&gt; (b2)"]
+    assert list(dims[0].values) == [0, 1]  # each line passes through its own run's tick
+    ticks = sorted(dims[1].ticktext)
+    assert ticks[0].endswith("ad-tail:v0") and ticks[1].endswith("andard:v0")  # the ends that differ stay
+
+
+def test_one_huge_text_does_not_put_every_row_in_the_first_length_bin():
+    rng = np.random.default_rng(1)
+    texts = ["x" * int(n) for n in rng.integers(50, 2_000, 500)] + ["y" * 99_999]
+    frame = pd.DataFrame({"Decoded Text": texts, "True Label": ["a", "b"] * 250 + ["a"],
+                          "Predicted Label": ["a"] * 501})
+    histogram = group_histograms(prepare(frame), columns=["Decoded Text"]).histograms["Decoded Text"]
+    totals = histogram.counts.sum(axis=1)
+    assert totals.max() < 0.2 * len(texts)  # spread over the bins, not one bar
+    assert histogram.edges[-1] == 99_999 and list(histogram.counts.index)[-1].endswith("–100,000")
+    assert int(totals.iloc[-1]) >= 1  # the huge one is in the open last bin
+
+
+def test_figures_use_the_readable_type():
+    from wbview.charts.runs import metric_curves, parallel_coordinates
+    from wbview.charts.style import READABLE_FONT
+
+    frame = pd.DataFrame({"params.lr": [0.1, 0.2], "summary.f1": [0.8, 0.9]})
+    figures = [parallel_coordinates(frame, ["params.lr", "summary.f1"], "summary.f1"),
+               metric_curves({"a": pd.DataFrame({"_step": [0, 1], "loss": [1.0, 0.5]})}, "loss")]
+    for figure in figures:
+        assert figure.layout.font.size == READABLE_FONT["size"] >= 14
