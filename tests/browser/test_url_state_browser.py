@@ -63,7 +63,7 @@ def test_run_diff_link_keeps_run_b_even_when_it_is_the_first_option(app_url, dem
     shared = page.url
     assert _query(shared)["run_b"] == [eval_ids[0]] and _query(shared)["run"] == [eval_ids[1]]
     shown = {label: selected(page, label) for label in ("Run A (before)", "Run B (after)")}
-    assert shown["Run B (after)"].startswith(eval_ids[0]), shown
+    assert shown["Run B (after)"].endswith(f"({eval_ids[0]})"), shown  # pickers show "name (id)"
     session.screenshot("url-run-diff")
 
     other = reopens_the_same(browser, session, shared, shown, "url-run-diff-reopened")
@@ -78,7 +78,7 @@ def test_run_diff_default_run_b_is_in_the_link(app_url, demo_store, session, bro
     run_b = _query(page.url)["run_b"][0]
     assert run_b != eval_ids[2]
     other = reopen(browser, session, page.url)
-    assert selected(other.page, "Run B (after)").startswith(run_b)
+    assert selected(other.page, "Run B (after)").endswith(f"({run_b})")
     other.page.context.close()
 
 
@@ -88,7 +88,7 @@ def test_artifacts_link_after_a_type_change_reopens_the_same_version(app_url, de
     versions_before = selected(page, "Version")
     page.get_by_role("combobox", name="Version", exact=True).click()
     last = page.get_by_role("option").last
-    older = last.inner_text().strip()
+    older = last.inner_text().strip().split(" (")[0]  # "v1 (latest)": the version, then its aliases
     last.click()
     page.wait_for_url(re.compile(rf"version={older}"))
     session.ready()
@@ -99,9 +99,10 @@ def test_artifacts_link_after_a_type_change_reopens_the_same_version(app_url, de
     session.ready()
     shared = page.url
     shown = {label: selected(page, label) for label in ("Type", "Collection", "Version")}
-    assert _query(shared)["version"] == [shown["Version"]] and _query(shared)["collection"] == [shown["Collection"]]
+    version = shown["Version"].split(" (")[0]
+    assert _query(shared)["version"] == [version] and _query(shared)["collection"] == [shown["Collection"]]
     heading = page.get_by_role("heading", level=3).first.inner_text()
-    assert heading == f"{shown['Collection']}:{shown['Version']}"
+    assert heading == f"{shown['Collection']}:{version}"
     session.screenshot("url-artifacts-model")
 
     other = reopens_the_same(browser, session, shared, shown, "url-artifacts-model-reopened")
@@ -126,7 +127,7 @@ def test_link_values_that_cannot_be_used_are_replaced_visibly(app_url, demo_stor
     session.open(_url(app_url, demo_store, "error_analysis", run="nonexist"))
     page.get_by_text(re.compile(r"Run nonexist from the link does not exist")).wait_for()
     page.wait_for_url(re.compile(r"table="))
-    assert _query(page.url)["run"] == [selected(page, "Run")]
+    assert selected(page, "Run").endswith(f"({_query(page.url)['run'][0]})")
     session.screenshot("url-missing-run-warning")
     session.open(_url(app_url, demo_store, "lineage", depth="99"))
     page.get_by_text("The link's depth=99 was ignored").wait_for()

@@ -84,6 +84,8 @@ def _numeric_bins(values: np.ndarray, n_bins: int, open_top: bool = False) -> tu
         p99 = float(np.quantile(finite, 0.99))
         if p99 > lo and hi > OUTLIER_FACTOR * p99:
             hi = p99
+        if np.all(finite == np.round(finite)):  # character counts: whole-number bins ("22–24", not "22.2–22.4")
+            return _whole_number_bins(values, lo, hi, top, n_bins)
     if lo == hi:
         lo, hi = lo - 0.5, hi + 0.5
     edges = np.linspace(lo, hi, n_bins + 1)
@@ -95,6 +97,19 @@ def _numeric_bins(values: np.ndarray, n_bins: int, open_top: bool = False) -> tu
     codes -= filled < edges[codes]
     codes += (filled >= edges[np.minimum(codes + 1, n_bins)]) & (codes < n_bins - 1)
     edges[-1] = max(edges[-1], top)  # the open last bin says how far it reaches
+    return np.where(finite_mask, codes, -1), edges
+
+
+def _whole_number_bins(values: np.ndarray, lo: float, hi: float, top: float,
+                       n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bins of a whole-number width covering lo..hi (values above hi in the last bin, whose
+    upper edge is ``top``); bin i holds lo + i*width <= value < lo + (i+1)*width."""
+    width = max(1, int(np.ceil((hi - lo + 1) / n_bins)))
+    count = max(1, int(np.ceil((hi - lo + 1) / width)))
+    finite_mask = np.isfinite(values)
+    codes = np.clip((np.where(finite_mask, values, lo) - lo) // width, 0, count - 1).astype(np.int64)
+    edges = lo + width * np.arange(count + 1, dtype=float)
+    edges[-1] = max(edges[-1], top)
     return np.where(finite_mask, codes, -1), edges
 
 

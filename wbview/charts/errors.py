@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from wbview.charts.style import ARTIFACT_PALETTE, CORRECT_COLOUR, ERROR_COLOUR, READABLE_FONT, plain, plotly, short
+from wbview.charts.style import (
+    ARTIFACT_PALETTE,
+    CORRECT_COLOUR,
+    ERROR_COLOUR,
+    READABLE_FONT,
+    READABLE_TICKS,
+    plain,
+    plotly,
+    short,
+)
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -65,8 +74,9 @@ def group_histogram_figure(histogram: "ColumnHistogram", group_sizes: pd.Series,
     for i, group in enumerate(groups):
         axis = "" if i == 0 else str(i + 1)
         x0 = i * (width + gap)
-        layout[f"xaxis{axis}"] = {"domain": [x0, x0 + width], "anchor": f"y{axis}"}
-        layout[f"yaxis{axis}"] = {"anchor": f"x{axis}"}
+        # Tick fonts set on each axis: Streamlit's chart theme sets them there, over layout.font.
+        layout[f"xaxis{axis}"] = {"domain": [x0, x0 + width], "anchor": f"y{axis}", "tickfont": READABLE_TICKS}
+        layout[f"yaxis{axis}"] = {"anchor": f"x{axis}", "tickfont": READABLE_TICKS}
         layout["annotations"].append({
             "text": plain(f"{short(str(group), 20)} ({int(group_sizes.get(group, 0)):,} rows)"),
             "x": x0 + width / 2, "y": 1.0, "xref": "paper", "yref": "paper", "xanchor": "center",

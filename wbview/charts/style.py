@@ -16,6 +16,7 @@ MAX_LABEL_CHARS = 28
 ERROR_COLOUR = "#d62728"  # errors, misses: the warning colour
 CORRECT_COLOUR = "#7f9bb5"  # correct rows: quiet
 READABLE_FONT = {"size": 14, "color": "#1f1f1f"}  # readable from the back of a meeting room
+READABLE_TICKS = {"size": 13, "color": "#1f1f1f"}  # axis ticks (Streamlit's theme styles them per axis)
 
 
 def plotly():

@@ -110,3 +110,23 @@ def test_figures_use_the_readable_type():
                metric_curves({"a": pd.DataFrame({"_step": [0, 1], "loss": [1.0, 0.5]})}, "loss")]
     for figure in figures:
         assert figure.layout.font.size == READABLE_FONT["size"] >= 14
+
+
+def test_histogram_ticks_are_set_per_axis():
+    from wbview.charts.style import READABLE_TICKS
+
+    frame = pd.DataFrame({"x": ["a", "b", "a", "b"], "True Label": ["p", "p", "q", "q"],
+                          "Predicted Label": ["p", "q", "q", "p"]})
+    grouped = group_histograms(prepare(frame), columns=["x"])
+    figure = group_histogram_figure(grouped.histograms["x"], grouped.group_sizes)
+    assert figure.layout.xaxis.tickfont.size == READABLE_TICKS["size"] == figure.layout.xaxis2.tickfont.size
+    assert figure.layout.yaxis.tickfont.color == READABLE_TICKS["color"]
+
+
+def test_text_length_bins_are_whole_numbers():
+    frame = pd.DataFrame({"Decoded Text": ["x" * n for n in range(22, 70)], "True Label": ["a", "b"] * 24,
+                          "Predicted Label": ["a"] * 48})
+    histogram = group_histograms(prepare(frame), columns=["Decoded Text"]).histograms["Decoded Text"]
+    assert all(float(e).is_integer() for e in histogram.edges)
+    assert int(histogram.counts.to_numpy().sum()) == 48  # every row in a bin
+    assert not any("." in label for label in histogram.counts.index)
