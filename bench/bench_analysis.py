@@ -17,10 +17,11 @@ from bench.common import report, target, timeit
 
 N_ROWS = 1_000_000
 TARGET_S = 1.0
-_WORDS = ("account verify password invoice meeting lunch urgent click here now your the please "
-          "review attached report team project update security alert bank login thanks regards").split()
-_DOMAINS = ("paypal-secure.example.com", "bank-login.example.net", "docs.example.org", "news.example.com",
-            "bit.ly", "github.com")
+_WORDS = (
+    "account verify password invoice meeting lunch urgent click here now your the please "
+    "review attached report team project update security alert bank login thanks regards"
+).split()
+_DOMAINS = ("paypal-secure.example.com", "bank-login.example.net", "docs.example.org", "news.example.com", "bit.ly", "github.com")
 
 
 def synthetic_eval_table(n_rows: int = N_ROWS, seed: int = 0) -> pd.DataFrame:
@@ -43,16 +44,18 @@ def synthetic_eval_table(n_rows: int = N_ROWS, seed: int = 0) -> pd.DataFrame:
     p_phish = 1 / (1 + np.exp(-logit))
     truth = np.where(is_phishing, "phishing", "ham")
     pred = np.where(p_phish >= 0.5, "phishing", "ham")
-    return pd.DataFrame({
-        "Sample ID": np.arange(n_rows),
-        "Decoded Text": texts.astype("str"),  # as pandas reads text from Parquet/JSON
-        "True Label": truth,
-        "Predicted Label": pred,
-        "Prob (Ham)": 1 - p_phish,
-        "Prob (Phishing)": p_phish,
-        "Is Error": truth != pred,
-        "Source": np.array(["web", "mail", "sms", "chat"], dtype=object)[rng.integers(0, 4, n_rows)],
-    })
+    return pd.DataFrame(
+        {
+            "Sample ID": np.arange(n_rows),
+            "Decoded Text": texts.astype("str"),  # as pandas reads text from Parquet/JSON
+            "True Label": truth,
+            "Predicted Label": pred,
+            "Prob (Ham)": 1 - p_phish,
+            "Prob (Phishing)": p_phish,
+            "Is Error": truth != pred,
+            "Source": np.array(["web", "mail", "sms", "chat"], dtype=object)[rng.integers(0, 4, n_rows)],
+        }
+    )
 
 
 def _both(name: str, ours: float, baseline: float) -> None:
@@ -112,9 +115,9 @@ def naive_ngrams(texts: list[str], missed: np.ndarray) -> dict:
     from collections import Counter
 
     rows, hits = Counter(), Counter()
-    for text, miss in zip(texts, missed):
+    for text, miss in zip(texts, missed, strict=False):
         words = text.lower().split()
-        grams = set(words) | {" ".join(pair) for pair in zip(words, words[1:])}
+        grams = set(words) | {" ".join(pair) for pair in zip(words, words[1:], strict=False)}
         rows.update(grams)
         if miss:
             hits.update(grams)
@@ -137,44 +140,98 @@ def main() -> None:
         table = prepare(df)
 
     load_s = _timed_once(load)
-    precompute_s = _timed_once(lambda: (text_features(table, "Decoded Text"), slices.slice_features(table),
-                                        [groups.column_kind(table, c) for c in table.frame.columns]))
+    precompute_s = _timed_once(
+        lambda: (
+            text_features(table, "Decoded Text"),
+            slices.slice_features(table),
+            [groups.column_kind(table, c) for c in table.frame.columns],
+        )
+    )
     target("analysis prepare (once per table)", load_s, TARGET_S)
     target("analysis precompute text features + codes (once per table)", precompute_s, TARGET_S)
 
-    _both("group-by Is Error histograms of every column",
-          timeit(lambda: groups.group_histograms(table)), _timed_once(lambda: naive_histograms(df, "Is Error")))
+    _both(
+        "group-by Is Error histograms of every column",
+        timeit(lambda: groups.group_histograms(table)),
+        _timed_once(lambda: naive_histograms(df, "Is Error")),
+    )
     half = (df["Sample ID"].to_numpy() % 2) == 0
-    _both("group-by Source histograms on a 50% selection",
-          timeit(lambda: groups.group_histograms(table, by="Source", rows=half)),
-          _timed_once(lambda: naive_histograms(df[half], "Source")))
-    _both("confusion matrix", timeit(lambda: outcomes.confusion_matrix(table)),
-          timeit(lambda: pd.crosstab(df["True Label"], df["Predicted Label"]), repeat=1))
-    _both("confusion cell -> rows", timeit(lambda: table.frame[outcomes.confusion_cell_mask(table, "phishing", "ham")]),
-          timeit(lambda: df[(df["True Label"] == "phishing") & (df["Predicted Label"] == "ham")], repeat=1))
-    _both("false negatives by confidence", timeit(lambda: (outcomes.false_negative_summary(table),
-                                                           outcomes.false_negative_rows(table, limit=1000))),
-          timeit(lambda: df[(df["True Label"] == "phishing") & (df["Predicted Label"] == "ham")]
-                 .sort_values("Prob (Ham)", ascending=False).head(1000), repeat=1))
-    _both("high-confidence errors", timeit(lambda: outcomes.high_confidence_errors(table, 0.9, limit=1000)),
-          timeit(lambda: df[df["Is Error"] & (df[["Prob (Ham)", "Prob (Phishing)"]].max(axis=1) >= 0.9)]
-                 .sort_values("Prob (Ham)").head(1000), repeat=1))
+    _both(
+        "group-by Source histograms on a 50% selection",
+        timeit(lambda: groups.group_histograms(table, by="Source", rows=half)),
+        _timed_once(lambda: naive_histograms(df[half], "Source")),
+    )
+    _both(
+        "confusion matrix",
+        timeit(lambda: outcomes.confusion_matrix(table)),
+        timeit(lambda: pd.crosstab(df["True Label"], df["Predicted Label"]), repeat=1),
+    )
+    _both(
+        "confusion cell -> rows",
+        timeit(lambda: table.frame[outcomes.confusion_cell_mask(table, "phishing", "ham")]),
+        timeit(lambda: df[(df["True Label"] == "phishing") & (df["Predicted Label"] == "ham")], repeat=1),
+    )
+    _both(
+        "false negatives by confidence",
+        timeit(lambda: (outcomes.false_negative_summary(table), outcomes.false_negative_rows(table, limit=1000))),
+        timeit(
+            lambda: (
+                df[(df["True Label"] == "phishing") & (df["Predicted Label"] == "ham")]
+                .sort_values("Prob (Ham)", ascending=False)
+                .head(1000)
+            ),
+            repeat=1,
+        ),
+    )
+    _both(
+        "high-confidence errors",
+        timeit(lambda: outcomes.high_confidence_errors(table, 0.9, limit=1000)),
+        timeit(
+            lambda: (
+                df[df["Is Error"] & (df[["Prob (Ham)", "Prob (Phishing)"]].max(axis=1) >= 0.9)]
+                .sort_values("Prob (Ham)")
+                .head(1000)
+            ),
+            repeat=1,
+        ),
+    )
     texts = df["Decoded Text"].tolist()
-    _both("search literal", timeit(lambda: rows.search_mask(table, "BIT.LY")),
-          _timed_once(lambda: np.array(["bit.ly" in t.lower() for t in texts])))
-    _both("search regex", timeit(lambda: rows.search_mask(table, r"http://\S+\.ly", regex=True)),
-          _timed_once(lambda: df["Decoded Text"].astype(object).str.contains(r"http://\S+\.ly", case=False)))
-    query = rows.RowQuery(filters=(rows.ColumnFilter("Source", "in", ("mail", "sms")),
-                                   *rows.range_filters("Prob (Phishing)", 0.2, 0.8)), search="urgent")
-    _both("filters + search", timeit(lambda: rows.query_mask(table, rows.RowQuery.from_params(query.to_params()))),
-          _timed_once(lambda: [i for i, (t, s, p) in enumerate(zip(texts, df["Source"], df["Prob (Phishing)"]))
-                               if s in ("mail", "sms") and 0.2 <= p <= 0.8 and "urgent" in t.lower()]))
+    _both(
+        "search literal",
+        timeit(lambda: rows.search_mask(table, "BIT.LY")),
+        _timed_once(lambda: np.array(["bit.ly" in t.lower() for t in texts])),
+    )
+    _both(
+        "search regex",
+        timeit(lambda: rows.search_mask(table, r"http://\S+\.ly", regex=True)),
+        _timed_once(lambda: df["Decoded Text"].astype(object).str.contains(r"http://\S+\.ly", case=False)),
+    )
+    query = rows.RowQuery(
+        filters=(rows.ColumnFilter("Source", "in", ("mail", "sms")), *rows.range_filters("Prob (Phishing)", 0.2, 0.8)),
+        search="urgent",
+    )
+    _both(
+        "filters + search",
+        timeit(lambda: rows.query_mask(table, rows.RowQuery.from_params(query.to_params()))),
+        _timed_once(
+            lambda: [
+                i
+                for i, (t, s, p) in enumerate(zip(texts, df["Source"], df["Prob (Phishing)"], strict=False))
+                if s in ("mail", "sms") and 0.2 <= p <= 0.8 and "urgent" in t.lower()
+            ]
+        ),
+    )
     selection = rows.query_mask(table, query)
-    _both(f"CSV export of the selection ({int(selection.sum()):,} rows)",
-          timeit(lambda: rows.to_csv_bytes(table.frame[selection])),
-          timeit(lambda: table.frame[selection].to_csv(index=False).encode(), repeat=1))
-    _both("CSV export of all 1M rows", _timed_once(lambda: rows.to_csv_bytes(table.frame)),
-          _timed_once(lambda: table.frame.to_csv(index=False).encode()))
+    _both(
+        f"CSV export of the selection ({int(selection.sum()):,} rows)",
+        timeit(lambda: rows.to_csv_bytes(table.frame[selection])),
+        timeit(lambda: table.frame[selection].to_csv(index=False).encode(), repeat=1),
+    )
+    _both(
+        "CSV export of all 1M rows",
+        _timed_once(lambda: rows.to_csv_bytes(table.frame)),
+        _timed_once(lambda: table.frame.to_csv(index=False).encode()),
+    )
 
     y, scores = table.truth_is_positive(), table.positive_scores()
 
@@ -182,29 +239,57 @@ def main() -> None:
         curve = threshold.threshold_curve(dataclasses.replace(table, memo=Memo()), fn_cost=5)
         return threshold.cost_optimal_threshold(curve), threshold.threshold_for_recall(curve, 0.99)
 
-    _both(f"threshold curve at every distinct threshold ({len(np.unique(scores)):,}) vs 21-point loop",
-          timeit(cold_curve), _timed_once(lambda: naive_threshold_curve(y, scores)))
+    _both(
+        f"threshold curve at every distinct threshold ({len(np.unique(scores)):,}) vs 21-point loop",
+        timeit(cold_curve),
+        _timed_once(lambda: naive_threshold_curve(y, scores)),
+    )
     cold_curve()
-    _both("move cost ratio (cached curve) + optimum + recall target",
-          timeit(lambda: threshold.cost_optimal_threshold(threshold.threshold_curve(table, fn_cost=20))),
-          _timed_once(lambda: naive_threshold_curve(y, scores)))
-    _both("rows that change outcome 0.5 -> 0.3", timeit(lambda: threshold.outcome_changes(table, 0.3)),
-          _timed_once(lambda: df[(df["Prob (Phishing)"] >= 0.5) != (df["Prob (Phishing)"] >= 0.3)]
-                      .sort_values("Prob (Phishing)", ascending=False)))
-    _both("calibration (reliability + ECE)", timeit(lambda: calibration.calibration(table)),
-          _timed_once(lambda: df.groupby(pd.cut(df["Prob (Phishing)"], np.linspace(0, 1, 11), include_lowest=True),
-                                         observed=True).apply(lambda g: ((g["True Label"] == "phishing").mean(),
-                                                                         g["Prob (Phishing)"].mean(), len(g)))))
-    _both("rank slices (every column + text features)", timeit(lambda: slices.rank_slices(table)),
-          _timed_once(lambda: naive_slices(df.assign(**{"text length": df["Decoded Text"].str.len().astype(float)}),
-                                           ["Source", "True Label", "Predicted Label", "Prob (Ham)",
-                                            "Prob (Phishing)", "text length"])))
-    _both("rank slices by FN rate", timeit(lambda: slices.rank_slices(table, target="fn")),
-          _timed_once(lambda: naive_slices(df[df["True Label"] == "phishing"], ["Source", "Prob (Ham)"])))
+    _both(
+        "move cost ratio (cached curve) + optimum + recall target",
+        timeit(lambda: threshold.cost_optimal_threshold(threshold.threshold_curve(table, fn_cost=20))),
+        _timed_once(lambda: naive_threshold_curve(y, scores)),
+    )
+    _both(
+        "rows that change outcome 0.5 -> 0.3",
+        timeit(lambda: threshold.outcome_changes(table, 0.3)),
+        _timed_once(
+            lambda: df[(df["Prob (Phishing)"] >= 0.5) != (df["Prob (Phishing)"] >= 0.3)].sort_values(
+                "Prob (Phishing)", ascending=False
+            )
+        ),
+    )
+    _both(
+        "calibration (reliability + ECE)",
+        timeit(lambda: calibration.calibration(table)),
+        _timed_once(
+            lambda: df.groupby(pd.cut(df["Prob (Phishing)"], np.linspace(0, 1, 11), include_lowest=True), observed=True).apply(
+                lambda g: ((g["True Label"] == "phishing").mean(), g["Prob (Phishing)"].mean(), len(g))
+            )
+        ),
+    )
+    _both(
+        "rank slices (every column + text features)",
+        timeit(lambda: slices.rank_slices(table)),
+        _timed_once(
+            lambda: naive_slices(
+                df.assign(**{"text length": df["Decoded Text"].str.len().astype(float)}),
+                ["Source", "True Label", "Predicted Label", "Prob (Ham)", "Prob (Phishing)", "text length"],
+            )
+        ),
+    )
+    _both(
+        "rank slices by FN rate",
+        timeit(lambda: slices.rank_slices(table, target="fn")),
+        _timed_once(lambda: naive_slices(df[df["True Label"] == "phishing"], ["Source", "Prob (Ham)"])),
+    )
     positives = np.flatnonzero(table.truth_is_positive())[:100_000]
     missed = (df["Predicted Label"].to_numpy() == "ham")[positives]
-    _both("n-grams over-represented among FNs (100k-row sample)", timeit(lambda: slices.rank_ngrams(table), repeat=1),
-          _timed_once(lambda: naive_ngrams([texts[i] for i in positives], missed)))
+    _both(
+        "n-grams over-represented among FNs (100k-row sample)",
+        timeit(lambda: slices.rank_ngrams(table), repeat=1),
+        _timed_once(lambda: naive_ngrams([texts[i] for i in positives], missed)),
+    )
 
     def sklearn_tree():
         from sklearn.tree import DecisionTreeClassifier
@@ -213,23 +298,44 @@ def main() -> None:
         matrix = np.column_stack([f.codes for f in features])
         DecisionTreeClassifier(max_depth=3, min_samples_leaf=10_000).fit(matrix, table.is_error())
 
-    _both("error tree depth 3 (baseline: sklearn DecisionTree on the same codes)",
-          timeit(lambda: slices.error_tree(table, max_depth=3), repeat=1), _timed_once(sklearn_tree))
+    _both(
+        "error tree depth 3 (baseline: sklearn DecisionTree on the same codes)",
+        timeit(lambda: slices.error_tree(table, max_depth=3), repeat=1),
+        _timed_once(sklearn_tree),
+    )
 
     other = prepare(synthetic_eval_table(N_ROWS, seed=1).sample(frac=1.0, random_state=0))
-    _both("run vs run join on sample id (1M x 1M)", timeit(lambda: compare.diff_runs(table, other), repeat=1),
-          _timed_once(lambda: df.merge(other.frame, on="Sample ID", suffixes=(" A", " B")).assign(
-              Status=lambda j: np.select([j["Is Error A"] & ~j["Is Error B"], ~j["Is Error A"] & j["Is Error B"],
-                                          j["Is Error A"] & j["Is Error B"]], ["fixed", "newly broken", "still wrong"],
-                                         "still right"))))
-    thirds = {f"run-{i}": (df.iloc[i::4].reset_index(drop=True), {"lr": [1e-5, 3e-5, 5e-5, 3e-5][i], "seed": i})
-              for i in range(4)}
+    _both(
+        "run vs run join on sample id (1M x 1M)",
+        timeit(lambda: compare.diff_runs(table, other), repeat=1),
+        _timed_once(
+            lambda: df.merge(other.frame, on="Sample ID", suffixes=(" A", " B")).assign(
+                Status=lambda j: np.select(
+                    [j["Is Error A"] & ~j["Is Error B"], ~j["Is Error A"] & j["Is Error B"], j["Is Error A"] & j["Is Error B"]],
+                    ["fixed", "newly broken", "still wrong"],
+                    "still right",
+                )
+            )
+        ),
+    )
+    thirds = {
+        f"run-{i}": (df.iloc[i::4].reset_index(drop=True), {"lr": [1e-5, 3e-5, 5e-5, 3e-5][i], "seed": i}) for i in range(4)
+    }
     stacked = stacking.stack_tables(thirds)
-    _both("stack 4 runs (1M rows total)", timeit(lambda: stacking.stack_tables(thirds), repeat=1),
-          _timed_once(lambda: pd.concat([part.assign(run=name, lr=config["lr"]) for name, (part, config)
-                                         in thirds.items()], ignore_index=True)))
-    _both("error rate per param value (stacked 1M rows)", timeit(lambda: stacking.error_rates_by(stacked, "config.lr")),
-          _timed_once(lambda: stacked.groupby("config.lr")["Is Error"].apply(lambda s: (s.mean(), len(s)))))
+    _both(
+        "stack 4 runs (1M rows total)",
+        timeit(lambda: stacking.stack_tables(thirds), repeat=1),
+        _timed_once(
+            lambda: pd.concat(
+                [part.assign(run=name, lr=config["lr"]) for name, (part, config) in thirds.items()], ignore_index=True
+            )
+        ),
+    )
+    _both(
+        "error rate per param value (stacked 1M rows)",
+        timeit(lambda: stacking.error_rates_by(stacked, "config.lr")),
+        _timed_once(lambda: stacked.groupby("config.lr")["Is Error"].apply(lambda s: (s.mean(), len(s)))),
+    )
 
 
 if __name__ == "__main__":

@@ -38,40 +38,68 @@ def _source():
     base = synthetic_eval_table(N_ROWS)
     data.artifacts["texts:v0"] = ArtifactVersion("bench", "million-analysis", "texts", "v0", "dataset")
     for run_id, frame, threshold in (("a", base, 0.5), ("b", _perturbed(base), 0.4)):
-        ref = TableRef(run_id=run_id, key="eval/predictions", artifact=f"run-{run_id}-evalpredictions:v0",
-                       entry="eval/predictions.table.json", nrows=N_ROWS, stored_rows=N_ROWS)
-        data.runs[run_id] = Run(id=run_id, entity="bench", project="million-analysis", name=f"eval-{run_id}",
-                                job_type="eval", config={"params": {"threshold": threshold}}, tables=(ref,))
+        ref = TableRef(
+            run_id=run_id,
+            key="eval/predictions",
+            artifact=f"run-{run_id}-evalpredictions:v0",
+            entry="eval/predictions.table.json",
+            nrows=N_ROWS,
+            stored_rows=N_ROWS,
+        )
+        data.runs[run_id] = Run(
+            id=run_id,
+            entity="bench",
+            project="million-analysis",
+            name=f"eval-{run_id}",
+            job_type="eval",
+            config={"params": {"threshold": threshold}},
+            tables=(ref,),
+        )
         data.run_artifacts[run_id] = RunArtifacts(run_id, used=("texts:v0",))
         data.tables[(ref.artifact, ref.entry)] = frame
     return MemorySource({PROJECT: data}, label="benchmark")
 
 
 PAGES = {
-    "threshold": ({"run": "a"}, [
-        ("FN cost 10", lambda at: at.number_input(key="fn_cost").set_value(10.0)),
-        ("operating point: target recall", lambda at: at.get("button_group")[0].set_value("target recall")),
-        ("target recall 0.99", lambda at: at.slider(key="recall").set_value(0.99)),
-        ("positive class ham", lambda at: at.selectbox(key="positive").set_value("ham")),
-    ]),
-    "calibration": ({"runs": ["a", "b"]}, [
-        ("20 bins", lambda at: at.slider(key="bins").set_value(20)),
-        ("quantile bins", lambda at: at.get("button_group")[0].set_value("quantile")),
-    ]),
-    "slices": ({"run": "a"}, [
-        ("rank by FN rate", lambda at: at.get("button_group")[0].set_value("FN rate")),
-        ("smallest slice 500 rows", lambda at: at.number_input(key="min_rows").set_value(500)),
-        ("view the error tree", lambda at: at.get("button_group")[-1].set_value("error tree")),
-        ("tree depth 2", lambda at: at.slider(key="depth").set_value(2)),
-        ("view the n-grams", lambda at: at.get("button_group")[-1].set_value("n-grams")),
-    ]),
-    "run_diff": ({"run": "a", "run_b": "b"}, [
-        ("show fixed", lambda at: at.get("button_group")[0].set_value("fixed")),
-        ("match on Sample ID", lambda at: at.selectbox(key="on").set_value("Sample ID")),
-    ]),
-    "stacked": ({}, [
-        ("compare by run", lambda at: at.selectbox(key="by").set_value("run")),
-    ]),
+    "threshold": (
+        {"run": "a"},
+        [
+            ("FN cost 10", lambda at: at.number_input(key="fn_cost").set_value(10.0)),
+            ("operating point: target recall", lambda at: at.get("button_group")[0].set_value("target recall")),
+            ("target recall 0.99", lambda at: at.slider(key="recall").set_value(0.99)),
+            ("positive class ham", lambda at: at.selectbox(key="positive").set_value("ham")),
+        ],
+    ),
+    "calibration": (
+        {"runs": ["a", "b"]},
+        [
+            ("20 bins", lambda at: at.slider(key="bins").set_value(20)),
+            ("quantile bins", lambda at: at.get("button_group")[0].set_value("quantile")),
+        ],
+    ),
+    "slices": (
+        {"run": "a"},
+        [
+            ("rank by FN rate", lambda at: at.get("button_group")[0].set_value("FN rate")),
+            ("smallest slice 500 rows", lambda at: at.number_input(key="min_rows").set_value(500)),
+            ("view the error tree", lambda at: at.get("button_group")[-1].set_value("error tree")),
+            ("tree depth 2", lambda at: at.slider(key="depth").set_value(2)),
+            ("view the n-grams", lambda at: at.get("button_group")[-1].set_value("n-grams")),
+        ],
+    ),
+    "run_diff": (
+        {"run": "a", "run_b": "b"},
+        [
+            ("show fixed", lambda at: at.get("button_group")[0].set_value("fixed")),
+            ("match on Sample ID", lambda at: at.selectbox(key="on").set_value("Sample ID")),
+        ],
+    ),
+    "stacked": (
+        {},
+        [
+            ("compare by run", lambda at: at.selectbox(key="by").set_value("run")),
+        ],
+    ),
 }
 
 

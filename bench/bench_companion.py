@@ -36,7 +36,7 @@ def _batches(n: int, seed: int = 0):
     labels = torch.randint(0, 2, (n,), generator=generator)
     texts = [f"message number {i}" for i in range(n)]
     return [
-        (logits[start:start + BATCH_ROWS], labels[start:start + BATCH_ROWS], texts[start:start + BATCH_ROWS])
+        (logits[start : start + BATCH_ROWS], labels[start : start + BATCH_ROWS], texts[start : start + BATCH_ROWS])
         for start in range(0, n, BATCH_ROWS)
     ]
 
@@ -55,7 +55,18 @@ def build_per_sample(batches) -> int:
     import torch
     import wandb
 
-    table = wandb.Table(columns=["Sample ID", "Decoded Text", "True Label", "Predicted Label", "Prob (ham)", "Prob (phishing)", "Confidence", "Is Error"])
+    table = wandb.Table(
+        columns=[
+            "Sample ID",
+            "Decoded Text",
+            "True Label",
+            "Predicted Label",
+            "Prob (ham)",
+            "Prob (phishing)",
+            "Confidence",
+            "Is Error",
+        ]
+    )
     row_id = 0
     for logits, labels, texts in batches:
         probs = torch.softmax(logits, dim=1)
@@ -79,7 +90,9 @@ def bench_build() -> None:
     baseline_s_per_million = baseline_s * 1_000_000 / rows
     report(
         f"eval table build, {BUILD_ROWS:,} rows (baseline .item()+add_data on {rows:,}, scaled)",
-        ours_s_per_million, baseline_s_per_million, "s/1M rows",
+        ours_s_per_million,
+        baseline_s_per_million,
+        "s/1M rows",
     )
     print(f"# companion build: ours={BUILD_ROWS / ours_s:,.0f} rows/s baseline={rows / baseline_s:,.0f} rows/s", flush=True)
 

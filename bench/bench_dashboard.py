@@ -23,11 +23,18 @@ def _source():
     from wbview.sources.memory import MemorySource, ProjectData
 
     data = ProjectData()
-    ref = TableRef(run_id="big", key="eval/predictions", artifact="run-big-evalpredictions:v0",
-                   entry="eval/predictions.table.json", nrows=N_ROWS, stored_rows=N_ROWS)
+    ref = TableRef(
+        run_id="big",
+        key="eval/predictions",
+        artifact="run-big-evalpredictions:v0",
+        entry="eval/predictions.table.json",
+        nrows=N_ROWS,
+        stored_rows=N_ROWS,
+    )
     data.runs["big"] = Run(id="big", entity="bench", project="million", name="million-row-eval", job_type="eval", tables=(ref,))
-    data.artifacts[ref.artifact] = ArtifactVersion("bench", "million", "run-big-evalpredictions", "v0", "run_table",
-                                                   files=(ArtifactFile(ref.entry),), logged_by="big")
+    data.artifacts[ref.artifact] = ArtifactVersion(
+        "bench", "million", "run-big-evalpredictions", "v0", "run_table", files=(ArtifactFile(ref.entry),), logged_by="big"
+    )
     data.run_artifacts["big"] = RunArtifacts("big", logged=(ref.artifact,))
     data.tables[(ref.artifact, ref.entry)] = synthetic_eval_table(N_ROWS)
     return MemorySource({PROJECT: data}, label="benchmark")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.bench_wandb import wandb_env
@@ -25,15 +25,24 @@ def _project(frame):
     from wbview.records import ArtifactFile, ArtifactVersion, Run, RunArtifacts, TableRef
     from wbview.sources.memory import ProjectData
 
-    created = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    created = datetime(2026, 1, 1, tzinfo=UTC)
     name = run_table_artifact_name(RUN_ID, KEY)
     entry = f"{KEY}.table.json"
     ref = TableRef(run_id=RUN_ID, key=KEY, artifact=f"{name}:v0", entry=entry, nrows=len(frame), stored_rows=len(frame))
     data = ProjectData()
-    data.runs[RUN_ID] = Run(id=RUN_ID, entity="acme", project="bench", name="eval", job_type="eval", state="finished",
-                            created_at=created, tables=(ref,))
-    data.artifacts[ref.artifact] = ArtifactVersion("acme", "bench", name, "v0", "run_table", ("latest",),
-                                                   created_at=created, files=(ArtifactFile(entry),), logged_by=RUN_ID)
+    data.runs[RUN_ID] = Run(
+        id=RUN_ID,
+        entity="acme",
+        project="bench",
+        name="eval",
+        job_type="eval",
+        state="finished",
+        created_at=created,
+        tables=(ref,),
+    )
+    data.artifacts[ref.artifact] = ArtifactVersion(
+        "acme", "bench", name, "v0", "run_table", ("latest",), created_at=created, files=(ArtifactFile(entry),), logged_by=RUN_ID
+    )
     data.run_artifacts[RUN_ID] = RunArtifacts(RUN_ID, logged=(ref.artifact,))
     data.tables[(ref.artifact, entry)] = frame
     return data, ref

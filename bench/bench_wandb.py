@@ -17,9 +17,10 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bench.common import report, timeit
 
@@ -49,16 +50,25 @@ def many_runs_project(count: int) -> Any:
     from wbview.records import Run
     from wbview.sources.memory import ProjectData
 
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     data = ProjectData()
     for index in range(count):
         run_id = f"r{index:07d}"
         data.runs[run_id] = Run(
-            id=run_id, entity="acme", project="many", name=f"exp-{index // 10:03d}-train-{index}",
-            group=f"exp-{index // 10:03d}", job_type="train", tags=("bench",), state="finished",
+            id=run_id,
+            entity="acme",
+            project="many",
+            name=f"exp-{index // 10:03d}-train-{index}",
+            group=f"exp-{index // 10:03d}",
+            job_type="train",
+            tags=("bench",),
+            state="finished",
             created_at=start + timedelta(minutes=index),
-            config={"params": {"lr": 1e-5 * (1 + index % 7), "optimizer": {"name": "adamw" if index % 2 else "sgd"}},
-                    "meta": {"task": "phishing-detection"}, "model.type": "distilbert"},
+            config={
+                "params": {"lr": 1e-5 * (1 + index % 7), "optimizer": {"name": "adamw" if index % 2 else "sgd"}},
+                "meta": {"task": "phishing-detection"},
+                "model.type": "distilbert",
+            },
             summary={"eval/f1": 0.8 + (index % 100) / 1000, "train/loss": 0.3 - (index % 50) / 1000},
         )
     return data
@@ -69,12 +79,20 @@ def fanout_project(consumers: int) -> tuple[Any, str]:
     from wbview.records import ArtifactFile, ArtifactVersion, Run, RunArtifacts
     from wbview.sources.memory import ProjectData
 
-    created = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    created = datetime(2026, 1, 1, tzinfo=UTC)
     data = ProjectData()
 
     def run(run_id: str, job_type: str, used: tuple[str, ...], logged: tuple[str, ...]) -> None:
-        data.runs[run_id] = Run(id=run_id, entity="acme", project="lineage", name=f"{job_type}-{run_id}", job_type=job_type,
-                                state="finished", created_at=created, config={"params": {"seed": 1}})
+        data.runs[run_id] = Run(
+            id=run_id,
+            entity="acme",
+            project="lineage",
+            name=f"{job_type}-{run_id}",
+            job_type=job_type,
+            state="finished",
+            created_at=created,
+            config={"params": {"seed": 1}},
+        )
         data.run_artifacts[run_id] = RunArtifacts(run_id, used=used, logged=logged)
 
     evals = tuple(f"eval{i:02d}" for i in range(consumers))
@@ -82,9 +100,22 @@ def fanout_project(consumers: int) -> tuple[Any, str]:
     run("train000", "train", ("dataset:v0",), ("model:v0",))
     for eval_id in evals:
         run(eval_id, "eval", ("model:v0", "dataset:v0"), ())
-    for name, type_, producer, users in (("dataset", "dataset", "ingest00", ("train000", *evals)), ("model", "model", "train000", evals)):
-        data.artifacts[f"{name}:v0"] = ArtifactVersion("acme", "lineage", name, "v0", type_, ("latest",), created_at=created,
-                                                       files=(ArtifactFile("data.bin"),), logged_by=producer, used_by=users)
+    for name, type_, producer, users in (
+        ("dataset", "dataset", "ingest00", ("train000", *evals)),
+        ("model", "model", "train000", evals),
+    ):
+        data.artifacts[f"{name}:v0"] = ArtifactVersion(
+            "acme",
+            "lineage",
+            name,
+            "v0",
+            type_,
+            ("latest",),
+            created_at=created,
+            files=(ArtifactFile("data.bin"),),
+            logged_by=producer,
+            used_by=users,
+        )
     return data, "train000"
 
 
@@ -94,16 +125,37 @@ def table_project(frame: Any) -> tuple[Any, Any]:
     from wbview.records import ArtifactFile, ArtifactVersion, Run, RunArtifacts, TableRef
     from wbview.sources.memory import ProjectData
 
-    created = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    created = datetime(2026, 1, 1, tzinfo=UTC)
     artifact_id = f"{run_table_artifact_name('evalrun1', TABLE_KEY)}:v0"
     entry = f"{TABLE_KEY}.table.json"
     ref = TableRef(run_id="evalrun1", key=TABLE_KEY, artifact=artifact_id, entry=entry, nrows=len(frame), stored_rows=len(frame))
     data = ProjectData(
-        runs={"evalrun1": Run(id="evalrun1", entity="acme", project="tables", name="eval", job_type="eval",
-                              state="finished", created_at=created, tables=(ref,))},
+        runs={
+            "evalrun1": Run(
+                id="evalrun1",
+                entity="acme",
+                project="tables",
+                name="eval",
+                job_type="eval",
+                state="finished",
+                created_at=created,
+                tables=(ref,),
+            )
+        },
         run_artifacts={"evalrun1": RunArtifacts("evalrun1", logged=(artifact_id,))},
-        artifacts={artifact_id: ArtifactVersion("acme", "tables", artifact_id.split(":")[0], "v0", "run_table", ("latest",),
-                                                created_at=created, files=(ArtifactFile(entry),), logged_by="evalrun1")},
+        artifacts={
+            artifact_id: ArtifactVersion(
+                "acme",
+                "tables",
+                artifact_id.split(":")[0],
+                "v0",
+                "run_table",
+                ("latest",),
+                created_at=created,
+                files=(ArtifactFile(entry),),
+                logged_by="evalrun1",
+            )
+        },
         tables={(artifact_id, entry): frame},
     )
     return data, ref
@@ -178,8 +230,15 @@ def bench_run_listing() -> None:
         baseline_requests = per_listing(fake.count() - fake.count("GetDefaultEntity"))
         touched = results["touched"]
         assert len(touched) == RUN_COUNT and all(c["params"] for c in touched)
-    report(f"wandb: list {RUN_COUNT:,} runs with config+summary, requests (vs api.runs() default + config)", ours_requests, baseline_requests, "requests")
-    report(f"wandb: list {RUN_COUNT:,} runs with config+summary, seconds (vs api.runs() default + config)", ours_s, baseline_s, "s")
+    report(
+        f"wandb: list {RUN_COUNT:,} runs with config+summary, requests (vs api.runs() default + config)",
+        ours_requests,
+        baseline_requests,
+        "requests",
+    )
+    report(
+        f"wandb: list {RUN_COUNT:,} runs with config+summary, seconds (vs api.runs() default + config)", ours_s, baseline_s, "s"
+    )
 
 
 def bench_lineage() -> None:
@@ -200,7 +259,12 @@ def bench_lineage() -> None:
         seen = plain_lineage_walk(api, f"{project}/{root}", depth=2)
         baseline = fake.count()
         assert seen == len(graph.nodes), (seen, len(graph.nodes))
-    report(f"wandb: 2-hop lineage of a run ({len(graph.nodes)} nodes), requests (vs plain logged_by/used_by walk)", ours, baseline, "requests")
+    report(
+        f"wandb: 2-hop lineage of a run ({len(graph.nodes)} nodes), requests (vs plain logged_by/used_by walk)",
+        ours,
+        baseline,
+        "requests",
+    )
 
 
 def bench_table_load() -> None:
@@ -225,7 +289,9 @@ def bench_table_load() -> None:
         baseline = artifact.get(TABLE_KEY).get_dataframe()
         baseline_s = time.perf_counter() - started
         assert len(baseline) == TABLE_ROWS
-    report(f"wandb: load a {TABLE_ROWS:,}-row eval table, seconds (vs artifact.get(key).get_dataframe())", ours_s, baseline_s, "s")
+    report(
+        f"wandb: load a {TABLE_ROWS:,}-row eval table, seconds (vs artifact.get(key).get_dataframe())", ours_s, baseline_s, "s"
+    )
 
 
 def main() -> None:

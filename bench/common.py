@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 def timeit(fn: Callable[[], object], repeat: int = 3) -> float:

@@ -23,17 +23,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import report  # noqa: E402
+from bench.common import report
 
 CLASSES = ["ham", "phishing"]
 
 
 def _model(torch, vocab: int, width: int, device: str):
     layer = torch.nn.TransformerEncoderLayer(d_model=width, nhead=4, dim_feedforward=4 * width, batch_first=True)
-    model = torch.nn.ModuleDict({
-        "embed": torch.nn.Embedding(vocab, width), "encoder": torch.nn.TransformerEncoder(layer, num_layers=2),
-        "head": torch.nn.Linear(width, len(CLASSES)),
-    })
+    model = torch.nn.ModuleDict(
+        {
+            "embed": torch.nn.Embedding(vocab, width),
+            "encoder": torch.nn.TransformerEncoder(layer, num_layers=2),
+            "head": torch.nn.Linear(width, len(CLASSES)),
+        }
+    )
     return model.to(device).eval()
 
 
@@ -110,8 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         print("gpu_eval: torch is not installed (pip install torch); nothing measured.", file=sys.stderr)
         return 2
     if not torch.cuda.is_available() and not args.allow_cpu:
-        print("gpu_eval: no CUDA device here; nothing measured. Run it on a GPU machine "
-              "(or pass --allow-cpu for a smoke run).", file=sys.stderr)
+        print(
+            "gpu_eval: no CUDA device here; nothing measured. Run it on a GPU machine (or pass --allow-cpu for a smoke run).",
+            file=sys.stderr,
+        )
         return 2
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cpu":
@@ -120,26 +125,35 @@ def main(argv: list[str] | None = None) -> int:
     vocab, width = 1000, 256 if device == "cuda" else 32
     model = _model(torch, vocab, width, device)
     batches = [
-        (torch.randint(1, vocab, (args.batch_size, args.seq_len), device=device), torch.randint(0, 2, (args.batch_size,), device=device))
+        (
+            torch.randint(1, vocab, (args.batch_size, args.seq_len), device=device),
+            torch.randint(0, 2, (args.batch_size,), device=device),
+        )
         for _ in range(args.batches)
     ]
     _loop(torch, model, batches[:5], device, "builder")  # warm-up: kernels, allocator, imports
     bare_s, rows = min(_loop(torch, model, batches, device, "bare") for _ in range(3))
     builder_s, _ = min(_loop(torch, model, batches, device, "builder") for _ in range(3))
     where = torch.cuda.get_device_name(0) if device == "cuda" else "CPU smoke run"
-    print(f"# gpu_eval on {where}: {rows:,} rows; builder share of the loop: {100 * (builder_s - bare_s) / builder_s:.1f}% "
-          "(goal: at most 2%)")
+    print(
+        f"# gpu_eval on {where}: {rows:,} rows; builder share of the loop: {100 * (builder_s - bare_s) / builder_s:.1f}% "
+        "(goal: at most 2%)"
+    )
     if device == "cuda":
         syncs = count_add_batch_syncs(torch, model, batches)
-        print(f"# gpu_eval: synchronisations inside add_batch: {syncs} over {len(batches)} batches "
-              f"({syncs / len(batches):.2f} per batch; goal: 0)")
+        print(
+            f"# gpu_eval: synchronisations inside add_batch: {syncs} over {len(batches)} batches "
+            f"({syncs / len(batches):.2f} per batch; goal: 0)"
+        )
     report(f"eval loop {rows:,} rows on {device}: with builder vs without", builder_s, bare_s, "s")
     few = batches[: max(1, len(batches) // 10)]
     per_sample_s, few_rows = _loop(torch, model, few, device, "per-sample")
     # Seconds per 1M rows on both sides, so ratio = baseline/ours as everywhere else.
     report(
         f"eval loop on {device}: builder vs per-sample .item()+add_data ({few_rows:,} rows)",
-        1e6 * builder_s / rows, 1e6 * per_sample_s / few_rows, "s/1M rows",
+        1e6 * builder_s / rows,
+        1e6 * per_sample_s / few_rows,
+        "s/1M rows",
     )
     return 0
 

@@ -20,19 +20,20 @@ with guard():
 options = error_view.cell_options(table)
 selection_line = st.empty()  # "N of M rows selected", above the tabs, filled once the selection is known
 tab_groups, tab_fn, tab_conf, tab_matrix, tab_rows = st.tabs(  # the open tab is in the link
-    ["Group by", "False negatives", "High-confidence errors", "Confusion matrix", "Rows"], key="tab", bind="query-params")
+    ["Group by", "False negatives", "High-confidence errors", "Confusion matrix", "Rows"], key="tab", bind="query-params"
+)
 with tab_matrix, guard(stop=False):
     # Drawn before the cell widget so that a click on the heatmap can choose the cell.
-    error_view.render_confusion(table, query, st.session_state.get(error_view.CELL_KEY) and
-                                options.get(st.session_state[error_view.CELL_KEY]), options)
+    error_view.render_confusion(
+        table, query, st.session_state.get(error_view.CELL_KEY) and options.get(st.session_state[error_view.CELL_KEY]), options
+    )
 linked_cell = None if error_view.CELL_KEY in st.session_state else st.query_params.get(error_view.CELL_KEY)
 cell_label = st.sidebar.selectbox("Rows in the confusion cell", list(options), key=error_view.CELL_KEY, bind="query-params")
 if linked_cell is not None and linked_cell != cell_label:
     url_state.link_warning("Confusion cell", linked_cell, "is not a cell of this table's confusion matrix", cell_label)
 with guard():
     mask = error_view.selection_mask(table, query, options.get(cell_label))
-selection_line.caption(f"{int(mask.sum()):,} of {table.n_rows:,} rows selected · classes: "
-                       f"{md_escape(', '.join(table.classes))}")
+selection_line.caption(f"{int(mask.sum()):,} of {table.n_rows:,} rows selected · classes: {md_escape(', '.join(table.classes))}")
 if not mask.any():
     st.info("No row matches the search, filters and confusion cell. Clear some of them in the sidebar.")
     st.stop()

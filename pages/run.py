@@ -19,9 +19,15 @@ if run is None:
     st.stop()
 
 st.subheader(md_escape(views.run_choice_label(run)))
-facts = {"id": run.id, "name": run.name, "job type": run.job_type or "-", "group": run.group or "-",
-         "state": run.state or "-", "created": run.created_at.strftime("%Y-%m-%d %H:%M UTC") if run.created_at else "-",
-         "tags": ", ".join(run.tags) or "-"}
+facts = {
+    "id": run.id,
+    "name": run.name,
+    "job type": run.job_type or "-",
+    "group": run.group or "-",
+    "state": run.state or "-",
+    "created": run.created_at.strftime("%Y-%m-%d %H:%M UTC") if run.created_at else "-",
+    "tags": ", ".join(run.tags) or "-",
+}
 st.dataframe({"field": list(facts), "value": list(facts.values())}, hide_index=True, key="facts")
 actions = st.columns(4)
 with actions[0]:
@@ -54,8 +60,7 @@ with guard(stop=False):
     history = loaders.history(ctx.spec, ctx.project, run.id)
     keys = sorted(c for c in history.columns if not str(c).startswith("_") and history[c].notna().any())
     if keys:
-        metric = st.selectbox("Metric", keys, index=keys.index(runs_table.default_metric(keys)), key="curve",
-                              bind="query-params")
+        metric = st.selectbox("Metric", keys, index=keys.index(runs_table.default_metric(keys)), key="curve", bind="query-params")
         st.plotly_chart(charts.metric_curves({views.run_choice_label(run): history}, metric), key="curve_chart")
     else:
         st.caption("This run logged no metric history.")
@@ -66,8 +71,13 @@ with guard(stop=False):
     if not refs:
         st.caption("This run logged no tables.")
     else:
-        st.dataframe(pd.DataFrame({"key": [r.key for r in refs], "table": [views.table_name(r) for r in refs],
-                                   "rows": [r.nrows for r in refs]}), hide_index=True, key="tables")
+        st.dataframe(
+            pd.DataFrame(
+                {"key": [r.key for r in refs], "table": [views.table_name(r) for r in refs], "rows": [r.nrows for r in refs]}
+            ),
+            hide_index=True,
+            key="tables",
+        )
         for ref in refs:
             page.link(ctx, "errors", f"Error analysis of {ref.key}", run=run.id, table=views.table_name(ref))
 
@@ -81,6 +91,13 @@ with guard(stop=False):
         for name in names:
             with guard(stop=False):
                 art = loaders.artifact(ctx.spec, ctx.project, name)
-                page.link(ctx, "artifacts", f"{art.id} · {art.type} · {format_value(art.size_bytes)} bytes"
-                          if art.size_bytes else f"{art.id} · {art.type}",
-                          type=art.type, collection=art.name, version=art.version)
+                page.link(
+                    ctx,
+                    "artifacts",
+                    f"{art.id} · {art.type} · {format_value(art.size_bytes)} bytes"
+                    if art.size_bytes
+                    else f"{art.id} · {art.type}",
+                    type=art.type,
+                    collection=art.name,
+                    version=art.version,
+                )

@@ -42,23 +42,25 @@ common = [c for c in table_a.frame.columns if c in set(table_b.frame.columns)]
 on = st.selectbox("Match samples on", [AUTO_KEY, *map(str, common)], key="on", bind="query-params")
 with guard():
     diff = analysis_page.run_diff(ctx.spec, ctx.project, ref_a, ref_b, mapping, None if on == AUTO_KEY else on)
-st.caption(f"Matched {len(diff.joined):,} samples on {md_escape(repr(diff.key))} · only in A: {diff.only_in_a:,} · only in B: "
-           f"{diff.only_in_b:,}" + (f" · repeated keys matched by occurrence: {diff.duplicate_keys:,}"
-                                   if diff.duplicate_keys else ""))
+st.caption(
+    f"Matched {len(diff.joined):,} samples on {md_escape(repr(diff.key))} · only in A: {diff.only_in_a:,} · only in B: "
+    f"{diff.only_in_b:,}" + (f" · repeated keys matched by occurrence: {diff.duplicate_keys:,}" if diff.duplicate_keys else "")
+)
 if diff.label_mismatches:
-    st.warning(f"{diff.label_mismatches:,} matched samples have different true labels in A and B: the tables may "
-               "not describe the same samples.")
+    st.warning(
+        f"{diff.label_mismatches:,} matched samples have different true labels in A and B: the tables may "
+        "not describe the same samples."
+    )
 if diff.joined.empty:
-    st.info("No sample matches between the two tables. Choose the column that identifies a sample under "
-            "'Match samples on'.")
+    st.info("No sample matches between the two tables. Choose the column that identifies a sample under 'Match samples on'.")
     st.stop()
 
-counts = dict(zip(diff.counts["status"], diff.counts["rows"]))
-for column, status in zip(st.columns(len(STATUSES)), STATUSES):
+counts = dict(zip(diff.counts["status"], diff.counts["rows"], strict=False))
+for column, status in zip(st.columns(len(STATUSES)), STATUSES, strict=False):
     column.metric(status.capitalize(), f"{int(counts[status]):,}")
 st.plotly_chart(run_diff_figure(diff.counts, (run_a.name, run_b.name)), key="diff_chart")
 
-status = st.segmented_control("Show", list(STATUSES), default="newly broken", required=True, key="status",
-                              bind="query-params")
-analysis_page.show_rows(diff.rows(status), analysis_page.file_stem(run_a.id, "vs", run_b.id, status), "diff_rows",
-                  caption=f"{status.capitalize()}: ")
+status = st.segmented_control("Show", list(STATUSES), default="newly broken", required=True, key="status", bind="query-params")
+analysis_page.show_rows(
+    diff.rows(status), analysis_page.file_stem(run_a.id, "vs", run_b.id, status), "diff_rows", caption=f"{status.capitalize()}: "
+)

@@ -26,29 +26,54 @@ analysis_page.download_review(ctx, [(run, ref, table)])
 
 target_col, support_col = st.columns(2)
 labels = list(TARGETS) if table.is_binary else ["error rate"]
-rank_by = target_col.segmented_control("Rank by", labels, default="error rate", required=True, key="target",
-                                       bind="query-params", help="FN rate: misses among the actual positives.")
+rank_by = target_col.segmented_control(
+    "Rank by",
+    labels,
+    default="error rate",
+    required=True,
+    key="target",
+    bind="query-params",
+    help="FN rate: misses among the actual positives.",
+)
 target = TARGETS[rank_by]
-min_rows = url_state.checked(support_col.number_input, "Smallest slice (rows)", min_value=1, value=30, step=10,
-                              key="min_rows", why="a slice needs at least 1 row", help="Slices with fewer rows are left out.")
+min_rows = url_state.checked(
+    support_col.number_input,
+    "Smallest slice (rows)",
+    min_value=1,
+    value=30,
+    step=10,
+    key="min_rows",
+    why="a slice needs at least 1 row",
+    help="Slices with fewer rows are left out.",
+)
 args = (ctx.spec, ctx.project, ref, mapping, positive, target)
 # One view at a time (not tabs): tabs would compute all three on every interaction.
 view = st.segmented_control("View", VIEWS, default=VIEWS[0], required=True, key="view", bind="query-params")
-include_outputs = st.toggle("Include the model's outputs (confidence, probabilities, predicted label)", value=False,
-                            key="outputs", bind="query-params",
-                            help="They explain errors by construction, so they are left out of the ranked slices by default.")
+include_outputs = st.toggle(
+    "Include the model's outputs (confidence, probabilities, predicted label)",
+    value=False,
+    key="outputs",
+    bind="query-params",
+    help="They explain errors by construction, so they are left out of the ranked slices by default.",
+)
 
 if view == "ranked slices":
     with guard():
         ranked = analysis_page.ranked_slices(*args, int(min_rows), include_outputs)
-    st.caption(f"{len(ranked):,} slices with ≥ {int(min_rows):,} rows, ranked by the lower 95% bound of the lift "
-               f"({rank_by} in the slice ÷ overall), so small slices need strong evidence.")
+    st.caption(
+        f"{len(ranked):,} slices with ≥ {int(min_rows):,} rows, ranked by the lower 95% bound of the lift "
+        f"({rank_by} in the slice ÷ overall), so small slices need strong evidence."
+    )
     if ranked.empty:
         st.info("No slice is that large. Lower 'Smallest slice (rows)'.")
     else:
         st.plotly_chart(charts.slice_lift_figure(ranked.head(20), rank_by), key="lift_chart")
-        st.dataframe(ranked.head(views.MAX_SHOWN_ROWS), hide_index=True, key="slices_table",
-                     column_config=views.rate_columns(ranked.columns))
+        st.dataframe(
+            ranked.head(views.MAX_SHOWN_ROWS),
+            hide_index=True,
+            key="slices_table",
+            column_config=views.rate_columns(ranked.columns),
+        )
         analysis_page.download_csv(ranked, analysis_page.file_stem(run.id, "slices", target), "slices")
         slice_choices = views.slice_labels(ranked.head(50))
         picked = st.selectbox("Show the rows of a slice", list(slice_choices), key="slice", bind="query-params")
@@ -56,8 +81,12 @@ if view == "ranked slices":
             feature, value = slice_choices[picked]
             mask = slices.slice_mask(table, feature, value, target=target)  # the rows the table counted
             counted = "actual positives" if target == "fn" else "labelled rows"
-            analysis_page.show_rows(table.frame[mask], analysis_page.file_stem(run.id, "slice"), "slice_rows",
-                                    caption=f"The slice's {counted} (its 'rows' above): ")
+            analysis_page.show_rows(
+                table.frame[mask],
+                analysis_page.file_stem(run.id, "slice"),
+                "slice_rows",
+                caption=f"The slice's {counted} (its 'rows' above): ",
+            )
 
 elif view == "n-grams":
     if table.schema.text is None:
@@ -66,20 +95,25 @@ elif view == "n-grams":
         with guard():
             grams = analysis_page.ranked_ngrams(*args, NGRAM_MIN_ROWS)
         sampled, population = (int(grams[c].iloc[0]) for c in ("sampled_rows", "population_rows")) if len(grams) else (0, 0)
-        st.caption(f"Word 1- and 2-grams in {md_escape(table.schema.text)}, ranked by lift in the {rank_by}"
-                   + (f" (a random sample of {sampled:,} rows)." if sampled and sampled < population else "."))
+        st.caption(
+            f"Word 1- and 2-grams in {md_escape(table.schema.text)}, ranked by lift in the {rank_by}"
+            + (f" (a random sample of {sampled:,} rows)." if sampled and sampled < population else ".")
+        )
         if len(grams):
             st.plotly_chart(ngram_figure(grams), key="ngram_chart")
-        st.dataframe(grams.head(views.MAX_SHOWN_ROWS), hide_index=True, key="ngrams_table",
-                     column_config=views.rate_columns(grams.columns))
+        st.dataframe(
+            grams.head(views.MAX_SHOWN_ROWS), hide_index=True, key="ngrams_table", column_config=views.rate_columns(grams.columns)
+        )
         analysis_page.download_csv(grams, analysis_page.file_stem(run.id, "ngrams", target), "ngrams")
 
 else:
     depth = url_state.checked(st.slider, "Tree depth", 1, 5, 3, key="depth", why="tree depth goes from 1 to 5")
     with guard():
         tree = analysis_page.error_tree(*args, depth)
-    st.caption("Greedy splits on the inputs (not the model's outputs). Coverage: the cohort's share of all "
-               f"{'misses' if target == 'fn' else 'errors'}; share of data: its share of the rows.")
+    st.caption(
+        "Greedy splits on the inputs (not the model's outputs). Coverage: the cohort's share of all "
+        f"{'misses' if target == 'fn' else 'errors'}; share of data: its share of the rows."
+    )
     leaves = tree.leaves()
     st.plotly_chart(charts.cohort_rate_figure(leaves, rank_by), key="cohort_chart")
     st.plotly_chart(charts.error_tree_figure(tree.nodes), key="tree_chart")

@@ -22,21 +22,21 @@ if not picked_ids:
     st.info("No run with an eval table matches these filters. Widen a range or clear a selection in the sidebar.")
     st.stop()
 if len(picked_ids) > views.MAX_STACKED_RUNS:
-    st.warning(f"{len(picked_ids)} runs match; stacking the first {views.MAX_STACKED_RUNS}. Narrow the filters to "
-               "choose which.")
+    st.warning(f"{len(picked_ids)} runs match; stacking the first {views.MAX_STACKED_RUNS}. Narrow the filters to choose which.")
     picked_ids = picked_ids[: views.MAX_STACKED_RUNS]
 picked = [r for r in runs if r.id in set(picked_ids)]
-table_key = st.selectbox("Table key (the same table of each run)", views.table_keys(picked), key="table_key",
-                         bind="query-params")
+table_key = st.selectbox("Table key (the same table of each run)", views.table_keys(picked), key="table_key", bind="query-params")
 with guard():
     stacked = analysis_page.stacked_tables(ctx.spec, ctx.project, tuple(r.id for r in picked), table_key)
     warning = dataset_versions_warning({views.short_label(r): analysis_page.scored_dataset(ctx, r) for r in picked})
 if warning:
     st.warning("**Dataset check (lineage).** " + md_escape(warning), icon="⚠️")
 by_options = views.config_columns_for(stacked)
-st.caption(f"{len(stacked):,} rows from {len(picked)} runs · config columns that differ between them (train.* come "
-           f"from the run that trained each model, through lineage): "
-           f"{', '.join(md_escape(c) for c in by_options if c != 'run') or 'none'}.")
+st.caption(
+    f"{len(stacked):,} rows from {len(picked)} runs · config columns that differ between them (train.* come "
+    f"from the run that trained each model, through lineage): "
+    f"{', '.join(md_escape(c) for c in by_options if c != 'run') or 'none'}."
+)
 
 default = 1 if len(by_options) > 1 else 0
 by = st.selectbox("Compare error rates by", by_options, index=default, key="by", bind="query-params")

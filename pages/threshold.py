@@ -26,30 +26,47 @@ if one_class is None:
 positive = table.positive_class
 
 cost_fn, cost_fp, recall_col = st.columns(3)
-fn_cost = cost_fn.number_input("Cost of a missed positive (FN)", min_value=0.0, value=1.0, step=1.0,
-                               key="fn_cost", bind="query-params", help=f"A {md_escape(positive)} row the model lets through.")
-fp_cost = cost_fp.number_input("Cost of a false alarm (FP)", min_value=0.0, value=1.0, step=1.0,
-                               key="fp_cost", bind="query-params")
-target_recall = recall_col.slider("Target recall", 0.5, 1.0, 0.95, 0.005, format="%.3f", key="recall",
-                                  bind="query-params")
+fn_cost = cost_fn.number_input(
+    "Cost of a missed positive (FN)",
+    min_value=0.0,
+    value=1.0,
+    step=1.0,
+    key="fn_cost",
+    bind="query-params",
+    help=f"A {md_escape(positive)} row the model lets through.",
+)
+fp_cost = cost_fp.number_input(
+    "Cost of a false alarm (FP)", min_value=0.0, value=1.0, step=1.0, key="fp_cost", bind="query-params"
+)
+target_recall = recall_col.slider("Target recall", 0.5, 1.0, 0.95, 0.005, format="%.3f", key="recall", bind="query-params")
 with guard():
     curve = th.threshold_curve(table, fn_cost, fp_cost)
     # A recorded threshold belongs to the logged (argmax) predictions, not to one class against the rest.
-    recorded, recorded_in = ((None, "") if one_class is not None else
-                             views.recorded_threshold(run, analysis_page.artifact_metadata(ctx, ref.artifact)))
+    recorded, recorded_in = (
+        (None, "") if one_class is not None else views.recorded_threshold(run, analysis_page.artifact_metadata(ctx, ref.artifact))
+    )
     logged = recorded if recorded is not None else th.logged_threshold(table)
     best = th.cost_optimal_threshold(curve)
     reach = th.threshold_for_recall(curve, target_recall)
-st.caption(f"{len(curve) - 1:,} distinct thresholds over {table.n_rows:,} rows · a row is flagged "
-           f"{md_escape(positive)} when its probability ≥ the threshold · cost ratio FN:FP = {fn_cost:g}:{fp_cost:g}.")
+st.caption(
+    f"{len(curve) - 1:,} distinct thresholds over {table.n_rows:,} rows · a row is flagged "
+    f"{md_escape(positive)} when its probability ≥ the threshold · cost ratio FN:FP = {fn_cost:g}:{fp_cost:g}."
+)
 
-point = st.segmented_control("Operating point", POINTS, default="cost-optimal", required=True, key="point",
-                             bind="query-params")
+point = st.segmented_control("Operating point", POINTS, default="cost-optimal", required=True, key="point", bind="query-params")
 named = {"cost-optimal": float(best["threshold"]), "target recall": float(reach["threshold"]), "logged": logged}
 if point == "custom":
-    chosen = url_state.checked(st.number_input, "Threshold", min_value=0.0, max_value=1.0,
-                               value=logged if logged is not None else 0.5, step=0.01, format="%.4f", key="t",
-                               why="a threshold is between 0 and 1")
+    chosen = url_state.checked(
+        st.number_input,
+        "Threshold",
+        min_value=0.0,
+        max_value=1.0,
+        value=logged if logged is not None else 0.5,
+        step=0.01,
+        format="%.4f",
+        key="t",
+        why="a threshold is between 0 and 1",
+    )
 elif point == "logged" and logged is None:
     st.warning("No single threshold reproduces the logged predictions; showing the cost-optimal one instead.")
     chosen = named["cost-optimal"]
@@ -61,21 +78,27 @@ with guard():
     at_logged = th.operating_point(table, logged, fn_cost, fp_cost) if logged is not None else None
 analysis_page.download_review(ctx, [(run, ref, table)], threshold=chosen, fn_cost=fn_cost, fp_cost=fp_cost)
 st.subheader(f"At threshold {views.format_threshold(chosen)}")
-for column, (label, value, delta) in zip(st.columns(6), views.operating_metrics(at_chosen, at_logged)):
+for column, (label, value, delta) in zip(st.columns(6), views.operating_metrics(at_chosen, at_logged), strict=False):
     column.metric(label, value, delta=delta, delta_color="off", help="Change against the logged threshold")
-st.caption(f"Cost-optimal: {views.format_threshold(best['threshold'])} (cost {best['cost']:,.6g}) · highest "
-           f"threshold with recall ≥ {target_recall:.3f}: {views.format_threshold(reach['threshold'])} · logged: "
-           f"{views.format_threshold(logged)} ({f'from {md_escape(recorded_in)}' if recorded is not None else 'inferred from the table'}).")
+st.caption(
+    f"Cost-optimal: {views.format_threshold(best['threshold'])} (cost {best['cost']:,.6g}) · highest "
+    f"threshold with recall ≥ {target_recall:.3f}: {views.format_threshold(reach['threshold'])} · logged: "
+    f"{views.format_threshold(logged)} ({f'from {md_escape(recorded_in)}' if recorded is not None else 'inferred from the table'})."
+)
 
 position = views.curve_position(curve, chosen)
-st.plotly_chart(charts.threshold_figure(views.thin_rows(curve, views.MAX_CURVE_POINTS, keep=[position]), chosen,
-                                        logged), key="threshold_chart")
+st.plotly_chart(
+    charts.threshold_figure(views.thin_rows(curve, views.MAX_CURVE_POINTS, keep=[position]), chosen, logged),
+    key="threshold_chart",
+)
 with st.expander(f"Every threshold ({len(curve):,} rows)"):
     shown = views.thin_rows(curve, views.MAX_SHOWN_ROWS, keep=[position])
     if len(shown) < len(curve):
         st.caption(f"Showing {len(shown):,} evenly spaced thresholds; the CSV has all {len(curve):,}.")
     st.dataframe(shown, hide_index=True, key="curve_table", column_config=views.rate_columns(shown.columns))
-    analysis_page.download_csv(curve, analysis_page.file_stem(run.id, "threshold-curve"), "curve", "Download every threshold as CSV")
+    analysis_page.download_csv(
+        curve, analysis_page.file_stem(run.id, "threshold-curve"), "curve", "Download every threshold as CSV"
+    )
 
 st.subheader("Rows that change outcome")
 with guard():

@@ -38,7 +38,7 @@ class AccessPolicy:
         address = (email or "").strip().lower()
         if "@" not in address:
             return False
-        domain = address[address.rindex("@"):]
+        domain = address[address.rindex("@") :]
         return any(entry.lower() in (address, domain) for entry in self.users)
 
     def check_project(self, project: str) -> None:
@@ -71,8 +71,11 @@ class AccessPolicy:
 
 def load_policy(secrets_path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> AccessPolicy:
     """The allow-lists from secrets.toml ``[wbview]``, else the environment."""
-    table = secrets_table(Path(secrets_path) if secrets_path else DEFAULT_SECRETS_PATH, SECRETS_TABLE,
-                          "allowed_projects, store_roots, allowed_users")
+    table = secrets_table(
+        Path(secrets_path) if secrets_path else DEFAULT_SECRETS_PATH,
+        SECRETS_TABLE,
+        "allowed_projects, store_roots, allowed_users",
+    )
     return policy_from(table, environ)
 
 

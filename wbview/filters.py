@@ -33,9 +33,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, assert_never
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, assert_never
 from urllib.parse import parse_qsl, urlencode
 
 from wbview.errors import BadFilter
@@ -70,7 +71,7 @@ class Condition:
         """True when a segment contains a dot: W&B cannot filter such keys server-side."""
         return any("." in key for key in self.keys)
 
-    def matches(self, run: "Run") -> bool:
+    def matches(self, run: Run) -> bool:
         root = run.config if self.field == "config" else run.summary
         return _compare(_lookup(root, self.keys), self.op, self.value)
 
@@ -89,8 +90,9 @@ class Condition:
             path = ".".join(("config", self.keys[0], "value", *self.keys[1:]))
         else:
             path = ".".join(("summary_metrics", *self.keys))
-        mongo_op = {"=": "$eq", "!=": "$ne", ">": "$gt", ">=": "$gte", "<": "$lt", "<=": "$lte",
-                    "in": "$in", "not in": "$nin"}[self.op]
+        mongo_op = {"=": "$eq", "!=": "$ne", ">": "$gt", ">=": "$gte", "<": "$lt", "<=": "$lte", "in": "$in", "not in": "$nin"}[
+            self.op
+        ]
         value = list(self.value) if self.op in ("in", "not in") else self.value
         return {path: {mongo_op: value}}
 
@@ -120,7 +122,7 @@ class RunFilter:
             return dataclasses.replace(self, states=values)
         assert_never(field)
 
-    def matches(self, run: "Run") -> bool:
+    def matches(self, run: Run) -> bool:
         """Client-side evaluation: True when ``run`` satisfies every part of the filter."""
         if self.job_types and run.job_type not in self.job_types:
             return False
@@ -142,7 +144,7 @@ class RunFilter:
                 return False
         return all(condition.matches(run) for condition in self.conditions)
 
-    def to_server(self) -> tuple[dict[str, Any], "RunFilter"]:
+    def to_server(self) -> tuple[dict[str, Any], RunFilter]:
         """Split into (W&B server filter, residual to apply client-side).
 
         The residual holds what W&B cannot evaluate: conditions on a key that itself
@@ -189,12 +191,12 @@ class RunFilter:
         return urlencode([(QUERY_PARAM, text) for text in self.to_text()])
 
     @classmethod
-    def from_query(cls, query: str) -> "RunFilter":
+    def from_query(cls, query: str) -> RunFilter:
         """Inverse of ``to_query``; other query parameters are ignored."""
         texts = [value for key, value in parse_qsl(query.lstrip("?"), keep_blank_values=True) if key == QUERY_PARAM]
         return parse_filters(texts)
 
-    def merge(self, other: "RunFilter") -> "RunFilter":
+    def merge(self, other: RunFilter) -> RunFilter:
         """The conjunction of two filters (attribute lists are unioned per attribute,
         as in the CLI where ``--tag a --tag b`` means any of a, b)."""
 
@@ -266,7 +268,7 @@ def _parse_operator_and_value(text: str, rest: str) -> tuple[Op, Any, str]:
         )
     op = " ".join(match.group(1).lower().split())
     op = "=" if op == "==" else op
-    raw_value = rest[match.end():].strip()
+    raw_value = rest[match.end() :].strip()
     if not raw_value:
         raise BadFilter(f"Filter {text!r}: missing value after {op!r}.")
     if op in ("in", "not in"):
@@ -343,7 +345,7 @@ def _parse_path(text: str) -> tuple[list[str], list[bool], str]:
         else:
             match = _UNQUOTED_SEGMENT.match(text, pos)
             if not match:
-                where = text[pos:pos + 20] or "the end"
+                where = text[pos : pos + 20] or "the end"
                 raise BadFilter(f"Filter {text!r}: expected a key name at {where!r} (quote keys with spaces or dots).")
             segments.append(match.group())
             quoted.append(False)
@@ -369,7 +371,7 @@ def _read_quoted(text: str, pos: int) -> tuple[str, int]:
             return "".join(chars), i + 1
         chars.append(char)
         i += 1
-    raise BadFilter(f"Filter {text!r}: unclosed quote {text[pos:pos + 20]!r}.")
+    raise BadFilter(f"Filter {text!r}: unclosed quote {text[pos : pos + 20]!r}.")
 
 
 def _classify(segments: list[str], quoted: list[bool], text: str) -> tuple[KeyRoot, tuple[str, ...]]:
@@ -452,7 +454,9 @@ def _parse_time(value: Any, text: str) -> datetime:
     try:
         when = datetime.fromisoformat(str(value))
     except ValueError:
-        raise BadFilter(f"Filter {text!r}: {value!r} is not an ISO date or time (e.g. 2024-05-01 or 2024-05-01T12:00:00Z).") from None
+        raise BadFilter(
+            f"Filter {text!r}: {value!r} is not an ISO date or time (e.g. 2024-05-01 or 2024-05-01T12:00:00Z)."
+        ) from None
     return _as_utc(when)
 
 
@@ -506,8 +510,13 @@ def _format_scalar(value: Any) -> str:
         return repr(value)
     text = str(value)
     # Quote a string whenever a bare form would re-parse as something else.
-    if (text.strip() != text or not text or text[0] in "<>=!" or _parse_value(text, text) != text
-            or re.search(r"[\s,\"'\\]", text)):
+    if (
+        text.strip() != text
+        or not text
+        or text[0] in "<>=!"
+        or _parse_value(text, text) != text
+        or re.search(r"[\s,\"'\\]", text)
+    ):
         return _quote(text)
     return text
 
@@ -574,7 +583,7 @@ def _compare(actual: Any, op: str, expected: Any) -> bool:
 
 
 def _as_utc(when: datetime) -> datetime:
-    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def _server_time(when: datetime) -> str:
@@ -590,7 +599,6 @@ def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
     return min((x for x in (a, b) if x), default=None, key=_as_utc)
 
 
-
 # --- keys no run has ------------------------------------------------------------------
 
 
@@ -603,17 +611,17 @@ class KeyCheck:
     notes: tuple[str, ...] = ()
 
 
-def has_key(run: "Run", field: str, keys: tuple[str, ...]) -> bool:
+def has_key(run: Run, field: str, keys: tuple[str, ...]) -> bool:
     return _lookup(run.config if field == "config" else run.summary, keys) is not _MISSING
 
 
-def missing_keys(run_filter: RunFilter, runs: Iterable["Run"]) -> list[Condition]:
+def missing_keys(run_filter: RunFilter, runs: Iterable[Run]) -> list[Condition]:
     """The conditions whose key none of ``runs`` has."""
     runs = list(runs)
     return [c for c in run_filter.conditions if not any(has_key(r, c.field, c.keys) for r in runs)]
 
 
-def check_keys(run_filter: RunFilter, runs: Iterable["Run"], conditions: Iterable[Condition] | None = None) -> KeyCheck:
+def check_keys(run_filter: RunFilter, runs: Iterable[Run], conditions: Iterable[Condition] | None = None) -> KeyCheck:
     """Check ``conditions`` (default: all) against the keys ``runs`` have.
 
     A key no run has is resolved when the intent is clear: an unquoted dotted path that
@@ -647,7 +655,8 @@ def check_keys(run_filter: RunFilter, runs: Iterable["Run"], conditions: Iterabl
             notes.append(
                 f"Filtered on the {what}{found[0]} key {better.path_text} instead: no run has {written} as "
                 f"{'a summary metric' if condition.field == 'summary' else 'a config path'}"
-                + (" (a key with dots in its name must be quoted)" if what else "") + "."
+                + (" (a key with dots in its name must be quoted)" if what else "")
+                + "."
             )
             continue
         # Suggest keys that hold values, not the dicts above them ("params" of "params.lr").
@@ -656,7 +665,11 @@ def check_keys(run_filter: RunFilter, runs: Iterable["Run"], conditions: Iterabl
         texts = sorted({Condition(f, k, "=", None).path_text for f, k in leaves})
         close = closest_keys(written, texts)
         where = f" among {len(runs):,} runs" if runs else ""
-        hint = f" Closest keys: {', '.join(close)}." if close else (f" Keys that exist include: {', '.join(texts[:5])}." if texts else "")
+        hint = (
+            f" Closest keys: {', '.join(close)}."
+            if close
+            else (f" Keys that exist include: {', '.join(texts[:5])}." if texts else "")
+        )
         notes.append(f"No run has the key {written}{where}, so the filter {condition.to_text()} matches nothing.{hint}")
     if not resolved:
         return KeyCheck(run_filter, tuple(notes))
@@ -684,8 +697,8 @@ def _key_paths(mapping: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> set[
 
 
 def query_runs(
-    fetch: Callable[[RunFilter], list["Run"]], run_filter: RunFilter, sample: Callable[[], list["Run"]]
-) -> tuple[list["Run"], KeyCheck]:
+    fetch: Callable[[RunFilter], list[Run]], run_filter: RunFilter, sample: Callable[[], list[Run]]
+) -> tuple[list[Run], KeyCheck]:
     """Runs matching ``run_filter`` (``fetch``), never silently empty because of a key:
     when no returned run has a condition's key, the keys of ``sample()`` (runs without the
     conditions) resolve it or name the closest keys (see ``check_keys``)."""

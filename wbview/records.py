@@ -8,9 +8,10 @@ can be cached, pickled and written to a store.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 Direction = Literal["up", "down", "both"]
 # "table": one .table.json; "incremental": every increment entry of the artifact, in
@@ -103,7 +104,7 @@ class Run:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "Run":
+    def from_json(cls, data: Mapping[str, Any]) -> Run:
         created = data.get("created_at")
         return cls(
             id=data["id"],
@@ -172,7 +173,7 @@ class ArtifactVersion:
         return data
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "ArtifactVersion":
+    def from_json(cls, data: Mapping[str, Any]) -> ArtifactVersion:
         created = data.get("created_at")
         return cls(
             entity=data["entity"],
@@ -273,10 +274,7 @@ class LoadedTable:
         if not self.total_known:
             head = f"{len(self.frame):,} rows were stored: {UNKNOWN_TOTAL_NOTE}."
         elif self.truncated:
-            head = (
-                f"This table was truncated at log time: {len(self.frame):,} of "
-                f"{self.total_rows:,} rows were stored."
-            )
+            head = f"This table was truncated at log time: {len(self.frame):,} of {self.total_rows:,} rows were stored."
         else:
             head = f"{len(self.frame):,} rows."
         return head

@@ -9,8 +9,9 @@ Two naming styles are recognised: the seed guide's ("Decoded Text", "True Label"
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Literal, Mapping, TypedDict, cast
+from typing import Literal, TypedDict, cast
 
 Style = Literal["seed", "snake"]
 
@@ -91,7 +92,7 @@ class EvalSchema:
     def missing(self, roles: Iterable[str] = ("true_label", "predicted_label")) -> list[str]:
         return [role for role in roles if getattr(self, role) is None]
 
-    def with_mapping(self, mapping: Mapping[str, str | None]) -> "EvalSchema":
+    def with_mapping(self, mapping: Mapping[str, str | None]) -> EvalSchema:
         """Override roles with a user's choices (role -> column, or None to unset)."""
         known = cast(_RoleOverrides, {k: v for k, v in mapping.items() if k in ROLES})  # keys checked against ROLES
         return replace(self, **known)

@@ -25,9 +25,9 @@ import configparser
 import netrc
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import urlsplit
 
 from wbview.errors import UsageError
@@ -51,8 +51,12 @@ WBVIEW_ENV: dict[str, EnvVar] = {
     for var in (
         EnvVar("WBVIEW_STORE", "a local store the dashboard opens when the link names no source"),
         EnvVar("WBVIEW_CACHE_DIR", "the folder of the cache of immutable W&B content (default: the user cache folder)"),
-        EnvVar("WBVIEW_CACHE_TTL_S", f"seconds mutable W&B data (run lists, summaries, aliases) is reused (default {CACHE_TTL_S:g})"),
-        EnvVar("WBVIEW_CALL_TIMEOUT_S", f"bound in seconds on each W&B call (default {CALL_TIMEOUT_S:g}; the CLI's --timeout wins)"),
+        EnvVar(
+            "WBVIEW_CACHE_TTL_S", f"seconds mutable W&B data (run lists, summaries, aliases) is reused (default {CACHE_TTL_S:g})"
+        ),
+        EnvVar(
+            "WBVIEW_CALL_TIMEOUT_S", f"bound in seconds on each W&B call (default {CALL_TIMEOUT_S:g}; the CLI's --timeout wins)"
+        ),
         EnvVar("WBVIEW_DEMO_DIR", "where `wbview app` builds the demo store (default: the user data folder)"),
         EnvVar("WBVIEW_EVAL_DIR", "where the companion keeps its local copy of each eval table (default ./wbview-eval)"),
         EnvVar("WBVIEW_COMPANION_TIMEOUT_S", "seconds the companion waits for W&B in log_eval_table and start_run (default 5)"),
@@ -124,10 +128,7 @@ class Settings:
 
     def __repr__(self) -> str:
         key = "None" if self.api_key is None else "'***'"
-        return (
-            f"Settings(api_key={key}, base_url={self.base_url!r}, entity={self.entity!r}, "
-            f"project={self.project!r})"
-        )
+        return f"Settings(api_key={key}, base_url={self.base_url!r}, entity={self.entity!r}, project={self.project!r})"
 
     __str__ = __repr__
 
@@ -141,7 +142,7 @@ class Settings:
 
     @property
     def default_project(self) -> str | None:
-        """"ENTITY/PROJECT" when both are known, else None."""
+        """ "ENTITY/PROJECT" when both are known, else None."""
         return f"{self.entity}/{self.project}" if self.entity and self.project else None
 
     def describe(self) -> str:

@@ -25,8 +25,15 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT_DIR = REPO / "test-artifacts" / "screenshots"
 DOCS_SCREENSHOT_DIR = REPO / "docs" / "screenshots"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SERVER_START_TIMEOUT_S = 60
 RENDER_TIMEOUT_MS = 45_000
@@ -81,21 +88,42 @@ def app_url(store_dir, tmp_path_factory) -> str:
     yield from serve_app(store_dir, tmp_path_factory)
 
 
-SERVER_ARGS = ("--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none")
+SERVER_ARGS = (
+    "--server.headless",
+    "true",
+    "--server.address",
+    "127.0.0.1",
+    "--browser.gatherUsageStats",
+    "false",
+    "--server.fileWatcherType",
+    "none",
+)
 
 
-def serve_app(store_dir: Path, tmp_path_factory, name: str = "streamlit-server", args: Sequence[str] = SERVER_ARGS,
-              extra_env: Mapping[str, str] | None = None, host: str = "127.0.0.1", port: int | None = None):
+def serve_app(
+    store_dir: Path,
+    tmp_path_factory,
+    name: str = "streamlit-server",
+    args: Sequence[str] = SERVER_ARGS,
+    extra_env: Mapping[str, str] | None = None,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+):
     """Start `streamlit run app.py` with WBVIEW_STORE=store_dir, yield its base URL, stop it by PID."""
     port = port or _free_port()
     home = tmp_path_factory.mktemp("browser-home")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")} | {"WBVIEW_STORE": str(store_dir), "HOME": str(home)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")} | {
+        "WBVIEW_STORE": str(store_dir),
+        "HOME": str(home),
+    }
     env |= extra_env or {}
     log = (tmp_path_factory.getbasetemp() / f"{name}.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", *args, "--server.port", str(port)],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://{host}:{port}"
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
@@ -164,7 +192,8 @@ class Session:
 
     def wait_charts(self, count: int = 1) -> None:
         self.page.wait_for_function(
-            f"() => document.querySelectorAll('.main-svg .trace').length >= {count}", timeout=RENDER_TIMEOUT_MS)
+            f"() => document.querySelectorAll('.main-svg .trace').length >= {count}", timeout=RENDER_TIMEOUT_MS
+        )
 
     def open(self, url: str) -> None:
         self.page.goto(url)

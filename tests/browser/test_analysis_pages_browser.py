@@ -43,8 +43,7 @@ def _navigation_registered(app_url, browser):
 
 def _url(app_url: str, demo_store, page: str, **params: str) -> str:
     path, _ = demo_store
-    query = "&".join(f"{k}={quote(str(v))}" for k, v in
-                     {"source": f"store:{path}", "project": DEMO_PROJECT, **params}.items())
+    query = "&".join(f"{k}={quote(str(v))}" for k, v in {"source": f"store:{path}", "project": DEMO_PROJECT, **params}.items())
     return f"{app_url}/{page}?{query}"
 
 
@@ -64,7 +63,9 @@ def test_threshold_page_moves_to_the_target_recall_point(app_url, demo_store, se
     page.wait_for_url(re.compile(r"point=target"))
     page.wait_for_function(  # the rerun lands: the operating point moves away from the cost-optimal one
         "before => [...document.querySelectorAll('h3')].some(h => h.innerText.startsWith('At threshold') && h.innerText !== before)",
-        arg=before, timeout=45_000)
+        arg=before,
+        timeout=45_000,
+    )
     session.ready()
     session.screenshot("analysis-threshold-target-recall")
     assert _query(page.url)["fn_cost"] == ["5.0"] or _query(page.url)["fn_cost"] == ["5"]
@@ -90,8 +91,11 @@ def test_slices_page_ranks_slices_and_draws_the_error_tree(app_url, demo_store, 
     session.screenshot("analysis-slices")
     page.get_by_role("radio", name="error tree").click()
     page.wait_for_url(re.compile(r"view=error"))
-    page.wait_for_function("() => document.querySelectorAll('.main-svg .trace.icicle, .main-svg g.icicle').length > 0"
-                           " || document.querySelectorAll('.main-svg path.surface').length > 0", timeout=45_000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.main-svg .trace.icicle, .main-svg g.icicle').length > 0"
+        " || document.querySelectorAll('.main-svg path.surface').length > 0",
+        timeout=45_000,
+    )
     session.ready()
     session.screenshot("analysis-error-tree")
     assert session.page_errors == []

@@ -67,8 +67,8 @@ def _scroll_to_top_of(locator) -> None:
 def _wait_table_drawn(page) -> None:
     """Table cells are drawn on a canvas: wait until the grid's canvas exists and has a size."""
     page.wait_for_function(
-        """() => [...document.querySelectorAll('[data-testid="stDataFrame"] canvas')].some(c => c.width > 0)""",
-        timeout=45_000)
+        """() => [...document.querySelectorAll('[data-testid="stDataFrame"] canvas')].some(c => c.width > 0)""", timeout=45_000
+    )
 
 
 def test_runs_page_says_demo_data_and_lists_the_experiments(demo_url, demo, demo_session):
@@ -139,7 +139,6 @@ def test_error_analysis_of_exp_002_groups_by_is_error(demo_url, demo, demo_sessi
     _scroll_to_top_of(page.get_by_role("tablist"))
     demo_session.screenshot("demo-error-analysis")
     assert demo_session.page_errors == []
-
 
 
 def test_false_negatives_of_exp_004_put_likely_label_errors_apart(demo_url, demo, demo_session):

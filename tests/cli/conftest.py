@@ -17,7 +17,8 @@ def clean_env(tmp_path) -> dict[str, str]:
 
     store = Store(tmp_path / "store")
     return {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "WBVIEW_", "STREAMLIT_"))} | {
-        "WBVIEW_STORE": str(store.root), "HOME": str(tmp_path),
+        "WBVIEW_STORE": str(store.root),
+        "HOME": str(tmp_path),
     }
 
 

@@ -65,7 +65,11 @@ def test_without_credentials_the_app_opens_on_a_freshly_built_demo(tmp_path):
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "wbview", "app", "--port", str(port), "--address", "127.0.0.1"],
-            cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             _wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", proc, timeout_s=150)

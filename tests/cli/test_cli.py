@@ -40,11 +40,20 @@ def test_runs_json_has_the_documented_fields(capsys, memory, fixture_project):
 @pytest.mark.parametrize(
     "options, texts",
     [
-        (["--filter", "params.encoder=head_tail", "--filter", "params.lr>=1e-4"], ["params.encoder=head_tail", "params.lr>=1e-4"]),
-        (["--filter", "eval/f1>0.9", "--filter", "params.optimizer.name in adamw,sgd"], ["eval/f1>0.9", "params.optimizer.name in adamw,sgd"]),
+        (
+            ["--filter", "params.encoder=head_tail", "--filter", "params.lr>=1e-4"],
+            ["params.encoder=head_tail", "params.lr>=1e-4"],
+        ),
+        (
+            ["--filter", "eval/f1>0.9", "--filter", "params.optimizer.name in adamw,sgd"],
+            ["eval/f1>0.9", "params.optimizer.name in adamw,sgd"],
+        ),
         (["--job-type", "train", "--group", "exp-002"], ["job_type=train", "group=exp-002"]),
         (["--tag", "sgd", "--tag", "baseline"], ["tags in sgd,baseline"]),
-        (["--all-tags", "experiment", "--all-tags", "eval", "--state", "finished"], ["tags=experiment", "tags=eval", "state=finished"]),
+        (
+            ["--all-tags", "experiment", "--all-tags", "eval", "--state", "finished"],
+            ["tags=experiment", "tags=eval", "state=finished"],
+        ),
         (["--filter", '"model.type"=roberta'], ['"model.type"=roberta']),
     ],
 )
@@ -128,7 +137,9 @@ def test_lineage_formats(capsys, memory, fixture_project, fmt):
 
 
 def test_lineage_depth_and_direction(capsys, memory):
-    code, out, _ = run_cli(capsys, ["lineage", f"{PROJECT_PATH}/phishing-texts-raw:v0", "--depth", "1", "--direction", "up", "--json"], memory)
+    code, out, _ = run_cli(
+        capsys, ["lineage", f"{PROJECT_PATH}/phishing-texts-raw:v0", "--depth", "1", "--direction", "up", "--json"], memory
+    )
     graph = json.loads(out)
     assert code == 0 and len(graph["nodes"]) == 2 and graph["edges"][0]["target"] == "phishing-texts-raw:v0"
 
@@ -149,7 +160,9 @@ def test_table_list_and_export(capsys, memory, fixture_project, tmp_path):
 
 def test_table_export_reports_truncation(capsys, memory, fixture_project, tmp_path):
     run = truncated_eval_run(fixture_project)
-    code, out, _ = run_cli(capsys, ["table", f"{PROJECT_PATH}/{run.id}", TABLE_KEY, "--out", str(tmp_path / "t.parquet"), "--json"], memory)
+    code, out, _ = run_cli(
+        capsys, ["table", f"{PROJECT_PATH}/{run.id}", TABLE_KEY, "--out", str(tmp_path / "t.parquet"), "--json"], memory
+    )
     result = json.loads(out)
     assert code == 0 and result["truncated"] is True and result["total_rows"] == TRUNCATED_LOGGED_ROWS
 
@@ -180,11 +193,14 @@ def test_unknown_artifact_type_names_the_known_ones(capsys, memory, fixture_proj
     assert code == 0 and known[0] in out
 
 
-@pytest.mark.parametrize("argv, warned", [
-    (["--state", "bogus"], True),
-    (["--filter", "state in finished,bogus"], True),
-    (["--state", "finished", "--state", "preempted"], False),
-])
+@pytest.mark.parametrize(
+    "argv, warned",
+    [
+        (["--state", "bogus"], True),
+        (["--filter", "state in finished,bogus"], True),
+        (["--state", "finished", "--state", "preempted"], False),
+    ],
+)
 def test_unknown_run_state_warns_but_runs(capsys, memory, argv, warned):
     code, out, err = run_cli(capsys, ["runs", PROJECT_PATH, *argv], memory)
     assert code == 0 and out.startswith("id")

@@ -26,9 +26,26 @@ pytestmark = pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not i
 def _certificate(folder: Path) -> tuple[Path, Path]:
     cert, key = folder / "fullchain.pem", folder / "privkey.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={SITE}",
-         "-addext", f"subjectAltName=DNS:{SITE}", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            f"/CN={SITE}",
+            "-addext",
+            f"subjectAltName=DNS:{SITE}",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 
@@ -37,8 +54,10 @@ def _request(port: int, cert: Path, server_name: str, text: str) -> str:
     """Send ``text`` over TLS to 127.0.0.1:port (SNI ``server_name``); the answer's head."""
     context = ssl.create_default_context(cafile=str(cert))
     context.check_hostname = False  # the refused names are not on the certificate
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
-            context.wrap_socket(raw, server_hostname=server_name) as sock:
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname=server_name) as sock,
+    ):
         sock.sendall(text.encode())
         return sock.recv(4096).decode(errors="replace")
 
@@ -50,13 +69,22 @@ def _status(answer: str) -> int:
 @pytest.fixture
 def proxied(clean_env, tmp_path):
     app_port, tls_port, http_port = _free_port(), _free_port(), _free_port()
-    app = _serve([sys.executable, "-m", "wbview", "app", "--address", "127.0.0.1", "--port", str(app_port),
-                  "--allowed-host", SITE], tmp_path, clean_env, app_port, tmp_path / "app.log")
+    app = _serve(
+        [sys.executable, "-m", "wbview", "app", "--address", "127.0.0.1", "--port", str(app_port), "--allowed-host", SITE],
+        tmp_path,
+        clean_env,
+        app_port,
+        tmp_path / "app.log",
+    )
     cert, key = _certificate(tmp_path)
     site = (REPO / "deploy" / "nginx-wbview.conf").read_text()
-    for shipped, here in [("listen 443", f"listen 127.0.0.1:{tls_port}"), ("listen 80", f"listen 127.0.0.1:{http_port}"),
-                          ("127.0.0.1:8501", f"127.0.0.1:{app_port}"), ("/etc/ssl/wbview/fullchain.pem", str(cert)),
-                          ("/etc/ssl/wbview/privkey.pem", str(key))]:
+    for shipped, here in [
+        ("listen 443", f"listen 127.0.0.1:{tls_port}"),
+        ("listen 80", f"listen 127.0.0.1:{http_port}"),
+        ("127.0.0.1:8501", f"127.0.0.1:{app_port}"),
+        ("/etc/ssl/wbview/fullchain.pem", str(cert)),
+        ("/etc/ssl/wbview/privkey.pem", str(key)),
+    ]:
         assert shipped in site
         site = site.replace(shipped, here)
     (tmp_path / "site.conf").write_text(site)
@@ -66,8 +94,11 @@ def proxied(clean_env, tmp_path):
         f"http {{ access_log off; client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy;\n"
         f"  include {tmp_path}/site.conf; }}\n"
     )
-    nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    nginx = subprocess.Popen(
+        [NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 20
     while True:
         try:

@@ -79,7 +79,10 @@ def test_streamlit_run_with_the_shipped_config_refuses_a_foreign_host(clean_env,
     port = _free_port()
     proc = _serve(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1", "--server.port", str(port)],
-        REPO, clean_env, port, tmp_path / "streamlit.log",
+        REPO,
+        clean_env,
+        port,
+        tmp_path / "streamlit.log",
     )
     try:
         assert handshake_status(port, f"evil.example:{port}") == 403
@@ -93,9 +96,22 @@ def test_wbview_app_accepts_the_names_it_is_given_and_no_other(clean_env, tmp_pa
     port = _free_port()
     env = clean_env | {"WBVIEW_ALLOWED_HOSTS": "env.example"}
     proc = _serve(
-        [sys.executable, "-m", "wbview", "app", "--address", "127.0.0.1", "--port", str(port),
-         "--allowed-host", "wbview.team.example"],
-        tmp_path, env, port, tmp_path / "app.log",
+        [
+            sys.executable,
+            "-m",
+            "wbview",
+            "app",
+            "--address",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--allowed-host",
+            "wbview.team.example",
+        ],
+        tmp_path,
+        env,
+        port,
+        tmp_path / "app.log",
     )
     try:
         assert handshake_status(port, f"evil.example:{port}") == 403
@@ -112,8 +128,12 @@ def test_wbview_app_accepts_the_names_it_is_given_and_no_other(clean_env, tmp_pa
         ("localhost", [], {}, ["localhost", "127.0.0.1", "::1"]),
         ("0.0.0.0", [], {}, ["localhost", "127.0.0.1", "::1"]),
         ("10.0.0.5", [], {}, ["localhost", "127.0.0.1", "::1", "10.0.0.5"]),
-        ("localhost", ["Team.Example"], {"WBVIEW_ALLOWED_HOSTS": " a.example, ,b.example"},
-         ["localhost", "127.0.0.1", "::1", "a.example", "b.example", "team.example"]),
+        (
+            "localhost",
+            ["Team.Example"],
+            {"WBVIEW_ALLOWED_HOSTS": " a.example, ,b.example"},
+            ["localhost", "127.0.0.1", "::1", "a.example", "b.example", "team.example"],
+        ),
     ],
 )
 def test_allowed_hosts(address, extra, environ, expected):

@@ -34,8 +34,15 @@ def test_binary_table_with_positive_class(as_torch):
     frame = builder.finalize()
 
     assert list(frame.columns) == [
-        "Sample ID", "Decoded Text", "True Label", "Predicted Label",
-        "Prob (ham)", "Prob (phishing)", "Confidence", "Is Error", "Outcome",
+        "Sample ID",
+        "Decoded Text",
+        "True Label",
+        "Predicted Label",
+        "Prob (ham)",
+        "Prob (phishing)",
+        "Confidence",
+        "Is Error",
+        "Outcome",
     ]
     probs = _softmax(logits)
     np.testing.assert_allclose(frame["Prob (phishing)"], probs[:, 1], rtol=1e-6)
@@ -87,8 +94,16 @@ def test_multiclass_outcomes_and_snake_style():
     builder.add_batch(probs=probs, labels=np.array(["cat", "dog", "dog"]), ids=["a1", "a2", "a3"], extra={"length": [3, 4, 5]})
     frame = builder.finalize()
     assert list(frame.columns) == [
-        "id", "true_label", "predicted_label", "prob_cat", "prob_dog", "prob_bird",
-        "confidence", "is_error", "outcome", "length",
+        "id",
+        "true_label",
+        "predicted_label",
+        "prob_cat",
+        "prob_dog",
+        "prob_bird",
+        "confidence",
+        "is_error",
+        "outcome",
+        "length",
     ]
     assert frame["id"].tolist() == ["a1", "a2", "a3"]
     assert frame["predicted_label"].astype(str).tolist() == ["cat", "bird", "dog"]
@@ -130,9 +145,9 @@ def test_no_batches_gives_empty_table_with_columns():
     metrics = builder.metrics()
     assert metrics["num_predictions"] == 0
     # No rows: no rate at all (None), rather than an accuracy of 0.0 that reads as "all wrong".
-    assert {name: metrics[name] for name in ("accuracy", "precision", "recall", "f1", "fn_rate", "fp_rate", "roc_auc")} == dict.fromkeys(
-        ("accuracy", "precision", "recall", "f1", "fn_rate", "fp_rate", "roc_auc"), None
-    )
+    assert {
+        name: metrics[name] for name in ("accuracy", "precision", "recall", "f1", "fn_rate", "fp_rate", "roc_auc")
+    } == dict.fromkeys(("accuracy", "precision", "recall", "f1", "fn_rate", "fp_rate", "roc_auc"), None)
 
 
 def test_threshold_without_positive_class_warns_and_is_ignored():
@@ -257,7 +272,7 @@ def test_one_million_rows():
     labels = torch.from_numpy(rng.integers(0, 2, n))
     builder = EvalTableBuilder(BINARY, positive_class="phishing")
     for start in range(0, n, 50_000):
-        builder.add_batch(logits=logits[start:start + 50_000], labels=labels[start:start + 50_000])
+        builder.add_batch(logits=logits[start : start + 50_000], labels=labels[start : start + 50_000])
     frame = builder.finalize()
     assert len(frame) == n
     expected_pred = (torch.softmax(logits, 1)[:, 1] >= 0.5).numpy()

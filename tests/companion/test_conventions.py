@@ -26,7 +26,7 @@ from wbview.companion import (
 )
 from wbview.errors import UsageError
 
-NOW = dt.datetime(2025, 12, 13, 7, 30, 22, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 12, 13, 7, 30, 22, tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,14 @@ def test_vocabulary_job_types_pass(job_type):
 
 @pytest.mark.parametrize(
     "job_type, suggestion",
-    [("preprocessing", "clean"), ("data_prep", "clean"), ("etl", "transform"), ("evaluation", "eval"), ("finetune", "fine-tune"), ("trian", "train")],
+    [
+        ("preprocessing", "clean"),
+        ("data_prep", "clean"),
+        ("etl", "transform"),
+        ("evaluation", "eval"),
+        ("finetune", "fine-tune"),
+        ("trian", "train"),
+    ],
 )
 def test_other_job_types_are_refused_with_a_suggestion(job_type, suggestion):
     with pytest.raises(UsageError, match=f'Did you mean "{suggestion}"'):
@@ -71,7 +78,10 @@ def test_other_job_types_are_refused_with_a_suggestion(job_type, suggestion):
 
 def test_make_config_nests_params_and_meta():
     config = make_config({"lr": np.float32(1e-4), "splits": (0.8, 0.2)}, {"labels": ["ham", "phishing"], "out": Path("/x")})
-    assert config == {"params": {"lr": pytest.approx(1e-4), "splits": [0.8, 0.2]}, "meta": {"labels": ["ham", "phishing"], "out": "/x"}}
+    assert config == {
+        "params": {"lr": pytest.approx(1e-4), "splits": [0.8, 0.2]},
+        "meta": {"labels": ["ham", "phishing"], "out": "/x"},
+    }
     json.dumps(config, allow_nan=False)
     with pytest.raises(NotJsonSafe, match=r"params\.lr is nan"):
         make_config({"lr": float("nan")})
@@ -84,17 +94,41 @@ class Colour(enum.Enum):
 def test_json_safe_converts_library_types():
     torch = pytest.importorskip("torch")
     value = {
-        "np_int": np.int64(3), "np_float": np.float64(0.5), "np_bool": np.bool_(True), "arr": np.arange(3),
-        "tensor": torch.tensor([1.5, 2.5]), "scalar_tensor": torch.tensor(7),
-        "ts": pd.Timestamp("2025-01-02T03:04:05Z"), "series": pd.Series([1, 2]), "when": NOW, "day": dt.date(2025, 1, 2),
-        "path": Path("/tmp/a"), "colour": Colour.RED, "tuple": (1, 2), "set": {"b", "a"}, 5: "int key",
+        "np_int": np.int64(3),
+        "np_float": np.float64(0.5),
+        "np_bool": np.bool_(True),
+        "arr": np.arange(3),
+        "tensor": torch.tensor([1.5, 2.5]),
+        "scalar_tensor": torch.tensor(7),
+        "ts": pd.Timestamp("2025-01-02T03:04:05Z"),
+        "series": pd.Series([1, 2]),
+        "when": NOW,
+        "day": dt.date(2025, 1, 2),
+        "path": Path("/tmp/a"),
+        "colour": Colour.RED,
+        "tuple": (1, 2),
+        "set": {"b", "a"},
+        5: "int key",
         "nested": {"inner": [np.float32(0.25)]},
     }
     out = json_safe(value)
     assert out == {
-        "np_int": 3, "np_float": 0.5, "np_bool": True, "arr": [0, 1, 2], "tensor": [1.5, 2.5], "scalar_tensor": 7,
-        "ts": "2025-01-02T03:04:05+00:00", "series": [1, 2], "when": "2025-12-13T07:30:22+00:00", "day": "2025-01-02",
-        "path": "/tmp/a", "colour": "red", "tuple": [1, 2], "set": ["a", "b"], "5": "int key", "nested": {"inner": [0.25]},
+        "np_int": 3,
+        "np_float": 0.5,
+        "np_bool": True,
+        "arr": [0, 1, 2],
+        "tensor": [1.5, 2.5],
+        "scalar_tensor": 7,
+        "ts": "2025-01-02T03:04:05+00:00",
+        "series": [1, 2],
+        "when": "2025-12-13T07:30:22+00:00",
+        "day": "2025-01-02",
+        "path": "/tmp/a",
+        "colour": "red",
+        "tuple": [1, 2],
+        "set": ["a", "b"],
+        "5": "int key",
+        "nested": {"inner": [0.25]},
     }
     json.dumps(out, allow_nan=False)
 

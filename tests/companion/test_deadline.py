@@ -76,7 +76,7 @@ class StallingWandb:
     def stop_answering(self) -> None:
         self.answering = False
 
-    def __enter__(self) -> StallingWandb:  # noqa: PYI034 (a context manager of this class only)
+    def __enter__(self) -> StallingWandb:
         self.thread.start()
         return self
 
@@ -104,10 +104,20 @@ class StallingWandb:
             self.release.wait()  # accepted, never answered
             return
         if op == "UpsertBucket":
-            bucket = {"id": "UnVuOjE=", "name": variables.get("name") or "run1", "displayName": "r", "description": None,
-                      "config": "{}", "sweepName": None, "historyLineCount": 0,
-                      "project": {"id": "p1", "name": variables.get("project") or "evals",
-                                  "entity": {"id": "e1", "name": variables.get("entity") or "me"}}}
+            bucket = {
+                "id": "UnVuOjE=",
+                "name": variables.get("name") or "run1",
+                "displayName": "r",
+                "description": None,
+                "config": "{}",
+                "sweepName": None,
+                "historyLineCount": 0,
+                "project": {
+                    "id": "p1",
+                    "name": variables.get("project") or "evals",
+                    "entity": {"id": "e1", "name": variables.get("entity") or "me"},
+                },
+            }
             return self._send(handler, {"data": {"upsertBucket": {"bucket": bucket, "inserted": True}}})
         if op == "CreateRunFiles":
             files = [{"name": name, "uploadUrl": f"{self.base_url}/upload/{name}"} for name in variables.get("files", [])]
@@ -115,7 +125,10 @@ class StallingWandb:
         if op == "ServerFeaturesQuery":
             return self._send(handler, {"data": {"serverInfo": {"features": []}}})
         if op == "Viewer":
-            return self._send(handler, {"data": {"viewer": {"id": "u1", "entity": "me", "username": "me", "flags": "{}", "teams": {"edges": []}}}})
+            return self._send(
+                handler,
+                {"data": {"viewer": {"id": "u1", "entity": "me", "username": "me", "flags": "{}", "teams": {"edges": []}}}},
+            )
         self._send(handler, {"data": {}} if op else {})
 
     @staticmethod
@@ -136,6 +149,7 @@ def _builder(n: int = 300, seed: int = 0) -> EvalTableBuilder:
 
 
 # --- the deadline itself ------------------------------------------------------------------
+
 
 def test_call_with_deadline_returns_raises_or_times_out():
     assert call_with_deadline(lambda: 7, timeout=1, what="x") == 7
@@ -172,7 +186,7 @@ class StuckRun:
     after wandb.init)."""
 
     disabled = False
-    config: dict = {}  # noqa: RUF012 (read-only, as a run's config)
+    config: dict = {}
     name = "exp-001-eval-x"
     project = "evals"
     entity = "me"
@@ -264,11 +278,22 @@ print("RESULT " + json.dumps(out), flush=True)
 def test_wandb_gone_mid_run_never_stalls_the_job(finish, tmp_path):
     timeout = 2.0
     with StallingWandb() as server:
-        env = {**os.environ, "WANDB_BASE_URL": server.base_url, "WANDB_API_KEY": API_KEY, "WANDB_MODE": "online",
-               "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+        env = {
+            **os.environ,
+            "WANDB_BASE_URL": server.base_url,
+            "WANDB_API_KEY": API_KEY,
+            "WANDB_MODE": "online",
+            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+        }
         result_line, result_at = None, None
-        with subprocess.Popen([sys.executable, "-c", SCRIPT, server.base_url, str(tmp_path), str(timeout), finish],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path) as proc:
+        with subprocess.Popen(
+            [sys.executable, "-c", SCRIPT, server.base_url, str(tmp_path), str(timeout), finish],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+        ) as proc:
             assert proc.stdout is not None and proc.stderr is not None
             for line in proc.stdout:
                 if line.startswith("RESULT "):
@@ -282,7 +307,7 @@ def test_wandb_gone_mid_run_never_stalls_the_job(finish, tmp_path):
             stderr = proc.stderr.read()
         assert result_line is not None, stderr[-3000:]
         assert server.stalled() > 0  # W&B really was asked, and did not answer
-    out = json.loads(result_line[len("RESULT "):])
+    out = json.loads(result_line[len("RESULT ") :])
     assert out["mode"] == "online"
     assert out["log_s"] < timeout + 1.5, out
     assert out["logged"] is False
@@ -299,7 +324,10 @@ def test_wandb_gone_mid_run_never_stalls_the_job(finish, tmp_path):
 def test_start_run_falls_back_to_offline_when_wandb_does_not_answer():
     with StallingWandb(answering=False) as server:
         started = time.monotonic()
-        with pytest.warns(UserWarning, match=r"W&B did not start the run within 1\.5 s .*offline mode; upload it later with `wandb sync .*offline-run-"):
+        with pytest.warns(
+            UserWarning,
+            match=r"W&B did not start the run within 1\.5 s .*offline mode; upload it later with `wandb sync .*offline-run-",
+        ):
             run = start_run(project="evals", entity="me", job_type="eval", timeout=1.5, mode="online", settings=server.settings())
         elapsed = time.monotonic() - started
         try:

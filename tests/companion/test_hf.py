@@ -52,17 +52,36 @@ def _collate(items: list[dict]) -> dict:
 def _trainer(tmp_path, compute_metrics=lambda eval_pred: {"mine": 1.0}, **arg_overrides):
     torch.manual_seed(0)
     config = transformers.BertConfig(
-        vocab_size=len(VOCAB), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-        intermediate_size=32, max_position_embeddings=32, num_labels=2,
+        vocab_size=len(VOCAB),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=32,
+        num_labels=2,
     )
     model = transformers.BertForSequenceClassification(config)
     args = transformers.TrainingArguments(
-        output_dir=str(tmp_path / "out"), per_device_eval_batch_size=BATCH, per_device_train_batch_size=BATCH,
-        report_to=[], use_cpu=True, include_for_metrics=["inputs"], max_steps=2, eval_strategy="steps",
-        eval_steps=1, save_strategy="no", logging_strategy="no", disable_tqdm=True, **arg_overrides,
+        output_dir=str(tmp_path / "out"),
+        per_device_eval_batch_size=BATCH,
+        per_device_train_batch_size=BATCH,
+        report_to=[],
+        use_cpu=True,
+        include_for_metrics=["inputs"],
+        max_steps=2,
+        eval_strategy="steps",
+        eval_steps=1,
+        save_strategy="no",
+        logging_strategy="no",
+        disable_tqdm=True,
+        **arg_overrides,
     )
     return transformers.Trainer(
-        model=model, args=args, train_dataset=_Examples(16, 1), eval_dataset=_Examples(N_EVAL, 2), data_collator=_collate,
+        model=model,
+        args=args,
+        train_dataset=_Examples(16, 1),
+        eval_dataset=_Examples(N_EVAL, 2),
+        data_collator=_collate,
         compute_metrics=compute_metrics,
     )
 
@@ -76,7 +95,11 @@ def _count_forwards(model) -> list[int]:
 def test_trainer_evaluate_logs_a_table_from_its_own_pass(tmp_path):
     trainer = _trainer(tmp_path)
     callback = add_eval_table_logging(
-        trainer, CLASSES, positive_class="phishing", decode=decode_with_vocab(VOCAB), local_dir=tmp_path / "tables",
+        trainer,
+        CLASSES,
+        positive_class="phishing",
+        decode=decode_with_vocab(VOCAB),
+        local_dir=tmp_path / "tables",
     )
     logits_seen = []
     trainer.model.register_forward_hook(lambda module, args, output: logits_seen.append(output.logits.detach().clone()))
@@ -111,7 +134,8 @@ def test_each_evaluation_during_training_logs_a_table(tmp_path):
 def test_batch_eval_metrics_feeds_the_builder_batch_by_batch(tmp_path):
     seen = []
     trainer = _trainer(
-        tmp_path, batch_eval_metrics=True,
+        tmp_path,
+        batch_eval_metrics=True,
         compute_metrics=lambda eval_pred, compute_result: seen.append(compute_result) or {"mine": 2.0},
     )
     callback = add_eval_table_logging(trainer, CLASSES, local_dir=tmp_path / "tables", decode=decode_with_vocab(VOCAB))
@@ -126,7 +150,9 @@ def test_batch_eval_metrics_feeds_the_builder_batch_by_batch(tmp_path):
 def test_callback_with_injected_logger_and_no_trainer():
     logged = []
     callback = EvalTableCallback(CLASSES, log=lambda builder, **kw: logged.append((builder, kw)) or "result")
-    eval_pred = transformers.EvalPrediction(predictions=(np.array([[0.0, 1.0], [2.0, 0.0]]), np.zeros(2)), label_ids=np.array([1, 1]))
+    eval_pred = transformers.EvalPrediction(
+        predictions=(np.array([[0.0, 1.0], [2.0, 0.0]]), np.zeros(2)), label_ids=np.array([1, 1])
+    )
     metrics = callback.compute_metrics(eval_pred)
     assert metrics["accuracy"] == 0.5
     state = transformers.TrainerState()

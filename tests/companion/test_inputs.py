@@ -27,6 +27,7 @@ def _softmax_in(dtype, n: int, classes: int, seed: int):
 
 # --- tolerances follow the input precision --------------------------------------------
 
+
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16], ids=["bfloat16", "float16"])
 @pytest.mark.parametrize("classes", [2, 3, 10])
 @pytest.mark.parametrize("validate", ["deferred", "finalize"])
@@ -68,17 +69,21 @@ def test_rows_beyond_the_dtype_tolerance_are_still_rejected(dtype, row, toleranc
 
 
 def test_sum_tolerance_values():
-    assert sum_tolerance(float(torch.finfo(torch.bfloat16).eps)) == 2 ** -6
-    assert sum_tolerance(float(torch.finfo(torch.float16).eps)) == 2 ** -9
+    assert sum_tolerance(float(torch.finfo(torch.bfloat16).eps)) == 2**-6
+    assert sum_tolerance(float(torch.finfo(torch.float16).eps)) == 2**-9
     assert sum_tolerance(float(np.finfo(np.float32).eps)) == 1e-3
 
 
 # --- a rejected batch changes nothing --------------------------------------------------
 
+
 def _good(builder: EvalTableBuilder, n: int = 2, start: int = 0) -> None:
     builder.add_batch(
-        logits=np.zeros((n, 2)), labels=np.arange(n) % 2, ids=np.arange(start, start + n),
-        texts=[f"t{i}" for i in range(n)], extra={"length": np.ones(n)},
+        logits=np.zeros((n, 2)),
+        labels=np.arange(n) % 2,
+        ids=np.arange(start, start + n),
+        texts=[f"t{i}" for i in range(n)],
+        extra={"length": np.ones(n)},
     )
 
 
@@ -87,6 +92,7 @@ def _bad(**overrides):
         kwargs = {"logits": np.zeros((1, 2)), "labels": [0], "ids": [100], "texts": ["x"], "extra": {"length": [1.0]}}
         kwargs.update(overrides)
         builder.add_batch(**{k: v for k, v in kwargs.items() if v is not _DROP})
+
     return add
 
 
@@ -114,7 +120,9 @@ BAD_BATCHES = {
     "probabilities not summing to 1": _bad(logits=_DROP, probs=np.array([[0.9, 0.9]])),
     "label id out of range": _bad(labels=[7]),
     "ids of another type": _bad(ids=["s100"]),
-    "ids of mixed types": _bad(logits=np.zeros((2, 2)), labels=[0, 1], ids=[1, "a"], texts=["a", "b"], extra={"length": [1.0, 2.0]}),
+    "ids of mixed types": _bad(
+        logits=np.zeros((2, 2)), labels=[0, 1], ids=[1, "a"], texts=["a", "b"], extra={"length": [1.0, 2.0]}
+    ),
     "float ids": _bad(ids=np.array([1.5])),
 }
 
@@ -157,6 +165,7 @@ def test_rows_past_the_cap_still_count_and_a_rejected_batch_past_it_does_not():
 
 # --- ids: one type per table -------------------------------------------------------------
 
+
 def test_int_then_str_ids_are_rejected_at_add_batch_naming_the_batch(tmp_path):
     builder = EvalTableBuilder(BINARY)
     builder.add_batch(logits=[[1.0, 0.0]], labels=[0], ids=[1])
@@ -188,11 +197,15 @@ def test_ids_of_one_kind_from_any_container(batches, expected, tmp_path):
 
 # --- text that UTF-8 cannot encode --------------------------------------------------------
 
+
 def test_lone_surrogates_are_replaced_and_counted(tmp_path):
     builder = EvalTableBuilder(BINARY)
     builder.add_batch(
-        logits=np.zeros((4, 2)), labels=[0, 1, 0, 1], ids=["a\udc80", "b", "c", "d"],
-        texts=["bad \ud800", "ok \u00e9", "pair \ud83d\ude00", "x\udfff"], extra={"note": ["n\ud801", "", "", ""]},
+        logits=np.zeros((4, 2)),
+        labels=[0, 1, 0, 1],
+        ids=["a\udc80", "b", "c", "d"],
+        texts=["bad \ud800", "ok \u00e9", "pair \ud83d\ude00", "x\udfff"],
+        extra={"note": ["n\ud801", "", "", ""]},
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -214,12 +227,19 @@ def test_encodable_text_is_untouched_and_counted_as_zero():
 
 # --- label dtypes ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "labels",
     [
-        np.array([True, False, True]), np.array([1.0, 0.0, 1.0]), np.array([1.0, 0.0, 1.0], np.float32),
-        [True, False, True], [1.0, 0.0, 1.0], torch.tensor([True, False, True]), torch.tensor([1.0, 0.0, 1.0]),
-        torch.tensor([1.0, 0.0, 1.0], dtype=torch.bfloat16), np.array([1, 0, 1], np.uint8),
+        np.array([True, False, True]),
+        np.array([1.0, 0.0, 1.0]),
+        np.array([1.0, 0.0, 1.0], np.float32),
+        [True, False, True],
+        [1.0, 0.0, 1.0],
+        torch.tensor([True, False, True]),
+        torch.tensor([1.0, 0.0, 1.0]),
+        torch.tensor([1.0, 0.0, 1.0], dtype=torch.bfloat16),
+        np.array([1, 0, 1], np.uint8),
     ],
     ids=["np-bool", "np-float64", "np-float32", "list-bool", "list-float", "torch-bool", "torch-float", "torch-bf16", "uint8"],
 )
@@ -243,10 +263,16 @@ def test_float_labels_that_are_not_class_ids_are_rejected(bad, shown, validate, 
 
 # --- extra column names -----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "style, name, texts",
-    [("seed", "Outcome", None), ("seed", "Prob (ham)", None), ("seed", "Decoded Text", ["t"]), ("snake", "is_error", None),
-     ("snake", "id", None)],
+    [
+        ("seed", "Outcome", None),
+        ("seed", "Prob (ham)", None),
+        ("seed", "Decoded Text", ["t"]),
+        ("snake", "is_error", None),
+        ("snake", "id", None),
+    ],
 )
 def test_extra_name_clashes_are_caught_at_the_first_batch(style, name, texts):
     builder = EvalTableBuilder(BINARY, style=style)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,8 @@ def _builder(n: int = 60, seed: int = 0, **options) -> EvalTableBuilder:
     for start in range(0, n, 25):
         size = min(25, n - start)
         builder.add_batch(
-            logits=rng.normal(size=(size, 2)), labels=rng.integers(0, 2, size),
+            logits=rng.normal(size=(size, 2)),
+            labels=rng.integers(0, 2, size),
             texts=[f"message {i} \u00e9\u2713" for i in range(start, start + size)],
             extra={"length": rng.integers(1, 99, size), "score": rng.random(size)},
         )
@@ -75,7 +76,9 @@ def test_table_json_matches_what_wandb_table_writes():
     theirs = wandb.Table(dataframe=frame.astype({"c": object})).to_json(wandb.Artifact("x", "predictions"))
     assert ours["data"] == theirs["data"]
     assert ours["column_types"] == json.loads(json.dumps(theirs["column_types"]))
-    assert {k: ours[k] for k in ("_type", "columns", "ncols", "nrows", "log_mode")} == {k: theirs[k] for k in ("_type", "columns", "ncols", "nrows", "log_mode")}
+    assert {k: ours[k] for k in ("_type", "columns", "ncols", "nrows", "log_mode")} == {
+        k: theirs[k] for k in ("_type", "columns", "ncols", "nrows", "log_mode")
+    }
 
 
 def test_round_trip_through_wandb_artifact_get_on_a_fake_server(tmp_path, monkeypatch):
@@ -88,9 +91,13 @@ def test_round_trip_through_wandb_artifact_get_on_a_fake_server(tmp_path, monkey
         result = log_eval_table(builder, run=None, local_dir=tmp_path)
     frame = builder.finalize()
     version = ArtifactVersion(
-        entity="me", project="evals", name="eval-predictions-abc", version="v0", type="predictions",
+        entity="me",
+        project="evals",
+        name="eval-predictions-abc",
+        version="v0",
+        type="predictions",
         files=(ArtifactFile(f"{KEY}.table.json"), ArtifactFile(f"{KEY}.parquet")),
-        created_at=datetime(2025, 12, 13, 7, 30, 22, tzinfo=timezone.utc),
+        created_at=datetime(2025, 12, 13, 7, 30, 22, tzinfo=UTC),
     )
     files = {
         (version.id, f"{KEY}.table.json"): result.table_json_path.read_bytes(),
@@ -129,8 +136,13 @@ def test_wandb_artifact_get_still_works_after_logging_with_a_run(tmp_path, monke
     monkeypatch.delenv("WANDB_MODE")
     assert WBValue.type_mapping()["table"] is wandb.Table
     version = ArtifactVersion(
-        entity="me", project="evals", name="eval-predictions-def", version="v0", type="predictions",
-        files=(ArtifactFile(f"{KEY}.table.json"),), created_at=datetime(2025, 12, 13, 7, 30, 22, tzinfo=timezone.utc),
+        entity="me",
+        project="evals",
+        name="eval-predictions-def",
+        version="v0",
+        type="predictions",
+        files=(ArtifactFile(f"{KEY}.table.json"),),
+        created_at=datetime(2025, 12, 13, 7, 30, 22, tzinfo=UTC),
     )
     files = {(version.id, f"{KEY}.table.json"): result.table_json_path.read_bytes()}
     with FakeWandb({"me/evals": ProjectData(artifacts={version.id: version})}, files=files) as fake:
@@ -145,8 +157,14 @@ def test_wandb_artifact_get_still_works_after_logging_with_a_run(tmp_path, monke
 def test_offline_run_logs_artifact_summary_and_workspace_table(tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "offline")
     builder = _builder(n=70)
-    run = wandb.init(mode="offline", settings=wandb.Settings(init_timeout=20), project="companion-test", name="exp-001-eval-2025-12-13T07-30-22Z", job_type="eval",
-                     config={"params": {"lr": 0.1}, "meta": {"task": "phishing"}})
+    run = wandb.init(
+        mode="offline",
+        settings=wandb.Settings(init_timeout=20),
+        project="companion-test",
+        name="exp-001-eval-2025-12-13T07-30-22Z",
+        job_type="eval",
+        config={"params": {"lr": 0.1}, "meta": {"task": "phishing"}},
+    )
     try:
         with pytest.warns(UserWarning, match="Cannot use artifact when in offline mode"):
             result = log_eval_table(builder, run=run, model="clf:v1", dataset="texts:v2", local_dir=tmp_path)
@@ -165,13 +183,22 @@ def test_offline_run_logs_artifact_summary_and_workspace_table(tmp_path, monkeyp
     metadata = json.loads(result.metadata_path.read_text())
     assert metadata["model"] == "clf:v1" and metadata["dataset"] == "texts:v2"
     assert metadata["threshold"] == 0.5 and metadata["num_predictions"] == 70
-    assert metadata["lineage"] == {"model": "clf:v1", "dataset": "texts:v2", "declared": False, "reason": "Cannot use artifact when in offline mode."}
+    assert metadata["lineage"] == {
+        "model": "clf:v1",
+        "dataset": "texts:v2",
+        "declared": False,
+        "reason": "Cannot use artifact when in offline mode.",
+    }
     assert metadata["id2label"] == {"0": "ham", "1": "phishing"} and metadata["label2id"] == {"ham": 0, "phishing": 1}
     assert metadata["config"] == {"params": {"lr": 0.1}, "meta": {"task": "phishing"}}
     assert metadata["summary"]["eval/num_predictions"] == 70
     assert metadata["wbview_table"]["table_entry"] == f"{KEY}.table.json"
     assert {k: metadata["wbview_table"][k] for k in ("key", "parquet_entry", "nrows", "stored_rows", "truncated")} == {
-        "key": KEY, "parquet_entry": f"{KEY}.parquet", "nrows": 70, "stored_rows": 70, "truncated": False,
+        "key": KEY,
+        "parquet_entry": f"{KEY}.parquet",
+        "nrows": 70,
+        "stored_rows": 70,
+        "truncated": False,
     }
     _assert_same_table(pd.read_parquet(result.parquet_path), builder.finalize())
 

@@ -86,8 +86,21 @@ def test_builder_metrics_equal_sklearn_on_its_own_table():
     [
         ([1, 1, 1], [1, 1, 1], {"precision": 1.0, "recall": 1.0, "fp_rate": 0.0, "roc_auc": None}),
         ([0, 0], [0, 0], {"precision": 0.0, "recall": 0.0, "f1": 0.0, "fn_rate": 0.0, "roc_auc": None}),
-        ([], [], {"accuracy": None, "precision": None, "recall": None, "f1": None, "fn_rate": None, "fp_rate": None,
-                  "roc_auc": None, "threshold": 0.5, "num_predictions": 0}),
+        (
+            [],
+            [],
+            {
+                "accuracy": None,
+                "precision": None,
+                "recall": None,
+                "f1": None,
+                "fn_rate": None,
+                "fp_rate": None,
+                "roc_auc": None,
+                "threshold": 0.5,
+                "num_predictions": 0,
+            },
+        ),
     ],
 )
 def test_degenerate_cases_do_not_divide_by_zero(y_true, y_pred, expected):

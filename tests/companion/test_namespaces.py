@@ -14,8 +14,12 @@ wandb = pytest.importorskip("wandb")
 
 @pytest.mark.parametrize(
     "key, namespace, expected",
-    [("eval/predictions", None, "eval/"), ("eval/ood", None, "eval/ood/"), ("test/predictions/", None, "test/predictions/"),
-     ("eval/ood", "mine/", "mine/")],
+    [
+        ("eval/predictions", None, "eval/"),
+        ("eval/ood", None, "eval/ood/"),
+        ("test/predictions/", None, "test/predictions/"),
+        ("eval/ood", "mine/", "mine/"),
+    ],
 )
 def test_summary_namespace(key, namespace, expected):
     assert summary_namespace(key, namespace) == expected
@@ -45,4 +49,8 @@ def test_several_tables_in_one_run_keep_separate_summaries(tmp_path, monkeypatch
         assert results[key].metrics[f"{prefix}f1"] == expected["f1"]
         table_meta = json.loads(results[key].metadata_path.read_text())["wbview_table"]
         assert table_meta["summary_namespace"] == prefix
-    assert {summary["eval/num_predictions"], summary["eval/ood/num_predictions"], summary["test/predictions/num_predictions"]} == {50, 80, 30}
+    assert {
+        summary["eval/num_predictions"],
+        summary["eval/ood/num_predictions"],
+        summary["test/predictions/num_predictions"],
+    } == {50, 80, 30}

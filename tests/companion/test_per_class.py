@@ -45,8 +45,14 @@ def _assert_matches(ours_per_class, ours_matrix, expected_per_class, expected_ma
 
 @pytest.mark.parametrize(
     "seed, n, classes, absent, positive",
-    [(0, 400, 2, None, 1), (1, 50, 2, None, 0), (2, 600, 3, None, None), (3, 1000, 5, 2, None), (4, 30, 4, None, None),
-     (5, 200, 2, None, None)],
+    [
+        (0, 400, 2, None, 1),
+        (1, 50, 2, None, 0),
+        (2, 600, 3, None, None),
+        (3, 1000, 5, 2, None),
+        (4, 30, 4, None, None),
+        (5, 200, 2, None, None),
+    ],
     ids=["binary", "binary-positive-0", "3-class", "5-class-one-absent", "4-class-small", "binary-argmax"],
 )
 def test_per_class_metrics_match_classification_report(seed, n, classes, absent, positive):
@@ -54,7 +60,7 @@ def test_per_class_metrics_match_classification_report(seed, n, classes, absent,
     y_true, probs = _case(seed, n, classes, absent)
     builder = EvalTableBuilder(names, positive_class=positive)
     builder.add_batch(probs=probs[: n // 2], labels=y_true[: n // 2])
-    builder.add_batch(probs=probs[n // 2:], labels=y_true[n // 2:])
+    builder.add_batch(probs=probs[n // 2 :], labels=y_true[n // 2 :])
     frame = builder.finalize()
     y_pred = frame["Predicted Label"].cat.codes.to_numpy()
     metrics = builder.metrics()

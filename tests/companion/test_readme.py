@@ -14,7 +14,7 @@ from tests.paths import README
 
 def _companion_examples() -> list[str]:
     text = README.read_text(encoding="utf-8")
-    section = text[text.index("<!-- section: companion -->"):text.index("<!-- /section: companion -->")]
+    section = text[text.index("<!-- section: companion -->") : text.index("<!-- /section: companion -->")]
     return re.findall(r"```python\n(.*?)```", section, re.S)
 
 

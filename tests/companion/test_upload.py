@@ -85,8 +85,14 @@ def test_upload_starts_the_original_run_again(tmp_path, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         results = upload_local(local / "gone2" / "eval-ood", timeout=20, mode="offline")
-    (kwargs, run), = started
-    assert (kwargs["id"], kwargs["resume"], kwargs["project"], kwargs["entity"], kwargs["job_type"]) == ("gone2", "allow", "evals", "me", "eval")
+    ((kwargs, run),) = started
+    assert (kwargs["id"], kwargs["resume"], kwargs["project"], kwargs["entity"], kwargs["job_type"]) == (
+        "gone2",
+        "allow",
+        "evals",
+        "me",
+        "eval",
+    )
     assert run._is_finished and [r.uploaded for r in results] == [True]
     assert results[0].key == "eval/ood"
 
@@ -95,7 +101,9 @@ def test_upload_when_wandb_does_not_answer_fails_fast_and_keeps_the_files(tmp_pa
     local, _ = _kept_locally(tmp_path, "gone3")
     with StallingWandb(answering=False) as server:
         started = time.monotonic()
-        with pytest.raises(RequestTimeout, match=r"W&B did not start run gone3 within 1\.5 s .*nothing was uploaded .*local files are unchanged"):
+        with pytest.raises(
+            RequestTimeout, match=r"W&B did not start run gone3 within 1\.5 s .*nothing was uploaded .*local files are unchanged"
+        ):
             upload_local(local, timeout=1.5, mode="online", settings=server.settings())
         assert server.stalled() > 0
         elapsed = time.monotonic() - started

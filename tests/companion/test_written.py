@@ -51,7 +51,7 @@ def test_workspace_view_adds_a_10000_row_media_copy_and_nothing_else(show, tmp_p
 
 def test_readme_says_where_the_media_copy_goes():
     text = README.read_text(encoding="utf-8")
-    section = text[text.index("<!-- section: companion -->"):text.index("<!-- /section: companion -->")]
+    section = text[text.index("<!-- section: companion -->") : text.index("<!-- /section: companion -->")]
     assert "no second copy" not in section
     assert "a media copy of the first 10,000 rows in the run's files, `media/table/<key>_<step>_<hash>.table.json`" in section
     assert "`show_in_workspace=False` to write no media copy" in section

@@ -84,10 +84,13 @@ def test_corpus_is_deterministic_and_varied():
     assert "on tomorrow" not in texts and "on next week" not in texts
 
 
-@pytest.mark.parametrize("encoder, expected", [
-    ("standard", f"w0 w1 w2 w3 w4 w5 {TRUNCATION_MARK}"),
-    ("head_tail", f"w0 w1 {TRUNCATION_MARK} w6 w7 w8 w9"),
-])
+@pytest.mark.parametrize(
+    "encoder, expected",
+    [
+        ("standard", f"w0 w1 w2 w3 w4 w5 {TRUNCATION_MARK}"),
+        ("head_tail", f"w0 w1 {TRUNCATION_MARK} w6 w7 w8 w9"),
+    ],
+)
 def test_truncation_marks_where_words_were_cut(encoder, expected):
     text = " ".join(f"w{i}" for i in range(10))
     assert truncate_words(text, encoder, max_words=6, head_words=2) == expected
@@ -202,8 +205,10 @@ def test_eval_tables_hold_the_models_real_predictions(source):
         assert not frame["Full Text"].duplicated().any()
         encoder = dataset.metadata["encoding_strategy"]
         max_words, head_words = dataset.metadata["max_length"], dataset.metadata["params"]["head_length"] or 0
-        assert all(decoded == truncate_words(full, encoder, max_words, head_words)
-                   for decoded, full in zip(frame[schema.text], frame["Full Text"]))
+        assert all(
+            decoded == truncate_words(full, encoder, max_words, head_words)
+            for decoded, full in zip(frame[schema.text], frame["Full Text"], strict=False)
+        )
 
 
 def test_two_builds_with_one_seed_are_identical(tmp_path, small_store):

@@ -7,8 +7,9 @@ import hashlib
 import io
 import json
 import math
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 
@@ -41,7 +42,7 @@ def plain_value(value: Any) -> Any:
 def _table_cell(value: Any) -> Any:
     """A cell as wandb writes it: datetimes as epoch milliseconds (naive ones taken as UTC)."""
     if isinstance(value, (pd.Timestamp, datetime)):
-        moment = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         return int(moment.timestamp() * 1000)
     return plain_value(value)
 
@@ -71,8 +72,7 @@ def wandb_table_json(frame: pd.DataFrame, nrows: int | None = None) -> bytes:
 def _needs_plain(frame: pd.DataFrame) -> bool:
     # tolist() on an object array keeps numpy scalars only for object columns holding them.
     return any(frame[c].dtype.kind in "Mm" for c in frame.columns) or any(
-        frame[c].dtype == object and len(frame) and not isinstance(frame[c].iloc[0], (str, type(None)))
-        for c in frame.columns
+        frame[c].dtype == object and len(frame) and not isinstance(frame[c].iloc[0], (str, type(None))) for c in frame.columns
     )
 
 
@@ -84,7 +84,7 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
 
 def placeholder_bytes(artifact_id: str, path: str) -> bytes:
     """Deterministic stand-in content for artifact files the fixture has no data for."""
-    return f"fake content of {artifact_id}/{path}\n".encode("utf-8")
+    return f"fake content of {artifact_id}/{path}\n".encode()
 
 
 def entry_bytes(
@@ -119,7 +119,7 @@ def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.replace(microsecond=0).isoformat()
 
 
@@ -163,5 +163,11 @@ def connection(
         cursor = b64_id(f"cursor:{start + offset}")
         edges.append(Node(f"{typename}Edge", node=item, cursor=cursor, **(edge_extra(item) if edge_extra else {})))
     end = start + len(page)
-    page_info = Node("PageInfo", endCursor=edges[-1]["cursor"] if edges else None, hasNextPage=end < len(items), hasPreviousPage=start > 0, startCursor=edges[0]["cursor"] if edges else None)
+    page_info = Node(
+        "PageInfo",
+        endCursor=edges[-1]["cursor"] if edges else None,
+        hasNextPage=end < len(items),
+        hasPreviousPage=start > 0,
+        startCursor=edges[0]["cursor"] if edges else None,
+    )
     return Node(f"{typename}Connection", edges=edges, pageInfo=page_info, totalCount=len(items))

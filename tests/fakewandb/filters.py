@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from tests.fakewandb.graphql import GraphQLError
 from wbview.records import Run
@@ -79,22 +80,22 @@ def run_field(run: Run, field_name: str, summary: Mapping[str, Any] | None = Non
             return list(value)
         return _MISSING if value is None else value
     if field_name.startswith("config."):
-        return _config_lookup(wrap_config(run.config), field_name[len("config."):])
+        return _config_lookup(wrap_config(run.config), field_name[len("config.") :])
     for prefix in ("summary_metrics.", "summaryMetrics.", "summary."):
         if field_name.startswith(prefix):
-            return _summary_lookup(summary if summary is not None else run.summary, field_name[len(prefix):])
+            return _summary_lookup(summary if summary is not None else run.summary, field_name[len(prefix) :])
     raise FilterError(f"unsupported filter field {field_name!r}")
 
 
 def _as_datetime(value: Any) -> datetime | None:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return None
 
 

@@ -6,8 +6,9 @@ import hashlib
 import json
 import re
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -38,7 +39,7 @@ class _ArtifactRef:
 class ObjectGraph:
     """Builds GraphQL nodes for runs, artifacts and projects on demand."""
 
-    def __init__(self, fake: "FakeWandb"):
+    def __init__(self, fake: FakeWandb):
         self.fake = fake
         self.artifacts_by_gql_id: dict[str, _ArtifactRef] = {}
         self.gql_id_by_key: dict[tuple[str, str], str] = {}
@@ -50,7 +51,9 @@ class ObjectGraph:
                 gql_id = b64_id(f"Artifact:{counter}")
                 self.artifacts_by_gql_id[gql_id] = _ArtifactRef(project_path, art, gql_id)
                 self.gql_id_by_key[(project_path, art_id)] = gql_id
-                self.collection_ids.setdefault((project_path, art.name), b64_id(f"ArtifactSequence:{len(self.collection_ids) + 1}"))
+                self.collection_ids.setdefault(
+                    (project_path, art.name), b64_id(f"ArtifactSequence:{len(self.collection_ids) + 1}")
+                )
 
     # ---- root -------------------------------------------------------------------
     def root(self) -> Node:
@@ -61,7 +64,15 @@ class ObjectGraph:
             artifact=lambda args: self.artifact_by_gql_id(args.get("id")),
             serverInfo=lambda args: self.server_info(),
             entity=lambda args: self.entity(args.get("name")),
-            models=lambda args: connection("Project", [self.project(*p.split("/", 1)) for p in self.fake.projects if p.split("/")[0] == (args.get("entityName") or self.fake.default_entity)], args),
+            models=lambda args: connection(
+                "Project",
+                [
+                    self.project(*p.split("/", 1))
+                    for p in self.fake.projects
+                    if p.split("/")[0] == (args.get("entityName") or self.fake.default_entity)
+                ],
+                args,
+            ),
         )
 
     def viewer(self) -> Node:
@@ -100,7 +111,16 @@ class ObjectGraph:
     def entity(self, name: str | None) -> Node | None:
         if name is None:
             return None
-        return Node("Entity", id=b64_id(f"Entity:{name}"), name=name, isTeam=True, organization=None, defaultAccess="PRIVATE", readOnly=False, claimingEntity=None)
+        return Node(
+            "Entity",
+            id=b64_id(f"Entity:{name}"),
+            name=name,
+            isTeam=True,
+            organization=None,
+            defaultAccess="PRIVATE",
+            readOnly=False,
+            claimingEntity=None,
+        )
 
     # ---- projects -----------------------------------------------------------------
     def project(self, entity: str | None, name: str | None) -> Node | None:
@@ -122,9 +142,13 @@ class ObjectGraph:
             runs=lambda args: connection("Run", self.filtered_runs(path, args), args, make=lambda r: self.run(path, r)),
             run=lambda args: self.run(path, data.runs.get(args.get("name"))),
             artifactTypes=lambda args: connection("ArtifactType", [self.artifact_type(path, t) for t in self.types(path)], args),
-            artifactType=lambda args: self.artifact_type(path, args.get("name")) if args.get("name") in self.types(path) else None,
+            artifactType=lambda args: (
+                self.artifact_type(path, args.get("name")) if args.get("name") in self.types(path) else None
+            ),
             artifactCollection=lambda args: self.collection(path, args.get("name")),
-            artifactCollections=lambda args: connection("ArtifactCollection", [self.collection(path, c) for c in self.collection_names(path)], args),
+            artifactCollections=lambda args: connection(
+                "ArtifactCollection", [self.collection(path, c) for c in self.collection_names(path)], args
+            ),
             artifactCollectionMembership=lambda args: self.membership_by_name(path, args.get("name")),
             artifact=lambda args: self.artifact_by_name(path, args.get("name")),
             user=self.viewer(),
@@ -167,8 +191,12 @@ class ObjectGraph:
             name=type_name,
             description=None,
             createdAt="2025-11-01T00:00:00",
-            artifactCollections=lambda args: connection("ArtifactCollection", [self.collection(path, c) for c in self.collection_names(path, type_name)], args),
-            artifactSequences=lambda args: connection("ArtifactSequence", [self.collection(path, c) for c in self.collection_names(path, type_name)], args),
+            artifactCollections=lambda args: connection(
+                "ArtifactCollection", [self.collection(path, c) for c in self.collection_names(path, type_name)], args
+            ),
+            artifactSequences=lambda args: connection(
+                "ArtifactSequence", [self.collection(path, c) for c in self.collection_names(path, type_name)], args
+            ),
             artifactCollection=collection_in_type,
             artifactSequence=collection_in_type,
         )
@@ -247,8 +275,12 @@ class ObjectGraph:
             fileCount=len(self.fake.run_file_names(path, run)),
             files=lambda args: self.run_files(path, run, args),
             parquetHistory=lambda args: Node("ParquetHistory", parquetUrls=[], liveData=self.history_rows(history, None, None)),
-            outputArtifacts=lambda args: connection("Artifact", [self.artifact_node(path, a) for a in (links.logged if links else ())], args),
-            inputArtifacts=lambda args: connection("Artifact", [self.artifact_node(path, a) for a in (links.used if links else ())], args),
+            outputArtifacts=lambda args: connection(
+                "Artifact", [self.artifact_node(path, a) for a in (links.logged if links else ())], args
+            ),
+            inputArtifacts=lambda args: connection(
+                "Artifact", [self.artifact_node(path, a) for a in (links.used if links else ())], args
+            ),
         )
 
     @staticmethod
@@ -256,8 +288,7 @@ class ObjectGraph:
         if history is None or not len(history):
             return {"lastStep": -1, "keys": {}}
         keys = {
-            str(col): {"typeCounts": [{"type": "number", "count": int(history[col].notna().sum())}]}
-            for col in history.columns
+            str(col): {"typeCounts": [{"type": "number", "count": int(history[col].notna().sum())}]} for col in history.columns
         }
         return {"lastStep": int(history["_step"].max()), "keys": keys}
 
@@ -282,7 +313,11 @@ class ObjectGraph:
         rows = self.history_rows(history, list(spec.get("keys") or []), spec.get("samples"))
         max_step = spec.get("maxStep")
         min_step = spec.get("minStep")
-        return [r for r in rows if (max_step is None or r.get("_step", 0) <= max_step) and (min_step is None or r.get("_step", 0) >= min_step)]
+        return [
+            r
+            for r in rows
+            if (max_step is None or r.get("_step", 0) <= max_step) and (min_step is None or r.get("_step", 0) >= min_step)
+        ]
 
     def run_files(self, path: str, run: Run, args: Mapping[str, Any]) -> Node:
         names = args.get("names") or []
@@ -294,9 +329,20 @@ class ObjectGraph:
                 continue
             content = self.fake.run_file_content(path, run, name)
             url = f"{self.fake.base_url}/storage/runs/{path}/{run.id}/{urllib.parse.quote(name)}"
-            nodes.append(Node("File", id=b64_id(f"File:{path}:{run.id}:{name}"), name=name, url=url, directUrl=url,
-                              sizeBytes=len(content), mimetype="application/octet-stream",
-                              updatedAt=iso(run.created_at), md5=b64_md5(content), digest=b64_md5(content)))
+            nodes.append(
+                Node(
+                    "File",
+                    id=b64_id(f"File:{path}:{run.id}:{name}"),
+                    name=name,
+                    url=url,
+                    directUrl=url,
+                    sizeBytes=len(content),
+                    mimetype="application/octet-stream",
+                    updatedAt=iso(run.created_at),
+                    md5=b64_md5(content),
+                    digest=b64_md5(content),
+                )
+            )
         return connection("File", nodes, args)
 
     # ---- artifacts ----------------------------------------------------------------
@@ -331,8 +377,12 @@ class ObjectGraph:
             tags=Node("TagConnection", edges=[]),
             artifacts=artifacts,
             artifactMembership=membership,
-            artifactMemberships=lambda args: connection("ArtifactCollectionMembership", [self.membership(path, name, a.version) for a in versions], args),
-            aliases=lambda args: connection("ArtifactAlias", [self.alias(path, a.name, al) for a in versions for al in a.aliases], args),
+            artifactMemberships=lambda args: connection(
+                "ArtifactCollectionMembership", [self.membership(path, name, a.version) for a in versions], args
+            ),
+            aliases=lambda args: connection(
+                "ArtifactAlias", [self.alias(path, a.name, al) for a in versions for al in a.aliases], args
+            ),
         )
 
     def find_version(self, path: str, name: str, alias: str) -> ArtifactVersion | None:
@@ -382,7 +432,13 @@ class ObjectGraph:
             id=b64_id(f"ArtifactAlias:{path}:{collection}:{alias}"),
             alias=alias,
             artifactCollectionName=collection,
-            artifactCollection=Node("ArtifactSequence", ("ArtifactCollection",), name=collection, id=self.collection_ids[(path, collection)], project=self.project(entity, project)),
+            artifactCollection=Node(
+                "ArtifactSequence",
+                ("ArtifactCollection",),
+                name=collection,
+                id=self.collection_ids[(path, collection)],
+                project=self.project(entity, project),
+            ),
         )
 
     def artifact_node(self, path: str, art_id: str) -> Node | None:
@@ -398,7 +454,13 @@ class ObjectGraph:
         return Node(
             "Artifact",
             id=gql_id,
-            artifactSequence=Node("ArtifactSequence", ("ArtifactCollection",), name=art.name, id=self.collection_ids[(path, art.name)], project=self.project(entity, project)),
+            artifactSequence=Node(
+                "ArtifactSequence",
+                ("ArtifactCollection",),
+                name=art.name,
+                id=self.collection_ids[(path, art.name)],
+                project=self.project(entity, project),
+            ),
             versionIndex=version_index,
             artifactType=Node("ArtifactType", name=art.type, id=b64_id(f"ArtifactType:{path}:{art.type}")),
             description=art.description,
@@ -416,10 +478,18 @@ class ObjectGraph:
             createdAt=iso(art.created_at),
             updatedAt=iso(art.created_at),
             aliases=[self.alias(path, art.name, a) for a in art.aliases],
-            currentManifest=Node("ArtifactManifest", id=b64_id(f"ArtifactManifest:{gql_id}"), file=Node("File", directUrl=manifest_url, url=manifest_url)),
+            currentManifest=Node(
+                "ArtifactManifest",
+                id=b64_id(f"ArtifactManifest:{gql_id}"),
+                file=Node("File", directUrl=manifest_url, url=manifest_url),
+            ),
             createdBy=lambda args: self.run(path, data.runs.get(art.logged_by or "")),
-            usedBy=lambda args: connection("Run", [self.run(path, data.runs.get(r)) for r in art.used_by if r in data.runs], args, default_first=10_000),
-            artifactMemberships=lambda args: connection("ArtifactCollectionMembership", [self.membership(path, art.name, art.version)], args),
+            usedBy=lambda args: connection(
+                "Run", [self.run(path, data.runs.get(r)) for r in art.used_by if r in data.runs], args, default_first=10_000
+            ),
+            artifactMemberships=lambda args: connection(
+                "ArtifactCollectionMembership", [self.membership(path, art.name, art.version)], args
+            ),
             files=lambda args: self.files(path, art, args),
         )
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tests.fakewandb.server import FakeWandb
@@ -70,19 +71,21 @@ class Handler(BaseHTTPRequestHandler):
         log.debug("%s - %s", self.address_string(), format % args)
 
     @property
-    def fake(self) -> "FakeWandb":
+    def fake(self) -> FakeWandb:
         return self.server.fake  # type: ignore[attr-defined]
 
-    def do_POST(self) -> None:  # noqa: N802 (stdlib naming)
+    def do_POST(self) -> None:
         self.fake._handle(self, "POST")
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.fake._handle(self, "GET")
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self.fake._handle(self, "PUT")
 
-    def send(self, status: int, body: bytes, content_type: str = "application/json", headers: Mapping[str, str] | None = None) -> None:
+    def send(
+        self, status: int, body: bytes, content_type: str = "application/json", headers: Mapping[str, str] | None = None
+    ) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)

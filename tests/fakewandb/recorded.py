@@ -48,7 +48,9 @@ class RecordedWandb(FakeWandb):
         digests = {}
         for file in art.files:
             item = self._recorded_entry(art, file.path) or {}
-            digests[file.path] = item["digest"] if "ref" in item else super().entry_digests(path, _only(art, file.path))[file.path]
+            digests[file.path] = (
+                item["digest"] if "ref" in item else super().entry_digests(path, _only(art, file.path))[file.path]
+            )
         return digests
 
     def manifest(self, path: str, art: ArtifactVersion) -> dict[str, Any]:

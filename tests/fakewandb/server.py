@@ -10,7 +10,8 @@ import math
 import threading
 import time
 import urllib.parse
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from tests.fakewandb.files import (
     DEFAULT_API_KEY,
@@ -34,7 +35,6 @@ from wbview.records import ArtifactVersion, Run
 from wbview.sources.memory import ProjectData
 
 log = logging.getLogger("fakewandb")
-
 
 
 class FakeWandb:
@@ -77,7 +77,7 @@ class FakeWandb:
         self._generation = 0
 
     # ---- lifecycle ----------------------------------------------------------------
-    def start(self) -> "FakeWandb":
+    def start(self) -> FakeWandb:
         self._server = Server((self._host, self._port), Handler)
         self._server.fake = self  # type: ignore[attr-defined]
         self._stopping.clear()
@@ -95,7 +95,7 @@ class FakeWandb:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> "FakeWandb":
+    def __enter__(self) -> FakeWandb:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -233,9 +233,18 @@ class FakeWandb:
         if name == "wandb-summary.json":
             content = json.dumps(summary).encode()
         elif name == "config.yaml":
-            content = ("wandb_version: 1\n" + "".join(f"{k}:\n  value: {json.dumps(v)}\n" for k, v in run.config.items())).encode()
+            content = (
+                "wandb_version: 1\n" + "".join(f"{k}:\n  value: {json.dumps(v)}\n" for k, v in run.config.items())
+            ).encode()
         elif name == "wandb-metadata.json":
-            content = json.dumps({"host": "fake-host", "program": f"{run.job_type or 'run'}.py", "python": "CPython 3.11.2", "startedAt": iso(run.created_at)}).encode()
+            content = json.dumps(
+                {
+                    "host": "fake-host",
+                    "program": f"{run.job_type or 'run'}.py",
+                    "python": "CPython 3.11.2",
+                    "startedAt": iso(run.created_at),
+                }
+            ).encode()
         elif name.startswith("media/table/"):
             ref = next(r for r in run.tables if summary[r.key]["path"] == name)
             frame = self.projects[path].tables.get((ref.artifact, ref.entry))
@@ -318,7 +327,11 @@ class FakeWandb:
             request.status = fault.status
             headers = {"Retry-After": str(int(math.ceil(fault.retry_after_s)))} if fault.retry_after_s is not None else {}
             self._record(request, started)
-            handler.send(fault.status, json.dumps({"errors": [{"message": f"fakewandb injected HTTP {fault.status}"}]}).encode(), headers=headers)
+            handler.send(
+                fault.status,
+                json.dumps({"errors": [{"message": f"fakewandb injected HTTP {fault.status}"}]}).encode(),
+                headers=headers,
+            )
             return True
         if fault.errors:
             request.status = 200
@@ -369,7 +382,10 @@ class FakeWandb:
             return 200, {"data": None, "errors": [{"message": str(exc)}]}
         if missing:
             self._note_unknown(f"{op}: fields {sorted(set(missing))}")
-            return 200, {"data": data, "errors": [{"message": f"fakewandb does not implement {sorted(set(missing))} (operation {op})"}]}
+            return 200, {
+                "data": data,
+                "errors": [{"message": f"fakewandb does not implement {sorted(set(missing))} (operation {op})"}],
+            }
         return 200, {"data": data}
 
     def _handle_file(self, handler: Handler, path: str, started: float, op: str = "file") -> None:

@@ -173,16 +173,30 @@ def child_env(work: Path) -> dict[str, str]:
 def build_demo_store(work: Path) -> Path:
     """``wbview demo --store <work>/store``: the full demo, as `make run` shows it."""
     store = work / "store"
-    done = subprocess.run([sys.executable, "-m", "wbview", "demo", "--store", str(store)], env=child_env(work),
-                          cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "wbview", "demo", "--store", str(store)],
+        env=child_env(work),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"wbview demo failed ({done.returncode}):\n{done.stderr}")
     return store
 
 
 def wbview(work: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "wbview", *args], env=child_env(work), cwd=cwd or REPO,
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "wbview", *args],
+        env=child_env(work),
+        cwd=cwd or REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 @dataclass(frozen=True)
@@ -226,8 +240,15 @@ def cli_cases(runs: DemoRuns) -> dict[str, list[str]]:
         "runs": ["runs", p, "--json"],
         "runs --limit 3": ["runs", p, "--json", "--limit", "3"],
         "runs params.learning_rate>=0.05": ["runs", p, "--json", "--filter", "params.learning_rate>=0.05"],
-        "runs params.encoder=head_tail + job type train": ["runs", p, "--json", "--filter", "params.encoder=head_tail",
-                                                            "--job-type", "train"],
+        "runs params.encoder=head_tail + job type train": [
+            "runs",
+            p,
+            "--json",
+            "--filter",
+            "params.encoder=head_tail",
+            "--job-type",
+            "train",
+        ],
         "runs params.encoder not in head_tail": ["runs", p, "--json", "--filter", "params.encoder not in head_tail"],
         "runs params.threshold in 0.3,0.5": ["runs", p, "--json", "--filter", "params.threshold in 0.3,0.5"],
         "runs meta.framework=scikit-learn": ["runs", p, "--json", "--filter", "meta.framework=scikit-learn"],
@@ -249,30 +270,72 @@ def cli_cases(runs: DemoRuns) -> dict[str, list[str]]:
         "artifacts text table": ["artifacts", p],
         "artifact dataset phishing-texts-clean:v1": ["artifact", f"{p}/phishing-texts-clean:v1", "--json"],
         "artifact dataset phishing-texts-raw:v0": ["artifact", f"{p}/phishing-texts-raw:v0", "--json"],
-        "artifact model phishing-classifier-head-tail:latest": ["artifact", f"{p}/phishing-classifier-head-tail:latest",
-                                                                "--json"],
+        "artifact model phishing-classifier-head-tail:latest": [
+            "artifact",
+            f"{p}/phishing-classifier-head-tail:latest",
+            "--json",
+        ],
         "artifact predictions phishing-test-predictions:v5": ["artifact", f"{p}/phishing-test-predictions:v5", "--json"],
         "artifact text": ["artifact", f"{p}/phishing-classifier-standard:v1"],
         # lineage
         "lineage run (eval exp-006) --format json": ["lineage", f"{p}/{eval_6}", "--format", "json"],
         "lineage run (eval exp-006) --depth 1": ["lineage", f"{p}/{eval_6}", "--json", "--depth", "1"],
-        "lineage run (eval exp-002) --direction up --depth 4": ["lineage", f"{p}/{eval_2}", "--json", "--direction", "up",
-                                                               "--depth", "4"],
-        "lineage run (train exp-004) --direction down --depth 3": ["lineage", f"{p}/{train_4}", "--json", "--direction",
-                                                                  "down", "--depth", "3"],
+        "lineage run (eval exp-002) --direction up --depth 4": [
+            "lineage",
+            f"{p}/{eval_2}",
+            "--json",
+            "--direction",
+            "up",
+            "--depth",
+            "4",
+        ],
+        "lineage run (train exp-004) --direction down --depth 3": [
+            "lineage",
+            f"{p}/{train_4}",
+            "--json",
+            "--direction",
+            "down",
+            "--depth",
+            "3",
+        ],
         "lineage artifact phishing-texts-raw:v0 --direction down --depth 6": [
-            "lineage", f"{p}/phishing-texts-raw:v0", "--format", "json", "--direction", "down", "--depth", "6"],
+            "lineage",
+            f"{p}/phishing-texts-raw:v0",
+            "--format",
+            "json",
+            "--direction",
+            "down",
+            "--depth",
+            "6",
+        ],
         "lineage artifact phishing-texts-raw:v1 --fanout-cap 2 --depth 4": [
-            "lineage", f"{p}/phishing-texts-raw:v1", "--json", "--fanout-cap", "2", "--depth", "4"],
+            "lineage",
+            f"{p}/phishing-texts-raw:v1",
+            "--json",
+            "--fanout-cap",
+            "2",
+            "--depth",
+            "4",
+        ],
         "lineage artifact phishing-classifier-standard:v0 --format dot": [
-            "lineage", f"{p}/phishing-classifier-standard:v0", "--format", "dot"],
+            "lineage",
+            f"{p}/phishing-classifier-standard:v0",
+            "--format",
+            "dot",
+        ],
         "lineage run (eval exp-006) text": ["lineage", f"{p}/{eval_6}"],
         # table
         "table list (eval exp-006)": ["table", f"{p}/{eval_6}", "--json"],
         "table list (train exp-004, none)": ["table", f"{p}/{train_4}", "--json"],
         "table list text (eval exp-002)": ["table", f"{p}/{eval_2}"],
-        "table --out csv (eval exp-006, key eval/predictions)": ["table", f"{p}/{eval_6}", "eval/predictions", "--out",
-                                                                 "predictions.csv", "--json"],
+        "table --out csv (eval exp-006, key eval/predictions)": [
+            "table",
+            f"{p}/{eval_6}",
+            "eval/predictions",
+            "--out",
+            "predictions.csv",
+            "--json",
+        ],
         "table --out parquet (eval exp-002)": ["table", f"{p}/{eval_2}", "--out", "predictions.parquet", "--json"],
         "table --out parquet text (eval exp-002)": ["table", f"{p}/{eval_2}", "--out", "out/p.parquet"],
         # bad input
@@ -334,8 +397,12 @@ def _cli_result(work: Path, norm: Normaliser, name: str, args: list[str]) -> dic
         stdout: Any = json.loads(done.stdout)
     except ValueError:
         stdout = done.stdout
-    result = {"argv": norm.plain(args), "exit_code": done.returncode, "stdout": norm.plain(stdout),
-              "stderr": norm.text(done.stderr)}
+    result = {
+        "argv": norm.plain(args),
+        "exit_code": done.returncode,
+        "stdout": norm.plain(stdout),
+        "stderr": norm.text(done.stderr),
+    }
     if "--out" in args:
         result["written"] = _read_back(out_dir / args[args.index("--out") + 1], norm)
     return result
@@ -343,8 +410,12 @@ def _cli_result(work: Path, norm: Normaliser, name: str, args: list[str]) -> dic
 
 def _usage_result(work: Path, norm: Normaliser, args: list[str]) -> dict[str, Any]:
     done = wbview(work, *args)
-    return {"argv": args, "exit_code": done.returncode, "stdout": norm.text(_usage(done.stdout)),
-            "stderr": norm.text(done.stderr)}
+    return {
+        "argv": args,
+        "exit_code": done.returncode,
+        "stdout": norm.text(_usage(done.stdout)),
+        "stderr": norm.text(done.stderr),
+    }
 
 
 # --- the pages -----------------------------------------------------------------------------------
@@ -355,7 +426,7 @@ def app_pages() -> dict[str, str]:
     source = APP.read_text("utf-8")
     pages = {title: path for path, title in re.findall(r'st\.Page\(\s*"([^"]+)"[^)]*?title="([^"]+)"', source)}
     if not pages:
-        raise RuntimeError(f"no st.Page(\"...\", title=\"...\") found in {APP}")
+        raise RuntimeError(f'no st.Page("...", title="...") found in {APP}')
     return pages
 
 
@@ -374,34 +445,63 @@ def page_cases(runs: DemoRuns) -> dict[str, PageCase]:
         cases[f"{title} | {name}"] = PageCase(title, params)
 
     add("defaults", "Runs")
-    add("group by job type, colour by eval/f1, two curves", "Runs", group_by="job_type", metric="summary.eval/f1",
-        compare=[runs.label("exp-002-train"), runs.label("exp-003-train")], curve="eval/loss")
+    add(
+        "group by job type, colour by eval/f1, two curves",
+        "Runs",
+        group_by="job_type",
+        metric="summary.eval/f1",
+        compare=[runs.label("exp-002-train"), runs.label("exp-003-train")],
+        curve="eval/loss",
+    )
     add("open the exp-002 eval run", "Runs", run=eval_2, group_by="group")
     add("defaults", "Artifacts")
-    add("model v0 against v2", "Artifacts", type="model", collection="phishing-classifier-head-tail", version="v0",
-        diff_with="v2")
+    add(
+        "model v0 against v2", "Artifacts", type="model", collection="phishing-classifier-head-tail", version="v0", diff_with="v2"
+    )
     add("dataset phishing-texts-clean v1", "Artifacts", type="dataset", collection="phishing-texts-clean", version="v1")
-    add("predictions v1 (of exp-002)", "Artifacts", type="predictions", collection="phishing-test-predictions",
-        version="v1")
+    add("predictions v1 (of exp-002)", "Artifacts", type="predictions", collection="phishing-test-predictions", version="v1")
     add("defaults", "Lineage")
-    add("from phishing-texts-raw:v0, down, depth 5", "Lineage", root="phishing-texts-raw:v0", depth="5",
-        direction="down")
-    add("from the exp-002 eval run, up, depth 3, open its model", "Lineage", root=eval_2, depth="3", direction="up",
-        node="phishing-classifier-standard:v1")
+    add("from phishing-texts-raw:v0, down, depth 5", "Lineage", root="phishing-texts-raw:v0", depth="5", direction="down")
+    add(
+        "from the exp-002 eval run, up, depth 3, open its model",
+        "Lineage",
+        root=eval_2,
+        depth="3",
+        direction="up",
+        node="phishing-classifier-standard:v1",
+    )
     add("defaults", "Error analysis")
     add("exp-002 eval, missed phishing", "Error analysis", run=eval_2, cell="true phishing → predicted ham")
-    add("exp-006 eval, search 'password', false alarms", "Error analysis", run=eval_6, q="password",
-        cell="true ham → predicted phishing")
+    add(
+        "exp-006 eval, search 'password', false alarms",
+        "Error analysis",
+        run=eval_6,
+        q="password",
+        cell="true ham → predicted phishing",
+    )
     add("defaults", "Threshold & cost")
-    add("exp-004 eval, FN cost 5, target recall 0.99", "Threshold & cost", run=eval_4, fn_cost="5", fp_cost="1",
-        recall="0.99", point="target recall")
+    add(
+        "exp-004 eval, FN cost 5, target recall 0.99",
+        "Threshold & cost",
+        run=eval_4,
+        fn_cost="5",
+        fp_cost="1",
+        recall="0.99",
+        point="target recall",
+    )
     add("exp-002 eval, logged threshold", "Threshold & cost", run=eval_2, point="logged")
     add("exp-006 eval, custom threshold 0.42", "Threshold & cost", run=eval_6, point="custom", t="0.42")
     add("defaults", "Calibration")
     add("exp-001 and exp-006, 15 quantile bins", "Calibration", runs=[eval_1, eval_6], bins="15", strategy="quantile")
     add("defaults", "Where errors concentrate")
-    add("exp-002 eval, FN rate, slices of 50+, with outputs", "Where errors concentrate", run=eval_2, target="FN rate",
-        min_rows="50", outputs="true")
+    add(
+        "exp-002 eval, FN rate, slices of 50+, with outputs",
+        "Where errors concentrate",
+        run=eval_2,
+        target="FN rate",
+        min_rows="50",
+        outputs="true",
+    )
     add("exp-006 eval, n-grams", "Where errors concentrate", run=eval_6, view="n-grams")
     add("exp-004 eval, error tree of depth 2", "Where errors concentrate", run=eval_4, view="error tree", depth="2")
     add("defaults", "Run vs run")
@@ -453,8 +553,22 @@ def capture_pages(work: Path, store: Path, norm: Normaliser, runs: DemoRuns) -> 
 
 
 _BLOCKS_WITH_LABELS = {"expander", "tab", "popover"}
-_TEXT_KINDS = {"title", "header", "subheader", "markdown", "caption", "divider", "latex", "text", "code",
-               "info", "warning", "success", "error", "json"}
+_TEXT_KINDS = {
+    "title",
+    "header",
+    "subheader",
+    "markdown",
+    "caption",
+    "divider",
+    "latex",
+    "text",
+    "code",
+    "info",
+    "warning",
+    "success",
+    "error",
+    "json",
+}
 
 
 def capture_page(at: Any, case: PageCase, norm: Normaliser) -> dict[str, Any]:
@@ -462,8 +576,7 @@ def capture_page(at: Any, case: PageCase, norm: Normaliser) -> dict[str, Any]:
     for area in ("main", "sidebar"):
         block = getattr(at, area)
         _walk(block, area, shown, norm)
-    return {"url_in": norm.plain(case.params), "url_out": norm.plain(dict(sorted(at.query_params.items()))),
-            "shown": shown}
+    return {"url_in": norm.plain(case.params), "url_out": norm.plain(dict(sorted(at.query_params.items()))), "shown": shown}
 
 
 def _walk(node: Any, area: str, out: list[Any], norm: Normaliser) -> None:
@@ -487,15 +600,23 @@ def _element(node: Any, norm: Normaliser) -> dict[str, Any] | None:
     if kind == "exception":
         return {"kind": kind, "message": norm.text(node.proto.message)}
     if kind == "metric":
-        return {"kind": kind, "label": norm.text(node.proto.label), "value": norm.text(node.proto.body),
-                "delta": norm.text(node.proto.delta)}
+        return {
+            "kind": kind,
+            "label": norm.text(node.proto.label),
+            "value": norm.text(node.proto.body),
+            "delta": norm.text(node.proto.delta),
+        }
     if kind in ("dataframe", "table", "arrow_data_frame"):
         return {"kind": kind, **norm.frame(node.value)}
     if kind == "plotly_chart":
         return {"kind": kind, "figure": plotly_numbers(json.loads(node.proto.spec), norm)}
     if kind == "page_link":
-        return {"kind": kind, "label": norm.text(node.proto.label), "page": norm.text(node.proto.page),
-                "query": norm.text(node.proto.query_string)}
+        return {
+            "kind": kind,
+            "label": norm.text(node.proto.label),
+            "page": norm.text(node.proto.page),
+            "query": norm.text(node.proto.query_string),
+        }
     if kind == "link_button":
         return {"kind": kind, "label": norm.text(node.proto.label), "url": norm.text(node.proto.url)}
     if kind in ("button", "download_button"):
@@ -533,8 +654,7 @@ def _reduce(value: Any, norm: Normaliser) -> Any:
         if all(not isinstance(v, (dict, list)) for v in value):
             return norm.summary(value)
         reduced = [_reduce(v, norm) for v in value]
-        return reduced if len(reduced) <= MAX_LISTED else {"n": len(reduced), "head": reduced[:5],
-                                                           "sha256": digest(reduced)}
+        return reduced if len(reduced) <= MAX_LISTED else {"n": len(reduced), "head": reduced[:5], "sha256": digest(reduced)}
     return norm.plain(value)
 
 
@@ -574,8 +694,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / CLI_GOLDEN.name).write_text(dumps(captured.cli), "utf-8")
     (args.out / PAGES_GOLDEN.name).write_text(dumps(captured.pages), "utf-8")
-    print(f"wrote {args.out / CLI_GOLDEN.name} ({len(captured.cli)} cases) and {args.out / PAGES_GOLDEN.name} "
-          f"({len(captured.pages) - 1} page views)")
+    print(
+        f"wrote {args.out / CLI_GOLDEN.name} ({len(captured.cli)} cases) and {args.out / PAGES_GOLDEN.name} "
+        f"({len(captured.pages) - 1} page views)"
+    )
     return 0
 
 

@@ -31,12 +31,22 @@ def captured(tmp_path_factory: pytest.TempPathFactory) -> record.Capture:
 def _check(kind: str, case: str, expected: Any, actual: Any) -> None:
     if actual == expected:
         return
-    lines = list(difflib.unified_diff(record.dumps(expected).splitlines(), record.dumps(actual).splitlines(),
-                                      f"golden {kind}: {case}", f"now {kind}: {case}", lineterm="", n=4))
+    lines = list(
+        difflib.unified_diff(
+            record.dumps(expected).splitlines(),
+            record.dumps(actual).splitlines(),
+            f"golden {kind}: {case}",
+            f"now {kind}: {case}",
+            lineterm="",
+            n=4,
+        )
+    )
     if len(lines) > MAX_DIFF_LINES:
         lines = [*lines[:MAX_DIFF_LINES], f"... {len(lines) - MAX_DIFF_LINES} more diff lines"]
-    pytest.fail(f"{kind} output changed for {case!r} (if intended: `make golden`, then review the diff):\n"
-                + "\n".join(lines), pytrace=False)
+    pytest.fail(
+        f"{kind} output changed for {case!r} (if intended: `make golden`, then review the diff):\n" + "\n".join(lines),
+        pytrace=False,
+    )
 
 
 def test_the_same_cli_cases_and_page_views_are_captured(captured: record.Capture) -> None:

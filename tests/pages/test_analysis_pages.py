@@ -35,11 +35,25 @@ TOPICS = ("billing", "outage", "sales")
 def _topic_run(run_id: str, minutes: int, lr: float) -> Run:
     from datetime import datetime, timedelta
 
-    ref = TableRef(run_id=run_id, key="eval/predictions", artifact=f"run-{run_id}-evalpredictions:v0",
-                   entry="eval/predictions.table.json", nrows=400, stored_rows=400)
-    return Run(id=run_id, entity="acme", project="topics", name=f"exp-{run_id}-eval", job_type="eval",
-               group="topics", created_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes),
-               config={"params": {"lr": lr}}, tables=(ref,))
+    ref = TableRef(
+        run_id=run_id,
+        key="eval/predictions",
+        artifact=f"run-{run_id}-evalpredictions:v0",
+        entry="eval/predictions.table.json",
+        nrows=400,
+        stored_rows=400,
+    )
+    return Run(
+        id=run_id,
+        entity="acme",
+        project="topics",
+        name=f"exp-{run_id}-eval",
+        job_type="eval",
+        group="topics",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes),
+        config={"params": {"lr": lr}},
+        tables=(ref,),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +73,11 @@ def multi_project() -> ProjectData:
         ref = run.tables[0]
         data.tables[(ref.artifact, ref.entry)] = frame
     data.artifacts["topics:v0"] = ArtifactVersion("acme", "topics", "topics", "v0", "dataset", used_by=("m1", "m2"))
-    data.run_artifacts = {"m1": RunArtifacts("m1", used=("topics:v0",)), "m2": RunArtifacts("m2", used=("topics:v0",)),
-                          "m3": RunArtifacts("m3")}
+    data.run_artifacts = {
+        "m1": RunArtifacts("m1", used=("topics:v0",)),
+        "m2": RunArtifacts("m2", used=("topics:v0",)),
+        "m3": RunArtifacts("m3"),
+    }
     return data
 
 
@@ -157,7 +174,9 @@ def test_threshold_logged_point_of_a_run_tuned_to_0_3(spec, demo):
     assert "logged: 0.3 (from the predictions artifact's metadata)" in texts(at)
     logged = th.logged_threshold(prepared(demo, eval_run(demo, 6)))
     assert 0.29 <= logged <= 0.31
-    changes = frame_with(open_analysis_page("threshold", spec, run=eval_run(demo, 6).id, point="custom", t="0.5"), "Outcome After")
+    changes = frame_with(
+        open_analysis_page("threshold", spec, run=eval_run(demo, 6).id, point="custom", t="0.5"), "Outcome After"
+    )
     assert list(changes.columns[:2]) == ["Outcome Before", "Outcome After"]
 
 
@@ -181,8 +200,7 @@ def test_threshold_page_explains_a_multi_class_table_without_probabilities(multi
 def test_threshold_page_sets_one_class_against_the_rest(multi_spec, multi_project):
     from sklearn.metrics import precision_score, recall_score
 
-    at = open_direct("threshold", source=multi_spec, project=MULTI_PROJECT, run="m1", positive="outage",
-                     point="custom", t="0.4")
+    at = open_direct("threshold", source=multi_spec, project=MULTI_PROJECT, run="m1", positive="outage", point="custom", t="0.4")
     assert problems(at) == []
     assert at.selectbox(key="positive").options == list(TOPICS)
     assert "flagged outage when its probability" in texts(at)
@@ -227,8 +245,9 @@ def test_calibration_defaults_to_one_run_per_model_including_the_weakest(spec, d
 
 
 def test_calibration_per_class_for_multi_class_tables(multi_spec, multi_project):
-    at = open_direct("calibration", source=multi_spec, project=MULTI_PROJECT, runs=["m1", "m2"], cls="outage",
-                     strategy="quantile", bins="5")
+    at = open_direct(
+        "calibration", source=multi_spec, project=MULTI_PROJECT, runs=["m1", "m2"], cls="outage", strategy="quantile", bins="5"
+    )
     assert problems(at) == []
     ece = frame_with(at, "outage")
     assert {"billing", "outage", "sales", calibration.TOP_LABEL} <= set(ece.columns)
@@ -324,7 +343,7 @@ def test_run_diff_counts_and_rows_and_same_dataset(spec, demo):
     at = open_analysis_page("run_diff", spec, run=run_a.id, run_b=run_b.id, status="fixed")
     assert problems(at) == []
     diff = compare.diff_runs(prepared(demo, run_a), prepared(demo, run_b))
-    counts = dict(zip(diff.counts["status"], diff.counts["rows"]))
+    counts = dict(zip(diff.counts["status"], diff.counts["rows"], strict=False))
     assert metrics(at) == {s.capitalize(): f"{counts[s]:,}" for s in compare.STATUSES}
     assert counts["fixed"] > 0 and counts["newly broken"] > 0  # a lower threshold trades FNs for FPs
     assert plotly_specs(at)[0]["data"][0]["y"] == [counts[s] for s in compare.STATUSES]
@@ -471,9 +490,15 @@ def test_threshold_and_slices_on_the_fake_wandb_server(fake_wandb, fixture_proje
 # --- "Download this review" -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("page, params", [
-    ("error_analysis", {}), ("threshold", {"fn_cost": "5"}), ("slices", {}), ("run_diff", {}),
-])
+@pytest.mark.parametrize(
+    "page, params",
+    [
+        ("error_analysis", {}),
+        ("threshold", {"fn_cost": "5"}),
+        ("slices", {}),
+        ("run_diff", {}),
+    ],
+)
 def test_each_analysis_page_offers_the_review(spec, demo, page, params):
     at = open_analysis_page(page, spec, run=eval_run(demo, 4).id, **params)
     assert problems(at) == []

@@ -95,7 +95,7 @@ def test_runs_grouping_and_charts(spec):
     at = open_page("pages/runs.py", source=spec, group_by="job_type")
     assert problems(at) == []
     grouped = at.dataframe[0].value
-    assert dict(zip(grouped["job_type"], grouped["runs"])) == {"data-prep": 1, "eval": 1, "train": 3}
+    assert dict(zip(grouped["job_type"], grouped["runs"], strict=False)) == {"data-prep": 1, "eval": 1, "train": 3}
     kinds = [spec_["data"][0]["type"] for spec_ in plotly_specs(at)]
     assert kinds == ["parcoords", "scatter"]  # parallel coordinates, then metric curves
     curves = plotly_specs(at)[1]["data"]
@@ -117,7 +117,7 @@ def test_artifacts_page_renders_metadata_completeness_and_diff(spec):
     assert "All 6 essential metadata keys for a dataset are present" in texts(at)
     assert "source: found as source_dataset" in texts(at)
     diff = next(df.value for df in at.dataframe if list(df.value.columns) == ["key", "v0", "v1", "change"])
-    changes = dict(zip(diff["key"], diff["change"]))
+    changes = dict(zip(diff["key"], diff["change"], strict=False))
     assert changes["num_samples"] == "removed" and changes["num_samples.train"] == "added"
     assert changes["source"] == "removed"
 
@@ -137,9 +137,13 @@ def test_lineage_page_draws_runs_and_artifacts_and_opens_a_node(spec):
     traces = plotly_specs(at)[0]["data"]
     symbols = {t["marker"]["symbol"]: set(t["customdata"]) for t in traces}
     assert symbols["square"] == {"prep", "tr3", "ev1"}
-    assert {"phishing-texts:v1", "phishing-classifier:v0"} <= {i for t in traces if t["marker"]["symbol"] == "circle" for i in t["customdata"]}
+    assert {"phishing-texts:v1", "phishing-classifier:v0"} <= {
+        i for t in traces if t["marker"]["symbol"] == "circle" for i in t["customdata"]
+    }
     link = at.get("page_link")[0].proto
-    assert link.page == "artifacts" and "collection=phishing-classifier" in link.query_string and "version=v0" in link.query_string
+    assert (
+        link.page == "artifacts" and "collection=phishing-classifier" in link.query_string and "version=v0" in link.query_string
+    )
 
 
 def test_lineage_depth_and_direction(spec):
@@ -205,7 +209,6 @@ def test_error_analysis_false_negative_focus(spec):
     assert confidences == sorted(confidences, reverse=True)
 
 
-
 def noisy_labels_source() -> tuple[str, pd.DataFrame]:
     """A table with known label errors: 8 ham messages labelled phishing (the model is sure
     they are ham: confident false negatives) and 5 phishing messages labelled ham."""
@@ -219,9 +222,16 @@ def noisy_labels_source() -> tuple[str, pd.DataFrame]:
     ham, phish = np.flatnonzero(truth == "ham")[:8], np.flatnonzero(truth == "phishing")[:5]
     labels[ham], p_phish[ham] = "phishing", 0.03
     labels[phish], p_phish[phish] = "ham", 0.97
-    frame = pd.DataFrame({"Sample ID": [f"s{i:03d}" for i in range(n)], "Decoded Text": [f"message {i}" for i in range(n)],
-                          "True Label": labels, "Prob (ham)": 1 - p_phish, "Prob (phishing)": p_phish,
-                          "Flipped": labels != truth})
+    frame = pd.DataFrame(
+        {
+            "Sample ID": [f"s{i:03d}" for i in range(n)],
+            "Decoded Text": [f"message {i}" for i in range(n)],
+            "True Label": labels,
+            "Prob (ham)": 1 - p_phish,
+            "Prob (phishing)": p_phish,
+            "Flipped": labels != truth,
+        }
+    )
     data = ProjectData()
     ref = TableRef(run_id="noisy", key="preds", artifact="run-noisy-preds:v0", entry="preds.table.json")
     data.runs["noisy"] = Run(id="noisy", entity="acme", project="noisy", name="noisy", tables=(ref,))
@@ -242,15 +252,19 @@ def test_error_analysis_shows_likely_mislabelled_rows_apart_from_model_errors():
     ids = frame["Sample ID"].to_numpy()
     fn, confident = outcomes.false_negative_mask(table), outcomes.high_confidence_error_mask(table, 0.9)
     groups = [df.value for df in at.dataframe if "Label Quality" in df.value.columns]
-    assert sorted(sorted(g["Sample ID"]) for g in groups) == sorted([sorted(ids[fn & flagged]),
-                                                                    sorted(ids[confident & flagged])])
+    assert sorted(sorted(g["Sample ID"]) for g in groups) == sorted([sorted(ids[fn & flagged]), sorted(ids[confident & flagged])])
     for group in groups:
         assert group["Label Quality"].is_monotonic_increasing
     fn_group = next(g for g in groups if set(g["Sample ID"]) == set(ids[fn & flagged]))
     assert fn_group["Flipped"].sum() == 8  # every ham labelled phishing is there...
     assert fn_group["Flipped"].head(8).all()  # ...as the most suspicious rows, first
-    model_errors = next(df.value for df in at.dataframe if "Label Quality" not in df.value.columns
-                        and len(df.value) == int((fn & ~flagged).sum()) and "Confidence" in df.value.columns)
+    model_errors = next(
+        df.value
+        for df in at.dataframe
+        if "Label Quality" not in df.value.columns
+        and len(df.value) == int((fn & ~flagged).sum())
+        and "Confidence" in df.value.columns
+    )
     assert not model_errors["Flipped"].any() and model_errors["Confidence"].is_monotonic_decreasing
     headings = [h.value for h in at.subheader]
     assert f"Likely mislabelled: {int((fn & flagged).sum())} of the missed positives" in headings
@@ -259,7 +273,6 @@ def test_error_analysis_shows_likely_mislabelled_rows_apart_from_model_errors():
     assert "0 errors that look like model errors made with confidence ≥ 0.90" in texts(at)
     assert not [df for df in at.dataframe if df.value.empty]
     assert "look like model errors" in texts(at)
-
 
 
 def test_error_analysis_without_probabilities_says_label_errors_need_them():
@@ -297,11 +310,14 @@ def test_unknown_project_is_a_clear_message(spec, page):
     assert any("acme/nope" in e and "projects here" in e for e in errors(at))
 
 
-@pytest.mark.parametrize("source, expected", [
-    ("bogus", "Unknown data source"),
-    ("store:/nonexistent/wbview-store", "No wbview store"),
-    ("wandb", "No W&B API key"),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("bogus", "Unknown data source"),
+        ("store:/nonexistent/wbview-store", "No wbview store"),
+        ("wandb", "No W&B API key"),
+    ],
+)
 def test_bad_source_in_the_link_is_a_clear_message(source, expected):
     at = open_page("pages/runs.py", source=source)
     assert not at.exception
@@ -328,11 +344,13 @@ def _odd_table_source() -> str:
     data = ProjectData()
     ref = TableRef(run_id="odd", key="preds", artifact="run-odd-preds:v0", entry="preds.table.json")
     data.runs["odd"] = Run(id="odd", entity="acme", project="odd", name="odd-eval", tables=(ref,))
-    data.artifacts[ref.artifact] = ArtifactVersion("acme", "odd", "run-odd-preds", "v0", "run_table",
-                                                   files=(ArtifactFile(ref.entry),), logged_by="odd")
+    data.artifacts[ref.artifact] = ArtifactVersion(
+        "acme", "odd", "run-odd-preds", "v0", "run_table", files=(ArtifactFile(ref.entry),), logged_by="odd"
+    )
     data.run_artifacts["odd"] = RunArtifacts("odd", logged=(ref.artifact,))
-    data.tables[(ref.artifact, ref.entry)] = pd.DataFrame({
-        "msg": ["a", "b", "c", "d"], "gt": ["x", "y", "x", "y"], "guess": ["x", "x", "x", "y"]})
+    data.tables[(ref.artifact, ref.entry)] = pd.DataFrame(
+        {"msg": ["a", "b", "c", "d"], "gt": ["x", "y", "x", "y"], "guess": ["x", "x", "x", "y"]}
+    )
     return register_source("odd", MemorySource({"acme/odd": data}))
 
 
@@ -341,7 +359,9 @@ def test_unrecognised_columns_ask_for_a_mapping_then_work():
     at = open_page("pages/error_analysis.py", source=spec)
     assert not at.exception
     assert any("errors cannot be derived" in e for e in errors(at))
-    at = open_page("pages/error_analysis.py", source=spec, **{"map.true_label": "gt", "map.predicted_label": "guess", "map.text": "msg"})
+    at = open_page(
+        "pages/error_analysis.py", source=spec, **{"map.true_label": "gt", "map.predicted_label": "guess", "map.text": "msg"}
+    )
     assert problems(at) == []
     assert "4 of 4 rows selected" in texts(at)
     metrics = {m.label: m.value for m in at.metric}
@@ -374,9 +394,13 @@ def test_multiclass_table_gets_errors_by_class_instead_of_fn_focus():
     data = ProjectData()
     ref = TableRef(run_id="mc", key="preds", artifact="run-mc-preds:v0", entry="preds.table.json")
     data.runs["mc"] = Run(id="mc", entity="acme", project="mc", name="multi", tables=(ref,))
-    data.tables[(ref.artifact, ref.entry)] = pd.DataFrame({
-        "text": ["a", "b", "c", "d", "e", "f"], "true_label": ["x", "y", "z", "x", "y", "z"],
-        "predicted_label": ["x", "z", "z", "y", "y", "z"]})
+    data.tables[(ref.artifact, ref.entry)] = pd.DataFrame(
+        {
+            "text": ["a", "b", "c", "d", "e", "f"],
+            "true_label": ["x", "y", "z", "x", "y", "z"],
+            "predicted_label": ["x", "z", "z", "y", "y", "z"],
+        }
+    )
     spec = register_source("mc", MemorySource({"acme/mc": data}))
     at = open_page("pages/error_analysis.py", source=spec)
     assert problems(at) == []

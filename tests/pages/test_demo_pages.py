@@ -53,7 +53,6 @@ def test_demo_lineage_connects_runs_and_artifacts():
     assert {"square", "circle"} <= symbols
 
 
-
 def test_demo_false_negatives_put_the_flipped_labels_apart(demo_store):
     from wbview.analysis import outcomes
     from wbview.analysis.prepare import prepare

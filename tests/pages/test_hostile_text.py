@@ -25,8 +25,18 @@ URL = "https://evil.example/login"
 WWW = "www.evil.example"
 MAIL = "admin@evil.example"
 HOSTILE_PROJECT = f"acme/{URL}"  # a project whose runs logged no eval table
-PAGES = ["pages/runs.py", "pages/run.py", "pages/artifacts.py", "pages/lineage.py", "pages/error_analysis.py", "pages/threshold.py",
-         "pages/calibration.py", "pages/slices.py", "pages/run_diff.py", "pages/stacked.py"]
+PAGES = [
+    "pages/runs.py",
+    "pages/run.py",
+    "pages/artifacts.py",
+    "pages/lineage.py",
+    "pages/error_analysis.py",
+    "pages/threshold.py",
+    "pages/calibration.py",
+    "pages/slices.py",
+    "pages/run_diff.py",
+    "pages/stacked.py",
+]
 
 # Element kinds whose text Streamlit renders as plain text (never markdown).
 PLAIN = {"text", "code", "dataframe", "json", "exception", "table", "arrow_data_frame"}
@@ -38,8 +48,14 @@ def _hostile_project() -> ProjectData:
     t0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
     # hostile run names, groups, config keys and values
     for run_id, run in list(data.runs.items()):
-        data.runs[run_id] = Run(**{**run.__dict__, "name": f"{LINK} {run.name}", "group": IMG,
-                                   "config": {**run.config, "params": {**run.config.get("params", {}), WWW: MAIL}}})
+        data.runs[run_id] = Run(
+            **{
+                **run.__dict__,
+                "name": f"{LINK} {run.name}",
+                "group": IMG,
+                "config": {**run.config, "params": {**run.config.get("params", {}), WWW: MAIL}},
+            }
+        )
     # hostile class labels and a hostile column name in the eval table
     for key, frame in data.tables.items():
         frame = frame.copy()
@@ -50,24 +66,42 @@ def _hostile_project() -> ProjectData:
         data.tables[key] = frame
     # a second eval run, scored on a dataset with a hostile name (Run vs run's dataset warning)
     ev1 = data.runs["ev1"]
-    ref2 = TableRef(run_id="ev2", key=ev1.tables[0].key, artifact="run-ev2-evalpredictions:v0", entry=fx.TABLE_ENTRY,
-                    nrows=240, stored_rows=240)
-    data.runs["ev2"] = Run(**{**ev1.__dict__, "id": "ev2", "name": f"{IMG} second eval", "tables": (ref2,),
-                              "created_at": t0 + timedelta(minutes=30)})
+    ref2 = TableRef(
+        run_id="ev2",
+        key=ev1.tables[0].key,
+        artifact="run-ev2-evalpredictions:v0",
+        entry=fx.TABLE_ENTRY,
+        nrows=240,
+        stored_rows=240,
+    )
+    data.runs["ev2"] = Run(
+        **{**ev1.__dict__, "id": "ev2", "name": f"{IMG} second eval", "tables": (ref2,), "created_at": t0 + timedelta(minutes=30)}
+    )
     data.tables[(ref2.artifact, ref2.entry)] = data.tables[(ev1.tables[0].artifact, ev1.tables[0].entry)]
-    evil_ds = ArtifactVersion(fx.ENTITY, fx.NAME, f"{WWW}-{IMG}", "v0", "dataset", ("latest",),
-                              metadata={LINK: URL, IMG: {WWW: MAIL}, "id2label": {"0": IMG, "1": LINK}},
-                              description=f"{LINK} {IMG}", logged_by="prep", used_by=("ev2",))
-    evil_type = ArtifactVersion(fx.ENTITY, fx.NAME, "odd-collection", "v0", IMG, (URL,), metadata={"a": LINK},
-                                logged_by="prep")
+    evil_ds = ArtifactVersion(
+        fx.ENTITY,
+        fx.NAME,
+        f"{WWW}-{IMG}",
+        "v0",
+        "dataset",
+        ("latest",),
+        metadata={LINK: URL, IMG: {WWW: MAIL}, "id2label": {"0": IMG, "1": LINK}},
+        description=f"{LINK} {IMG}",
+        logged_by="prep",
+        used_by=("ev2",),
+    )
+    evil_type = ArtifactVersion(fx.ENTITY, fx.NAME, "odd-collection", "v0", IMG, (URL,), metadata={"a": LINK}, logged_by="prep")
     data.artifacts[evil_ds.id] = evil_ds
     data.artifacts[evil_type.id] = evil_type
     data.artifacts["run-ev2-evalpredictions:v0"] = ArtifactVersion(
-        fx.ENTITY, fx.NAME, "run-ev2-evalpredictions", "v0", "run_table", ("v0",), logged_by="ev2")
-    data.run_artifacts["ev1"] = RunArtifacts("ev1", used=("phishing-classifier:v0", "phishing-texts:v1"),
-                                             logged=data.run_artifacts["ev1"].logged)
-    data.run_artifacts["ev2"] = RunArtifacts("ev2", used=("phishing-classifier:v0", evil_ds.id),
-                                             logged=("run-ev2-evalpredictions:v0",))
+        fx.ENTITY, fx.NAME, "run-ev2-evalpredictions", "v0", "run_table", ("v0",), logged_by="ev2"
+    )
+    data.run_artifacts["ev1"] = RunArtifacts(
+        "ev1", used=("phishing-classifier:v0", "phishing-texts:v1"), logged=data.run_artifacts["ev1"].logged
+    )
+    data.run_artifacts["ev2"] = RunArtifacts(
+        "ev2", used=("phishing-classifier:v0", evil_ds.id), logged=("run-ev2-evalpredictions:v0",)
+    )
     return data
 
 
@@ -79,8 +113,7 @@ def _no_eval_project() -> ProjectData:
 
 @pytest.fixture(scope="module")
 def spec() -> str:
-    source = MemorySource({fx.PROJECT: _hostile_project(), HOSTILE_PROJECT: _no_eval_project()},
-                          label="hostile fixture")
+    source = MemorySource({fx.PROJECT: _hostile_project(), HOSTILE_PROJECT: _no_eval_project()}, label="hostile fixture")
     return register_source("hostile", source)
 
 
@@ -100,12 +133,12 @@ def _strings(message: Any, kind: str) -> Iterator[tuple[str, str]]:
     """(field, text) of every markdown-rendered string field in a proto message."""
     for field, value in message.ListFields():
         if field.type == field.TYPE_MESSAGE:
-            for item in (value if _repeated(field) else [value]):
+            for item in value if _repeated(field) else [value]:
                 yield from _strings(item, kind)
         elif field.type == field.TYPE_STRING and field.name in MARKDOWN_FIELDS:
             if kind == "metric" and field.name == "body":  # the metric's value is plain text
                 continue
-            for text in (value if _repeated(field) else [value]):
+            for text in value if _repeated(field) else [value]:
                 yield field.name, text
 
 

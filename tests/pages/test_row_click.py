@@ -52,7 +52,8 @@ def test_the_selection_count_comes_before_the_tabs(dash):
     assert problems(at) == []
     main = list(at.main.children.values())
     kinds = [getattr(node, "type", "") for node in main]
-    count_at = next(i for i, node in enumerate(main) if getattr(node, "type", "") == "caption"
-                    and "rows selected · classes" in node.value)
+    count_at = next(
+        i for i, node in enumerate(main) if getattr(node, "type", "") == "caption" and "rows selected · classes" in node.value
+    )
     tabs_at = next(i for i, node in enumerate(main) if getattr(node, "type", "") == "tab_container")
     assert count_at < tabs_at, kinds

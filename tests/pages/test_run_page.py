@@ -44,8 +44,10 @@ def test_the_run_page_shows_config_summary_metrics_tables_artifacts_and_w_and_b(
     assert at.selectbox(key="curve").options and at.get("plotly_chart")  # its metric curves
     assert "This run logged no tables." in texts(at)
     artifacts = [(page, params) for page, _, params in _links(at) if page == "artifacts"]
-    assert {(p["collection"][0], p["version"][0]) for _, p in artifacts} == {("phishing-texts", "v1"),
-                                                                             ("phishing-classifier", "v0")}
+    assert {(p["collection"][0], p["version"][0]) for _, p in artifacts} == {
+        ("phishing-texts", "v1"),
+        ("phishing-classifier", "v0"),
+    }
     assert [b.proto.url for b in at.get("link_button")] == [W_AND_B_URL]
 
 
@@ -73,8 +75,9 @@ def test_lineage_opens_a_run_on_its_page(dash):
 
 
 def test_artifacts_link_the_runs_that_logged_and_used_a_version(dash):
-    at = open_page("pages/artifacts.py", source=dash, project=fx.PROJECT, type="dataset", collection="phishing-texts",
-                   version="v1")
+    at = open_page(
+        "pages/artifacts.py", source=dash, project=fx.PROJECT, type="dataset", collection="phishing-texts", version="v1"
+    )
     assert problems(at) == []
     links = _run_links(at)
     assert set(links) == {"prep", "tr1", "tr2", "tr3"}
@@ -89,8 +92,16 @@ def test_the_version_picker_shows_aliases(dash):
 
 @pytest.mark.parametrize("version, other", [("v0", "v1"), ("v1", "v0")])
 def test_the_metadata_diff_reads_from_the_older_version_to_the_newer(dash, version, other):
-    at = open_page("pages/artifacts.py", source=dash, project=fx.PROJECT, type="dataset", collection="phishing-texts",
-                   version=version, diff_with=other, tab="Diff")
+    at = open_page(
+        "pages/artifacts.py",
+        source=dash,
+        project=fx.PROJECT,
+        type="dataset",
+        collection="phishing-texts",
+        version=version,
+        diff_with=other,
+        tab="Diff",
+    )
     assert problems(at) == []
     diff = next(df.value for df in at.dataframe if "change" in df.value.columns)
     changes = dict(zip(diff["key"], diff["change"], strict=True))

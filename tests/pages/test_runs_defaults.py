@@ -21,15 +21,18 @@ from wbview.analysis.runs import (
 from wbview.records import Run
 
 
-@pytest.mark.parametrize("metrics, expected", [
-    (["summary.avg_text_length", "summary.epoch", "summary.eval/accuracy", "summary.eval/f1"], "summary.eval/f1"),
-    (["summary.avg_text_length", "summary.eval/num_predictions", "summary.eval/roc_auc"], "summary.eval/roc_auc"),
-    (["summary.avg_text_length", "summary.epoch", "summary.train/loss"], "summary.train/loss"),
-    (["epoch", "_step", "train/loss", "eval/loss"], "eval/loss"),
-    (["epoch", "_step", "lr"], "lr"),
-    (["epoch", "_step"], "epoch"),
-    ([], None),
-])
+@pytest.mark.parametrize(
+    "metrics, expected",
+    [
+        (["summary.avg_text_length", "summary.epoch", "summary.eval/accuracy", "summary.eval/f1"], "summary.eval/f1"),
+        (["summary.avg_text_length", "summary.eval/num_predictions", "summary.eval/roc_auc"], "summary.eval/roc_auc"),
+        (["summary.avg_text_length", "summary.epoch", "summary.train/loss"], "summary.train/loss"),
+        (["epoch", "_step", "train/loss", "eval/loss"], "eval/loss"),
+        (["epoch", "_step", "lr"], "lr"),
+        (["epoch", "_step"], "epoch"),
+        ([], None),
+    ],
+)
 def test_default_metric_prefers_eval_f1_then_eval_then_loss_never_a_counter(metrics, expected):
     assert default_metric(metrics) == expected
 

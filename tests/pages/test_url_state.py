@@ -61,7 +61,10 @@ def test_artifacts_type_change_resets_collection_and_version_and_writes_them(spe
     version = at.selectbox(key="version")
     assert collection.value == collection.options[0] and version.value == version.options[0].split(" (")[0]
     assert (at.query_params["type"], at.query_params["collection"], at.query_params["version"]) == (
-        "model", collection.value, version.value)
+        "model",
+        collection.value,
+        version.value,
+    )
     assert f"{collection.value}:{version.value}" in at.subheader[0].value.replace("\\", "")
     reopened = open_at("artifacts", spec, **{k: at.query_params[k] for k in ("type", "collection", "version")})
     assert reopened.subheader[0].value == at.subheader[0].value
@@ -100,13 +103,16 @@ def test_runs_page_offers_error_analysis_only_for_runs_with_tables(spec, demo):
     assert "Lineage of this run" in links(at) and "Error analysis of this run" not in links(at)
 
 
-@pytest.mark.parametrize("page, params, notice", [
-    ("calibration", {"bins": "999"}, "bins=999 was ignored"),
-    ("lineage", {"depth": "99"}, "depth=99 was ignored"),
-    ("threshold", {"point": "custom", "t": "5"}, "t=5 was ignored"),
-    ("slices", {"min_rows": "-3"}, "min_rows=-3 was ignored"),
-    ("slices", {"view": "error tree", "depth": "9"}, "depth=9 was ignored"),
-])
+@pytest.mark.parametrize(
+    "page, params, notice",
+    [
+        ("calibration", {"bins": "999"}, "bins=999 was ignored"),
+        ("lineage", {"depth": "99"}, "depth=99 was ignored"),
+        ("threshold", {"point": "custom", "t": "5"}, "t=5 was ignored"),
+        ("slices", {"min_rows": "-3"}, "min_rows=-3 was ignored"),
+        ("slices", {"view": "error tree", "depth": "9"}, "depth=9 was ignored"),
+    ],
+)
 def test_out_of_range_link_values_get_a_notice(spec, page, params, notice):
     at = open_at(page, spec, **params)
     assert notice in texts(at)

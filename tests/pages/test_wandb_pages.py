@@ -34,7 +34,7 @@ def test_runs_page_on_wandb_links_each_run(fake_wandb, fixture_project):
     assert problems(at) == []
     table = at.dataframe[-1].value
     assert sorted(table["id"]) == sorted(fixture_project.runs)
-    assert all(url.endswith(f"/{PROJECT_PATH}/runs/{run_id}") for url, run_id in zip(table["url"], table["id"]))
+    assert all(url.endswith(f"/{PROJECT_PATH}/runs/{run_id}") for url, run_id in zip(table["url"], table["id"], strict=False))
     assert "url" in at.dataframe[-1].proto.column_order  # shown, as a link column
     assert [s["data"][0]["type"] for s in plotly_specs(at)][:1] == ["parcoords"]
 

@@ -169,35 +169,86 @@ def _log_big(wandb: Any, run: Any) -> None:
 
 ShapeFn = Callable[[Any, Any], None]
 SHAPES: dict[str, tuple[str, ShapeFn, dict[str, Any], Callable[[], dict[str, pd.DataFrame]]]] = {
-    "scalars": ("Table(dataframe=...) with int, int > 2^53, float NaN/inf, bool, None, str, categorical",
-                _log_scalars, {"model.type": "distil", "params": {"encoder": "head_tail"}},
-                lambda: {"eval/predictions": shapes.scalars()}),
-    "nested": ("list and dict cells", _log_nested, {"model": {"type": "bert"}, "params": {"encoder": "head"}},
-               lambda: {"nested": shapes.nested()}),
-    "datetimes": ("naive and tz-aware datetimes (epoch ms, wb_type timestamp)", _log_datetimes, {},
-                  lambda: {"times": shapes.datetimes()}),
-    "arrays": ("ndarray cells: 1-D <= 150 inlined, longer and 2-D in media/serialized_data/*.npz", _log_arrays, {},
-               lambda: {"arrays": shapes.arrays()}),
+    "scalars": (
+        "Table(dataframe=...) with int, int > 2^53, float NaN/inf, bool, None, str, categorical",
+        _log_scalars,
+        {"model.type": "distil", "params": {"encoder": "head_tail"}},
+        lambda: {"eval/predictions": shapes.scalars()},
+    ),
+    "nested": (
+        "list and dict cells",
+        _log_nested,
+        {"model": {"type": "bert"}, "params": {"encoder": "head"}},
+        lambda: {"nested": shapes.nested()},
+    ),
+    "datetimes": (
+        "naive and tz-aware datetimes (epoch ms, wb_type timestamp)",
+        _log_datetimes,
+        {},
+        lambda: {"times": shapes.datetimes()},
+    ),
+    "arrays": (
+        "ndarray cells: 1-D <= 150 inlined, longer and 2-D in media/serialized_data/*.npz",
+        _log_arrays,
+        {},
+        lambda: {"arrays": shapes.arrays()},
+    ),
     "media": ("Image and Html cells", _log_media, {}, lambda: {}),
     "mixed": ("allow_mixed_types=True column", _log_mixed, {}, lambda: {"mixed": shapes.mixed()}),
-    "immutable_epochs": ("a new IMMUTABLE table under one key at each of 3 steps", _log_immutable_epochs, {},
-                         lambda: {f"epoch{e}": shapes.epoch_frame(e) for e in range(3)}),
-    "mutable": ("one MUTABLE table grown and logged at each of 3 steps", _log_mutable, {},
-                lambda: {"final": pd.concat([shapes.epoch_frame(e) for e in range(3)], ignore_index=True)}),
-    "incremental": ("one INCREMENTAL table logged 3 times", _log_incremental, {},
-                    lambda: {"all": pd.concat([shapes.increment(i) for i in range(shapes.INCREMENTS)], ignore_index=True)}),
-    "partitioned": ("PartitionedTable over 3 parts in a dataset artifact", _log_partitioned, {},
-                    lambda: {f"part{i}": shapes.part(i) for i in range(shapes.PARTS)}),
-    "joined": ("JoinedTable of two tables on 'id'", _log_joined, {},
-               lambda: {"left": shapes.joined_left(), "right": shapes.joined_right()}),
-    "reference": ("a logged table added to an artifact afterwards (reference entry)", _log_reference, {},
-                  lambda: {"reference": shapes.reference()}),
-    "ambiguous": ("three artifacts that each hold eval/predictions", _log_ambiguous, {},
-                  lambda: {f"preds{i}": shapes.ambiguous(i) for i in range(shapes.AMBIGUOUS)}),
-    "same_entry": ("a logged table and another artifact's table with the same entry name", _log_same_entry, {},
-                   lambda: {"logged": shapes.same_entry_logged(), "other": shapes.same_entry_other()}),
-    "added_first": ("a table added to an artifact, then logged with run.log under another name", _log_added_first, {},
-                    lambda: {"added_first": shapes.added_first()}),
+    "immutable_epochs": (
+        "a new IMMUTABLE table under one key at each of 3 steps",
+        _log_immutable_epochs,
+        {},
+        lambda: {f"epoch{e}": shapes.epoch_frame(e) for e in range(3)},
+    ),
+    "mutable": (
+        "one MUTABLE table grown and logged at each of 3 steps",
+        _log_mutable,
+        {},
+        lambda: {"final": pd.concat([shapes.epoch_frame(e) for e in range(3)], ignore_index=True)},
+    ),
+    "incremental": (
+        "one INCREMENTAL table logged 3 times",
+        _log_incremental,
+        {},
+        lambda: {"all": pd.concat([shapes.increment(i) for i in range(shapes.INCREMENTS)], ignore_index=True)},
+    ),
+    "partitioned": (
+        "PartitionedTable over 3 parts in a dataset artifact",
+        _log_partitioned,
+        {},
+        lambda: {f"part{i}": shapes.part(i) for i in range(shapes.PARTS)},
+    ),
+    "joined": (
+        "JoinedTable of two tables on 'id'",
+        _log_joined,
+        {},
+        lambda: {"left": shapes.joined_left(), "right": shapes.joined_right()},
+    ),
+    "reference": (
+        "a logged table added to an artifact afterwards (reference entry)",
+        _log_reference,
+        {},
+        lambda: {"reference": shapes.reference()},
+    ),
+    "ambiguous": (
+        "three artifacts that each hold eval/predictions",
+        _log_ambiguous,
+        {},
+        lambda: {f"preds{i}": shapes.ambiguous(i) for i in range(shapes.AMBIGUOUS)},
+    ),
+    "same_entry": (
+        "a logged table and another artifact's table with the same entry name",
+        _log_same_entry,
+        {},
+        lambda: {"logged": shapes.same_entry_logged(), "other": shapes.same_entry_other()},
+    ),
+    "added_first": (
+        "a table added to an artifact, then logged with run.log under another name",
+        _log_added_first,
+        {},
+        lambda: {"added_first": shapes.added_first()},
+    ),
     "big": ("200,005 rows through artifact.add (wandb keeps 200,000)", _log_big, {}, lambda: {}),
 }
 
@@ -302,24 +353,26 @@ def read_run(path: Path) -> dict[str, Any]:
                 if entry.local_path:
                     item["local_path"] = entry.local_path
                 contents[entry.path] = item
-            artifacts.append({
-                "name": art.name,
-                "type": art.type,
-                "aliases": list(art.aliases),
-                "digest": art.digest,
-                "description": art.description or None,
-                "metadata": json.loads(art.metadata) if art.metadata else {},
-                "client_id": art.client_id,
-                "sequence_client_id": art.sequence_client_id,
-                "incremental": bool(art.incremental_beta1),
-                "history_step": len(history),  # logged while this step was being built
-                "manifest": {
-                    "version": art.manifest.version,
-                    "storagePolicy": art.manifest.storage_policy,
-                    "storagePolicyConfig": {c.key: json.loads(c.value_json) for c in art.manifest.storage_policy_config},
-                    "contents": contents,
-                },
-            })
+            artifacts.append(
+                {
+                    "name": art.name,
+                    "type": art.type,
+                    "aliases": list(art.aliases),
+                    "digest": art.digest,
+                    "description": art.description or None,
+                    "metadata": json.loads(art.metadata) if art.metadata else {},
+                    "client_id": art.client_id,
+                    "sequence_client_id": art.sequence_client_id,
+                    "incremental": bool(art.incremental_beta1),
+                    "history_step": len(history),  # logged while this step was being built
+                    "manifest": {
+                        "version": art.manifest.version,
+                        "storagePolicy": art.manifest.storage_policy,
+                        "storagePolicyConfig": {c.key: json.loads(c.value_json) for c in art.manifest.storage_policy_config},
+                        "contents": contents,
+                    },
+                }
+            )
     for row in [*history, summary]:  # wandb's clock keys: they vary and nothing reads them
         for key in ("_timestamp", "_runtime", "_wandb"):
             row.pop(key, None)
@@ -335,15 +388,17 @@ def read_run(path: Path) -> dict[str, Any]:
 def _scratch_env(scratch: Path) -> None:
     for name in ("WANDB_DIR", "WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR", "WANDB_ARTIFACT_DIR"):
         os.environ[name] = str(scratch)
-    os.environ.update({
-        "WANDB_MODE": "offline",
-        "WANDB_SILENT": "true",
-        "WANDB_CONSOLE": "off",
-        "WANDB_DISABLE_GIT": "true",
-        "WANDB_DISABLE_CODE": "true",
-        "WANDB_ERROR_REPORTING": "false",  # no Sentry
-        "WANDB_X_DISABLE_STATS": "true",
-    })
+    os.environ.update(
+        {
+            "WANDB_MODE": "offline",
+            "WANDB_SILENT": "true",
+            "WANDB_CONSOLE": "off",
+            "WANDB_DISABLE_GIT": "true",
+            "WANDB_DISABLE_CODE": "true",
+            "WANDB_ERROR_REPORTING": "false",  # no Sentry
+            "WANDB_X_DISABLE_STATS": "true",
+        }
+    )
     os.environ.pop("WANDB_API_KEY", None)
     os.environ.pop("WANDB_BASE_URL", None)
 
@@ -393,7 +448,9 @@ def _run_id(name: str) -> str:
 def log_shape(wandb: Any, name: str) -> None:
     """Log one shape in its own offline run."""
     _description, log, config, _sources = SHAPES[name]
-    run = wandb.init(project=PROJECT, entity=ENTITY, id=_run_id(name), config=config, settings=_settings(wandb), reinit="finish_previous")
+    run = wandb.init(
+        project=PROJECT, entity=ENTITY, id=_run_id(name), config=config, settings=_settings(wandb), reinit="finish_previous"
+    )
     log(wandb, run)
     run.finish()
 
@@ -433,9 +490,15 @@ def record_shape(name: str, scratch: Path, out: Path) -> dict[str, Any]:
         "run_id": run_id,
         "config": recorded["config"],
         "artifacts": [
-            {"name": a["name"], "version": a["version"], "type": a["type"], "aliases": a["aliases"],
-             "history_step": a["history_step"], "entries": sorted(a["manifest"]["contents"]),
-             "references": sorted(p for p, e in a["manifest"]["contents"].items() if "ref" in e)}
+            {
+                "name": a["name"],
+                "version": a["version"],
+                "type": a["type"],
+                "aliases": a["aliases"],
+                "history_step": a["history_step"],
+                "entries": sorted(a["manifest"]["contents"]),
+                "references": sorted(p for p, e in a["manifest"]["contents"].items() if "ref" in e),
+            }
             for a in recorded["artifacts"]
         ],
         "summary_tables": {k: v for k, v in recorded["summary"].items() if isinstance(v, dict) and "_type" in v},

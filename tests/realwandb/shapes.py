@@ -22,7 +22,7 @@ def scalars() -> pd.DataFrame:
             "score": pd.Series([0.25, float("nan"), float("inf"), float("-inf")], dtype="float64"),
             "flag": pd.Series([True, False, True, False], dtype="bool"),
             "maybe": pd.Series([None, "x", None, "y"], dtype=object),
-            "text": pd.Series(["alpha", "beta, \"quoted\"", "ünïcode ✓", ""], dtype=object),
+            "text": pd.Series(["alpha", 'beta, "quoted"', "ünïcode ✓", ""], dtype=object),
             "label": pd.Categorical(["cat", "dog", "cat", "bird"]),
         }
     )
@@ -43,7 +43,9 @@ def nested() -> pd.DataFrame:
 def datetimes() -> pd.DataFrame:
     """Naive (taken as UTC by wandb) and tz-aware timestamps, with a gap."""
     naive = pd.to_datetime(["2025-01-01 12:34:56.789", "2025-06-30 00:00:00.000", None])
-    aware = pd.to_datetime(["2025-01-01 12:34:56.789", "2025-06-30 00:00:00.000", "2024-02-29 23:59:59.001"]).tz_localize("Europe/Berlin")
+    aware = pd.to_datetime(["2025-01-01 12:34:56.789", "2025-06-30 00:00:00.000", "2024-02-29 23:59:59.001"]).tz_localize(
+        "Europe/Berlin"
+    )
     return pd.DataFrame({"id": [0, 1, 2], "naive": naive, "aware": aware})
 
 

@@ -37,11 +37,12 @@ def test_two_replicas_download_a_table_once_and_both_read_it_whole(fake_wandb, f
     replicas = []
     for i, out in enumerate(outs):
         # wandb's own file cache per replica (as on two hosts): only wbview's cache is shared
-        own = {var: str(tmp_path / f"replica-{i}" / var.lower()) for var in
-               ("WANDB_CACHE_DIR", "WANDB_DATA_DIR", "WANDB_ARTIFACT_DIR", "WANDB_DIR", "WANDB_CONFIG_DIR")}
+        own = {
+            var: str(tmp_path / f"replica-{i}" / var.lower())
+            for var in ("WANDB_CACHE_DIR", "WANDB_DATA_DIR", "WANDB_ARTIFACT_DIR", "WANDB_DIR", "WANDB_CONFIG_DIR")
+        }
         env = dict(os.environ, PYTHONPATH=str(REPO), **own)
-        replicas.append(subprocess.Popen([sys.executable, "-c", code, str(cache), run.id, str(go), str(out)],
-                                         env=env, cwd=REPO))
+        replicas.append(subprocess.Popen([sys.executable, "-c", code, str(cache), run.id, str(go), str(out)], env=env, cwd=REPO))
     time.sleep(0.5)
     fake_wandb.reset()  # count only what happens once both are ready to download
     deadline = time.monotonic() + 60

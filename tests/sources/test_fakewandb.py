@@ -9,7 +9,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
@@ -44,6 +44,7 @@ def _ids(runs) -> set[str]:
 
 # ---- runs ---------------------------------------------------------------------------
 
+
 def test_non_lazy_listing_inlines_config_and_summary_in_one_request(api, fake_wandb, fixture_project):
     runs = list(api.runs(PROJECT_PATH, per_page=100, lazy=False))
     assert _ids(runs) == set(fixture_project.runs)
@@ -52,7 +53,7 @@ def test_non_lazy_listing_inlines_config_and_summary_in_one_request(api, fake_wa
         assert run.config == record.config  # nested, with the flat "model.type" key intact
         assert run.name == record.name and run.group == record.group and run.job_type == record.job_type
         assert run.tags == list(record.tags) and run.state == record.state
-        assert datetime.fromisoformat(run.created_at).replace(tzinfo=timezone.utc) == record.created_at
+        assert datetime.fromisoformat(run.created_at).replace(tzinfo=UTC) == record.created_at
         for key, value in record.summary.items():
             assert run.summary[key] == value
     assert fake_wandb.count("Runs") == 1
@@ -83,29 +84,42 @@ def test_descending_order_by_summary_metric(api, fixture_project):
 
 
 FILTER_CASES = [
-    ("nested config", {"config.params.encoder": "head_tail"},
-     lambda r: r.config["params"].get("encoder") == "head_tail"),
-    ("explicit .value segment", {"config.params.value.encoder": "head_tail"},
-     lambda r: r.config["params"].get("encoder") == "head_tail"),
-    ("deep config $in", {"config.params.optimizer.name": {"$in": ["sgd"]}},
-     lambda r: r.config["params"].get("optimizer", {}).get("name") == "sgd"),
-    ("config range", {"config.params.lr": {"$gte": 1e-4, "$lt": 1e-2}},
-     lambda r: 1e-4 <= r.config["params"].get("lr", -1) < 1e-2),
-    ("summary metric", {"summary_metrics.eval/f1": {"$gt": 0.93}},
-     lambda r: r.summary.get("eval/f1", 0) > 0.93),
+    ("nested config", {"config.params.encoder": "head_tail"}, lambda r: r.config["params"].get("encoder") == "head_tail"),
+    (
+        "explicit .value segment",
+        {"config.params.value.encoder": "head_tail"},
+        lambda r: r.config["params"].get("encoder") == "head_tail",
+    ),
+    (
+        "deep config $in",
+        {"config.params.optimizer.name": {"$in": ["sgd"]}},
+        lambda r: r.config["params"].get("optimizer", {}).get("name") == "sgd",
+    ),
+    (
+        "config range",
+        {"config.params.lr": {"$gte": 1e-4, "$lt": 1e-2}},
+        lambda r: 1e-4 <= r.config["params"].get("lr", -1) < 1e-2,
+    ),
+    ("summary metric", {"summary_metrics.eval/f1": {"$gt": 0.93}}, lambda r: r.summary.get("eval/f1", 0) > 0.93),
     ("tags $in", {"tags": {"$in": ["baseline"]}}, lambda r: "baseline" in r.tags),
     ("tags $nin", {"tags": {"$nin": ["baseline", "data"]}}, lambda r: not {"baseline", "data"} & set(r.tags)),
-    ("job type and state", {"jobType": "train", "state": "finished"},
-     lambda r: r.job_type == "train" and r.state == "finished"),
+    ("job type and state", {"jobType": "train", "state": "finished"}, lambda r: r.job_type == "train" and r.state == "finished"),
     ("$or states", {"$or": [{"state": "failed"}, {"state": "crashed"}]}, lambda r: r.state in ("failed", "crashed")),
     ("$nor", {"$nor": [{"jobType": "eval"}, {"jobType": "train"}]}, lambda r: r.job_type not in ("eval", "train")),
     ("group $nin", {"group": {"$nin": ["exp-001", "exp-002"]}}, lambda r: r.group not in ("exp-001", "exp-002")),
-    ("created range", {"$and": [{"createdAt": {"$gte": "2025-12-02T00:00:00"}}, {"createdAt": {"$lt": "2025-12-03T00:00:00"}}]},
-     lambda r: datetime(2025, 12, 2, tzinfo=timezone.utc) <= r.created_at < datetime(2025, 12, 3, tzinfo=timezone.utc)),
+    (
+        "created range",
+        {"$and": [{"createdAt": {"$gte": "2025-12-02T00:00:00"}}, {"createdAt": {"$lt": "2025-12-03T00:00:00"}}]},
+        lambda r: datetime(2025, 12, 2, tzinfo=UTC) <= r.created_at < datetime(2025, 12, 3, tzinfo=UTC),
+    ),
     ("display name regex", {"displayName": {"$regex": "^exp-003-"}}, lambda r: r.name.startswith("exp-003-")),
     ("$exists", {"summary_metrics.eval/precision": {"$exists": True}}, lambda r: "eval/precision" in r.summary),
     ("$ne", {"state": {"$ne": "finished"}}, lambda r: r.state != "finished"),
-    ("W&B's own summary keys", {"summary_metrics._step": {"$gte": 59}}, lambda r: r.job_type == "train" and r.state == "finished"),
+    (
+        "W&B's own summary keys",
+        {"summary_metrics._step": {"$gte": 59}},
+        lambda r: r.job_type == "train" and r.state == "finished",
+    ),
 ]
 
 
@@ -153,8 +167,14 @@ def test_filter_evaluator_cases(filters, matches):
     from wbview.records import Run
 
     run = Run(
-        id="r1", entity="e", project="p", name="n", group="g1", state="finished", tags=("a", "b"),
-        created_at=datetime(2025, 12, 1, 8, tzinfo=timezone.utc),
+        id="r1",
+        entity="e",
+        project="p",
+        name="n",
+        group="g1",
+        state="finished",
+        tags=("a", "b"),
+        created_at=datetime(2025, 12, 1, 8, tzinfo=UTC),
         config={"params": {"lr": 0.001, "optimizer": {"name": "adamw"}}, "model.type": "x"},
         summary={"eval/f1": 0.5},
     )
@@ -162,6 +182,7 @@ def test_filter_evaluator_cases(filters, matches):
 
 
 # ---- artifacts and lineage ---------------------------------------------------------
+
 
 def test_artifact_by_alias_carries_the_fixture_facts(api, fake_wandb, fixture_project):
     record = next(a for a in fixture_project.artifacts.values() if "production" in a.aliases)
@@ -198,8 +219,11 @@ def test_listing_types_collections_and_versions(api, fixture_project):
     models = [c.name for c in api.artifact_collections(PROJECT_PATH, "model")]
     assert models == ["phishing-classifier"]
     versions = [a.version for a in api.artifacts("model", f"{PROJECT_PATH}/phishing-classifier")]
-    expected = sorted((a.version for a in fixture_project.artifacts.values() if a.name == "phishing-classifier"),
-                      key=lambda v: int(v[1:]), reverse=True)
+    expected = sorted(
+        (a.version for a in fixture_project.artifacts.values() if a.name == "phishing-classifier"),
+        key=lambda v: int(v[1:]),
+        reverse=True,
+    )
     assert versions == expected
 
 
@@ -213,6 +237,7 @@ def test_run_table_artifact_follows_wandb_naming(fixture_project):
 
 
 # ---- tables --------------------------------------------------------------------------
+
 
 def test_table_round_trips_through_wandb_get_dataframe(api, fixture_project):
     ref = small_eval_run(fixture_project).tables[0]
@@ -297,6 +322,7 @@ def test_projects_of_an_entity(api):
 
 # ---- faults --------------------------------------------------------------------------
 
+
 def test_429_recovers_after_retries(api, fake_wandb):
     fake_wandb.rate_limit("Runs", times=2)
     assert len(list(api.runs(PROJECT_PATH, per_page=100, lazy=False))) > 0
@@ -357,9 +383,12 @@ def test_unknown_project_run_and_artifact(api, fake_wandb):
 
 # ---- the HTTP surface ----------------------------------------------------------------
 
+
 def _post(url: str, payload: dict, key: str = DEFAULT_API_KEY) -> tuple[int, dict]:
     token = base64.b64encode(f"api:{key}".encode()).decode()
-    req = urllib.request.Request(url, json.dumps(payload).encode(), {"Authorization": f"Basic {token}", "Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url, json.dumps(payload).encode(), {"Authorization": f"Basic {token}", "Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(req, timeout=5) as resp:
             return resp.status, json.loads(resp.read() or b"{}")
@@ -392,7 +421,15 @@ def test_table_json_writes_datetimes_as_wandb_does():
 
     from tests.fakewandb import wandb_table_json
 
-    frame = pd.DataFrame({"t": pd.to_datetime(["2025-01-01 12:34:56.789", None]), "u": pd.to_datetime(["2025-01-01"]).tz_localize("Europe/Berlin").repeat(2)})
+    frame = pd.DataFrame(
+        {
+            "t": pd.to_datetime(["2025-01-01 12:34:56.789", None]),
+            "u": pd.to_datetime(["2025-01-01"]).tz_localize("Europe/Berlin").repeat(2),
+        }
+    )
     doc = _json.loads(wandb_table_json(frame))
     assert doc["data"] == [[1735734896789, 1735686000000], [None, 1735686000000]]
-    assert {t["wb_type"] for t in doc["column_types"]["params"]["type_map"]["t"]["params"]["allowed_types"]} == {"none", "timestamp"}
+    assert {t["wb_type"] for t in doc["column_types"]["params"]["type_map"]["t"]["params"]["allowed_types"]} == {
+        "none",
+        "timestamp",
+    }

@@ -39,8 +39,14 @@ def build_project(n_evals: int = 3) -> ProjectData:
 
     def add_artifact(name, type_, logged_by, used_by):
         data.artifacts[f"{name}:v0"] = ArtifactVersion(
-            entity="acme", project="phishing", name=name, version="v0", type=type_,
-            aliases=("latest",), logged_by=logged_by, used_by=tuple(used_by),
+            entity="acme",
+            project="phishing",
+            name=name,
+            version="v0",
+            type=type_,
+            aliases=("latest",),
+            logged_by=logged_by,
+            used_by=tuple(used_by),
         )
 
     evals = [f"eval{i}" for i in range(n_evals)]
@@ -67,19 +73,30 @@ def test_two_hops_both_ways_from_a_run():
     assert graph.root == "train"
     assert ids == {"train", "encoded:v0", "encode", "model:v0", "eval0", "eval1", "eval2"}
     assert edges_of(graph) == {
-        ("encoded:v0", "train"), ("encode", "encoded:v0"),
-        ("train", "model:v0"), ("model:v0", "eval0"), ("model:v0", "eval1"), ("model:v0", "eval2"),
+        ("encoded:v0", "train"),
+        ("encode", "encoded:v0"),
+        ("train", "model:v0"),
+        ("model:v0", "eval0"),
+        ("model:v0", "eval1"),
+        ("model:v0", "eval2"),
     }
     nodes = {n.id: n for n in graph.nodes}
     assert (nodes["train"].kind, nodes["train"].name, nodes["train"].type) == ("run", "train-name", "train")
     assert (nodes["model:v0"].kind, nodes["model:v0"].type) == ("artifact", "model")
     # Memoized: nothing is fetched twice; leaf runs are described but never expanded.
     assert max(source.calls.values()) == 1
-    assert source.calls == Counter({
-        ("run", "train"): 1, ("run_artifacts", "train"): 1,
-        ("artifact", "encoded:v0"): 1, ("run", "encode"): 1,
-        ("artifact", "model:v0"): 1, ("run", "eval0"): 1, ("run", "eval1"): 1, ("run", "eval2"): 1,
-    })
+    assert source.calls == Counter(
+        {
+            ("run", "train"): 1,
+            ("run_artifacts", "train"): 1,
+            ("artifact", "encoded:v0"): 1,
+            ("run", "encode"): 1,
+            ("artifact", "model:v0"): 1,
+            ("run", "eval0"): 1,
+            ("run", "eval1"): 1,
+            ("run", "eval2"): 1,
+        }
+    )
 
 
 @pytest.mark.parametrize(
@@ -143,8 +160,13 @@ def test_fanout_cap_upstream_more_node_points_into_the_parent():
 def test_missing_neighbour_is_drawn_without_details():
     data = build_project()
     data.artifacts["model:v0"] = ArtifactVersion(
-        entity="acme", project="phishing", name="model", version="v0", type="model",
-        logged_by="train", used_by=("gone-run",),
+        entity="acme",
+        project="phishing",
+        name="model",
+        version="v0",
+        type="model",
+        logged_by="train",
+        used_by=("gone-run",),
     )
     graph = walk_lineage(MemorySource({PROJECT: data}), PROJECT, "model:v0", depth=1, direction="down")
     node = {n.id: n for n in graph.nodes}["gone-run"]

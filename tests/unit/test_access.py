@@ -51,7 +51,7 @@ def test_store_roots_follow_links(tmp_path):
         (None, {}, None, None),
         (None, {"WBVIEW_ALLOWED_PROJECTS": "a/b, c/*,", "WBVIEW_STORE_ROOTS": "/srv/stores"}, ("a/b", "c/*"), ("/srv/stores",)),
         ('[wbview]\nallowed_projects = ["x/y"]\n', {"WBVIEW_ALLOWED_PROJECTS": "a/b"}, ("x/y",), None),
-        ('[wbview]\nstore_roots = []\n', {}, None, ()),
+        ("[wbview]\nstore_roots = []\n", {}, None, ()),
         ('[wandb]\nproject = "p"\n', {"WBVIEW_STORE_ROOTS": "/a,/b"}, None, ("/a", "/b")),
     ],
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -10,7 +10,7 @@ from wbview.errors import BadFilter
 from wbview.filters import Condition, RunFilter, check_keys, parse_condition, parse_filters, query_runs
 from wbview.records import Run
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def make_run(**overrides) -> Run:
@@ -44,7 +44,10 @@ def make_run(**overrides) -> Run:
         ("params.lr >= 1e-4", Condition("config", ("params", "lr"), ">=", 1e-4)),
         ("eval/f1>0.9", Condition("summary", ("eval/f1",), ">", 0.9)),
         ("params.optimizer.name in adamw,sgd", Condition("config", ("params", "optimizer", "name"), "in", ("adamw", "sgd"))),
-        ("params.optimizer.name not in adamw, sgd", Condition("config", ("params", "optimizer", "name"), "not in", ("adamw", "sgd"))),
+        (
+            "params.optimizer.name not in adamw, sgd",
+            Condition("config", ("params", "optimizer", "name"), "not in", ("adamw", "sgd")),
+        ),
         ("meta.task=phishing", Condition("config", ("meta", "task"), "=", "phishing")),
         ("config.seed=7", Condition("config", ("seed",), "=", 7)),
         ('"model.type"=cnn', Condition("config", ("model.type",), "=", "cnn")),
@@ -209,7 +212,14 @@ def test_empty_filter_matches_everything():
         ),
         (
             ["tags in a,b", "tags=c", "group=g", "state=finished"],
-            {"$and": [{"group": {"$in": ["g"]}}, {"state": {"$in": ["finished"]}}, {"tags": {"$in": ["a", "b"]}}, {"tags": {"$in": ["c"]}}]},
+            {
+                "$and": [
+                    {"group": {"$in": ["g"]}},
+                    {"state": {"$in": ["finished"]}},
+                    {"tags": {"$in": ["a", "b"]}},
+                    {"tags": {"$in": ["c"]}},
+                ]
+            },
             [],
         ),
         (
@@ -263,10 +273,22 @@ def test_residual_plus_server_equals_client_side(texts):
 # --- keys no run has (check_keys / query_runs) ---------------------------------------------
 
 _KEY_RUNS = [
-    Run(id="a", entity="e", project="p", name="a", config={"model.type": "distil", "params": {"encoder": "head_tail"}},
-        summary={"eval/f1": 0.9}),
-    Run(id="b", entity="e", project="p", name="b", config={"model": {"type": "bert"}, "params": {"encoder": "head"}},
-        summary={"loss": 0.1}),
+    Run(
+        id="a",
+        entity="e",
+        project="p",
+        name="a",
+        config={"model.type": "distil", "params": {"encoder": "head_tail"}},
+        summary={"eval/f1": 0.9},
+    ),
+    Run(
+        id="b",
+        entity="e",
+        project="p",
+        name="b",
+        config={"model": {"type": "bert"}, "params": {"encoder": "head"}},
+        summary={"loss": 0.1},
+    ),
 ]
 
 

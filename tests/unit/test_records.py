@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,7 +17,7 @@ from wbview.records import (
     flatten,
 )
 
-CREATED = datetime(2025, 12, 13, 7, 30, 22, tzinfo=timezone.utc)
+CREATED = datetime(2025, 12, 13, 7, 30, 22, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -25,8 +25,10 @@ CREATED = datetime(2025, 12, 13, 7, 30, 22, tzinfo=timezone.utc)
     [
         ({}, {}),
         ({"params": {"lr": 1e-4}}, {"params.lr": 1e-4}),
-        ({"params": {"optimizer": {"name": "adamw"}}, "meta": {"task": "x"}},
-         {"params.optimizer.name": "adamw", "meta.task": "x"}),
+        (
+            {"params": {"optimizer": {"name": "adamw"}}, "meta": {"task": "x"}},
+            {"params.optimizer.name": "adamw", "meta.task": "x"},
+        ),
         ({"model.type": "cnn"}, {"model.type": "cnn"}),
         ({"params": {}}, {"params": {}}),  # an empty dict stays a value, not lost
         ({"params": {"splits": [0.8, 0.2]}}, {"params.splits": [0.8, 0.2]}),
@@ -38,12 +40,28 @@ def test_flatten(nested, flat):
 
 def test_run_json_round_trip():
     run = Run(
-        id="abc123", entity="acme", project="phishing", name="exp-003-train-2025-12-13T07-30-22Z",
-        group="exp-003", job_type="train", tags=("baseline",), state="finished", created_at=CREATED,
-        url="https://wandb.ai/acme/phishing/runs/abc123", config={"params": {"lr": 0.001}},
+        id="abc123",
+        entity="acme",
+        project="phishing",
+        name="exp-003-train-2025-12-13T07-30-22Z",
+        group="exp-003",
+        job_type="train",
+        tags=("baseline",),
+        state="finished",
+        created_at=CREATED,
+        url="https://wandb.ai/acme/phishing/runs/abc123",
+        config={"params": {"lr": 0.001}},
         summary={"eval/f1": 0.9},
-        tables=(TableRef(run_id="abc123", key="eval/predictions", artifact="run-abc123-evalpredictions:v0",
-                         entry="eval/predictions.table.json", nrows=20, stored_rows=20),),
+        tables=(
+            TableRef(
+                run_id="abc123",
+                key="eval/predictions",
+                artifact="run-abc123-evalpredictions:v0",
+                entry="eval/predictions.table.json",
+                nrows=20,
+                stored_rows=20,
+            ),
+        ),
     )
     assert Run.from_json(run.to_json()) == run
     assert run.flat_config() == {"params.lr": 0.001}
@@ -51,9 +69,19 @@ def test_run_json_round_trip():
 
 def test_artifact_json_round_trip_and_names():
     art = ArtifactVersion(
-        entity="acme", project="phishing", name="phishing-texts", version="v3", type="dataset",
-        aliases=("latest",), metadata={"num_samples": 3}, size_bytes=10, digest="d", created_at=CREATED,
-        files=(ArtifactFile("data.parquet", 10, "md5"),), logged_by="r1", used_by=("r2", "r3"),
+        entity="acme",
+        project="phishing",
+        name="phishing-texts",
+        version="v3",
+        type="dataset",
+        aliases=("latest",),
+        metadata={"num_samples": 3},
+        size_bytes=10,
+        digest="d",
+        created_at=CREATED,
+        files=(ArtifactFile("data.parquet", 10, "md5"),),
+        logged_by="r1",
+        used_by=("r2", "r3"),
     )
     assert ArtifactVersion.from_json(art.to_json()) == art
     assert art.id == "phishing-texts:v3"

@@ -7,8 +7,9 @@ probabilities in (edge[i], edge[i+1]], the first bin also holds its left edge.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Mapping
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -21,8 +22,9 @@ Strategy = Literal["uniform", "quantile"]
 TOP_LABEL = "(top label)"
 
 
-def reliability_from_arrays(y_true: np.ndarray, probs: np.ndarray, n_bins: int = 10,
-                            strategy: Strategy = "uniform") -> pd.DataFrame:
+def reliability_from_arrays(
+    y_true: np.ndarray, probs: np.ndarray, n_bins: int = 10, strategy: Strategy = "uniform"
+) -> pd.DataFrame:
     """One row per bin: lower, upper, rows, mean_predicted, fraction_positive (with a
     Wilson interval) and gap = fraction_positive - mean_predicted. Empty bins kept
     (rows = 0, rates NaN) so runs line up bin for bin."""
@@ -45,11 +47,18 @@ def reliability_from_arrays(y_true: np.ndarray, probs: np.ndarray, n_bins: int =
     sums = np.bincount(ids, weights=p, minlength=n_bins)
     hits = np.bincount(ids, weights=y, minlength=n_bins)
     low, high = wilson_interval(hits, rows)
-    frame = pd.DataFrame({
-        "bin": np.arange(n_bins), "lower": edges[:-1], "upper": edges[1:], "rows": rows,
-        "mean_predicted": safe_rate(sums, rows), "fraction_positive": safe_rate(hits, rows),
-        "fraction_positive_low": low, "fraction_positive_high": high,
-    })
+    frame = pd.DataFrame(
+        {
+            "bin": np.arange(n_bins),
+            "lower": edges[:-1],
+            "upper": edges[1:],
+            "rows": rows,
+            "mean_predicted": safe_rate(sums, rows),
+            "fraction_positive": safe_rate(hits, rows),
+            "fraction_positive_low": low,
+            "fraction_positive_high": high,
+        }
+    )
     frame["gap"] = frame["fraction_positive"] - frame["mean_predicted"]
     return frame
 
@@ -72,15 +81,17 @@ class Calibration:
     ece: pd.DataFrame
 
 
-def calibration(table: PreparedTable, n_bins: int = 10, strategy: Strategy = "uniform",
-                rows: np.ndarray | None = None) -> Calibration:
+def calibration(
+    table: PreparedTable, n_bins: int = 10, strategy: Strategy = "uniform", rows: np.ndarray | None = None
+) -> Calibration:
     """Reliability bins and ECE: the positive class for binary tables; each class
     one-vs-rest plus the top label (confidence vs correct) for multi-class."""
     why = "Calibration"
     table.require("true_label", why=why)
     if not table.schema.probs:
-        raise BadTable(f"{why} needs probability columns ('Prob (<class>)'); this table has none. "
-                       "Map them in the column-mapping panel.")
+        raise BadTable(
+            f"{why} needs probability columns ('Prob (<class>)'); this table has none. Map them in the column-mapping panel."
+        )
     keep = table.labelled() if rows is None else table.labelled() & np.asarray(rows, dtype=bool)
     truth = table.frame[table.schema.true_label]
     classes = [table.positive_class] if table.is_binary and table.positive_class else list(table.classes)
@@ -94,18 +105,18 @@ def calibration(table: PreparedTable, n_bins: int = 10, strategy: Strategy = "un
         parts.append(reliability_from_arrays(y, p, n_bins, strategy).assign(**{"class": cls}))
     if not table.is_binary and table.schema.confidence is not None:
         correct = ~table.is_error()[keep]
-        parts.append(reliability_from_arrays(correct, table.confidence()[keep], n_bins, strategy)
-                     .assign(**{"class": TOP_LABEL}))
+        parts.append(reliability_from_arrays(correct, table.confidence()[keep], n_bins, strategy).assign(**{"class": TOP_LABEL}))
     if not parts:
-        raise BadTable(f"{why}: no probability column matches the classes {list(table.classes)}. "
-                       "Map the probability columns in the column-mapping panel.")
+        raise BadTable(
+            f"{why}: no probability column matches the classes {list(table.classes)}. "
+            "Map the probability columns in the column-mapping panel."
+        )
     for part in parts:
         eces.append({"class": part["class"].iloc[0], "ece": ece_from_bins(part), "rows": int(part["rows"].sum())})
     return Calibration(bins=pd.concat(parts, ignore_index=True), ece=pd.DataFrame(eces))
 
 
-def compare_calibration(tables: Mapping[str, PreparedTable], n_bins: int = 10,
-                        strategy: Strategy = "uniform") -> Calibration:
+def compare_calibration(tables: Mapping[str, PreparedTable], n_bins: int = 10, strategy: Strategy = "uniform") -> Calibration:
     """``calibration`` for several runs' tables, stacked with a ``run`` column; ECE
     as one row per (run, class). Use ``strategy="uniform"`` to compare bin for bin."""
     if not tables:

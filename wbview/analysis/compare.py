@@ -50,8 +50,10 @@ def join_columns(a: PreparedTable, b: PreparedTable, on: str | None) -> tuple[st
         col_a, col_b = getattr(a.schema, role), getattr(b.schema, role)
         if col_a is not None and col_b is not None:
             return col_a, col_b
-    raise BadTable("Comparing runs needs a sample id (role id) or the text (role text) in both tables to "
-                   "match samples. Map those columns in the column-mapping panel.")
+    raise BadTable(
+        "Comparing runs needs a sample id (role id) or the text (role text) in both tables to "
+        "match samples. Map those columns in the column-mapping panel."
+    )
 
 
 def _key_codes(key_a: pd.Series, key_b: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -70,7 +72,7 @@ def _key_codes(key_a: pd.Series, key_b: pd.Series) -> tuple[np.ndarray, np.ndarr
         encoded = pc.dictionary_encode(text.fill_null("\x00(missing)")).combine_chunks()
         codes = encoded.indices.to_numpy()
     codes = np.asarray(codes, dtype=np.int64)
-    return codes[: len(key_a)], codes[len(key_a):]
+    return codes[: len(key_a)], codes[len(key_a) :]
 
 
 def match_rows(key_a: pd.Series, key_b: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -120,9 +122,15 @@ def diff_runs(a: PreparedTable, b: PreparedTable, on: str | None = None, names: 
         mismatches = int(np.count_nonzero(~_same_labels(a, b, ia, ib)))
     counts = pd.DataFrame({"status": list(STATUSES), "rows": np.bincount(status_codes, minlength=4)})
     counts["share"] = counts["rows"] / max(len(joined), 1)
-    return RunDiff(joined=joined, counts=counts, key=col_a, only_in_a=int(len(key_a) - ia.size),
-                   only_in_b=int(len(key_b) - ia.size), duplicate_keys=int(np.count_nonzero(occurrence_a > 0)),
-                   label_mismatches=mismatches)
+    return RunDiff(
+        joined=joined,
+        counts=counts,
+        key=col_a,
+        only_in_a=int(len(key_a) - ia.size),
+        only_in_b=int(len(key_b) - ia.size),
+        duplicate_keys=int(np.count_nonzero(occurrence_a > 0)),
+        label_mismatches=mismatches,
+    )
 
 
 def _split_artifact(ref: str) -> tuple[str, str | None]:
@@ -136,22 +144,32 @@ def dataset_lineage_warning(dataset_a: str | None, dataset_b: str | None, names:
     else None. Arguments: each run's input dataset artifact (``name:vN`` or an id)."""
     name_a, name_b = names
     if dataset_a is None and dataset_b is None:
-        return (f"Neither run {name_a} nor run {name_b} records its evaluation dataset (no input artifact of type "
-                "dataset), so it is unknown whether they were scored on the same samples.")
+        return (
+            f"Neither run {name_a} nor run {name_b} records its evaluation dataset (no input artifact of type "
+            "dataset), so it is unknown whether they were scored on the same samples."
+        )
     if dataset_a is None or dataset_b is None:
         missing = name_a if dataset_a is None else name_b
-        return (f"Run {missing} records no evaluation dataset, so it is unknown whether both runs were scored on "
-                "the same dataset version.")
+        return (
+            f"Run {missing} records no evaluation dataset, so it is unknown whether both runs were scored on "
+            "the same dataset version."
+        )
     if dataset_a == dataset_b:
         collection, version = _split_artifact(dataset_a)
         if version is not None and not _VERSION.match(version):
-            return (f"Both runs name {dataset_a!r}, but {version!r} is an alias that can move between versions; "
-                    "compare the resolved versions (vN) to be sure.")
+            return (
+                f"Both runs name {dataset_a!r}, but {version!r} is an alias that can move between versions; "
+                "compare the resolved versions (vN) to be sure."
+            )
         return None
     collection_a, version_a = _split_artifact(dataset_a)
     collection_b, version_b = _split_artifact(dataset_b)
     if collection_a == collection_b:
-        return (f"The runs were scored on different versions of {collection_a}: {version_a} ({name_a}) vs "
-                f"{version_b} ({name_b}); differences may come from the data, not the model.")
-    return (f"The runs were scored on different datasets: {dataset_a} ({name_a}) vs {dataset_b} ({name_b}); "
-            "per-sample comparison only covers samples present in both.")
+        return (
+            f"The runs were scored on different versions of {collection_a}: {version_a} ({name_a}) vs "
+            f"{version_b} ({name_b}); differences may come from the data, not the model."
+        )
+    return (
+        f"The runs were scored on different datasets: {dataset_a} ({name_a}) vs {dataset_b} ({name_b}); "
+        "per-sample comparison only covers samples present in both."
+    )

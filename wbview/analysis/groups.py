@@ -4,8 +4,9 @@ drawn side by side and compared bar for bar."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,7 @@ def _format_number(value: float) -> str:
 
 
 def _bin_labels(edges: np.ndarray) -> list[str]:
-    return [f"{_format_number(lo)}–{_format_number(hi)}" for lo, hi in zip(edges[:-1], edges[1:])]
+    return [f"{_format_number(lo)}–{_format_number(hi)}" for lo, hi in zip(edges[:-1], edges[1:], strict=False)]
 
 
 def _label(value) -> str:
@@ -100,8 +101,7 @@ def _numeric_bins(values: np.ndarray, n_bins: int, open_top: bool = False) -> tu
     return np.where(finite_mask, codes, -1), edges
 
 
-def _whole_number_bins(values: np.ndarray, lo: float, hi: float, top: float,
-                       n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+def _whole_number_bins(values: np.ndarray, lo: float, hi: float, top: float, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
     """Bins of a whole-number width covering lo..hi (values above hi in the last bin, whose
     upper edge is ``top``); bin i holds lo + i*width <= value < lo + (i+1)*width."""
     width = max(1, int(np.ceil((hi - lo + 1) / n_bins)))
@@ -113,8 +113,9 @@ def _whole_number_bins(values: np.ndarray, lo: float, hi: float, top: float,
     return np.where(finite_mask, codes, -1), edges
 
 
-def group_codes(table: PreparedTable, column: str, rows: np.ndarray | None = None,
-                top_k: int = 10, numeric_groups: int = 5) -> tuple[np.ndarray, list[str]]:
+def group_codes(
+    table: PreparedTable, column: str, rows: np.ndarray | None = None, top_k: int = 10, numeric_groups: int = 5
+) -> tuple[np.ndarray, list[str]]:
     """Group code per selected row and the group labels (top values + other + missing).
 
     Numeric columns with more than ``top_k`` distinct values are cut into
@@ -126,8 +127,11 @@ def group_codes(table: PreparedTable, column: str, rows: np.ndarray | None = Non
         values = values if rows is None else values[rows]
         distinct = np.unique(values[np.isfinite(values)])
         if distinct.size > top_k:
-            edges = np.unique(np.quantile(distinct if distinct.size < 50 else values[np.isfinite(values)],
-                                          np.linspace(0, 1, numeric_groups + 1)))
+            edges = np.unique(
+                np.quantile(
+                    distinct if distinct.size < 50 else values[np.isfinite(values)], np.linspace(0, 1, numeric_groups + 1)
+                )
+            )
             codes = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
             codes = np.where(np.isfinite(values), codes, -1)
             prefix = "length " if kind == "text" else ""
@@ -152,8 +156,9 @@ def _with_missing(codes: np.ndarray, labels: list[str]) -> tuple[np.ndarray, lis
     return codes, labels
 
 
-def _counts_frame(group: np.ndarray, n_groups: int, bins: np.ndarray, n_bins: int,
-                  bin_labels: list[str], group_labels: list[str]) -> tuple[pd.DataFrame, pd.Series]:
+def _counts_frame(
+    group: np.ndarray, n_groups: int, bins: np.ndarray, n_bins: int, bin_labels: list[str], group_labels: list[str]
+) -> tuple[pd.DataFrame, pd.Series]:
     ok = bins >= 0
     flat = np.bincount(group[ok] * n_bins + bins[ok], minlength=n_groups * n_bins)
     counts = pd.DataFrame(flat.reshape(n_groups, n_bins).T, index=bin_labels, columns=group_labels)
@@ -161,8 +166,15 @@ def _counts_frame(group: np.ndarray, n_groups: int, bins: np.ndarray, n_bins: in
     return counts, missing
 
 
-def column_histogram(table: PreparedTable, column: str, group: np.ndarray, group_labels: list[str],
-                     rows: np.ndarray | None = None, bins: int = 20, top_k: int = 10) -> ColumnHistogram:
+def column_histogram(
+    table: PreparedTable,
+    column: str,
+    group: np.ndarray,
+    group_labels: list[str],
+    rows: np.ndarray | None = None,
+    bins: int = 20,
+    top_k: int = 10,
+) -> ColumnHistogram:
     """Histogram of ``column`` for each group (``group``: code per selected row)."""
     kind = column_kind(table, column)
     n_groups = len(group_labels)
@@ -182,8 +194,14 @@ def column_histogram(table: PreparedTable, column: str, group: np.ndarray, group
     return ColumnHistogram(column, "categorical", counts, None, missing)
 
 
-def group_histograms(table: PreparedTable, by: str | None = None, columns: Sequence[str] | None = None,
-                     rows: np.ndarray | None = None, bins: int = 20, top_k: int = 10) -> GroupedHistograms:
+def group_histograms(
+    table: PreparedTable,
+    by: str | None = None,
+    columns: Sequence[str] | None = None,
+    rows: np.ndarray | None = None,
+    bins: int = 20,
+    top_k: int = 10,
+) -> GroupedHistograms:
     """Group the (selected) rows by ``by`` (default: the is-error column) and
     histogram every other column per group.
 

@@ -4,9 +4,10 @@ the team's essential metadata per artifact type, and a diff of two versions. Pur
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Number
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -200,12 +201,14 @@ def version_label(version: str, aliases: tuple[str, ...] | list[str]) -> str:
     return f"{version} ({', '.join(extra)})" if extra else version
 
 
-def version_diff(version_a: str, metadata_a: Mapping[str, Any], version_b: str,
-                 metadata_b: Mapping[str, Any]) -> tuple[str, str, pd.DataFrame]:
+def version_diff(
+    version_a: str, metadata_a: Mapping[str, Any], version_b: str, metadata_b: Mapping[str, Any]
+) -> tuple[str, str, pd.DataFrame]:
     """``metadata_diff`` from the older version to the newer, whichever was picked first:
     "added" means the newer version has a key the older had not. Returns (older, newer,
     diff) with the value columns named after the versions."""
-    (old, old_meta), (new, new_meta) = sorted(((version_a, metadata_a), (version_b, metadata_b)),
-                                              key=lambda item: version_order(item[0]))
+    (old, old_meta), (new, new_meta) = sorted(
+        ((version_a, metadata_a), (version_b, metadata_b)), key=lambda item: version_order(item[0])
+    )
     diff = metadata_diff(old_meta, new_meta)
     return old, new, diff.rename(columns={"left": old, "right": new})

@@ -75,11 +75,17 @@ def errors_by_true_class(table: PreparedTable, rows: np.ndarray | None = None, c
     n = np.bincount(codes, minlength=k)
     errors = np.bincount(codes, weights=wrong, minlength=k).astype(np.int64)
     low, high = wilson_interval(errors, n, confidence)
-    frame = pd.DataFrame({
-        "true_class": list(truth.cat.categories), "rows": n, "errors": errors,
-        "error_rate": safe_rate(errors, n), "error_rate_low": low, "error_rate_high": high,
-        "share_of_errors": safe_rate(errors, errors.sum()),
-    })
+    frame = pd.DataFrame(
+        {
+            "true_class": list(truth.cat.categories),
+            "rows": n,
+            "errors": errors,
+            "error_rate": safe_rate(errors, n),
+            "error_rate_low": low,
+            "error_rate_high": high,
+            "share_of_errors": safe_rate(errors, errors.sum()),
+        }
+    )
     return frame.sort_values("errors", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -109,9 +115,14 @@ def false_negative_summary(table: PreparedTable, rows: np.ndarray | None = None)
     errors = int(np.count_nonzero(wrong))
     positives = int(np.count_nonzero(true_pos))
     return FalseNegativeSummary(
-        positive_class=table.require_positive(why), rows=int(true_pos.size), errors=errors, false_negatives=fn,
-        false_positives=fp, actual_positives=positives,
-        fn_share_of_errors=float(safe_rate(fn, errors)), fn_rate=float(safe_rate(fn, positives)),
+        positive_class=table.require_positive(why),
+        rows=int(true_pos.size),
+        errors=errors,
+        false_negatives=fn,
+        false_positives=fp,
+        actual_positives=positives,
+        fn_share_of_errors=float(safe_rate(fn, errors)),
+        fn_rate=float(safe_rate(fn, positives)),
     )
 
 
@@ -142,7 +153,8 @@ def high_confidence_error_mask(table: PreparedTable, min_confidence: float = 0.9
     return table.is_error() & (table.confidence() >= min_confidence)
 
 
-def high_confidence_errors(table: PreparedTable, min_confidence: float = 0.9, rows: np.ndarray | None = None,
-                           limit: int | None = None) -> pd.DataFrame:
+def high_confidence_errors(
+    table: PreparedTable, min_confidence: float = 0.9, rows: np.ndarray | None = None, limit: int | None = None
+) -> pd.DataFrame:
     """Errors made with confidence >= ``min_confidence``, most confident first."""
     return _sorted_by_confidence(table, _select(high_confidence_error_mask(table, min_confidence), rows), limit)

@@ -16,8 +16,23 @@ from wbview.schema import EvalSchema, detect_schema
 
 # Class names that usually mean "the thing we must catch" in a binary task.
 _POSITIVE_HINTS = (
-    "phishing", "spam", "positive", "pos", "1", "true", "yes", "fraud", "toxic",
-    "malicious", "anomaly", "attack", "fake", "abusive", "hate", "scam", "bad",
+    "phishing",
+    "spam",
+    "positive",
+    "pos",
+    "1",
+    "true",
+    "yes",
+    "fraud",
+    "toxic",
+    "malicious",
+    "anomaly",
+    "attack",
+    "fake",
+    "abusive",
+    "hate",
+    "scam",
+    "bad",
 )
 MISSING_LABEL = "(missing)"
 OUTCOMES_BINARY = ("TP", "FP", "TN", "FN")
@@ -156,8 +171,14 @@ def _canonical_labels(columns: list[pd.Series], prob_classes: list[str]) -> tupl
         categories.append(MISSING_LABEL)
     out = []
     for cat, strings in as_cats:
-        mapping = np.array([categories.index(spelled[_key(s)]) if s is not None and s is not pd.NA else
-                            categories.index(MISSING_LABEL) for s in strings] + [-1], dtype=np.int64)
+        mapping = np.array(
+            [
+                categories.index(spelled[_key(s)]) if s is not None and s is not pd.NA else categories.index(MISSING_LABEL)
+                for s in strings
+            ]
+            + [-1],
+            dtype=np.int64,
+        )
         codes = cat.cat.codes.to_numpy()
         new_codes = mapping[codes]  # code -1 (NaN) picks the trailing -1 ...
         if (codes == -1).any():
@@ -217,14 +238,18 @@ def _derived_name(frame: pd.DataFrame, name: str) -> str:
 
 
 def _check_columns(df: pd.DataFrame, schema: EvalSchema) -> None:
-    mapped = {role: getattr(schema, role) for role in ("id", "text", "true_label", "predicted_label",
-                                                        "confidence", "is_error", "outcome")}
+    mapped = {
+        role: getattr(schema, role)
+        for role in ("id", "text", "true_label", "predicted_label", "confidence", "is_error", "outcome")
+    }
     mapped.update({f"prob of {cls}": col for cls, col in schema.probs.items()})
     absent = {role: col for role, col in mapped.items() if col is not None and col not in df.columns}
     if absent:
         wrong = ", ".join(f"{role} -> {col!r}" for role, col in absent.items())
-        raise BadTable(f"The column mapping names columns the table does not have ({wrong}). "
-                       f"Columns present: {list(map(str, df.columns))}. {_MAPPING_HINT}")
+        raise BadTable(
+            f"The column mapping names columns the table does not have ({wrong}). "
+            f"Columns present: {list(map(str, df.columns))}. {_MAPPING_HINT}"
+        )
 
 
 def prepare(
@@ -265,18 +290,19 @@ def prepare(
         cats, classes = _canonical_labels(label_columns, prob_classes)
         label_keys = {_key(c) for c in cats[0].cat.categories[cats[0].cat.codes.unique()] if c != MISSING_LABEL}
         if prob_classes and label_keys and not label_keys & {_key(c) for c in prob_classes}:
-            notes.append(f"The probability columns name classes {prob_classes}, but the labels are "
-                         f"{sorted(label_keys)[:10]}: none match, so the probabilities are not used. "
-                         "Rename the columns to 'Prob (<label>)' or map them to make them count.")
+            notes.append(
+                f"The probability columns name classes {prob_classes}, but the labels are "
+                f"{sorted(label_keys)[:10]}: none match, so the probabilities are not used. "
+                "Rename the columns to 'Prob (<label>)' or map them to make them count."
+            )
             schema, prob_classes = replace(schema, probs={}), []
             cats, classes = _canonical_labels(label_columns, [])
-        for role, cat in zip(label_roles, cats):
+        for role, cat in zip(label_roles, cats, strict=False):
             frame[getattr(schema, role)] = cat
     classes = [c for c in classes if c != MISSING_LABEL]
     positive = _choose_positive(classes, prob_classes, positive_class)
     if threshold is not None and not (len(classes) == 2 and positive is not None):
-        raise UsageError("A decision threshold applies to binary tables only; this table has "
-                         f"classes {classes}.")
+        raise UsageError(f"A decision threshold applies to binary tables only; this table has classes {classes}.")
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise UsageError(f"The threshold must lie between 0 and 1, got {threshold}.")
 
@@ -307,8 +333,15 @@ def prepare(
         frame[name] = _outcomes(frame, schema, positive if len(classes) == 2 else None)
         schema = replace(schema, outcome=name)
         derived.append(name)
-    return PreparedTable(frame=frame, schema=schema, classes=tuple(classes), positive_class=positive,
-                         threshold=threshold, derived=tuple(dict.fromkeys(derived)), notes=tuple(notes))
+    return PreparedTable(
+        frame=frame,
+        schema=schema,
+        classes=tuple(classes),
+        positive_class=positive,
+        threshold=threshold,
+        derived=tuple(dict.fromkeys(derived)),
+        notes=tuple(notes),
+    )
 
 
 def _label_errors(frame: pd.DataFrame, schema: EvalSchema, notes: list[str] | None = None) -> np.ndarray:
@@ -319,8 +352,10 @@ def _label_errors(frame: pd.DataFrame, schema: EvalSchema, notes: list[str] | No
         unlabelled = truth.cat.codes.to_numpy() == list(truth.cat.categories).index(MISSING_LABEL)
         wrong &= ~unlabelled
         if notes is not None and unlabelled.any():
-            notes.append(f"{int(unlabelled.sum()):,} row(s) have no true label: they count as not wrong and are "
-                         "left out of threshold and calibration analysis.")
+            notes.append(
+                f"{int(unlabelled.sum()):,} row(s) have no true label: they count as not wrong and are "
+                "left out of threshold and calibration analysis."
+            )
     return wrong
 
 
@@ -348,8 +383,9 @@ def _derive_prediction(frame, schema, classes, positive, threshold) -> tuple[Eva
         codes = np.where(probs[:, pos_col] >= cut, classes.index(positive), classes.index(negative))
     else:
         if np.isnan(probs).all(axis=1).any():
-            raise BadTable("Some rows have no probabilities, so their predicted label cannot be derived; "
-                           "map a predicted_label column.")
+            raise BadTable(
+                "Some rows have no probabilities, so their predicted label cannot be derived; map a predicted_label column."
+            )
         best = np.nanargmax(probs, axis=1)
         to_class = np.array([classes.index(by_key[_key(c)]) for c in prob_names])
         codes = to_class[best]
@@ -414,16 +450,21 @@ def with_positive_class(table: PreparedTable, positive_class: str) -> PreparedTa
     frame = table.frame.copy(deep=False)
     if table.schema.outcome in table.derived:
         frame[table.schema.outcome] = _outcomes(frame, table.schema, positive)
-    memo = table.memo.subset(lambda k: isinstance(k, tuple) and bool(k) and k[0] in _POSITIVE_FREE_CACHE
-                             and k[-1] != table.schema.outcome)
+    memo = table.memo.subset(
+        lambda k: isinstance(k, tuple) and bool(k) and k[0] in _POSITIVE_FREE_CACHE and k[-1] != table.schema.outcome
+    )
     return replace(table, frame=frame, positive_class=positive, memo=memo)
 
 
 def can_switch_positive(table: PreparedTable) -> bool:
     """True when ``with_positive_class`` can re-target ``table``: a binary table without a
     threshold whose predicted label was logged (a derived one depends on the positive class)."""
-    return (table.is_binary and table.threshold is None and table.schema.predicted_label is not None
-            and table.schema.predicted_label not in table.derived)
+    return (
+        table.is_binary
+        and table.threshold is None
+        and table.schema.predicted_label is not None
+        and table.schema.predicted_label not in table.derived
+    )
 
 
 def one_vs_rest(table: PreparedTable, positive: str) -> PreparedTable:
@@ -441,8 +482,14 @@ def one_vs_rest(table: PreparedTable, positive: str) -> PreparedTable:
     rest = f"not {match}"
     truth = table.frame[schema.true_label].astype(str).map(_key).to_numpy() == _key(match)
     probability = pd.to_numeric(table.frame[prob_column], errors="coerce").to_numpy(dtype=float)
-    roles = {schema.true_label, schema.predicted_label, schema.confidence, schema.is_error, schema.outcome,
-             *schema.probs.values()}
+    roles = {
+        schema.true_label,
+        schema.predicted_label,
+        schema.confidence,
+        schema.is_error,
+        schema.outcome,
+        *schema.probs.values(),
+    }
     kept = table.frame[[c for c in table.frame.columns if c not in roles]]
     columns: dict[str, Any] = {
         "True Label": np.where(truth, match, rest),

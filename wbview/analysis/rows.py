@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,8 +38,11 @@ def default_search_columns(table: PreparedTable) -> list[str]:
         return [table.schema.text, *texts]
     if texts:
         return texts
-    return [c for c in table.frame.columns if column_kind(table, c) in ("text", "categorical")
-            and not pd.api.types.is_bool_dtype(table.frame[c])]
+    return [
+        c
+        for c in table.frame.columns
+        if column_kind(table, c) in ("text", "categorical") and not pd.api.types.is_bool_dtype(table.frame[c])
+    ]
 
 
 def _compile(pattern: str, regex: bool) -> re.Pattern | None:
@@ -47,8 +51,10 @@ def _compile(pattern: str, regex: bool) -> re.Pattern | None:
     try:
         return re.compile(pattern, re.IGNORECASE)
     except re.error as exc:
-        raise BadFilter(f"The search {pattern!r} is not a valid regular expression ({exc}). "
-                        "Fix it, or switch regex off to search for the literal text.") from exc
+        raise BadFilter(
+            f"The search {pattern!r} is not a valid regular expression ({exc}). "
+            "Fix it, or switch regex off to search for the literal text."
+        ) from exc
 
 
 # RE2 (Arrow) and Python's re agree on ASCII text without control characters for
@@ -121,8 +127,11 @@ def search_mask(table: PreparedTable, query: str, columns: Sequence[str] | None 
             mask |= np.append(value_hits, False)[codes]
         else:
             fast = _regex_rows(table, column, query) if regex else None
-            mask |= fast if fast is not None else _contains(
-                series.astype("string") if series.dtype == object else series, query, regex)
+            mask |= (
+                fast
+                if fast is not None
+                else _contains(series.astype("string") if series.dtype == object else series, query, regex)
+            )
     return mask
 
 
@@ -297,7 +306,9 @@ def _starts_like_a_formula(column):
             continue
         _, offsets_buf, data_buf = chunk.buffers()
         wide = pa.types.is_large_string(chunk.type)
-        offsets: np.ndarray = np.frombuffer(offsets_buf, dtype=np.int64 if wide else np.int32)[chunk.offset:chunk.offset + n + 1]
+        offsets: np.ndarray = np.frombuffer(offsets_buf, dtype=np.int64 if wide else np.int32)[
+            chunk.offset : chunk.offset + n + 1
+        ]
         starts = offsets[:-1]
         nonempty = offsets[1:] > starts
         first = np.zeros(n, dtype=np.uint8)

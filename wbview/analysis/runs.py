@@ -6,9 +6,10 @@ server). Pure (pandas only)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from numbers import Number
-from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -143,7 +144,7 @@ class FilterSpec:
             return RunFilter(conditions=tuple(conditions))
         if self.kind == "tags":
             return RunFilter(tags_any=tuple(str(c) for c in choice))
-        by_option = dict(zip(self.options, self.values))
+        by_option = dict(zip(self.options, self.values, strict=False))
         picked = tuple(by_option[c] for c in choice if c in by_option)
         if self.column in _ATTRIBUTE_FIELDS:
             return RunFilter().with_attribute(_ATTRIBUTE_FIELDS[self.column], tuple(str(v) for v in picked))
@@ -158,7 +159,9 @@ class FilterSpec:
         if self.column in _ATTRIBUTE_FIELDS:
             field = _ATTRIBUTE_FIELDS[self.column]
             wanted = getattr(run_filter, field)
-            return [o for o, v in zip(self.options, self.values) if str(v) in wanted], run_filter.with_attribute(field, ())
+            return [o for o, v in zip(self.options, self.values, strict=False) if str(v) in wanted], run_filter.with_attribute(
+                field, ()
+            )
         mine = [c for c in run_filter.conditions if self.path is not None and (c.field, c.keys) == self.path]
         rest = replace(run_filter, conditions=tuple(c for c in run_filter.conditions if c not in mine))
         if self.kind == "numeric":
@@ -172,8 +175,11 @@ class FilterSpec:
                 else:
                     return (self.low, self.high), run_filter  # not a range this widget can show
             return (low, high), rest
-        picked = [o for o, v in zip(self.options, self.values)
-                  if any(c.op == "in" and v in c.value or c.op == "=" and v == c.value for c in mine)]
+        picked = [
+            o
+            for o, v in zip(self.options, self.values, strict=False)
+            if any(c.op == "in" and v in c.value or c.op == "=" and v == c.value for c in mine)
+        ]
         if any(c.op not in ("in", "=") for c in mine):
             return [], run_filter
         return picked, rest
@@ -244,8 +250,11 @@ def choices_from(specs: Sequence[FilterSpec], run_filter: RunFilter) -> tuple[di
 
 def varying_params(frame: pd.DataFrame) -> list[str]:
     """params.* columns that every run has and that differ between runs (parallel-coordinate axes)."""
-    return [c for c in config_columns(frame)
-            if c.startswith("params.") and frame[c].notna().all() and frame[c].astype(str).nunique() > 1]
+    return [
+        c
+        for c in config_columns(frame)
+        if c.startswith("params.") and frame[c].notna().all() and frame[c].astype(str).nunique() > 1
+    ]
 
 
 COUNTER_KEYS = frozenset({"epoch", "step", "global_step", "_step", "_runtime", "_timestamp"})
@@ -254,7 +263,7 @@ _QUALITY_LEAVES = ("f1", "roc_auc", "accuracy", "precision", "recall", "auc", "l
 
 def _metric_rank(name: str) -> int:
     """0 eval/f1, 1 other eval/* quality metrics, 2 any *loss, 3 other metrics, 4 counters."""
-    key = name[len(SUMMARY_PREFIX):] if name.startswith(SUMMARY_PREFIX) else name
+    key = name[len(SUMMARY_PREFIX) :] if name.startswith(SUMMARY_PREFIX) else name
     leaf = key.rsplit("/", 1)[-1]
     if key.startswith("_") or key in COUNTER_KEYS or leaf in COUNTER_KEYS:
         return 4
@@ -289,8 +298,9 @@ def parallel_axes(frame: pd.DataFrame, metric: str | None) -> tuple[pd.DataFrame
     return best
 
 
-def runs_with_history(run_ids: Sequence[str], load: Callable[[str], pd.DataFrame], want: int = 5,
-                      scan: int = 20) -> dict[str, pd.DataFrame]:
+def runs_with_history(
+    run_ids: Sequence[str], load: Callable[[str], pd.DataFrame], want: int = 5, scan: int = 20
+) -> dict[str, pd.DataFrame]:
     """Histories of the first ``want`` runs (of the first ``scan``) that logged any metric
     beyond step counters: eval or data runs that only set a summary have none to draw."""
     found: dict[str, pd.DataFrame] = {}
@@ -352,6 +362,5 @@ def leaderboard(frame: pd.DataFrame, metric: str | None) -> tuple[pd.DataFrame, 
     params_first = [c for c in differing if c.startswith("params.")] + [c for c in differing if not c.startswith("params.")]
     metrics = [c for c in non_empty_columns(frame, summary_columns(frame)) if c != metric]
     attributes = non_empty_columns(frame, [c for c in BASE_COLUMNS if c not in ("id", "name")])
-    order = ["name", "id", *lead, *params_first, *metrics, *attributes,
-             *[c for c in config if c not in differing]]
+    order = ["name", "id", *lead, *params_first, *metrics, *attributes, *[c for c in config if c not in differing]]
     return frame, list(dict.fromkeys(order))

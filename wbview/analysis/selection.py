@@ -5,7 +5,8 @@ browser. pandas only; no streamlit, no wandb."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -130,7 +131,7 @@ def distinct_model_runs(runs: Sequence[Run], model_of: Callable[[Run], str | Non
     if scored and limit > 0:
         weakest = min(scored, key=lambda pair: pair[0])[1]
         if weakest not in picked:
-            picked = [*picked[:limit - 1], weakest]
+            picked = [*picked[: limit - 1], weakest]
     return picked
 
 
@@ -140,8 +141,11 @@ def thin_rows(frame: pd.DataFrame, max_rows: int, keep: Sequence[int] = ()) -> p
     n = len(frame)
     if n <= max_rows:
         return frame
-    picked = np.unique(np.r_[np.linspace(0, n - 1, max_rows).round().astype(np.int64),
-                             np.asarray([k for k in keep if 0 <= k < n], dtype=np.int64)])
+    picked = np.unique(
+        np.r_[
+            np.linspace(0, n - 1, max_rows).round().astype(np.int64), np.asarray([k for k in keep if 0 <= k < n], dtype=np.int64)
+        ]
+    )
     return frame.iloc[picked]
 
 
@@ -207,9 +211,14 @@ def operating_metrics(point, before=None) -> list[tuple[str, str, str | None]]:
     """(label, value, change against ``before`` or None) for the metric row of an
     operating point (``wbview.analysis.threshold.OperatingPoint``). Rate changes are in
     percentage points with two decimals (a small move must not read "+0.0%")."""
-    rows = [("Precision", "precision", "{:.1%}", "{:+.2f} pp"), ("Recall", "recall", "{:.1%}", "{:+.2f} pp"),
-            ("FN rate", "fn_rate", "{:.1%}", "{:+.2f} pp"), ("FP rate", "fp_rate", "{:.1%}", "{:+.2f} pp"),
-            ("Missed (FN)", "fn", "{:,.0f}", "{:+,.0f}"), ("Cost", "cost", "{:,.6g}", "{:+,.6g}")]
+    rows = [
+        ("Precision", "precision", "{:.1%}", "{:+.2f} pp"),
+        ("Recall", "recall", "{:.1%}", "{:+.2f} pp"),
+        ("FN rate", "fn_rate", "{:.1%}", "{:+.2f} pp"),
+        ("FP rate", "fp_rate", "{:.1%}", "{:+.2f} pp"),
+        ("Missed (FN)", "fn", "{:,.0f}", "{:+,.0f}"),
+        ("Cost", "cost", "{:,.6g}", "{:+,.6g}"),
+    ]
     out = []
     for label, attr, fmt, delta_fmt in rows:
         value = float(getattr(point, attr))
@@ -219,9 +228,23 @@ def operating_metrics(point, before=None) -> list[tuple[str, str, str | None]]:
     return out
 
 
-RATE_COLUMNS = ("rate", "rate_low", "rate_high", "share_of_data", "share_of_hits", "coverage", "share",
-                "error_rate", "error_rate_low", "error_rate_high", "share_of_errors",
-                "precision", "recall", "fn_rate", "fp_rate")
+RATE_COLUMNS = (
+    "rate",
+    "rate_low",
+    "rate_high",
+    "share_of_data",
+    "share_of_hits",
+    "coverage",
+    "share",
+    "error_rate",
+    "error_rate_low",
+    "error_rate_high",
+    "share_of_errors",
+    "precision",
+    "recall",
+    "fn_rate",
+    "fp_rate",
+)
 
 
 def rate_columns(columns: Iterable[str]) -> dict[str, Any]:
@@ -237,7 +260,7 @@ def rate_columns(columns: Iterable[str]) -> dict[str, Any]:
 
 
 def slice_labels(ranked: pd.DataFrame) -> dict[str, tuple[str, str]]:
-    """"feature = slice" -> (feature, slice) for the ranked slices, in rank order."""
+    """ "feature = slice" -> (feature, slice) for the ranked slices, in rank order."""
     return {f"{row.feature} = {row.slice}": (str(row.feature), str(row.slice)) for row in ranked.itertuples()}
 
 
@@ -249,8 +272,7 @@ def cohort_label(node) -> str:
 def stack_inputs(runs: Sequence[Run], frames: Mapping[str, pd.DataFrame]) -> dict[str, tuple]:
     """``stacking.stack_tables`` input: label -> (frame, flat config, run fields), for the
     runs whose table was loaded (``frames`` keyed by run id)."""
-    return {short_label(r): (frames[r.id], r.flat_config(), {"run_id": r.id, "run_name": r.name})
-            for r in runs if r.id in frames}
+    return {short_label(r): (frames[r.id], r.flat_config(), {"run_id": r.id, "run_name": r.name}) for r in runs if r.id in frames}
 
 
 def clip_text(text: str, max_chars: int = MAX_FULL_TEXT_CHARS) -> str:

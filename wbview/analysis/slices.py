@@ -5,8 +5,9 @@ negatives; and a greedy error tree of high-error cohorts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -58,8 +59,13 @@ def _quantile_feature(name: str, values: np.ndarray, n_bins: int) -> Feature:
 def _add_missing(feature: Feature) -> Feature:
     codes = np.asarray(feature.codes, dtype=np.int64)
     if (codes < 0).any():
-        return Feature(feature.name, np.where(codes < 0, len(feature.labels), codes), feature.labels + [MISSING],
-                       feature.ordered, feature.cuts)
+        return Feature(
+            feature.name,
+            np.where(codes < 0, len(feature.labels), codes),
+            feature.labels + [MISSING],
+            feature.ordered,
+            feature.cuts,
+        )
     return Feature(feature.name, codes, feature.labels, feature.ordered, feature.cuts)
 
 
@@ -87,23 +93,30 @@ def _skipped_columns(table: PreparedTable, include_outputs: bool) -> set[str]:
     return {c for c in skipped if c is not None}
 
 
-def slice_features(table: PreparedTable, columns: Sequence[str] | None = None, include_text: bool = True,
-                   include_outputs: bool = True, n_bins: int = 5, top_k: int = 20) -> list[Feature]:
+def slice_features(
+    table: PreparedTable,
+    columns: Sequence[str] | None = None,
+    include_text: bool = True,
+    include_outputs: bool = True,
+    n_bins: int = 5,
+    top_k: int = 20,
+) -> list[Feature]:
     """Every column (numeric -> quantile ranges, others -> top values) plus, for the
     text column, length, has URL, URL domain, has digits, digit share and capitals share.
 
     Never sliced: is-error, outcome (the target), id and raw text. ``include_outputs=False``
     also leaves out the model's outputs (predicted label, probabilities, confidence),
     so slices describe the inputs only."""
-    key = ("slice_features", tuple(columns) if columns is not None else None, include_text, include_outputs,
-           n_bins, top_k)
+    key = ("slice_features", tuple(columns) if columns is not None else None, include_text, include_outputs, n_bins, top_k)
     return table.memo.get(key, lambda: _slice_features(table, columns, include_text, include_outputs, n_bins, top_k))
 
 
-def _slice_features(table: PreparedTable, columns: Sequence[str] | None, include_text: bool, include_outputs: bool,
-                    n_bins: int, top_k: int) -> list[Feature]:
-    chosen = [c for c in (columns if columns is not None else table.frame.columns)
-              if c not in _skipped_columns(table, include_outputs)]
+def _slice_features(
+    table: PreparedTable, columns: Sequence[str] | None, include_text: bool, include_outputs: bool, n_bins: int, top_k: int
+) -> list[Feature]:
+    chosen = [
+        c for c in (columns if columns is not None else table.frame.columns) if c not in _skipped_columns(table, include_outputs)
+    ]
     features = []
     for column in chosen:
         kind = column_kind(table, column)
@@ -122,14 +135,12 @@ def _text_slice_features(table: PreparedTable, text: str, n_bins: int, top_k: in
     domains = derived["url_domain"]
     domain_codes = domains.cat.codes.to_numpy().astype(np.int64)
     domain = _categorical_feature(f"{text}: URL domain", domain_codes, list(domains.cat.categories), top_k)
-    domain = Feature(domain.name, domain.codes, [("(no URL)" if lab == MISSING else lab) for lab in domain.labels],
-                     ordered=False)
+    domain = Feature(domain.name, domain.codes, [("(no URL)" if lab == MISSING else lab) for lab in domain.labels], ordered=False)
     return [
         _quantile_feature(f"{text}: length", derived["length"].to_numpy(), n_bins),
         Feature(f"{text}: has URL", derived["has_url"].to_numpy().astype(np.int64), ["False", "True"], ordered=False),
         domain,
-        Feature(f"{text}: has digits", (derived["digits"].to_numpy() > 0).astype(np.int64), ["False", "True"],
-                ordered=False),
+        Feature(f"{text}: has digits", (derived["digits"].to_numpy() > 0).astype(np.int64), ["False", "True"], ordered=False),
         _share_feature(f"{text}: digit share", derived["digit_share"].to_numpy()),
         _share_feature(f"{text}: capitals share", derived["capitals_share"].to_numpy()),
     ]
@@ -154,13 +165,29 @@ def _slice_stats(feature: Feature, population: np.ndarray | None, hits: np.ndarr
     hit = pairs[1::2]
     rows = pairs[0::2] + hit
     low, high = wilson_interval(hit, rows, confidence)
-    return pd.DataFrame({"feature": feature.name, "slice": feature.labels, "rows": rows, "hits": hit,
-                         "rate": safe_rate(hit, rows), "rate_low": low, "rate_high": high})
+    return pd.DataFrame(
+        {
+            "feature": feature.name,
+            "slice": feature.labels,
+            "rows": rows,
+            "hits": hit,
+            "rate": safe_rate(hit, rows),
+            "rate_low": low,
+            "rate_high": high,
+        }
+    )
 
 
-def rank_slices(table: PreparedTable, target: Target = "error", features: Sequence[Feature] | None = None,
-                min_rows: int = 30, confidence: float = 0.95, rows: np.ndarray | None = None,
-                rank_by: RankBy = "lift_low", include_outputs: bool = True) -> pd.DataFrame:
+def rank_slices(
+    table: PreparedTable,
+    target: Target = "error",
+    features: Sequence[Feature] | None = None,
+    min_rows: int = 30,
+    confidence: float = 0.95,
+    rows: np.ndarray | None = None,
+    rank_by: RankBy = "lift_low",
+    include_outputs: bool = True,
+) -> pd.DataFrame:
     """Every slice of every feature, ranked by ``lift_low`` (the lower Wilson bound of
     the slice's rate over the overall rate), so small slices need strong evidence.
 
@@ -191,9 +218,13 @@ def rank_slices(table: PreparedTable, target: Target = "error", features: Sequen
     out = pd.concat(frames, ignore_index=True)
     out = out[out["rows"] >= min_rows]
     out = _without_repeats(out, features, population)
-    out = out.assign(lift=out["rate"] / base if base else np.nan, lift_low=out["rate_low"] / base if base else np.nan,
-                     share_of_data=out["rows"] / max(total_rows, 1), share_of_hits=out["hits"] / max(total_hits, 1),
-                     excess_low=out["rows"] * (out["rate_low"] - base))
+    out = out.assign(
+        lift=out["rate"] / base if base else np.nan,
+        lift_low=out["rate_low"] / base if base else np.nan,
+        share_of_data=out["rows"] / max(total_rows, 1),
+        share_of_hits=out["hits"] / max(total_hits, 1),
+        excess_low=out["rows"] * (out["rate_low"] - base),
+    )
     out.insert(0, "target", target)
     return _ranked(out, rank_by)
 
@@ -224,17 +255,25 @@ def slice_mask(table: PreparedTable, feature_name: str, slice_label: str, target
     so the rows shown are the slice's "rows" in the ranked table."""
     # The inputs-only features are usually cached already (the default ranking): look
     # there first, so showing a slice does not cut every model output into quantiles too.
-    feature = next((f for outputs in (False, True) for f in slice_features(table, include_outputs=outputs)
-                    if f.name == feature_name), None)
+    feature = next(
+        (f for outputs in (False, True) for f in slice_features(table, include_outputs=outputs) if f.name == feature_name), None
+    )
     if feature is None or slice_label not in feature.labels:
         raise UsageError(f"No slice {feature_name!r} = {slice_label!r} in this table.")
     mask = feature.codes == feature.labels.index(slice_label)
     return mask if target is None else mask & _target(table, target)[0]
 
 
-def rank_ngrams(table: PreparedTable, target: Target = "fn", max_n: int = 2, min_rows: int = 50,
-                max_sample_rows: int = 100_000, confidence: float = 0.95, seed: int = 0,
-                rank_by: RankBy = "lift_low") -> pd.DataFrame:
+def rank_ngrams(
+    table: PreparedTable,
+    target: Target = "fn",
+    max_n: int = 2,
+    min_rows: int = 50,
+    max_sample_rows: int = 100_000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    rank_by: RankBy = "lift_low",
+) -> pd.DataFrame:
     """Word n-grams whose presence raises the FN (or error) rate, ranked by ``lift_low``.
 
     ``rank_by="excess_low"`` favours broad patterns: rows x (rate_low - overall rate),
@@ -259,8 +298,17 @@ def rank_ngrams(table: PreparedTable, target: Target = "fn", max_n: int = 2, min
     keep = rows >= min_rows
     low, high = wilson_interval(gram_hits[keep], rows[keep], confidence)
     rate = safe_rate(gram_hits[keep], rows[keep])
-    out = pd.DataFrame({"target": target, "ngram": names.take(np.flatnonzero(keep)), "rows": rows[keep],
-                        "hits": gram_hits[keep], "rate": rate, "rate_low": low, "rate_high": high})
+    out = pd.DataFrame(
+        {
+            "target": target,
+            "ngram": names.take(np.flatnonzero(keep)),
+            "rows": rows[keep],
+            "hits": gram_hits[keep],
+            "rate": rate,
+            "rate_low": low,
+            "rate_high": high,
+        }
+    )
     out["lift"] = out["rate"] / base if base else np.nan
     out["lift_low"] = out["rate_low"] / base if base else np.nan
     out["excess_low"] = out["rows"] * (out["rate_low"] - base)
@@ -270,7 +318,7 @@ def rank_ngrams(table: PreparedTable, target: Target = "fn", max_n: int = 2, min
     return _ranked(out, rank_by)
 
 
-def _ranked(frame: pd.DataFrame, rank_by: "RankBy") -> pd.DataFrame:
+def _ranked(frame: pd.DataFrame, rank_by: RankBy) -> pd.DataFrame:
     if rank_by not in ("lift_low", "excess_low"):
         raise UsageError(f"rank_by must be 'lift_low' or 'excess_low', got {rank_by!r}.")
     return frame.sort_values([rank_by, "rows"], ascending=[False, False], kind="stable").reset_index(drop=True)
@@ -307,6 +355,7 @@ class ErrorTree:
 
 def _gini_gain(rows: np.ndarray, hits: np.ndarray, left_rows: np.ndarray, left_hits: np.ndarray) -> np.ndarray:
     """Decrease in rows-weighted Gini impurity for each candidate split."""
+
     def impurity(n, k):
         p = safe_rate(k, n)
         return np.nan_to_num(n * 2.0 * p * (1.0 - p))
@@ -336,8 +385,12 @@ def _best_split(feature: Feature, member: np.ndarray | None, member_hits: np.nda
         left_sets = [np.array([c]) for c in range(k)]
     if len(left_sets) == 0:
         return None
-    gain = _gini_gain(np.full(len(left_sets), total_n), np.full(len(left_sets), total_h),
-                      np.asarray(left_n, dtype=float), np.asarray(left_h, dtype=float))
+    gain = _gini_gain(
+        np.full(len(left_sets), total_n),
+        np.full(len(left_sets), total_h),
+        np.asarray(left_n, dtype=float),
+        np.asarray(left_h, dtype=float),
+    )
     valid = (np.asarray(left_n) >= min_rows) & (total_n - np.asarray(left_n) >= min_rows)
     if not valid.any():
         return None
@@ -346,8 +399,14 @@ def _best_split(feature: Feature, member: np.ndarray | None, member_hits: np.nda
     return float(gain[best]), left_sets[best], describe[best]
 
 
-def error_tree(table: PreparedTable, target: Target = "error", features: Sequence[Feature] | None = None,
-               max_depth: int = 3, min_rows: int | None = None, confidence: float = 0.95) -> ErrorTree:
+def error_tree(
+    table: PreparedTable,
+    target: Target = "error",
+    features: Sequence[Feature] | None = None,
+    max_depth: int = 3,
+    min_rows: int | None = None,
+    confidence: float = 0.95,
+) -> ErrorTree:
     """Greedy binary splits (best Gini decrease over every feature's candidate cuts)
     down to ``max_depth``; leaves hold the cohorts. ``min_rows`` per child defaults
     to 1% of the population (at least 20). Default features: the inputs only (no
@@ -368,10 +427,23 @@ def error_tree(table: PreparedTable, target: Target = "error", features: Sequenc
         node = len(records)
         k = int(hits[member].sum())
         low, high = wilson_interval(k, member.size, confidence)
-        records.append({"node": node, "parent": parent, "depth": depth, "condition": condition, "path": path,
-                        "rows": int(member.size), "hits": k, "rate": float(safe_rate(k, member.size)),
-                        "rate_low": float(low), "rate_high": float(high), "coverage": k / total_hits,
-                        "share_of_data": member.size / max(root.size, 1), "is_leaf": True})
+        records.append(
+            {
+                "node": node,
+                "parent": parent,
+                "depth": depth,
+                "condition": condition,
+                "path": path,
+                "rows": int(member.size),
+                "hits": k,
+                "rate": float(safe_rate(k, member.size)),
+                "rate_low": float(low),
+                "rate_high": float(high),
+                "coverage": k / total_hits,
+                "share_of_data": member.size / max(root.size, 1),
+                "is_leaf": True,
+            }
+        )
         members[node] = member
         return node
 
@@ -381,8 +453,7 @@ def error_tree(table: PreparedTable, target: Target = "error", features: Sequenc
             return
         everyone = None if member.size == table.n_rows else member  # root of the "error" target: skip gathers
         member_hits = hits[member].astype(np.float64)
-        candidates = [(s, f) for f in features
-                      if (s := _best_split(f, everyone, member_hits, min_rows)) is not None]
+        candidates = [(s, f) for f in features if (s := _best_split(f, everyone, member_hits, min_rows)) is not None]
         if not candidates:
             return
         (gain, left_codes, (left_text, right_text)), feature = max(candidates, key=lambda c: c[0][0])

@@ -3,7 +3,8 @@ error rates per run and per config value."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,8 +31,7 @@ def _hashable(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
 
 
-def trained_with(used: Sequence[str], artifacts: Mapping[str, ArtifactVersion | None],
-                 runs: Mapping[str, Run]) -> dict[str, Any]:
+def trained_with(used: Sequence[str], artifacts: Mapping[str, ArtifactVersion | None], runs: Mapping[str, Run]) -> dict[str, Any]:
     """The flat config of the run(s) that logged the model artifact(s) an eval run used,
     keyed ``train.<key>`` (e.g. ``train.params.learning_rate``): the eval run's own config
     rarely repeats the swept params. ``used``: the eval run's input artifact ids;
@@ -44,8 +44,7 @@ def trained_with(used: Sequence[str], artifacts: Mapping[str, ArtifactVersion | 
         producer = runs.get(artifact.logged_by) if artifact and artifact.type == MODEL_TYPE and artifact.logged_by else None
         for key, value in flatten(producer.config if producer else {}).items():
             values.setdefault(TRAIN_PREFIX + key, []).append(_hashable(value))
-    return {key: found[0] if len(set(found)) == 1 else " + ".join(sorted(set(map(str, found))))
-            for key, found in values.items()}
+    return {key: found[0] if len(set(found)) == 1 else " + ".join(sorted(set(map(str, found)))) for key, found in values.items()}
 
 
 def dataset_versions_warning(datasets: Mapping[str, str | None]) -> str | None:
@@ -58,13 +57,20 @@ def dataset_versions_warning(datasets: Mapping[str, str | None]) -> str | None:
     if len(by_dataset) <= 1 and None not in by_dataset:
         return None
     if set(by_dataset) == {None}:
-        return (f"None of the {len(datasets)} runs records its evaluation dataset (no input artifact of type dataset), "
-                "so it is unknown whether their rows are the same samples.")
-    parts = [f"{dataset} ({len(runs)} run{'s' if len(runs) > 1 else ''})"
-             for dataset, runs in sorted(by_dataset.items(), key=lambda kv: (kv[0] is None, str(kv[0]))) if dataset]
+        return (
+            f"None of the {len(datasets)} runs records its evaluation dataset (no input artifact of type dataset), "
+            "so it is unknown whether their rows are the same samples."
+        )
+    parts = [
+        f"{dataset} ({len(runs)} run{'s' if len(runs) > 1 else ''})"
+        for dataset, runs in sorted(by_dataset.items(), key=lambda kv: (kv[0] is None, str(kv[0])))
+        if dataset
+    ]
     unknown = by_dataset.get(None, [])
-    text = (f"These runs were scored on {len(parts)} different dataset versions: {'; '.join(parts)}. "
-            "Error rates per value then mix different samples; filter to runs of one dataset to compare like with like.")
+    text = (
+        f"These runs were scored on {len(parts)} different dataset versions: {'; '.join(parts)}. "
+        "Error rates per value then mix different samples; filter to runs of one dataset to compare like with like."
+    )
     if len(parts) == 1:
         text = f"Only some runs record their evaluation dataset ({parts[0]})."
     if unknown:
@@ -96,8 +102,9 @@ def _shared_categories(parts: list[pd.DataFrame]) -> None:
             part[column] = part[column].cat.set_categories(union)
 
 
-def stack_tables(tables: Mapping[str, tuple], params: Sequence[str] | None = None,
-                 joined: Mapping[str, Mapping[str, Any]] | None = None) -> pd.DataFrame:
+def stack_tables(
+    tables: Mapping[str, tuple], params: Sequence[str] | None = None, joined: Mapping[str, Mapping[str, Any]] | None = None
+) -> pd.DataFrame:
     """One frame of every run's rows: ``run`` (the dict key), any extra run fields
     given as a third tuple item (e.g. {"run_id": ..., "run_name": ...}), one
     ``config.<key>`` column per param (default: those that differ between runs), one
@@ -122,9 +129,14 @@ def stack_tables(tables: Mapping[str, tuple], params: Sequence[str] | None = Non
         except BadTable as exc:
             raise BadTable(f"Run {run!r}: {exc}") from exc
         extra = dict(item[2]) if len(item) > 2 and item[2] else {}
-        run_values.append({RUN_COLUMN: run, **extra,
-                           **{CONFIG_PREFIX + k: _hashable(configs[run].get(k)) for k in params},
-                           **{k: _hashable(joined_by_run[run].get(k)) for k in joined_keys}})
+        run_values.append(
+            {
+                RUN_COLUMN: run,
+                **extra,
+                **{CONFIG_PREFIX + k: _hashable(configs[run].get(k)) for k in params},
+                **{k: _hashable(joined_by_run[run].get(k)) for k in joined_keys},
+            }
+        )
     _shared_categories(parts)
     stacked = pd.concat(parts, ignore_index=True)
     lengths = [len(p) for p in parts]
@@ -141,8 +153,9 @@ def stack_tables(tables: Mapping[str, tuple], params: Sequence[str] | None = Non
             code_of_run = np.array([categories.index(v) if v is not None else -1 for v in per_run], dtype=np.int64)
             run_columns[name] = pd.Categorical.from_codes(code_of_run[run_codes], categories=categories)
         else:
-            run_columns[name] = pd.Series(per_run, dtype=None if any(v is not None for v in per_run) else object
-                                          ).to_numpy()[run_codes]
+            run_columns[name] = pd.Series(per_run, dtype=None if any(v is not None for v in per_run) else object).to_numpy()[
+                run_codes
+            ]
     return pd.concat([pd.DataFrame(run_columns), stacked], axis=1)
 
 
@@ -167,5 +180,14 @@ def error_rates_by(stacked: pd.DataFrame, column: str, confidence: float = 0.95)
     else:
         runs = np.ones(k, dtype=np.int64)
     low, high = wilson_interval(errors, rows, confidence)
-    return pd.DataFrame({column: values, "runs": runs, "rows": rows, "errors": errors,
-                         "error_rate": safe_rate(errors, rows), "error_rate_low": low, "error_rate_high": high})
+    return pd.DataFrame(
+        {
+            column: values,
+            "runs": runs,
+            "rows": rows,
+            "errors": errors,
+            "error_rate": safe_rate(errors, rows),
+            "error_rate_low": low,
+            "error_rate_high": high,
+        }
+    )

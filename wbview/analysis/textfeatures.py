@@ -22,9 +22,9 @@ DOMAIN_PATTERN = r"(?i)(?:https?://(?:www\.)?|www\.)(?P<domain>[^/\s:?#<>\"']+)"
 # bytes >= 0x80 (non-ASCII letters in UTF-8) pass through, so the text stays valid UTF-8.
 _WORD_BYTES = np.arange(256, dtype=np.uint8)
 _WORD_BYTES[:128] = ord(" ")
-_WORD_BYTES[ord("0"): ord("9") + 1] = np.arange(ord("0"), ord("9") + 1)
-_WORD_BYTES[ord("a"): ord("z") + 1] = np.arange(ord("a"), ord("z") + 1)
-_WORD_BYTES[ord("A"): ord("Z") + 1] = np.arange(ord("a"), ord("z") + 1)
+_WORD_BYTES[ord("0") : ord("9") + 1] = np.arange(ord("0"), ord("9") + 1)
+_WORD_BYTES[ord("a") : ord("z") + 1] = np.arange(ord("a"), ord("z") + 1)
+_WORD_BYTES[ord("A") : ord("Z") + 1] = np.arange(ord("a"), ord("z") + 1)
 
 
 def _arrow(series: pd.Series) -> pa.ChunkedArray:
@@ -73,12 +73,11 @@ def _block_digit_capital_counts(bounds: np.ndarray, block: np.ndarray) -> tuple[
     return (packed % dtype(unit)).astype(np.int64), (packed // dtype(unit)).astype(np.int64)
 
 
-def _scan_block(bounds: np.ndarray, data: np.ndarray, valid: np.ndarray | None,
-                has_url: np.ndarray) -> tuple[np.ndarray, ...]:
+def _scan_block(bounds: np.ndarray, data: np.ndarray, valid: np.ndarray | None, has_url: np.ndarray) -> tuple[np.ndarray, ...]:
     """One block of rows, read while it is in cache: digits and capitals per row; the
     URL rows marked in ``has_url`` (this block's slice); the block's (rows, hosts)."""
     lo = int(bounds[0])
-    block = data[lo: int(bounds[-1])]
+    block = data[lo : int(bounds[-1])]
     digits, capitals = _block_digit_capital_counts(bounds, block)
     dots, colons = np.flatnonzero(block == ord(".")) + lo, np.flatnonzero(block == ord(":")) + lo
     rows, hosts = _block_urls(bounds, data, valid, dots, colons, has_url)
@@ -91,7 +90,7 @@ def _chunk_buffers(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     _, offsets_buf, data_buf = chunk.buffers()
     if offsets_buf is None:  # no rows
         return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint8)
-    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[chunk.offset: chunk.offset + len(chunk) + 1]
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[chunk.offset : chunk.offset + len(chunk) + 1]
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
     return offsets, data
 
@@ -112,21 +111,29 @@ def _text_scan(array: pa.ChunkedArray) -> dict[str, np.ndarray | pd.Categorical]
             offsets, data = _chunk_buffers(chunk)
             valid = chunk.is_valid().to_numpy(zero_copy_only=False) if chunk.null_count else None
             starts = range(0, len(chunk), _BLOCK_ROWS)
-            scanned = pool.map(_scan_block, [offsets[i: i + _BLOCK_ROWS + 1] for i in starts], [data] * len(starts),
-                               [None if valid is None else valid[i: i + _BLOCK_ROWS] for i in starts],
-                               [has_url[first_row + i: first_row + i + _BLOCK_ROWS] for i in starts])
-            for i, (block_digits, block_capitals, rows, hosts) in zip(starts, scanned):
-                digits[first_row + i: first_row + i + len(block_digits)] = block_digits
-                capitals[first_row + i: first_row + i + len(block_capitals)] = block_capitals
+            scanned = pool.map(
+                _scan_block,
+                [offsets[i : i + _BLOCK_ROWS + 1] for i in starts],
+                [data] * len(starts),
+                [None if valid is None else valid[i : i + _BLOCK_ROWS] for i in starts],
+                [has_url[first_row + i : first_row + i + _BLOCK_ROWS] for i in starts],
+            )
+            for i, (block_digits, block_capitals, rows, hosts) in zip(starts, scanned, strict=False):
+                digits[first_row + i : first_row + i + len(block_digits)] = block_digits
+                capitals[first_row + i : first_row + i + len(block_capitals)] = block_capitals
                 host_rows.append(rows + first_row + i)
                 host_parts.append(hosts)
             first_row += len(chunk)
         length = lengths.result()
     missing = array.is_null().to_numpy(zero_copy_only=False) if n_rows else np.zeros(0, dtype=bool)
     hosts = pc.utf8_lower(pa.concat_arrays(host_parts))
-    return {"length": length, "has_url": has_url,
-            "url_domain": _domain_categorical(hosts, np.concatenate(host_rows), n_rows),
-            "digits": np.where(missing, np.nan, digits), "capitals": np.where(missing, np.nan, capitals)}
+    return {
+        "length": length,
+        "has_url": has_url,
+        "url_domain": _domain_categorical(hosts, np.concatenate(host_rows), n_rows),
+        "digits": np.where(missing, np.nan, digits),
+        "capitals": np.where(missing, np.nan, capitals),
+    }
 
 
 def _domain_categorical(hosts: pa.Array | pa.ChunkedArray, url_rows: np.ndarray, n_rows: int) -> pd.Categorical:
@@ -158,13 +165,15 @@ def _text_features(table: PreparedTable, column: str) -> pd.DataFrame:
     features = _text_scan(text_array(table, column))
     length, digits, capitals = features.pop("length"), features.pop("digits"), features.pop("capitals")
     with np.errstate(divide="ignore", invalid="ignore"):
-        features = pd.DataFrame({
-            "length": length,
-            **features,
-            "digits": digits,
-            "digit_share": np.where(length > 0, digits / length, 0.0),
-            "capitals_share": np.where(length > 0, capitals / length, 0.0),
-        })
+        features = pd.DataFrame(
+            {
+                "length": length,
+                **features,
+                "digits": digits,
+                "digit_share": np.where(length > 0, digits / length, 0.0),
+                "capitals_share": np.where(length > 0, capitals / length, 0.0),
+            }
+        )
     return features
 
 
@@ -187,8 +196,9 @@ def _ascii_fold(data: np.ndarray, at: np.ndarray, text: bytes) -> np.ndarray:
     return at
 
 
-def _block_urls(offsets: np.ndarray, data: np.ndarray, valid: np.ndarray | None, dots: np.ndarray,
-                colons: np.ndarray, has_url: np.ndarray) -> tuple[np.ndarray, pa.Array]:
+def _block_urls(
+    offsets: np.ndarray, data: np.ndarray, valid: np.ndarray | None, dots: np.ndarray, colons: np.ndarray, has_url: np.ndarray
+) -> tuple[np.ndarray, pa.Array]:
     """Fill ``has_url`` for the rows between ``offsets`` (given where their '.' and ':'
     bytes are); return (rows, hosts) of the rows with a host.
 
@@ -248,8 +258,9 @@ def _block_urls(offsets: np.ndarray, data: np.ndarray, valid: np.ndarray | None,
     host_offsets = np.zeros(len(host_len) + 1, dtype=np.int64)
     np.cumsum(host_len, out=host_offsets[1:])
     picks = np.repeat(host_start - host_offsets[:-1], host_len) + np.arange(host_offsets[-1])
-    hosts = pa.LargeStringArray.from_buffers(len(host_len), pa.py_buffer(host_offsets),
-                                             pa.py_buffer(np.ascontiguousarray(data[picks])))
+    hosts = pa.LargeStringArray.from_buffers(
+        len(host_len), pa.py_buffer(host_offsets), pa.py_buffer(np.ascontiguousarray(data[picks]))
+    )
     return row, hosts
 
 
@@ -312,8 +323,11 @@ def ngram_rows(texts: pa.ChunkedArray | pa.Array, max_n: int = 2) -> tuple[np.nd
     flat = pc.list_flatten(words)
     parent = pc.list_parent_indices(words).to_numpy()
     keep = pc.greater(pc.utf8_length(flat), 0).to_numpy(zero_copy_only=False)
-    encoded = pc.dictionary_encode(flat.filter(pa.array(keep))).combine_chunks() if isinstance(
-        flat, pa.ChunkedArray) else pc.dictionary_encode(flat.filter(pa.array(keep)))
+    encoded = (
+        pc.dictionary_encode(flat.filter(pa.array(keep))).combine_chunks()
+        if isinstance(flat, pa.ChunkedArray)
+        else pc.dictionary_encode(flat.filter(pa.array(keep)))
+    )
     tokens = encoded.indices.to_numpy().astype(np.int64)
     parent = parent[keep]
     vocab = encoded.dictionary.to_pylist()
@@ -324,8 +338,8 @@ def ngram_rows(texts: pa.ChunkedArray | pa.Array, max_n: int = 2) -> tuple[np.nd
     keys_n = tokens.astype(np.int64)
     for n in range(2, max_n + 1):
         # A gram of length n continues one of length n-1 within the same text.
-        same = parent[n - 1:] == parent[: len(parent) - n + 1]
-        keys_n = keys_n[: len(keys_n) - 1] * max(size, 1) + tokens[n - 1:].astype(np.int64)
+        same = parent[n - 1 :] == parent[: len(parent) - n + 1]
+        keys_n = keys_n[: len(keys_n) - 1] * max(size, 1) + tokens[n - 1 :].astype(np.int64)
         offset = sum(max(size, 1) ** k for k in range(1, n))
         rows_parts.append(parent[: len(parent) - n + 1][same])
         key_parts.append(keys_n[same] + offset)
@@ -356,8 +370,8 @@ class GramNames:
 
 def _decode_gram(key: int, vocab: list[str], size: int) -> str:
     n, offset = 1, 0
-    while key >= offset + size ** n:
-        offset += size ** n
+    while key >= offset + size**n:
+        offset += size**n
         n += 1
     key -= offset
     words = []

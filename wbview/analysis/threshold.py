@@ -16,8 +16,7 @@ from wbview.analysis.prepare import OUTCOMES_BINARY, PreparedTable
 from wbview.analysis.stats import safe_rate
 from wbview.errors import BadTable, UsageError
 
-CURVE_COLUMNS = ("threshold", "tp", "fp", "fn", "tn", "precision", "recall", "fn_rate", "fp_rate",
-                 "cost", "expected_cost")
+CURVE_COLUMNS = ("threshold", "tp", "fp", "fn", "tn", "precision", "recall", "fn_rate", "fp_rate", "cost", "expected_cost")
 
 
 def curve_from_arrays(y_true: np.ndarray, scores: np.ndarray, fn_cost: float = 1.0, fp_cost: float = 1.0) -> pd.DataFrame:
@@ -32,8 +31,10 @@ def curve_from_arrays(y_true: np.ndarray, scores: np.ndarray, fn_cost: float = 1
     if y.shape != s.shape:
         raise UsageError("y_true and scores must have the same length.")
     if np.isnan(s).any():
-        raise BadTable(f"{int(np.isnan(s).sum())} row(s) have no probability for the positive class; "
-                       "filter them out before choosing a threshold.")
+        raise BadTable(
+            f"{int(np.isnan(s).sum())} row(s) have no probability for the positive class; "
+            "filter them out before choosing a threshold."
+        )
     # Only the counts at the end of each run of equal scores are read, and they do not
     # depend on the order within a run: the unstable sort (SIMD, ~4x faster) is enough.
     order = np.argsort(-s)
@@ -67,12 +68,14 @@ def with_cost(curve: pd.DataFrame, fn_cost: float = 1.0, fp_cost: float = 1.0) -
     return out
 
 
-def threshold_curve(table: PreparedTable, fn_cost: float = 1.0, fp_cost: float = 1.0,
-                    rows: np.ndarray | None = None) -> pd.DataFrame:
+def threshold_curve(
+    table: PreparedTable, fn_cost: float = 1.0, fp_cost: float = 1.0, rows: np.ndarray | None = None
+) -> pd.DataFrame:
     """``curve_from_arrays`` on the table's positive class (binary tables)."""
     why = "Threshold analysis"
     if not table.is_binary:
         raise UsageError(f"{why} needs a binary table; this one has classes {list(table.classes)}.")
+
     def compute(keep: np.ndarray, fn: float, fp: float) -> pd.DataFrame:
         y, s = table.truth_is_positive(why), table.positive_scores(why)
         if not keep.all():
@@ -140,8 +143,18 @@ def operating_point(table: PreparedTable, threshold: float, fn_cost: float = 1.0
     y, predicted = table.truth_is_positive(why)[labelled], table.positive_scores(why)[labelled] >= threshold
     tp, fp = int(np.count_nonzero(y & predicted)), int(np.count_nonzero(~y & predicted))
     fn, tn = int(np.count_nonzero(y & ~predicted)), int(np.count_nonzero(~y & ~predicted))
-    return OperatingPoint(threshold, tp, fp, fn, tn, float(safe_rate(tp, tp + fp)), float(safe_rate(tp, tp + fn)),
-                          float(safe_rate(fn, tp + fn)), float(safe_rate(fp, fp + tn)), fn_cost * fn + fp_cost * fp)
+    return OperatingPoint(
+        threshold,
+        tp,
+        fp,
+        fn,
+        tn,
+        float(safe_rate(tp, tp + fp)),
+        float(safe_rate(tp, tp + fn)),
+        float(safe_rate(fn, tp + fn)),
+        float(safe_rate(fp, fp + tn)),
+        fn_cost * fn + fp_cost * fp,
+    )
 
 
 def _outcome_codes(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:

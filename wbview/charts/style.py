@@ -48,6 +48,5 @@ def wrapped(text: object, width: int = 24, lines: int = 2) -> str:
     ``width`` characters (plotly's ``<br>``), cut in the middle only beyond ``lines`` lines."""
     import textwrap
 
-    parts = textwrap.wrap(short(str(text), width * lines), width=width, break_long_words=True,
-                          break_on_hyphens=True) or [""]
+    parts = textwrap.wrap(short(str(text), width * lines), width=width, break_long_words=True, break_on_hyphens=True) or [""]
     return "<br>".join(plain(part) for part in parts)

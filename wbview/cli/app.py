@@ -116,8 +116,15 @@ def run_app(args: argparse.Namespace) -> int:
     if warning:
         print(f"\n{'!' * 78}\n{warning}\n{'!' * 78}\n", file=sys.stderr, flush=True)
     command = [
-        sys.executable, "-m", "streamlit", "run", str(script),
-        "--server.port", str(args.port), "--server.address", args.address,
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.port",
+        str(args.port),
+        "--server.address",
+        args.address,
     ]
     for host in allowed_hosts(args.address, args.allowed_host):
         command += ["--server.allowedHosts", host]
@@ -139,7 +146,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, default=8501, help="port the dashboard serves on (default: 8501)")
     parser.add_argument("--address", default="localhost", help="the address to listen on (default: localhost only)")
     parser.add_argument(
-        "--allowed-host", action="append", default=[], metavar="NAME",
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
         help="a host name people use to reach this server (repeatable; also $WBVIEW_ALLOWED_HOSTS, comma-separated); "
         "requests naming any other host are refused",
     )

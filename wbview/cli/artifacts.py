@@ -28,7 +28,7 @@ def cmd_artifacts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_artifact_type(source: "Source", project: str, artifact_type: str) -> None:
+def _check_artifact_type(source: Source, project: str, artifact_type: str) -> None:
     """An unknown --type is an error naming the known ones, not an empty table."""
     from wbview.errors import ArtifactNotFound
 
@@ -48,10 +48,15 @@ def cmd_artifact(args: argparse.Namespace) -> int:
         print_json(art.to_json())
         return 0
     fields = [
-        ("name", art.id), ("type", art.type), ("aliases", ", ".join(art.aliases)),
-        ("description", art.description), ("size", f"{art.size_bytes:,} bytes" if art.size_bytes is not None else None),
-        ("digest", art.digest), ("created_at", art.created_at.isoformat() if art.created_at else None),
-        ("logged_by", art.logged_by), ("used_by", ", ".join(art.used_by) or None),
+        ("name", art.id),
+        ("type", art.type),
+        ("aliases", ", ".join(art.aliases)),
+        ("description", art.description),
+        ("size", f"{art.size_bytes:,} bytes" if art.size_bytes is not None else None),
+        ("digest", art.digest),
+        ("created_at", art.created_at.isoformat() if art.created_at else None),
+        ("logged_by", art.logged_by),
+        ("used_by", ", ".join(art.used_by) or None),
         ("metadata", json.dumps(to_jsonable(dict(art.metadata)), ensure_ascii=False) if art.metadata else None),
     ]
     width = max(len(k) for k, _ in fields)
@@ -63,7 +68,9 @@ def cmd_artifact(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("artifacts", help="list artifact collections", description="List the artifact collections of ENTITY/PROJECT, by type.")
+    parser = subparsers.add_parser(
+        "artifacts", help="list artifact collections", description="List the artifact collections of ENTITY/PROJECT, by type."
+    )
     parser.add_argument("project", metavar="ENTITY/PROJECT")
     parser.add_argument("--type", metavar="TYPE", help="only this artifact type (e.g. model, dataset)")
     parser.add_argument("--json", action="store_true", help="print JSON")
@@ -71,7 +78,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=cmd_artifacts)
 
     parser = subparsers.add_parser(
-        "artifact", help="show one artifact version",
+        "artifact",
+        help="show one artifact version",
         description="Show one artifact version: metadata, files, producing run and consuming runs.",
     )
     parser.add_argument("artifact", metavar="ENTITY/PROJECT/NAME:VERSION", help="a version (v3) or an alias (latest)")

@@ -21,7 +21,7 @@ def _command(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> argparse.ArgumentParser:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add ``wbview demo --store DIR [--seed N] [--force]`` to the command line."""
     parser = subparsers.add_parser(
         "demo",
@@ -30,7 +30,9 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
         "phishing-detection pipeline (ingest, clean, encode, train, eval) on this CPU. Deterministic "
         "for a seed; downloads nothing.",
     )
-    parser.add_argument("--store", required=True, metavar="DIR", help="folder to write the store to (new, empty, or an earlier demo)")
+    parser.add_argument(
+        "--store", required=True, metavar="DIR", help="folder to write the store to (new, empty, or an earlier demo)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the corpus, splits and models (default: 0)")
     parser.add_argument("--force", action="store_true", help="rebuild even if DIR already holds this demo")
     parser.set_defaults(handler=_command)

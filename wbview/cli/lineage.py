@@ -28,7 +28,8 @@ def cmd_lineage(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "lineage", help="the graph around a run or an artifact version",
+        "lineage",
+        help="the graph around a run or an artifact version",
         description=(
             "Runs and artifact versions around a run or an artifact version, DEPTH hops away. Edges point the "
             "way data flows: artifact -> consuming run, run -> logged artifact."
@@ -36,8 +37,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("root", metavar="ENTITY/PROJECT/NAME:VERSION|ENTITY/PROJECT/RUN_ID")
     parser.add_argument("--depth", type=int, default=2, help="hops from the root (default 2)")
-    parser.add_argument("--direction", choices=["up", "down", "both"], default="both", help="up: inputs, down: outputs (default both)")
-    parser.add_argument("--fanout-cap", type=int, default=8, metavar="N", help="neighbours shown per node; the rest become one '+k more' node (default 8)")
+    parser.add_argument(
+        "--direction", choices=["up", "down", "both"], default="both", help="up: inputs, down: outputs (default both)"
+    )
+    parser.add_argument(
+        "--fanout-cap",
+        type=int,
+        default=8,
+        metavar="N",
+        help="neighbours shown per node; the rest become one '+k more' node (default 8)",
+    )
     parser.add_argument("--format", choices=["text", "json", "dot"], default="text", help="output format (default text)")
     parser.add_argument("--json", action="store_true", help="same as --format json")
     add_source_options(parser)

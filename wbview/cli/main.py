@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NoReturn
 
 from wbview.cli import app, artifacts, demo, gate, lineage, pull, report, runs, table, upload
 from wbview.cli.options import demo_store_hint
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, source: "Source | None" = None) -> int:
+def main(argv: Sequence[str] | None = None, source: Source | None = None) -> int:
     """Run one command; returns the exit code. ``source`` replaces W&B/--store (tests)."""
     try:
         parser = build_parser()

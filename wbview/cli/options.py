@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from wbview.errors import BadPath, MissingDependency
 from wbview.settings import CALL_TIMEOUT_S
@@ -42,7 +43,6 @@ _PROJECT_PATH = re.compile(r"^(?P<entity>[^/\s]+)/(?P<project>[^/\s]+)$")
 _ITEM_PATH = re.compile(r"^(?P<entity>[^/\s]+)/(?P<project>[^/\s]+)/(?P<item>[^/\s]+)$")
 
 
-
 def positive_int(text: str) -> int:
     """argparse type for counts such as --limit: a whole number of at least 1."""
     try:
@@ -58,10 +58,12 @@ def demo_store_hint() -> str:
     """Where to find data without W&B credentials: the demo store that `make run` builds."""
     from wbview.cli.app import default_demo_dir
 
-    return (f"Without W&B credentials, read a local store with --store DIR: `make run` (`wbview app`) builds the "
-            f"demo project demo/phishing-demo in {default_demo_dir()}, e.g. "
-            f"`wbview runs demo/phishing-demo --store {default_demo_dir()}`; `wbview demo --store DIR` builds it "
-            "anywhere.")
+    return (
+        f"Without W&B credentials, read a local store with --store DIR: `make run` (`wbview app`) builds the "
+        f"demo project demo/phishing-demo in {default_demo_dir()}, e.g. "
+        f"`wbview runs demo/phishing-demo --store {default_demo_dir()}`; `wbview demo --store DIR` builds it "
+        "anywhere."
+    )
 
 
 def split_project(text: str) -> str:
@@ -79,7 +81,7 @@ def split_item(text: str, what: str = "NAME:VERSION") -> tuple[str, str]:
     return f"{match['entity']}/{match['project']}", match["item"]
 
 
-def open_source(args: argparse.Namespace) -> "Source":
+def open_source(args: argparse.Namespace) -> Source:
     """The source a command reads: ``--store DIR``, or W&B via the usual settings behind
     the local cache (``CachedSource``) unless ``--no-cache``."""
     injected = getattr(args, "_source", None)
@@ -105,7 +107,10 @@ def open_source(args: argparse.Namespace) -> "Source":
 
 def add_timeout_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--timeout", type=float, default=None, metavar="SECONDS",
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
         help=f"bound on each W&B call (default: $WBVIEW_CALL_TIMEOUT_S or {CALL_TIMEOUT_S:g})",
     )
 
@@ -115,12 +120,13 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", metavar="DIR", help="read a local store (wbview pull/demo) instead of W&B")
     add_timeout_option(parser)
     parser.add_argument(
-        "--no-cache", action="store_true",
+        "--no-cache",
+        action="store_true",
         help="read W&B directly, without the local cache of tables and artifact versions ($WBVIEW_CACHE_DIR)",
     )
 
 
-def run_filter_from_args(args: argparse.Namespace) -> "RunFilter":
+def run_filter_from_args(args: argparse.Namespace) -> RunFilter:
     from wbview.filters import RunFilter, parse_filters
 
     attributes = RunFilter(
@@ -139,8 +145,11 @@ def warn_unknown_states(states: Iterable[str]) -> None:
 
     unknown = [s for s in states if s not in KNOWN_RUN_STATES]
     if unknown:
-        print(f"wbview: warning: unknown run state {', '.join(map(repr, unknown))}; W&B's states are "
-              f"{', '.join(KNOWN_RUN_STATES)}.", file=sys.stderr)
+        print(
+            f"wbview: warning: unknown run state {', '.join(map(repr, unknown))}; W&B's states are "
+            f"{', '.join(KNOWN_RUN_STATES)}.",
+            file=sys.stderr,
+        )
 
 
 def add_run_filter_options(parser: argparse.ArgumentParser) -> None:
@@ -150,8 +159,6 @@ def add_run_filter_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--group", action="append", metavar="GROUP", help="run group (repeat: any of)")
     parser.add_argument("--tag", action="append", metavar="TAG", help="has this tag (repeat: any of)")
     parser.add_argument("--all-tags", action="append", metavar="TAG", help="has this tag (repeat: all of)")
-    parser.add_argument("--state", action="append", metavar="STATE", help="finished, running, crashed, failed, killed, ... (repeat: any of)")
-
-
-
-
+    parser.add_argument(
+        "--state", action="append", metavar="STATE", help="finished, running, crashed, failed, killed, ... (repeat: any of)"
+    )

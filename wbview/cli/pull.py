@@ -20,7 +20,7 @@ from wbview.sources.store.store import Store
 from wbview.sources.store.sync import TABLES_ALL, pull
 
 
-def stderr_progress(prefix: str) -> "Progress":
+def stderr_progress(prefix: str) -> Progress:
     """A Progress callback printing one line per step to stderr."""
 
     def show(message: str, done: int, total: int | None) -> None:
@@ -37,11 +37,19 @@ def cmd_pull(args: argparse.Namespace) -> int:
     store = Store(args.store)
     # the W&B source (or the one a test injected), never the store being written, and
     # not through the user cache: the store itself keeps what is pulled (no second copy)
-    source = open_source(argparse.Namespace(_source=getattr(args, "_source", None), store=None, timeout=args.timeout,
-                                            no_cache=True))
+    source = open_source(
+        argparse.Namespace(_source=getattr(args, "_source", None), store=None, timeout=args.timeout, no_cache=True)
+    )
     try:
-        report = pull(source, store, project, run_filter, tables=args.tables, history=args.history,
-                      progress=stderr_progress(f"pull {project}"))
+        report = pull(
+            source,
+            store,
+            project,
+            run_filter,
+            tables=args.tables,
+            history=args.history,
+            progress=stderr_progress(f"pull {project}"),
+        )
     except KeyboardInterrupt:
         print(f"pull {project}: interrupted; run the same command again to resume.", file=sys.stderr, flush=True)
         raise
@@ -56,7 +64,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: "argparse._SubParsersAction") -> argparse.ArgumentParser:
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``pull`` command to the wbview command line."""
     parser = subparsers.add_parser(
         "pull",

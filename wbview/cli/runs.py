@@ -50,7 +50,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _query_runs(source: "Source", project: str, run_filter: "RunFilter") -> tuple[list, "RunFilter"]:
+def _query_runs(source: Source, project: str, run_filter: RunFilter) -> tuple[list, RunFilter]:
     """The runs ``run_filter`` matches and the filter as applied; a key no run has is
     resolved (a flat key with dots) or named with the closest keys on stderr, never an
     unexplained empty list."""

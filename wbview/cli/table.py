@@ -36,9 +36,17 @@ def cmd_table(args: argparse.Namespace) -> int:
     loaded = source.load_table(project, ref)
     notes = _write_frame(loaded.frame, out)
     notes = [*loaded.notes, *notes]
-    result = {"out": str(out), "key": ref.key, "artifact": ref.artifact, "step": ref.step, "rows": len(loaded.frame),
-              "total_rows": loaded.total_rows if loaded.total_known else None, "truncated": loaded.truncated,
-              "source_format": loaded.source_format, "notes": notes}
+    result = {
+        "out": str(out),
+        "key": ref.key,
+        "artifact": ref.artifact,
+        "step": ref.step,
+        "rows": len(loaded.frame),
+        "total_rows": loaded.total_rows if loaded.total_known else None,
+        "truncated": loaded.truncated,
+        "source_format": loaded.source_format,
+        "notes": notes,
+    }
     if args.json:
         print_json(result)
     else:
@@ -141,7 +149,8 @@ def _write_frame(frame: Any, out: Path) -> list[str]:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "table", help="list a run's eval tables, or save one to Parquet/CSV",
+        "table",
+        help="list a run's eval tables, or save one to Parquet/CSV",
         description=(
             "Without --out: list the tables RUN_ID logged. With --out: load table KEY (optional when the run "
             "logged one table) and write it to FILE.parquet or FILE.csv. The true row count is reported, and "
@@ -152,7 +161,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("key", nargs="?", metavar="KEY", help="the key the table was logged under, e.g. eval/predictions")
     parser.add_argument("--out", metavar="FILE", help="FILE.parquet or FILE.csv")
     parser.add_argument(
-        "--artifact", metavar="NAME[:VERSION]",
+        "--artifact",
+        metavar="NAME[:VERSION]",
         help="the artifact (and version) holding the table, when several hold KEY; default: the latest version",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")

@@ -40,7 +40,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("folder", metavar="FOLDER", help="the folder the companion's warning named (or a folder above it)")
     parser.add_argument("--project", help="W&B project (default: the one recorded with each table)")
     parser.add_argument("--entity", help="W&B entity (default: the one recorded with each table)")
-    parser.add_argument("--timeout", type=float, default=None, metavar="S",
-                        help="seconds to wait for W&B at each step (default 5, or $WBVIEW_COMPANION_TIMEOUT_S)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="seconds to wait for W&B at each step (default 5, or $WBVIEW_COMPANION_TIMEOUT_S)",
+    )
     parser.set_defaults(handler=_command)
     return parser

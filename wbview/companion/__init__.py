@@ -47,10 +47,30 @@ _LAZY = {
 }
 
 __all__ = [
-    "ALL_JOB_TYPES", "DEFAULT_FINISH_TIMEOUT_S", "DEFAULT_TIMEOUT_S", "JOB_TYPES", "MAX_ARTIFACT_ROWS", "METRIC_NAMES", "EvalArrays", "EvalTableBuilder",
-    "NotJsonSafe", "classification_metrics", "data_op_run_name", "json_safe", "make_config", "namespaced",
-    "run_name", "slugify", "table_json", "utc_stamp", "validate_job_type",
-    "WandbTimeout", "finish_run", "start_run", "write_table_json", *_LAZY,
+    "ALL_JOB_TYPES",
+    "DEFAULT_FINISH_TIMEOUT_S",
+    "DEFAULT_TIMEOUT_S",
+    "JOB_TYPES",
+    "MAX_ARTIFACT_ROWS",
+    "METRIC_NAMES",
+    "EvalArrays",
+    "EvalTableBuilder",
+    "NotJsonSafe",
+    "classification_metrics",
+    "data_op_run_name",
+    "json_safe",
+    "make_config",
+    "namespaced",
+    "run_name",
+    "slugify",
+    "table_json",
+    "utc_stamp",
+    "validate_job_type",
+    "WandbTimeout",
+    "finish_run",
+    "start_run",
+    "write_table_json",
+    *_LAZY,
 ]
 
 

@@ -40,8 +40,9 @@ Otherwise: the arg-max class (ties go to the lowest class index).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -187,8 +188,14 @@ def _host_ids(ids: Any, batch: int) -> tuple[np.ndarray, str]:
     if array.dtype.kind in "US":
         return array.astype(str).astype(object), "string"
     if array.dtype.kind == "O":
-        kinds = {"integer" if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-                 else "string" if isinstance(v, str) else type(v).__name__ for v in array}
+        kinds = {
+            "integer"
+            if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+            else "string"
+            if isinstance(v, str)
+            else type(v).__name__
+            for v in array
+        }
         if kinds == {"integer"}:
             return array.astype(np.int64), "integer"
         if kinds == {"string"} or not kinds:
@@ -256,7 +263,8 @@ class EvalTableBuilder:
             warnings.warn(
                 f"EvalTableBuilder(threshold={threshold!r}) is ignored without positive_class: predictions are the "
                 f"arg-max class. Pass positive_class= (one of {self.class_names}) to apply the threshold.",
-                UserWarning, stacklevel=2,
+                UserWarning,
+                stacklevel=2,
             )
         self.threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
         self.style: Style = style
@@ -338,19 +346,28 @@ class EvalTableBuilder:
         if texts is not None and token_ids is not None:
             raise ValueError(f"batch {batch}: give texts= or token_ids=, not both.")
         if token_ids is not None and self.decode is None:
-            raise ValueError(f"batch {batch}: token_ids= needs a decode function: EvalTableBuilder(..., decode=tokenizer.batch_decode).")
+            raise ValueError(
+                f"batch {batch}: token_ids= needs a decode function: EvalTableBuilder(..., decode=tokenizer.batch_decode)."
+            )
         fields = self._check_fields(batch, ids, texts, token_ids, extra)
         scores = logits if logits is not None else probs
         n = _num_rows(scores)
-        for name, value in (("labels", labels), ("ids", ids), ("texts", texts), ("token_ids", token_ids), *((f"extra[{k!r}]", v) for k, v in (extra or {}).items())):
+        for name, value in (
+            ("labels", labels),
+            ("ids", ids),
+            ("texts", texts),
+            ("token_ids", token_ids),
+            *((f"extra[{k!r}]", v) for k, v in (extra or {}).items()),
+        ):
             if value is not None and _num_rows(value) != n:
                 raise ValueError(f"batch {batch}: {name} has {_num_rows(value)} rows but the scores have {n}.")
         keep = n if self.max_rows is None else max(0, min(n, self.max_rows - self.rows_kept))
         take = (lambda v: v) if keep == n else (lambda v: v[:keep])
         stored: dict[str, Any] = {}
         if keep > 0 or n == 0:
-            stored = self._convert_batch(batch, take, logits=logits, probs=probs, labels=labels, ids=ids,
-                                         texts=texts, token_ids=token_ids, extra=extra)
+            stored = self._convert_batch(
+                batch, take, logits=logits, probs=probs, labels=labels, ids=ids, texts=texts, token_ids=token_ids, extra=extra
+            )
         # Accepted: from here on nothing raises.
         self._fields = fields
         self.num_batches += 1
@@ -377,8 +394,19 @@ class EvalTableBuilder:
         self.rows_kept += keep
         self.arrays = None
 
-    def _convert_batch(self, batch: int, take: Callable[[Any], Any], *, logits: Any, probs: Any, labels: Any, ids: Any,
-                       texts: Any, token_ids: Any, extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    def _convert_batch(
+        self,
+        batch: int,
+        take: Callable[[Any], Any],
+        *,
+        logits: Any,
+        probs: Any,
+        labels: Any,
+        ids: Any,
+        texts: Any,
+        token_ids: Any,
+        extra: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
         """The kept rows of one batch, converted and (on the host) validated; raises on bad input."""
         scores = logits if logits is not None else probs
         stored: dict[str, Any] = {"eps": _eps_of(scores) if probs is not None else FLOAT32_EPS}
@@ -386,8 +414,9 @@ class EvalTableBuilder:
         stored["labels"] = self._to_label_ids(take(labels), batch)
         on_host = not (_is_device_tensor(stored["scores"]) or _is_device_tensor(stored["labels"]))
         if self.validate == "eager" or (self.validate == "deferred" and on_host):
-            self._check_values(_host(stored["scores"]), _host(stored["labels"]), batch, row_offset=0,
-                               are_probs=logits is None, eps=stored["eps"])
+            self._check_values(
+                _host(stored["scores"]), _host(stored["labels"]), batch, row_offset=0, are_probs=logits is None, eps=stored["eps"]
+            )
         if ids is not None:
             stored["ids"], stored["id_kind"] = self._to_ids(take(ids), batch)
         if texts is not None:
@@ -418,9 +447,13 @@ class EvalTableBuilder:
         arrays = self.arrays or self._finalize_arrays()
         self.arrays = arrays
         return classification_metrics(
-            arrays.labels, arrays.preds, arrays.probs, num_classes=self.num_classes,
+            arrays.labels,
+            arrays.preds,
+            arrays.probs,
+            num_classes=self.num_classes,
             positive_index=self.positive_index,
-            threshold=self.threshold if self.positive_index is not None else None, class_names=self.class_names,
+            threshold=self.threshold if self.positive_index is not None else None,
+            class_names=self.class_names,
         )
 
     def table_info(self) -> dict[str, Any]:
@@ -454,9 +487,14 @@ class EvalTableBuilder:
         """The table's own column names, in order (extra columns follow them)."""
         name = lambda role: column_name(role, self.style)  # noqa: E731 - a one-line alias of column_name for this style
         return [
-            name("id"), *([name("text")] if has_text else []), name("true_label"), name("predicted_label"),
+            name("id"),
+            *([name("text")] if has_text else []),
+            name("true_label"),
+            name("predicted_label"),
             *(prob_column(class_name, self.style) for class_name in self.class_names),
-            name("confidence"), name("is_error"), name("outcome"),
+            name("confidence"),
+            name("is_error"),
+            name("outcome"),
         ]
 
     def _check_fields(self, batch: int, ids: Any, texts: Any, token_ids: Any, extra: Mapping[str, Any] | None) -> frozenset[str]:
@@ -507,7 +545,9 @@ class EvalTableBuilder:
                 return xp.stack([xp.zeros_like(scores), scores], 1)
             return xp.stack([1 - scores, scores], 1)
         if scores.ndim != 2 or scores.shape[1] != self.num_classes:
-            raise ValueError(f"batch {batch}: scores have shape {tuple(scores.shape)}; expected (n, {self.num_classes}) for classes {self.class_names}.")
+            raise ValueError(
+                f"batch {batch}: scores have shape {tuple(scores.shape)}; expected (n, {self.num_classes}) for classes {self.class_names}."
+            )
         return scores
 
     def _to_label_ids(self, labels: Any, batch: int) -> Any:
@@ -557,8 +597,16 @@ class EvalTableBuilder:
             )
         return value, kind
 
-    def _check_values(self, scores: np.ndarray, labels: np.ndarray, batch: int | None, row_offset: int, *,
-                      are_probs: bool = True, eps: float | np.ndarray = FLOAT32_EPS) -> None:
+    def _check_values(
+        self,
+        scores: np.ndarray,
+        labels: np.ndarray,
+        batch: int | None,
+        row_offset: int,
+        *,
+        are_probs: bool = True,
+        eps: float | np.ndarray = FLOAT32_EPS,
+    ) -> None:
         """Raise on the first non-finite score, invalid probability row or out-of-range
         (or non-whole) label id. ``eps``: the input precision, per batch or per row."""
         bad_scores = ~np.isfinite(scores).all(axis=1) if scores.size else np.zeros(0, bool)
@@ -566,10 +614,14 @@ class EvalTableBuilder:
         if are_probs and scores.size:
             self._check_probabilities(scores, batch, row_offset, eps)
         if labels.dtype.kind == "f":
-            self._raise_first(~_whole(labels), batch, row_offset, lambda i: f"label {float(labels[i]):g} is not a whole-number class id")
+            self._raise_first(
+                ~_whole(labels), batch, row_offset, lambda i: f"label {float(labels[i]):g} is not a whole-number class id"
+            )
         bad_labels = (labels < 0) | (labels >= self.num_classes)
         self._raise_first(
-            bad_labels, batch, row_offset,
+            bad_labels,
+            batch,
+            row_offset,
             lambda i: f"label id {int(labels[i])} is outside 0..{self.num_classes - 1} for {self.class_names}",
         )
 
@@ -582,23 +634,31 @@ class EvalTableBuilder:
         wide = probs.astype(np.float64, copy=False)
         # Distance outside [0, 1] per cell; the worst cell of a row is the one reported.
         outside = np.maximum(wide - 1.0, 0.0) + np.maximum(-wide, 0.0)
+
         def out_of_range(i: int) -> str:
             column = int(outside.shape[1] - 1 - np.argmax(outside[i, ::-1]))  # ties: the later class
             shown = ", ".join(f"{v:.6g}" for v in wide[i, :10]) + (", ..." if wide.shape[1] > 10 else "")
             return f"probability {wide[i, column]:.6g} for {self.class_names[column]!r} is outside [0, 1] (row: [{shown}])"
+
         self._raise_first(np.asarray((outside > range_tol[:, None]).any(axis=1)), batch, row_offset, out_of_range)
         sums = wide.sum(axis=1)
         self._raise_first(
-            np.abs(sums - 1.0) > sum_tol, batch, row_offset,
-            lambda i: f"probabilities sum to {sums[i]:.6g}, not 1 (tolerance {sum_tol[i]:.3g} for the input's precision); "
-            "pass logits= if these are scores",
+            np.abs(sums - 1.0) > sum_tol,
+            batch,
+            row_offset,
+            lambda i: (
+                f"probabilities sum to {sums[i]:.6g}, not 1 (tolerance {sum_tol[i]:.3g} for the input's precision); "
+                "pass logits= if these are scores"
+            ),
         )
 
     def _raise_first(self, bad: np.ndarray, batch: int | None, row_offset: int, detail: Callable[[int], str]) -> None:
         rows = np.flatnonzero(bad)
         if rows.size:
             where = self._where(int(rows[0]) + row_offset, batch)
-            raise ValueError(f"{where}: {detail(int(rows[0]))} ({rows.size} such row(s)). Fix the model output or the labels before logging.")
+            raise ValueError(
+                f"{where}: {detail(int(rows[0]))} ({rows.size} such row(s)). Fix the model output or the labels before logging."
+            )
 
     def _where(self, row: int, batch: int | None) -> str:
         if batch is not None:
@@ -628,7 +688,7 @@ class EvalTableBuilder:
         if len(set(self._score_is_logits)) == 1:
             pieces = [(_concat_on_device(self._scores), self._score_is_logits[0])]
         else:
-            pieces = list(zip(self._scores, self._score_is_logits))
+            pieces = list(zip(self._scores, self._score_is_logits, strict=False))
         probs = [_host(_softmax(scores) if is_logits else scores) for scores, is_logits in pieces]
         return np.concatenate(probs).astype(np.float32, copy=False).reshape(-1, self.num_classes)
 
@@ -663,7 +723,8 @@ class EvalTableBuilder:
             warnings.warn(
                 f"{self.text_cells_repaired} text cell(s) could not be encoded as UTF-8 (lone surrogates); those "
                 "characters were replaced by U+FFFD (counted in the table metadata as text_cells_repaired).",
-                UserWarning, stacklevel=3,
+                UserWarning,
+                stacklevel=3,
             )
         return pd.DataFrame(columns)
 
@@ -713,4 +774,3 @@ class EvalTableBuilder:
         code = np.where(labels == preds, 0, 1 + labels * c + preds)
         categories = ["correct"] + pairs
         return pd.Categorical.from_codes(code, categories=categories).remove_unused_categories()
-

@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from wbview.errors import UsageError
 from wbview.formats.jsonsafe import json_safe
@@ -22,13 +23,29 @@ ALL_JOB_TYPES: tuple[str, ...] = tuple(job for jobs in JOB_TYPES.values() for jo
 
 # Spellings teams actually use for the same thing, mapped to the vocabulary word.
 _JOB_TYPE_SYNONYMS = {
-    "pretrain": "pre-train", "pretraining": "pre-train", "training": "train",
-    "finetune": "fine-tune", "finetuning": "fine-tune", "fine_tune": "fine-tune",
-    "evaluation": "eval", "evaluate": "eval", "validation": "eval", "val": "eval",
-    "testing": "test", "predict": "inference", "prediction": "inference",
-    "preprocessing": "clean", "data_prep": "clean", "clean-data": "clean", "etl": "transform",
-    "cleaning": "clean", "tokenize": "encode", "encoding": "encode", "splitting": "split",
-    "ingestion": "ingest", "download": "ingest",
+    "pretrain": "pre-train",
+    "pretraining": "pre-train",
+    "training": "train",
+    "finetune": "fine-tune",
+    "finetuning": "fine-tune",
+    "fine_tune": "fine-tune",
+    "evaluation": "eval",
+    "evaluate": "eval",
+    "validation": "eval",
+    "val": "eval",
+    "testing": "test",
+    "predict": "inference",
+    "prediction": "inference",
+    "preprocessing": "clean",
+    "data_prep": "clean",
+    "clean-data": "clean",
+    "etl": "transform",
+    "cleaning": "clean",
+    "tokenize": "encode",
+    "encoding": "encode",
+    "splitting": "split",
+    "ingestion": "ingest",
+    "download": "ingest",
 }
 MAX_NAME_CHARS = 128
 
@@ -42,9 +59,7 @@ def validate_job_type(job_type: str) -> str:
         iter(difflib.get_close_matches(normalised, ALL_JOB_TYPES, n=1, cutoff=0.6)), None
     )
     hint = f' Did you mean "{suggestion}"?' if suggestion else ""
-    raise UsageError(
-        f'job_type "{job_type}" is not in the team vocabulary ({", ".join(ALL_JOB_TYPES)}).{hint}'
-    )
+    raise UsageError(f'job_type "{job_type}" is not in the team vocabulary ({", ".join(ALL_JOB_TYPES)}).{hint}')
 
 
 def slugify(text: str) -> str:
@@ -55,10 +70,10 @@ def slugify(text: str) -> str:
 
 def utc_stamp(now: dt.datetime | None = None) -> str:
     """``2025-12-13T07-30-22Z``: an ISO-8601 UTC time with dashes (valid in every W&B name)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     if now.tzinfo is None:
         raise UsageError("utc_stamp needs a timezone-aware datetime (use datetime.now(timezone.utc)).")
-    return now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
+    return now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
 
 
 def experiment_id(experiment: int | str) -> str:
@@ -98,5 +113,3 @@ def make_config(params: Mapping[str, Any], meta: Mapping[str, Any] | None = None
         "params": json_safe(dict(params), non_finite="raise", path="params"),
         "meta": json_safe(dict(meta or {}), non_finite="raise", path="meta"),
     }
-
-

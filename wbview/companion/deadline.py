@@ -175,8 +175,9 @@ def sync_dir(run: Any) -> Path | None:
         return None
 
 
-def start_run(*, timeout: float | None = None, finish_timeout: float | None = None,
-              fallback: str | None = "offline", **init_kwargs: Any) -> Any:
+def start_run(
+    *, timeout: float | None = None, finish_timeout: float | None = None, fallback: str | None = "offline", **init_kwargs: Any
+) -> Any:
     """``wandb.init(**init_kwargs)`` that cannot stall the job: W&B gets ``timeout``
     seconds (wandb's ``init_timeout``; default 5 s) to start the run; if it does not
     answer, the run starts again in ``fallback`` mode (``"offline"``: the run's data stays
@@ -204,7 +205,8 @@ def start_run(*, timeout: float | None = None, finish_timeout: float | None = No
         upload = f"; upload it later with `wandb sync {where}`" if fallback == "offline" and where else ""
         warnings.warn(
             f"W&B did not start the run within {init_timeout:g} s ({cause}); the run goes on in {fallback} mode{upload}.",
-            UserWarning, stacklevel=2,
+            UserWarning,
+            stacklevel=2,
         )
         return run
 
@@ -233,14 +235,15 @@ def finish_run(run: Any = None, *, timeout: float | None = None, exit_code: int 
     warnings.warn(
         f"run.finish() did not return within {limit:g} s (W&B is not answering); the job goes on. The run's data "
         f"stays on disk: {upload}.",
-        UserWarning, stacklevel=2,
+        UserWarning,
+        stacklevel=2,
     )
     wandb = require_wandb()
 
     def teardown() -> None:
         try:
             wandb.teardown()
-        except (Exception, SystemExit):  # noqa: BLE001, S110 (best effort; wandb's teardown may sys.exit)
+        except (Exception, SystemExit):  # noqa: BLE001 (best effort; wandb's teardown may sys.exit)
             pass
 
     # Not waited for: teardown first unregisters wandb's exit hook, then asks its service

@@ -15,7 +15,8 @@ builder (no host copy until the end of the evaluation).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -70,11 +71,18 @@ class EvalTableCallback(TrainerCallback):
         self.class_names = list(class_names)
         self.user_compute_metrics = compute_metrics
         self.builder_options: dict[str, Any] = {
-            "positive_class": positive_class, "threshold": threshold, "style": style,
-            "decode": _skip_padding(decode) if decode else None, "max_rows": max_rows,
+            "positive_class": positive_class,
+            "threshold": threshold,
+            "style": style,
+            "decode": _skip_padding(decode) if decode else None,
+            "max_rows": max_rows,
         }
         self.log_options = {
-            "key": key, "run": run, "model": model, "dataset": dataset, "local_dir": local_dir,
+            "key": key,
+            "run": run,
+            "model": model,
+            "dataset": dataset,
+            "local_dir": local_dir,
             "show_in_workspace": show_in_workspace,
         }
         self.log = log

@@ -31,9 +31,10 @@ import json
 import os
 import tempfile
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -126,18 +127,30 @@ def run_identity(run: Any) -> dict[str, Any]:
 
 
 def predictions_metadata(
-    frame: pd.DataFrame, info: Mapping[str, Any], *, key: str, stored_rows: int,
-    metrics: Mapping[str, Any], lineage: Mapping[str, Any], namespace: str | None = None,
+    frame: pd.DataFrame,
+    info: Mapping[str, Any],
+    *,
+    key: str,
+    stored_rows: int,
+    metrics: Mapping[str, Any],
+    lineage: Mapping[str, Any],
+    namespace: str | None = None,
 ) -> dict[str, Any]:
     """The predictions artifact's own metadata: label mapping, metrics, lineage and the
     ``wbview_table`` block the data layer reads (``info``: builder ``table_info()`` plus
     ``label_mapping``; ``stored_rows``: rows in the ``.table.json``)."""
     manifest = TableManifest.for_table(
-        key, list(frame.columns), len(frame), stored_rows, {**info, "summary_namespace": summary_namespace(key, namespace)},
+        key,
+        list(frame.columns),
+        len(frame),
+        stored_rows,
+        {**info, "summary_namespace": summary_namespace(key, namespace)},
     )
     return {
         **{k: info[k] for k in ("id2label", "label2id") if k in info},
-        "metrics": dict(metrics), "lineage": dict(lineage), METADATA_KEY: manifest.to_json(),
+        "metrics": dict(metrics),
+        "lineage": dict(lineage),
+        METADATA_KEY: manifest.to_json(),
     }
 
 
@@ -172,7 +185,8 @@ def _frame_and_info(table: EvalTableBuilder | pd.DataFrame) -> tuple[pd.DataFram
             warnings.warn(
                 f"{info['text_cells_repaired']} text cell(s) could not be encoded as UTF-8 (lone surrogates); those "
                 "characters were replaced by U+FFFD (counted in the table metadata as text_cells_repaired).",
-                UserWarning, stacklevel=3,
+                UserWarning,
+                stacklevel=3,
             )
             table = table.assign(**repaired)
         return table, info, None
@@ -188,7 +202,9 @@ def _local_folder(local_dir: str | Path | None, run: Any, key: str, step: int | 
     return folder
 
 
-def write_local(frame: pd.DataFrame, folder: Path, key: str, metrics: Mapping[str, Any], max_table_rows: int = MAX_ARTIFACT_ROWS) -> dict[str, Any]:
+def write_local(
+    frame: pd.DataFrame, folder: Path, key: str, metrics: Mapping[str, Any], max_table_rows: int = MAX_ARTIFACT_ROWS
+) -> dict[str, Any]:
     """Write Parquet (all rows), ``.table.json`` (capped), metrics; returns paths and counts."""
     stem = slugify(key)
     parquet_path = folder / f"{stem}.parquet"
@@ -200,8 +216,11 @@ def write_local(frame: pd.DataFrame, folder: Path, key: str, metrics: Mapping[st
     table_path.write_text(json.dumps(table_obj, allow_nan=False, separators=(",", ":")), encoding="utf-8")
     metrics_path.write_text(json.dumps(json_safe(dict(metrics), non_finite="null"), indent=2), encoding="utf-8")
     return {
-        "parquet_path": parquet_path, "table_json_path": table_path, "metrics_path": metrics_path,
-        "table_obj": table_obj, "stored_rows": table_obj["nrows"],
+        "parquet_path": parquet_path,
+        "table_json_path": table_path,
+        "metrics_path": metrics_path,
+        "table_obj": table_obj,
+        "stored_rows": table_obj["nrows"],
     }
 
 
@@ -242,10 +261,14 @@ def log_eval_table(
     truncated = stored_rows < nrows
     notes: list[str] = []
     if truncated:
-        notes.append(f"{key}: the W&B table holds the first {stored_rows:,} of {nrows:,} rows (W&B's limit); the Parquet copy holds all rows.")
+        notes.append(
+            f"{key}: the W&B table holds the first {stored_rows:,} of {nrows:,} rows (W&B's limit); the Parquet copy holds all rows."
+        )
     lineage = {"model": _artifact_label(model), "dataset": _artifact_label(dataset), "declared": False}
     extra = {
-        **predictions_metadata(frame, info, key=key, stored_rows=stored_rows, metrics=headline, lineage=lineage, namespace=namespace),
+        **predictions_metadata(
+            frame, info, key=key, stored_rows=stored_rows, metrics=headline, lineage=lineage, namespace=namespace
+        ),
         **(metadata or {}),
     }
     threshold = headline.get("threshold", info.get("threshold"))
@@ -255,9 +278,20 @@ def log_eval_table(
     if usable:
         try:
             outcome = log_files_to_wandb(
-                run, nrows, local, key=key, namespace=namespace, headline=headline, model=model, dataset=dataset,
-                artifact_name=artifact_name, threshold=threshold, extra=extra, notes=notes,
-                show_in_workspace=show_in_workspace, deadline=Deadline(run, timeout),
+                run,
+                nrows,
+                local,
+                key=key,
+                namespace=namespace,
+                headline=headline,
+                model=model,
+                dataset=dataset,
+                artifact_name=artifact_name,
+                threshold=threshold,
+                extra=extra,
+                notes=notes,
+                show_in_workspace=show_in_workspace,
+                deadline=Deadline(run, timeout),
             )
             run_metadata = outcome["metadata"]
         except WandbTimeout as exc:
@@ -266,19 +300,36 @@ def log_eval_table(
             reason = f"logging to W&B failed ({type(exc).__name__}: {exc})"
     if run_metadata is None:
         identity = run_identity(run) if run is not None and not getattr(run, "disabled", False) else {}
-        run_metadata = artifact_metadata(model=model, dataset=dataset, threshold=threshold, num_predictions=nrows, extra={**identity, **extra})
+        run_metadata = artifact_metadata(
+            model=model, dataset=dataset, threshold=threshold, num_predictions=nrows, extra={**identity, **extra}
+        )
     metadata_path = folder / "metadata.json"
     metadata_path.write_text(json.dumps(run_metadata, indent=2), encoding="utf-8")
     if not outcome:
-        upload = f"; upload them later with `wbview upload {folder}` (wbview.companion.upload_local)" if run is not None and usable else ""
-        notes.append(f"{reason}: the eval table and metrics were written locally to {folder} (Parquet, .table.json, metrics.json){upload}.")
+        upload = (
+            f"; upload them later with `wbview upload {folder}` (wbview.companion.upload_local)"
+            if run is not None and usable
+            else ""
+        )
+        notes.append(
+            f"{reason}: the eval table and metrics were written locally to {folder} (Parquet, .table.json, metrics.json){upload}."
+        )
     for note in notes:
         warnings.warn(note, stacklevel=2)
     return LogResult(
-        key=key, local_dir=folder, parquet_path=local["parquet_path"], table_json_path=local["table_json_path"],
-        metrics_path=local["metrics_path"], metadata_path=metadata_path, metrics=namespaced(headline, namespace),
-        nrows=nrows, stored_rows=stored_rows, truncated=truncated, logged_to_wandb=bool(outcome),
-        artifact_name=outcome.get("artifact_name"), lineage_declared=tuple(outcome.get("declared", ())),
+        key=key,
+        local_dir=folder,
+        parquet_path=local["parquet_path"],
+        table_json_path=local["table_json_path"],
+        metrics_path=local["metrics_path"],
+        metadata_path=metadata_path,
+        metrics=namespaced(headline, namespace),
+        nrows=nrows,
+        stored_rows=stored_rows,
+        truncated=truncated,
+        logged_to_wandb=bool(outcome),
+        artifact_name=outcome.get("artifact_name"),
+        lineage_declared=tuple(outcome.get("declared", ())),
         warnings=tuple(notes),
     )
 
@@ -294,9 +345,21 @@ def _usable_run(run: Any) -> tuple[bool, str]:
 
 
 def log_files_to_wandb(
-    run: Any, nrows: int, local: Mapping[str, Any], *, key: str, namespace: str, headline: Mapping[str, Any],
-    model: Any, dataset: Any, artifact_name: str | None, threshold: Any, extra: dict[str, Any], notes: list[str],
-    show_in_workspace: bool, deadline: Deadline,
+    run: Any,
+    nrows: int,
+    local: Mapping[str, Any],
+    *,
+    key: str,
+    namespace: str,
+    headline: Mapping[str, Any],
+    model: Any,
+    dataset: Any,
+    artifact_name: str | None,
+    threshold: Any,
+    extra: dict[str, Any],
+    notes: list[str],
+    show_in_workspace: bool,
+    deadline: Deadline,
 ) -> dict[str, Any]:
     """Log a table's local files (``local``: ``parquet_path``, ``table_json_path``,
     ``table_obj``) and metrics to ``run``. Every call on ``run`` goes through
@@ -313,7 +376,9 @@ def log_files_to_wandb(
     )
     name = (artifact_name or f"{slugify(key)}-{run.id}")[:128]
     artifact = wandb.Artifact(
-        name=name, type=PREDICTIONS_TYPE, description=f"Per-sample evaluation table '{key}' ({nrows:,} rows).",
+        name=name,
+        type=PREDICTIONS_TYPE,
+        description=f"Per-sample evaluation table '{key}' ({nrows:,} rows).",
         metadata=metadata,
     )
     artifact.add_file(str(local["table_json_path"]), name=extra[METADATA_KEY]["table_entry"])
@@ -328,12 +393,19 @@ def log_files_to_wandb(
         except WandbTimeout:
             raise
         except Exception as exc:  # noqa: BLE001 - the artifact is what matters; the workspace view is a bonus
-            notes.append(f"{key}: could not show the table in the run's workspace ({type(exc).__name__}: {exc}); the artifact '{name}' has it.")
+            notes.append(
+                f"{key}: could not show the table in the run's workspace ({type(exc).__name__}: {exc}); the artifact '{name}' has it."
+            )
     return {"artifact_name": name, "declared": declared, "metadata": metadata}
 
 
 def _declare_lineage(
-    run: Any, model: Any, dataset: Any, lineage: dict[str, Any], notes: list[str], deadline: Deadline,
+    run: Any,
+    model: Any,
+    dataset: Any,
+    lineage: dict[str, Any],
+    notes: list[str],
+    deadline: Deadline,
 ) -> list[str]:
     declared: list[str] = []
     for role, value in (("model", model), ("dataset", dataset)):
@@ -383,7 +455,9 @@ def precomputed_table(table_obj: dict[str, Any]) -> Any:
         if isinstance(run_or_artifact, wandb.Artifact):
             return table_obj
         json_dict = Media.to_json(table, run_or_artifact)
-        json_dict.update({"_type": "table-file", "ncols": len(table.columns), "nrows": table_obj["nrows"], "log_mode": "IMMUTABLE"})
+        json_dict.update(
+            {"_type": "table-file", "ncols": len(table.columns), "nrows": table_obj["nrows"], "log_mode": "IMMUTABLE"}
+        )
         return json_dict
 
     table._to_table_json, table.bind_to_run, table.to_json = _to_table_json, bind_to_run, to_json

@@ -17,12 +17,21 @@ class; scikit-learn's ``confusion_matrix(y_true, y_pred, labels=range(C))``).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 METRIC_NAMES = (
-    "accuracy", "precision", "recall", "f1", "fn_rate", "fp_rate", "roc_auc", "threshold", "num_predictions",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "fn_rate",
+    "fp_rate",
+    "roc_auc",
+    "threshold",
+    "num_predictions",
 )
 PER_CLASS_NAMES = ("precision", "recall", "f1", "support")
 

@@ -31,7 +31,15 @@ from .logging import _usable_run, log_files_to_wandb, summary_namespace
 # Metadata keys that describe the run or the call that wrote the folder; the upload
 # writes its own (the artifact metadata is rebuilt from the rest).
 _PER_CALL_KEYS = (
-    "run_id", "run_name", "run_project", "run_entity", "config", "summary", "model", "dataset", "threshold",
+    "run_id",
+    "run_name",
+    "run_project",
+    "run_entity",
+    "config",
+    "summary",
+    "model",
+    "dataset",
+    "threshold",
     "num_predictions",
 )
 
@@ -78,7 +86,10 @@ def _read_folder(folder: Path) -> dict[str, Any]:
         raise UsageError(f"{folder}: expected one .table.json, one .parquet and metrics.json (as log_eval_table writes them).")
     table_obj = json.loads(tables[0].read_text(encoding="utf-8"))
     return {
-        "folder": folder, "key": key, "metadata": metadata, "table_meta": table_meta,
+        "folder": folder,
+        "key": key,
+        "metadata": metadata,
+        "table_meta": table_meta,
         "namespace": table_meta.get("summary_namespace") or summary_namespace(key),
         "metrics": json.loads((folder / "metrics.json").read_text(encoding="utf-8")),
         "local": {"parquet_path": parquets[0], "table_json_path": tables[0], "table_obj": table_obj},
@@ -145,9 +156,19 @@ def _upload_one(run: Any, entry: dict[str, Any], timeout: float, show_in_workspa
     notes: list[str] = []
     try:
         outcome = log_files_to_wandb(
-            run, int(entry["table_meta"].get("nrows", 0)), entry["local"], key=entry["key"], namespace=entry["namespace"],
-            headline=entry["metrics"], model=metadata.get("model"), dataset=metadata.get("dataset"), artifact_name=None,
-            threshold=metadata.get("threshold"), extra=extra, notes=notes, show_in_workspace=show_in_workspace,
+            run,
+            int(entry["table_meta"].get("nrows", 0)),
+            entry["local"],
+            key=entry["key"],
+            namespace=entry["namespace"],
+            headline=entry["metrics"],
+            model=metadata.get("model"),
+            dataset=metadata.get("dataset"),
+            artifact_name=None,
+            threshold=metadata.get("threshold"),
+            extra=extra,
+            notes=notes,
+            show_in_workspace=show_in_workspace,
             deadline=Deadline(run, timeout),
         )
     except Exception as exc:  # noqa: BLE001 (a timeout or any W&B failure: reported per folder, files kept)

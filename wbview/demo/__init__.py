@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from wbview.errors import StoreError
 
@@ -33,7 +34,7 @@ LABEL_FLIPS_FILE = "demo-label-flips.json"
 _TOTAL_STEPS = 19
 
 
-def build_project(seed: int = 0, progress: Progress | None = None, *, size: "DemoSize | None" = None) -> "ProjectData":
+def build_project(seed: int = 0, progress: Progress | None = None, *, size: DemoSize | None = None) -> ProjectData:
     """Run the pipeline and return the demo project in memory (nothing is written)."""
     from wbview.demo.build import DemoRecorder
     from wbview.demo.pipeline import FULL_SIZE, Pipeline
@@ -51,14 +52,18 @@ def build_project(seed: int = 0, progress: Progress | None = None, *, size: "Dem
     return recorder.project_data()
 
 
-def _write_label_flips(path: Path, seed: int, size: "DemoSize | None") -> None:
+def _write_label_flips(path: Path, seed: int, size: DemoSize | None) -> None:
     from wbview.demo.corpus import flipped_label_ids, generate_corpus
     from wbview.demo.pipeline import FULL_SIZE
 
     n_messages = (size or FULL_SIZE).n_messages
     flipped = flipped_label_ids(generate_corpus(n_messages, seed))
-    record = {"seed": seed, "n_messages": n_messages, "flipped_ids": flipped,
-              "note": "messages whose label in the data is not what they are (synthetic label noise)"}
+    record = {
+        "seed": seed,
+        "n_messages": n_messages,
+        "flipped_ids": flipped,
+        "note": "messages whose label in the data is not what they are (synthetic label noise)",
+    }
     path.write_text(json.dumps(record, sort_keys=True) + "\n", "utf-8")
 
 
@@ -108,7 +113,7 @@ def build_demo(
     progress: Progress | None = None,
     *,
     force: bool = False,
-    size: "DemoSize | None" = None,
+    size: DemoSize | None = None,
 ) -> Path:
     """Build the demo store at ``store_dir`` and return its path.
 
@@ -123,9 +128,7 @@ def build_demo(
     if not force and size is None and demo_is_built(target, seed):
         return target
     if not _replaceable(target):
-        raise StoreError(
-            f"{target} exists and is not a wbview demo store; choose a new folder for `wbview demo --store`."
-        )
+        raise StoreError(f"{target} exists and is not a wbview demo store; choose a new folder for `wbview demo --store`.")
     data = build_project(seed, progress, size=size)
     if progress is not None:
         progress(f"writing the store to {target}", _TOTAL_STEPS - 1, _TOTAL_STEPS)
@@ -136,8 +139,12 @@ def build_demo(
         store.write_project(DEMO_PROJECT, data)
         store.set_default_project(DEMO_PROJECT)
         store.mark_demo()
-        info = {"version": DEMO_BUILD_VERSION, "seed": seed, "project": DEMO_PROJECT,
-                "size": None if size is None else vars(size)}
+        info = {
+            "version": DEMO_BUILD_VERSION,
+            "seed": seed,
+            "project": DEMO_PROJECT,
+            "size": None if size is None else vars(size),
+        }
         (staging / BUILD_INFO_FILE).write_text(json.dumps(info, sort_keys=True) + "\n", "utf-8")
         _write_label_flips(staging / LABEL_FLIPS_FILE, seed, size)
         if target.exists():

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 
@@ -24,7 +25,7 @@ ENTITY = "demo"
 PROJECT_NAME = "phishing-demo"
 PROJECT = f"{ENTITY}/{PROJECT_NAME}"
 # The seeded clock starts here (plus ``seed`` days): no wall-clock value enters a record.
-EPOCH = datetime(2025, 11, 3, 9, 0, 0, tzinfo=timezone.utc)
+EPOCH = datetime(2025, 11, 3, 9, 0, 0, tzinfo=UTC)
 _ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -56,7 +57,7 @@ def _artifact_digest(files: tuple[ArtifactFile, ...]) -> str:
 class RecordedRun:
     """One run as it happens: what a ``wandb.init(...)`` context would collect."""
 
-    recorder: "DemoRecorder"
+    recorder: DemoRecorder
     record: Run
     history_rows: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)

@@ -24,24 +24,101 @@ SUBTLE_PHISHING_MISSED_SHARE = 0.06
 UNIFORM_FLIP_SHARE = 0.006
 
 FIRST_NAMES = (
-    "Anna", "Ben", "Carlos", "Dana", "Elif", "Farah", "Grace", "Hiro", "Ines", "Jonas",
-    "Kofi", "Lena", "Mateo", "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tara",
-    "Uma", "Victor", "Wei", "Yara", "Zoe", "Mark", "Julia", "Pierre", "Lucia", "Klaus",
+    "Anna",
+    "Ben",
+    "Carlos",
+    "Dana",
+    "Elif",
+    "Farah",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nadia",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "Uma",
+    "Victor",
+    "Wei",
+    "Yara",
+    "Zoe",
+    "Mark",
+    "Julia",
+    "Pierre",
+    "Lucia",
+    "Klaus",
 )
 BRANDS = (
-    "paypal", "microsoft", "apple", "amazon", "netflix", "google", "dhl", "ups", "fedex",
-    "chase", "wellsfargo", "dropbox", "docusign", "linkedin", "instagram", "coinbase",
-    "bbva", "santander", "sparkasse", "laposte", "office365", "adobe", "spotify", "usps",
+    "paypal",
+    "microsoft",
+    "apple",
+    "amazon",
+    "netflix",
+    "google",
+    "dhl",
+    "ups",
+    "fedex",
+    "chase",
+    "wellsfargo",
+    "dropbox",
+    "docusign",
+    "linkedin",
+    "instagram",
+    "coinbase",
+    "bbva",
+    "santander",
+    "sparkasse",
+    "laposte",
+    "office365",
+    "adobe",
+    "spotify",
+    "usps",
 )
 LEGIT_DOMAINS = (
-    "paypal.com", "account.microsoft.com", "appleid.apple.com", "amazon.com", "netflix.com",
-    "accounts.google.com", "dhl.com", "ups.com", "fedex.com", "chase.com", "dropbox.com",
-    "docusign.net", "linkedin.com", "github.com", "slack.com", "zoom.us", "atlassian.net",
-    "console.aws.amazon.com", "bbva.es", "sparkasse.de", "laposte.fr", "usps.com",
+    "paypal.com",
+    "account.microsoft.com",
+    "appleid.apple.com",
+    "amazon.com",
+    "netflix.com",
+    "accounts.google.com",
+    "dhl.com",
+    "ups.com",
+    "fedex.com",
+    "chase.com",
+    "dropbox.com",
+    "docusign.net",
+    "linkedin.com",
+    "github.com",
+    "slack.com",
+    "zoom.us",
+    "atlassian.net",
+    "console.aws.amazon.com",
+    "bbva.es",
+    "sparkasse.de",
+    "laposte.fr",
+    "usps.com",
 )
 LOOKALIKE_SUFFIXES = (
-    "-support", "-secure", "-verify", "-login", "-account", "-billing", "-help",
-    "-update", "-service", "-online", "-alert", "-center", "",
+    "-support",
+    "-secure",
+    "-verify",
+    "-login",
+    "-account",
+    "-billing",
+    "-help",
+    "-update",
+    "-service",
+    "-online",
+    "-alert",
+    "-center",
+    "",
 )
 LOOKALIKE_TLDS = (".com", ".net", ".info", ".xyz", ".top", ".co", ".support", ".online", ".app", ".io")
 # Homoglyph swaps an attacker uses: paypal -> paypa1, microsoft -> micros0ft, rn -> m.
@@ -55,7 +132,7 @@ HTML_PAYLOADS = (
     "<script>alert(1)</script>",
     "<img src=x onerror=alert(1)>",
     '<a href="javascript:alert(document.cookie)">Open secure message</a>',
-    "<iframe src=\"http://{lookalike}/frame\" style=\"display:none\"></iframe>",
+    '<iframe src="http://{lookalike}/frame" style="display:none"></iframe>',
     "<svg onload=alert('xss')>",
     "<b>Important:</b> <font color=red>action required</font>",
 )
@@ -196,8 +273,16 @@ NEWSLETTER_PARAGRAPHS = (
     "Our charity run raised ${amount} for the local food bank. Thank you to all the runners and everyone who cheered.",
     "The {project} on-call rotation changes on {day}. Check the schedule and swap shifts with a colleague if needed.",
 )
-THREAD_SUBJECTS = ("{project} launch checklist", "Offsite in {month}", "Q3 budget", "Hiring plan for {project}",
-                   "Customer escalation: {company}", "Holiday cover", "Vendor contract renewal", "{project} load test results")
+THREAD_SUBJECTS = (
+    "{project} launch checklist",
+    "Offsite in {month}",
+    "Q3 budget",
+    "Hiring plan for {project}",
+    "Customer escalation: {company}",
+    "Holiday cover",
+    "Vendor contract renewal",
+    "{project} load test results",
+)
 THREAD_REPLIES = (
     "Thanks for pulling this together. I added two items about the rollback plan.",
     "Works for me. Can we make sure the numbers from {month} are included before we send it to leadership?",
@@ -210,13 +295,33 @@ THREAD_REPLIES = (
     "Quick update: the load test passed at twice the expected traffic, with p95 latency under 300 ms.",
     "I can cover {day} and {day2}, but not the following week because I'm travelling to {city}.",
 )
-SIGN_OFFS = ("Thanks,\n{name2}", "Best regards,\n{name2}", "Cheers, {name2}", "Sent from my iPhone", "Thanks!",
-             "Kind regards,\n{name2}\n{company}", "-- \n{name2} | {company}")
+SIGN_OFFS = (
+    "Thanks,\n{name2}",
+    "Best regards,\n{name2}",
+    "Cheers, {name2}",
+    "Sent from my iPhone",
+    "Thanks!",
+    "Kind regards,\n{name2}\n{company}",
+    "-- \n{name2} | {company}",
+)
 GREETINGS = ("Hi {name},", "Hello {name},", "Dear {name},", "Good morning,", "Hi team,", "Hi all,", "Hey {name} -")
 
 RELATIVE_DAYS = ("tomorrow", "next week")
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", *RELATIVE_DAYS)
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 CITIES = ("Berlin", "Madrid", "Lagos", "Toronto", "São Paulo", "Mumbai", "Paris", "Seoul", "Austin", "Warsaw")
 DEVICES = ("Chrome on Windows", "Safari on iPhone", "Firefox on Linux", "Edge on Windows", "the Android app")
 PROJECTS = ("Atlas", "Beacon", "Comet", "Delta", "Ember", "Falcon", "Gemini", "Harbor")
@@ -243,7 +348,7 @@ def lookalike_domain(rng: random.Random) -> str:
     if swaps and rng.random() < 0.75:
         old, new = rng.choice(swaps)
         position = rng.choice([i for i in range(len(brand)) if brand.startswith(old, i)])
-        brand = brand[:position] + new + brand[position + len(old):]
+        brand = brand[:position] + new + brand[position + len(old) :]
     suffix = rng.choice(LOOKALIKE_SUFFIXES)
     host = f"{brand}{suffix}{rng.choice(LOOKALIKE_TLDS)}"
     if rng.random() < 0.3:
@@ -257,7 +362,7 @@ def quiet_lookalike_domain(rng: random.Random) -> str:
     old, new = rng.choice([pair for pair in HOMOGLYPHS if pair[0] in brand] or [("", "")])
     if old:
         position = rng.choice([i for i in range(len(brand)) if brand.startswith(old, i)])
-        brand = brand[:position] + new + brand[position + len(old):]
+        brand = brand[:position] + new + brand[position + len(old) :]
     return f"{brand}.com"
 
 

@@ -21,8 +21,9 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -131,7 +132,7 @@ def truncate_words(text: str, encoder: str, max_words: int, head_words: int) -> 
         return text
     if encoder == "standard":
         return " ".join([*words[:max_words], TRUNCATION_MARK])
-    return " ".join([*words[:head_words], TRUNCATION_MARK, *words[len(words) - (max_words - head_words):]])
+    return " ".join([*words[:head_words], TRUNCATION_MARK, *words[len(words) - (max_words - head_words) :]])
 
 
 def split_of(message_id: str, seed: int) -> str:
@@ -171,7 +172,9 @@ class Pipeline:
             TrainSpec(1, std_v0, "standard", learning_rate=1.0, ngram_max=1, hash_bits=6, tags=("baseline",)),
             TrainSpec(2, std_v1, "standard", learning_rate=0.05, ngram_max=2, hash_bits=18, tags=("experiment",)),
             TrainSpec(3, ht_v0, "head_tail", learning_rate=0.02, ngram_max=2, hash_bits=18, tags=("hyperparam-search",)),
-            TrainSpec(4, ht_v0, "head_tail", learning_rate=0.05, ngram_max=2, hash_bits=18, tags=("hyperparam-search", "prod-candidate")),
+            TrainSpec(
+                4, ht_v0, "head_tail", learning_rate=0.05, ngram_max=2, hash_bits=18, tags=("hyperparam-search", "prod-candidate")
+            ),
             TrainSpec(5, ht_v0, "head_tail", learning_rate=0.05, ngram_max=2, hash_bits=12, tags=("ablation",)),
         )
         models: dict[int, str] = {}  # experiment -> model id
@@ -186,12 +189,19 @@ class Pipeline:
     def ingest(self, messages: Sequence[Message], *, export: str, group: str, record_class_balance: bool) -> str:
         self.progress(f"ingest: {len(messages):,} messages ({export} export)")
         rows = [{"id": m.id, "text": m.text, "label": m.label, "language": m.language} for m in messages]
-        params = {"source": f"synthetic inbox export {export}", "num_messages": len(rows), "seed": self.seed,
-                  "output_artifact": RAW}
+        params = {
+            "source": f"synthetic inbox export {export}",
+            "num_messages": len(rows),
+            "seed": self.seed,
+            "output_artifact": RAW,
+        }
         meta = {**META_COMMON, "output_format": "jsonl", "recommended_loader": "pandas.read_json(lines=True)"}
         run = self.recorder.start_run(
-            name=data_op_run_name("ingest", f"{export}-export", DATASET), group=group, job_type="ingest",
-            tags=("nlp", "multilingual", "full-dataset", "data-update"), config=make_config(params, meta),
+            name=data_op_run_name("ingest", f"{export}-export", DATASET),
+            group=group,
+            job_type="ingest",
+            tags=("nlp", "multilingual", "full-dataset", "data-update"),
+            config=make_config(params, meta),
         )
         data = _jsonl(rows)
         stats = _text_stats(rows)
@@ -209,8 +219,11 @@ class Pipeline:
         # else: the November ingest script predates class-balance reporting (a real gap to flag).
         self.recorder.advance(4)
         artifact_id = run.log_artifact(
-            RAW, "dataset", description=f"Raw messages of the {export} inbox export, labels as annotated.",
-            metadata=metadata, files=(file_entry("messages.jsonl", data),),
+            RAW,
+            "dataset",
+            description=f"Raw messages of the {export} inbox export, labels as annotated.",
+            metadata=metadata,
+            files=(file_entry("messages.jsonl", data),),
         )
         run.summary.update(stats)
         self.payloads[artifact_id] = rows
@@ -219,13 +232,22 @@ class Pipeline:
 
     def clean(self, raw_id: str, *, export: str, group: str) -> str:
         self.progress(f"clean: normalise and de-duplicate {raw_id}")
-        params = {"unicode_normalization": "NFKC", "collapse_whitespace": True, "keep_line_breaks": True,
-                  "drop_exact_duplicates": True,
-                  "strip_html": False, "input_artifact": raw_id, "output_artifact": CLEAN}
+        params = {
+            "unicode_normalization": "NFKC",
+            "collapse_whitespace": True,
+            "keep_line_breaks": True,
+            "drop_exact_duplicates": True,
+            "strip_html": False,
+            "input_artifact": raw_id,
+            "output_artifact": CLEAN,
+        }
         meta = {**META_COMMON, "output_format": "jsonl", "note": "HTML is kept as text: payloads are a phishing signal."}
         run = self.recorder.start_run(
-            name=data_op_run_name("clean", f"{export}-export", DATASET), group=group, job_type="clean",
-            tags=("nlp", "keep-emojis", "cased", "soft-filtering"), config=make_config(params, meta),
+            name=data_op_run_name("clean", f"{export}-export", DATASET),
+            group=group,
+            job_type="clean",
+            tags=("nlp", "keep-emojis", "cased", "soft-filtering"),
+            config=make_config(params, meta),
         )
         run.use_artifact(raw_id)
         seen: set[str] = set()
@@ -248,8 +270,11 @@ class Pipeline:
         }
         self.recorder.advance(3)
         artifact_id = run.log_artifact(
-            CLEAN, "dataset", description=f"Cleaned, de-duplicated messages of the {export} export.",
-            metadata=metadata, files=(file_entry("messages.jsonl", _jsonl(rows)),),
+            CLEAN,
+            "dataset",
+            description=f"Cleaned, de-duplicated messages of the {export} export.",
+            metadata=metadata,
+            files=(file_entry("messages.jsonl", _jsonl(rows)),),
         )
         run.summary.update(stats)
         self.payloads[artifact_id] = rows
@@ -259,22 +284,39 @@ class Pipeline:
     def encode(self, clean_id: str, encoder: str, *, export: str, group: str) -> str:
         self.progress(f"encode: {encoder} truncation of {clean_id}")
         max_words, head_words = MAX_WORDS, HEAD_WORDS
-        params = {"encoder": encoder, "max_length": max_words, "head_length": head_words if encoder == "head_tail" else None,
-                  "tokenizer": "whitespace", "splits": SPLIT_SHARES, "seed": self.seed, "input_artifact": clean_id}
+        params = {
+            "encoder": encoder,
+            "max_length": max_words,
+            "head_length": head_words if encoder == "head_tail" else None,
+            "tokenizer": "whitespace",
+            "splits": SPLIT_SHARES,
+            "seed": self.seed,
+            "input_artifact": clean_id,
+        }
         info = encoder.replace("_", "-") + ("" if export == "2025-12" else f"-{export}-export")
         name = f"{DATASET}-encoded-{encoder.replace('_', '-')}"
         params["output_artifact"] = name
-        meta = {**META_COMMON, "output_format": "jsonl per split",
-                "columns": ["id", "text", "full_text", "label", "language", "split"],
-                "recommended_loader": "pandas.read_json(lines=True)"}
+        meta = {
+            **META_COMMON,
+            "output_format": "jsonl per split",
+            "columns": ["id", "text", "full_text", "label", "language", "split"],
+            "recommended_loader": "pandas.read_json(lines=True)",
+        }
         run = self.recorder.start_run(
-            name=data_op_run_name("encode", info, DATASET), group=group, job_type="encode",
-            tags=("nlp", "whitespace-tokens", f"{encoder.replace('_', '-')}-truncation"), config=make_config(params, meta),
+            name=data_op_run_name("encode", info, DATASET),
+            group=group,
+            job_type="encode",
+            tags=("nlp", "whitespace-tokens", f"{encoder.replace('_', '-')}-truncation"),
+            config=make_config(params, meta),
         )
         run.use_artifact(clean_id)
         rows = [
-            {**row, "text": truncate_words(row["text"], encoder, max_words, head_words), "full_text": row["text"],
-             "split": split_of(row["id"], self.seed)}
+            {
+                **row,
+                "text": truncate_words(row["text"], encoder, max_words, head_words),
+                "full_text": row["text"],
+                "split": split_of(row["id"], self.seed),
+            }
             for row in self.payloads[clean_id]
         ]
         by_split = {split: [r for r in rows if r["split"] == split] for split in SPLIT_SHARES}
@@ -285,8 +327,14 @@ class Pipeline:
             "num_samples": {split: len(part) for split, part in by_split.items()},
             "splits": SPLIT_SHARES,
             "class_distribution": _class_distribution([r["label"] for r in rows]),
-            "schema": {"id": "string", "text": "string", "full_text": "string", "label": "string", "language": "string",
-                       "split": "string"},
+            "schema": {
+                "id": "string",
+                "text": "string",
+                "full_text": "string",
+                "label": "string",
+                "language": "string",
+                "split": "string",
+            },
             "source": clean_id,
             "preprocessing_applied": [f"{encoder}-truncation-{max_words}-words", "hash-split-by-id"],
             "encoding_strategy": encoder,
@@ -297,11 +345,16 @@ class Pipeline:
         }
         self.recorder.advance(2)
         artifact_id = run.log_artifact(
-            name, "dataset", description=f"Messages split train/val/test, {encoder} truncation to {max_words} words.",
-            metadata=metadata, files=tuple(file_entry(f"{split}.jsonl", _jsonl(part)) for split, part in by_split.items()),
+            name,
+            "dataset",
+            description=f"Messages split train/val/test, {encoder} truncation to {max_words} words.",
+            metadata=metadata,
+            files=tuple(file_entry(f"{split}.jsonl", _jsonl(part)) for split, part in by_split.items()),
         )
-        run.summary.update({f"num_{split}": len(part) for split, part in by_split.items()}
-                           | {"num_truncated": truncated, "num_same_input_after_truncation": same_input})
+        run.summary.update(
+            {f"num_{split}": len(part) for split, part in by_split.items()}
+            | {"num_truncated": truncated, "num_same_input_after_truncation": same_input}
+        )
         self.payloads[artifact_id] = by_split
         self.recorder.advance(1)
         return artifact_id
@@ -324,21 +377,37 @@ class Pipeline:
         from sklearn.metrics import accuracy_score, f1_score, log_loss, precision_score, recall_score
 
         self.progress(f"train: exp-{spec.experiment:03d} ({spec.encoder}, lr={spec.learning_rate}, 2^{spec.hash_bits} features)")
-        params = {"model": "sgd-logistic", "learning_rate": spec.learning_rate, "epochs": self.size.epochs,
-                  "alpha": spec.alpha, "ngram_range": [1, spec.ngram_max], "hash_bits": spec.hash_bits,
-                  "encoder": spec.encoder, "dataset": spec.dataset, "seed": self.seed}
-        meta = {**META_COMMON, "framework": "scikit-learn", "features": "HashingVectorizer (l2, no sign flip)",
-                "id2label": ID2LABEL}
+        params = {
+            "model": "sgd-logistic",
+            "learning_rate": spec.learning_rate,
+            "epochs": self.size.epochs,
+            "alpha": spec.alpha,
+            "ngram_range": [1, spec.ngram_max],
+            "hash_bits": spec.hash_bits,
+            "encoder": spec.encoder,
+            "dataset": spec.dataset,
+            "seed": self.seed,
+        }
+        meta = {
+            **META_COMMON,
+            "framework": "scikit-learn",
+            "features": "HashingVectorizer (l2, no sign flip)",
+            "id2label": ID2LABEL,
+        }
         self.recorder.advance(7)
         run = self.recorder.start_run(
-            name=run_name(spec.experiment, "train", now=self.recorder.now), group=f"exp-{spec.experiment:03d}",
-            job_type="train", tags=("nlp", "classification", "sklearn", *spec.tags), config=make_config(params, meta),
+            name=run_name(spec.experiment, "train", now=self.recorder.now),
+            group=f"exp-{spec.experiment:03d}",
+            job_type="train",
+            tags=("nlp", "classification", "sklearn", *spec.tags),
+            config=make_config(params, meta),
         )
         run.use_artifact(spec.dataset)
         x_train, y_train, _ = self._features(spec.dataset, "train", spec.ngram_max, spec.hash_bits)
         x_val, y_val, _ = self._features(spec.dataset, "val", spec.ngram_max, spec.hash_bits)
-        model = SGDClassifier(loss="log_loss", alpha=spec.alpha, learning_rate="constant", eta0=spec.learning_rate,
-                              random_state=self.seed)
+        model = SGDClassifier(
+            loss="log_loss", alpha=spec.alpha, learning_rate="constant", eta0=spec.learning_rate, random_state=self.seed
+        )
         best_f1 = -1.0
         for epoch in range(self.size.epochs):
             model.partial_fit(x_train, y_train, classes=np.arange(len(LABELS)))
@@ -346,15 +415,17 @@ class Pipeline:
             val_pred = (val_probs[:, 1] >= 0.5).astype(np.int64)
             f1 = float(f1_score(y_val, val_pred, zero_division=0))
             best_f1 = max(best_f1, f1)
-            run.log({
-                "epoch": epoch,
-                "train/loss": float(log_loss(y_train, model.predict_proba(x_train), labels=[0, 1])),
-                "eval/loss": float(log_loss(y_val, val_probs, labels=[0, 1])),
-                "eval/f1": f1,
-                "eval/precision": float(precision_score(y_val, val_pred, zero_division=0)),
-                "eval/recall": float(recall_score(y_val, val_pred, zero_division=0)),
-                "eval/accuracy": float(accuracy_score(y_val, val_pred)),
-            })
+            run.log(
+                {
+                    "epoch": epoch,
+                    "train/loss": float(log_loss(y_train, model.predict_proba(x_train), labels=[0, 1])),
+                    "eval/loss": float(log_loss(y_val, val_probs, labels=[0, 1])),
+                    "eval/f1": f1,
+                    "eval/precision": float(precision_score(y_val, val_pred, zero_division=0)),
+                    "eval/recall": float(recall_score(y_val, val_pred, zero_division=0)),
+                    "eval/accuracy": float(accuracy_score(y_val, val_pred)),
+                }
+            )
             self.recorder.advance(2)
         run.summary["best_f1"] = best_f1
         weights = np.concatenate([model.coef_.ravel(), model.intercept_]).astype(np.float64).tobytes()
@@ -376,8 +447,12 @@ class Pipeline:
         }
         name = f"phishing-classifier-{spec.encoder.replace('_', '-')}"
         artifact_id = run.log_artifact(
-            name, "model", description=f"Logistic SGD phishing classifier, {spec.encoder} inputs (exp-{spec.experiment:03d}).",
-            metadata=metadata, files=(file_entry("model.npy", weights),), aliases=("best",) if best else (),
+            name,
+            "model",
+            description=f"Logistic SGD phishing classifier, {spec.encoder} inputs (exp-{spec.experiment:03d}).",
+            metadata=metadata,
+            files=(file_entry("model.npy", weights),),
+            aliases=("best",) if best else (),
         )
         self.payloads[artifact_id] = (model, spec)
         self.recorder.advance(1)
@@ -385,13 +460,22 @@ class Pipeline:
 
     def evaluate(self, experiment: int, model_id: str, dataset_id: str, *, threshold: float, tags: tuple[str, ...] = ()) -> str:
         self.progress(f"eval: exp-{experiment:03d} ({model_id} on the test split, threshold {threshold})")
-        params = {"model": model_id, "dataset": dataset_id, "split": "test", "threshold": threshold,
-                  "positive_class": POSITIVE, "batch_size": EVAL_BATCH_ROWS}
+        params = {
+            "model": model_id,
+            "dataset": dataset_id,
+            "split": "test",
+            "threshold": threshold,
+            "positive_class": POSITIVE,
+            "batch_size": EVAL_BATCH_ROWS,
+        }
         meta = {**META_COMMON, "table_key": TABLE_KEY, "table_style": "seed"}
         self.recorder.advance(3)
         run = self.recorder.start_run(
-            name=run_name(experiment, "eval", now=self.recorder.now), group=f"exp-{experiment:03d}", job_type="eval",
-            tags=("nlp", "classification", "sklearn", *tags), config=make_config(params, meta),
+            name=run_name(experiment, "eval", now=self.recorder.now),
+            group=f"exp-{experiment:03d}",
+            job_type="eval",
+            tags=("nlp", "classification", "sklearn", *tags),
+            config=make_config(params, meta),
         )
         run.use_artifact(model_id)
         run.use_artifact(dataset_id)
@@ -416,8 +500,9 @@ class Pipeline:
         self.recorder.advance(1)
         return run.id
 
-    def _log_predictions(self, run: RecordedRun, frame: pd.DataFrame, model_id: str, dataset_id: str,
-                         threshold: float, builder: EvalTableBuilder) -> None:
+    def _log_predictions(
+        self, run: RecordedRun, frame: pd.DataFrame, model_id: str, dataset_id: str, threshold: float, builder: EvalTableBuilder
+    ) -> None:
         """Log the table the way the companion's ``log_eval_table`` does: a ``predictions``
         artifact with ``<key>.table.json`` (capped at W&B's limit) and ``<key>.parquet``."""
         table_obj = table_json(frame, MAX_ARTIFACT_ROWS)
@@ -428,17 +513,35 @@ class Pipeline:
             file_entry(parquet_entry, _parquet_bytes(frame)),
         )
         info = {**builder.table_info(), **builder.label_mapping}
-        extra = predictions_metadata(frame, info, key=TABLE_KEY, stored_rows=stored_rows, metrics=builder.metrics(),
-                                     lineage={"model": model_id, "dataset": dataset_id, "declared": True})
-        metadata = artifact_metadata(run=run, model=model_id, dataset=dataset_id, threshold=threshold,
-                                     num_predictions=len(frame), extra=extra)
+        extra = predictions_metadata(
+            frame,
+            info,
+            key=TABLE_KEY,
+            stored_rows=stored_rows,
+            metrics=builder.metrics(),
+            lineage={"model": model_id, "dataset": dataset_id, "declared": True},
+        )
+        metadata = artifact_metadata(
+            run=run, model=model_id, dataset=dataset_id, threshold=threshold, num_predictions=len(frame), extra=extra
+        )
         artifact_id = run.log_artifact(
-            PREDICTIONS, "predictions", description=f"Per-message test predictions of {model_id} at threshold {threshold}.",
-            metadata=metadata, files=files,
+            PREDICTIONS,
+            "predictions",
+            description=f"Per-message test predictions of {model_id} at threshold {threshold}.",
+            metadata=metadata,
+            files=files,
         )
         digest = self.recorder.artifacts[artifact_id].digest
-        ref = TableRef(run_id=run.id, key=TABLE_KEY, artifact=artifact_id, entry=table_entry, nrows=len(frame),
-                       stored_rows=stored_rows, parquet_entry=parquet_entry, digest=digest)
+        ref = TableRef(
+            run_id=run.id,
+            key=TABLE_KEY,
+            artifact=artifact_id,
+            entry=table_entry,
+            nrows=len(frame),
+            stored_rows=stored_rows,
+            parquet_entry=parquet_entry,
+            digest=digest,
+        )
         run.log_table(artifact_id, ref, frame)
 
 

@@ -16,8 +16,9 @@ import datetime as dt
 import enum
 import math
 import warnings
+from collections.abc import Mapping
 from pathlib import PurePath
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from wbview.errors import UsageError
 
@@ -117,4 +118,3 @@ def _finite_or_policy(value: float, path: str, policy: NonFinitePolicy, converte
         return _NON_FINITE_STRINGS.get(value, "NaN")
     converted.append(path)
     return None
-

@@ -7,8 +7,9 @@ block's keys are spelled in one place.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from wbview.formats.tablejson import PARQUET_SUFFIX, TABLE_SUFFIX
 
@@ -50,9 +51,14 @@ class TableManifest:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "key": self.key, "table_entry": self.table_entry, "parquet_entry": self.parquet_entry,
-            "nrows": self.nrows, "stored_rows": self.stored_rows, "truncated": self.truncated,
-            "columns": list(self.columns), **self.info,
+            "key": self.key,
+            "table_entry": self.table_entry,
+            "parquet_entry": self.parquet_entry,
+            "nrows": self.nrows,
+            "stored_rows": self.stored_rows,
+            "truncated": self.truncated,
+            "columns": list(self.columns),
+            **self.info,
         }
 
     @classmethod

@@ -20,9 +20,10 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,8 +38,18 @@ MAX_ARTIFACT_ROWS = 200_000
 PARQUET_SUFFIX = ".parquet"
 TABLE_TYPES = ("table", "table-file")  # the _type of a plain table document
 _MEDIA_WB_TYPES = {
-    "image-file", "audio-file", "video-file", "html-file", "object3D-file", "molecule-file",
-    "bokeh-file", "plotly-file", "table-file", "joined-table", "partitioned-table", "wb_trace_tree",
+    "image-file",
+    "audio-file",
+    "video-file",
+    "html-file",
+    "object3D-file",
+    "molecule-file",
+    "bokeh-file",
+    "plotly-file",
+    "table-file",
+    "joined-table",
+    "partitioned-table",
+    "wb_trace_tree",
 }
 
 
@@ -262,7 +273,7 @@ def table_json(frame: pd.DataFrame, max_rows: int = MAX_ARTIFACT_ROWS) -> dict[s
     head = frame.iloc[:max_rows]
     columns = [str(c) for c in head.columns]
     converted = [column_values(head[c]) for c in head.columns]
-    data = [list(row) for row in zip(*(values for values, _ in converted))] if columns else []
+    data = [list(row) for row in zip(*(values for values, _ in converted), strict=False)] if columns else []
     return {
         "_type": "table",
         "columns": columns,
@@ -271,7 +282,9 @@ def table_json(frame: pd.DataFrame, max_rows: int = MAX_ARTIFACT_ROWS) -> dict[s
         "nrows": len(data),
         "column_types": {
             "wb_type": "typedDict",
-            "params": {"type_map": {col: _union_with_none(wb_type) for col, (_, wb_type) in zip(columns, converted)}},
+            "params": {
+                "type_map": {col: _union_with_none(wb_type) for col, (_, wb_type) in zip(columns, converted, strict=False)}
+            },
         },
         "log_mode": "IMMUTABLE",
     }

@@ -75,8 +75,14 @@ def ndarray_storage(wb_type: Any) -> tuple[str, str, tuple[int, ...]] | None:
 def decode_timestamps(series: pd.Series) -> pd.Series:
     """Epoch milliseconds (ints, floats, None) as ``datetime64[ms, UTC]``."""
     numbers = pd.to_numeric(series, errors="coerce")
-    millis = pd.array(np.round(numbers.to_numpy(dtype="float64", na_value=np.nan)), dtype="Int64") if numbers.dtype.kind == "f" else numbers.astype("Int64")
-    return pd.Series(pd.to_datetime(millis, unit="ms", utc=True), index=series.index, name=series.name).astype("datetime64[ms, UTC]")
+    millis = (
+        pd.array(np.round(numbers.to_numpy(dtype="float64", na_value=np.nan)), dtype="Int64")
+        if numbers.dtype.kind == "f"
+        else numbers.astype("Int64")
+    )
+    return pd.Series(pd.to_datetime(millis, unit="ms", utc=True), index=series.index, name=series.name).astype(
+        "datetime64[ms, UTC]"
+    )
 
 
 def shape_text(shape: Sequence[int]) -> str:
@@ -111,7 +117,9 @@ def decode_columns(frame: pd.DataFrame, type_map: Mapping[str, Any], side_file: 
         reason = "no reader for the artifact's other entries"
         if side_file is not None:
             try:
-                decoded.frame[column] = pd.Series(load_npz_column(side_file(path), key, len(frame)), index=frame.index, dtype=object)
+                decoded.frame[column] = pd.Series(
+                    load_npz_column(side_file(path), key, len(frame)), index=frame.index, dtype=object
+                )
                 continue
             except Exception as exc:  # noqa: BLE001 - any failure becomes the placeholder plus a note
                 reason = f"{type(exc).__name__}: {exc}"
@@ -194,9 +202,11 @@ def join_tables(left: pd.DataFrame, right: pd.DataFrame, join_key: str | Sequenc
     joined = left.merge(right, how="inner", left_on=left_on, right_on=right_on, suffixes=suffixes, sort=False)
     unmatched_left = int((~left[left_on].isin(right[right_on])).sum())
     unmatched_right = int((~right[right_on].isin(left[left_on])).sum())
-    note = (f"Joined table: {names[0]} and {names[1]} matched on {left_on!r}"
-            + (f" = {right_on!r}" if right_on != left_on else "")
-            + f" (inner join, {len(joined):,} rows")
+    note = (
+        f"Joined table: {names[0]} and {names[1]} matched on {left_on!r}"
+        + (f" = {right_on!r}" if right_on != left_on else "")
+        + f" (inner join, {len(joined):,} rows"
+    )
     if unmatched_left or unmatched_right:
         note += f"; {unmatched_left:,} rows of {names[0]} and {unmatched_right:,} of {names[1]} have no match and are left out"
     return Decoded(joined.reset_index(drop=True), [note + ")."])
@@ -225,7 +235,9 @@ def parquet_ready(frame: pd.DataFrame) -> Decoded:
         if out is frame:
             out = frame.copy()
         out[column] = pd.Series([_as_text(v) for v in series], index=series.index, dtype=object)
-        notes.append(f"Column {str(column)!r} holds values of mixed types ({', '.join(kinds)}); it is written to Parquet as text.")
+        notes.append(
+            f"Column {str(column)!r} holds values of mixed types ({', '.join(kinds)}); it is written to Parquet as text."
+        )
     return Decoded(out, notes)
 
 

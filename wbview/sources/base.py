@@ -10,7 +10,8 @@ pandas DataFrame: no lazy wandb object ever leaks out. Every method raises only
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from wbview.records import (
     ArtifactCollection,
@@ -50,15 +51,14 @@ class Source(ABC):
         """Projects this source can list ("ENTITY/PROJECT"); may be empty for W&B."""
 
     @abstractmethod
-    def runs(self, project: str, run_filter: "RunFilter | None" = None) -> list[Run]:
+    def runs(self, project: str, run_filter: RunFilter | None = None) -> list[Run]:
         """Runs matching the filter, newest first, deduplicated by id."""
 
     @abstractmethod
-    def run(self, project: str, run_id: str) -> Run:
-        ...
+    def run(self, project: str, run_id: str) -> Run: ...
 
     @abstractmethod
-    def history(self, project: str, run_id: str, keys: list[str] | None = None) -> "pd.DataFrame":
+    def history(self, project: str, run_id: str, keys: list[str] | None = None) -> pd.DataFrame:
         """Metric history of one run: a ``_step`` column plus one column per key."""
 
     @abstractmethod
@@ -66,12 +66,10 @@ class Source(ABC):
         """The artifact versions a run used and logged."""
 
     @abstractmethod
-    def artifact_types(self, project: str) -> list[str]:
-        ...
+    def artifact_types(self, project: str) -> list[str]: ...
 
     @abstractmethod
-    def artifact_collections(self, project: str, artifact_type: str) -> list[ArtifactCollection]:
-        ...
+    def artifact_collections(self, project: str, artifact_type: str) -> list[ArtifactCollection]: ...
 
     @abstractmethod
     def artifact_versions(self, project: str, collection: str) -> list[ArtifactVersion]:
@@ -87,8 +85,7 @@ class Source(ABC):
         artifacts it logged."""
 
     @abstractmethod
-    def load_table(self, project: str, ref: TableRef) -> LoadedTable:
-        ...
+    def load_table(self, project: str, ref: TableRef) -> LoadedTable: ...
 
     def lineage(
         self,

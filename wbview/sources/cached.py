@@ -18,8 +18,9 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from wbview.records import ArtifactVersion, LoadedTable, TableRef
 from wbview.settings import cache_ttl_s, wbview_env
@@ -97,24 +98,24 @@ class CachedSource(Source):
     def projects(self) -> list[str]:
         return self._remember(("projects",), self.inner.projects)
 
-    def runs(self, project: str, run_filter: "RunFilter | None" = None) -> list["Run"]:
+    def runs(self, project: str, run_filter: RunFilter | None = None) -> list[Run]:
         return self._remember(("runs", project, repr(run_filter)), lambda: self.inner.runs(project, run_filter))
 
-    def run(self, project: str, run_id: str) -> "Run":
+    def run(self, project: str, run_id: str) -> Run:
         return self._remember(("run", project, run_id), lambda: self.inner.run(project, run_id))
 
-    def history(self, project: str, run_id: str, keys: list[str] | None = None) -> "pd.DataFrame":
+    def history(self, project: str, run_id: str, keys: list[str] | None = None) -> pd.DataFrame:
         key = ("history", project, run_id, tuple(keys) if keys else None)
         # a copy: callers may modify the frame they get
         return self._remember(key, lambda: self.inner.history(project, run_id, keys)).copy()
 
-    def run_artifacts(self, project: str, run_id: str) -> "RunArtifacts":
+    def run_artifacts(self, project: str, run_id: str) -> RunArtifacts:
         return self._remember(("run_artifacts", project, run_id), lambda: self.inner.run_artifacts(project, run_id))
 
     def artifact_types(self, project: str) -> list[str]:
         return self._remember(("artifact_types", project), lambda: self.inner.artifact_types(project))
 
-    def artifact_collections(self, project: str, artifact_type: str) -> list["ArtifactCollection"]:
+    def artifact_collections(self, project: str, artifact_type: str) -> list[ArtifactCollection]:
         key = ("artifact_collections", project, artifact_type)
         return self._remember(key, lambda: self.inner.artifact_collections(project, artifact_type))
 
@@ -130,9 +131,9 @@ class CachedSource(Source):
         project: str,
         root: str,
         depth: int = DEFAULT_LINEAGE_DEPTH,
-        direction: "Direction" = "both",
+        direction: Direction = "both",
         fanout_cap: int = DEFAULT_FANOUT_CAP,
-    ) -> "LineageGraph":
+    ) -> LineageGraph:
         key = ("lineage", project, root, depth, direction, fanout_cap)
         return self._remember(key, lambda: self.inner.lineage(project, root, depth, direction, fanout_cap))
 
@@ -145,9 +146,7 @@ class CachedSource(Source):
                 return cached
             return self._fetch_artifact(project, name_version)
         # an alias (or no version): what it points at is mutable, so it is remembered for ttl_s only
-        stable_id = self._remember(
-            ("alias", project, name_version), lambda: self._fetch_artifact(project, name_version).id
-        )
+        stable_id = self._remember(("alias", project, name_version), lambda: self._fetch_artifact(project, name_version).id)
         return self.artifact(project, stable_id)
 
     def _fresh_artifact(self, project: str, artifact_id: str) -> ArtifactVersion | None:

@@ -13,7 +13,8 @@ Upstream means "where did this come from" (inputs, their producers, ...), downst
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Collection, Literal
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Literal
 
 from wbview.errors import NotFound, UsageError
 from wbview.records import ArtifactVersion, Direction, LineageEdge, LineageGraph, LineageNode, Run, RunArtifacts
@@ -39,7 +40,7 @@ class LineageReader:
     runs) passes its own subclass to ``walk_lineage``.
     """
 
-    def __init__(self, source: "Source", project: str):
+    def __init__(self, source: Source, project: str):
         self.source = source
         self.project = project
         self.runs: dict[str, Run | None] = {}
@@ -107,7 +108,7 @@ class LineageReader:
 
 
 def walk_lineage(
-    source: "Source",
+    source: Source,
     project: str,
     root: str,
     depth: int = DEFAULT_LINEAGE_DEPTH,

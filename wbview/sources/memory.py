@@ -54,7 +54,7 @@ class MemorySource(Source):
     def projects(self) -> list[str]:
         return list(self.data)
 
-    def runs(self, project: str, run_filter: "RunFilter | None" = None) -> list[Run]:
+    def runs(self, project: str, run_filter: RunFilter | None = None) -> list[Run]:
         runs = list(self._project(project).runs.values())
         if run_filter is not None:
             runs = [r for r in runs if run_filter.matches(r)]

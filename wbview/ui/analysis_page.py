@@ -35,8 +35,10 @@ def eval_runs(ctx: page.PageContext) -> list[Run]:
     with guard():
         runs = views.eval_runs(loaders.runs(ctx.spec, ctx.project))
     if not runs:
-        st.info(f"No run in {md_escape(ctx.project)} logged an eval table. Log one with the companion library "
-                "(`wbview.companion.log_eval_table`, see the README) and reload.")
+        st.info(
+            f"No run in {md_escape(ctx.project)} logged an eval table. Log one with the companion library "
+            "(`wbview.companion.log_eval_table`, see the README) and reload."
+        )
         st.stop()
     return runs
 
@@ -79,16 +81,23 @@ def pick_one_class(table: PreparedTable, key: str = "positive") -> str | None:
     if table.is_binary or not table.schema.probs:
         return None
     classes = [c for c in table.classes if any(c.casefold() == p.casefold() for p in table.schema.probs)]
-    return st.selectbox("One class against the rest", classes, key=key, bind="query-params",
-                        help=f"This table has {len(table.classes)} classes; the analysis treats the chosen class as "
-                             "positive and every other class as negative.")
+    return st.selectbox(
+        "One class against the rest",
+        classes,
+        key=key,
+        bind="query-params",
+        help=f"This table has {len(table.classes)} classes; the analysis treats the chosen class as "
+        "positive and every other class as negative.",
+    )
 
 
 def require_binary(table: PreparedTable, what: str) -> None:
     if not table.is_binary:
-        st.info(f"{what} needs a binary table (two classes); this one has {len(table.classes)}: "
-                f"{md_escape(', '.join(map(str, table.classes)))}. Pick another table, or use Calibration and "
-                "'Where errors concentrate', which work on any number of classes.")
+        st.info(
+            f"{what} needs a binary table (two classes); this one has {len(table.classes)}: "
+            f"{md_escape(', '.join(map(str, table.classes)))}. Pick another table, or use Calibration and "
+            "'Where errors concentrate', which work on any number of classes."
+        )
         st.stop()
 
 
@@ -118,23 +127,32 @@ def model_of(ctx: page.PageContext, run: Run) -> str | None:
 
 
 @st.cache_resource(show_spinner="Ranking slices…", max_entries=16)
-def ranked_slices(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None,
-                  target: slices.Target, min_rows: int, include_outputs: bool = True) -> pd.DataFrame:
+def ranked_slices(
+    spec: str,
+    project: str,
+    ref: TableRef,
+    mapping: Mapping_,
+    positive: str | None,
+    target: slices.Target,
+    min_rows: int,
+    include_outputs: bool = True,
+) -> pd.DataFrame:
     table = _table(spec, project, ref, mapping, positive)
-    return slices.rank_slices(table, target=target, min_rows=min_rows,
-                              include_outputs=include_outputs)
+    return slices.rank_slices(table, target=target, min_rows=min_rows, include_outputs=include_outputs)
 
 
 @st.cache_resource(show_spinner="Counting n-grams…", max_entries=16)
-def ranked_ngrams(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None,
-                  target: slices.Target, min_rows: int) -> pd.DataFrame:
+def ranked_ngrams(
+    spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None, target: slices.Target, min_rows: int
+) -> pd.DataFrame:
     table = _table(spec, project, ref, mapping, positive)
     return slices.rank_ngrams(table, target=target, min_rows=min_rows)
 
 
 @st.cache_resource(show_spinner="Growing the error tree…", max_entries=16)
-def error_tree(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None,
-               target: slices.Target, max_depth: int) -> slices.ErrorTree:
+def error_tree(
+    spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None, target: slices.Target, max_depth: int
+) -> slices.ErrorTree:
     table = _table(spec, project, ref, mapping, positive)
     return slices.error_tree(table, target=target, max_depth=max_depth)
 
@@ -172,8 +190,7 @@ def training_params(spec: str, project: str, run_id: str) -> dict[str, Any]:
     used = loaders.run_artifacts(spec, project, run_id).used
     artifacts = {art: _artifact_or_none(spec, project, art) for art in used}
     by_id = {r.id: r for r in loaders.runs(spec, project)}
-    producers = {a.logged_by: by_id[a.logged_by] for a in artifacts.values()
-                 if a is not None and a.logged_by in by_id}
+    producers = {a.logged_by: by_id[a.logged_by] for a in artifacts.values() if a is not None and a.logged_by in by_id}
     return trained_with(used, artifacts, producers)
 
 
@@ -196,8 +213,9 @@ def stacked_tables(spec: str, project: str, run_ids: tuple[str, ...], table_key:
 
 
 @st.cache_resource(show_spinner="Finding the rows that change outcome…", max_entries=8)
-def outcome_changes(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None,
-                    threshold: float) -> pd.DataFrame:
+def outcome_changes(
+    spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None, threshold: float
+) -> pd.DataFrame:
     """``threshold.outcome_changes`` against the logged predictions (cached per threshold)."""
     return th.outcome_changes(_table(spec, project, ref, mapping, positive), threshold)
 
@@ -223,8 +241,7 @@ def show_rows(frame: pd.DataFrame, file_stem: str, key: str, caption: str = "") 
 def download_csv(frame: pd.DataFrame, file_stem: str, key: str, label: str = "Download as CSV") -> None:
     """A CSV download built only when clicked (spreadsheet formulas escaped)."""
     make: Callable[[], bytes] = lambda: rows.to_csv_bytes(frame)  # noqa: E731 - deferred: big frames
-    st.download_button(label, data=make, file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}_csv",
-                       disabled=frame.empty)
+    st.download_button(label, data=make, file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}_csv", disabled=frame.empty)
 
 
 def file_stem(*parts: Any) -> str:
@@ -251,9 +268,16 @@ def _review_input(ctx: page.PageContext, run: Run, ref: TableRef, table: Prepare
             continue
         if found is not None:
             artifacts[name] = (found.type, dict(found.metadata))
-    return RunInput(label=f"{ctx.project}/{run.id}", table=table, table_key=ref.key, artifact=ref.artifact,
-                    total_rows=ref.nrows, truncated=bool(ref.nrows and ref.nrows > table.n_rows), dataset=dataset,
-                    artifacts=artifacts)
+    return RunInput(
+        label=f"{ctx.project}/{run.id}",
+        table=table,
+        table_key=ref.key,
+        artifact=ref.artifact,
+        total_rows=ref.nrows,
+        truncated=bool(ref.nrows and ref.nrows > table.n_rows),
+        dataset=dataset,
+        artifacts=artifacts,
+    )
 
 
 def view_url() -> str:
@@ -262,22 +286,36 @@ def view_url() -> str:
     return str(st.context.url or "") + ("?" + urlencode(query) if query else "")
 
 
-def review_html(ctx: page.PageContext, sides: Sequence[Side], url: str, threshold: float | None = None,
-                fn_cost: float = 1.0, fp_cost: float = 1.0) -> bytes:
+def review_html(
+    ctx: page.PageContext,
+    sides: Sequence[Side],
+    url: str,
+    threshold: float | None = None,
+    fn_cost: float = 1.0,
+    fp_cost: float = 1.0,
+) -> bytes:
     """The review file (``wbview report``'s) of the first side, the others compared against it."""
     runs = [_review_input(ctx, run, ref, table) for run, ref, table in sides]
-    review = build_review(runs, threshold=threshold, fn_cost=fn_cost, fp_cost=fp_cost,
-                          links=[Link("This view in the dashboard", url)])
+    review = build_review(
+        runs, threshold=threshold, fn_cost=fn_cost, fp_cost=fp_cost, links=[Link("This view in the dashboard", url)]
+    )
     return render_html(review).encode("utf-8")
 
 
-def download_review(ctx: page.PageContext, sides: Sequence[Side], threshold: float | None = None,
-                    fn_cost: float = 1.0, fp_cost: float = 1.0) -> None:
+def download_review(
+    ctx: page.PageContext, sides: Sequence[Side], threshold: float | None = None, fn_cost: float = 1.0, fp_cost: float = 1.0
+) -> None:
     """A sidebar button that downloads this view as one self-contained HTML review (built
     only when clicked), with the link that reopens the view."""
     url = view_url()
     make: Callable[[], bytes] = lambda: review_html(ctx, sides, url, threshold, fn_cost, fp_cost)  # noqa: E731 - deferred: built on click
     run, ref, _ = sides[0]
-    st.sidebar.download_button("Download this review", data=make, file_name=f"{file_stem('review', run.id, ref.key)}.html",
-                               mime="text/html", key="review_download", icon=":material/download:",
-                               help="One HTML file with this view's analyses; opens offline, from disk.")
+    st.sidebar.download_button(
+        "Download this review",
+        data=make,
+        file_name=f"{file_stem('review', run.id, ref.key)}.html",
+        mime="text/html",
+        key="review_download",
+        icon=":material/download:",
+        help="One HTML file with this view's analyses; opens offline, from disk.",
+    )

@@ -3,7 +3,8 @@ cell), and the renderers of each view. Analysis itself lives in ``wbview.analysi
 
 from __future__ import annotations
 
-from typing import Any, Callable, Hashable, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 import numpy as np
 import streamlit as st
@@ -39,10 +40,12 @@ def memo(table: PreparedTable, view: str, key: Hashable, compute: Callable[[], T
 
 def query_mask(table: PreparedTable, query: rows.RowQuery) -> np.ndarray:
     """The search and column filters' row mask, computed once per query (read-only)."""
+
     def compute() -> np.ndarray:
         mask = rows.query_mask(table, query)
         mask.flags.writeable = False
         return mask
+
     return memo(table, "query", query, compute)
 
 
@@ -86,16 +89,20 @@ def _seed_row_filters(table: PreparedTable, container: Any) -> None:
             values = condition.value if condition.op == "in" else (condition.value,)
             picked.setdefault(condition.column, []).extend(str(v) for v in values)
         else:
-            st.caption(f"ℹ️ The link's filter {md_escape(text)} was ignored: the filter widgets here "
-                              "take value lists and ranges (=, in, >=, <=).")
+            st.caption(
+                f"ℹ️ The link's filter {md_escape(text)} was ignored: the filter widgets here "
+                "take value lists and ranges (=, in, >=, <=)."
+            )
     state = st.session_state
     for key in [k for k in state if isinstance(k, str) and k.startswith(ROW_FILTER_PREFIX)]:
         del state[key]
     for column, (low, high) in ranges.items():
         choice = rows.filter_choices(table, column)
         if choice["kind"] == "range" and choice["min"] is not None:
-            state[ROW_FILTER_PREFIX + column] = (low if low is not None else float(choice["min"]),
-                                                 high if high is not None else float(choice["max"]))
+            state[ROW_FILTER_PREFIX + column] = (
+                low if low is not None else float(choice["min"]),
+                high if high is not None else float(choice["max"]),
+            )
     for column, labels in picked.items():
         state[ROW_FILTER_PREFIX + column] = labels
     state["row_filter_cols"] = list(dict.fromkeys([*ranges, *picked]))
@@ -104,9 +111,14 @@ def _seed_row_filters(table: PreparedTable, container: Any) -> None:
 def row_filters(table: PreparedTable, container: Any = st.sidebar) -> rows.RowQuery:
     """Search box and per-column filters (widgets chosen from the column's values); the
     filters live in the URL as ``f=`` conditions, in the run filters' text syntax."""
-    search = container.text_input("Search the text", key="q", bind="query-params",
-                                  help="Case-insensitive; finds rows where any text column (" +
-                                  ", ".join(rows.default_search_columns(table)) + ") contains it.")
+    search = container.text_input(
+        "Search the text",
+        key="q",
+        bind="query-params",
+        help="Case-insensitive; finds rows where any text column ("
+        + ", ".join(rows.default_search_columns(table))
+        + ") contains it.",
+    )
     _seed_row_filters(table, container)
     columns = [str(c) for c in table.frame.columns]
     chosen = container.multiselect("Filter on columns", columns, key="row_filter_cols", bind="query-params")
@@ -116,15 +128,21 @@ def row_filters(table: PreparedTable, container: Any = st.sidebar) -> rows.RowQu
             choice = rows.filter_choices(table, column)
             key = ROW_FILTER_PREFIX + column
             if choice["kind"] == "range" and choice["min"] is not None and choice["min"] < choice["max"]:
-                low, high = container.slider(md_escape(column), float(choice["min"]), float(choice["max"]),
-                                             (float(choice["min"]), float(choice["max"])), key=key)
-                filters.extend(rows.range_filters(column, low if low > choice["min"] else None,
-                                                  high if high < choice["max"] else None))
+                low, high = container.slider(
+                    md_escape(column),
+                    float(choice["min"]),
+                    float(choice["max"]),
+                    (float(choice["min"]), float(choice["max"])),
+                    key=key,
+                )
+                filters.extend(
+                    rows.range_filters(column, low if low > choice["min"] else None, high if high < choice["max"] else None)
+                )
             elif choice["kind"] == "values":
                 labels = [str(v) for v in choice["values"]]
                 picked = container.multiselect(md_escape(column), labels, key=key, placeholder="any")
                 if picked:
-                    by_label = dict(zip(labels, choice["values"]))
+                    by_label = dict(zip(labels, choice["values"], strict=False))
                     filters.append(rows.ColumnFilter(column, "in", tuple(by_label[p] for p in picked)))
     texts = [f.to_text() for f in filters]
     st.session_state[_LAST_ROW_FILTERS] = texts
@@ -148,12 +166,14 @@ def pick_cell(event: Any, options: dict[str, tuple[str, str] | None]) -> None:
 
 def selection_mask(table: PreparedTable, query: rows.RowQuery, cell: tuple[str, str] | None) -> np.ndarray:
     """Rows matching the search, the column filters and the confusion cell (read-only)."""
+
     def compute() -> np.ndarray:
         mask = query_mask(table, query)
         if cell is not None:
             mask = mask & outcomes.confusion_cell_mask(table, *cell)
             mask.flags.writeable = False
         return mask
+
     return memo(table, "selection", (query, cell), compute)
 
 
@@ -168,11 +188,14 @@ def render_groups(table: PreparedTable, mask: np.ndarray, selection: Hashable = 
     shown = others[:MAX_HISTOGRAM_COLUMNS]
     if len(others) > len(shown):
         st.caption(f"Showing the first {len(shown)} of {len(others)} columns.")
+
     def compute() -> tuple[Any, dict[str, Any]]:
         grouped = group_histograms(table, by=by, columns=shown, rows=mask)
         colours = outcome_colours(grouped.group_sizes.index) if by == table.schema.is_error else None
-        return grouped.group_sizes, {column: group_histogram_figure(histogram, grouped.group_sizes, colours)
-                                     for column, histogram in grouped.histograms.items()}
+        return grouped.group_sizes, {
+            column: group_histogram_figure(histogram, grouped.group_sizes, colours)
+            for column, histogram in grouped.histograms.items()
+        }
 
     with st.spinner("Computing histograms…"):
         group_sizes, figures = compute() if selection is None else memo(table, "groups", (selection, by, tuple(shown)), compute)
@@ -183,8 +206,9 @@ def render_groups(table: PreparedTable, mask: np.ndarray, selection: Hashable = 
 
 def render_false_negatives(table: PreparedTable, mask: np.ndarray) -> None:
     if not table.is_binary:
-        st.info("False-negative focus needs a binary table (two classes); this one has "
-                f"{len(table.classes)}. Errors by true class:")
+        st.info(
+            f"False-negative focus needs a binary table (two classes); this one has {len(table.classes)}. Errors by true class:"
+        )
         by_class = outcomes.errors_by_true_class(table, rows=mask)
         st.dataframe(by_class, hide_index=True, column_config=rate_columns(by_class.columns))
         return
@@ -204,9 +228,11 @@ def render_false_negatives(table: PreparedTable, mask: np.ndarray) -> None:
     what = "Missed positives" if likely is None else f"Missed positives that look like model errors ({n_model:,})"
     st.caption(f"{what}, most confident first{shown}:")
     if likely is None or n_model:  # no empty table when every miss looks mislabelled
-        st.dataframe(for_display(outcomes.false_negative_rows(table, rows=model_errors, limit=ROW_LIMIT), ROW_LIMIT),
-                     hide_index=True,
-                     key="fn_model_errors")
+        st.dataframe(
+            for_display(outcomes.false_negative_rows(table, rows=model_errors, limit=ROW_LIMIT), ROW_LIMIT),
+            hide_index=True,
+            key="fn_model_errors",
+        )
     render_likely_mislabelled(table, fn_mask, likely, "missed positives", "fn")
 
 
@@ -220,8 +246,7 @@ def render_high_confidence(table: PreparedTable, mask: np.ndarray) -> None:
     model_errors = confident if likely is None else confident & ~likely
     errors = outcomes.high_confidence_errors(table, threshold, rows=model_errors, limit=ROW_LIMIT)
     kind = "errors" if likely is None else "errors that look like model errors"
-    st.caption(f"{int(model_errors.sum()):,} {kind} made with confidence ≥ {threshold:.2f} "
-               f"(shown up to {ROW_LIMIT:,}).")
+    st.caption(f"{int(model_errors.sum()):,} {kind} made with confidence ≥ {threshold:.2f} (shown up to {ROW_LIMIT:,}).")
     if likely is None or len(errors):
         st.dataframe(for_display(errors, ROW_LIMIT), hide_index=True, key="conf_model_errors")
     render_likely_mislabelled(table, confident, likely, "high-confidence errors", "conf")
@@ -236,21 +261,26 @@ def likely_mislabelled(table: PreparedTable) -> np.ndarray | None:
         return None
 
 
-def render_likely_mislabelled(table: PreparedTable, rows_mask: np.ndarray, likely: np.ndarray | None,
-                              what: str, key: str) -> None:
+def render_likely_mislabelled(
+    table: PreparedTable, rows_mask: np.ndarray, likely: np.ndarray | None, what: str, key: str
+) -> None:
     """The group of ``rows_mask`` whose labels look wrong, apart from the model errors."""
     if likely is None:
         st.caption("Likely label errors are told apart when the table has a probability column per class.")
         return
     count = int((rows_mask & likely).sum())
     st.subheader(f"Likely mislabelled: {count:,} of the {what}", anchor=False)
-    st.caption("The model confidently disagrees with these labels (confident learning on the logged "
-               "probabilities): check the label before blaming the model. Label Quality is the probability "
-               "the model gives the recorded label; lowest first.")
+    st.caption(
+        "The model confidently disagrees with these labels (confident learning on the logged "
+        "probabilities): check the label before blaming the model. Label Quality is the probability "
+        "the model gives the recorded label; lowest first."
+    )
     if count:
-        st.dataframe(for_display(label_noise.likely_mislabelled_rows(table, rows=rows_mask, limit=ROW_LIMIT), ROW_LIMIT),
-                     hide_index=True,
-                     key=f"{key}_likely_mislabelled")
+        st.dataframe(
+            for_display(label_noise.likely_mislabelled_rows(table, rows=rows_mask, limit=ROW_LIMIT), ROW_LIMIT),
+            hide_index=True,
+            key=f"{key}_likely_mislabelled",
+        )
 
 
 def render_confusion(table: PreparedTable, query: rows.RowQuery, cell: tuple[str, str] | None, options: dict) -> None:
@@ -258,8 +288,9 @@ def render_confusion(table: PreparedTable, query: rows.RowQuery, cell: tuple[str
         st.info("A confusion matrix needs true and predicted labels; map them in the column mapping.")
         return
     matrix = memo(table, "confusion", query, lambda: outcomes.confusion_matrix(table, rows=query_mask(table, query)))
-    event = st.plotly_chart(confusion_figure(matrix, highlight=cell), on_select="rerun", selection_mode="points",
-                            key="confusion_chart")
+    event = st.plotly_chart(
+        confusion_figure(matrix, highlight=cell), on_select="rerun", selection_mode="points", key="confusion_chart"
+    )
     pick_cell(event, options)
     st.caption("Click a cell (or choose it under 'Rows in the confusion cell') to filter every view to its rows.")
 
@@ -268,15 +299,25 @@ def render_rows(table: PreparedTable, mask: np.ndarray, file_stem: str) -> None:
     """The selected rows as a table (first ROW_LIMIT), one row's text in full, and a CSV of all."""
     selected = table.frame[mask]
     st.caption(f"{len(selected):,} rows selected (showing up to {ROW_LIMIT:,}). Click a row to read it in full.")
-    event = st.dataframe(for_display(selected, ROW_LIMIT), hide_index=True, key="rows_table", on_select="rerun",
-                         selection_mode="single-row")
-    st.download_button("Download these rows as CSV", data=lambda: rows.to_csv_bytes(selected),
-                       file_name=f"{file_stem}.csv", mime="text/csv", key="csv", on_click="ignore")
+    event = st.dataframe(
+        for_display(selected, ROW_LIMIT), hide_index=True, key="rows_table", on_select="rerun", selection_mode="single-row"
+    )
+    st.download_button(
+        "Download these rows as CSV",
+        data=lambda: rows.to_csv_bytes(selected),
+        file_name=f"{file_stem}.csv",
+        mime="text/csv",
+        key="csv",
+        on_click="ignore",
+    )
     if table.schema.text is not None and len(selected):
         clicked = clicked_row(event, min(len(selected), ROW_LIMIT))
         if clicked is None:
-            position = int(st.number_input("Or show the full text of row (0 = the first above)", 0, len(selected) - 1, 0,
-                                           key="row", bind="query-params"))
+            position = int(
+                st.number_input(
+                    "Or show the full text of row (0 = the first above)", 0, len(selected) - 1, 0, key="row", bind="query-params"
+                )
+            )
         else:
             position = clicked
             st.caption(f"Row {clicked:,}, clicked in the table (click it again to pick a row by number):")
@@ -287,4 +328,3 @@ def clicked_row(event: Any, n_rows: int) -> int | None:
     """The position of the row clicked in a single-row-selection table (None: none)."""
     picked = ((getattr(event, "selection", None) or {}).get("rows") or []) if event else []
     return int(picked[0]) if picked and 0 <= int(picked[0]) < n_rows else None
-

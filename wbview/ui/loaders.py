@@ -79,7 +79,7 @@ def table(spec: str, project: str, ref: TableRef) -> LoadedTable:
 
 
 @st.cache_resource(show_spinner="Preparing the table for analysis…", max_entries=4)
-def prepared(spec: str, project: str, ref: TableRef, mapping: tuple[tuple[str, str | None], ...] = ()) -> "PreparedTable":
+def prepared(spec: str, project: str, ref: TableRef, mapping: tuple[tuple[str, str | None], ...] = ()) -> PreparedTable:
     """The table with roles detected (or mapped by the user) and errors/outcomes derived."""
     from wbview.analysis.prepare import prepare
     from wbview.schema import detect_schema

@@ -43,8 +43,11 @@ def _login_view() -> None:
         st.info("This dashboard is for its team only: log in to open it.")
         st.button("Log in", on_click=st.login, type="primary")
         return
-    st.error(f"{md_escape(_email() or 'This account')} is not allowed to use this dashboard. Ask whoever runs it "
-             "to add you to [wbview] allowed_users, or log in with another account.", icon="⚠️")
+    st.error(
+        f"{md_escape(_email() or 'This account')} is not allowed to use this dashboard. Ask whoever runs it "
+        "to add you to [wbview] allowed_users, or log in with another account.",
+        icon="⚠️",
+    )
     st.button("Log out", on_click=st.logout)
 
 

@@ -3,7 +3,8 @@ nested sections in expanders, completeness against the essentials, version diff.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -20,8 +21,11 @@ def render_metadata(metadata: Mapping[str, Any]) -> None:
     blocks = metadata_blocks(metadata)
     values = [b for b in blocks if b.kind == "value"]
     if values:
-        st.dataframe(pd.DataFrame({"key": [b.key for b in values], "value": [format_value(b.value) for b in values]}),
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame({"key": [b.key for b in values], "value": [format_value(b.value) for b in values]}),
+            hide_index=True,
+            width="stretch",
+        )
     for block in blocks:
         if block.kind == "label_map":
             with st.expander(f"{md_escape(block.key)} (label map)", expanded=True):

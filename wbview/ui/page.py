@@ -75,8 +75,10 @@ def start(title: str) -> PageContext:
     st.title(title)
     spec = current_spec()
     if spec is None:
-        st.info("No data source is configured. Run `make run` (it opens a demo project), open a local store "
-                "with `?source=store:<path>` in the address, or connect W&B. " + CONNECT_HINT)
+        st.info(
+            "No data source is configured. Run `make run` (it opens a demo project), open a local store "
+            "with `?source=store:<path>` in the address, or connect W&B. " + CONNECT_HINT
+        )
         st.stop()
     source_picker(spec)
     with guard():
@@ -102,7 +104,9 @@ def require_runs(ctx: PageContext, why: str = "") -> list[Run]:
     with guard():
         runs = loaders.runs(ctx.spec, ctx.project)
     if not runs:
-        st.info(f"The project {md_escape(ctx.project)} has no runs{why}. Log a run to W&B, or pick another project in the sidebar.")
+        st.info(
+            f"The project {md_escape(ctx.project)} has no runs{why}. Log a run to W&B, or pick another project in the sidebar."
+        )
         st.stop()
     return runs
 
@@ -112,8 +116,14 @@ def run_label(run: Run) -> str:
     return f"{run.name} ({run.id})" + (f" · {extra}" if extra else "")
 
 
-def pick_run(ctx: PageContext, label: str = "Run", key: str = "run", runs: list[Run] | None = None,
-             default: str | None = None, absent: str = "is not among the runs listed here") -> Run | None:
+def pick_run(
+    ctx: PageContext,
+    label: str = "Run",
+    key: str = "run",
+    runs: list[Run] | None = None,
+    default: str | None = None,
+    absent: str = "is not among the runs listed here",
+) -> Run | None:
     """A run chosen in a selectbox kept in the URL as ``?<key>=<run id>``; None when the project has none.
     A linked run that is not offered gets a warning (``absent`` says why) and ``default`` instead."""
     with guard():
@@ -131,9 +141,15 @@ def pick_run(ctx: PageContext, label: str = "Run", key: str = "run", runs: list[
 
     # Options are run ids (they go into the URL, and links pass ids); the picker shows and
     # searches "name (id)".
-    run_id = url_state.choice(label, list(by_id), key, default=default, explain=explain,
-                              format_func=lambda i: views.run_choice_label(by_id[i]) if i in by_id else str(i),
-                              help="Type part of a run's name or id to search.")
+    run_id = url_state.choice(
+        label,
+        list(by_id),
+        key,
+        default=default,
+        explain=explain,
+        format_func=lambda i: views.run_choice_label(by_id[i]) if i in by_id else str(i),
+        help="Type part of a run's name or id to search.",
+    )
     if run_id is None:  # only without options, and there are runs here
         return None
     chosen = by_id.get(run_id)
@@ -147,18 +163,28 @@ def pick_table(ctx: PageContext, run: Run, key: str = "table") -> TableRef | Non
     with guard():
         refs = loaders.tables(ctx.spec, ctx.project, run.id)
     if not refs:
-        st.info(f"Run {md_escape(run.name)} logged no tables. Pick another run, or log an eval table with the companion "
-                "library (see the README).")
+        st.info(
+            f"Run {md_escape(run.name)} logged no tables. Pick another run, or log an eval table with the companion "
+            "library (see the README)."
+        )
         return None
     by_name = {f"{r.artifact}/{r.entry}": r for r in refs}
+
     def explain(linked: str, shown: str) -> None:
         url_state.link_warning("Table", linked, f"is not among the tables of run {run.name} ({run.id})", shown)
 
     # Several tables (or versions) may share a key: each is offered with its artifact,
     # version and step; the latest version the run logged is the default.
     default = next((name for name, r in by_name.items() if r.latest and r.kind != "eval-table"), None)
-    name = url_state.choice("Table", list(by_name), key, parent=run.id, default=default, explain=explain,
-                            format_func=lambda option: table_label(by_name[option]))
+    name = url_state.choice(
+        "Table",
+        list(by_name),
+        key,
+        parent=run.id,
+        default=default,
+        explain=explain,
+        format_func=lambda option: table_label(by_name[option]),
+    )
     return None if name is None else by_name.get(name)
 
 
@@ -176,15 +202,22 @@ def table_label(ref: TableRef) -> str:
     return " · ".join(parts)
 
 
-def pick_eval_table(ctx: PageContext, run_key: str = "run", table_key: str = "table", label: str = "Run",
-                    default_run: str | None = None) -> tuple[Run, TableRef]:
+def pick_eval_table(
+    ctx: PageContext, run_key: str = "run", table_key: str = "table", label: str = "Run", default_run: str | None = None
+) -> tuple[Run, TableRef]:
     """A run (those that logged tables first) and one of its tables, both kept in the URL;
     stops the page when there is none. Without ``default_run`` the page opens on the
     best-scoring run (``selection.default_eval_run``)."""
     runs = require_runs(ctx, ", so there is no table to analyse")
     offered = [r for r in runs if r.tables] or runs
-    run = pick_run(ctx, label=label, key=run_key, runs=offered, absent="logged no eval table",
-                   default=default_run if default_run is not None else views.default_eval_run(offered))
+    run = pick_run(
+        ctx,
+        label=label,
+        key=run_key,
+        runs=offered,
+        absent="logged no eval table",
+        default=default_run if default_run is not None else views.default_eval_run(offered),
+    )
     if run is None:
         st.stop()
     ref = pick_table(ctx, run, key=table_key)

@@ -8,7 +8,7 @@ exist. The project comes from ``?project=`` > the source's default project.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import streamlit as st
 
@@ -58,7 +58,7 @@ def check_access(spec: str, project: str | None = None) -> None:
 
     policy = load_policy()
     if spec.startswith(STORE_PREFIX):
-        policy.check_store(spec[len(STORE_PREFIX):])
+        policy.check_store(spec[len(STORE_PREFIX) :])
     elif spec == WANDB_SPEC and project:
         policy.check_project(project)
 
@@ -67,7 +67,7 @@ def spec_label(spec: str) -> str:
     if spec == WANDB_SPEC:
         return "W&B"
     if spec.startswith(STORE_PREFIX):
-        return f"local store {spec[len(STORE_PREFIX):]}"
+        return f"local store {spec[len(STORE_PREFIX) :]}"
     return spec
 
 
@@ -79,7 +79,7 @@ def open_source(spec: str) -> Source:
     if spec.startswith(STORE_PREFIX):
         from wbview.sources.store.local import LocalSource
 
-        return LocalSource(spec[len(STORE_PREFIX):])
+        return LocalSource(spec[len(STORE_PREFIX) :])
     if spec == WANDB_SPEC:
         from wbview.settings import load_settings
 
@@ -91,9 +91,7 @@ def open_source(spec: str) -> Source:
 
         # immutable content (tables, versions) from the local cache: reopening costs no request
         return CachedSource(WandbSource(settings))
-    raise UsageError(
-        f"Unknown data source {spec!r} in the link. Use ?source=wandb or ?source=store:<path to a wbview store>."
-    )
+    raise UsageError(f"Unknown data source {spec!r} in the link. Use ?source=wandb or ?source=store:<path to a wbview store>.")
 
 
 def current_spec() -> str | None:
@@ -124,8 +122,9 @@ def current_project(source: Source) -> str | None:
     project = st.query_params.get(PROJECT_PARAM) or st.session_state.get("_wbview_project") or source.default_project()
     if project:
         project = qualify_project(project, _entity_of(source))
-    if not project and getattr(source, "settings", None) is not None:
-        project = source.settings.default_project  # type: ignore[attr-defined]
+    settings = getattr(source, "settings", None)  # only W&B sources have settings
+    if not project and settings is not None:
+        project = settings.default_project
     if project:
         set_project(project)
     return project
@@ -161,8 +160,14 @@ def source_picker(spec: str) -> None:
     key = f"_source_box:{spec}"  # a new widget whenever the link changes the source
     st.sidebar.selectbox("Data source", options, format_func=spec_label, key=key, on_change=_switch_source, args=(key,))
     path_key = f"_store_path:{spec}"
-    st.sidebar.text_input("Open a local store (folder)", key=path_key, on_change=_switch_source, args=(path_key,),
-                          placeholder="e.g. ~/wbview-store", help="A folder written by `wbview pull` or `wbview demo`.")
+    st.sidebar.text_input(
+        "Open a local store (folder)",
+        key=path_key,
+        on_change=_switch_source,
+        args=(path_key,),
+        placeholder="e.g. ~/wbview-store",
+        help="A folder written by `wbview pull` or `wbview demo`.",
+    )
 
 
 def project_picker(source: Source, project: str | None) -> None:
@@ -172,12 +177,23 @@ def project_picker(source: Source, project: str | None) -> None:
         known = [project, *known]
     key = f"_project_box:{project}"  # a new widget whenever the link changes the project
     if known:
-        st.sidebar.selectbox("Project", known, index=known.index(project) if project in known else 0,
-                             key=key, on_change=_switch_project, args=(key, _entity_of(source)))
+        st.sidebar.selectbox(
+            "Project",
+            known,
+            index=known.index(project) if project in known else 0,
+            key=key,
+            on_change=_switch_project,
+            args=(key, _entity_of(source)),
+        )
     else:
         entity = _entity_of(source)
-        st.sidebar.text_input("Project (ENTITY/PROJECT)" if not entity else f"Project (a name in {entity}, or ENTITY/PROJECT)",
-                              value=project or "", key=key, on_change=_switch_project, args=(key, entity))
+        st.sidebar.text_input(
+            "Project (ENTITY/PROJECT)" if not entity else f"Project (a name in {entity}, or ENTITY/PROJECT)",
+            value=project or "",
+            key=key,
+            on_change=_switch_project,
+            args=(key, entity),
+        )
 
 
 def _known_projects(source: Source) -> list[str]:

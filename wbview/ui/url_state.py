@@ -17,7 +17,8 @@ value was out of range and Streamlit dropped it.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import streamlit as st
 
@@ -30,8 +31,9 @@ _PARENT = "_url_parent:"  # the parent value the choice was made under
 def ignored_notice(key: str, raw: object, why: str, shown: object) -> None:
     """One small line saying that the link's value for ``key`` was not used, and why."""
     shown_text = f"{shown:.4g}" if isinstance(shown, float) else str(shown)
-    st.caption(f"ℹ️ The link's {md_escape(key)}={md_escape(str(raw))} was ignored: {md_escape(why)}. "
-               f"Showing {md_escape(shown_text)}.")
+    st.caption(
+        f"ℹ️ The link's {md_escape(key)}={md_escape(str(raw))} was ignored: {md_escape(why)}. Showing {md_escape(shown_text)}."
+    )
 
 
 def link_warning(what: str, linked: object, why: str, shown: object) -> None:
@@ -40,8 +42,7 @@ def link_warning(what: str, linked: object, why: str, shown: object) -> None:
     st.warning(f"{what} {md_escape(linked)} from the link {md_escape(why)}; showing {md_escape(shown)} instead.")
 
 
-def _seed(key: str, options: Sequence[str], default: str, parent: object,
-          explain: Callable[[str, str], None] | None) -> None:
+def _seed(key: str, options: Sequence[str], default: str, parent: object, explain: Callable[[str, str], None] | None) -> None:
     state = st.session_state
     linked = st.query_params.get(key)
     parent_changed = (_PARENT + key) in state and state[_PARENT + key] != parent
@@ -71,8 +72,17 @@ def write(key: str, value: str | None) -> None:
         st.query_params[key] = value
 
 
-def choice(label: str, options: Sequence[str], key: str, *, default: str | None = None, parent: object = None,
-           explain: Callable[[str, str], None] | None = None, container: Any = None, **kwargs: Any) -> str | None:
+def choice(
+    label: str,
+    options: Sequence[str],
+    key: str,
+    *,
+    default: str | None = None,
+    parent: object = None,
+    explain: Callable[[str, str], None] | None = None,
+    container: Any = None,
+    **kwargs: Any,
+) -> str | None:
     """A selectbox over ``options`` whose value is always in the URL under ``key``.
 
     ``default`` (else the first option) is shown when the link names nothing usable;
@@ -118,7 +128,7 @@ def _same(raw: list[str], value: object) -> bool:
     values = list(value) if isinstance(value, (list, tuple)) else [value]
     if len(raw) != len(values):
         return False
-    for text, item in zip(raw, values):
+    for text, item in zip(raw, values, strict=False):
         if text == str(item) or (isinstance(item, bool) and text == str(item).lower()):
             continue
         try:
@@ -129,8 +139,7 @@ def _same(raw: list[str], value: object) -> bool:
     return True
 
 
-def checked(widget: Callable[..., Any], label: str, *args: Any, key: str, why: str = "out of range",
-            **kwargs: Any) -> Any:
+def checked(widget: Callable[..., Any], label: str, *args: Any, key: str, why: str = "out of range", **kwargs: Any) -> Any:
     """``widget(label, *args, key=key, bind="query-params", **kwargs)``, plus a notice when the
     link's value for ``key`` could not be used (Streamlit drops it silently)."""
     raw = st.query_params.get_all(key) if key not in st.session_state else []

@@ -5,7 +5,8 @@ other widgets bound to their own query parameter."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -38,8 +39,15 @@ def filter_widget(spec: FilterSpec, container: Any = st) -> Any:
         integers = float(low).is_integer() and float(high).is_integer()
         if integers:
             low, high = int(low), int(high)
-        return container.slider(label, min_value=low, max_value=high, value=(low, high),
-                                step=_step(float(low), float(high), integers), key=spec.key, bind="query-params")
+        return container.slider(
+            label,
+            min_value=low,
+            max_value=high,
+            value=(low, high),
+            step=_step(float(low), float(high), integers),
+            key=spec.key,
+            bind="query-params",
+        )
     return container.multiselect(label, list(spec.options), key=spec.key, placeholder="any")
 
 
@@ -86,7 +94,10 @@ def filter_panel(specs: Sequence[FilterSpec], pinned: Sequence[str], container: 
         state["_filter_rest"] = rest
     rest = state.get("_filter_rest", RunFilter())
     extra = container.multiselect(
-        "Filter on more columns", [c for c in by_column if c not in always], key=_EXTRA_COLUMNS, bind="query-params",
+        "Filter on more columns",
+        [c for c in by_column if c not in always],
+        key=_EXTRA_COLUMNS,
+        bind="query-params",
         help="Any params.*, meta.* or summary column, with widgets chosen from the values present.",
     )
     chosen = {}
@@ -140,13 +151,18 @@ def column_mapping(frame: pd.DataFrame, detected: EvalSchema, expanded: bool = F
     columns = [str(c) for c in frame.columns]
     mapping: dict[str, str | None] = {}
     with st.expander("Column mapping", expanded=expanded):
-        st.caption("wbview recognises the seed guide's names (Decoded Text, True Label, ...) and snake_case. "
-                   "When your columns are named differently, say which is which.")
+        st.caption(
+            "wbview recognises the seed guide's names (Decoded Text, True Label, ...) and snake_case. "
+            "When your columns are named differently, say which is which."
+        )
         cols = st.columns(3)
         for i, role in enumerate(ROLES):
             found = getattr(detected, role)
             choice = cols[i % 3].selectbox(
-                role.replace("_", " "), [AUTO, NONE, *columns], key=MAPPING_PREFIX + role, bind="query-params",
+                role.replace("_", " "),
+                [AUTO, NONE, *columns],
+                key=MAPPING_PREFIX + role,
+                bind="query-params",
                 help=f"Detected: {md_escape(found)}" if found else "Not detected",
             )
             if choice == NONE:

@@ -15,7 +15,7 @@ PROJECT = "acme/phishing"
 READ_SECONDS = 3.0
 
 
-def _writer(store_dir: str, prefix: str, count: int, result: "multiprocessing.Queue") -> None:
+def _writer(store_dir: str, prefix: str, count: int, result: multiprocessing.Queue) -> None:
     try:
         import pandas as pd
 
@@ -36,13 +36,15 @@ def _writer(store_dir: str, prefix: str, count: int, result: "multiprocessing.Qu
         result.put(("error", traceback.format_exc()))
 
 
-def _reader(store_dir: str, result: "multiprocessing.Queue") -> None:
+def _reader(store_dir: str, result: multiprocessing.Queue) -> None:
     try:
         from wbview.records import TableRef
         from wbview.sources.store.local import LocalSource
 
         source = LocalSource(store_dir)
-        ref = TableRef(run_id="r3", key="eval/predictions", artifact="run-r3-evalpredictions:v0", entry="eval/predictions.table.json")
+        ref = TableRef(
+            run_id="r3", key="eval/predictions", artifact="run-r3-evalpredictions:v0", entry="eval/predictions.table.json"
+        )
         reads = 0
         deadline = time.monotonic() + READ_SECONDS
         while time.monotonic() < deadline:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -31,7 +31,7 @@ from wbview.sources.store.files import read_parquet_frame
 from wbview.sources.store.paths import safe_name
 
 PROJECT = "acme/phishing"
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 def small_project(run_ids=("r1", "r2", "r3"), entry="eval/predictions.table.json") -> ProjectData:
@@ -56,13 +56,55 @@ def small_project(run_ids=("r1", "r2", "r3"), entry="eval/predictions.table.json
     first, middle, last = run_ids[0], run_ids[1 % len(run_ids)], run_ids[-1]
     table_art = f"run-{last}-evalpredictions"
     artifacts = [
-        ArtifactVersion("acme", "phishing", "emails", "v0", "dataset", ("latest",), "raw", {"rows": 3}, 10, "d-ds",
-                        T0, (ArtifactFile("data.csv", 10, "f1"),), first, (middle,)),
+        ArtifactVersion(
+            "acme",
+            "phishing",
+            "emails",
+            "v0",
+            "dataset",
+            ("latest",),
+            "raw",
+            {"rows": 3},
+            10,
+            "d-ds",
+            T0,
+            (ArtifactFile("data.csv", 10, "f1"),),
+            first,
+            (middle,),
+        ),
         ArtifactVersion("acme", "phishing", "model", "v0", "model", (), None, {}, 20, "d-m0", T0, (), middle, (last,)),
-        ArtifactVersion("acme", "phishing", "model", "v1", "model", ("latest", "prod"), None, {"f1": 0.9}, 21, "d-m1",
-                        T0 + timedelta(hours=1), (), middle, ()),
-        ArtifactVersion("acme", "phishing", table_art, "v0", "run_table", ("latest",), None, {}, 5, "d-t0", T0,
-                        (ArtifactFile(entry, 5, "f2"),), last, ()),
+        ArtifactVersion(
+            "acme",
+            "phishing",
+            "model",
+            "v1",
+            "model",
+            ("latest", "prod"),
+            None,
+            {"f1": 0.9},
+            21,
+            "d-m1",
+            T0 + timedelta(hours=1),
+            (),
+            middle,
+            (),
+        ),
+        ArtifactVersion(
+            "acme",
+            "phishing",
+            table_art,
+            "v0",
+            "run_table",
+            ("latest",),
+            None,
+            {},
+            5,
+            "d-t0",
+            T0,
+            (ArtifactFile(entry, 5, "f2"),),
+            last,
+            (),
+        ),
     ]
     for art in artifacts:
         data.artifacts[art.id] = art
@@ -159,7 +201,9 @@ def test_put_runs_upserts_and_replace_replaces(store_dir):
     renamed = Run.from_json(data.runs["r1"].to_json() | {"name": "renamed"})
     store.put_run(PROJECT, renamed)
     assert sorted((r.id, r.name) for r in LocalSource(store_dir).runs(PROJECT)) == [
-        ("r1", "renamed"), ("r2", "exp-001"), ("r3", "exp-002")
+        ("r1", "renamed"),
+        ("r2", "exp-001"),
+        ("r3", "exp-002"),
     ]
     store.put_runs(PROJECT, [data.runs["r2"]], replace=True)
     assert [r.id for r in LocalSource(store_dir).runs(PROJECT)] == ["r2"]
@@ -355,7 +399,9 @@ assert "wandb" not in {m.split(".")[0] for m in sys.modules if sys.modules[m] is
 def test_store_is_readable_without_wandb(store_dir):
     Store(store_dir).write_project(PROJECT, small_project())
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    done = subprocess.run([sys.executable, "-c", NO_WANDB_SCRIPT, str(store_dir)], env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", NO_WANDB_SCRIPT, str(store_dir)], env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert '"id": "r3"' in done.stdout
 

@@ -75,8 +75,19 @@ def _read_everything(root: Path) -> None:
         (_table_meta(b'{"json_columns": ["Decoded Text"]}'), "invalid"),
         (_table_meta(b"[1]"), "wrong type"),
     ],
-    ids=["runs-record", "artifact-deep", "artifact-utf8", "artifact-field", "artifact-type", "run-artifacts",
-         "store-meta-deep", "project-json", "table-meta-bytes", "table-json-column", "table-meta-type"],
+    ids=[
+        "runs-record",
+        "artifact-deep",
+        "artifact-utf8",
+        "artifact-field",
+        "artifact-type",
+        "run-artifacts",
+        "store-meta-deep",
+        "project-json",
+        "table-meta-bytes",
+        "table-json-column",
+        "table-meta-type",
+    ],
 )
 def test_a_damaged_file_is_named_with_what_is_wrong(tmp_path, capsys, corrupt, words):
     store = Store(tmp_path / "s")

@@ -141,7 +141,9 @@ def test_second_pull_fetches_only_what_changed(tmp_path):
     project.runs["r2"] = dataclasses.replace(project.runs["r2"], summary={"eval/f1": 0.99})
     project.artifacts["model:v0"] = dataclasses.replace(project.artifacts["model:v0"], aliases=("prod",))
     project.artifacts["model:v1"] = dataclasses.replace(project.artifacts["model:v1"], aliases=("latest",))
-    project.artifacts["model:v2"] = ArtifactVersion("acme", "phishing", "model", "v2", "model", ("latest",), logged_by="r2", digest="d-m2")
+    project.artifacts["model:v2"] = ArtifactVersion(
+        "acme", "phishing", "model", "v2", "model", ("latest",), logged_by="r2", digest="d-m2"
+    )
     project.artifacts["model:v1"] = dataclasses.replace(project.artifacts["model:v1"], aliases=())
     project.run_artifacts["r2"] = dataclasses.replace(project.run_artifacts["r2"], logged=("model:v0", "model:v1", "model:v2"))
     third = CountingSource(data)

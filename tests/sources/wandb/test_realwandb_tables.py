@@ -20,8 +20,11 @@ from wbview.settings import Settings
 from wbview.sources.wandb import WandbSource
 
 PROJECT = "recorder/realwandb"
-RETRY_ENV = {"WANDB__GRAPHQL_RETRY_MAX": "3", "WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS": "0.05",
-             "WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS": "0.2"}
+RETRY_ENV = {
+    "WANDB__GRAPHQL_RETRY_MAX": "3",
+    "WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS": "0.05",
+    "WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS": "0.2",
+}
 UNKNOWN_TOTAL = "at most 200,000 rows were kept by wandb; the logged total is unknown"
 
 
@@ -211,7 +214,9 @@ def test_reference_entry_loads_the_table_it_points_at(source, tmp_path, capsys):
 
 def test_several_tables_under_one_key_is_a_question(source, tmp_path, capsys):
     out = tmp_path / "x.parquet"
-    code, _out, err = cli(["table", f"{PROJECT}/{run_of('ambiguous')}", "eval/predictions", "--out", str(out), "--no-cache"], capsys)
+    code, _out, err = cli(
+        ["table", f"{PROJECT}/{run_of('ambiguous')}", "eval/predictions", "--out", str(out), "--no-cache"], capsys
+    )
     assert code == 2 and not out.exists()
     for index in range(shapes.AMBIGUOUS):
         assert f"preds-{index}:v0" in err
@@ -250,6 +255,7 @@ def test_rows_dropped_by_wandb_are_reported_as_an_unknown_total(source, tmp_path
 
 # --- the dashboard's loader ---------------------------------------------------------------------
 
+
 def _utc_datetimes() -> pd.DataFrame:
     frame = shapes.datetimes()
     return frame.assign(naive=frame["naive"].dt.tz_localize("UTC"), aware=frame["aware"].dt.tz_convert("UTC"))
@@ -274,7 +280,12 @@ EVERY_SHAPE = [
     ("mixed", "mixed", (), shapes.mixed),
     ("immutable_epochs", "eval/predictions", (), lambda: shapes.epoch_frame(2)),
     ("mutable", "eval/predictions", (), lambda: pd.concat([shapes.epoch_frame(e) for e in range(3)], ignore_index=True)),
-    ("incremental", "eval/stream", (), lambda: pd.concat([shapes.increment(i) for i in range(shapes.INCREMENTS)], ignore_index=True)),
+    (
+        "incremental",
+        "eval/stream",
+        (),
+        lambda: pd.concat([shapes.increment(i) for i in range(shapes.INCREMENTS)], ignore_index=True),
+    ),
     ("partitioned", "partitioned", (), lambda: pd.concat([shapes.part(i) for i in range(shapes.PARTS)], ignore_index=True)),
     ("joined", "joined", (), lambda: shapes.joined_left().merge(shapes.joined_right(), on="id")),
     ("reference", "predictions", (), shapes.reference),
@@ -343,7 +354,9 @@ def test_the_cache_keeps_notes_unknown_totals_and_mixed_values(fake, tmp_path, c
     assert first["total_rows"] is None and second["total_rows"] is None and second["truncated"] is True
     assert first_files > 0 and second_files == 0  # the second read came from the cache
     for attempt in range(2):
-        code, stdout, stderr = cli(["table", f"{PROJECT}/{run_of('mixed')}", "mixed", "--out", str(tmp_path / f"m{attempt}.csv"), "--json"], capsys)
+        code, stdout, stderr = cli(
+            ["table", f"{PROJECT}/{run_of('mixed')}", "mixed", "--out", str(tmp_path / f"m{attempt}.csv"), "--json"], capsys
+        )
         assert code == 0, stderr
     assert pd.read_csv(tmp_path / "m1.csv")["value"].tolist()[:3] == ["1", "two", "3.5"]
 
@@ -388,8 +401,15 @@ def eval_table_server():
     from wbview.records import Run
     from wbview.sources.memory import ProjectData
 
-    run = Run(id="evtab01", entity="acme", project="evals", name="evtab01", state="finished",
-              created_at=datetime(2025, 12, 1, tzinfo=UTC), summary={"eval/qa": EVAL_POINTER, "acc": 0.5})
+    run = Run(
+        id="evtab01",
+        entity="acme",
+        project="evals",
+        name="evtab01",
+        state="finished",
+        created_at=datetime(2025, 12, 1, tzinfo=UTC),
+        summary={"eval/qa": EVAL_POINTER, "acc": 0.5},
+    )
     with FakeWandb({"acme/evals": ProjectData(runs={run.id: run})}) as server:
         yield server
 

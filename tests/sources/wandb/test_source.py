@@ -71,7 +71,11 @@ def test_runs_come_in_one_request_with_config_and_summary(source, fake_wandb, fi
     for run in runs:
         expected = fixture_project.runs[run.id]
         assert (run.name, run.group, run.job_type, run.tags, run.state) == (
-            expected.name, expected.group, expected.job_type, expected.tags, expected.state,
+            expected.name,
+            expected.group,
+            expected.job_type,
+            expected.tags,
+            expected.state,
         )
         assert run.created_at == expected.created_at and run.created_at.tzinfo is not None
         assert dict(run.config) == dict(expected.config)  # nested, unwrapped, without _wandb
@@ -180,7 +184,11 @@ def test_history(source, fixture_project):
 def test_run_artifacts(source, fake_wandb, fixture_project):
     run_id, links = next((k, v) for k, v in fixture_project.run_artifacts.items() if v.used and v.logged)
     assert source.run_artifacts(PROJECT_PATH, run_id) == links
-    assert sorted(op for op in fake_wandb.ops() if op != "ServerFeaturesQuery") == ["Run", "RunInputArtifacts", "RunOutputArtifacts"]
+    assert sorted(op for op in fake_wandb.ops() if op != "ServerFeaturesQuery") == [
+        "Run",
+        "RunInputArtifacts",
+        "RunOutputArtifacts",
+    ]
 
 
 def test_artifact_listing(source, fake_wandb, fixture_project):
@@ -196,7 +204,12 @@ def test_artifact_listing(source, fake_wandb, fixture_project):
 def test_one_artifact_version_is_complete(source, fake_wandb, fixture_project):
     expected = max(fixture_project.artifacts.values(), key=lambda a: len(a.used_by))
     art = source.artifact(PROJECT_PATH, expected.id)
-    assert (art.id, art.type, art.aliases, art.description) == (expected.id, expected.type, expected.aliases, expected.description)
+    assert (art.id, art.type, art.aliases, art.description) == (
+        expected.id,
+        expected.type,
+        expected.aliases,
+        expected.description,
+    )
     assert art.metadata == expected.metadata
     assert (art.size_bytes, art.digest) == (expected.size_bytes, expected.digest)
     assert [(f.path, f.size_bytes, f.digest) for f in art.files] == [(f.path, f.size_bytes, f.digest) for f in expected.files]
@@ -209,7 +222,9 @@ def test_one_artifact_version_is_complete(source, fake_wandb, fixture_project):
 
 
 def test_artifact_by_alias_has_a_stable_id(source, fixture_project):
-    latest = max((a for a in fixture_project.artifacts.values() if a.name == "phishing-classifier"), key=lambda a: int(a.version[1:]))
+    latest = max(
+        (a for a in fixture_project.artifacts.values() if a.name == "phishing-classifier"), key=lambda a: int(a.version[1:])
+    )
     assert source.artifact(PROJECT_PATH, "phishing-classifier:latest").id == latest.id
     assert source.artifact(PROJECT_PATH, "phishing-classifier").id == latest.id
 
@@ -236,8 +251,14 @@ def _graph_shape(graph):
 
 
 def test_lineage_matches_the_memory_walk_through_the_public_api(fake_wandb, fixture_project):
-    train_id = next(k for k, v in fixture_project.run_artifacts.items() if v.used and v.logged and fixture_project.runs[k].job_type == "train"
-                    and len(fixture_project.artifacts[v.logged[0]].used_by) >= 1)
+    train_id = next(
+        k
+        for k, v in fixture_project.run_artifacts.items()
+        if v.used
+        and v.logged
+        and fixture_project.runs[k].job_type == "train"
+        and len(fixture_project.artifacts[v.logged[0]].used_by) >= 1
+    )
     src = make_source(fake_wandb)
     src.api  # noqa: B018
     fake_wandb.reset()
@@ -253,7 +274,9 @@ def test_lineage_matches_the_memory_walk_through_the_public_api(fake_wandb, fixt
 
 def test_lineage_from_an_artifact_alias(source, fixture_project):
     graph = source.lineage(PROJECT_PATH, "phishing-texts-raw:latest", depth=1, direction="down")
-    expected = walk_lineage(MemorySource({PROJECT_PATH: fixture_project}), PROJECT_PATH, "phishing-texts-raw:latest", depth=1, direction="down")
+    expected = walk_lineage(
+        MemorySource({PROJECT_PATH: fixture_project}), PROJECT_PATH, "phishing-texts-raw:latest", depth=1, direction="down"
+    )
     assert graph.root == expected.root
     assert _graph_shape(graph) == _graph_shape(expected)
 
@@ -313,15 +336,32 @@ def test_companion_table_prefers_the_parquet_copy(fake_wandb, fixture_project):
     from wbview.sources.memory import ProjectData
 
     run = replace(small_eval_run(fixture_project), tables=())
-    frame = fixture_project.tables[(run_table_id := small_eval_run(fixture_project).tables[0].artifact, f"{TABLE_KEY}.table.json")]
+    frame = fixture_project.tables[
+        (run_table_id := small_eval_run(fixture_project).tables[0].artifact, f"{TABLE_KEY}.table.json")
+    ]
     art = replace(
-        fixture_project.artifacts[run_table_id], name="eval-predictions-x", version="v0", type="predictions",
-        files=(ArtifactFile(f"{TABLE_KEY}.table.json"), ArtifactFile(f"{TABLE_KEY}.parquet")), digest=None, size_bytes=None,
-        metadata={"wbview_table": {"key": TABLE_KEY, "table_entry": f"{TABLE_KEY}.table.json", "parquet_entry": f"{TABLE_KEY}.parquet",
-                                   "nrows": len(frame), "stored_rows": 150, "truncated": True}},
+        fixture_project.artifacts[run_table_id],
+        name="eval-predictions-x",
+        version="v0",
+        type="predictions",
+        files=(ArtifactFile(f"{TABLE_KEY}.table.json"), ArtifactFile(f"{TABLE_KEY}.parquet")),
+        digest=None,
+        size_bytes=None,
+        metadata={
+            "wbview_table": {
+                "key": TABLE_KEY,
+                "table_entry": f"{TABLE_KEY}.table.json",
+                "parquet_entry": f"{TABLE_KEY}.parquet",
+                "nrows": len(frame),
+                "stored_rows": 150,
+                "truncated": True,
+            }
+        },
     )
     data = ProjectData(
-        runs={run.id: run}, run_artifacts={run.id: RunArtifacts(run.id, logged=(art.id,))}, artifacts={art.id: art},
+        runs={run.id: run},
+        run_artifacts={run.id: RunArtifacts(run.id, logged=(art.id,))},
+        artifacts={art.id: art},
         tables={(art.id, f"{TABLE_KEY}.table.json"): frame.head(150), (art.id, f"{TABLE_KEY}.parquet"): frame},
     )
     with FakeWandb({"acme/companion": data}, api_key=fake_wandb.api_key) as companion_server:
@@ -346,10 +386,18 @@ def test_missing_table_entry(source, fixture_project):
 @pytest.mark.parametrize(
     "entry, expected_entry, nrows, stored",
     [
-        ({"_type": "table-file", "nrows": 5, "_latest_artifact_path": "wandb-client-artifact://x1y2:latest/eval/p.table.json"},
-         "eval/p.table.json", 5, None),
-        ({"_type": "table-file", "nrows": 300_000, "artifact_path": "wandb-client-artifact://x1y2/other.table.json"},
-         "other.table.json", 300_000, 200_000),  # wandb keeps at most 200,000 rows in the artifact
+        (
+            {"_type": "table-file", "nrows": 5, "_latest_artifact_path": "wandb-client-artifact://x1y2:latest/eval/p.table.json"},
+            "eval/p.table.json",
+            5,
+            None,
+        ),
+        (
+            {"_type": "table-file", "nrows": 300_000, "artifact_path": "wandb-client-artifact://x1y2/other.table.json"},
+            "other.table.json",
+            300_000,
+            200_000,
+        ),  # wandb keeps at most 200,000 rows in the artifact
         ({"_type": "table-file"}, "eval/p.table.json", None, None),
     ],
 )
@@ -362,8 +410,14 @@ def test_summary_table_ref(entry, expected_entry, nrows, stored):
 
 @pytest.mark.parametrize(
     "text, iso",
-    [("2025-12-01T08:53:28", "2025-12-01T08:53:28+00:00"), ("2025-12-01T08:53:28Z", "2025-12-01T08:53:28+00:00"),
-     ("2025-12-01T10:53:28+02:00", "2025-12-01T08:53:28+00:00"), ("", None), (None, None), ("garbage", None)],
+    [
+        ("2025-12-01T08:53:28", "2025-12-01T08:53:28+00:00"),
+        ("2025-12-01T08:53:28Z", "2025-12-01T08:53:28+00:00"),
+        ("2025-12-01T10:53:28+02:00", "2025-12-01T08:53:28+00:00"),
+        ("", None),
+        (None, None),
+        ("garbage", None),
+    ],
 )
 def test_parse_time(text, iso):
     parsed = parse_time(text)
@@ -444,20 +498,35 @@ def test_unknown_project(source, project):
         source.runs(project)
 
 
-
 @pytest.mark.parametrize(
     "make_error, expected, words",
     [
         # messages captured from wandb 0.31 against a closed port and the fake server
-        (lambda: __import__("wandb").errors.AuthenticationError(
-            'Failed to verify credentials with http://127.0.0.1:9: POST http://127.0.0.1:9/graphql giving up after 2 '
-            'attempt(s): Post "http://127.0.0.1:9/graphql": dial tcp 127.0.0.1:9: connect: connection refused'),
-         ServerError, "Cannot reach W&B"),
-        (lambda: __import__("wandb").errors.AuthenticationError(
-            "Failed to verify credentials with http://127.0.0.1:9: user is not logged in"), AuthenticationFailed, "rejected the API key"),
-        (lambda: RuntimeError("POST http://h/graphql giving up after 3 attempt(s)\nwhile retrying: HTTP 503: busy"), ServerError, "HTTP 503"),
-        (lambda: RuntimeError("Failed to execute API request: the service process is busy and did not respond in time."),
-         RequestTimeout, "did not answer in time"),
+        (
+            lambda: __import__("wandb").errors.AuthenticationError(
+                "Failed to verify credentials with http://127.0.0.1:9: POST http://127.0.0.1:9/graphql giving up after 2 "
+                'attempt(s): Post "http://127.0.0.1:9/graphql": dial tcp 127.0.0.1:9: connect: connection refused'
+            ),
+            ServerError,
+            "Cannot reach W&B",
+        ),
+        (
+            lambda: __import__("wandb").errors.AuthenticationError(
+                "Failed to verify credentials with http://127.0.0.1:9: user is not logged in"
+            ),
+            AuthenticationFailed,
+            "rejected the API key",
+        ),
+        (
+            lambda: RuntimeError("POST http://h/graphql giving up after 3 attempt(s)\nwhile retrying: HTTP 503: busy"),
+            ServerError,
+            "HTTP 503",
+        ),
+        (
+            lambda: RuntimeError("Failed to execute API request: the service process is busy and did not respond in time."),
+            RequestTimeout,
+            "did not answer in time",
+        ),
         (lambda: ValueError("Could not find project nope"), ProjectNotFound, "acme/phishing"),
         (lambda: RuntimeError("input: Cannot query field"), QueryError, "Cannot query field"),
         (lambda: RuntimeError("HTTP 403: permission denied"), AuthenticationFailed, "not allowed"),
@@ -467,7 +536,9 @@ def test_error_translation(make_error, expected, words):
     from wbview.sources.wandb.calls import translate_error
     from wbview.sources.wandb.source import _project_not_found
 
-    error = translate_error(make_error(), "listing runs", base_url="http://127.0.0.1:9", not_found=_project_not_found(PROJECT_PATH))
+    error = translate_error(
+        make_error(), "listing runs", base_url="http://127.0.0.1:9", not_found=_project_not_found(PROJECT_PATH)
+    )
     assert isinstance(error, expected) and words in str(error)
 
 

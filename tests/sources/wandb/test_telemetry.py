@@ -44,12 +44,17 @@ print(json.dumps({"runs": len(runs), "children": children, "before": before, "af
 def test_wandb_core_sends_no_telemetry_unless_the_user_asks(tmp_path, user_setting, observability):
     with FakeWandb({PROJECT: small_project()}) as fake:
         env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")} | fake.env()
-        env |= {"HOME": str(tmp_path), "WANDB_CONFIG_DIR": str(tmp_path / "wandb"), "WANDB_CACHE_DIR": str(tmp_path / "c"),
-                "PYTHONPATH": str(REPO)}
+        env |= {
+            "HOME": str(tmp_path),
+            "WANDB_CONFIG_DIR": str(tmp_path / "wandb"),
+            "WANDB_CACHE_DIR": str(tmp_path / "c"),
+            "PYTHONPATH": str(REPO),
+        }
         if user_setting is not None:
             env["WANDB_ERROR_REPORTING"] = user_setting
-        done = subprocess.run([sys.executable, "-c", CHILD, PROJECT], env=env, cwd=tmp_path, capture_output=True,
-                              text=True, timeout=180)
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, PROJECT], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         report = json.loads(done.stdout.strip().splitlines()[-1])
         telemetry = fake.telemetry_count

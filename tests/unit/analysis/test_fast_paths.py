@@ -16,28 +16,50 @@ from wbview.analysis.textfeatures import text_features
 from wbview.errors import BadFilter, UsageError
 
 TRICKY_TEXTS = [
-    "Visit http://bit.ly/x now", "café http://BIT.ly", None, "", "x\x0bhttp://a.ly", "HTTP://FOO.LY",
-    "naïve 123", "٣ digits", "tab\there", "line\nend", "ends with $", "K\u212a kelvin", "ſtraße",
-    "😀 emoji www.Example.com, and https://www.two.org/p", "abc abc", "ab\u00a0c", "MiXeD CaSe 42",
+    "Visit http://bit.ly/x now",
+    "café http://BIT.ly",
+    None,
+    "",
+    "x\x0bhttp://a.ly",
+    "HTTP://FOO.LY",
+    "naïve 123",
+    "٣ digits",
+    "tab\there",
+    "line\nend",
+    "ends with $",
+    "K\u212a kelvin",
+    "ſtraße",
+    "😀 emoji www.Example.com, and https://www.two.org/p",
+    "abc abc",
+    "ab\u00a0c",
+    "MiXeD CaSe 42",
 ]
 
 
 def tricky_table(text_dtype: str | None = None) -> pd.DataFrame:
     texts = pd.Series(TRICKY_TEXTS * 2, dtype=text_dtype)
     n = len(texts)
-    return pd.DataFrame({
-        "Decoded Text": texts,
-        "True Label": (["spam", "ham", None] * n)[:n],
-        "Predicted Label": (["spam", "spam", "ham", "ham"] * n)[:n],
-        "Prob (Spam)": np.linspace(0.05, 0.95, n),
-        "Source": (["web", "mail"] * n)[:n],
-    })
+    return pd.DataFrame(
+        {
+            "Decoded Text": texts,
+            "True Label": (["spam", "ham", None] * n)[:n],
+            "Predicted Label": (["spam", "spam", "ham", "ham"] * n)[:n],
+            "Prob (Spam)": np.linspace(0.05, 0.95, n),
+            "Source": (["web", "mail"] * n)[:n],
+        }
+    )
 
 
 def _assert_same_table(fast, slow) -> None:
     pdt.assert_frame_equal(fast.frame, slow.frame)
     assert (fast.schema, fast.classes, fast.positive_class, fast.threshold, fast.derived, fast.notes) == (
-        slow.schema, slow.classes, slow.positive_class, slow.threshold, slow.derived, slow.notes)
+        slow.schema,
+        slow.classes,
+        slow.positive_class,
+        slow.threshold,
+        slow.derived,
+        slow.notes,
+    )
 
 
 @pytest.mark.parametrize("drop_outcome", [True, False])
@@ -75,9 +97,33 @@ def test_positive_class_switch_refuses_tables_it_cannot_retarget():
 
 
 PATTERNS = [
-    r"http://\S+\.ly", r"\d+", r"\w+ \w+", r"\bab", r"c$", r"^line", r"(?i)kelvin", r"a\s+c", r"ab.c",
-    r"(abc) \1", r"(?<=abc) abc", r"[[:alpha:]]+", r"x{,2}", r"\Z", r"\s", r"\S+", r"(?i:VISIT)", r"é",
-    r"[a-z]{3}", r"emoji|tab", r"(?:ab)+", r"s", r"\x41", r"k", r"www\.[a-z]+\.com", r"(?s)line.end", r"^$",
+    r"http://\S+\.ly",
+    r"\d+",
+    r"\w+ \w+",
+    r"\bab",
+    r"c$",
+    r"^line",
+    r"(?i)kelvin",
+    r"a\s+c",
+    r"ab.c",
+    r"(abc) \1",
+    r"(?<=abc) abc",
+    r"[[:alpha:]]+",
+    r"x{,2}",
+    r"\Z",
+    r"\s",
+    r"\S+",
+    r"(?i:VISIT)",
+    r"é",
+    r"[a-z]{3}",
+    r"emoji|tab",
+    r"(?:ab)+",
+    r"s",
+    r"\x41",
+    r"k",
+    r"www\.[a-z]+\.com",
+    r"(?s)line.end",
+    r"^$",
 ]
 
 
@@ -105,8 +151,9 @@ def test_regex_search_on_plain_text_uses_arrow_and_agrees_with_python_re():
     table = prepare(frame)
     hits = rows._regex_rows(table, "Decoded Text", r"http://\S+\.ly")
     assert hits is not None  # the fast path was taken
-    python = np.array([isinstance(t, str) and re.search(r"http://\S+\.ly", t, re.IGNORECASE) is not None
-                       for t in frame["Decoded Text"]])
+    python = np.array(
+        [isinstance(t, str) and re.search(r"http://\S+\.ly", t, re.IGNORECASE) is not None for t in frame["Decoded Text"]]
+    )
     np.testing.assert_array_equal(hits, python)
     assert rows._regex_rows(table, "Decoded Text", r"(?<=a)b") is None  # lookbehind: Python's re decides
 
@@ -122,19 +169,21 @@ def test_slice_mask_is_the_same_whichever_feature_list_holds_it():
     fresh = prepare(tricky_table())
     for feature, label in ranked[["feature", "slice"]].itertuples(index=False):
         full = next(f for f in slices.slice_features(fresh) if f.name == feature)
-        np.testing.assert_array_equal(slices.slice_mask(table, feature, label),
-                                      full.codes == full.labels.index(label))
+        np.testing.assert_array_equal(slices.slice_mask(table, feature, label), full.codes == full.labels.index(label))
     assert ("slice_features", None, True, True, 5, 20) not in table.memo  # inputs-only features sufficed
     prob_slice = next(f for f in slices.slice_features(fresh) if f.name == "Prob (Spam)")
     assert slices.slice_mask(table, "Prob (Spam)", prob_slice.labels[0]).sum() > 0
 
 
-@pytest.mark.parametrize("values", [
-    np.r_[np.tile([1.0, 2.0], 6_000), np.arange(3.0, 12.0)],  # few values early, many later
-    np.tile([1.0, 2.0, 3.0, np.nan], 4_000),  # few values throughout: one bin per value
-    np.random.default_rng(0).random(30_000),  # many values
-    np.r_[np.arange(20_000.0), [np.nan, np.inf]],
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.r_[np.tile([1.0, 2.0], 6_000), np.arange(3.0, 12.0)],  # few values early, many later
+        np.tile([1.0, 2.0, 3.0, np.nan], 4_000),  # few values throughout: one bin per value
+        np.random.default_rng(0).random(30_000),  # many values
+        np.r_[np.arange(20_000.0), [np.nan, np.inf]],
+    ],
+)
 def test_quantile_feature_sampling_the_distinct_values_changes_nothing(values, monkeypatch):
     fast = slices._quantile_feature("x", values, 5)
     monkeypatch.setattr(slices, "_DISTINCT_SAMPLE_ROWS", 10**9)  # the previous behaviour: every value sorted

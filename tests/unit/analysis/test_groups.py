@@ -16,13 +16,16 @@ def table_frame(n_rows: int = 400, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     truth = rng.choice(["ham", "phishing"], n_rows)
     pred = np.where(rng.random(n_rows) < 0.8, truth, np.where(truth == "ham", "phishing", "ham"))
-    return pd.DataFrame({
-        "Decoded Text": [("word " * int(k)).strip() for k in rng.integers(1, 60, n_rows)],
-        "True Label": truth, "Predicted Label": pred,
-        "Score": rng.normal(0, 1, n_rows),
-        "Source": rng.choice([f"s{i}" for i in range(15)], n_rows),
-        "Flag": rng.random(n_rows) < 0.3,
-    })
+    return pd.DataFrame(
+        {
+            "Decoded Text": [("word " * int(k)).strip() for k in rng.integers(1, 60, n_rows)],
+            "True Label": truth,
+            "Predicted Label": pred,
+            "Score": rng.normal(0, 1, n_rows),
+            "Source": rng.choice([f"s{i}" for i in range(15)], n_rows),
+            "Flag": rng.random(n_rows) < 0.3,
+        }
+    )
 
 
 def test_default_groups_by_is_error_and_counts_match_pandas():
@@ -89,12 +92,15 @@ def test_unknown_column_is_a_usage_error():
         group_histograms(prepare(table_frame()), by="nope")
 
 
-@pytest.mark.parametrize("values", [
-    np.random.default_rng(0).normal(size=5000),
-    np.round(np.random.default_rng(1).random(5000), 2),            # many values on bin edges
-    np.random.default_rng(2).integers(0, 7, 5000).astype(float),  # few distinct values
-    np.array([3.0, 3.0, 3.0]),                                     # a single value
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.random.default_rng(0).normal(size=5000),
+        np.round(np.random.default_rng(1).random(5000), 2),  # many values on bin edges
+        np.random.default_rng(2).integers(0, 7, 5000).astype(float),  # few distinct values
+        np.array([3.0, 3.0, 3.0]),  # a single value
+    ],
+)
 def test_numeric_bins_agree_with_numpy_histogram(values):
     from wbview.analysis.groups import _numeric_bins
 

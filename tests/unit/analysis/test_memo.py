@@ -89,8 +89,9 @@ def test_recent_results_keep_only_the_last_ones():
 
 
 def test_prepared_table_work_is_shared_read_only_and_not_written_by_analyses():
-    frame = pd.DataFrame({"Decoded Text": ["a", "bb", None], "True Label": ["ham", "spam", "ham"],
-                          "Predicted Label": ["ham", "ham", "spam"]})
+    frame = pd.DataFrame(
+        {"Decoded Text": ["a", "bb", None], "True Label": ["ham", "spam", "ham"], "Predicted Label": ["ham", "ham", "spam"]}
+    )
     table = prepare(frame)
     lengths = _race(6, lambda i: text_lengths(table, "Decoded Text"))
     assert all(x is lengths[0] for x in lengths)
@@ -103,12 +104,18 @@ def test_prepared_table_work_is_shared_read_only_and_not_written_by_analyses():
 def test_switching_the_positive_class_while_others_fill_the_memo_never_fails():
     """with_positive_class copies the shareable entries while other threads add entries
     (it used to iterate a plain dict that other sessions were writing into)."""
-    frame = pd.DataFrame({"Decoded Text": [f"text {i}" for i in range(50)], "True Label": ["ham", "spam"] * 25,
-                          "Predicted Label": ["spam", "spam"] * 25})
+    frame = pd.DataFrame(
+        {
+            "Decoded Text": [f"text {i}" for i in range(50)],
+            "True Label": ["ham", "spam"] * 25,
+            "Predicted Label": ["spam", "spam"] * 25,
+        }
+    )
     table = prepare(frame)
     old_interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)  # switch threads as often as possible
     try:
+
         def work(i: int):
             if i % 2:
                 for j in range(200):

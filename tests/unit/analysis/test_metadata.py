@@ -17,32 +17,38 @@ from wbview.analysis.metadata import (
 )
 
 
-@pytest.mark.parametrize("value, text", [
-    (1234567, "1,234,567"),
-    (0.94123456, "0.9412"),
-    (2.0, "2"),
-    (1234.5, "1,234.5"),
-    (0.00001234, "1.23e-05"),
-    (True, "True"),
-    (None, "None"),
-    (float("nan"), "nan"),
-    ("<b>x</b>", "<b>x</b>"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (1234567, "1,234,567"),
+        (0.94123456, "0.9412"),
+        (2.0, "2"),
+        (1234.5, "1,234.5"),
+        (0.00001234, "1.23e-05"),
+        (True, "True"),
+        (None, "None"),
+        (float("nan"), "nan"),
+        ("<b>x</b>", "<b>x</b>"),
+    ],
+)
 def test_format_value(value, text):
     assert format_value(value) == text
 
 
-@pytest.mark.parametrize("value, expected", [
-    ({0: "ham", 1: "phishing"}, True),
-    ({"0": "ham", "1": "phishing"}, True),  # JSON turns int keys into text
-    ({"ham": 0, "phishing": 1}, True),
-    ({"ham": 0.6, "phishing": 0.4}, False),
-    ({"train": 16240, "val": 2030}, False),  # counts per split, not class ids
-    ({"0": "ham", "2": "phishing"}, False),
-    ({"a": {"b": 1}}, False),
-    ({}, False),
-    ([0, 1], False),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ({0: "ham", 1: "phishing"}, True),
+        ({"0": "ham", "1": "phishing"}, True),  # JSON turns int keys into text
+        ({"ham": 0, "phishing": 1}, True),
+        ({"ham": 0.6, "phishing": 0.4}, False),
+        ({"train": 16240, "val": 2030}, False),  # counts per split, not class ids
+        ({"0": "ham", "2": "phishing"}, False),
+        ({"a": {"b": 1}}, False),
+        ({}, False),
+        ([0, 1], False),
+    ],
+)
 def test_is_label_map(value, expected):
     assert is_label_map(value) is expected
 
@@ -54,17 +60,29 @@ def test_label_map_frame_is_id_then_label(value):
 
 def test_blocks_put_values_first_then_label_maps_lists_and_sections():
     blocks = metadata_blocks({"nested": {"a": 1}, "id2label": {"0": "x"}, "cols": ["a"], "n": 3})
-    assert [(b.key, b.kind) for b in blocks] == [("n", "value"), ("id2label", "label_map"), ("cols", "list"), ("nested", "mapping")]
+    assert [(b.key, b.kind) for b in blocks] == [
+        ("n", "value"),
+        ("id2label", "label_map"),
+        ("cols", "list"),
+        ("nested", "mapping"),
+    ]
 
 
 def test_values_frame_flattens_and_formats():
     assert values_frame({"a": {"b": 1000, "c": 0.5}}).to_dict("list") == {"key": ["a.b", "a.c"], "value": ["1,000", "0.5"]}
 
 
-@pytest.mark.parametrize("artifact_type, row", [
-    ("dataset", "dataset"), ("Model", "model"), ("predictions", "predictions"),
-    ("eval-predictions", "predictions"), ("dataset-raw", "dataset"), ("run_table", None),
-])
+@pytest.mark.parametrize(
+    "artifact_type, row",
+    [
+        ("dataset", "dataset"),
+        ("Model", "model"),
+        ("predictions", "predictions"),
+        ("eval-predictions", "predictions"),
+        ("dataset-raw", "dataset"),
+        ("run_table", None),
+    ],
+)
 def test_essential_type(artifact_type, row):
     assert essential_type(artifact_type) == row
 
@@ -76,8 +94,14 @@ def test_completeness_names_what_is_missing():
 
 
 def test_completeness_accepts_nested_keys_and_known_aliases():
-    meta = {"stats": {"num_samples": 5}, "splits": {}, "class_distribution": {}, "columns": [], "source_dataset": "x",
-            "preprocessing_applied": "y"}
+    meta = {
+        "stats": {"num_samples": 5},
+        "splits": {},
+        "class_distribution": {},
+        "columns": [],
+        "source_dataset": "x",
+        "preprocessing_applied": "y",
+    }
     result = completeness("dataset", meta)
     assert result.complete and result.aliases_used == {"schema": "columns", "source": "source_dataset"}
 
@@ -103,10 +127,13 @@ def test_metadata_diff():
     assert metadata_diff({"a": 1}, {"a": 1}).empty
 
 
-@pytest.mark.parametrize("versions, ordered", [
-    (["v10", "v2", "v0"], ["v0", "v2", "v10"]),
-    (["latest", "v1"], ["v1", "latest"]),  # a name that is not vN sorts after the numbered ones
-])
+@pytest.mark.parametrize(
+    "versions, ordered",
+    [
+        (["v10", "v2", "v0"], ["v0", "v2", "v10"]),
+        (["latest", "v1"], ["v1", "latest"]),  # a name that is not vN sorts after the numbered ones
+    ],
+)
 def test_version_order_is_numeric(versions, ordered):
     from wbview.analysis.metadata import version_order
 
@@ -120,7 +147,7 @@ def test_version_diff_reads_from_older_to_newer_whichever_comes_first(first, sec
     metadata = {"v0": {"kept": 1, "gone": 2}, "v1": {"kept": 3, "new": 4}}
     older, newer, diff = version_diff(first, metadata[first], second, metadata[second])
     assert (older, newer) == ("v0", "v1")
-    assert dict(zip(diff["key"], diff["change"])) == {"gone": "removed", "kept": "changed", "new": "added"}
+    assert dict(zip(diff["key"], diff["change"], strict=False)) == {"gone": "removed", "kept": "changed", "new": "added"}
     assert list(diff.columns) == ["key", "v0", "v1", "change"]
 
 

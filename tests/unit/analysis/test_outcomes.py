@@ -58,12 +58,14 @@ def test_cell_mask_selects_exactly_the_cell():
 
 def hand_table() -> pd.DataFrame:
     # positive = phishing; rows: FN (0.9), FN (0.6), FP (0.7), TP, TN, TN
-    return pd.DataFrame({
-        "Decoded Text": ["f1", "f2", "p1", "t1", "n1", "n2"],
-        "True Label": ["phishing", "phishing", "ham", "phishing", "ham", "ham"],
-        "Predicted Label": ["ham", "ham", "phishing", "phishing", "ham", "ham"],
-        "Confidence": [0.6, 0.9, 0.7, 0.95, 0.8, 0.99],
-    })
+    return pd.DataFrame(
+        {
+            "Decoded Text": ["f1", "f2", "p1", "t1", "n1", "n2"],
+            "True Label": ["phishing", "phishing", "ham", "phishing", "ham", "ham"],
+            "Predicted Label": ["ham", "ham", "phishing", "phishing", "ham", "ham"],
+            "Confidence": [0.6, 0.9, 0.7, 0.95, 0.8, 0.99],
+        }
+    )
 
 
 def test_errors_by_true_class_hand_case():
@@ -80,8 +82,9 @@ def test_false_negative_summary_hand_case_and_sklearn():
     tn, fp, fn, tp = metrics.confusion_matrix(df["True Label"], df["Predicted Label"], labels=["ham", "phishing"]).ravel()
     assert (summary.false_negatives, summary.false_positives) == (fn, fp) == (2, 1)
     assert summary.errors == 3 and summary.fn_share_of_errors == pytest.approx(2 / 3)
-    assert summary.fn_rate == pytest.approx(1 - metrics.recall_score(df["True Label"], df["Predicted Label"],
-                                                                     pos_label="phishing"))
+    assert summary.fn_rate == pytest.approx(
+        1 - metrics.recall_score(df["True Label"], df["Predicted Label"], pos_label="phishing")
+    )
 
 
 def test_false_negative_rows_sorted_by_confidence_descending():

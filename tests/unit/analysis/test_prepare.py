@@ -12,12 +12,14 @@ from wbview.schema import detect_schema
 
 
 def seed_table() -> pd.DataFrame:
-    return pd.DataFrame({
-        "Decoded Text": ["win a prize", "lunch?", "verify account", "minutes attached"],
-        "True Label": ["phishing", "ham", "phishing", "ham"],
-        "Prob (Ham)": [0.8, 0.9, 0.2, 0.3],
-        "Prob (Phishing)": [0.2, 0.1, 0.8, 0.7],
-    })
+    return pd.DataFrame(
+        {
+            "Decoded Text": ["win a prize", "lunch?", "verify account", "minutes attached"],
+            "True Label": ["phishing", "ham", "phishing", "ham"],
+            "Prob (Ham)": [0.8, 0.9, 0.2, 0.3],
+            "Prob (Phishing)": [0.2, 0.1, 0.8, 0.7],
+        }
+    )
 
 
 def test_derives_prediction_error_confidence_and_outcome_from_probabilities():
@@ -59,12 +61,15 @@ def test_threshold_recomputes_predictions_and_keeps_logged_columns():
     assert list(table.frame["Is Error"]) == [True, False, False, True]  # the logged column is untouched
 
 
-@pytest.mark.parametrize("values, expected", [
-    ([True, False, True], [True, False, True]),
-    ([1, 0, 1], [True, False, True]),
-    (["True", "false", "YES"], [True, False, True]),
-    (["1", "0", "no"], [True, False, False]),
-])
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ([True, False, True], [True, False, True]),
+        ([1, 0, 1], [True, False, True]),
+        (["True", "false", "YES"], [True, False, True]),
+        (["1", "0", "no"], [True, False, False]),
+    ],
+)
 def test_is_error_column_coerced(values, expected):
     table = prepare(pd.DataFrame({"text": ["a", "b", "c"], "is_error": values}))
     assert list(table.is_error()) == expected
@@ -101,13 +106,16 @@ def test_empty_table_rejected():
         prepare(seed_table().iloc[:0])
 
 
-@pytest.mark.parametrize("labels, probs, expected", [
-    (["ham", "phishing"], None, "phishing"),
-    (["0", "1"], None, "1"),
-    ([0, 1], None, "1"),
-    (["cat", "dog"], ["cat", "dog"], "dog"),  # no hint: last prob column
-    (["b", "a"], None, "b"),  # no hint, no probs: second in sorted order
-])
+@pytest.mark.parametrize(
+    "labels, probs, expected",
+    [
+        (["ham", "phishing"], None, "phishing"),
+        (["0", "1"], None, "1"),
+        ([0, 1], None, "1"),
+        (["cat", "dog"], ["cat", "dog"], "dog"),  # no hint: last prob column
+        (["b", "a"], None, "b"),  # no hint, no probs: second in sorted order
+    ],
+)
 def test_positive_class_heuristic(labels, probs, expected):
     df = pd.DataFrame({"true_label": labels * 2, "predicted_label": labels[::-1] * 2})
     for cls in probs or []:
@@ -122,8 +130,7 @@ def test_explicit_positive_class_matched_case_insensitively_and_validated():
 
 
 def test_multiclass_argmax_and_threshold_rejected():
-    df = pd.DataFrame({"label": ["a", "b", "c"], "prob_a": [0.5, 0.2, 0.1], "prob_b": [0.3, 0.7, 0.1],
-                       "prob_c": [0.2, 0.1, 0.8]})
+    df = pd.DataFrame({"label": ["a", "b", "c"], "prob_a": [0.5, 0.2, 0.1], "prob_b": [0.3, 0.7, 0.1], "prob_c": [0.2, 0.1, 0.8]})
     table = prepare(df)
     assert table.positive_class is None
     assert list(table.frame["Predicted Label"].astype(str)) == ["a", "b", "c"]
@@ -174,15 +181,23 @@ def test_require_column_names_the_column_or_the_missing_role(columns, role, expe
         assert table.require_column(role, why="Row check") == expected
 
 
-@pytest.mark.parametrize("probs, expected", [
-    (["ok", "insult", "threat"], ["ok", "insult", "threat"]),  # the model's id2label order, not alphabetical
-    (["threat", "ok", "insult"], ["threat", "ok", "insult"]),
-    ([], ["insult", "ok", "threat"]),  # no probabilities: sorted, as before
-])
+@pytest.mark.parametrize(
+    "probs, expected",
+    [
+        (["ok", "insult", "threat"], ["ok", "insult", "threat"]),  # the model's id2label order, not alphabetical
+        (["threat", "ok", "insult"], ["threat", "ok", "insult"]),
+        ([], ["insult", "ok", "threat"]),  # no probabilities: sorted, as before
+    ],
+)
 def test_classes_follow_the_probability_columns_order(probs, expected):
     labels = ["ok", "insult", "threat", "ok"]
-    frame = pd.DataFrame({"True Label": labels, "Predicted Label": ["ok", "ok", "threat", "insult"],
-                          **{f"Prob ({c.capitalize()})": [1 / 3] * 4 for c in probs}})
+    frame = pd.DataFrame(
+        {
+            "True Label": labels,
+            "Predicted Label": ["ok", "ok", "threat", "insult"],
+            **{f"Prob ({c.capitalize()})": [1 / 3] * 4 for c in probs},
+        }
+    )
     assert list(prepare(frame).classes) == expected
 
 
@@ -191,11 +206,17 @@ def test_one_vs_rest_makes_a_binary_table_of_one_class():
 
     from wbview.analysis.prepare import one_vs_rest
 
-    frame = pd.DataFrame({"Sample ID": [1, 2, 3, 4, 5], "Decoded Text": list("abcde"),
-                          "True Label": ["ok", "insult", "threat", "insult", "ok"],
-                          "Predicted Label": ["ok", "insult", "insult", "ok", "insult"],
-                          "Prob (ok)": [0.7, 0.1, 0.2, 0.6, 0.3], "Prob (insult)": [0.2, 0.8, 0.5, 0.3, 0.6],
-                          "Prob (threat)": [0.1, 0.1, 0.3, 0.1, 0.1]})
+    frame = pd.DataFrame(
+        {
+            "Sample ID": [1, 2, 3, 4, 5],
+            "Decoded Text": list("abcde"),
+            "True Label": ["ok", "insult", "threat", "insult", "ok"],
+            "Predicted Label": ["ok", "insult", "insult", "ok", "insult"],
+            "Prob (ok)": [0.7, 0.1, 0.2, 0.6, 0.3],
+            "Prob (insult)": [0.2, 0.8, 0.5, 0.3, 0.6],
+            "Prob (threat)": [0.1, 0.1, 0.3, 0.1, 0.1],
+        }
+    )
     binary = one_vs_rest(prepare(frame), "insult")
     assert binary.is_binary and binary.positive_class == "insult"
     assert list(binary.classes) == ["insult", "not insult"]

@@ -27,25 +27,32 @@ PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 
 
 def table():
-    return prepare(pd.DataFrame({
-        "Decoded Text": ["Verify your PayPal account", "a.b matters", "axb", PAYLOAD, "=HYPERLINK(\"x\")", None],
-        "True Label": ["phishing", "ham", "ham", "phishing", "phishing", "ham"],
-        "Predicted Label": ["ham", "ham", "phishing", "phishing", "ham", "ham"],
-        "Score": [0.1, 0.5, 0.9, 0.3, 0.7, np.nan],
-        "Flag": [True, False, True, False, True, False],
-    }))
+    return prepare(
+        pd.DataFrame(
+            {
+                "Decoded Text": ["Verify your PayPal account", "a.b matters", "axb", PAYLOAD, '=HYPERLINK("x")', None],
+                "True Label": ["phishing", "ham", "ham", "phishing", "phishing", "ham"],
+                "Predicted Label": ["ham", "ham", "phishing", "phishing", "ham", "ham"],
+                "Score": [0.1, 0.5, 0.9, 0.3, 0.7, np.nan],
+                "Flag": [True, False, True, False, True, False],
+            }
+        )
+    )
 
 
-@pytest.mark.parametrize("query, regex, expected", [
-    ("paypal", False, [0]),
-    ("PAYPAL", False, [0]),
-    ("a.b", False, [1]),            # literal: the dot is not a wildcard
-    ("a.b", True, [1, 2]),          # regex: it is
-    ("<script>", False, [3]),
-    ("onerror=alert(2)", False, [3]),  # parentheses are literal by default
-    ("^=", True, [4]),
-    ("", False, [0, 1, 2, 3, 4, 5]),
-])
+@pytest.mark.parametrize(
+    "query, regex, expected",
+    [
+        ("paypal", False, [0]),
+        ("PAYPAL", False, [0]),
+        ("a.b", False, [1]),  # literal: the dot is not a wildcard
+        ("a.b", True, [1, 2]),  # regex: it is
+        ("<script>", False, [3]),
+        ("onerror=alert(2)", False, [3]),  # parentheses are literal by default
+        ("^=", True, [4]),
+        ("", False, [0, 1, 2, 3, 4, 5]),
+    ],
+)
 def test_search(query, regex, expected):
     assert list(np.flatnonzero(search_mask(table(), query, regex=regex))) == expected
 
@@ -65,19 +72,22 @@ def test_search_in_label_columns():
     assert list(np.flatnonzero(mask)) == [0, 3, 4]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ('"True Label"=ham', [1, 2, 5]),
-    ('"True Label"!=ham', [0, 3, 4]),
-    ('"Predicted Label" in ham,phishing', [0, 1, 2, 3, 4, 5]),
-    ('"Predicted Label" not in ham', [2, 3]),
-    ("Score>=0.3", [1, 2, 3, 4]),
-    ("Score<=0.7", [0, 1, 3, 4]),
-    ("Score>0.5", [2, 4]),
-    ("Score<0.3", [0]),
-    ("Flag=true", [0, 2, 4]),
-    ('"Is Error"=true', [0, 2, 4]),
-    ("Score in 0.5,0.9", [1, 2]),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('"True Label"=ham', [1, 2, 5]),
+        ('"True Label"!=ham', [0, 3, 4]),
+        ('"Predicted Label" in ham,phishing', [0, 1, 2, 3, 4, 5]),
+        ('"Predicted Label" not in ham', [2, 3]),
+        ("Score>=0.3", [1, 2, 3, 4]),
+        ("Score<=0.7", [0, 1, 3, 4]),
+        ("Score>0.5", [2, 4]),
+        ("Score<0.3", [0]),
+        ("Flag=true", [0, 2, 4]),
+        ('"Is Error"=true', [0, 2, 4]),
+        ("Score in 0.5,0.9", [1, 2]),
+    ],
+)
 def test_filter_mask_in_the_run_filter_vocabulary(text, expected):
     condition = ColumnFilter.from_text(text)
     assert list(np.flatnonzero(filter_mask(table(), condition))) == expected
@@ -92,11 +102,14 @@ def test_a_range_widget_is_two_comparisons():
     assert range_filters("Score", None, 0.3) == (ColumnFilter("Score", "<=", 0.3),)
 
 
-@pytest.mark.parametrize("condition, message", [
-    (ColumnFilter("Nope", "=", "x"), "Nope"),
-    (ColumnFilter("Score", ">=", "low"), "not a number"),
-    (ColumnFilter("Flag", "=", "maybe"), "neither"),
-])
+@pytest.mark.parametrize(
+    "condition, message",
+    [
+        (ColumnFilter("Nope", "=", "x"), "Nope"),
+        (ColumnFilter("Score", ">=", "low"), "not a number"),
+        (ColumnFilter("Flag", "=", "maybe"), "neither"),
+    ],
+)
 def test_filter_errors(condition, message):
     with pytest.raises(BadFilter, match=message):
         filter_mask(table(), condition)
@@ -112,20 +125,26 @@ def test_filter_validates_shape():
 
 
 def test_query_round_trips_through_url_params():
-    query = RowQuery(filters=(ColumnFilter("True Label", "in", ("ham", "a,b:c")),
-                              ColumnFilter("Score", ">=", 0.2)),
-                     search="pay pal & co", regex=True, search_columns=("Decoded Text",))
+    query = RowQuery(
+        filters=(ColumnFilter("True Label", "in", ("ham", "a,b:c")), ColumnFilter("Score", ">=", 0.2)),
+        search="pay pal & co",
+        regex=True,
+        search_columns=("Decoded Text",),
+    )
     assert RowQuery.from_params(query.to_params()) == query
     assert RowQuery.from_params({}) == RowQuery()
 
 
-@pytest.mark.parametrize("text, words", [
-    ("no operator", "expected an operator"),
-    ("Score>=", "missing value"),
-    ("Score like x", "expected an operator"),
-    ('"unclosed=1', "unclosed quote"),
-    ("", "Empty filter"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("no operator", "expected an operator"),
+        ("Score>=", "missing value"),
+        ("Score like x", "expected an operator"),
+        ('"unclosed=1', "unclosed quote"),
+        ("", "Empty filter"),
+    ],
+)
 def test_bad_filter_strings(text, words):
     with pytest.raises(BadFilter, match=words):
         ColumnFilter.from_text(text)
@@ -147,9 +166,9 @@ def test_csv_export_round_trip_and_formula_neutralised():
     back = pd.read_csv(io.BytesIO(data))
     assert list(back.columns) == list(map(str, frame.columns))
     assert back.loc[3, "Decoded Text"] == PAYLOAD  # markup stays text, byte for byte
-    assert back.loc[4, "Decoded Text"] == "'=HYPERLINK(\"x\")"
+    assert back.loc[4, "Decoded Text"] == '\'=HYPERLINK("x")'
     raw = pd.read_csv(io.BytesIO(to_csv_bytes(frame, escape_formulas=False)))
-    assert raw.loc[4, "Decoded Text"] == "=HYPERLINK(\"x\")"
+    assert raw.loc[4, "Decoded Text"] == '=HYPERLINK("x")'
     assert back["Score"].isna().sum() == 1 and len(back) == len(frame)
 
 
@@ -168,8 +187,7 @@ def test_search_without_text_columns_says_so():
 def test_cells_holding_objects_still_group_search_and_export():
     from wbview.analysis.groups import group_histograms
 
-    df = pd.DataFrame({"label": ["a", "b", "a"], "prediction": ["a", "a", "a"],
-                       "meta": [{"k": 1}, [1, 2], "plain"]})
+    df = pd.DataFrame({"label": ["a", "b", "a"], "prediction": ["a", "a", "a"], "meta": [{"k": 1}, [1, 2], "plain"]})
     table = prepare(df)
     hist = group_histograms(table).histograms["meta"]
     assert hist.counts.to_numpy().sum() == 3
@@ -188,8 +206,14 @@ def test_csv_export_in_parallel_parts_matches_one_arrow_write(monkeypatch, n_row
     from wbview.analysis import rows as rows_module
 
     rng = np.random.default_rng(n_rows)
-    frame = pd.DataFrame({"id": np.arange(n_rows), "text": [f"t{i}, \"q\"\n{i % 7}" for i in range(n_rows)],
-                          "p": rng.random(n_rows), "flag": rng.random(n_rows) < 0.5})
+    frame = pd.DataFrame(
+        {
+            "id": np.arange(n_rows),
+            "text": [f't{i}, "q"\n{i % 7}' for i in range(n_rows)],
+            "p": rng.random(n_rows),
+            "flag": rng.random(n_rows) < 0.5,
+        }
+    )
     sink = io.BytesIO()
     pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), sink)
     monkeypatch.setattr(rows_module, "_ROWS_PER_CSV_PART", rows_per_part)
@@ -252,20 +276,27 @@ def test_csv_export_writes_nested_cells_as_json(cells, expected):
 
 def _two_text_columns():
     lure = "Your invoice is attached as discussed in our last call and the meeting before it. "
-    return prepare(pd.DataFrame({
-        "Decoded Text": [lure * 2, lure * 2, "Lunch on Friday? " * 8],
-        "Full Text": [lure * 6 + "P.S. Confirm your password at the link.", lure * 6, "Lunch on Friday? " * 8],
-        "Sender": ["a.example", "b.example", "P.S. Ltd"],  # short strings: a category, not text
-        "True Label": ["phishing", "ham", "ham"],
-        "Predicted Label": ["ham", "ham", "ham"],
-    }))
+    return prepare(
+        pd.DataFrame(
+            {
+                "Decoded Text": [lure * 2, lure * 2, "Lunch on Friday? " * 8],
+                "Full Text": [lure * 6 + "P.S. Confirm your password at the link.", lure * 6, "Lunch on Friday? " * 8],
+                "Sender": ["a.example", "b.example", "P.S. Ltd"],  # short strings: a category, not text
+                "True Label": ["phishing", "ham", "ham"],
+                "Predicted Label": ["ham", "ham", "ham"],
+            }
+        )
+    )
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("P.S.", [0]),            # only the full text has it: the truncated text the model saw does not
-    ("invoice", [0, 1]),
-    ("lunch", [2]),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("P.S.", [0]),  # only the full text has it: the truncated text the model saw does not
+        ("invoice", [0, 1]),
+        ("lunch", [2]),
+    ],
+)
 def test_search_looks_at_every_text_column(query, expected):
     table = _two_text_columns()
     assert default_search_columns(table) == ["Decoded Text", "Full Text"]  # the model's text first

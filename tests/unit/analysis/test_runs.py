@@ -23,13 +23,27 @@ from wbview.records import Run
 
 
 def _run(rid, job_type="train", group=None, tags=(), config=None, summary=None):
-    return Run(id=rid, entity="e", project="p", name=f"n-{rid}", job_type=job_type, group=group, tags=tags,
-               config=config or {}, summary=summary or {})
+    return Run(
+        id=rid,
+        entity="e",
+        project="p",
+        name=f"n-{rid}",
+        job_type=job_type,
+        group=group,
+        tags=tags,
+        config=config or {},
+        summary=summary or {},
+    )
 
 
 RUNS = [
-    _run("a", group="g1", tags=("base", "x"), config={"params": {"lr": 0.1, "enc": "ht"}, "meta": {"task": "t"}, "id": 7},
-         summary={"eval/f1": 0.9, "_runtime": 3, "hist": {"bins": [1, 2]}}),
+    _run(
+        "a",
+        group="g1",
+        tags=("base", "x"),
+        config={"params": {"lr": 0.1, "enc": "ht"}, "meta": {"task": "t"}, "id": 7},
+        summary={"eval/f1": 0.9, "_runtime": 3, "hist": {"bins": [1, 2]}},
+    ),
     _run("b", group="g1", tags=("x",), config={"params": {"lr": 0.3, "enc": "h"}}, summary={"eval/f1": 0.8}),
     _run("c", job_type="eval", group=None, config={"params": {"lr": 0.2, "enc": "ht", "flag": True}}, summary={"eval/f1": None}),
 ]
@@ -51,21 +65,30 @@ def test_column_groups_put_params_before_meta():
     assert config_columns(frame)[:3] == ["params.enc", "params.flag", "params.lr"]
     assert config_columns(frame)[3] == "meta.task"
     assert summary_columns(frame) == ["summary.eval/f1", "summary.hist.bins"]
-    assert numeric_columns(frame, ["params.lr", "params.enc", "params.flag", "summary.eval/f1"]) == ["params.lr", "summary.eval/f1"]
+    assert numeric_columns(frame, ["params.lr", "params.enc", "params.flag", "summary.eval/f1"]) == [
+        "params.lr",
+        "summary.eval/f1",
+    ]
 
 
-@pytest.mark.parametrize("column, expected", [
-    ("params.lr", FilterSpec("params.lr", "numeric", low=0.1, high=0.3, path=("config", ("params", "lr")))),
-    ("params.enc", FilterSpec("params.enc", "categorical", ("h", "ht"), path=("config", ("params", "enc")), values=("h", "ht"))),
-    # values present only: W&B never matches a run without the key, so there is no "(none)"
-    ("params.flag", FilterSpec("params.flag", "categorical", ("True",), path=("config", ("params", "flag")), values=(True,))),
-    ("job_type", FilterSpec("job_type", "categorical", ("eval", "train"), values=("eval", "train"))),
-    ("group", FilterSpec("group", "categorical", ("g1",), values=("g1",))),
-    ("tags", FilterSpec("tags", "tags", ("base", "x"))),
-    ("meta.task", FilterSpec("meta.task", "categorical", ("t",), path=("config", ("meta", "task")), values=("t",))),
-    ("summary.eval/f1", FilterSpec("summary.eval/f1", "numeric", low=0.8, high=0.9, path=("summary", ("eval/f1",)))),
-    ("nope", None),
-])
+@pytest.mark.parametrize(
+    "column, expected",
+    [
+        ("params.lr", FilterSpec("params.lr", "numeric", low=0.1, high=0.3, path=("config", ("params", "lr")))),
+        (
+            "params.enc",
+            FilterSpec("params.enc", "categorical", ("h", "ht"), path=("config", ("params", "enc")), values=("h", "ht")),
+        ),
+        # values present only: W&B never matches a run without the key, so there is no "(none)"
+        ("params.flag", FilterSpec("params.flag", "categorical", ("True",), path=("config", ("params", "flag")), values=(True,))),
+        ("job_type", FilterSpec("job_type", "categorical", ("eval", "train"), values=("eval", "train"))),
+        ("group", FilterSpec("group", "categorical", ("g1",), values=("g1",))),
+        ("tags", FilterSpec("tags", "tags", ("base", "x"))),
+        ("meta.task", FilterSpec("meta.task", "categorical", ("t",), path=("config", ("meta", "task")), values=("t",))),
+        ("summary.eval/f1", FilterSpec("summary.eval/f1", "numeric", low=0.8, high=0.9, path=("summary", ("eval/f1",)))),
+        ("nope", None),
+    ],
+)
 def test_filter_widget_is_chosen_from_the_values_present(column, expected):
     assert filter_spec(runs_frame(RUNS), column) == expected
 
@@ -75,18 +98,21 @@ def test_constant_columns_get_no_widget():
     assert [s.column for s in filter_specs(frame)] == []
 
 
-@pytest.mark.parametrize("chosen, ids, texts", [
-    ({}, ["a", "b", "c"], []),
-    ({"f.job_type": ["train"]}, ["a", "b"], ["job_type in train"]),
-    ({"f.group": ["g1"]}, ["a", "b"], ["group in g1"]),
-    ({"f.params.flag": ["True"]}, ["c"], ["params.flag in true"]),
-    ({"f.params.lr": (0.15, 0.3)}, ["b", "c"], ["params.lr>=0.15"]),
-    ({"f.params.lr": (0.1, 0.3)}, ["a", "b", "c"], []),  # the full range does not filter
-    ({"f.summary.eval/f1": (0.85, 0.9)}, ["a"], ["eval/f1>=0.85"]),  # narrowed: runs without it drop out
-    ({"f.tags": ["x"]}, ["a", "b"], ["tags in x"]),
-    ({"f.tags": ["base"], "f.params.enc": ["ht"]}, ["a"], ["tags in base", "params.enc in ht"]),
-    ({"f.params.enc": ["h"], "f.job_type": ["eval"]}, [], ["job_type in eval", "params.enc in h"]),
-])
+@pytest.mark.parametrize(
+    "chosen, ids, texts",
+    [
+        ({}, ["a", "b", "c"], []),
+        ({"f.job_type": ["train"]}, ["a", "b"], ["job_type in train"]),
+        ({"f.group": ["g1"]}, ["a", "b"], ["group in g1"]),
+        ({"f.params.flag": ["True"]}, ["c"], ["params.flag in true"]),
+        ({"f.params.lr": (0.15, 0.3)}, ["b", "c"], ["params.lr>=0.15"]),
+        ({"f.params.lr": (0.1, 0.3)}, ["a", "b", "c"], []),  # the full range does not filter
+        ({"f.summary.eval/f1": (0.85, 0.9)}, ["a"], ["eval/f1>=0.85"]),  # narrowed: runs without it drop out
+        ({"f.tags": ["x"]}, ["a", "b"], ["tags in x"]),
+        ({"f.tags": ["base"], "f.params.enc": ["ht"]}, ["a"], ["tags in base", "params.enc in ht"]),
+        ({"f.params.enc": ["h"], "f.job_type": ["eval"]}, [], ["job_type in eval", "params.enc in h"]),
+    ],
+)
 def test_widget_choices_are_run_filters_in_the_cli_vocabulary(chosen, ids, texts):
     frame = runs_frame(RUNS)
     specs = filter_specs(frame)
@@ -99,8 +125,10 @@ def test_widget_choices_are_run_filters_in_the_cli_vocabulary(chosen, ids, texts
     seeded, rest = choices_from(specs, parsed)
     assert rest.is_empty
     assert {k: list(v) if isinstance(v, list) else tuple(v) for k, v in seeded.items()} == {
-        k: list(v) if isinstance(v, list) else tuple(v) for k, v in chosen.items()
-        if not (k == "f.params.lr" and tuple(v) == (0.1, 0.3))}
+        k: list(v) if isinstance(v, list) else tuple(v)
+        for k, v in chosen.items()
+        if not (k == "f.params.lr" and tuple(v) == (0.1, 0.3))
+    }
 
 
 def test_a_link_condition_no_widget_shows_is_kept_as_the_rest():
@@ -123,7 +151,11 @@ def test_a_dotted_config_key_keeps_its_path():
 def test_group_table_counts_and_means():
     frame = runs_frame(RUNS)
     table = group_table(frame, "group", ["summary.eval/f1"])
-    assert table.to_dict("list") == {"group": ["(none)", "g1"], "runs": [1, 2], "mean summary.eval/f1": [pytest.approx(float("nan"), nan_ok=True), pytest.approx(0.85)]}
+    assert table.to_dict("list") == {
+        "group": ["(none)", "g1"],
+        "runs": [1, 2],
+        "mean summary.eval/f1": [pytest.approx(float("nan"), nan_ok=True), pytest.approx(0.85)],
+    }
 
 
 def test_empty_runs_give_an_empty_frame_with_base_columns():
@@ -143,32 +175,63 @@ def _board_runs():
     from wbview.records import Run
 
     return [
-        Run(id="a", entity="e", project="p", name="exp-a", job_type="eval",
-            config={"params": {"lr": 0.1, "enc": "x", "epochs": 3}}, summary={"eval/f1": 0.80, "eval/loss": 0.5}),
-        Run(id="b", entity="e", project="p", name="exp-b", job_type="eval",
-            config={"params": {"lr": 0.2, "enc": "x", "epochs": 3}}, summary={"eval/f1": 0.90, "eval/loss": 0.3}),
-        Run(id="c", entity="e", project="p", name="exp-c", job_type="eval",
-            config={"params": {"lr": 0.3, "enc": "y", "epochs": 3}}, summary={"eval/loss": 0.4}),
+        Run(
+            id="a",
+            entity="e",
+            project="p",
+            name="exp-a",
+            job_type="eval",
+            config={"params": {"lr": 0.1, "enc": "x", "epochs": 3}},
+            summary={"eval/f1": 0.80, "eval/loss": 0.5},
+        ),
+        Run(
+            id="b",
+            entity="e",
+            project="p",
+            name="exp-b",
+            job_type="eval",
+            config={"params": {"lr": 0.2, "enc": "x", "epochs": 3}},
+            summary={"eval/f1": 0.90, "eval/loss": 0.3},
+        ),
+        Run(
+            id="c",
+            entity="e",
+            project="p",
+            name="exp-c",
+            job_type="eval",
+            config={"params": {"lr": 0.3, "enc": "y", "epochs": 3}},
+            summary={"eval/loss": 0.4},
+        ),
     ]
 
 
-@pytest.mark.parametrize("metric, ids, first_columns", [
-    ("summary.eval/f1", ["b", "a", "c"], ["name", "id", "summary.eval/f1", "params.enc", "params.lr", "summary.eval/loss"]),
-    ("summary.eval/loss", ["b", "c", "a"], ["name", "id", "summary.eval/loss", "params.enc", "params.lr", "summary.eval/f1"]),
-    (None, ["a", "b", "c"], ["name", "id", "params.enc", "params.lr"]),
-])
+@pytest.mark.parametrize(
+    "metric, ids, first_columns",
+    [
+        ("summary.eval/f1", ["b", "a", "c"], ["name", "id", "summary.eval/f1", "params.enc", "params.lr", "summary.eval/loss"]),
+        ("summary.eval/loss", ["b", "c", "a"], ["name", "id", "summary.eval/loss", "params.enc", "params.lr", "summary.eval/f1"]),
+        (None, ["a", "b", "c"], ["name", "id", "params.enc", "params.lr"]),
+    ],
+)
 def test_leaderboard_ranks_best_first_and_puts_what_differs_first(metric, ids, first_columns):
     from wbview.analysis.runs import leaderboard, runs_frame
 
     frame, columns = leaderboard(runs_frame(_board_runs()), metric)
     assert list(frame["id"]) == ids
-    assert columns[:len(first_columns)] == first_columns
+    assert columns[: len(first_columns)] == first_columns
     assert columns.index("params.epochs") > columns.index("job_type")  # the same for every run: at the back
     assert "group" not in columns and "url" not in columns  # empty for these runs: hidden
 
 
-@pytest.mark.parametrize("metric, lower", [("summary.eval/f1", False), ("summary.train/loss", True),
-                                           ("summary.eval/error_rate", True), ("summary.eval/roc_auc", False)])
+@pytest.mark.parametrize(
+    "metric, lower",
+    [
+        ("summary.eval/f1", False),
+        ("summary.train/loss", True),
+        ("summary.eval/error_rate", True),
+        ("summary.eval/roc_auc", False),
+    ],
+)
 def test_lower_is_better(metric, lower):
     from wbview.analysis.runs import lower_is_better
 

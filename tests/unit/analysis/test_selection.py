@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC
 
 import numpy as np
 import pandas as pd
@@ -24,8 +25,14 @@ def _ref(key: str, artifact: str = "a:v0") -> TableRef:
 
 
 def _run(run_id: str, *keys: str) -> Run:
-    return Run(id=run_id, entity="e", project="p", name=f"name-{run_id}", config={"params": {"lr": 0.1}},
-               tables=tuple(_ref(k, f"{run_id}-{k}:v0") for k in keys))
+    return Run(
+        id=run_id,
+        entity="e",
+        project="p",
+        name=f"name-{run_id}",
+        config={"params": {"lr": 0.1}},
+        tables=tuple(_ref(k, f"{run_id}-{k}:v0") for k in keys),
+    )
 
 
 def test_eval_runs_and_table_keys_most_common_first():
@@ -37,13 +44,16 @@ def test_eval_runs_and_table_keys_most_common_first():
     assert views.table_name(runs[1].tables[0]) == "b-eval/p:v0/eval/p.table.json"
 
 
-@pytest.mark.parametrize("used, types, expected", [
-    (("model:v1", "data:v2"), {"model:v1": "model", "data:v2": "dataset"}, "data:v2"),
-    (("model:v1",), {"model:v1": "model"}, None),
-    ((), {}, None),
-    (("b:v0", "a:v1"), {"a:v1": "dataset", "b:v0": "dataset"}, "a:v1 + b:v0"),  # order-free
-    (("x:v0",), {}, None),  # unknown type (unreadable artifact) is not a dataset
-])
+@pytest.mark.parametrize(
+    "used, types, expected",
+    [
+        (("model:v1", "data:v2"), {"model:v1": "model", "data:v2": "dataset"}, "data:v2"),
+        (("model:v1",), {"model:v1": "model"}, None),
+        ((), {}, None),
+        (("b:v0", "a:v1"), {"a:v1": "dataset", "b:v0": "dataset"}, "a:v1 + b:v0"),  # order-free
+        (("x:v0",), {}, None),  # unknown type (unreadable artifact) is not a dataset
+    ],
+)
 def test_scored_dataset(used, types, expected):
     assert views.scored_dataset(used, types) == expected
 
@@ -110,8 +120,11 @@ def _binary_table(n: int = 400, seed: int = 0):
     truth = rng.random(n) < 0.4
     p = np.clip(np.where(truth, rng.beta(5, 2, n), rng.beta(2, 5, n)), 0, 1)
     text = [("see http://evil.example <b>now</b>" if t else "lunch?") + f" {i}" for i, t in enumerate(truth)]
-    return prepare(pd.DataFrame({"Decoded Text": text, "True Label": np.where(truth, "phishing", "ham"),
-                                 "Prob (phishing)": p, "Prob (ham)": 1 - p}))
+    return prepare(
+        pd.DataFrame(
+            {"Decoded Text": text, "True Label": np.where(truth, "phishing", "ham"), "Prob (phishing)": p, "Prob (ham)": 1 - p}
+        )
+    )
 
 
 def test_threshold_figure_marks_chosen_and_logged():
@@ -160,12 +173,14 @@ def test_clip_text(text, limit, shown):
 
 def test_for_display_cuts_only_long_text_cells_of_the_rows_shown():
     huge = "A" * 300_000
-    frame = pd.DataFrame({
-        "text": ["ok", huge, None, "fine"],
-        "tokens": [["a"], [], ["b"], ["c"]],
-        "n": [1, 2, 3, 4],
-        "label": pd.Series(["x", "y" * 50, "z", "w"], dtype="string"),
-    })
+    frame = pd.DataFrame(
+        {
+            "text": ["ok", huge, None, "fine"],
+            "tokens": [["a"], [], ["b"], ["c"]],
+            "n": [1, 2, 3, 4],
+            "label": pd.Series(["x", "y" * 50, "z", "w"], dtype="string"),
+        }
+    )
     shown = views.for_display(frame, max_rows=3, max_chars=20)
     assert len(shown) == 3
     assert shown["text"].tolist()[0] == "ok" and shown["text"].isna().tolist() == [False, False, True]
@@ -178,37 +193,51 @@ def test_for_display_cuts_only_long_text_cells_of_the_rows_shown():
 
 
 def _timed(run_id: str, minute: int | None, f1: float | None = None, tags: tuple[str, ...] = ()) -> Run:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
-    created = None if minute is None else datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=minute)
-    return Run(id=run_id, entity="e", project="p", name=run_id, created_at=created, tags=tags,
-               summary={} if f1 is None else {"eval/f1": f1})
+    created = None if minute is None else datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minute)
+    return Run(
+        id=run_id,
+        entity="e",
+        project="p",
+        name=run_id,
+        created_at=created,
+        tags=tags,
+        summary={} if f1 is None else {"eval/f1": f1},
+    )
 
 
-@pytest.mark.parametrize("runs, expected", [
-    ([], None),
-    ([_timed("a", 1), _timed("b", 2)], "b"),  # no score: the most recent
-    ([_timed("new", 3, 0.80), _timed("best", 1, 0.93), _timed("mid", 2, 0.90)], "best"),  # order given: newest first
-    ([_timed("old", 1, 0.93), _timed("new", 2, 0.93)], "new"),  # equal scores: the most recent
-    ([_timed("unscored", 5), _timed("scored", 1, 0.5)], "scored"),
-    ([_timed("none", None, 0.9), _timed("dated", 1, 0.9)], "dated"),
-])
+@pytest.mark.parametrize(
+    "runs, expected",
+    [
+        ([], None),
+        ([_timed("a", 1), _timed("b", 2)], "b"),  # no score: the most recent
+        ([_timed("new", 3, 0.80), _timed("best", 1, 0.93), _timed("mid", 2, 0.90)], "best"),  # order given: newest first
+        ([_timed("old", 1, 0.93), _timed("new", 2, 0.93)], "new"),  # equal scores: the most recent
+        ([_timed("unscored", 5), _timed("scored", 1, 0.5)], "scored"),
+        ([_timed("none", None, 0.9), _timed("dated", 1, 0.9)], "dated"),
+    ],
+)
 def test_default_eval_run_is_the_best_scoring_then_the_newest(runs, expected):
     assert views.default_eval_run(runs) == expected
 
 
-@pytest.mark.parametrize("runs, expected", [
-    ([], (None, None)),
-    ([_timed("only", 1)], ("only", "only")),
-    ([_timed("c", 3), _timed("a", 1), _timed("b", 2)], ("b", "c")),  # the run before the newest
-    ([_timed("c", 3), _timed("base", 1, tags=("baseline",)), _timed("b", 2)], ("base", "c")),
-    ([_timed("base", 3, tags=("baseline",)), _timed("a", 1)], ("a", "base")),  # the baseline is the newest: B
-])
+@pytest.mark.parametrize(
+    "runs, expected",
+    [
+        ([], (None, None)),
+        ([_timed("only", 1)], ("only", "only")),
+        ([_timed("c", 3), _timed("a", 1), _timed("b", 2)], ("b", "c")),  # the run before the newest
+        ([_timed("c", 3), _timed("base", 1, tags=("baseline",)), _timed("b", 2)], ("base", "c")),
+        ([_timed("base", 3, tags=("baseline",)), _timed("a", 1)], ("a", "base")),  # the baseline is the newest: B
+    ],
+)
 def test_default_comparison_goes_from_older_or_baseline_to_newest(runs, expected):
     assert views.default_comparison(runs) == expected
 
 
-@pytest.mark.parametrize("name, run_id, label", [("exp-002-eval", "ab12", "exp-002-eval (ab12)"), ("", "ab12", "ab12"),
-                                                ("ab12", "ab12", "ab12")])
+@pytest.mark.parametrize(
+    "name, run_id, label", [("exp-002-eval", "ab12", "exp-002-eval (ab12)"), ("", "ab12", "ab12"), ("ab12", "ab12", "ab12")]
+)
 def test_run_choice_label_is_name_then_id(name, run_id, label):
     assert views.run_choice_label(Run(id=run_id, entity="e", project="p", name=name)) == label

@@ -14,12 +14,15 @@ from wbview.analysis.stats import wilson_interval
 from wbview.analysis.textfeatures import ngram_rows, text_features
 
 
-@pytest.mark.parametrize("k, n, low, high", [
-    (0, 10, 0.0, 0.2775),      # reference values (e.g. statsmodels proportion_confint method="wilson")
-    (5, 10, 0.2366, 0.7634),
-    (10, 10, 0.7225, 1.0),
-    (1, 100, 0.0018, 0.0545),
-])
+@pytest.mark.parametrize(
+    "k, n, low, high",
+    [
+        (0, 10, 0.0, 0.2775),  # reference values (e.g. statsmodels proportion_confint method="wilson")
+        (5, 10, 0.2366, 0.7634),
+        (10, 10, 0.7225, 1.0),
+        (1, 100, 0.0018, 0.0545),
+    ],
+)
 def test_wilson_interval(k, n, low, high):
     lo, hi = wilson_interval(k, n)
     assert lo == pytest.approx(low, abs=1e-4) and hi == pytest.approx(high, abs=1e-4)
@@ -35,9 +38,9 @@ def slice_frame() -> pd.DataFrame:
     region "tiny" (2 rows) has 2/2 errors; "south" holds the other 98 errors."""
     region = np.array(["north"] * 200 + ["tiny"] * 2 + ["south"] * 1798)
     wrong = np.zeros(2000, dtype=bool)
-    wrong[:100] = True         # 100 of north
-    wrong[200:202] = True      # all of tiny
-    wrong[202:300] = True      # 98 of south
+    wrong[:100] = True  # 100 of north
+    wrong[200:202] = True  # all of tiny
+    wrong[202:300] = True  # 98 of south
     truth = np.array(["ham", "spam"] * 1000)
     pred = np.where(wrong, np.where(truth == "ham", "spam", "ham"), truth)
     return pd.DataFrame({"region": region, "true_label": truth, "predicted_label": pred})
@@ -80,10 +83,13 @@ def test_slice_mask():
 
 
 def test_text_features_hand_case():
-    df = pd.DataFrame({
-        "text": ["Go to https://WWW.Evil.com/login NOW 42", "hi", "", "see www.docs.org/a, ok", None],
-        "label": ["a"] * 5, "prediction": ["a"] * 5,
-    })
+    df = pd.DataFrame(
+        {
+            "text": ["Go to https://WWW.Evil.com/login NOW 42", "hi", "", "see www.docs.org/a, ok", None],
+            "label": ["a"] * 5,
+            "prediction": ["a"] * 5,
+        }
+    )
     features = text_features(prepare(df), "text")
     assert features["length"].tolist()[:4] == [39, 2, 0, 22] and np.isnan(features["length"].iloc[4])
     assert features["has_url"].tolist() == [True, False, False, True, False]
@@ -96,25 +102,35 @@ def test_text_features_hand_case():
 
 def test_ngram_rows_distinct_per_text():
     row, gram, names = ngram_rows(pa.array(["Hello world hello", "world, peace!", None]))
-    pairs = sorted((int(r), names[int(g)]) for r, g in zip(row, gram))
-    assert pairs == [(0, "hello"), (0, "hello world"), (0, "world"), (0, "world hello"),
-                     (1, "peace"), (1, "world"), (1, "world peace")]
+    pairs = sorted((int(r), names[int(g)]) for r, g in zip(row, gram, strict=False))
+    assert pairs == [
+        (0, "hello"),
+        (0, "hello world"),
+        (0, "world"),
+        (0, "world hello"),
+        (1, "peace"),
+        (1, "world"),
+        (1, "world peace"),
+    ]
 
 
 def ngram_frame() -> pd.DataFrame:
     """200 positives: the 40 containing "gift card" are all missed, 10 of the rest are."""
     texts = ["claim your gift card today"] * 40 + ["meeting moved to monday"] * 160
     missed = np.array([True] * 40 + [True] * 10 + [False] * 150)
-    return pd.DataFrame({"text": texts + ["hello"] * 50,
-                         "label": ["spam"] * 200 + ["ham"] * 50,
-                         "prediction": list(np.where(missed, "ham", "spam")) + ["ham"] * 50})
+    return pd.DataFrame(
+        {
+            "text": texts + ["hello"] * 50,
+            "label": ["spam"] * 200 + ["ham"] * 50,
+            "prediction": list(np.where(missed, "ham", "spam")) + ["ham"] * 50,
+        }
+    )
 
 
 def test_ngrams_over_represented_among_false_negatives():
     ranked = slices.rank_ngrams(prepare(ngram_frame()), target="fn", min_rows=10)
     top = ranked.iloc[0]
-    assert top["ngram"] in {"gift card", "gift", "card", "claim your", "claim", "your gift", "card today",
-                            "today", "your"}
+    assert top["ngram"] in {"gift card", "gift", "card", "claim your", "claim", "your gift", "card today", "today", "your"}
     gift = ranked.set_index("ngram").loc["gift card"]
     assert gift["rows"] == 40 and gift["hits"] == 40 and gift["lift"] == pytest.approx(1 / (50 / 200))
     assert ranked["sampled_rows"].iloc[0] == 200
@@ -134,14 +150,14 @@ def tree_frame() -> pd.DataFrame:
     wrong = (channel == "sms") & (size >= 50)
     truth = rng.choice(["a", "b"], n_rows)
     pred = np.where(wrong, np.where(truth == "a", "b", "a"), truth)
-    return pd.DataFrame({"channel": channel, "size": size, "noise": rng.random(n_rows),
-                         "label": truth, "prediction": pred})
+    return pd.DataFrame({"channel": channel, "size": size, "noise": rng.random(n_rows), "label": truth, "prediction": pred})
 
 
 def test_error_tree_finds_the_planted_cohort():
     df = tree_frame()
-    tree = slices.error_tree(prepare(df), max_depth=2, features=slices.slice_features(
-        prepare(df), columns=["channel", "size", "noise"], n_bins=10))
+    tree = slices.error_tree(
+        prepare(df), max_depth=2, features=slices.slice_features(prepare(df), columns=["channel", "size", "noise"], n_bins=10)
+    )
     nodes = tree.nodes
     assert nodes.loc[0, "rows"] == 2000 and nodes.loc[0, "coverage"] == pytest.approx(1.0)
     worst = tree.leaves().iloc[0]
@@ -191,13 +207,15 @@ def test_a_slice_under_two_names_is_listed_once():
     rng = np.random.default_rng(3)
     n = 400
     has_digits = rng.random(n) < 0.5
-    frame = pd.DataFrame({
-        "has digits": has_digits,  # the same rows as "no digits" below, under another name
-        "no digits": ~has_digits,
-        "sender": rng.choice(["a", "b", "c"], n),
-        "True Label": rng.choice(["ham", "phish"], n),
-        "Predicted Label": rng.choice(["ham", "phish"], n),
-    })
+    frame = pd.DataFrame(
+        {
+            "has digits": has_digits,  # the same rows as "no digits" below, under another name
+            "no digits": ~has_digits,
+            "sender": rng.choice(["a", "b", "c"], n),
+            "True Label": rng.choice(["ham", "phish"], n),
+            "Predicted Label": rng.choice(["ham", "phish"], n),
+        }
+    )
     ranked = slices.rank_slices(prepare(frame), min_rows=10)
     named = set(zip(ranked["feature"], ranked["slice"].astype(str), strict=True))
     assert len({("has digits", "False"), ("no digits", "True")} & named) == 1  # one name for these rows

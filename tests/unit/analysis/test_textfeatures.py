@@ -25,8 +25,8 @@ from wbview.analysis.textfeatures import (
 
 _CAPITAL_UNIT = 1 << 32
 _WEIGHT = np.zeros(256, dtype=np.int64)
-_WEIGHT[ord("0"): ord("9") + 1] = 1
-_WEIGHT[ord("A"): ord("Z") + 1] = _CAPITAL_UNIT
+_WEIGHT[ord("0") : ord("9") + 1] = 1
+_WEIGHT[ord("A") : ord("Z") + 1] = _CAPITAL_UNIT
 
 
 def reference_digit_capital_counts(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
@@ -35,15 +35,17 @@ def reference_digit_capital_counts(array: pa.ChunkedArray) -> tuple[np.ndarray, 
     for chunk in array.chunks:
         chunk = chunk.cast(pa.large_string())
         _, offsets_buf, data_buf = chunk.buffers()
-        offsets = np.frombuffer(offsets_buf, dtype=np.int64)[chunk.offset: chunk.offset + len(chunk) + 1]
+        offsets = np.frombuffer(offsets_buf, dtype=np.int64)[chunk.offset : chunk.offset + len(chunk) + 1]
         data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
         running = np.zeros(int(offsets[-1] - offsets[0]) + 1, dtype=np.int64)
-        np.cumsum(_WEIGHT[data[offsets[0]: offsets[-1]]], out=running[1:])
+        np.cumsum(_WEIGHT[data[offsets[0] : offsets[-1]]], out=running[1:])
         parts.append(np.diff(running[offsets - offsets[0]]))
     packed = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     missing = array.is_null().to_numpy(zero_copy_only=False)
-    return (np.where(missing, np.nan, (packed & (_CAPITAL_UNIT - 1)).astype(float)),
-            np.where(missing, np.nan, (packed >> 32).astype(float)))
+    return (
+        np.where(missing, np.nan, (packed & (_CAPITAL_UNIT - 1)).astype(float)),
+        np.where(missing, np.nan, (packed >> 32).astype(float)),
+    )
 
 
 def reference_text_features(array: pa.ChunkedArray) -> pd.DataFrame:
@@ -58,12 +60,16 @@ def reference_text_features(array: pa.ChunkedArray) -> pd.DataFrame:
         domain[url_rows] = hosts.to_numpy(zero_copy_only=False)
     digits, capitals = reference_digit_capital_counts(array)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return pd.DataFrame({
-            "length": length, "has_url": np.asarray(has_url == True, dtype=bool),  # noqa: E712
-            "url_domain": pd.Categorical(domain), "digits": digits,
-            "digit_share": np.where(length > 0, digits / length, 0.0),
-            "capitals_share": np.where(length > 0, capitals / length, 0.0),
-        })
+        return pd.DataFrame(
+            {
+                "length": length,
+                "has_url": np.asarray(has_url == True, dtype=bool),  # noqa: E712
+                "url_domain": pd.Categorical(domain),
+                "digits": digits,
+                "digit_share": np.where(length > 0, digits / length, 0.0),
+                "capitals_share": np.where(length > 0, capitals / length, 0.0),
+            }
+        )
 
 
 CASES = {
@@ -72,18 +78,47 @@ CASES = {
     "unicode and emoji": ["café ÉTÉ 42 😀", "naïve ٣ digits", "日本語 http://例え.jp/x", "K\u212a ſ", "😀" * 5],
     "mixed case URLs": ["Go to HTTP://WWW.Bank-Login.Example.NET/login", "hTtPs://GitHub.com", "WWW.Docs.example.org"],
     "several URLs": ["first http://b.com then https://a.com", "www.z.org and http://y.org", "http://x.io, http://x.io"],
-    "www forms and trailing punctuation": ["see www.example.com.", "(www.a.com)", "www.)", "www.", "http://", "https://host:8080/p",
-                                           "http://q.com?x=1", "http://h.com#frag", "<http://angle.com>", "'www.quote.com'"],
-    "hosts longer than one window": ["http://" + "a" * 100 + ".com/x", "see www." + "b" * 70 + ". ok", "https://" + "c" * 31,
-                                     "x https://" + "d" * 32 + "/", "http://www." + "e" * 64],
-    "digits and capitals": ["ABC123def", "0000", "ZZZZzzzz", "ÀÉÎ 12", "A1" * 1000, "9" * 255, "Z" * 255, "8" * 256,
-                            "Y" * 256 + "1"],
+    "www forms and trailing punctuation": [
+        "see www.example.com.",
+        "(www.a.com)",
+        "www.)",
+        "www.",
+        "http://",
+        "https://host:8080/p",
+        "http://q.com?x=1",
+        "http://h.com#frag",
+        "<http://angle.com>",
+        "'www.quote.com'",
+    ],
+    "hosts longer than one window": [
+        "http://" + "a" * 100 + ".com/x",
+        "see www." + "b" * 70 + ". ok",
+        "https://" + "c" * 31,
+        "x https://" + "d" * 32 + "/",
+        "http://www." + "e" * 64,
+    ],
+    "digits and capitals": [
+        "ABC123def",
+        "0000",
+        "ZZZZzzzz",
+        "ÀÉÎ 12",
+        "A1" * 1000,
+        "9" * 255,
+        "Z" * 255,
+        "8" * 256,
+        "Y" * 256 + "1",
+    ],
 }
 
 
-def _table(texts: list) -> "object":
-    frame = pd.DataFrame({"Decoded Text": pd.Series(texts, dtype=object), "True Label": ["a", "b"] * (len(texts) // 2)
-                          + ["a"] * (len(texts) % 2), "Predicted Label": ["a"] * len(texts)})
+def _table(texts: list) -> object:
+    frame = pd.DataFrame(
+        {
+            "Decoded Text": pd.Series(texts, dtype=object),
+            "True Label": ["a", "b"] * (len(texts) // 2) + ["a"] * (len(texts) % 2),
+            "Predicted Label": ["a"] * len(texts),
+        }
+    )
     return prepare(frame)
 
 
@@ -124,16 +159,54 @@ def test_many_rows_across_blocks_match_the_reference():
     texts[::997] = [None] * len(texts[::997])
     array = pa.chunked_array([pa.array(texts)])
     scanned = textfeatures._text_scan(array)
-    for got, want in zip((scanned["digits"], scanned["capitals"]), reference_digit_capital_counts(array)):
+    for got, want in zip((scanned["digits"], scanned["capitals"]), reference_digit_capital_counts(array), strict=False):
         np.testing.assert_array_equal(got, want)
 
 
 # Pieces that make URL-like text: schemes in odd cases, "www." next to a scheme, host
 # stops, trailing punctuation, multi-byte characters (including U+017F, which RE2's
 # case folding treats as "s"), line breaks and vertical tab (not in RE2's \s).
-_URL_PIECES = ["http", "HTTP", "https", "hTtPs", "http\u017f", "://", ":/", ":", "//", "/", "www.", "WwW.", "ww", ".",
-               "w", "x", "bit.ly", "Ex\u00e1mple", "\u65e5\u672c", "\U0001f600", " ", "\t", "\n", "\v", "\f", "?", "#",
-               "<", ">", "\"", "'", ",", ";", ")", "]", "ly.", "a.com", "-", "8080"]
+_URL_PIECES = [
+    "http",
+    "HTTP",
+    "https",
+    "hTtPs",
+    "http\u017f",
+    "://",
+    ":/",
+    ":",
+    "//",
+    "/",
+    "www.",
+    "WwW.",
+    "ww",
+    ".",
+    "w",
+    "x",
+    "bit.ly",
+    "Ex\u00e1mple",
+    "\u65e5\u672c",
+    "\U0001f600",
+    " ",
+    "\t",
+    "\n",
+    "\v",
+    "\f",
+    "?",
+    "#",
+    "<",
+    ">",
+    '"',
+    "'",
+    ",",
+    ";",
+    ")",
+    "]",
+    "ly.",
+    "a.com",
+    "-",
+    "8080",
+]
 
 
 @pytest.mark.parametrize("seed", range(6))

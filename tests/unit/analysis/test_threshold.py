@@ -70,12 +70,15 @@ def test_hand_case_counts_and_inf_row():
     assert np.isnan(curve["precision"].iloc[-1])
 
 
-@pytest.mark.parametrize("fn_cost, fp_cost, best_threshold, best_cost", [
-    (1, 1, 0.6, 1),     # t=0.6: FN 0, FP 1
-    (1, 10, 0.9, 2),    # false alarms expensive: t=0.9 (FN 2, FP 0); +inf costs 3
-    (10, 1, 0.6, 1),    # misses expensive: t=0.6 catches all with one alarm
-    (0, 1, np.inf, 0),  # misses free: flag nothing (ties go to the highest threshold)
-])
+@pytest.mark.parametrize(
+    "fn_cost, fp_cost, best_threshold, best_cost",
+    [
+        (1, 1, 0.6, 1),  # t=0.6: FN 0, FP 1
+        (1, 10, 0.9, 2),  # false alarms expensive: t=0.9 (FN 2, FP 0); +inf costs 3
+        (10, 1, 0.6, 1),  # misses expensive: t=0.6 catches all with one alarm
+        (0, 1, np.inf, 0),  # misses free: flag nothing (ties go to the highest threshold)
+    ],
+)
 def test_cost_optimal_threshold(fn_cost, fp_cost, best_threshold, best_cost):
     best = th.cost_optimal_threshold(th.curve_from_arrays(HAND_Y, HAND_S, fn_cost, fp_cost))
     assert best["threshold"] == best_threshold and best["cost"] == best_cost
@@ -101,12 +104,15 @@ def test_bad_inputs():
 
 
 def hand_table() -> pd.DataFrame:
-    return pd.DataFrame({
-        "Sample ID": range(6),
-        "True Label": np.where(HAND_Y, "phishing", "ham"),
-        "Prob (Phishing)": HAND_S, "Prob (Ham)": 1 - HAND_S,
-        "Predicted Label": np.where(HAND_S >= 0.5, "phishing", "ham"),
-    })
+    return pd.DataFrame(
+        {
+            "Sample ID": range(6),
+            "True Label": np.where(HAND_Y, "phishing", "ham"),
+            "Prob (Phishing)": HAND_S,
+            "Prob (Ham)": 1 - HAND_S,
+            "Predicted Label": np.where(HAND_S >= 0.5, "phishing", "ham"),
+        }
+    )
 
 
 def test_table_curve_and_logged_threshold():

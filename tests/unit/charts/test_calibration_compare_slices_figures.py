@@ -48,6 +48,15 @@ def test_ngram_figure_bars_match_ranking():
 
 
 def test_ngram_figure_escapes_markup():
-    ranked = pd.DataFrame({"target": ["fn"], "ngram": ["<script>"], "rows": [10], "rate": [0.5], "rate_low": [0.2],
-                           "rate_high": [0.8], "lift": [2.0]})
+    ranked = pd.DataFrame(
+        {
+            "target": ["fn"],
+            "ngram": ["<script>"],
+            "rows": [10],
+            "rate": [0.5],
+            "rate_low": [0.2],
+            "rate_high": [0.8],
+            "lift": [2.0],
+        }
+    )
     assert ngram_figure(ranked).data[0].y[0] == "contains = “&lt;script&gt;”"

@@ -15,8 +15,11 @@ def _graph(root, nodes, edges):
     return LineageGraph(root, tuple(LineageNode(n, kinds[n], n) for n in nodes), tuple(LineageEdge(s, t) for s, t in edges))
 
 
-CHAIN = _graph("train", ["data:v0", "prep", "train", "model:v0", "eval"],
-               [("prep", "data:v0"), ("data:v0", "train"), ("train", "model:v0"), ("model:v0", "eval")])
+CHAIN = _graph(
+    "train",
+    ["data:v0", "prep", "train", "model:v0", "eval"],
+    [("prep", "data:v0"), ("data:v0", "train"), ("train", "model:v0"), ("model:v0", "eval")],
+)
 
 
 def test_levels_follow_data_flow_from_the_root():
@@ -45,8 +48,11 @@ def test_large_levels_are_clustered_into_a_more_node():
 def test_existing_more_nodes_keep_their_counts_when_clustered_again():
     walker_more = LineageNode("more:x:down", "more", "+5 more", hidden_count=5, hidden_ids=tuple("abcde"))
     runs = [LineageNode(f"r{i}", "run", f"r{i}") for i in range(4)]
-    graph = LineageGraph("x:v0", (LineageNode("x:v0", "artifact", "x:v0"), *runs, walker_more),
-                         tuple(LineageEdge("x:v0", n.id) for n in [*runs, walker_more]))
+    graph = LineageGraph(
+        "x:v0",
+        (LineageNode("x:v0", "artifact", "x:v0"), *runs, walker_more),
+        tuple(LineageEdge("x:v0", n.id) for n in [*runs, walker_more]),
+    )
     clustered = cluster_large_levels(graph, max_per_level=3)
     more = next(n for n in clustered.nodes if n.kind == "more")
     # 5 nodes at level 1, 3 allowed: r0, r1 stay; r2, r3 and the walker's 5 become one cluster.
@@ -68,14 +74,24 @@ def test_paths_of_different_lengths_still_point_right():
     from wbview.records import LineageEdge, LineageGraph, LineageNode
 
     nodes = (
-        LineageNode("enc", "run", "encode"), LineageNode("data:v0", "artifact", "data:v0", type="dataset"),
-        LineageNode("train", "run", "train"), LineageNode("model:v0", "artifact", "model:v0", type="model"),
-        LineageNode("eval", "run", "eval"), LineageNode("preds:v0", "artifact", "preds:v0", type="predictions"),
+        LineageNode("enc", "run", "encode"),
+        LineageNode("data:v0", "artifact", "data:v0", type="dataset"),
+        LineageNode("train", "run", "train"),
+        LineageNode("model:v0", "artifact", "model:v0", type="model"),
+        LineageNode("eval", "run", "eval"),
+        LineageNode("preds:v0", "artifact", "preds:v0", type="predictions"),
     )
-    edges = tuple(LineageEdge(s, t) for s, t in [
-        ("enc", "data:v0"), ("data:v0", "train"), ("train", "model:v0"),
-        ("data:v0", "eval"), ("model:v0", "eval"), ("eval", "preds:v0"),
-    ])
+    edges = tuple(
+        LineageEdge(s, t)
+        for s, t in [
+            ("enc", "data:v0"),
+            ("data:v0", "train"),
+            ("train", "model:v0"),
+            ("data:v0", "eval"),
+            ("model:v0", "eval"),
+            ("eval", "preds:v0"),
+        ]
+    )
     graph = LineageGraph("enc", nodes, edges)
     assert node_levels(graph) == {"enc": 0, "data:v0": 1, "train": 2, "model:v0": 3, "eval": 4, "preds:v0": 5}
     layout = layout_lineage(graph)

@@ -12,10 +12,21 @@ from wbview.charts.errors import group_histogram_figure, outcome_colours
 from wbview.charts.style import CORRECT_COLOUR, ERROR_COLOUR
 
 
-@pytest.mark.parametrize("value, text", [
-    (1100.0, "1,100"), (1234.5, "1,230"), (1.2e3, "1,200"), (99999.0, "100,000"), (2_500_000.0, "2.5M"),
-    (0.125, "0.125"), (12.0, "12"), (0.0, "0"), (-1500.0, "-1,500"), (0.00012, "1.2e-04"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (1100.0, "1,100"),
+        (1234.5, "1,230"),
+        (1.2e3, "1,200"),
+        (99999.0, "100,000"),
+        (2_500_000.0, "2.5M"),
+        (0.125, "0.125"),
+        (12.0, "12"),
+        (0.0, "0"),
+        (-1500.0, "-1,500"),
+        (0.00012, "1.2e-04"),
+    ],
+)
 def test_bin_edges_read_as_everyday_numbers(value, text):
     from wbview.analysis.groups import _format_number
 
@@ -24,16 +35,20 @@ def test_bin_edges_read_as_everyday_numbers(value, text):
 
 def test_histogram_bins_of_text_lengths_have_no_e_notation():
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"length": rng.integers(1000, 1300, 300).astype(float),
-                          "True Label": rng.choice(["a", "b"], 300), "Predicted Label": rng.choice(["a", "b"], 300)})
+    frame = pd.DataFrame(
+        {
+            "length": rng.integers(1000, 1300, 300).astype(float),
+            "True Label": rng.choice(["a", "b"], 300),
+            "Predicted Label": rng.choice(["a", "b"], 300),
+        }
+    )
     bins = list(group_histograms(prepare(frame), columns=["length"]).histograms["length"].counts.index)
     assert bins and not any("e+" in b for b in bins)
     assert any("," in b for b in bins)  # thousands separated: "1,100–1,120"
 
 
 def test_errors_are_drawn_in_the_warning_colour():
-    frame = pd.DataFrame({"x": ["a", "b", "a", "b"], "True Label": ["p", "p", "q", "q"],
-                          "Predicted Label": ["p", "q", "q", "p"]})
+    frame = pd.DataFrame({"x": ["a", "b", "a", "b"], "True Label": ["p", "p", "q", "q"], "Predicted Label": ["p", "q", "q", "p"]})
     table = prepare(frame)
     grouped = group_histograms(table, columns=["x"])
     colours = outcome_colours(grouped.group_sizes.index)
@@ -42,10 +57,13 @@ def test_errors_are_drawn_in_the_warning_colour():
     assert by_group == {"True": ERROR_COLOUR, "False": CORRECT_COLOUR}
 
 
-@pytest.mark.parametrize("text, limit, expected", [
-    ("phishing-texts-encoded-head-tail:v0", 20, "phishing-text…ail:v0"),  # the version stays
-    ("short:v1", 28, "short:v1"),
-])
+@pytest.mark.parametrize(
+    "text, limit, expected",
+    [
+        ("phishing-texts-encoded-head-tail:v0", 20, "phishing-text…ail:v0"),  # the version stays
+        ("short:v1", 28, "short:v1"),
+    ],
+)
 def test_short_cuts_in_the_middle(text, limit, expected):
     from wbview.charts.style import short
 
@@ -68,9 +86,14 @@ def test_lineage_labels_keep_the_version():
     from wbview.records import LineageEdge, LineageGraph, LineageNode
 
     name = "phishing-texts-encoded-head-tail-2025-12:v3"
-    graph = LineageGraph(root=name, nodes=(LineageNode(id=name, kind="artifact", name=name, type="dataset"),
-                                           LineageNode(id="r1", kind="run", name="exp-004-eval")),
-                         edges=(LineageEdge(source=name, target="r1"),))
+    graph = LineageGraph(
+        root=name,
+        nodes=(
+            LineageNode(id=name, kind="artifact", name=name, type="dataset"),
+            LineageNode(id="r1", kind="run", name="exp-004-eval"),
+        ),
+        edges=(LineageEdge(source=name, target="r1"),),
+    )
     texts = [t for trace in lineage_figure(layout_lineage(graph)).data for t in (trace.text or ())]
     drawn = next(t for t in texts if "phishing" in t).replace("<br>", "")
     assert drawn.endswith(":v3")
@@ -79,9 +102,15 @@ def test_lineage_labels_keep_the_version():
 def test_parallel_coordinates_name_every_run_and_keep_category_ends():
     from wbview.charts.runs import parallel_coordinates
 
-    frame = pd.DataFrame({"params.dataset": ["phishing-texts-encoded-standard:v0", "phishing-texts-encoded-head-tail:v0"],
-                          "summary.f1": [0.8, 0.9]})
-    fig = parallel_coordinates(frame, ["params.dataset", "summary.f1"], "summary.f1", run_labels=["exp-001 (a1)", "<b>x</b> (b2)"])
+    frame = pd.DataFrame(
+        {
+            "params.dataset": ["phishing-texts-encoded-standard:v0", "phishing-texts-encoded-head-tail:v0"],
+            "summary.f1": [0.8, 0.9],
+        }
+    )
+    fig = parallel_coordinates(
+        frame, ["params.dataset", "summary.f1"], "summary.f1", run_labels=["exp-001 (a1)", "<b>x</b> (b2)"]
+    )
     dims = fig.data[0].dimensions
     assert dims[0].label == "run" and list(dims[0].ticktext) == ["exp-001 (a1)", "&lt;b&gt;x&lt;/b&gt; (b2)"]
     assert list(dims[0].values) == [0, 1]  # each line passes through its own run's tick
@@ -92,8 +121,7 @@ def test_parallel_coordinates_name_every_run_and_keep_category_ends():
 def test_one_huge_text_does_not_put_every_row_in_the_first_length_bin():
     rng = np.random.default_rng(1)
     texts = ["x" * int(n) for n in rng.integers(50, 2_000, 500)] + ["y" * 99_999]
-    frame = pd.DataFrame({"Decoded Text": texts, "True Label": ["a", "b"] * 250 + ["a"],
-                          "Predicted Label": ["a"] * 501})
+    frame = pd.DataFrame({"Decoded Text": texts, "True Label": ["a", "b"] * 250 + ["a"], "Predicted Label": ["a"] * 501})
     histogram = group_histograms(prepare(frame), columns=["Decoded Text"]).histograms["Decoded Text"]
     totals = histogram.counts.sum(axis=1)
     assert totals.max() < 0.2 * len(texts)  # spread over the bins, not one bar
@@ -106,8 +134,10 @@ def test_figures_use_the_readable_type():
     from wbview.charts.style import READABLE_FONT
 
     frame = pd.DataFrame({"params.lr": [0.1, 0.2], "summary.f1": [0.8, 0.9]})
-    figures = [parallel_coordinates(frame, ["params.lr", "summary.f1"], "summary.f1"),
-               metric_curves({"a": pd.DataFrame({"_step": [0, 1], "loss": [1.0, 0.5]})}, "loss")]
+    figures = [
+        parallel_coordinates(frame, ["params.lr", "summary.f1"], "summary.f1"),
+        metric_curves({"a": pd.DataFrame({"_step": [0, 1], "loss": [1.0, 0.5]})}, "loss"),
+    ]
     for figure in figures:
         assert figure.layout.font.size == READABLE_FONT["size"] >= 14
 
@@ -115,8 +145,7 @@ def test_figures_use_the_readable_type():
 def test_histogram_ticks_are_set_per_axis():
     from wbview.charts.style import READABLE_TICKS
 
-    frame = pd.DataFrame({"x": ["a", "b", "a", "b"], "True Label": ["p", "p", "q", "q"],
-                          "Predicted Label": ["p", "q", "q", "p"]})
+    frame = pd.DataFrame({"x": ["a", "b", "a", "b"], "True Label": ["p", "p", "q", "q"], "Predicted Label": ["p", "q", "q", "p"]})
     grouped = group_histograms(prepare(frame), columns=["x"])
     figure = group_histogram_figure(grouped.histograms["x"], grouped.group_sizes)
     assert figure.layout.xaxis.tickfont.size == READABLE_TICKS["size"] == figure.layout.xaxis2.tickfont.size
@@ -124,8 +153,9 @@ def test_histogram_ticks_are_set_per_axis():
 
 
 def test_text_length_bins_are_whole_numbers():
-    frame = pd.DataFrame({"Decoded Text": ["x" * n for n in range(22, 70)], "True Label": ["a", "b"] * 24,
-                          "Predicted Label": ["a"] * 48})
+    frame = pd.DataFrame(
+        {"Decoded Text": ["x" * n for n in range(22, 70)], "True Label": ["a", "b"] * 24, "Predicted Label": ["a"] * 48}
+    )
     histogram = group_histograms(prepare(frame), columns=["Decoded Text"]).histograms["Decoded Text"]
     assert all(float(e).is_integer() for e in histogram.edges)
     assert int(histogram.counts.to_numpy().sum()) == 48  # every row in a bin

@@ -32,9 +32,12 @@ def test_metric_curves_one_trace_per_run_with_the_metric():
 
 
 def test_lineage_figure_tells_runs_artifacts_and_clusters_apart():
-    nodes = (LineageNode("r", "run", "train"), LineageNode("m:v0", "artifact", "m:v0", type="model"),
-             LineageNode("d:v0", "artifact", PAYLOAD, type="dataset"),
-             LineageNode("more:r:down", "more", "+3 more", hidden_count=3, hidden_ids=("a", "b", "c")))
+    nodes = (
+        LineageNode("r", "run", "train"),
+        LineageNode("m:v0", "artifact", "m:v0", type="model"),
+        LineageNode("d:v0", "artifact", PAYLOAD, type="dataset"),
+        LineageNode("more:r:down", "more", "+3 more", hidden_count=3, hidden_ids=("a", "b", "c")),
+    )
     graph = LineageGraph("r", nodes, (LineageEdge("d:v0", "r"), LineageEdge("r", "m:v0"), LineageEdge("r", "more:r:down")))
     fig = lineage_figure(layout_lineage(graph))
     by_symbol = {t.marker.symbol: list(t.customdata) for t in fig.data}

@@ -11,10 +11,18 @@ import pytest
 
 from wbview.formats import tableshapes as ts
 
-NDARRAY = {"wb_type": "union", "params": {"allowed_types": [
-    {"wb_type": "ndarray", "params": {"serialization_path": {"key": "m", "path": "media/serialized_data/x.npz"}, "shape": [3, 4]}},
-    {"wb_type": "none"},
-]}}
+NDARRAY = {
+    "wb_type": "union",
+    "params": {
+        "allowed_types": [
+            {
+                "wb_type": "ndarray",
+                "params": {"serialization_path": {"key": "m", "path": "media/serialized_data/x.npz"}, "shape": [3, 4]},
+            },
+            {"wb_type": "none"},
+        ]
+    },
+}
 
 
 def npz(**arrays: np.ndarray) -> bytes:

@@ -14,9 +14,13 @@ from wbview.ui import error_view
 
 @pytest.fixture()
 def table():
-    frame = pd.DataFrame({"Decoded Text": ["urgent: verify", "lunch?", "URGENT wire", "hi"],
-                          "True Label": ["phishing", "ham", "phishing", "ham"],
-                          "Predicted Label": ["phishing", "ham", "ham", "phishing"]})
+    frame = pd.DataFrame(
+        {
+            "Decoded Text": ["urgent: verify", "lunch?", "URGENT wire", "hi"],
+            "True Label": ["phishing", "ham", "phishing", "ham"],
+            "Predicted Label": ["phishing", "ham", "ham", "phishing"],
+        }
+    )
     return prepare(frame, detect_schema(frame.columns))
 
 

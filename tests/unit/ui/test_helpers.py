@@ -16,12 +16,15 @@ from wbview.ui.source import default_spec, spec_label
 from wbview.ui.text import WORD_JOINER, md_escape
 
 
-@pytest.mark.parametrize("environ, credentials, expected", [
-    ({"WBVIEW_STORE": "/data/store"}, True, "store:/data/store"),  # the launcher's store wins
-    ({}, True, "wandb"),
-    ({}, False, None),
-    ({"WBVIEW_STORE": ""}, False, None),
-])
+@pytest.mark.parametrize(
+    "environ, credentials, expected",
+    [
+        ({"WBVIEW_STORE": "/data/store"}, True, "store:/data/store"),  # the launcher's store wins
+        ({}, True, "wandb"),
+        ({}, False, None),
+        ({"WBVIEW_STORE": ""}, False, None),
+    ],
+)
 def test_default_spec(environ, credentials, expected):
     assert default_spec(environ, has_credentials=lambda: credentials) == expected
 
@@ -31,11 +34,20 @@ def test_spec_label(spec, label):
     assert spec_label(spec) == label
 
 
-@pytest.mark.parametrize("text", [
-    "<img src=x onerror=alert(1)>", "[click](javascript:alert(1))", "**bold** _it_ `code`", "# head\n- item", "a\\b",
-    "[Reset your W&B password](https://evil.example/login)", "see www.evil.example or admin@evil.example",
-    "&lt;b&gt; stays &amp;", "HTTPS://EVIL.EXAMPLE ftp://x mailto:a@b.c",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<img src=x onerror=alert(1)>",
+        "[click](javascript:alert(1))",
+        "**bold** _it_ `code`",
+        "# head\n- item",
+        "a\\b",
+        "[Reset your W&B password](https://evil.example/login)",
+        "see www.evil.example or admin@evil.example",
+        "&lt;b&gt; stays &amp;",
+        "HTTPS://EVIL.EXAMPLE ftp://x mailto:a@b.c",
+    ],
+)
 def test_md_escape_leaves_no_markdown_html_or_auto_link_active(text):
     escaped = md_escape(text)
     unescaped = html.unescape(re.sub(r"\\(.)", r"\1", escaped)).replace(WORD_JOINER, "")
@@ -45,13 +57,16 @@ def test_md_escape_leaves_no_markdown_html_or_auto_link_active(text):
     assert not re.search(r"(?i)://|www\.|\w@", escaped)  # nothing Markdown would turn into a link
 
 
-@pytest.mark.parametrize("event, node", [
-    (None, None),
-    (SimpleNamespace(selection={"points": []}), None),
-    (SimpleNamespace(selection={"points": [{"customdata": "ds:v0"}]}), "ds:v0"),
-    (SimpleNamespace(selection={"points": [{"customdata": ["run1"]}]}), "run1"),
-    (SimpleNamespace(selection={"points": [{"x": 1}]}), None),
-])
+@pytest.mark.parametrize(
+    "event, node",
+    [
+        (None, None),
+        (SimpleNamespace(selection={"points": []}), None),
+        (SimpleNamespace(selection={"points": [{"customdata": "ds:v0"}]}), "ds:v0"),
+        (SimpleNamespace(selection={"points": [{"customdata": ["run1"]}]}), "run1"),
+        (SimpleNamespace(selection={"points": [{"x": 1}]}), None),
+    ],
+)
 def test_clicked_node(event, node):
     assert clicked_node(event) == node
 
@@ -70,26 +85,32 @@ def test_fresh_click_fires_once_per_new_selection():
     assert [fresh_click("c", v, state) for v in ("a", "a", None, "a", "b", "a")] == [True, False, False, False, True, True]
 
 
-@pytest.mark.parametrize("event, n_rows, row", [
-    (None, 10, None),
-    (SimpleNamespace(selection={"rows": []}), 10, None),
-    (SimpleNamespace(selection={"rows": [3]}), 10, 3),
-    (SimpleNamespace(selection={"rows": [12]}), 10, None),  # a stale click past the rows shown now
-    (SimpleNamespace(selection={}), 10, None),
-])
+@pytest.mark.parametrize(
+    "event, n_rows, row",
+    [
+        (None, 10, None),
+        (SimpleNamespace(selection={"rows": []}), 10, None),
+        (SimpleNamespace(selection={"rows": [3]}), 10, 3),
+        (SimpleNamespace(selection={"rows": [12]}), 10, None),  # a stale click past the rows shown now
+        (SimpleNamespace(selection={}), 10, None),
+    ],
+)
 def test_clicked_row(event, n_rows, row):
     from wbview.ui.error_view import clicked_row
 
     assert clicked_row(event, n_rows) == row
 
 
-@pytest.mark.parametrize("typed, entity, project", [
-    ("toxicity", "acme", "acme/toxicity"),
-    (" toxicity ", "acme", "acme/toxicity"),
-    ("other/toxicity", "acme", "other/toxicity"),
-    ("toxicity", None, "toxicity"),  # no entity configured: left for the source to explain
-    ("", "acme", ""),
-])
+@pytest.mark.parametrize(
+    "typed, entity, project",
+    [
+        ("toxicity", "acme", "acme/toxicity"),
+        (" toxicity ", "acme", "acme/toxicity"),
+        ("other/toxicity", "acme", "other/toxicity"),
+        ("toxicity", None, "toxicity"),  # no entity configured: left for the source to explain
+        ("", "acme", ""),
+    ],
+)
 def test_qualify_project(typed, entity, project):
     from wbview.ui.source import qualify_project
 

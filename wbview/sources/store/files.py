@@ -7,9 +7,10 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 
@@ -86,8 +87,7 @@ def reading(path: Path) -> Iterator[None]:
         raise
     except _DAMAGE as exc:
         raise StoreError(
-            f"Store file {path} is damaged: {describe_damage(exc)}. Run `wbview pull` again to repair it, "
-            "or delete the file."
+            f"Store file {path} is damaged: {describe_damage(exc)}. Run `wbview pull` again to repair it, or delete the file."
         ) from exc
 
 
@@ -158,5 +158,3 @@ def read_parquet_frame(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         for column in meta.get("json_columns", ()):
             frame[column] = [json.loads(v) for v in frame[column]]
     return frame, meta
-
-

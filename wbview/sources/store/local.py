@@ -40,7 +40,7 @@ class LocalSource(Source):
     def projects(self) -> list[str]:
         return self.store.projects()
 
-    def runs(self, project: str, run_filter: "RunFilter | None" = None) -> list[Run]:
+    def runs(self, project: str, run_filter: RunFilter | None = None) -> list[Run]:
         runs = self.store.read_runs(project)
         if run_filter is not None:
             runs = [r for r in runs if run_filter.matches(r)]
@@ -68,7 +68,7 @@ class LocalSource(Source):
         self.run(project, run_id)
         return self.store.read_run_artifacts(project, run_id) or RunArtifacts(run_id)
 
-    def _artifact_view(self, project: str, run_id: str | None = None) -> "MemorySource":
+    def _artifact_view(self, project: str, run_id: str | None = None) -> MemorySource:
         """The project's stored versions (and one run) as a MemorySource, which owns the
         listing, alias and table-discovery rules, so both sources answer alike."""
         from wbview.sources.memory import MemorySource, ProjectData

@@ -46,9 +46,10 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -115,10 +116,10 @@ class Store:
                     f"No wbview store at {self.root}. Create one with `wbview pull ENTITY/PROJECT --store {self.root}` "
                     "or `wbview demo --store DIR`."
                 )
-            if self.root.is_dir() and any(p.name not in (LOCK_FILE, "projects") and not p.name.startswith(TMP_PREFIX) for p in self.root.iterdir()):
-                raise StoreError(
-                    f"{self.root} is a non-empty folder that is not a wbview store; choose an empty or new folder."
-                )
+            if self.root.is_dir() and any(
+                p.name not in (LOCK_FILE, "projects") and not p.name.startswith(TMP_PREFIX) for p in self.root.iterdir()
+            ):
+                raise StoreError(f"{self.root} is a non-empty folder that is not a wbview store; choose an empty or new folder.")
             self.root.mkdir(parents=True, exist_ok=True)
             with self.lock():
                 if not meta_path.exists():
@@ -228,7 +229,7 @@ class Store:
 
     # -- writers
 
-    def write_project(self, project: str, data: "ProjectData") -> None:
+    def write_project(self, project: str, data: ProjectData) -> None:
         """Write a whole ``ProjectData``: the run list is replaced, everything else upserted."""
         with self.lock():
             self.put_runs(project, list(data.runs.values()), replace=True)
@@ -320,9 +321,16 @@ class Store:
     def put_loaded_table(self, project: str, artifact_id: str, loaded: LoadedTable, *, digest: str | None = None) -> None:
         """Store a table as a source loaded it, with its row count and truncation."""
         self.put_table(
-            project, artifact_id, loaded.ref.entry, loaded.frame, digest=digest,
-            total_rows=loaded.total_rows, truncated=loaded.truncated, source_format=loaded.source_format,
-            notes=loaded.notes, total_known=loaded.total_known,
+            project,
+            artifact_id,
+            loaded.ref.entry,
+            loaded.frame,
+            digest=digest,
+            total_rows=loaded.total_rows,
+            truncated=loaded.truncated,
+            source_format=loaded.source_format,
+            notes=loaded.notes,
+            total_known=loaded.total_known,
         )
 
     # -- readers (no lock: every file is replaced atomically)
@@ -429,7 +437,9 @@ class Store:
     def has_table(self, project: str, artifact_id: str, entry: str, digest: str | None = None) -> bool:
         return self.table_path(project, artifact_id, entry, digest) is not None
 
-    def read_table(self, project: str, artifact_id: str, entry: str, digest: str | None = None) -> tuple[pd.DataFrame, dict[str, Any]] | None:
+    def read_table(
+        self, project: str, artifact_id: str, entry: str, digest: str | None = None
+    ) -> tuple[pd.DataFrame, dict[str, Any]] | None:
         path = self.table_path(project, artifact_id, entry, digest)
         if path is None:
             return None
@@ -531,5 +541,3 @@ def _runs_to_parquet(runs: list[Run]) -> bytes:
     ]
     columns = ["id", "name", "group", "job_type", "state", "created_at", "tags", "record"]
     return frame_to_parquet_bytes(pd.DataFrame(rows, columns=columns).astype(object))
-
-

@@ -18,9 +18,10 @@ import dataclasses
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from wbview.errors import BadTable, NotFound
 from wbview.records import ArtifactVersion, Run, TableRef
@@ -75,7 +76,7 @@ def run_fingerprint(run: Run, tables: Sequence[str], history: bool) -> str:
 
 
 class _Puller:
-    def __init__(self, source: "Source", store: "Store", project: str, tables: Sequence[str], history: bool, progress: "Progress"):
+    def __init__(self, source: Source, store: Store, project: str, tables: Sequence[str], history: bool, progress: Progress):
         self.source, self.store, self.project = source, store, project
         self.tables, self.history, self.progress = list(tables), history, progress
         self.report = PullReport()
@@ -85,7 +86,7 @@ class _Puller:
         self.seen_artifacts: set[str] = set()
         self.seen_tables: set[tuple[str, str]] = set()
 
-    def pull(self, run_filter: "RunFilter | None") -> PullReport:
+    def pull(self, run_filter: RunFilter | None) -> PullReport:
         self.progress("listing runs", 0, None)
         runs = self.source.runs(self.project, run_filter)
         self.store.put_runs(self.project, runs)
@@ -184,19 +185,19 @@ class _Puller:
             project=self.project,
             runs=self.done,
             complete=complete,
-            updated_at=datetime.now(timezone.utc).isoformat(),
+            updated_at=datetime.now(UTC).isoformat(),
         )
         self.store.write_journal(self.project, self.journal)
 
 
 def pull(
-    source: "Source",
-    store: "Store",
+    source: Source,
+    store: Store,
     project: str,
-    run_filter: "RunFilter | None" = None,
+    run_filter: RunFilter | None = None,
     tables: Sequence[str] = (TABLES_ALL,),
     history: bool = True,
-    progress: "Progress | None" = None,
+    progress: Progress | None = None,
 ) -> PullReport:
     """Copy ``project`` from ``source`` into ``store``; resumable and incremental (module doc)."""
     store.remove_stale_temp_files()  # left by an earlier pull that was killed mid-write

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from wbview.errors import (
     AuthenticationFailed,
@@ -84,8 +85,12 @@ def translate_error(
             f"W&B answered with a server error (HTTP {status}) while {what}, even after retries. "
             f"Try again in a few minutes; check the status of {base_url}."
         )
-    if status == 401 or type(exc).__name__ == "AuthenticationError" or any(
-        word in lowered for word in ("not logged in", "unauthorized", "invalid api key", "unauthenticated", "login required")
+    if (
+        status == 401
+        or type(exc).__name__ == "AuthenticationError"
+        or any(
+            word in lowered for word in ("not logged in", "unauthorized", "invalid api key", "unauthenticated", "login required")
+        )
     ):
         return AuthenticationFailed(
             f"W&B rejected the API key (from {key_origin}) for {base_url}. Create or copy a valid key at "
@@ -108,8 +113,15 @@ def translate_error(
     )
 
 
-_UNREACHABLE = ("connection refused", "no such host", "dial tcp", "connection reset", "name or service not known",
-                "network is unreachable", "no route to host")
+_UNREACHABLE = (
+    "connection refused",
+    "no such host",
+    "dial tcp",
+    "connection reset",
+    "name or service not known",
+    "network is unreachable",
+    "no route to host",
+)
 
 
 _HTTP_STATUS = re.compile(r"\b(?:HTTP|status(?: code)?)[ :]*(?P<status>[1-5]\d\d)\b", re.IGNORECASE)
@@ -151,4 +163,3 @@ def _first_line(text: str) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
     line = re.sub(r"^(input|Failed to execute API request):\s*", "", line)
     return line[:200]
-

@@ -5,20 +5,26 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, cast
 
 from wbview.errors import BadPath
 from wbview.formats.tablejson import MAX_ARTIFACT_ROWS, TABLE_SUFFIX
-from wbview.records import EVAL_TABLE_ARTIFACT, ArtifactFile, ArtifactVersion, Run, TableRef
+from wbview.records import EVAL_TABLE_ARTIFACT, ArtifactFile, ArtifactVersion, Run, TableKind, TableRef
 
 # Summary entries of tables: "table-file" (run.log of a table), "incremental-table-file"
 # (log_mode="INCREMENTAL"), pointers at a logged PartitionedTable / JoinedTable, and
 # wandb.EvalTable (preview) pointers into W&B Weave: "eval-table" (an evaluate call id) or
 # "eval-table-ces" (an evaluation version id).
 TABLE_FILE_TYPES = ("table-file", "incremental-table-file", "partitioned-table", "joined-table", "eval-table", "eval-table-ces")
-SUMMARY_KINDS = {"incremental-table-file": "incremental", "partitioned-table": "partitioned", "joined-table": "joined",
-                 "eval-table": "eval-table", "eval-table-ces": "eval-table"}
+SUMMARY_KINDS = {
+    "incremental-table-file": "incremental",
+    "partitioned-table": "partitioned",
+    "joined-table": "joined",
+    "eval-table": "eval-table",
+    "eval-table-ces": "eval-table",
+}
 
 
 CLIENT_ARTIFACT_PATH = re.compile(r"^wandb-client-artifact://(?P<artifact>[^/]+)/(?P<entry>.+)$")
@@ -65,12 +71,21 @@ def summary_table_ref(run_id: str, key: str, entry: Mapping[str, Any]) -> TableR
     kind = SUMMARY_KINDS.get(str(entry.get("_type")), "table")
     if kind == "eval-table":
         pointer = entry.get("evaluate_call_id") or entry.get("evaluation_version_id") or "unknown"
-        return TableRef(run_id=run_id, key=key, artifact=f"{EVAL_TABLE_ARTIFACT}:{pointer}", entry=key, nrows=nrows, kind="eval-table")
+        return TableRef(
+            run_id=run_id, key=key, artifact=f"{EVAL_TABLE_ARTIFACT}:{pointer}", entry=key, nrows=nrows, kind="eval-table"
+        )
     # wandb stores at most MAX_ARTIFACT_ROWS rows in the artifact copy (per increment for INCREMENTAL).
     stored = min(nrows, MAX_ARTIFACT_ROWS) if nrows is not None and nrows > MAX_ARTIFACT_ROWS and kind == "table" else None
     name = run_table_name(run_id, f"incr-{key}") if kind == "incremental" else run_table_name(run_id, key)
-    return TableRef(run_id=run_id, key=key, artifact=f"{name}:latest", entry=table_entry, nrows=nrows, stored_rows=stored,
-                    kind=kind)  # type: ignore[arg-type]  # SUMMARY_KINDS holds TableKind values
+    return TableRef(
+        run_id=run_id,
+        key=key,
+        artifact=f"{name}:latest",
+        entry=table_entry,
+        nrows=nrows,
+        stored_rows=stored,
+        kind=cast(TableKind, kind),  # SUMMARY_KINDS holds TableKind values only
+    )
 
 
 def run_table_name(run_id: str, key: str) -> str:
@@ -123,7 +138,7 @@ def parse_time(value: Any) -> datetime | None:
             moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
             return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def stable_id(art: Any) -> str:
@@ -157,14 +172,20 @@ def metadata_of(art: Any) -> dict[str, Any]:
 
 def file_record(file: Any) -> ArtifactFile:
     size = getattr(file, "size", None)
-    return ArtifactFile(path=file.name, size_bytes=int(size) if isinstance(size, (int, float)) else None, digest=getattr(file, "digest", None) or getattr(file, "md5", None))
+    return ArtifactFile(
+        path=file.name,
+        size_bytes=int(size) if isinstance(size, (int, float)) else None,
+        digest=getattr(file, "digest", None) or getattr(file, "md5", None),
+    )
 
 
 def split_project(project: str) -> tuple[str, str]:
     entity, sep, name = (project or "").partition("/")
     if not sep or not entity or not name or "/" in name:
-        raise BadPath(f"{project!r} is not ENTITY/PROJECT (your W&B entity or team, a slash, then the project; "
-                      "set WANDB_ENTITY to type the project name alone).")
+        raise BadPath(
+            f"{project!r} is not ENTITY/PROJECT (your W&B entity or team, a slash, then the project; "
+            "set WANDB_ENTITY to type the project name alone)."
+        )
     return entity, name
 
 

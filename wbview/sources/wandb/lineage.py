@@ -4,7 +4,8 @@ outputs, and one filtered ``Runs`` query per level for runs not yet described.""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from wbview.sources.lineage import LineageReader, Way, is_artifact_id
 from wbview.sources.wandb.convert import artifact_record, run_record, split_project, stable_id
@@ -49,7 +50,9 @@ class WandbLineageReader(LineageReader):
         for chunk in _chunks(missing, self.wb.per_page):
             listing = self.wb._call(
                 f"describing {len(chunk)} runs of {self.project}",
-                lambda chunk=chunk: list(api.runs(self.project, filters={"name": {"$in": chunk}}, per_page=self.wb.per_page, lazy=False)),
+                lambda chunk=chunk: list(
+                    api.runs(self.project, filters={"name": {"$in": chunk}}, per_page=self.wb.per_page, lazy=False)
+                ),
             )
             for wandb_run in listing:
                 self.wb._remember_run(self.project, wandb_run)

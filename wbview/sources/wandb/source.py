@@ -19,8 +19,9 @@ import tempfile
 import threading
 import time
 import weakref
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from wbview.errors import (
     ArtifactNotFound,
@@ -174,8 +175,9 @@ class WandbSource(Source):
         api = self.api
         listing = self._call(
             f"listing runs of {project}",
-            lambda: api.runs(f"{entity}/{name}", filters=server_filter or None, order="-created_at",
-                                  per_page=self.per_page, lazy=False),
+            lambda: api.runs(
+                f"{entity}/{name}", filters=server_filter or None, order="-created_at", per_page=self.per_page, lazy=False
+            ),
             not_found=not_found,
         )
         runs: dict[str, Run] = {}
@@ -217,7 +219,7 @@ class WandbSource(Source):
     def _remember_run(self, project: str, wandb_run: Any) -> None:
         self._runs[f"{project}/{wandb_run.id}"] = (time.monotonic(), wandb_run)
 
-    def history(self, project: str, run_id: str, keys: list[str] | None = None) -> "pd.DataFrame":
+    def history(self, project: str, run_id: str, keys: list[str] | None = None) -> pd.DataFrame:
         import pandas as pd
 
         wandb_run = self._wandb_run(project, run_id)
@@ -258,7 +260,9 @@ class WandbSource(Source):
             return [ArtifactCollection(c.name, artifact_type) for c in api.artifact_collections(project, artifact_type)]
 
         def missing(detail: str) -> NotFound:
-            return ArtifactNotFound(f"No artifact type {artifact_type!r} in {project} ({detail}). List types with `wbview artifacts {project}`.")
+            return ArtifactNotFound(
+                f"No artifact type {artifact_type!r} in {project} ({detail}). List types with `wbview artifacts {project}`."
+            )
 
         try:
             collections = self._call(f"listing {artifact_type} collections of {project}", listing, not_found=missing)
@@ -295,8 +299,14 @@ class WandbSource(Source):
         files = self._call(f"listing the files of {name_version}", lambda: [file_record(f) for f in art.files()])
         producer = self._producer(art)
         consumers = self._consumers(art)
-        return artifact_record(art, entity, name, files=files, logged_by=producer.id if producer is not None else None,
-                               used_by=[r.id for r in consumers])
+        return artifact_record(
+            art,
+            entity,
+            name,
+            files=files,
+            logged_by=producer.id if producer is not None else None,
+            used_by=[r.id for r in consumers],
+        )
 
     def _wandb_artifact(self, project: str, name_version: str) -> Any:
         if ":" not in name_version:
@@ -341,6 +351,8 @@ class WandbSource(Source):
 
     def load_table(self, project: str, ref: TableRef) -> LoadedTable:
         return tables.load_table(self, project, ref)
+
+
 # --- helpers -----------------------------------------------------------------------------
 
 
@@ -379,5 +391,3 @@ def _artifact_not_found(project: str, name_version: str) -> Callable[[str], NotF
 
 
 __all__ = ["WandbSource"]
-
-

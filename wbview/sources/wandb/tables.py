@@ -63,7 +63,9 @@ MAX_REFERENCE_HOPS = 8
 ParsedFormat = Literal["table.json", "wandb"]  # how an entry was read (Parquet is read elsewhere)
 _WANDB_REF = re.compile(r"^wandb-artifact://(?P<hex>[0-9a-fA-F]+)/(?P<path>.+)$")
 _KIND_SUFFIXES: tuple[tuple[str, TableKind], ...] = (
-    (PARTITIONED_SUFFIX, "partitioned"), (JOINED_SUFFIX, "joined"), (TABLE_SUFFIX, "table"),
+    (PARTITIONED_SUFFIX, "partitioned"),
+    (JOINED_SUFFIX, "joined"),
+    (TABLE_SUFFIX, "table"),
 )
 
 
@@ -101,7 +103,9 @@ def run_tables(source: WandbSource, project: str, run_id: str) -> list[TableRef]
     for summary_ref in run.tables:  # the summary's tables
         name = summary_ref.artifact.split(":")[0]
         logged_versions = collections.get(name)
-        target = next((i for i, r in enumerate(refs) if r.latest and r.entry == summary_ref.entry and r.kind == summary_ref.kind), None)
+        target = next(
+            (i for i, r in enumerate(refs) if r.latest and r.entry == summary_ref.entry and r.kind == summary_ref.kind), None
+        )
         if target is not None and _same_table(source, project, summary_ref, logged_versions, refs[target]):
             refs[target] = _merge_refs(summary_ref, refs[target])  # listed once, on the artifact the run logged
             covered.add(name)
@@ -114,11 +118,18 @@ def run_tables(source: WandbSource, project: str, run_id: str) -> list[TableRef]
         versions = logged_versions[-1:] if summary_ref.kind == "incremental" else logged_versions
         for art in versions:
             latest = art is versions[-1]
-            refs.append(dataclasses.replace(
-                summary_ref, artifact=stable_id(art), entry=run_table_entry(summary_ref), digest=getattr(art, "digest", None),
-                step=_step(art), latest=latest,
-                nrows=summary_ref.nrows if latest else None, stored_rows=summary_ref.stored_rows if latest else None,
-            ))
+            refs.append(
+                dataclasses.replace(
+                    summary_ref,
+                    artifact=stable_id(art),
+                    entry=run_table_entry(summary_ref),
+                    digest=getattr(art, "digest", None),
+                    step=_step(art),
+                    latest=latest,
+                    nrows=summary_ref.nrows if latest else None,
+                    stored_rows=summary_ref.stored_rows if latest else None,
+                )
+            )
 
     for name, versions in collections.items():  # wandb's copies the summary no longer points at
         if name in covered or versions[-1].type not in (RUN_TABLE_TYPE, INCREMENTAL_TYPE):
@@ -127,8 +138,9 @@ def run_tables(source: WandbSource, project: str, run_id: str) -> list[TableRef]
     return sorted(refs, key=lambda r: (r.key, r.artifact.split(":")[0], -_version_index(r.artifact)))
 
 
-def _same_table(source: WandbSource, project: str, summary_ref: TableRef, run_table_versions: list[Any] | None,
-                target: TableRef) -> bool:
+def _same_table(
+    source: WandbSource, project: str, summary_ref: TableRef, run_table_versions: list[Any] | None, target: TableRef
+) -> bool:
     """Whether a summary table is ``target`` (a table of an artifact the run logged itself).
     A companion table (its metadata says so) and a logged PartitionedTable/JoinedTable (the
     summary only points at them) are; a plain table only when wandb's run_table copy is a
@@ -162,7 +174,9 @@ def _points_at(source: WandbSource, project: str, art: Any, entry: str, target: 
         return False
 
 
-def _copies_without_summary(source: WandbSource, project: str, run_id: str, versions: list[Any], known: list[TableRef]) -> list[TableRef]:
+def _copies_without_summary(
+    source: WandbSource, project: str, run_id: str, versions: list[Any], known: list[TableRef]
+) -> list[TableRef]:
     newest = versions[-1]
     names = _file_names(source, newest)
     if newest.type == INCREMENTAL_TYPE:
@@ -170,17 +184,37 @@ def _copies_without_summary(source: WandbSource, project: str, run_id: str, vers
         key = increment_key(entries[-1]) if entries else None
         if key is None:
             return []
-        return [TableRef(run_id=run_id, key=key, artifact=stable_id(newest), entry=entries[-1], digest=getattr(newest, "digest", None),
-                         step=_step(newest), kind="incremental")]
+        return [
+            TableRef(
+                run_id=run_id,
+                key=key,
+                artifact=stable_id(newest),
+                entry=entries[-1],
+                digest=getattr(newest, "digest", None),
+                step=_step(newest),
+                kind="incremental",
+            )
+        ]
     refs = []
     for entry in names:
         found = entry_kind(entry)
-        if found is None or any(r.latest and r.entry == entry and r.kind == found[1] and _same_table(source, project, r, versions, r)
-                                for r in known):
+        if found is None or any(
+            r.latest and r.entry == entry and r.kind == found[1] and _same_table(source, project, r, versions, r) for r in known
+        ):
             continue  # a reference to a table another artifact of the run holds
         for art in versions:
-            refs.append(TableRef(run_id=run_id, key=found[0], artifact=stable_id(art), entry=entry, digest=getattr(art, "digest", None),
-                                 step=_step(art), latest=art is newest, kind=found[1]))
+            refs.append(
+                TableRef(
+                    run_id=run_id,
+                    key=found[0],
+                    artifact=stable_id(art),
+                    entry=entry,
+                    digest=getattr(art, "digest", None),
+                    step=_step(art),
+                    latest=art is newest,
+                    kind=found[1],
+                )
+            )
     return refs
 
 
@@ -197,8 +231,16 @@ def _artifact_tables(source: WandbSource, project: str, run_id: str, art: Any, l
         if found is None:
             continue
         key, kind = found
-        ref = TableRef(run_id=run_id, key=key, artifact=stable_id(art), entry=entry, digest=getattr(art, "digest", None),
-                       step=step, latest=latest, kind=kind)
+        ref = TableRef(
+            run_id=run_id,
+            key=key,
+            artifact=stable_id(art),
+            entry=entry,
+            digest=getattr(art, "digest", None),
+            step=step,
+            latest=latest,
+            kind=kind,
+        )
         if kind == "partitioned":
             doc = _json_entry(source, art, entry, ref)
             parts.update(partition_entries(names, str(doc.get("parts_path") or "")))
@@ -248,16 +290,23 @@ def load_table(source: WandbSource, project: str, ref: TableRef) -> LoadedTable:
     total_known = not (ref.nrows is None and stored >= MAX_ARTIFACT_ROWS)
     total = max(ref.nrows or 0, parsed.declared_rows or 0, stored)
     return LoadedTable(
-        ref=ref, frame=parsed.frame, total_rows=total, truncated=stored < total or not total_known,
-        source_format=source_format, notes=parsed.notes, total_known=total_known,
+        ref=ref,
+        frame=parsed.frame,
+        total_rows=total,
+        truncated=stored < total or not total_known,
+        source_format=source_format,
+        notes=parsed.notes,
+        total_known=total_known,
     )
 
 
 def eval_table_note(ref: TableRef) -> str:
     """What a W&B EvalTable pointer is, for listings and refusals."""
     rows = f"{ref.nrows:,} rows" if ref.nrows is not None else "its rows"
-    return (f"Table {ref.key!r} is a W&B EvalTable (wandb.EvalTable, preview): {rows} live in W&B Weave "
-            f"({ref.artifact.partition(':')[2]}), not in an artifact; the run's history holds only a pointer.")
+    return (
+        f"Table {ref.key!r} is a W&B EvalTable (wandb.EvalTable, preview): {rows} live in W&B Weave "
+        f"({ref.artifact.partition(':')[2]}), not in an artifact; the run's history holds only a pointer."
+    )
 
 
 def _parse_entry(source: WandbSource, art: Any, entry: str, ref: TableRef, doc: Any = None) -> tuple[ParsedTable, ParsedFormat]:
@@ -292,8 +341,14 @@ def _load_incremental(source: WandbSource, art: Any, ref: TableRef) -> LoadedTab
     parsed, source_format = _parse_entry(source, art, entries[-1], ref, doc=doc)
     note = f"Incremental table: {len(entries)} increments joined in order ({', '.join(entries)})."
     rows = len(parsed.frame)
-    return LoadedTable(ref=ref, frame=parsed.frame, total_rows=max(rows, ref.nrows or 0), truncated=rows < (ref.nrows or 0),
-                       source_format=source_format, notes=(*parsed.notes, note))
+    return LoadedTable(
+        ref=ref,
+        frame=parsed.frame,
+        total_rows=max(rows, ref.nrows or 0),
+        truncated=rows < (ref.nrows or 0),
+        source_format=source_format,
+        notes=(*parsed.notes, note),
+    )
 
 
 def _load_partitioned(source: WandbSource, art: Any, entry: str, ref: TableRef) -> LoadedTable:
@@ -309,8 +364,14 @@ def _load_partitioned(source: WandbSource, art: Any, entry: str, ref: TableRef) 
         raise BadTable(f"Partitioned table {ref.key!r} in {stable_id(art)}: {exc}.") from None
     notes = tuple(n for p, _ in parsed for n in p.notes)
     note = f"Partitioned table: {len(parts)} parts under {parts_path}/ read one after the other."
-    return LoadedTable(ref=ref, frame=frame, total_rows=len(frame), truncated=False,
-                       source_format=_combined_format(f for _, f in parsed), notes=(*notes, note))
+    return LoadedTable(
+        ref=ref,
+        frame=frame,
+        total_rows=len(frame),
+        truncated=False,
+        source_format=_combined_format(f for _, f in parsed),
+        notes=(*notes, note),
+    )
 
 
 def _load_joined(source: WandbSource, art: Any, entry: str, ref: TableRef) -> LoadedTable:
@@ -322,7 +383,9 @@ def _load_joined(source: WandbSource, art: Any, entry: str, ref: TableRef) -> Lo
     for field in ("table1", "table2"):
         path = doc.get(field)
         if not isinstance(path, str) or not path.endswith(TABLE_SUFFIX):
-            raise BadTable(f"Joined table {ref.key!r}: {field} is {path!r}, not a table of the artifact; wbview joins tables only.")
+            raise BadTable(
+                f"Joined table {ref.key!r}: {field} is {path!r}, not a table of the artifact; wbview joins tables only."
+            )
         target, target_path = resolve_entry(source, art, path, ref)
         sides.append((path[: -len(TABLE_SUFFIX)], _parse_entry(source, target, target_path, ref)))
     try:
@@ -330,8 +393,14 @@ def _load_joined(source: WandbSource, art: Any, entry: str, ref: TableRef) -> Lo
     except (ValueError, TypeError) as exc:
         raise BadTable(f"Joined table {ref.key!r} in {stable_id(art)}: {exc}.") from None
     notes = tuple(n for _, (p, _) in sides for n in p.notes)
-    return LoadedTable(ref=ref, frame=joined.frame, total_rows=len(joined.frame), truncated=False,
-                       source_format=_combined_format(f for _, (_, f) in sides), notes=(*notes, *joined.notes))
+    return LoadedTable(
+        ref=ref,
+        frame=joined.frame,
+        total_rows=len(joined.frame),
+        truncated=False,
+        source_format=_combined_format(f for _, (_, f) in sides),
+        notes=(*notes, *joined.notes),
+    )
 
 
 def _combined_format(formats: Any) -> ParsedFormat:
@@ -359,8 +428,9 @@ def resolve_entry(source: WandbSource, art: Any, entry: str, ref: TableRef) -> t
             return art, entry
         artifact_id = base64.b64encode(bytes.fromhex(match["hex"])).decode("ascii")
         api = source.api
-        target = source._call(f"loading the artifact {entry!r} of {stable_id(art)} refers to",
-                              lambda i=artifact_id, a=api: a._artifact_from_id(i))
+        target = source._call(
+            f"loading the artifact {entry!r} of {stable_id(art)} refers to", lambda i=artifact_id, a=api: a._artifact_from_id(i)
+        )
         if target is None:
             raise TableNotFound(f"Table {ref.key!r}: {stable_id(art)}/{entry} refers to an artifact that no longer exists.")
         art, entry = target, match["path"]
@@ -387,7 +457,9 @@ def _step(art: Any) -> int | None:
     return int(step) if isinstance(step, int) else None
 
 
-def _resolve_media(source: WandbSource, art: Any, ref: TableRef, frame: pd.DataFrame, media_columns: tuple[str, ...]) -> pd.DataFrame:
+def _resolve_media(
+    source: WandbSource, art: Any, ref: TableRef, frame: pd.DataFrame, media_columns: tuple[str, ...]
+) -> pd.DataFrame:
     """Media cells point at other entries of the artifact: only wandb's own loader
     resolves them, so it runs for those columns alone and each cell becomes the local
     path of its downloaded file (a plain string, no wandb object leaks out)."""
