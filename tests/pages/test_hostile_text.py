@@ -204,7 +204,7 @@ def test_hostile_data_renders_as_text_on_every_page(spec, page):
 
 
 LINK_PARAMS = {
-    "pages/runs.py": {"run": URL, "f.job_type": IMG, "group_by": LINK},
+    "pages/runs.py": {"run": URL, "f": f"job_type in '{IMG}'", "group_by": LINK},
     "pages/run.py": {"run": URL, "curve": LINK},
     "pages/artifacts.py": {"type": URL, "collection": LINK, "version": IMG},
     "pages/lineage.py": {"root": URL, "depth": URL, "node": LINK},

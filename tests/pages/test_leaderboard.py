@@ -34,7 +34,7 @@ def test_runs_table_is_a_leaderboard(dash):
 
 
 def test_an_eval_only_filter_hides_the_train_only_columns(dash):
-    at = open_page("pages/runs.py", source=dash, project=fx.PROJECT, **{"f.job_type": "eval"})
+    at = open_page("pages/runs.py", source=dash, project=fx.PROJECT, f="job_type in eval")
     assert problems(at) == []
     order = list(_table(at).proto.column_order)
     assert "params.threshold" in order

@@ -159,7 +159,9 @@ class FilterSpec:
         if self.column in _ATTRIBUTE_FIELDS:
             field = _ATTRIBUTE_FIELDS[self.column]
             wanted = getattr(run_filter, field)
-            return [o for o, v in zip(self.options, self.values, strict=False) if str(v) in wanted], run_filter.with_attribute(
+            if not set(wanted) <= {str(v) for v in self.values}:
+                return [], run_filter  # a value no run has: kept (and shown) as a condition of the link
+            return [o for o, v in zip(self.options, self.values, strict=True) if str(v) in wanted], run_filter.with_attribute(
                 field, ()
             )
         mine = [c for c in run_filter.conditions if self.path is not None and (c.field, c.keys) == self.path]
@@ -175,14 +177,15 @@ class FilterSpec:
                 else:
                     return (self.low, self.high), run_filter  # not a range this widget can show
             return (low, high), rest
-        picked = [
-            o
-            for o, v in zip(self.options, self.values, strict=False)
-            if any(c.op == "in" and v in c.value or c.op == "=" and v == c.value for c in mine)
-        ]
-        if any(c.op not in ("in", "=") for c in mine):
+        if not mine:
             return [], run_filter
-        return picked, rest
+        (condition,) = mine if len(mine) == 1 else (None,)
+        if condition is None or condition.op not in ("in", "="):
+            return [], run_filter  # not a set of values this widget can show: kept as a condition
+        wanted = condition.value if condition.op == "in" else (condition.value,)
+        if not all(w in self.values for w in wanted):
+            return [], run_filter  # a value no run has: kept (and shown) as a condition of the link
+        return [o for o, v in zip(self.options, self.values, strict=True) if v in wanted], rest
 
 
 def _is_missing(value: Any) -> bool:

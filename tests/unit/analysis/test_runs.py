@@ -139,6 +139,21 @@ def test_a_link_condition_no_widget_shows_is_kept_as_the_rest():
     assert rest.to_text() == ["params.lr>0.15"]
 
 
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["job_type in nope"],  # a value no run has
+        ["params.enc in ht,zzz"],
+        ["params.enc in ht", "params.enc=h"],  # two conditions on one key: no one widget choice says that
+    ],
+)
+def test_a_link_value_no_widget_offers_stays_a_condition(texts):
+    specs = filter_specs(runs_frame(RUNS))
+    linked = parse_filters(texts)
+    seeded, rest = choices_from(specs, linked)
+    assert seeded == {} and rest == linked  # still applied, and listed on the page
+
+
 def test_a_dotted_config_key_keeps_its_path():
     runs = [_run("a", config={"model.type": "cnn"}), _run("b", config={"model.type": "mlp"})]
     frame = runs_frame(runs)
