@@ -51,6 +51,7 @@ from urllib.parse import urlencode
 
 from bench.bench_analysis import N_ROWS
 from bench.common import report, target
+from tests.browser.harness import PENDING_SELECTOR
 
 try:
     from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -98,12 +99,12 @@ DRAWN_JS = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
     if (document.querySelector('[data-testid="stException"]')) return true;  // reported by the caller
-    if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"], [data-stale="true"]')) return false;
+    if (document.querySelector(`PENDING_SELECTOR`)) return false;
     const shown = sel => [...document.querySelectorAll(sel)].filter(e => e.checkVisibility());  // not in a closed tab or expander
     if (shown('[data-testid="stPlotlyChart"]').some(e => !e.querySelector('.main-svg'))) return false;
     if (shown('[data-testid="stDataFrame"]').some(e => !e.querySelector('canvas'))) return false;
     return true;
-}"""
+}""".replace("PENDING_SELECTOR", PENDING_SELECTOR)
 TWO_FRAMES_JS = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
 
 

@@ -36,8 +36,8 @@ APP_NAVIGATION_JS = """() => {
     return links.length > 0 && links[0].innerText.trim().endsWith('Runs');
 }"""
 SCRIPT_DONE_SELECTOR = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-NOTHING_PENDING_JS = """() => !document.querySelector(
-    '[data-testid="stSkeleton"], [data-testid="stSpinner"], [data-stale="true"]')"""
+PENDING_SELECTOR = '[data-testid="stSkeleton"], [data-testid="stSpinner"], [data-stale="true"]'
+NOTHING_PENDING_JS = f"() => !document.querySelector('{PENDING_SELECTOR}')"
 
 
 class ServerError(RuntimeError):
