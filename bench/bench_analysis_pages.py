@@ -10,11 +10,16 @@ against the issue's 1 s budget.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from bench.bench_analysis import N_ROWS, synthetic_eval_table
 from bench.bench_dashboard import APP, TARGET_S, _timed_run
 from bench.common import target
+
+if TYPE_CHECKING:
+    from wbview.sources.memory import MemorySource, ProjectData
 
 PROJECT = "bench/million-analysis"
 
@@ -30,12 +35,13 @@ def _perturbed(frame, seed: int = 1):
     return out
 
 
-def _source():
+def million_project(n_rows: int = N_ROWS) -> ProjectData:
+    """Two eval runs ("a", "b") of the same ``n_rows``-row synthetic dataset; b's model is perturbed."""
     from wbview.records import ArtifactVersion, Run, RunArtifacts, TableRef
-    from wbview.sources.memory import MemorySource, ProjectData
+    from wbview.sources.memory import ProjectData
 
     data = ProjectData()
-    base = synthetic_eval_table(N_ROWS)
+    base = synthetic_eval_table(n_rows)
     data.artifacts["texts:v0"] = ArtifactVersion("bench", "million-analysis", "texts", "v0", "dataset")
     for run_id, frame, threshold in (("a", base, 0.5), ("b", _perturbed(base), 0.4)):
         ref = TableRef(
@@ -43,8 +49,8 @@ def _source():
             key="eval/predictions",
             artifact=f"run-{run_id}-evalpredictions:v0",
             entry="eval/predictions.table.json",
-            nrows=N_ROWS,
-            stored_rows=N_ROWS,
+            nrows=n_rows,
+            stored_rows=n_rows,
         )
         data.runs[run_id] = Run(
             id=run_id,
@@ -57,7 +63,13 @@ def _source():
         )
         data.run_artifacts[run_id] = RunArtifacts(run_id, used=("texts:v0",))
         data.tables[(ref.artifact, ref.entry)] = frame
-    return MemorySource({PROJECT: data}, label="benchmark")
+    return data
+
+
+def _source() -> MemorySource:
+    from wbview.sources.memory import MemorySource
+
+    return MemorySource({PROJECT: million_project()}, label="benchmark")
 
 
 PAGES = {

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,24 +18,20 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.harness import (
+    APP_NAVIGATION_JS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    NOTHING_PENDING_JS,
+    RENDER_TIMEOUT_MS,
+    SCRIPT_DONE_SELECTOR,
+    SERVER_START_TIMEOUT_S,
+    free_port,
+)
 from tests.paths import REPO
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT_DIR = REPO / "test-artifacts" / "screenshots"
 DOCS_SCREENSHOT_DIR = REPO / "docs" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SERVER_START_TIMEOUT_S = 60
-RENDER_TIMEOUT_MS = 45_000
 _taken: list[Path] = []
 
 
@@ -64,12 +59,6 @@ def pytest_terminal_summary(terminalreporter):
     reason = _missing_browser()
     if reason:
         terminalreporter.write_sep("!", reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +99,7 @@ def serve_app(
     port: int | None = None,
 ):
     """Start `streamlit run app.py` with WBVIEW_STORE=store_dir, yield its base URL, stop it by PID."""
-    port = port or _free_port()
+    port = port or free_port()
     home = tmp_path_factory.mktemp("browser-home")
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")} | {
         "WBVIEW_STORE": str(store_dir),
@@ -169,23 +158,9 @@ class Session:
     def ready(self) -> None:
         """Wait until the script finished and nothing is loading or stale."""
         page = self.page
-        # app.py's navigation must be in charge, not Streamlit's file-name menu of pages/. A
-        # fresh server's first deep link shows that menu for one run, until page.start()
-        # switches to app.py and reruns: wait for the switch (a timeout still fails the test).
-        # app.py's menu is always drawn (st.navigation runs before any page), so waiting for
-        # its first link also skips the empty moment before the first render.
-        page.wait_for_function(
-            """() => {
-                const links = [...document.querySelectorAll('[data-testid="stSidebarNav"] a')];
-                return links.length > 0 && links[0].innerText.trim().endsWith('Runs');
-            }""",
-            timeout=RENDER_TIMEOUT_MS,
-        )
-        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=RENDER_TIMEOUT_MS)
-        page.wait_for_function(
-            """() => !document.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"], [data-stale="true"]')""",
-            timeout=RENDER_TIMEOUT_MS,
-        )
+        page.wait_for_function(APP_NAVIGATION_JS, timeout=RENDER_TIMEOUT_MS)
+        page.wait_for_selector(SCRIPT_DONE_SELECTOR, timeout=RENDER_TIMEOUT_MS)
+        page.wait_for_function(NOTHING_PENDING_JS, timeout=RENDER_TIMEOUT_MS)
         assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").first.inner_text()
         links = page.get_by_test_id("stSidebarNav").get_by_role("link")
         assert links.count() == 0 or links.first.inner_text().strip().endswith("Runs"), links.all_inner_texts()

@@ -1,0 +1,427 @@
+"""Benchmark: the main interactions in a real browser, from the user's action to the page
+fully drawn, on a 1,000,000-row eval table, with one browser session and with three at once.
+
+Set-up: the two-run million-row project of bench_analysis_pages, written to a real store
+folder; `streamlit run app.py` on it (tests/browser/harness.py starts it, as the browser tests
+do); headless Debian Chromium driven by Playwright's async API, one browser context per session.
+
+Timed, per session: open Error analysis from a link, group by another column, search the
+text, choose a confusion cell, pick another run, choose a slice on Where errors concentrate,
+move the threshold on Threshold & cost. The clock runs from the action (the page load, the
+click on an option, Enter in a text box) until the rerun it caused has finished and the page
+is fully drawn: the script is not running, no skeleton, spinner, stale element or exception is
+left, every visible plotly chart has drawn its SVG and every visible data grid its canvas, and
+two animation frames have passed.
+
+One untimed-for-the-targets pass runs first on the fresh server (its cold times are printed as
+comments). Then rounds of one session and rounds of three sessions alternate, so machine noise
+falls on both alike; the three sessions act at the same moment (a barrier before each step).
+Each round uses its own search term, group-by column, cell, slice and threshold, so a round
+never just replays the one before it from a cache.
+
+Lines: one `target:` line per interaction (one session's median against the 1 s budget; the
+worst in a `# ` line after it); one `bench:` line per interaction, three sessions' median
+against one session's median (ratio = one / three; above 0.5 is within 2x of one session);
+the server's peak memory (RSS, sampled every 0.1 s) in a `# ` line. The `# ` lines also say when
+the page saw the script run finish: the time after it is the browser receiving and drawing.
+The browser runs on the same machine as the server, so on a small machine the three sessions'
+drawing competes with the server for the same cores, as it did where the slowness was reported.
+
+Environment (for a quick run): WBVIEW_BENCH_BROWSER_ROWS (default 1000000),
+WBVIEW_BENCH_BROWSER_ROUNDS (one-session rounds, default 5), WBVIEW_BENCH_BROWSER_MULTI_ROUNDS
+(three-session rounds, default 2: 6 timings per interaction), WBVIEW_BENCH_BROWSER_SESSIONS
+(default 3); WBVIEW_BENCH_BROWSER_SCREENSHOTS=<folder> saves what each step of the cold pass drew.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import statistics
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+from bench.bench_analysis import N_ROWS
+from bench.common import report, target
+from tests.browser.harness import PENDING_SELECTOR
+
+try:
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+except ImportError:  # main() says what is missing
+    PlaywrightTimeout = TimeoutError  # type: ignore[misc,assignment]  # only a name for the except clause
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, BrowserContext, Page
+
+TARGET_S = 1.0
+WAIT_MS = 120_000  # one step of three sessions on a million rows may take long: wait, then fail loudly
+ROWS = int(os.environ.get("WBVIEW_BENCH_BROWSER_ROWS", N_ROWS))
+ROUNDS = int(os.environ.get("WBVIEW_BENCH_BROWSER_ROUNDS", 5))
+MULTI_ROUNDS = int(os.environ.get("WBVIEW_BENCH_BROWSER_MULTI_ROUNDS", 2))
+SESSIONS = int(os.environ.get("WBVIEW_BENCH_BROWSER_SESSIONS", 3))
+_shots = os.environ.get("WBVIEW_BENCH_BROWSER_SCREENSHOTS")
+SHOTS = Path(_shots) if _shots else None  # a folder for a screenshot after each step of the cold pass
+
+OPEN = "open Error analysis"
+GROUP_BY = "group by another column"
+SEARCH = "search the text"
+CELL = "choose a confusion cell"
+RUN_PICK = "pick another run"
+SLICE = "choose a slice on Where errors concentrate"
+THRESHOLD = "move the threshold on Threshold & cost"
+TIMED = [OPEN, GROUP_BY, SEARCH, CELL, RUN_PICK, SLICE, THRESHOLD]
+OPEN_SLICES = "open Where errors concentrate"
+OPEN_THRESHOLD = "open Threshold & cost"
+ALSO_TIMED = [OPEN_SLICES, OPEN_THRESHOLD]  # page loads between the timed steps: comment lines only
+
+# Counts finished script runs in the page: every change of stApp's script state away from
+# "running" (attributeOldValue sees a run even when it starts and ends between two callbacks).
+COUNT_RUNS_JS = """
+window.__wbviewRuns = 0;
+new MutationObserver(records => {
+    for (const r of records) {
+        if (r.type === 'attributes' && r.oldValue === 'running' && r.target.getAttribute(r.attributeName) !== 'running') {
+            window.__wbviewRuns += 1;
+            window.__wbviewRunEnd = performance.now();
+        }
+    }
+}).observe(document, {subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state']});
+"""
+DRAWN_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+    if (document.querySelector('[data-testid="stException"]')) return true;  // reported by the caller
+    if (document.querySelector(`PENDING_SELECTOR`)) return false;
+    const shown = sel => [...document.querySelectorAll(sel)].filter(e => e.checkVisibility());  // not in a closed tab or expander
+    if (shown('[data-testid="stPlotlyChart"]').some(e => !e.querySelector('.main-svg'))) return false;
+    if (shown('[data-testid="stDataFrame"]').some(e => !e.querySelector('canvas'))) return false;
+    return true;
+}""".replace("PENDING_SELECTOR", PENDING_SELECTOR)
+TWO_FRAMES_JS = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What one round changes; each round its own, so no round replays another from a cache."""
+
+    by: str
+    term: str
+    cell: int  # index among the confusion-cell options (0 is "all rows")
+    slice: int  # index among the slices offered
+    threshold: float
+
+
+_BY = ["Source", "True Label", "Predicted Label", "Outcome"]
+_TERMS = [
+    "invoice",
+    "meeting",
+    "urgent",
+    "bank",
+    "login",
+    "security",
+    "github",
+    "bit.ly",
+    "report",
+    "lunch",
+    "password",
+    "team",
+    "alert",
+    "thanks",
+    "review",
+]
+
+
+def choices(round_index: int) -> Choices:
+    return Choices(
+        by=_BY[round_index % len(_BY)],
+        term=_TERMS[round_index % len(_TERMS)],
+        cell=1 + round_index % 4,
+        slice=1 + round_index % 5,
+        threshold=round(0.2 + 0.6 * ((round_index * 0.37) % 1), 4),
+    )
+
+
+def rows_label(n_rows: int) -> str:
+    return f"{n_rows // 1_000_000}M rows" if n_rows % 1_000_000 == 0 else f"{n_rows:,} rows"
+
+
+@dataclass
+class Times:
+    """Seconds per step name: until the page was fully drawn, and until the page saw the script
+    run finish (the rest of ``drawn`` is the browser receiving and drawing the elements)."""
+
+    drawn: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    script: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+
+class PageFailed(RuntimeError):
+    """The page showed an exception, or never finished drawing."""
+
+
+class BrowserSession:
+    """One person's tab (one Streamlit session), timing each step until the page is drawn."""
+
+    def __init__(self, page: Page, base: str, query: dict[str, str]):
+        self.page = page
+        self.base = base
+        self.query = query
+        self.script_s = 0.0  # the last step's time until the page saw its script run finish
+
+    @classmethod
+    async def start(cls, context: BrowserContext, base: str, query: dict[str, str]) -> BrowserSession:
+        return cls(await context.new_page(), base, query)
+
+    async def close(self) -> None:
+        await self.page.close()
+
+    async def _drawn(self, runs_before: int) -> None:
+        page = self.page
+        await page.wait_for_function(f"() => window.__wbviewRuns > {runs_before}", timeout=WAIT_MS)
+        await page.wait_for_function(DRAWN_JS, timeout=WAIT_MS)
+        if await page.get_by_test_id("stException").count():
+            raise PageFailed(f"{page.url}: {await page.get_by_test_id('stException').first.inner_text()}")
+        await page.evaluate(TWO_FRAMES_JS)
+
+    async def _timed(self, action: Callable[[], Awaitable[object]]) -> float:
+        """Seconds from ``action`` (which causes one rerun) to the page fully drawn."""
+        runs_before, page_started = await self.page.evaluate("[window.__wbviewRuns, performance.now()]")
+        started = time.perf_counter()
+        await action()
+        await self._drawn(runs_before)
+        elapsed = time.perf_counter() - started
+        self.script_s = (await self.page.evaluate("window.__wbviewRunEnd") - page_started) / 1000
+        return elapsed
+
+    async def open(self, page_path: str, **params: str) -> float:
+        url = f"{self.base}/{page_path}?{urlencode(self.query | params)}"
+        started = time.perf_counter()
+        await self.page.goto(url)
+        await self._drawn(0)
+        elapsed = time.perf_counter() - started
+        self.script_s = await self.page.evaluate("window.__wbviewRunEnd") / 1000  # from the navigation's start
+        return elapsed
+
+    async def open_options(self, label: str, want: str | int) -> str:
+        """Open the selectbox called ``label`` (untimed: the person is still choosing) and return
+        the option to click: ``want`` by name, or the ``want``-th one; never the one already chosen."""
+        box = self.page.get_by_role("combobox", name=label, exact=True)
+        current = (await box.input_value()).strip()
+        options = self.page.get_by_role("option")
+        # A click that scrolls the box into view may land while it moves and leave the list
+        # closed: scroll first, and click again when no option shows.
+        await box.scroll_into_view_if_needed()
+        for attempt in range(3):
+            await box.click()
+            try:
+                await options.first.wait_for(timeout=3_000)
+                break
+            except PlaywrightTimeout:
+                if attempt == 2:
+                    raise PageFailed(f"{self.page.url}: the selectbox {label!r} shows no options") from None
+        names = [text.strip() for text in await options.all_inner_texts()]
+        index = names.index(want) if isinstance(want, str) else want % len(names)
+        if names[index] == current:
+            index = (index + 1) % len(names)
+        return names[index]
+
+    async def choose(self, option: str) -> float:
+        return await self._timed(lambda: self.page.get_by_role("option", name=option, exact=True).click())
+
+    async def type_and_enter(self, label: str, text: str) -> float:
+        box = self.page.get_by_label(label, exact=True)
+        await box.fill(text)
+        return await self._timed(lambda: box.press("Enter"))
+
+
+async def _step(
+    sessions: list[BrowserSession],
+    times: Times,
+    shots: Path | None,
+    name: str,
+    act: Callable[[BrowserSession], Awaitable[float]],
+    prepare: Callable[[BrowserSession], Awaitable[object]] | None = None,
+) -> None:
+    """Every session does ``act`` at the same moment (after an untimed ``prepare``)."""
+    if prepare is not None:
+        await asyncio.gather(*(prepare(s) for s in sessions))
+    times.drawn[name].extend(await asyncio.gather(*(act(s) for s in sessions)))
+    times.script[name].extend(s.script_s for s in sessions)
+    if shots is not None:  # what the timed page looked like
+        shots.mkdir(parents=True, exist_ok=True)
+        path = shots / f"{len(times.drawn):02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}.png"
+        await sessions[0].page.get_by_test_id("stAppViewContainer").screenshot(path=str(path))
+
+
+async def _round(sessions: list[BrowserSession], pick: Choices, times: Times, shots: Path | None = None) -> None:
+    """One walk through the interactions, every session in step with the others."""
+    chosen: dict[int, str] = {}
+
+    def open_selectbox(label: str, want: str | int) -> Callable[[BrowserSession], Awaitable[object]]:
+        async def prepare(session: BrowserSession) -> None:
+            chosen[id(session)] = await session.open_options(label, want)
+
+        return prepare
+
+    def choose(session: BrowserSession) -> Awaitable[float]:
+        return session.choose(chosen[id(session)])
+
+    await _step(sessions, times, shots, OPEN, lambda s: s.open("error_analysis", run="a"))
+    await _step(sessions, times, shots, GROUP_BY, choose, open_selectbox("Group by", pick.by))
+    await _step(sessions, times, shots, SEARCH, lambda s: s.type_and_enter("Search the text", pick.term))
+    await _step(sessions, times, shots, CELL, choose, open_selectbox("Rows in the confusion cell", pick.cell))
+    await _step(sessions, times, shots, RUN_PICK, choose, open_selectbox("Run", 0))
+    await _step(sessions, times, shots, OPEN_SLICES, lambda s: s.open("slices", run="a"))
+    await _step(sessions, times, shots, SLICE, choose, open_selectbox("Show the rows of a slice", pick.slice))
+    await _step(sessions, times, shots, OPEN_THRESHOLD, lambda s: s.open("threshold", run="a", point="custom", t="0.5"))
+    await _step(sessions, times, shots, THRESHOLD, lambda s: s.type_and_enter("Threshold", f"{pick.threshold:.4f}"))
+
+
+class PeakMemory:
+    """The highest RSS of one process, sampled every 0.1 s in a thread (psutil, else /proc)."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def rss(self) -> int:
+        try:
+            import psutil
+        except ImportError:
+            with open(f"/proc/{self.pid}/status") as status:
+                kib = next(line.split()[1] for line in status if line.startswith("VmRSS:"))
+            return int(kib) * 1024
+        return int(psutil.Process(self.pid).memory_info().rss)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.1):
+            try:
+                self.peak = max(self.peak, self.rss())
+            except Exception:  # noqa: BLE001 - the server is gone (psutil.NoSuchProcess, OSError): stop sampling
+                return
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+async def _person(browser: Browser) -> BrowserContext:
+    context = await browser.new_context(viewport={"width": 1400, "height": 1500})
+    await context.add_init_script(COUNT_RUNS_JS)
+    return context
+
+
+async def _walk(base: str, store: Path, memory: PeakMemory) -> tuple[Times, Times, Times]:
+    from playwright.async_api import async_playwright
+
+    from bench.bench_analysis_pages import PROJECT
+    from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS
+
+    query = {"source": f"store:{store}", "project": PROJECT}
+    cold, single, multi = Times(), Times(), Times()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            # One browser context per person, kept for the whole run (its HTTP cache too: the
+            # cold pass pays for the first download of the frontend); a new tab, and so a new
+            # Streamlit session, per round.
+            people = [await _person(browser) for _ in range(max(SESSIONS, 1))]
+            first = await BrowserSession.start(people[0], base, query)
+            # The app's root once: a fresh server registers app.py's navigation on its first run.
+            await first.open("")
+            await _round([first], choices(0), cold, SHOTS)
+            await first.close()
+            for person in people[1:]:  # the others have opened the app before, too (untimed)
+                tab = await BrowserSession.start(person, base, query)
+                await tab.open("")
+                await tab.close()
+            print(f"# server RSS after the cold pass: {memory.rss() / 2**20:,.0f} MiB", flush=True)
+            for index in range(max(ROUNDS, MULTI_ROUNDS)):
+                for count, rounds, times in ((1, ROUNDS, single), (SESSIONS, MULTI_ROUNDS, multi)):
+                    if index < rounds:
+                        tabs = [await BrowserSession.start(person, base, query) for person in people[:count]]
+                        await _round(tabs, choices(1 + 2 * index + (count > 1)), times)
+                        await asyncio.gather(*(tab.close() for tab in tabs))
+        finally:
+            await browser.close()
+    return cold, single, multi
+
+
+def _build_store(folder: Path) -> Path:
+    from bench.bench_analysis_pages import PROJECT, million_project
+    from wbview.sources.store.store import Store
+
+    store = folder / "store"
+    Store(store).write_project(PROJECT, million_project(ROWS))
+    return store
+
+
+def main() -> None:
+    from tests.browser.harness import CHROMIUM, streamlit_server
+
+    if not CHROMIUM.exists():
+        raise SystemExit(f"{CHROMIUM} is missing: apt-get install chromium")
+    started = time.perf_counter()
+    rows = rows_label(ROWS)
+    with tempfile.TemporaryDirectory(prefix="wbview-bench-browser-") as tmp:
+        folder = Path(tmp)
+        store = _build_store(folder)
+        print(f"# store with 2 runs of {rows} each built in {time.perf_counter() - started:.1f} s", flush=True)
+        (folder / "home").mkdir()
+        with streamlit_server(store, folder / "home", folder / "streamlit.log") as (base, process):
+            with PeakMemory(process.pid) as memory:
+                try:
+                    cold, single, multi = asyncio.run(_walk(base, store, memory))
+                except Exception:
+                    print("# streamlit log tail:\n# " + "\n# ".join((folder / "streamlit.log").read_text().splitlines()[-20:]))
+                    raise
+    for name in TIMED + ALSO_TIMED:
+        print(
+            f"# browser cold {name} (first time on a fresh server, 1 session, {rows}): {cold.drawn[name][0]:.3g} s "
+            f"(script finished after {cold.script[name][0]:.3g} s)",
+            flush=True,
+        )
+    for name in TIMED:
+        one, many = single.drawn[name], multi.drawn[name]
+        target(f"browser {name} (1 session, {rows})", statistics.median(one), TARGET_S)
+        print(
+            f"# browser {name} (1 session, {rows}): worst={max(one):.3g} s of {len(one)} runs; script finished after "
+            f"median {statistics.median(single.script[name]):.3g} s",
+            flush=True,
+        )
+        report(f"browser {name}, {SESSIONS} sessions vs 1", statistics.median(many), statistics.median(one), "s")
+        print(
+            f"# browser {name} ({SESSIONS} sessions, {rows}): worst={max(many):.3g} s of {len(many)} timings; script "
+            f"finished after median {statistics.median(multi.script[name]):.3g} s",
+            flush=True,
+        )
+    for name in ALSO_TIMED:
+        one, many = single.drawn[name], multi.drawn[name]
+        print(
+            f"# browser {name} ({rows}): 1 session median={statistics.median(one):.3g} s worst={max(one):.3g} s; "
+            f"{SESSIONS} sessions median={statistics.median(many):.3g} s worst={max(many):.3g} s",
+            flush=True,
+        )
+    print(f"# server peak RSS (streamlit process, 1 and {SESSIONS} sessions): {memory.peak / 2**20:,.0f} MiB", flush=True)
+    print(
+        f"# browser bench took {time.perf_counter() - started:.0f} s "
+        f"({ROUNDS} one-session rounds, {MULTI_ROUNDS} {SESSIONS}-session rounds)",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
