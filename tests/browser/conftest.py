@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -25,8 +21,9 @@ from tests.browser.harness import (
     NOTHING_PENDING_JS,
     RENDER_TIMEOUT_MS,
     SCRIPT_DONE_SELECTOR,
-    SERVER_START_TIMEOUT_S,
-    free_port,
+    SERVER_ARGS,
+    ServerError,
+    streamlit_server,
 )
 from tests.paths import REPO
 
@@ -77,18 +74,6 @@ def app_url(store_dir, tmp_path_factory) -> str:
     yield from serve_app(store_dir, tmp_path_factory)
 
 
-SERVER_ARGS = (
-    "--server.headless",
-    "true",
-    "--server.address",
-    "127.0.0.1",
-    "--browser.gatherUsageStats",
-    "false",
-    "--server.fileWatcherType",
-    "none",
-)
-
-
 def serve_app(
     store_dir: Path,
     tmp_path_factory,
@@ -99,40 +84,13 @@ def serve_app(
     port: int | None = None,
 ):
     """Start `streamlit run app.py` with WBVIEW_STORE=store_dir, yield its base URL, stop it by PID."""
-    port = port or free_port()
     home = tmp_path_factory.mktemp("browser-home")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")} | {
-        "WBVIEW_STORE": str(store_dir),
-        "HOME": str(home),
-    }
-    env |= extra_env or {}
-    log = (tmp_path_factory.getbasetemp() / f"{name}.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", *args, "--server.port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://{host}:{port}"
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while True:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"streamlit did not start (exit {process.poll()}); see {log.name}")
-        time.sleep(0.3)
-    yield url
-    process.terminate()
+    log_path = tmp_path_factory.getbasetemp() / f"{name}.log"
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        with streamlit_server(store_dir, home, log_path, args, extra_env, host, port) as (url, _):
+            yield url
+    except ServerError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="session")

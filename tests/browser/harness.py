@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -57,41 +57,47 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+SERVER_ARGS = (
+    "--server.headless",
+    "true",
+    "--server.address",
+    "127.0.0.1",
+    "--browser.gatherUsageStats",
+    "false",
+    "--server.fileWatcherType",
+    "none",
+)
+
+
 @contextmanager
-def streamlit_server(store_dir: Path, home: Path, log_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Run `streamlit run app.py` with WBVIEW_STORE=store_dir on a free localhost port; yield its
-    base URL and process once `/_stcore/health` answers; stop it by PID at the end."""
-    port = free_port()
+def streamlit_server(
+    store_dir: Path,
+    home: Path,
+    log_path: Path,
+    args: Sequence[str] = SERVER_ARGS,
+    extra_env: Mapping[str, str] | None = None,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run `streamlit run app.py` with WBVIEW_STORE=store_dir (and ``args``, ``extra_env``) on
+    ``port`` (default: a free one); yield its base URL and process once `/_stcore/health`
+    answers; stop it by PID at the end."""
+    port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")} | {
         "WBVIEW_STORE": str(store_dir),
         "HOME": str(home),
     }
+    env |= extra_env or {}
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(port),
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
+            [sys.executable, "-m", "streamlit", "run", "app.py", *args, "--server.port", str(port)],
             cwd=REPO,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         try:
-            url = f"http://127.0.0.1:{port}"
+            url = f"http://{host}:{port}"
             deadline = time.monotonic() + SERVER_START_TIMEOUT_S
             while True:
                 try:

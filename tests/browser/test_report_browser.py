@@ -118,7 +118,8 @@ def test_the_harness_sees_a_script_and_a_request(browser, tmp_path):
 
 def test_download_this_review_from_the_threshold_page(app_url, browser, demo_store, tmp_path):
     """The walk: open a view in the dashboard, download its review, open the file offline."""
-    from tests.browser.conftest import RENDER_TIMEOUT_MS, Session
+    from tests.browser.conftest import Session
+    from tests.browser.harness import RENDER_TIMEOUT_MS
 
     store, runs = demo_store
     run_id = runs["exp-004"].rsplit("/", 1)[1]
