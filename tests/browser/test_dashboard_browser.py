@@ -51,9 +51,10 @@ def test_a_filter_change_lands_in_the_url_and_the_url_reopens_the_view(app_url, 
     _choose(page, page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect"), "job_type", "train")
     page.get_by_text("3 of 5 runs match").wait_for()
     session.ready()
-    page.wait_for_url(re.compile(r"f\.job_type=train"))
+    page.wait_for_url(re.compile(r"[?&]f=job_type"))
     shared = page.url
     assert _query(shared)["project"] == ["acme/phish-dash"]
+    assert _query(shared)["f"] == ["job_type in train"]  # the filter text syntax of `wbview runs --filter`
 
     other = browser.new_context(viewport={"width": 1400, "height": 1500}).new_page()
     other.goto(shared)
