@@ -11,6 +11,8 @@ import re
 
 import streamlit as st
 
+from wbview.analysis.selection import MAX_FULL_TEXT_CHARS, clip_text
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~$])")
 WORD_JOINER = "\u2060"  # invisible, and no part of a URL or e-mail address
 # Markdown (GFM, and Streamlit after it) turns text into a link by itself: scheme URLs
@@ -52,8 +54,10 @@ def show_long_text(text: object, limit: int = MAX_SHOWN_CHARS) -> None:
         return
     show_text(value[:limit] + " …", code=True)
     st.caption(f"Showing the first {limit:,} of {len(value):,} characters.")
-    with st.expander(f"The whole text ({len(value):,} characters)"):
-        show_text(value, code=True)
+    whole = "The whole text" if len(value) <= MAX_FULL_TEXT_CHARS else f"The first {MAX_FULL_TEXT_CHARS:,} characters"
+    with st.expander(f"{whole} ({len(value):,} characters)"):
+        # an expander's content is sent even while closed: a 200 MB cell must not go out whole
+        show_text(clip_text(value, MAX_FULL_TEXT_CHARS), code=True)
 
 
 def show_text(text: object, *, code: bool = False) -> None:
