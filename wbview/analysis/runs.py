@@ -177,11 +177,9 @@ class FilterSpec:
                 else:
                     return (self.low, self.high), run_filter  # not a range this widget can show
             return (low, high), rest
-        if not mine:
-            return [], run_filter
-        (condition,) = mine if len(mine) == 1 else (None,)
-        if condition is None or condition.op not in ("in", "="):
-            return [], run_filter  # not a set of values this widget can show: kept as a condition
+        if len(mine) != 1 or mine[0].op not in ("in", "="):
+            return [], run_filter  # none, or not one set of values this widget can show: kept as a condition
+        condition = mine[0]
         wanted = condition.value if condition.op == "in" else (condition.value,)
         if not all(w in self.values for w in wanted):
             return [], run_filter  # a value no run has: kept (and shown) as a condition of the link
