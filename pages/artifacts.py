@@ -69,27 +69,32 @@ page.link(ctx, "lineage", "Lineage of this artifact", root=art.id)
 
 render_completeness(completeness(art.type, art.metadata))
 tab_meta, tab_diff, tab_files = st.tabs(["Metadata", "Diff", "Files"], key="tab", bind="query-params")
-with tab_meta:
-    render_metadata(art.metadata)
-with tab_diff:
-    others = [v for v in by_version if v != version]
-    if not others:
-        st.info("This collection has only one version: nothing to compare with.")
-    else:
-        other = st.selectbox("Compare with", others, key="diff_with", bind="query-params")
-        with guard():
-            other_art = loaders.artifact(ctx.spec, ctx.project, f"{collection}:{other}")
-        older, newer, diff = version_diff(str(other), other_art.metadata, str(version), art.metadata)
-        if diff.empty:
-            st.success(f"The metadata of {md_escape(other)} and {md_escape(version)} is identical.")
+if tab_meta.open:  # only the open tab runs
+    with tab_meta:
+        render_metadata(art.metadata)
+if tab_diff.open:  # only the open tab runs
+    with tab_diff:
+        others = [v for v in by_version if v != version]
+        if not others:
+            st.info("This collection has only one version: nothing to compare with.")
         else:
-            st.caption(
-                f"From {md_escape(older)} to {md_escape(newer)}: 'added' is a key {md_escape(newer)} has and "
-                f"{md_escape(older)} had not, 'removed' the other way round."
+            other = st.selectbox("Compare with", others, key="diff_with", bind="query-params")
+            with guard():
+                other_art = loaders.artifact(ctx.spec, ctx.project, f"{collection}:{other}")
+            older, newer, diff = version_diff(str(other), other_art.metadata, str(version), art.metadata)
+            if diff.empty:
+                st.success(f"The metadata of {md_escape(other)} and {md_escape(version)} is identical.")
+            else:
+                st.caption(
+                    f"From {md_escape(older)} to {md_escape(newer)}: 'added' is a key {md_escape(newer)} has and "
+                    f"{md_escape(older)} had not, 'removed' the other way round."
+                )
+                st.dataframe(diff, hide_index=True, width="stretch")
+if tab_files.open:  # only the open tab runs
+    with tab_files:
+        if art.files:
+            st.dataframe(
+                {"path": [f.path for f in art.files], "size (bytes)": [f.size_bytes for f in art.files]}, hide_index=True
             )
-            st.dataframe(diff, hide_index=True, width="stretch")
-with tab_files:
-    if art.files:
-        st.dataframe({"path": [f.path for f in art.files], "size (bytes)": [f.size_bytes for f in art.files]}, hide_index=True)
-    else:
-        st.caption("No file list recorded for this version.")
+        else:
+            st.caption("No file list recorded for this version.")

@@ -19,14 +19,20 @@ with guard():
     query = error_view.row_filters(table)
 options = error_view.cell_options(table)
 selection_line = st.empty()  # "N of M rows selected", above the tabs, filled once the selection is known
-tab_groups, tab_fn, tab_conf, tab_matrix, tab_rows = st.tabs(  # the open tab is in the link
+# Only the open tab runs (bound tabs know which one is open): the others' figures and grids
+# would be computed, sent and drawn for nothing. The open tab is in the link.
+tab_groups, tab_fn, tab_conf, tab_matrix, tab_rows = st.tabs(
     ["Group by", "False negatives", "High-confidence errors", "Confusion matrix", "Rows"], key="tab", bind="query-params"
 )
-with tab_matrix, guard(stop=False):
-    # Drawn before the cell widget so that a click on the heatmap can choose the cell.
-    error_view.render_confusion(
-        table, query, st.session_state.get(error_view.CELL_KEY) and options.get(st.session_state[error_view.CELL_KEY]), options
-    )
+if tab_matrix.open:
+    with tab_matrix, guard(stop=False):
+        # Drawn before the cell widget so that a click on the heatmap can choose the cell.
+        error_view.render_confusion(
+            table,
+            query,
+            st.session_state.get(error_view.CELL_KEY) and options.get(st.session_state[error_view.CELL_KEY]),
+            options,
+        )
 linked_cell = None if error_view.CELL_KEY in st.session_state else st.query_params.get(error_view.CELL_KEY)
 cell_label = st.sidebar.selectbox("Rows in the confusion cell", list(options), key=error_view.CELL_KEY, bind="query-params")
 if linked_cell is not None and linked_cell != cell_label:
@@ -37,11 +43,15 @@ selection_line.caption(f"{int(mask.sum()):,} of {table.n_rows:,} rows selected Â
 if not mask.any():
     st.info("No row matches the search, filters and confusion cell. Clear some of them in the sidebar.")
     st.stop()
-with tab_groups, guard(stop=False):
-    error_view.render_groups(table, mask, selection=(query, options.get(cell_label)))
-with tab_fn, guard(stop=False):
-    error_view.render_false_negatives(table, mask)
-with tab_conf, guard(stop=False):
-    error_view.render_high_confidence(table, mask)
-with tab_rows, guard(stop=False):
-    error_view.render_rows(table, mask, file_stem=f"{run.id}-{ref.key.replace('/', '-')}")
+if tab_groups.open:
+    with tab_groups, guard(stop=False):
+        error_view.render_groups(table, mask, selection=(query, options.get(cell_label)))
+if tab_fn.open:
+    with tab_fn, guard(stop=False):
+        error_view.render_false_negatives(table, mask)
+if tab_conf.open:
+    with tab_conf, guard(stop=False):
+        error_view.render_high_confidence(table, mask)
+if tab_rows.open:
+    with tab_rows, guard(stop=False):
+        error_view.render_rows(table, mask, file_stem=f"{run.id}-{ref.key.replace('/', '-')}")

@@ -116,6 +116,9 @@ def test_artifacts_page_renders_metadata_completeness_and_diff(spec):
     assert problems(at) == []
     assert "All 6 essential metadata keys for a dataset are present" in texts(at)
     assert "source: found as source_dataset" in texts(at)
+    assert not [df for df in at.dataframe if "change" in df.value.columns]  # only the open tab runs
+    at = open_page("pages/artifacts.py", source=spec, type="dataset", collection="phishing-texts", version="v1", tab="Diff")
+    assert problems(at) == []
     diff = next(df.value for df in at.dataframe if list(df.value.columns) == ["key", "v0", "v1", "change"])
     changes = dict(zip(diff["key"], diff["change"], strict=False))
     assert changes["num_samples"] == "removed" and changes["num_samples.train"] == "added"
@@ -198,10 +201,31 @@ def test_error_analysis_confusion_cell_search_and_filters_narrow_rows(spec):
     assert f"{(table['Sender Domain'] == 'corp.example').sum()} of 240 rows selected" in texts(linked)
 
 
+def test_error_analysis_runs_only_the_open_tab(spec, monkeypatch):
+    """A hidden tab's work (the selected rows' copy, the FN focus, the heatmap) is not done:
+    it would be computed, sent and drawn for nothing on every rerun."""
+    from wbview.ui import error_view
+
+    called: list[str] = []
+    for name in ("render_rows", "render_false_negatives", "render_high_confidence", "render_confusion"):
+        original = getattr(error_view, name)
+        monkeypatch.setattr(error_view, name, lambda *a, _n=name, _f=original, **k: (called.append(_n), _f(*a, **k))[1])
+    at = open_page("pages/error_analysis.py", source=spec, run="ev1")
+    assert problems(at) == []
+    assert called == []
+    kinds = [s["data"][0]["type"] for s in plotly_specs(at)]
+    assert kinds and set(kinds) == {"bar"}  # the Group by tab's histograms only
+    at.session_state["tab"] = "Rows"  # what a click on the tab sends
+    at.run()
+    assert problems(at) == []
+    assert called == ["render_rows"]
+    assert not plotly_specs(at) and [d.key for d in at.dataframe] == ["rows_table"]
+
+
 def test_error_analysis_false_negative_focus(spec):
     table = fx.eval_table()
     n_fn = int(((table["True Label"] == "phishing") & (table["Predicted Label"] == "ham")).sum())
-    at = open_page("pages/error_analysis.py", source=spec, run="ev1")
+    at = open_page("pages/error_analysis.py", source=spec, run="ev1", tab="False negatives")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Missed phishing (FN)"] == f"{n_fn:,}"
     fn_rows = next(df.value for df in at.dataframe if len(df.value) == n_fn and "Decoded Text" in df.value.columns)
@@ -245,13 +269,14 @@ def test_error_analysis_shows_likely_mislabelled_rows_apart_from_model_errors():
     from wbview.analysis.prepare import prepare
 
     spec, frame = noisy_labels_source()
-    at = open_page("pages/error_analysis.py", source=spec)
-    assert problems(at) == []
+    at = open_page("pages/error_analysis.py", source=spec, tab="False negatives")
+    conf = open_page("pages/error_analysis.py", source=spec, tab="High-confidence errors")
+    assert problems(at) == [] and problems(conf) == []
     table = prepare(frame)
     flagged = label_issues(table).likely_mislabelled
     ids = frame["Sample ID"].to_numpy()
     fn, confident = outcomes.false_negative_mask(table), outcomes.high_confidence_error_mask(table, 0.9)
-    groups = [df.value for df in at.dataframe if "Label Quality" in df.value.columns]
+    groups = [df.value for page in (at, conf) for df in page.dataframe if "Label Quality" in df.value.columns]
     assert sorted(sorted(g["Sample ID"]) for g in groups) == sorted([sorted(ids[fn & flagged]), sorted(ids[confident & flagged])])
     for group in groups:
         assert group["Label Quality"].is_monotonic_increasing
@@ -270,7 +295,7 @@ def test_error_analysis_shows_likely_mislabelled_rows_apart_from_model_errors():
     assert f"Likely mislabelled: {int((fn & flagged).sum())} of the missed positives" in headings
     # Every high-confidence error here is a flipped label: no empty table of model errors above them.
     assert not (confident & ~flagged).any()
-    assert "0 errors that look like model errors made with confidence ≥ 0.90" in texts(at)
+    assert "0 errors that look like model errors made with confidence ≥ 0.90" in texts(conf)
     assert not [df for df in at.dataframe if df.value.empty]
     assert "look like model errors" in texts(at)
 
@@ -282,14 +307,16 @@ def test_error_analysis_without_probabilities_says_label_errors_need_them():
     ref = TableRef(run_id="np", key="preds", artifact="run-np-preds:v0", entry="preds.table.json")
     data.runs["np"] = Run(id="np", entity="acme", project="np", name="no probabilities", tables=(ref,))
     data.tables[(ref.artifact, ref.entry)] = frame
-    at = open_page("pages/error_analysis.py", source=register_source("np", MemorySource({"acme/np": data})))
+    at = open_page(
+        "pages/error_analysis.py", source=register_source("np", MemorySource({"acme/np": data})), tab="False negatives"
+    )
     assert problems(at) == []
     assert "told apart when the table has a probability column per class" in texts(at)
     assert not [df for df in at.dataframe if "Label Quality" in df.value.columns]
 
 
 def test_error_analysis_shows_payload_text_as_text(spec):
-    at = open_page("pages/error_analysis.py", source=spec, run="ev1")
+    at = open_page("pages/error_analysis.py", source=spec, run="ev1", tab="Rows")
     assert [c.value for c in at.code] == [fx.SCRIPT_PAYLOAD]  # row 0 in full, in a code block
     rows = at.dataframe[-1].value
     assert fx.IMG_PAYLOAD in rows["Decoded Text"].tolist()
@@ -360,7 +387,9 @@ def test_unrecognised_columns_ask_for_a_mapping_then_work():
     assert not at.exception
     assert any("errors cannot be derived" in e for e in errors(at))
     at = open_page(
-        "pages/error_analysis.py", source=spec, **{"map.true_label": "gt", "map.predicted_label": "guess", "map.text": "msg"}
+        "pages/error_analysis.py",
+        source=spec,
+        **{"map.true_label": "gt", "map.predicted_label": "guess", "map.text": "msg", "tab": "False negatives"},
     )
     assert problems(at) == []
     assert "4 of 4 rows selected" in texts(at)
@@ -402,11 +431,12 @@ def test_multiclass_table_gets_errors_by_class_instead_of_fn_focus():
         }
     )
     spec = register_source("mc", MemorySource({"acme/mc": data}))
-    at = open_page("pages/error_analysis.py", source=spec)
+    at = open_page("pages/error_analysis.py", source=spec, tab="False negatives")
     assert problems(at) == []
     assert "needs a binary table" in texts(at)
     by_class = next(df.value for df in at.dataframe if "errors" in df.value.columns)
     assert int(by_class["errors"].sum()) == 2
+    at = open_page("pages/error_analysis.py", source=spec, tab="Confusion matrix")
     matrix = next(s for s in plotly_specs(at) if s["data"][0]["type"] == "heatmap")
     assert matrix["data"][0]["z"] == [[1, 1, 0], [0, 1, 1], [0, 0, 2]]
 
@@ -458,7 +488,7 @@ def huge_store(tmp_path):
 
 def test_error_analysis_cuts_a_huge_cell_for_display_and_keeps_it_on_disk(huge_store):
     store, frame = huge_store
-    at = open_page("pages/error_analysis.py", source=f"store:{store.root}", project=fx.PROJECT, run="ev1")
+    at = open_page("pages/error_analysis.py", source=f"store:{store.root}", project=fx.PROJECT, run="ev1", tab="Rows")
     assert problems(at) == []
     shown_tables = [df.value for df in at.dataframe if "Decoded Text" in df.value.columns]
     assert shown_tables

@@ -26,9 +26,10 @@ def _assert_percentages(at, columns: tuple[str, ...]) -> None:
 
 
 def test_error_rates_are_percentages_and_errors_are_red(dash):
+    fn_tab = open_page("pages/error_analysis.py", source=dash, project=fx.PROJECT, run="ev1", tab="False negatives")
+    assert problems(fn_tab) == []
+    _assert_percentages(fn_tab, ("error_rate", "error_rate_low", "error_rate_high", "share_of_errors"))
     at = open_page("pages/error_analysis.py", source=dash, project=fx.PROJECT, run="ev1")
-    assert problems(at) == []
-    _assert_percentages(at, ("error_rate", "error_rate_low", "error_rate_high", "share_of_errors"))
     histograms = [s for s in plotly_specs(at) if s["data"][0]["type"] == "bar"]
     colours = {trace["name"]: trace["marker"]["color"] for trace in histograms[0]["data"]}
     assert colours == {"True": ERROR_COLOUR, "False": CORRECT_COLOUR}
