@@ -297,31 +297,36 @@ def render_confusion(table: PreparedTable, query: rows.RowQuery, cell: tuple[str
 
 def render_rows(table: PreparedTable, mask: np.ndarray, file_stem: str) -> None:
     """The selected rows as a table (first ROW_LIMIT), one row's text in full, and a CSV of all."""
-    selected = table.frame[mask]
-    st.caption(f"{len(selected):,} rows selected (showing up to {ROW_LIMIT:,}). Click a row to read it in full.")
+    positions = np.flatnonzero(mask)  # no copy of the selected rows: only the shown ones are taken
+    n_selected = len(positions)
+    st.caption(f"{n_selected:,} rows selected (showing up to {ROW_LIMIT:,}). Click a row to read it in full.")
     event = st.dataframe(
-        for_display(selected, ROW_LIMIT), hide_index=True, key="rows_table", on_select="rerun", selection_mode="single-row"
+        for_display(table.frame.iloc[positions[:ROW_LIMIT]], ROW_LIMIT),
+        hide_index=True,
+        key="rows_table",
+        on_select="rerun",
+        selection_mode="single-row",
     )
-    st.download_button(
+    st.download_button(  # built on click from the shared table and mask: a session holds no copy
         "Download these rows as CSV",
-        data=lambda: rows.to_csv_bytes(selected),
+        data=lambda: rows.to_csv_bytes(table.frame[mask]),
         file_name=f"{file_stem}.csv",
         mime="text/csv",
         key="csv",
         on_click="ignore",
     )
-    if table.schema.text is not None and len(selected):
-        clicked = clicked_row(event, min(len(selected), ROW_LIMIT))
+    if table.schema.text is not None and n_selected:
+        clicked = clicked_row(event, min(n_selected, ROW_LIMIT))
         if clicked is None:
             position = int(
                 st.number_input(
-                    "Or show the full text of row (0 = the first above)", 0, len(selected) - 1, 0, key="row", bind="query-params"
+                    "Or show the full text of row (0 = the first above)", 0, n_selected - 1, 0, key="row", bind="query-params"
                 )
             )
         else:
             position = clicked
             st.caption(f"Row {clicked:,}, clicked in the table (click it again to pick a row by number):")
-        show_long_text(selected[table.schema.text].iloc[position])
+        show_long_text(table.frame[table.schema.text].iloc[int(positions[position])])
 
 
 def clicked_row(event: Any, n_rows: int) -> int | None:
