@@ -37,6 +37,7 @@ DEFAULT_BASE_URL = "https://api.wandb.ai"
 FIELDS = ("api_key", "base_url", "entity", "project")
 CALL_TIMEOUT_S = 20.0  # default bound on one W&B call
 CACHE_TTL_S = 300.0  # default age after which mutable W&B data is fetched again
+TABLE_CACHE_MB = 1024.0  # default memory budget of the dashboard's shared table cache
 ENV_VARS = {"api_key": "WANDB_API_KEY", "base_url": "WANDB_BASE_URL", "entity": "WANDB_ENTITY", "project": "WANDB_PROJECT"}
 
 
@@ -56,6 +57,11 @@ WBVIEW_ENV: dict[str, EnvVar] = {
         ),
         EnvVar(
             "WBVIEW_CALL_TIMEOUT_S", f"bound in seconds on each W&B call (default {CALL_TIMEOUT_S:g}; the CLI's --timeout wins)"
+        ),
+        EnvVar(
+            "WBVIEW_TABLE_CACHE_MB",
+            f"megabytes of loaded and prepared eval tables the dashboard keeps in memory, shared by every "
+            f"session; beyond it the least recently used tables are dropped (default {TABLE_CACHE_MB:g})",
         ),
         EnvVar("WBVIEW_DEMO_DIR", "where `wbview app` builds the demo store (default: the user data folder)"),
         EnvVar("WBVIEW_EVAL_DIR", "where the companion keeps its local copy of each eval table (default ./wbview-eval)"),
@@ -93,22 +99,31 @@ def wbview_env(name: str, environ: Mapping[str, str] | None = None) -> str | Non
     return value or None
 
 
-def _seconds(name: str, default: float, environ: Mapping[str, str] | None) -> float:
+def _positive(name: str, default: float, unit: str, environ: Mapping[str, str] | None) -> float:
     raw = wbview_env(name, environ)
     if raw is None:
         return default
     try:
         value = float(raw)
     except ValueError:
-        raise UsageError(f"{name}={raw!r} is not a number of seconds.") from None
+        raise UsageError(f"{name}={raw!r} is not a number of {unit}.") from None
     if not value > 0:
-        raise UsageError(f"{name}={raw!r}: give a positive number of seconds.")
+        raise UsageError(f"{name}={raw!r}: give a positive number of {unit}.")
     return value
+
+
+def _seconds(name: str, default: float, environ: Mapping[str, str] | None) -> float:
+    return _positive(name, default, "seconds", environ)
 
 
 def call_timeout_s(environ: Mapping[str, str] | None = None) -> float:
     """The bound on each W&B call: ``$WBVIEW_CALL_TIMEOUT_S`` or CALL_TIMEOUT_S."""
     return _seconds("WBVIEW_CALL_TIMEOUT_S", CALL_TIMEOUT_S, environ)
+
+
+def table_cache_bytes(environ: Mapping[str, str] | None = None) -> int:
+    """The dashboard's memory budget for tables: ``$WBVIEW_TABLE_CACHE_MB`` or TABLE_CACHE_MB."""
+    return int(_positive("WBVIEW_TABLE_CACHE_MB", TABLE_CACHE_MB, "megabytes", environ) * 2**20)
 
 
 def cache_ttl_s(environ: Mapping[str, str] | None = None) -> float:

@@ -530,6 +530,9 @@ def _clear_streamlit_caches() -> None:
 
     st.cache_data.clear()
     st.cache_resource.clear()
+    from wbview.ui import loaders
+
+    loaders.TABLES.clear()  # the tables every session shares
 
 
 def capture_pages(work: Path, store: Path, norm: Normaliser, runs: DemoRuns) -> dict[str, Any]:

@@ -19,6 +19,9 @@ TIMEOUT_S = 60  # generous: the machine is shared and the first run imports plot
 def clear_streamlit_caches() -> None:
     st.cache_data.clear()
     st.cache_resource.clear()
+    from wbview.ui import loaders
+
+    loaders.TABLES.clear()  # the tables every session shares
 
 
 def open_page(page: str | None, **params: Any) -> AppTest:

@@ -222,6 +222,29 @@ def test_error_analysis_runs_only_the_open_tab(spec, monkeypatch):
     assert not plotly_specs(at) and [d.key for d in at.dataframe] == ["rows_table"]
 
 
+def test_tables_beyond_the_memory_budget_are_dropped_least_recently_used_first(monkeypatch):
+    from dataclasses import replace
+
+    from wbview.ui import loaders
+
+    data = fx.build_project()
+    first_ref = data.runs["ev1"].tables[0]
+    second_ref = replace(first_ref, run_id="ev2", artifact="run-ev2-evalpredictions:v0")
+    data.runs["ev2"] = replace(data.runs["ev1"], id="ev2", name="eval again", tables=(second_ref,))
+    data.tables[(second_ref.artifact, second_ref.entry)] = data.tables[(first_ref.artifact, first_ref.entry)].copy()
+    spec = register_source("two-tables", MemorySource({fx.PROJECT: data}))
+    monkeypatch.setattr(loaders.TABLES, "max_bytes", 1)  # any second table goes over
+    open_page("pages/error_analysis.py", source=spec, run="ev1")
+    [first] = loaders.TABLES.families()
+    at = open_page("pages/error_analysis.py", source=spec, run="ev2")
+    assert problems(at) == []
+    [second] = loaders.TABLES.families()  # the first table (loaded and prepared) is gone
+    assert first[2].run_id == "ev1" and second[2].run_id == "ev2"
+    assert loaders.TABLES.evictions == 1
+    at = open_page("pages/error_analysis.py", source=spec, run="ev1")  # and comes back when asked
+    assert problems(at) == [] and "rows selected" in texts(at)
+
+
 def test_error_analysis_false_negative_focus(spec):
     table = fx.eval_table()
     n_fn = int(((table["True Label"] == "phishing") & (table["Predicted Label"] == "ham")).sum())

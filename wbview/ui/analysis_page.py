@@ -43,19 +43,29 @@ def eval_runs(ctx: page.PageContext) -> list[Run]:
     return runs
 
 
-@st.cache_resource(show_spinner="Preparing the table for another positive class…", max_entries=2)
 def _prepared_with_positive(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str) -> PreparedTable:
-    detected = loaders.prepared(spec, project, ref, mapping)
-    if can_switch_positive(detected):  # only the outcome changes: no second pass over the raw table
-        return with_positive_class(detected, positive)
-    frame = loaders.table(spec, project, ref).frame
-    schema = detect_schema(frame.columns).with_mapping(dict(mapping))  # the raw table's roles, not the derived ones
-    return prepare(frame, schema, positive_class=positive)
+    def compute() -> PreparedTable:
+        detected = loaders.prepared(spec, project, ref, mapping)
+        if can_switch_positive(detected):  # only the outcome changes: no second pass over the raw table
+            return with_positive_class(detected, positive)
+        frame = loaders.table(spec, project, ref).frame
+        schema = detect_schema(frame.columns).with_mapping(dict(mapping))  # the raw table's roles, not the derived ones
+        return prepare(frame, schema, positive_class=positive)
+
+    return loaders.in_table_family(
+        spec, project, ref, ("positive", mapping, positive), compute, "Preparing the table for another positive class…"
+    )
 
 
-@st.cache_resource(show_spinner="Setting one class against the rest…", max_entries=2)
 def _one_vs_rest(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str) -> PreparedTable:
-    return one_vs_rest(loaders.prepared(spec, project, ref, mapping), positive)
+    return loaders.in_table_family(
+        spec,
+        project,
+        ref,
+        ("one-vs-rest", mapping, positive),
+        lambda: one_vs_rest(loaders.prepared(spec, project, ref, mapping), positive),
+        "Setting one class against the rest…",
+    )
 
 
 def prepared(ctx: page.PageContext, ref: TableRef, mapping: Mapping_, positive: str | None = None) -> PreparedTable:

@@ -5,14 +5,16 @@ tables (up to millions of rows) and prepared tables stay in memory with
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
 import streamlit as st
 
+from wbview.analysis.memo import SizedCache
 from wbview.filters import parse_filters
 from wbview.records import ArtifactCollection, ArtifactVersion, Direction, LineageGraph, LoadedTable, Run, RunArtifacts, TableRef
-from wbview.settings import cache_ttl_s
+from wbview.settings import cache_ttl_s, table_cache_bytes
 from wbview.ui.source import open_source
 
 if TYPE_CHECKING:
@@ -73,25 +75,51 @@ def lineage(spec: str, project: str, root: str, depth: int, direction: Direction
     return open_source(spec).lineage(project, root, depth=depth, direction=direction)
 
 
-@st.cache_resource(show_spinner="Loading the table (large tables take a few seconds)…", max_entries=4)
+# Loaded and prepared tables, shared by every session of this server process, under one
+# memory budget (WBVIEW_TABLE_CACHE_MB): a table and everything derived from it form one
+# family, and the least recently used families are dropped when the budget is exceeded.
+TABLES = SizedCache(table_cache_bytes())
+
+T = TypeVar("T")
+
+
+def in_table_family(spec: str, project: str, ref: TableRef, key: Hashable, compute: Callable[[], T], spinner: str) -> T:
+    """A value derived from one table (its prepared forms), cached with the table itself:
+    computed once for every session, dropped together with the table."""
+
+    def compute_with_spinner() -> T:
+        with st.spinner(spinner):
+            return compute()
+
+    return TABLES.get((spec, project, ref), key, compute_with_spinner)
+
+
 def table(spec: str, project: str, ref: TableRef) -> LoadedTable:
-    return open_source(spec).load_table(project, ref)
+    return in_table_family(
+        spec,
+        project,
+        ref,
+        "loaded",
+        lambda: open_source(spec).load_table(project, ref),
+        "Loading the table (large tables take a few seconds)…",
+    )
 
 
-@st.cache_resource(show_spinner="Preparing the table for analysis…", max_entries=4)
 def prepared(spec: str, project: str, ref: TableRef, mapping: tuple[tuple[str, str | None], ...] = ()) -> PreparedTable:
     """The table with roles detected (or mapped by the user) and errors/outcomes derived."""
     from wbview.analysis.prepare import prepare
     from wbview.schema import detect_schema
 
-    frame = table(spec, project, ref).frame
-    schema = detect_schema(frame.columns).with_mapping(dict(mapping))
-    return prepare(frame, schema)
+    def compute() -> PreparedTable:
+        frame = table(spec, project, ref).frame
+        schema = detect_schema(frame.columns).with_mapping(dict(mapping))
+        return prepare(frame, schema)
+
+    return in_table_family(spec, project, ref, ("prepared", mapping), compute, "Preparing the table for analysis…")
 
 
 def clear() -> None:
     """Forget everything cached (the "Reload" button)."""
     st.cache_data.clear()
-    table.clear()
-    prepared.clear()
+    TABLES.clear()
     open_source.clear()  # a store rebuilt on disk, or new W&B settings, are read again
