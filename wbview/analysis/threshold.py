@@ -12,10 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from wbview.analysis.memo import RecentResults
 from wbview.analysis.prepare import OUTCOMES_BINARY, PreparedTable
 from wbview.analysis.stats import safe_rate
 from wbview.errors import BadTable, UsageError
 
+COSTINGS_KEPT = 8  # cost ratios whose curves stay shared (one per session's current ratio, roughly)
 CURVE_COLUMNS = ("threshold", "tp", "fp", "fn", "tn", "precision", "recall", "fn_rate", "fp_rate", "cost", "expected_cost")
 
 
@@ -82,9 +84,10 @@ def threshold_curve(
             y, s = y[keep], s[keep]
         return curve_from_arrays(y, s, fn, fp)
 
-    if rows is None:  # the whole table's curve is shared by every session; costs are per call
+    if rows is None:  # the whole table's curve is shared by every session, and so are its recent costings
         shared = table.memo.get(("threshold_curve",), lambda: compute(table.labelled(), fn_cost, fp_cost))
-        return with_cost(shared, fn_cost, fp_cost)
+        costed = table.memo.get(("threshold_curve_costs",), lambda: RecentResults(COSTINGS_KEPT))
+        return costed.get((float(fn_cost), float(fp_cost)), lambda: with_cost(shared, fn_cost, fp_cost))
     return compute(table.labelled() & np.asarray(rows, dtype=bool), fn_cost, fp_cost)
 
 

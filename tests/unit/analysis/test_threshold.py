@@ -120,7 +120,10 @@ def test_table_curve_and_logged_threshold():
     curve = th.threshold_curve(table, fn_cost=2)
     assert curve["tp"].tolist() == [3, 3, 3, 2, 1, 0]
     assert th.logged_threshold(table) == 0.5
-    assert th.threshold_curve(table, fn_cost=2)["cost"].tolist() == curve["cost"].tolist()  # cached path
+    assert th.threshold_curve(table, fn_cost=2) is curve  # the same costing is shared, not recomputed
+    other = th.threshold_curve(table, fn_cost=3)
+    assert other["cost"].tolist() == (3 * other["fn"] + other["fp"]).tolist()
+    assert curve["cost"].tolist() == (2 * curve["fn"] + curve["fp"]).tolist()  # untouched by the other costing
     point = th.operating_point(table, 0.8)
     assert (point.tp, point.fp, point.fn, point.tn) == (2, 1, 1, 2)
 
