@@ -3,6 +3,7 @@
 import streamlit as st
 
 from wbview.ui.login import require_login
+from wbview.ui.page import app_navigation
 
 # An emoji favicon is drawn locally; a ":material/...:" favicon is fetched from fonts.gstatic.com.
 # The menu's ":material/...:" icons below come from the font Streamlit serves itself.
@@ -23,4 +24,5 @@ PAGES = [
     st.Page("pages/stacked.py", title="Stacked tables", icon=":material/stacks:"),
 ]
 
-st.navigation(PAGES).run()
+with app_navigation():  # a page run from here is a page of the app (see wbview.ui.page)
+    st.navigation(PAGES).run()

@@ -12,6 +12,9 @@ reopens the same view.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,16 +58,38 @@ class PageContext:
         return {SOURCE_PARAM: self.spec, PROJECT_PARAM: self.project, **{k: v for k, v in params.items() if v}}
 
 
+_NAVIGATION = threading.local()  # set while app.py's navigation runs a page in this script thread
+_NAVIGATION_RERUNS = "_wbview_navigation_reruns"
+
+
+@contextmanager
+def app_navigation() -> Iterator[None]:
+    """Wrap app.py's ``st.navigation(...).run()``: a page run inside it is a page of the app."""
+    _NAVIGATION.active = True
+    try:
+        yield
+    finally:
+        _NAVIGATION.active = False
+
+
 def _leave_pages_directory_mode() -> None:
     """Until app.py's st.navigation has run once in a server process, Streamlit treats the
     pages/ folder the old way and runs a deep-linked page file directly, without app.py
-    (no page config, a file-name menu). Switch to app.py's navigation and rerun: the page
-    keeps its URL path, so the same page opens."""
+    (no page config, no login check, a file-name menu). Switch to app.py's navigation and
+    rerun: the page keeps its URL path, so the same page opens. A page run without app.py is
+    told by the missing mark of ``app_navigation``, not by Streamlit's flag alone: on a fresh
+    server, sessions that started at the same moment still run the old way after the first
+    of them has switched the flag (twice at most per session, so that nothing can loop)."""
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    if getattr(_NAVIGATION, "active", False):
+        return
+    reruns = int(st.session_state.get(_NAVIGATION_RERUNS, 0))
+    if reruns >= 2:
+        return
+    st.session_state[_NAVIGATION_RERUNS] = reruns + 1
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 
 def start(title: str) -> PageContext:
