@@ -22,7 +22,8 @@ never just replays the one before it from a cache.
 Lines: one `target:` line per interaction (one session's median against the 1 s budget; the
 worst in a `# ` line after it); one `bench:` line per interaction, three sessions' median
 against one session's median (ratio = one / three; above 0.5 is within 2x of one session);
-the server's peak memory (RSS, sampled every 0.1 s) in a `# ` line. The `# ` lines also say when
+the server's peak memory (RSS, sampled every 0.1 s) with 1, 3 and 6 sessions at once in `# ` lines;
+one `bench:` line per interaction for six sessions against one, too. The `# ` lines also say when
 the page saw the script run finish: the time after it is the browser receiving and drawing.
 The browser runs on the same machine as the server, so on a small machine the three sessions'
 drawing competes with the server for the same cores, as it did where the slowness was reported.
@@ -30,7 +31,8 @@ drawing competes with the server for the same cores, as it did where the slownes
 Environment (for a quick run): WBVIEW_BENCH_BROWSER_ROWS (default 1000000),
 WBVIEW_BENCH_BROWSER_ROUNDS (one-session rounds, default 5), WBVIEW_BENCH_BROWSER_MULTI_ROUNDS
 (three-session rounds, default 2: 6 timings per interaction), WBVIEW_BENCH_BROWSER_SESSIONS
-(default 3); WBVIEW_BENCH_BROWSER_SCREENSHOTS=<folder> saves what each step of the cold pass drew.
+(default 3), WBVIEW_BENCH_BROWSER_MANY_SESSIONS (a third group of sessions acting at once,
+default 6; 0 skips it) and WBVIEW_BENCH_BROWSER_MANY_ROUNDS (its rounds, default 1); WBVIEW_BENCH_BROWSER_SCREENSHOTS=<folder> saves what each step of the cold pass drew.
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ ROWS = int(os.environ.get("WBVIEW_BENCH_BROWSER_ROWS", N_ROWS))
 ROUNDS = int(os.environ.get("WBVIEW_BENCH_BROWSER_ROUNDS", 5))
 MULTI_ROUNDS = int(os.environ.get("WBVIEW_BENCH_BROWSER_MULTI_ROUNDS", 2))
 SESSIONS = int(os.environ.get("WBVIEW_BENCH_BROWSER_SESSIONS", 3))
+MANY_SESSIONS = int(os.environ.get("WBVIEW_BENCH_BROWSER_MANY_SESSIONS", 6))  # 0: skip
+MANY_ROUNDS = int(os.environ.get("WBVIEW_BENCH_BROWSER_MANY_ROUNDS", 1))
 _shots = os.environ.get("WBVIEW_BENCH_BROWSER_SCREENSHOTS")
 SHOTS = Path(_shots) if _shots else None  # a folder for a screenshot after each step of the cold pass
 
@@ -324,21 +328,21 @@ async def _person(browser: Browser) -> BrowserContext:
     return context
 
 
-async def _walk(base: str, store: Path, memory: PeakMemory) -> tuple[Times, Times, Times]:
+async def _walk(base: str, store: Path, memory: PeakMemory, peaks: dict[int, int]) -> tuple[Times, Times, Times, Times]:
     from playwright.async_api import async_playwright
 
     from bench.bench_analysis_pages import PROJECT
     from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS
 
     query = {"source": f"store:{store}", "project": PROJECT}
-    cold, single, multi = Times(), Times(), Times()
+    cold, single, multi, many = Times(), Times(), Times(), Times()
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             # One browser context per person, kept for the whole run (its HTTP cache too: the
             # cold pass pays for the first download of the frontend); a new tab, and so a new
             # Streamlit session, per round.
-            people = [await _person(browser) for _ in range(max(SESSIONS, 1))]
+            people = [await _person(browser) for _ in range(max(SESSIONS, MANY_SESSIONS, 1))]
             first = await BrowserSession.start(people[0], base, query)
             # The app's root once: a fresh server registers app.py's navigation on its first run.
             await first.open("")
@@ -349,15 +353,22 @@ async def _walk(base: str, store: Path, memory: PeakMemory) -> tuple[Times, Time
                 await tab.open("")
                 await tab.close()
             print(f"# server RSS after the cold pass: {memory.rss() / 2**20:,.0f} MiB", flush=True)
-            for index in range(max(ROUNDS, MULTI_ROUNDS)):
-                for count, rounds, times in ((1, ROUNDS, single), (SESSIONS, MULTI_ROUNDS, multi)):
+            groups = [(1, ROUNDS, single), (SESSIONS, MULTI_ROUNDS, multi)]
+            if MANY_SESSIONS:
+                groups.append((MANY_SESSIONS, MANY_ROUNDS, many))
+            for index in range(max(rounds for _, rounds, _ in groups)):
+                for group, (count, rounds, times) in enumerate(groups):
                     if index < rounds:
                         tabs = [await BrowserSession.start(person, base, query) for person in people[:count]]
-                        await _round(tabs, choices(1 + 2 * index + (count > 1)), times)
+                        before = memory.peak
+                        memory.peak = memory.rss()  # this group's own peak
+                        await _round(tabs, choices(1 + len(groups) * index + group), times)
                         await asyncio.gather(*(tab.close() for tab in tabs))
+                        peaks[count] = max(peaks.get(count, 0), memory.peak)
+                        memory.peak = max(before, memory.peak)
         finally:
             await browser.close()
-    return cold, single, multi
+    return cold, single, multi, many
 
 
 def _build_store(folder: Path) -> Path:
@@ -382,9 +393,10 @@ def main() -> None:
         print(f"# store with 2 runs of {rows} each built in {time.perf_counter() - started:.1f} s", flush=True)
         (folder / "home").mkdir()
         with streamlit_server(store, folder / "home", folder / "streamlit.log") as (base, process):
+            peaks: dict[int, int] = {}
             with PeakMemory(process.pid) as memory:
                 try:
-                    cold, single, multi = asyncio.run(_walk(base, store, memory))
+                    cold, single, multi, most = asyncio.run(_walk(base, store, memory, peaks))
                 except Exception:
                     print("# streamlit log tail:\n# " + "\n# ".join((folder / "streamlit.log").read_text().splitlines()[-20:]))
                     raise
@@ -408,6 +420,14 @@ def main() -> None:
             f"finished after median {statistics.median(multi.script[name]):.3g} s",
             flush=True,
         )
+        if MANY_SESSIONS:
+            crowd = most.drawn[name]
+            report(f"browser {name}, {MANY_SESSIONS} sessions vs 1", statistics.median(crowd), statistics.median(one), "s")
+            print(
+                f"# browser {name} ({MANY_SESSIONS} sessions, {rows}): worst={max(crowd):.3g} s of {len(crowd)} "
+                f"timings; script finished after median {statistics.median(most.script[name]):.3g} s",
+                flush=True,
+            )
     for name in ALSO_TIMED:
         one, many = single.drawn[name], multi.drawn[name]
         print(
@@ -415,10 +435,13 @@ def main() -> None:
             f"{SESSIONS} sessions median={statistics.median(many):.3g} s worst={max(many):.3g} s",
             flush=True,
         )
-    print(f"# server peak RSS (streamlit process, 1 and {SESSIONS} sessions): {memory.peak / 2**20:,.0f} MiB", flush=True)
+    for count, peak in sorted(peaks.items()):
+        print(f"# server peak RSS with {count} session(s) at once: {peak / 2**20:,.0f} MiB", flush=True)
+    print(f"# server peak RSS over the whole run: {memory.peak / 2**20:,.0f} MiB", flush=True)
     print(
         f"# browser bench took {time.perf_counter() - started:.0f} s "
-        f"({ROUNDS} one-session rounds, {MULTI_ROUNDS} {SESSIONS}-session rounds)",
+        f"({ROUNDS} one-session rounds, {MULTI_ROUNDS} {SESSIONS}-session rounds, "
+        f"{MANY_ROUNDS if MANY_SESSIONS else 0} {MANY_SESSIONS}-session rounds)",
         flush=True,
     )
 
