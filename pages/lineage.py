@@ -38,6 +38,7 @@ st.caption(
     "clustered nodes. Arrows follow the data. Click a node to open it."
 )
 event = st.plotly_chart(lineage_figure(layout), on_select="rerun", selection_mode="points", key="lineage_chart")
+lineage_view.model_evaluations(ctx, layout)
 
 choices = [p.id for p in layout.nodes]
 by_id = {p.id: p for p in layout.nodes}

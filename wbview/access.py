@@ -41,12 +41,18 @@ class AccessPolicy:
         domain = address[address.rindex("@") :]
         return any(entry.lower() in (address, domain) for entry in self.users)
 
+    def allows_project(self, project: str) -> bool:
+        """Whether ``project`` ("ENTITY/PROJECT") matches the allow-list (always, when unset)."""
+        if self.projects is None:
+            return True
+        wanted = project.strip().lower()
+        return any(fnmatch.fnmatchcase(wanted, pattern.lower()) for pattern in self.projects)
+
     def check_project(self, project: str) -> None:
         """Raise AccessDenied unless ``project`` ("ENTITY/PROJECT") matches the allow-list."""
         if self.projects is None:
             return
-        wanted = project.strip().lower()
-        if not any(fnmatch.fnmatchcase(wanted, pattern.lower()) for pattern in self.projects):
+        if not self.allows_project(project):
             raise AccessDenied(
                 f"This server does not open the project {project!r}: it is not in the allowed projects "
                 f"({', '.join(self.projects) or 'none'}). Ask whoever runs the server to add it to "

@@ -24,3 +24,17 @@ def test_the_rows_of_a_slice_are_the_rows_the_table_counts(spec, demo, target, c
         assert len(shown) == min(int(row["rows"]), 5_000)
         if target == "FN rate":
             assert set(shown["True Label"]) == {"phishing"}  # only the population the FN rate counts
+
+
+def test_slices_on_the_demo_come_from_full_text_too(spec, demo):
+    run = eval_run(demo, 2)
+    at = open_analysis_page("slices", spec, run=run.id, min_rows="1")
+    assert problems(at) == []
+    ranked = frame_with(at, "lift_low")
+    columns = {feature.split(": ")[0] for feature in ranked["feature"] if ": " in feature}
+    assert {"Decoded Text", "Full Text"} <= columns
+    assert not ranked.duplicated(["feature", "slice"]).any()
+    row = ranked[ranked["feature"].str.startswith("Full Text: ")].iloc[0]
+    at.selectbox(key="slice").select(f"{row['feature']} = {row['slice']}").run()
+    assert problems(at) == []
+    assert f"(its 'rows' above): {int(row['rows']):,} rows" in texts(at)

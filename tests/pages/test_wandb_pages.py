@@ -121,3 +121,50 @@ def test_a_bare_project_name_uses_the_configured_entity(fake_wandb, fixture_proj
     assert problems(at) == []
     assert at.query_params["project"] == PROJECT_PATH
     assert sorted(at.dataframe[-1].value["id"]) == sorted(fixture_project.runs)
+
+
+@pytest.fixture
+def second_project(fake_wandb):
+    """A second project of the same entity on the fake server, removed after the test."""
+    from wbview.sources.memory import ProjectData
+
+    path = f"{PROJECT_PATH.split('/')[0]}/toxicity"
+    fake_wandb.set_project(path, ProjectData())
+    yield path
+    with fake_wandb._lock:
+        del fake_wandb.projects[path]
+        fake_wandb._graph = None
+
+
+@pytest.mark.parametrize(
+    ("entity_from", "allowed", "offered"),
+    [
+        ("env", None, [PROJECT_PATH, "acme/toxicity"]),
+        ("viewer", None, [PROJECT_PATH, "acme/toxicity"]),
+        ("env", PROJECT_PATH, [PROJECT_PATH]),
+        ("viewer", PROJECT_PATH, [PROJECT_PATH]),
+    ],
+)
+def test_the_sidebar_lists_the_entity_projects_within_the_allow_list(
+    fake_wandb, second_project, monkeypatch, entity_from, allowed, offered
+):
+    if entity_from == "env":
+        monkeypatch.setenv("WANDB_ENTITY", PROJECT_PATH.split("/")[0])
+    if allowed:
+        monkeypatch.setenv("WBVIEW_ALLOWED_PROJECTS", allowed)
+    at = _open("pages/runs.py")
+    assert problems(at) == []
+    box = at.selectbox(key=f"_project_box:{PROJECT_PATH}")
+    assert box.options == offered
+    assert fake_wandb.unknown == []
+
+
+def test_a_listed_project_is_picked_and_another_can_still_be_typed(fake_wandb, second_project, monkeypatch):
+    monkeypatch.setenv("WANDB_ENTITY", PROJECT_PATH.split("/")[0])
+    at = _open("pages/runs.py")
+    at.selectbox(key=f"_project_box:{PROJECT_PATH}").set_value(second_project).run()
+    assert at.query_params["project"] == second_project
+    assert "has no runs" in texts(at)
+    at.text_input(key=f"_project_typed:{second_project}").set_value(PROJECT_PATH.split("/")[1]).run()
+    assert at.query_params["project"] == PROJECT_PATH
+    assert problems(at) == []

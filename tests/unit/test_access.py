@@ -24,6 +24,7 @@ from wbview.errors import AccessDenied, UsageError
 )
 def test_project_allow_list(allowed, project, ok):
     policy = AccessPolicy(projects=allowed)
+    assert policy.allows_project(project) is ok  # what the sidebar's project list offers
     if ok:
         policy.check_project(project)
     else:

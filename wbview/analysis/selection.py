@@ -59,6 +59,43 @@ def scored_dataset(used: Sequence[str], types: Mapping[str, str]) -> str | None:
     return " + ".join(sorted(datasets))
 
 
+NO_DATASET = "(none recorded)"
+EVALUATION_COLUMNS = ["model version", "eval run", "run id", "dataset version(s)", "note"]
+
+
+def model_evaluations(uses: Iterable[tuple[str, str, str, str | None]]) -> pd.DataFrame:
+    """Which dataset version each eval run of a model scored, one row per (model, run).
+
+    ``uses``: (model "name:vN", run label, run id, the dataset it scored as
+    ``scored_dataset`` gives it, or None). "note" flags a run whose dataset is not the one
+    most of that model's runs scored (ties: the first in order), so a reviewer sees at once
+    which numbers were measured on other rows."""
+    frame = pd.DataFrame(list(dict.fromkeys(uses)), columns=["model version", "eval run", "run id", "dataset version(s)"])
+    frame["dataset version(s)"] = frame["dataset version(s)"].fillna(NO_DATASET)
+    notes = []
+    for model, dataset in zip(frame["model version"], frame["dataset version(s)"], strict=True):
+        scored = frame.loc[frame["model version"] == model, "dataset version(s)"]
+        usual = scored.value_counts(sort=True).index[0] if scored.nunique() > 1 else dataset
+        notes.append("" if dataset == usual else f"other data than the model's other eval runs ({usual})")
+    frame["note"] = notes
+    return frame[EVALUATION_COLUMNS]
+
+
+def model_dataset_warnings(evaluations: pd.DataFrame) -> list[str]:
+    """One sentence per model whose eval runs did not all score the same dataset version."""
+    warnings = []
+    for model, runs in evaluations.groupby("model version", sort=False):
+        by_dataset = runs.groupby("dataset version(s)", sort=False)["eval run"].apply(list)
+        if len(by_dataset) < 2:
+            continue
+        parts = "; ".join(f"{dataset}: {', '.join(names)}" for dataset, names in by_dataset.items())
+        warnings.append(
+            f"The eval runs of {model} scored {len(by_dataset)} different dataset versions ({parts}); "
+            "their metrics were not measured on the same rows."
+        )
+    return warnings
+
+
 SCORE_KEYS = ("eval/f1", "eval/accuracy", "eval/roc_auc", "f1", "accuracy")
 
 

@@ -101,8 +101,10 @@ def slice_features(
     n_bins: int = 5,
     top_k: int = 20,
 ) -> list[Feature]:
-    """Every column (numeric -> quantile ranges, others -> top values) plus, for the
-    text column, length, has URL, URL domain, has digits, digit share and capitals share.
+    """Every column (numeric -> quantile ranges, others -> top values) plus, for each
+    free-text column (the model's text column first, then every other column of long
+    strings), length, has URL, URL domain, has digits, digit share and capitals share,
+    each named "<column>: <feature>".
 
     Never sliced: is-error, outcome (the target), id and raw text. ``include_outputs=False``
     also leaves out the model's outputs (predicted label, probabilities, confidence),
@@ -118,6 +120,7 @@ def _slice_features(
         c for c in (columns if columns is not None else table.frame.columns) if c not in _skipped_columns(table, include_outputs)
     ]
     features = []
+    free_text = [table.schema.text] if table.schema.text is not None else []
     for column in chosen:
         kind = column_kind(table, column)
         if kind == "numeric":
@@ -125,8 +128,11 @@ def _slice_features(
         elif kind == "categorical":
             codes, values = value_codes(table, column)
             features.append(_categorical_feature(str(column), codes, values, top_k))
-    if include_text and table.schema.text is not None:
-        features.extend(_text_slice_features(table, table.schema.text, n_bins, top_k))
+        elif kind == "text":
+            free_text.append(column)
+    if include_text:
+        for column in free_text:
+            features.extend(_text_slice_features(table, str(column), n_bins, top_k))
     return features
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from wbview.charts.style import ARTIFACT_PALETTE, READABLE_FONT, plain, plotly, short
+from wbview.charts.style import ARTIFACT_PALETTE, READABLE_FONT, plain, plotly, projector, short, title_lines
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -52,12 +52,12 @@ def reliability_figure(bins: pd.DataFrame, class_name: str) -> go.Figure:
         font=READABLE_FONT,
         height=430,
         margin={"l": 40, "r": 20, "t": 40, "b": 40},
-        title={"text": plain(f"Reliability: {class_name}"), "x": 0, "font": {"size": 14}},
+        title={"text": title_lines(f"Reliability: {class_name}"), "x": 0, "font": {"size": 14}},
         xaxis={"title": "mean predicted probability", "range": [0, 1]},
         yaxis={"title": "observed fraction positive", "range": [0, 1.02]},
         legend={"orientation": "h", "y": -0.2},
     )
-    return fig
+    return projector(fig)
 
 
 def ece_figure(ece: pd.DataFrame) -> go.Figure:
@@ -87,4 +87,4 @@ def ece_figure(ece: pd.DataFrame) -> go.Figure:
         xaxis={"type": "category"},
         legend={"orientation": "h", "y": -0.2},
     )
-    return fig
+    return projector(fig)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from wbview.charts.style import READABLE_FONT, plain, plotly, short
+from wbview.charts.style import READABLE_FONT, plotly, projector, title_lines
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -30,7 +30,7 @@ def run_diff_figure(counts: pd.DataFrame, names: tuple[str, str] = ("A", "B")) -
             hovertemplate="%{x}<br>%{y:,} samples<extra></extra>",
         )
     )
-    title = f"{plain(short(names[0], 30))} → {plain(short(names[1], 30))}"
+    title = title_lines(f"{names[0]} → {names[1]}")
     fig.update_layout(
         font=READABLE_FONT,
         height=340,
@@ -39,4 +39,4 @@ def run_diff_figure(counts: pd.DataFrame, names: tuple[str, str] = ("A", "B")) -
         yaxis={"title": "samples"},
         xaxis={"type": "category"},
     )
-    return fig
+    return projector(fig)

@@ -15,7 +15,9 @@ from wbview.charts.style import (
     READABLE_TICKS,
     plain,
     plotly,
+    projector,
     short,
+    title_lines,
 )
 
 if TYPE_CHECKING:
@@ -68,7 +70,7 @@ def confusion_figure(matrix: pd.DataFrame, highlight: tuple[str, str] | None = N
         height=120 + 60 * len(true_labels),
         margin={"t": 20},
     )
-    return fig
+    return projector(fig)
 
 
 def outcome_colours(groups: Iterable[object]) -> dict[str, str]:
@@ -128,10 +130,10 @@ def group_histogram_figure(
         )
     label = histogram.column + (" (text length)" if histogram.kind == "text_length" else "")
     layout.update(
-        title={"text": plain(label), "x": 0, "font": {"size": 17}},
+        title={"text": title_lines(label), "x": 0, "font": {"size": 17}},
         height=280,
         font=READABLE_FONT,
         margin={"l": 40, "r": 10, "t": 66, "b": 40},
         bargap=0.05,
     )
-    return go.Figure(data=traces, layout=layout)
+    return projector(go.Figure(data=traces, layout=layout))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from wbview.charts.lineage_layout import LineageLayout, PlacedNode
-from wbview.charts.style import ARTIFACT_PALETTE, READABLE_FONT, plain, plotly, wrapped
+from wbview.charts.style import ARTIFACT_PALETTE, READABLE_FONT, plain, plotly, projector, wrapped
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -97,4 +97,4 @@ def lineage_figure(layout: LineageLayout) -> go.Figure:
         yaxis={"visible": False, "range": [-(tallest / 2) - 0.3, tallest / 2 + 0.3]},
         legend={"orientation": "h", "y": 1.08},
     )
-    return fig
+    return projector(fig)

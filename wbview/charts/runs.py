@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from wbview.charts.style import READABLE_FONT, plain, plotly, short
+from wbview.charts.style import READABLE_FONT, plain, plotly, projector, short
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -60,7 +60,7 @@ def parallel_coordinates(
     fig.update_layout(
         font=READABLE_FONT, margin={"l": 200 if run_labels is not None else 60, "r": 60, "t": 60, "b": 30}, height=420
     )
-    return fig
+    return projector(fig)
 
 
 def metric_curves(histories: Mapping[str, pd.DataFrame], metric: str, x: str = "_step") -> go.Figure:
@@ -81,4 +81,4 @@ def metric_curves(histories: Mapping[str, pd.DataFrame], metric: str, x: str = "
         margin={"t": 50},
         legend={"orientation": "h", "y": 1.12},
     )
-    return fig
+    return projector(fig)

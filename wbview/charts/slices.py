@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from wbview.charts.style import READABLE_FONT, plain, plotly, short, wrapped
+from wbview.charts.style import READABLE_FONT, plain, plotly, projector, short, wrapped
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -35,11 +35,13 @@ def slice_lift_figure(ranked: pd.DataFrame, rate_label: str) -> go.Figure:
             hovertemplate="%{y}<br>rate %{x:.1%}<br>%{customdata[0]:,} rows · lift %{customdata[1]:.2f}<extra></extra>",
         )
     )
+    # The overall rate is rate / lift of any slice with a lift above 0 (a slice with no hits
+    # has lift 0, and 0 / 0 says nothing): divide only there.
     lift = ranked["lift"].to_numpy(dtype=float)
-    overall = rate / lift
-    overall = overall[np.isfinite(overall)]
-    if overall.size:
-        fig.add_vline(x=float(overall[0]), line={"color": "#333", "dash": "dash"}, annotation_text="overall")
+    usable = np.isfinite(lift) & (lift > 0) & np.isfinite(rate)
+    if usable.any():
+        overall = float(rate[usable][0] / lift[usable][0])
+        fig.add_vline(x=overall, line={"color": "#333", "dash": "dash"}, annotation_text="overall")
     fig.update_layout(
         font=READABLE_FONT,
         height=120 + 24 * len(labels),
@@ -47,7 +49,7 @@ def slice_lift_figure(ranked: pd.DataFrame, rate_label: str) -> go.Figure:
         xaxis={"title": plain(rate_label), "tickformat": ".0%"},
         yaxis={"autorange": "reversed"},
     )
-    return fig
+    return projector(fig)
 
 
 def error_tree_figure(nodes: pd.DataFrame) -> go.Figure:
@@ -77,7 +79,7 @@ def error_tree_figure(nodes: pd.DataFrame) -> go.Figure:
         )
     )
     fig.update_layout(font=READABLE_FONT, height=420, margin={"l": 10, "r": 10, "t": 20, "b": 10})
-    return fig
+    return projector(fig)
 
 
 def cohort_rate_figure(leaves: pd.DataFrame, rate_label: str, limit: int = 15) -> go.Figure:
@@ -105,7 +107,7 @@ def cohort_rate_figure(leaves: pd.DataFrame, rate_label: str, limit: int = 15) -
         xaxis={"title": plain(rate_label), "tickformat": ".0%"},
         yaxis={"autorange": "reversed"},
     )
-    return fig
+    return projector(fig)
 
 
 def ngram_figure(ranked: pd.DataFrame, top: int = 20) -> go.Figure:

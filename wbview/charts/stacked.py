@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from wbview.charts.style import READABLE_FONT, plain, plotly, short
+from wbview.charts.style import READABLE_FONT, plain, plotly, projector, short
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -40,4 +40,4 @@ def error_rate_figure(rates: pd.DataFrame, column: str) -> go.Figure:
         xaxis={"title": plain(column), "type": "category"},
         yaxis={"title": "error rate", "tickformat": ".0%"},
     )
-    return fig
+    return projector(fig)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    pass
+    import plotly.graph_objects as go
 
 
 ARTIFACT_PALETTE = ("#ff7f0e", "#2ca02c", "#9467bd", "#d62728", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
@@ -17,6 +17,10 @@ ERROR_COLOUR = "#d62728"  # errors, misses: the warning colour
 CORRECT_COLOUR = "#7f9bb5"  # correct rows: quiet
 READABLE_FONT = {"size": 14, "color": "#1f1f1f"}  # readable from the back of a meeting room
 READABLE_TICKS = {"size": 13, "color": "#1f1f1f"}  # axis ticks (Streamlit's theme styles them per axis)
+# Characters per title line: at the title sizes used here (14-17 px) a line stays within a
+# chart half as wide as the main column of a 1366 px window (about 440 px).
+TITLE_LINE_CHARS = 48
+TITLE_LINE_PX = 22  # room one more title line takes above the plot
 
 
 def plotly():
@@ -50,3 +54,31 @@ def wrapped(text: object, width: int = 24, lines: int = 2) -> str:
 
     parts = textwrap.wrap(short(str(text), width * lines), width=width, break_long_words=True, break_on_hyphens=True) or [""]
     return "<br>".join(plain(part) for part in parts)
+
+
+def title_lines(text: object, width: int = TITLE_LINE_CHARS) -> str:
+    """A chart or axis title that wraps instead of being cut: plain text broken at spaces
+    (long words inside) into lines of at most ``width`` characters, joined with plotly's
+    ``<br>``. Nothing is dropped."""
+    import textwrap
+
+    if width < 1:
+        raise ValueError("width must be at least 1")
+    parts = textwrap.wrap(str(text), width=width, break_long_words=True, break_on_hyphens=False) or [""]
+    return "<br>".join(plain(part) for part in parts)
+
+
+def projector(fig: go.Figure) -> go.Figure:
+    """The projector theme on a finished figure: the readable font, the larger tick labels
+    on every axis and parallel-coordinates axis (Streamlit's chart theme sets tick fonts per
+    axis, over ``layout.font``), and room above the plot for every line of a wrapped title."""
+    fig.update_layout(font=READABLE_FONT)
+    fig.update_xaxes(tickfont=READABLE_TICKS)
+    fig.update_yaxes(tickfont=READABLE_TICKS)
+    fig.update_traces(tickfont=READABLE_TICKS, selector={"type": "parcoords"})
+    title = fig.layout.title.text if fig.layout.title is not None else None
+    if title:
+        extra = title.count("<br>") * TITLE_LINE_PX
+        top = fig.layout.margin.t if fig.layout.margin.t is not None else 100
+        fig.update_layout(margin={"t": top + extra})
+    return fig

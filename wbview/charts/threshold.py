@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from wbview.charts.style import READABLE_FONT, plotly
+from wbview.charts.style import READABLE_FONT, plotly, projector
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -95,4 +95,4 @@ def threshold_figure(curve: pd.DataFrame, chosen: float | None = None, logged: f
         "yaxis2": {"title": {"text": "expected cost per row"}, "overlaying": "y", "side": "right", "rangemode": "tozero"},
         "legend": {"orientation": "h", "y": -0.2},
     }
-    return go.Figure(data=traces, layout=layout)
+    return projector(go.Figure(data=traces, layout=layout))

@@ -6,8 +6,11 @@ from typing import Any
 
 import streamlit as st
 
+from wbview.analysis import selection as views
+from wbview.analysis.stacking import MODEL_TYPE
 from wbview.charts.lineage_layout import LineageLayout, PlacedNode
-from wbview.ui import loaders, page
+from wbview.errors import WbviewError
+from wbview.ui import analysis_page, loaders, page
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 
@@ -70,3 +73,30 @@ def open_node(ctx: page.PageContext, layout: LineageLayout, node_id: str) -> Non
                 page.link(ctx, "artifacts", f"Open artifact {art.id}", type=art.type, collection=art.name, version=art.version)
     if node.id != layout.root:
         cols[2].button("Centre the graph here", on_click=recenter, args=(node.id,))
+
+
+def model_evaluations(ctx: page.PageContext, layout: LineageLayout) -> None:
+    """Under the graph: for each model version drawn, every run that used it and the
+    dataset version that run scored (the first question in a review), with a warning
+    when a model's eval runs scored different data."""
+    uses: list[tuple[str, str, str, str | None]] = []
+    with guard(stop=False):
+        for placed in layout.nodes:
+            node = placed.node
+            if node.kind != "artifact" or node.type != MODEL_TYPE:
+                continue
+            art = loaders.artifact(ctx.spec, ctx.project, node.id)
+            for run_id in art.used_by:
+                try:
+                    run = loaders.run(ctx.spec, ctx.project, run_id)
+                except WbviewError:  # a run of another project, or deleted: named by its id
+                    uses.append((art.id, run_id, run_id, None))
+                    continue
+                uses.append((art.id, run.name, run.id, analysis_page.scored_dataset(ctx, run)))
+    if not uses:
+        return
+    st.subheader("Which data each eval run of a model scored")
+    evaluations = views.model_evaluations(uses)
+    for warning in views.model_dataset_warnings(evaluations):
+        st.warning(md_escape(warning))
+    st.dataframe(evaluations, hide_index=True, key="model_evaluations")

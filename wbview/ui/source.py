@@ -171,11 +171,13 @@ def source_picker(spec: str) -> None:
 
 
 def project_picker(source: Source, project: str | None) -> None:
-    """Sidebar control to switch project: a list when the source can list them, else a text box."""
+    """Sidebar control to switch project: a list when the source can list them (only those the
+    deployment allows), and on W&B a text box too, to open any other project by name."""
     known = _known_projects(source)
     if project and project not in known:
         known = [project, *known]
     key = f"_project_box:{project}"  # a new widget whenever the link changes the project
+    entity = _entity_of(source)
     if known:
         st.sidebar.selectbox(
             "Project",
@@ -183,23 +185,31 @@ def project_picker(source: Source, project: str | None) -> None:
             index=known.index(project) if project in known else 0,
             key=key,
             on_change=_switch_project,
-            args=(key, _entity_of(source)),
-        )
-    else:
-        entity = _entity_of(source)
-        st.sidebar.text_input(
-            "Project (ENTITY/PROJECT)" if not entity else f"Project (a name in {entity}, or ENTITY/PROJECT)",
-            value=project or "",
-            key=key,
-            on_change=_switch_project,
             args=(key, entity),
+        )
+    if not known or getattr(source, "settings", None) is not None:
+        typed_key = f"_project_typed:{project}"
+        if known:
+            label = "Other project (a name in {entity}, or ENTITY/PROJECT)" if entity else "Other project (ENTITY/PROJECT)"
+        else:
+            label = f"Project (a name in {entity}, or ENTITY/PROJECT)" if entity else "Project (ENTITY/PROJECT)"
+        st.sidebar.text_input(
+            label.format(entity=entity),
+            value="" if known else project or "",
+            key=typed_key,
+            on_change=_switch_project,
+            args=(typed_key, entity),
         )
 
 
 def _known_projects(source: Source) -> list[str]:
+    """The projects the source lists, less those outside the deployment's allow-list."""
+    from wbview.access import load_policy
     from wbview.errors import WbviewError
 
     try:
-        return list(source.projects())
+        listed = list(source.projects())
+        policy = load_policy()
     except WbviewError:
         return []
+    return [p for p in listed if policy.allows_project(p)]

@@ -62,6 +62,16 @@ def ids(runs) -> list[str]:
 # --- runs ----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("entity", ["acme", None])
+def test_projects_of_the_configured_or_default_entity(fake_wandb, entity):
+    """WANDB_ENTITY's projects, else those of the viewer's default entity (the fake's: acme)."""
+    settings = Settings(api_key=fake_wandb.api_key, base_url=fake_wandb.base_url, entity=entity)
+    source = WandbSource(settings, timeout_s=10)
+    assert source.projects() == [PROJECT_PATH]
+    assert fake_wandb.unknown == []
+    assert fake_wandb.count("GetProjects") == 1
+
+
 def test_runs_come_in_one_request_with_config_and_summary(source, fake_wandb, fixture_project):
     runs = source.runs(PROJECT_PATH)
     assert fake_wandb.ops() == ["Runs"]

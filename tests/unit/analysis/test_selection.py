@@ -241,3 +241,27 @@ def test_default_comparison_goes_from_older_or_baseline_to_newest(runs, expected
 )
 def test_run_choice_label_is_name_then_id(name, run_id, label):
     assert views.run_choice_label(Run(id=run_id, entity="e", project="p", name=name)) == label
+
+
+def test_model_evaluations_flag_the_run_on_other_data():
+    uses = [
+        ("m:v1", "eval-a", "a", "texts:v0"),
+        ("m:v1", "eval-b", "b", "texts:v0"),
+        ("m:v1", "eval-c", "c", "texts:v1"),
+        ("m:v1", "eval-c", "c", "texts:v1"),  # seen twice in the graph: listed once
+        ("m:v2", "eval-d", "d", None),
+    ]
+    table = views.model_evaluations(uses)
+    assert list(table.columns) == views.EVALUATION_COLUMNS
+    assert list(table["run id"]) == ["a", "b", "c", "d"]
+    assert list(table["dataset version(s)"]) == ["texts:v0", "texts:v0", "texts:v1", views.NO_DATASET]
+    assert list(table["note"] != "") == [False, False, True, False]
+    assert "texts:v0" in table["note"].iloc[2]
+    (warning,) = views.model_dataset_warnings(table)
+    assert warning.startswith("The eval runs of m:v1 scored 2 different dataset versions")
+    assert "texts:v0: eval-a, eval-b; texts:v1: eval-c" in warning
+
+
+def test_model_evaluations_on_one_dataset_warn_nothing():
+    table = views.model_evaluations([("m:v1", "e1", "1", "d:v0"), ("m:v1", "e2", "2", "d:v0")])
+    assert set(table["note"]) == {""} and views.model_dataset_warnings(table) == []

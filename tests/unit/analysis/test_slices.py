@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from statsmodels.stats.proportion import proportion_confint
 
 from wbview.analysis import slices
 from wbview.analysis.prepare import prepare
@@ -221,3 +222,42 @@ def test_a_slice_under_two_names_is_listed_once():
     assert len({("has digits", "False"), ("no digits", "True")} & named) == 1  # one name for these rows
     assert len({("has digits", "True"), ("no digits", "False")} & named) == 1
     assert {("sender", "a"), ("sender", "b"), ("sender", "c")} <= named  # different rows all stay
+
+
+def free_text_frame() -> pd.DataFrame:
+    """12 labelled rows. The model saw "Decoded Text" (no URLs, short); "Full Text" holds
+    the whole message: rows 0-3 carry a link to evil.com, and 3 of those 4 are errors;
+    "Copy" repeats "Full Text" word for word."""
+    body = "Dear customer, please review the attached statement for this month."
+    full = [f"{body} Visit https://evil.com/login" for _ in range(4)] + [f"{body} Thanks{'!' * 4 * i}" for i in range(8)]
+    wrong = np.array([True, True, True, False] + [False] * 7 + [True])
+    truth = np.array(["phish"] * 12)
+    return pd.DataFrame(
+        {
+            "Decoded Text": [f"message {i}" for i in range(12)],
+            "Full Text": full,
+            "Copy": full,
+            "True Label": truth,
+            "Predicted Label": np.where(wrong, "ham", "phish"),
+        }
+    )
+
+
+def test_slices_come_from_every_free_text_column_each_named_once():
+    frame = free_text_frame()
+    ranked = slices.rank_slices(prepare(frame), min_rows=1, include_outputs=False)
+    named = set(zip(ranked["feature"], ranked["slice"].astype(str), strict=True))
+    assert ("Full Text: has URL", "True") in named
+    # the same rows under a second name (the URL domain evil.com) are listed once
+    assert ("Full Text: URL domain", "evil.com") not in named
+    assert not any(f.startswith("Copy: ") for f in ranked["feature"])  # the same rows as Full Text: not repeated
+    assert any(f.startswith("Decoded Text: ") for f in ranked["feature"])  # the model's text keeps its slices
+    # reference: counted by hand from a plain regex over the column
+    link = frame["Full Text"].str.contains(r"https?://|www\.", regex=True).to_numpy()
+    wrong = (frame["True Label"] != frame["Predicted Label"]).to_numpy()
+    top = ranked[(ranked["feature"] == "Full Text: has URL") & (ranked["slice"] == "True")].iloc[0]
+    assert (top["rows"], top["hits"]) == (link.sum(), (link & wrong).sum()) == (4, 3)
+    assert top["rate"] == pytest.approx(0.75) and top["lift"] == pytest.approx(0.75 / (4 / 12))
+    assert top["lift_low"] == pytest.approx(proportion_confint(3, 4, alpha=0.05, method="wilson")[0] / (4 / 12))
+    assert ranked.iloc[0]["feature"].startswith("Full Text: ")  # the link explains the errors best
+    assert slices.slice_mask(prepare(frame), "Full Text: has URL", "True").tolist() == link.tolist()

@@ -160,3 +160,60 @@ def test_text_length_bins_are_whole_numbers():
     assert all(float(e).is_integer() for e in histogram.edges)
     assert int(histogram.counts.to_numpy().sum()) == 48  # every row in a bin
     assert not any("." in label for label in histogram.counts.index)
+
+
+@pytest.mark.parametrize(
+    "text, width, lines",
+    [
+        ("exp-002-eval-2025-11-03T10-04-00Z → exp-004-eval-2025-11-03T10-44-00Z", 48, 2),
+        ("Reliability: phishing", 48, 1),
+        ("a" * 100, 48, 3),  # one long word: broken inside, nothing dropped
+        ("", 48, 1),
+        ("Decoded <b>Text</b> (text length)", 12, 4),
+    ],
+)
+def test_title_lines_wrap_and_drop_nothing(text, width, lines):
+    from wbview.charts.style import title_lines
+
+    title = title_lines(text, width)
+    parts = title.split("<br>")
+    unescaped = [p.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&") for p in parts]
+    assert len(parts) == lines and all(len(p) <= width for p in unescaped)
+    assert "".join(unescaped).replace(" ", "") == text.replace(" ", "")  # every character kept
+    assert "<b>" not in title  # data stays text
+
+
+def test_projector_theme_reaches_every_axis_and_makes_room_for_a_wrapped_title():
+    from wbview.charts.style import READABLE_TICKS, TITLE_LINE_PX, plotly, projector, title_lines
+
+    go = plotly()
+    fig = go.Figure(go.Bar(x=[1], y=[2]), layout={"yaxis2": {"overlaying": "y"}, "margin": {"t": 40}})
+    fig.update_layout(title={"text": title_lines("word " * 30)})
+    projector(fig)
+    assert fig.layout.xaxis.tickfont.size == fig.layout.yaxis.tickfont.size == READABLE_TICKS["size"]
+    assert fig.layout.yaxis2.tickfont.size == READABLE_TICKS["size"]
+    assert fig.layout.margin.t == 40 + 3 * TITLE_LINE_PX  # 150 characters: 4 lines
+
+
+def test_slice_lift_chart_with_a_slice_without_hits_draws_the_overall_line_without_warnings():
+    import warnings
+
+    from wbview.charts.slices import slice_lift_figure
+
+    ranked = pd.DataFrame(
+        {
+            "feature": ["a", "b"],
+            "slice": ["x", "y"],
+            "rows": [40, 60],
+            "hits": [0, 30],
+            "rate": [0.0, 0.5],
+            "rate_low": [0.0, 0.37],
+            "rate_high": [0.09, 0.63],
+            "lift": [0.0, 1.5],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = slice_lift_figure(ranked, "error rate")
+    (line,) = fig.layout.shapes
+    assert line.x0 == pytest.approx(0.5 / 1.5)

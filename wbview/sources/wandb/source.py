@@ -163,7 +163,15 @@ class WandbSource(Source):
         return self.settings.default_project
 
     def projects(self) -> list[str]:
-        return [self.settings.default_project] if self.settings.default_project else []
+        """The settings' project first, then the projects of the entity (``WANDB_ENTITY``,
+        else the viewer's default entity), as "ENTITY/PROJECT"."""
+        own = [self.settings.default_project] if self.settings.default_project else []
+        api = self.api
+        entity = self.settings.entity or self._call("reading your default W&B entity", lambda: api.default_entity)
+        if not entity:
+            return own
+        names = self._call(f"listing the projects of {entity}", lambda: [p.name for p in api.projects(entity)])
+        return list(dict.fromkeys([*own, *(f"{entity}/{name}" for name in names if name)]))
 
     # --- runs ----------------------------------------------------------------------
 

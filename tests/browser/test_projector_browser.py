@@ -1,0 +1,127 @@
+"""A 1366x768 window (a meeting-room projector): on every analysis page of the demo no chart
+title is cut at the chart's edge and every tick label uses the projector's larger font;
+in Error analysis, clicking a row of the grid shows that row's full text.
+Screenshots: test-artifacts/screenshots/projector-*.png, row-click.png."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+import pytest
+
+from tests.browser.conftest import SCREENSHOT_DIR, Session
+from wbview.charts.style import READABLE_TICKS
+
+pytestmark = pytest.mark.browser
+
+DEMO_PROJECT = "demo/phishing-demo"
+PROJECTOR = {"width": 1366, "height": 768}
+
+# Every title and axis title of every chart, with its box and the chart's box (the SVG
+# clips what lies outside it), and the smallest tick label font of each chart.
+CHART_TEXT_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(plot => {
+    const svg = plot.querySelector('.main-svg').getBoundingClientRect();
+    const frame = plot.closest('[data-testid="stPlotlyChart"]') || plot;
+    const holder = frame.getBoundingClientRect();
+    const titles = [...plot.querySelectorAll('.gtitle, .g-xtitle text, .g-ytitle text, .g-y2title text')]
+        .map(el => ({text: el.textContent, box: el.getBoundingClientRect().toJSON()}))
+        .filter(t => t.text && t.box.width > 0);
+    const ticks = [...plot.querySelectorAll('.xtick text, .ytick text, .y2tick text')]
+        .map(el => parseFloat(getComputedStyle(el).fontSize));
+    const chart = {left: Math.max(svg.left, holder.left), right: Math.min(svg.right, holder.right), top: svg.top};
+    return {chart, titles, smallest_tick: ticks.length ? Math.min(...ticks) : null};
+})"""
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory):
+    """A small demo store and its eval run ids by experiment."""
+    from wbview.demo import build_demo
+    from wbview.demo.pipeline import SMALL_SIZE
+    from wbview.sources.store.local import LocalSource
+
+    path = build_demo(tmp_path_factory.mktemp("projector") / "store", seed=0, size=SMALL_SIZE)
+    runs = LocalSource(path).runs(DEMO_PROJECT)
+    return path, {int(r.group.split("-")[1]): r.id for r in runs if r.job_type == "eval"}
+
+
+@pytest.fixture
+def projector(browser):
+    context = browser.new_context(viewport=PROJECTOR)
+    yield Session(context.new_page())
+    context.close()
+
+
+def _url(app_url: str, demo_store, page: str, **params: str) -> str:
+    query = {"source": f"store:{demo_store[0]}", "project": DEMO_PROJECT, **params}
+    return f"{app_url}/{page}?" + "&".join(f"{k}={quote(str(v))}" for k, v in query.items())
+
+
+def _cut(chart: dict, box: dict) -> bool:
+    return box["left"] < chart["left"] - 1 or box["right"] > chart["right"] + 1 or box["top"] < chart["top"] - 1
+
+
+PAGES = [
+    ("error_analysis", {}, 2),
+    ("threshold", {}, 2),
+    ("calibration", {}, 2),
+    ("slices", {}, 1),
+    ("slices", {"view": "error tree"}, 2),
+    ("slices", {"view": "n-grams"}, 1),
+    ("run_diff", {"run_b": "exp-004"}, 1),
+    ("stacked", {"by": "config.params.threshold"}, 1),
+]
+
+
+@pytest.mark.parametrize(
+    ("page_name", "params", "charts"), PAGES, ids=[f"{p}-{'-'.join(q.values()) or 'default'}" for p, q, _ in PAGES]
+)
+def test_no_chart_title_is_cut_and_ticks_are_readable(app_url, demo_store, projector, page_name, params, charts):
+    ids = demo_store[1]
+    params = {k: (ids[4] if v == "exp-004" else v) for k, v in params.items()}
+    projector.open(_url(app_url, demo_store, page_name, run=ids[2], **params))
+    projector.wait_charts(charts)
+    projector.ready()
+    projector.page.wait_for_timeout(500)  # plotly's last layout pass
+    name = "-".join(["projector", page_name, *(re.sub(r"\W+", "-", v) for v in params.values())])
+    projector.screenshot(name)
+    drawn = projector.page.evaluate(CHART_TEXT_JS)
+    assert len(drawn) >= 1
+    cut = [
+        (t["text"], round(t["box"]["right"] - d["chart"]["right"]))
+        for d in drawn
+        for t in d["titles"]
+        if _cut(d["chart"], t["box"])
+    ]
+    assert cut == [], f"titles cut at the chart's edge on {name} (text, pixels past the edge): {cut}"
+    shortened = [t["text"] for d in drawn for t in d["titles"] if "…" in t["text"]]
+    assert shortened == [], f"titles cut short on {name}: {shortened}"
+    for i, chart in enumerate(projector.page.locator('[data-testid="stPlotlyChart"]').all()):
+        if chart.is_visible():
+            chart.scroll_into_view_if_needed()
+            chart.screenshot(path=str(SCREENSHOT_DIR / f"{name}-chart{i}.png"))
+    small = [d["smallest_tick"] for d in drawn if d["smallest_tick"] is not None and d["smallest_tick"] < READABLE_TICKS["size"]]
+    assert small == [], f"tick labels under {READABLE_TICKS['size']}px on {name}: {small}"
+    assert projector.page_errors == []
+
+
+def test_clicking_a_row_in_the_grid_shows_its_full_text(app_url, session):
+    from tests.pages.dashboard_fixture import eval_table
+
+    texts = list(eval_table()["Decoded Text"])
+    page = session.page
+    session.open(f"{app_url}/error_analysis?run=ev1&tab=Rows")
+    grid = page.locator('[data-testid="stDataFrame"]').filter(has=page.locator("canvas")).last
+    grid.wait_for()
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    header, row_height, row = 35, 35, 3
+    # The row marker (checkbox) column at the grid's left selects a row in single-row mode.
+    page.mouse.click(box["x"] + 18, box["y"] + header + row_height * row + row_height / 2)
+    page.get_by_text(f"Row {row}, clicked in the table").wait_for()
+    session.ready()
+    shown = page.locator('[data-testid="stCode"]').last.inner_text()
+    assert texts[row] != texts[0] and texts[row][:60] in shown
+    session.screenshot("row-click")
+    assert session.page_errors == []
