@@ -60,7 +60,7 @@ def cmd_table(args: argparse.Namespace) -> int:
 def _table_remark(ref: Any) -> str:
     remarks = [] if ref.latest else ["older version"]
     if ref.kind == "eval-table":
-        remarks.append("W&B EvalTable: rows in Weave, not loadable")
+        remarks.append("W&B EvalTable: rows in Weave, loaded with wbview[weave]")
     elif ref.kind != "table":
         remarks.append(ref.kind)
     if ref.truncated:

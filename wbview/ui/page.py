@@ -196,7 +196,7 @@ def table_label(ref: TableRef) -> str:
     if not ref.latest:
         parts.append("older version")
     if ref.kind == "eval-table":
-        parts.append("W&B EvalTable (rows in Weave, not loadable)")
+        parts.append("W&B EvalTable (rows in Weave, loaded with wbview[weave])")
     elif ref.kind != "table":
         parts.append(f"{ref.kind} table")
     return " · ".join(parts)
