@@ -77,8 +77,8 @@ def assert_rows(frame: pd.DataFrame, key: str) -> None:
     assert list(frame[CALL_ID_COLUMN]) == row_call_ids(key)
 
 
-@pytest.fixture(scope="module")
-def servers():
+def eval_run_server() -> FakeWandb:
+    """The fake W&B server with one run whose history holds the recorded pointers (and a CES one)."""
     run = Run(
         id=RUN,
         entity="recorder",
@@ -88,7 +88,12 @@ def servers():
         created_at=datetime(2025, 12, 1, tzinfo=UTC),
         summary={**{k: t["history_value"] for k, t in TABLES.items()}, "eval/ces": CES_POINTER, "acc": 0.8},
     )
-    with FakeWandb({PROJECT: ProjectData(runs={run.id: run})}) as wandb_fake, FakeTraceServer(CALLS) as traces:
+    return FakeWandb({PROJECT: ProjectData(runs={run.id: run})})
+
+
+@pytest.fixture(scope="module")
+def servers():
+    with eval_run_server() as wandb_fake, FakeTraceServer(CALLS) as traces:
         yield wandb_fake, traces
 
 
