@@ -148,6 +148,17 @@ def test_source_loads_the_rows_weave_holds(source, traces, key):
     assert all(b["project_id"] == PROJECT for b in bodies)
 
 
+def test_rows_beyond_one_page_are_read_page_by_page(source, traces, monkeypatch):
+    from wbview.sources.wandb import weaveclient
+
+    monkeypatch.setattr(weaveclient, "PAGE_SIZE", 4)
+    assert_rows(source.load_table(PROJECT, ref_of(source, "eval/qa")).frame, "eval/qa")
+    # the evaluation's 6 children (5 rows and the summary; predict and score calls are
+    # the rows' children): a full page of 4, then a short one that ends the listing
+    pages = [(r.body["offset"], r.body["limit"]) for r in traces.requests if r.body["filter"]["parent_ids"]]
+    assert pages == [(0, 4), (4, 4)]
+
+
 def test_error_analysis_columns_are_found_in_an_eval_table(source):
     from wbview.schema import detect_schema
 

@@ -35,7 +35,8 @@ from wbview.sources.wandb.evalrows import eval_rows, is_row_call
 WEAVE_INSTALL_HINT = "pip install 'wbview[weave]'"
 CLOUD_BASE_URL = "https://api.wandb.ai"
 CLOUD_TRACE_URL = "https://trace.wandb.ai"
-_COLUMNS = ["inputs.example", "output", "exception", "op_name", "started_at"]
+PAGE_SIZE = 1000  # calls per request (weave's default page size)
+_COLUMNS = ["inputs", "output", "exception", "op_name", "started_at"]  # as in get_calls' docstring; no sub-paths
 
 
 def trace_server_url(base_url: str, environ: Mapping[str, str] | None = None) -> str:
@@ -112,7 +113,7 @@ def _fetch(url: str, api_key: str, project: str, call_id: str, timeout_s: float)
             ) from None
         rows = []
         # Iterated, not list()-ed: len() of weave's iterator asks the server for a count first.
-        for call in client.get_calls(filter={"parent_ids": [call_id]}, columns=_COLUMNS):
+        for call in client.get_calls(filter={"parent_ids": [call_id]}, columns=_COLUMNS, page_size=PAGE_SIZE):
             plain = {"id": call.id, "op_name": call.op_name, "exception": call.exception}
             if not is_row_call(plain):
                 continue
