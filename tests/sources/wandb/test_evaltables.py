@@ -345,3 +345,44 @@ def test_a_failed_row_keeps_its_inputs_and_says_so():
 )
 def test_trace_server_url_follows_weaves_rule(base_url, env, expected):
     assert trace_server_url(base_url, env) == expected
+
+
+# --- nothing leaves the machine unasked ----------------------------------------------------------
+
+SENTRY_CHILD = r"""
+import json, os, sys
+from wbview.settings import load_settings
+from wbview.sources.wandb import WandbSource
+
+before = os.environ.get("WANDB_ERROR_REPORTING")
+source = WandbSource(load_settings(), timeout_s=20)
+(ref,) = [r for r in source.tables(sys.argv[1], sys.argv[2]) if r.key == "eval/plain"]
+rows = len(source.load_table(sys.argv[1], ref).frame)
+from weave.telemetry.trace_sentry import global_trace_sentry  # set up when weave was first imported
+print(json.dumps({"rows": rows, "sentry_on": not global_trace_sentry._disabled, "before": before,
+                  "after": os.environ.get("WANDB_ERROR_REPORTING")}))
+"""
+
+
+@pytest.mark.parametrize(("user_setting", "reporting"), [(None, False), ("true", True)])
+def test_weave_error_reporting_is_off_unless_the_user_asks(servers, tmp_path, user_setting, reporting):
+    import os
+    import subprocess
+    import sys
+
+    from tests.paths import REPO
+
+    wandb_fake, traces = servers
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "WF_", "WEAVE_"))}
+    env |= wandb_fake.env() | traces.env() | {"HOME": str(tmp_path), "PYTHONPATH": str(REPO)}
+    env |= {"WANDB_CONFIG_DIR": str(tmp_path / "wandb"), "WANDB_CACHE_DIR": str(tmp_path / "c")}
+    if user_setting is not None:
+        env["WANDB_ERROR_REPORTING"] = user_setting
+    done = subprocess.run(
+        [sys.executable, "-c", SENTRY_CHILD, PROJECT, RUN], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["rows"] == len(TABLES["eval/plain"]["data"])
+    assert report["sentry_on"] is reporting  # weave's Sentry client: set up only if the user asked
+    assert report["before"] == report["after"] == user_setting

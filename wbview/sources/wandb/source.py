@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -82,10 +82,11 @@ _ENV_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def _api_env_defaults() -> Iterator[None]:
-    """API_ENV_DEFAULTS in the environment for the duration of the block only."""
+def env_defaults(defaults: Mapping[str, str] = API_ENV_DEFAULTS) -> Iterator[None]:
+    """``defaults`` (those the user has not set) in the environment for the duration of
+    the block only."""
     with _ENV_LOCK:
-        added = {k: v for k, v in API_ENV_DEFAULTS.items() if k not in os.environ}
+        added = {k: v for k, v in defaults.items() if k not in os.environ}
         os.environ.update(added)
         try:
             yield
@@ -141,7 +142,7 @@ class WandbSource(Source):
         if self.settings.entity:
             overrides["entity"] = self.settings.entity  # saves a GetDefaultEntity round trip
         timeout = max(1, int(round(self.timeout_s)))
-        with _api_env_defaults():
+        with env_defaults():
             return wandb.Api(overrides=overrides, timeout=timeout, api_key=self.settings.api_key)
 
     def _call(self, what: str, fn: Callable[..., T], *args: Any, not_found: Callable[[str], NotFound] | None = None) -> T:

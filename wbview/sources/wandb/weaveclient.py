@@ -31,6 +31,7 @@ from wbview.records import CES_EVAL_TABLE_ARTIFACT, LoadedTable, TableRef
 from wbview.settings import Settings
 from wbview.sources.wandb.calls import bounded_call
 from wbview.sources.wandb.evalrows import eval_rows, is_row_call
+from wbview.sources.wandb.source import TELEMETRY_ENV_DEFAULTS, env_defaults
 
 WEAVE_INSTALL_HINT = "pip install 'wbview[weave]'"
 CLOUD_BASE_URL = "https://api.wandb.ai"
@@ -90,10 +91,13 @@ def _fetch(url: str, api_key: str, project: str, call_id: str, timeout_s: float)
     """(evaluation display name, its row calls as plain dicts), with weave's client.
     Runs in ``bounded_call``'s worker thread: weave's settings are scoped here."""
     try:
-        from weave.trace.settings import override_settings
-        from weave.trace.weave_client import WeaveClient
-        from weave.trace_server_bindings.remote_http_trace_server import RemoteHTTPTraceServer
-        from weave.wandb_interface.auth import ApiKeyCredentials
+        # weave sets up its Sentry error reporting when first imported, from
+        # WANDB_ERROR_REPORTING: off unless the user asked for it (as for wandb-core).
+        with env_defaults(TELEMETRY_ENV_DEFAULTS):
+            from weave.trace.settings import override_settings
+            from weave.trace.weave_client import WeaveClient
+            from weave.trace_server_bindings.remote_http_trace_server import RemoteHTTPTraceServer
+            from weave.wandb_interface.auth import ApiKeyCredentials
     except ImportError as exc:
         raise MissingDependency(
             f"Loading the rows of a W&B EvalTable needs the weave package ({exc.name or 'weave'} is missing): "
