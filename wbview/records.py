@@ -56,6 +56,14 @@ class TableRef:
     kind: TableKind = "table"  # how the entry holds its rows (see TableKind)
 
     @property
+    def eval_backend(self) -> Literal["weave", "ces"] | None:
+        """Where a W&B EvalTable's rows live (W&B Weave, or the CoreWeave Evaluation
+        Service, which wbview cannot read); None for other tables."""
+        if self.kind != "eval-table":
+            return None
+        return "ces" if self.artifact.startswith(f"{CES_EVAL_TABLE_ARTIFACT}:") else "weave"
+
+    @property
     def truncated(self) -> bool:
         return (
             self.nrows is not None

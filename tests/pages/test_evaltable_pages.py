@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fakewandb.traces import FakeTraceServer
-from tests.pages.pagetest import open_page, problems, texts
+from tests.pages.pagetest import open_page, problems, texts, unescape
 from tests.sources.wandb.test_evaltables import CALLS, PROJECT, RUN, TABLES, eval_run_server
 from wbview.settings import Settings
 from wbview.sources.wandb import WandbSource
@@ -36,3 +36,14 @@ def test_error_analysis_reads_an_eval_table_from_weave(spec):
     assert "Rows per group: False: 4, True: 1" in shown
     assert "Rows read from W&B Weave" in shown and call_id in shown
     assert traces.count("/calls/stream_query") == 2  # the evaluation, then one page of its rows
+
+
+def test_the_default_table_is_an_eval_table_wbview_can_read(spec):
+    name, _traces = spec
+    at = open_page("pages/error_analysis.py", source=name, project=PROJECT, run=RUN)
+    chooser = next(box for box in at.selectbox if box.label == "Table")
+    assert [o.split(" · ")[0] for o in chooser.options] == ["eval/ces", "eval/plain", "eval/qa"]
+    assert chooser.value.endswith("/eval/plain")  # the first readable one, not the CES table listed first
+    # eval/plain has no label columns: the page asks for a mapping, and says nothing of CES
+    assert all("column-mapping panel" in unescape(p) for p in problems(at)) and "CoreWeave" not in texts(at)
+    assert any("rows in CES, not readable" in label for label in chooser.options)

@@ -86,7 +86,8 @@ def eval_run_server() -> FakeWandb:
         name=RUN,
         state="finished",
         created_at=datetime(2025, 12, 1, tzinfo=UTC),
-        summary={**{k: t["history_value"] for k, t in TABLES.items()}, "eval/ces": CES_POINTER, "acc": 0.8},
+        # the CES pointer first: the dashboard must not default to a table it cannot read
+        summary={"eval/ces": CES_POINTER, **{k: t["history_value"] for k, t in TABLES.items()}, "acc": 0.8},
     )
     return FakeWandb({PROJECT: ProjectData(runs={run.id: run})})
 
@@ -211,7 +212,7 @@ def test_an_unknown_evaluation_is_not_found(source, traces):
 def test_ces_pointers_are_refused_with_what_they_are(source, traces):
     ref = ref_of(source, "eval/ces")
     assert (ref.kind, ref.artifact, ref.nrows) == ("eval-table", "ces-eval:evv-1", 4)
-    with pytest.raises(TableNotFound, match="CoreWeave Evaluation Service"):
+    with pytest.raises(TableNotFound, match=r"'eval/ces' \(evaluation version evv-1\).*CoreWeave Evaluation Service"):
         source.load_table(PROJECT, ref)
     assert traces.count() == 0
 
@@ -237,7 +238,10 @@ def test_without_weave_the_message_gives_the_install_hint(source, traces, monkey
 
 def test_cli_lists_eval_tables_with_what_they_are(traces, capsys):
     code, out, _err = cli(["table", f"{PROJECT}/{RUN}", "--no-cache"], capsys)
-    assert code == 0 and "eval/qa" in out and "W&B EvalTable: rows in Weave, loaded with wbview[weave]" in out
+    lines = {line.split()[0]: line for line in out.splitlines()[2:]}
+    assert code == 0 and set(lines) == {"eval/qa", "eval/plain", "eval/ces"}
+    assert "W&B EvalTable: rows in Weave, loaded with wbview[weave]" in lines["eval/qa"]
+    assert "W&B EvalTable: rows in CES, not readable" in lines["eval/ces"]
     assert traces.count() == 0  # listing asks Weave nothing
 
 

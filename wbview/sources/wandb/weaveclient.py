@@ -27,7 +27,7 @@ from wbview.errors import (
     TableNotFound,
     WbviewError,
 )
-from wbview.records import CES_EVAL_TABLE_ARTIFACT, LoadedTable, TableRef
+from wbview.records import LoadedTable, TableRef
 from wbview.settings import Settings
 from wbview.sources.wandb.calls import bounded_call
 from wbview.sources.wandb.evalrows import eval_rows, is_row_call
@@ -57,9 +57,9 @@ def load_eval_table(settings: Settings, timeout_s: float, project: str, ref: Tab
     """Every row of the EvalTable ``ref`` points at, read from W&B Weave."""
     call_id = evaluation_id(ref)
     what = f"EvalTable {ref.key!r} (Weave evaluation {call_id})"
-    if ref.artifact.startswith(f"{CES_EVAL_TABLE_ARTIFACT}:"):
+    if ref.eval_backend == "ces":
         raise TableNotFound(
-            f"{what} was written to the CoreWeave Evaluation Service (wandb.EvalTable backend='ces'), "
+            f"EvalTable {ref.key!r} (evaluation version {call_id}) was written to the CoreWeave Evaluation Service (wandb.EvalTable backend='ces'), "
             "which wbview cannot read: open it in the W&B UI."
         )
     if not settings.has_credentials():
