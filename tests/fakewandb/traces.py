@@ -9,9 +9,10 @@ from that package (``weave/vendor/weave_server_sdk/types``):
   ``{"id", "trace_id"}``; ``POST /call/end`` ``{"end": {...}}`` -> ``{}``;
   ``POST /obj/create`` ``{"obj": {...}}`` -> ``{"digest"}``; ``POST /table/create``
   ``{"table": {"rows": [...]}}`` -> ``{"digest", "row_digests"}``; ``POST /file/create``
-  (multipart) -> ``{"digest"}``;
+  (multipart: ``file``, ``project_id``, ``expected_digest``) -> ``{"digest"}``;
 - reading: ``POST /calls/stream_query`` (``filter.call_ids`` / ``filter.parent_ids``,
-  ``limit``, ``offset``) -> one JSON call per line (``application/jsonl``).
+  ``limit``, ``offset``) -> one JSON call per line (``application/jsonl``);
+  ``POST /file/content`` ``{"project_id", "digest"}`` -> the file's bytes (images).
 
 What a real server does between the two is a guess: a call is stored as its start
 merged with its end (``output``, ``summary``, ``exception``, ``ended_at``), in start
@@ -32,12 +33,14 @@ Quick reference::
 from __future__ import annotations
 
 import base64
+import email.policy
 import hashlib
 import json
 import threading
 import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -66,8 +69,11 @@ class TraceFault:
 
 
 class FakeTraceServer:
-    def __init__(self, calls: Iterable[Mapping[str, Any]] = (), api_key: str = DEFAULT_API_KEY) -> None:
+    def __init__(
+        self, calls: Iterable[Mapping[str, Any]] = (), files: Mapping[str, bytes] | None = None, api_key: str = DEFAULT_API_KEY
+    ) -> None:
         self.calls: list[dict[str, Any]] = [dict(c) for c in calls]
+        self.files: dict[str, bytes] = dict(files or {})  # digest (as weave computes it) -> content
         self.api_key = api_key
         self.requests: list[TraceRequest] = []
         self.faults: list[TraceFault] = []
@@ -129,7 +135,13 @@ class FakeTraceServer:
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else b""
         ctype = handler.headers.get("Content-Type") or ""
-        body: Any = json.loads(raw) if raw and "json" in ctype else raw
+        try:
+            body: Any = json.loads(raw) if raw and "json" in ctype else _form(ctype, raw) if "multipart" in ctype else raw
+        except ValueError as exc:
+            with self._lock:
+                self.unknown.append(f"{handler.command} {path}: unreadable body: {exc}")
+            handler.answer(400, {"reason": f"faketraces: unreadable body: {exc}"})
+            return
         request = TraceRequest(path, body, headers={k.lower(): v for k, v in handler.headers.items()})
         with self._lock:
             self.requests.append(request)
@@ -154,7 +166,13 @@ class FakeTraceServer:
             handler.answer(404, {"reason": f"faketraces: no route for {handler.command} {path}"})
             return
         request.status = 200
-        route(self, handler, body)
+        try:
+            route(self, handler, body)
+        except Exception as exc:  # noqa: BLE001 - a fake's own bug: noted, answered 500, not a hang
+            with self._lock:
+                self.unknown.append(f"{handler.command} {path}: {type(exc).__name__}: {exc}")
+            request.status = 500
+            handler.answer(500, {"reason": f"faketraces failed: {exc}"})
 
     def _authorized(self, handler: _Handler) -> bool:
         header = handler.headers.get("Authorization") or ""
@@ -192,7 +210,10 @@ class FakeTraceServer:
         handler.answer(200, {"digest": _digest(rows), "row_digests": [_digest(r) for r in rows]})
 
     def _file_create(self, handler: _Handler, body: Any) -> None:
-        handler.answer(200, {"digest": hashlib.sha256(body if isinstance(body, bytes) else b"").hexdigest()})
+        digest = body.get("expected_digest") or hashlib.sha256(body["file"]).hexdigest()
+        with self._lock:
+            self.files[digest] = body["file"]
+        handler.answer(200, {"digest": digest})
 
     def _feedback_create(self, handler: _Handler, body: Any) -> None:
         handler.answer(
@@ -220,6 +241,25 @@ class FakeTraceServer:
         lines = "".join(json.dumps({**c, "attributes": c.get("attributes") or {}}) + "\n" for c in calls)
         handler.answer(200, lines.encode(), content_type="application/jsonl")
 
+    def _file_content(self, handler: _Handler, body: Any) -> None:
+        with self._lock:
+            content = self.files.get(body["digest"])
+        if content is None:
+            handler.answer(404, {"reason": f"faketraces: no file {body['digest']}"})
+        else:
+            handler.answer(200, content, content_type="application/octet-stream")
+
+
+def _form(content_type: str, raw: bytes) -> dict[str, Any]:
+    """A multipart/form-data body: field name -> bytes (files) or text."""
+    message = BytesParser(policy=email.policy.default).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        fields[str(name)] = payload if part.get_filename() else payload.decode()
+    return fields
+
 
 def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
@@ -233,6 +273,7 @@ _ROUTES = {
     ("POST", "/file/create"): FakeTraceServer._file_create,
     ("POST", "/feedback/create"): FakeTraceServer._feedback_create,
     ("POST", "/calls/stream_query"): FakeTraceServer._stream_query,
+    ("POST", "/file/content"): FakeTraceServer._file_content,
 }
 
 

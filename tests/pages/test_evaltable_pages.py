@@ -9,7 +9,7 @@ import pytest
 
 from tests.fakewandb.traces import FakeTraceServer
 from tests.pages.pagetest import open_page, problems, texts, unescape
-from tests.sources.wandb.test_evaltables import CALLS, PROJECT, RUN, TABLES, eval_run_server
+from tests.sources.wandb.test_evaltables import CALLS, FILES, PROJECT, RUN, TABLES, eval_run_server
 from wbview.settings import Settings
 from wbview.sources.wandb import WandbSource
 from wbview.ui.source import register_source
@@ -17,7 +17,7 @@ from wbview.ui.source import register_source
 
 @pytest.fixture(scope="module")
 def spec():
-    with eval_run_server() as fake, FakeTraceServer(CALLS) as traces, pytest.MonkeyPatch.context() as patch:
+    with eval_run_server() as fake, FakeTraceServer(CALLS, FILES) as traces, pytest.MonkeyPatch.context() as patch:
         patch.setenv("WF_TRACE_SERVER_URL", traces.url)
         settings = Settings(api_key=fake.api_key, base_url=fake.base_url, entity="recorder", project="realwandb")
         source = WandbSource(settings, timeout_s=20)
@@ -42,8 +42,8 @@ def test_the_default_table_is_an_eval_table_wbview_can_read(spec):
     name, _traces = spec
     at = open_page("pages/error_analysis.py", source=name, project=PROJECT, run=RUN)
     chooser = next(box for box in at.selectbox if box.label == "Table")
-    assert [o.split(" · ")[0] for o in chooser.options] == ["eval/ces", "eval/plain", "eval/qa"]
-    assert chooser.value.endswith("/eval/plain")  # the first readable one, not the CES table listed first
-    # eval/plain has no label columns: the page asks for a mapping, and says nothing of CES
+    assert [o.split(" · ")[0] for o in chooser.options] == ["eval/ces", "eval/media", "eval/plain", "eval/qa"]
+    assert chooser.value.endswith("/eval/media")  # the first readable one, not the CES table listed first
+    # eval/media has no label columns: the page asks for a mapping, and says nothing of CES
     assert all("column-mapping panel" in unescape(p) for p in problems(at)) and "CoreWeave" not in texts(at)
     assert any("rows in CES, not readable" in label for label in chooser.options)

@@ -12,6 +12,7 @@ Writes ``tests/realwandb/recorded/evaltable/``:
     tables.json   per history key: the history value wandb returned (the pointer), the
                   columns and rows that were logged (datetimes as ISO strings)
     calls.json    every call the fake stored (start merged with end), as served back
+    files/<digest>  every file weave stored (the images' PNGs, objects' code), by weave's digest
 What varies between recordings: call ids, trace ids, timestamps and the client's
 system attributes. Usage: python -m tests.realwandb.record_evaltable [--out DIR]
 """
@@ -22,6 +23,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,17 @@ T0 = dt.datetime(2025, 1, 2, 3, 4, 5, 678000)
 # "eval/qa": roles named (inputs text/label, outputs pred and class probabilities and a
 # datetime, scores correct/margin), with a missing probability and a missing margin.
 # "eval/plain": no roles, so wandb adds a 1-based "row" input and every column is an output.
+# "eval/media": a wandb.Image input (weave stores it as a PNG file) and a wandb.Html output
+# (wandb 0.31 stubs it: "[wandb.Html not yet supported]").
+MEDIA_ROWS = 2
+
+
+def image_pixels(index: int) -> Any:
+    import numpy as np
+
+    return (np.arange(4 * 5 * 3, dtype=np.uint16).reshape(4, 5, 3) * (index + 3) % 256).astype(np.uint8)
+
+
 TABLES: dict[str, dict[str, Any]] = {
     "eval/qa": {
         "columns": ["text", "label", "pred", "prob_ham", "prob_spam", "logged_at", "correct", "margin"],
@@ -61,6 +74,20 @@ TABLES: dict[str, dict[str, Any]] = {
 }
 
 
+def media_table() -> dict[str, Any]:
+    import wandb
+
+    rows = [[wandb.Image(image_pixels(i)), wandb.Html(f"<b>page {i}</b>"), f"cat{i}"] for i in range(MEDIA_ROWS)]
+    logged = [[{"image_pixels": i}, {"html": f"<b>page {i}</b>"}, f"cat{i}"] for i in range(MEDIA_ROWS)]
+    return {
+        "columns": ["image", "page", "pred"],
+        "data": rows,
+        "logged": logged,
+        "input_columns": ["image"],
+        "output_columns": ["page", "pred"],
+    }
+
+
 def record(out: Path) -> None:
     import wandb
     import weave
@@ -78,7 +105,7 @@ def record(out: Path) -> None:
         client = WeaveClient(ENTITY, PROJECT, server, ensure_project_exists=False)
         weave_client_context.set_weave_client_global(client)
         try:
-            for key, spec in TABLES.items():
+            for key, spec in {**TABLES, "eval/media": media_table()}.items():
                 table = wandb.EvalTable(
                     columns=spec["columns"],
                     data=spec["data"],
@@ -91,18 +118,23 @@ def record(out: Path) -> None:
                 written[key] = {
                     "history_value": dict(result.history_value),
                     "columns": spec["columns"],
-                    "data": [[v.isoformat() if isinstance(v, dt.datetime) else v for v in row] for row in spec["data"]],
+                    "data": spec.get("logged")
+                    or [[v.isoformat() if isinstance(v, dt.datetime) else v for v in row] for row in spec["data"]],
                     "roles": {r: spec.get(f"{r}_columns") for r in ("input", "output", "score")},
                 }
             client.flush()
         finally:
             weave_client_context.set_weave_client_global(None)
         assert not fake.unknown, fake.unknown
-        calls = fake.calls
+        calls, files = fake.calls, fake.files
     out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out / "files", ignore_errors=True)
+    (out / "files").mkdir()
+    for digest, content in files.items():
+        (out / "files" / digest).write_bytes(content)
     (out / "tables.json").write_text(json.dumps(written, indent=1) + "\n")
     (out / "calls.json").write_text(json.dumps(calls, indent=1) + "\n")
-    print(f"recorded {len(written)} EvalTables, {len(calls)} Weave calls -> {out}")
+    print(f"recorded {len(written)} EvalTables, {len(calls)} Weave calls, {len(files)} files -> {out}")
 
 
 def main(argv: list[str] | None = None) -> int:

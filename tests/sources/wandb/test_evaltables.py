@@ -32,6 +32,8 @@ from wbview.sources.wandb.weaveclient import trace_server_url
 RECORDED = Path(__file__).resolve().parents[2] / "realwandb" / "recorded" / "evaltable"
 TABLES = json.loads((RECORDED / "tables.json").read_text())
 CALLS = json.loads((RECORDED / "calls.json").read_text())
+FILES = {path.name: path.read_bytes() for path in (RECORDED / "files").iterdir()}
+VALUE_TABLES = ["eval/qa", "eval/plain"]  # compared value by value; "eval/media" holds images
 PROJECT = "recorder/realwandb"
 RUN = "evtab01"
 CES_POINTER = {
@@ -94,7 +96,7 @@ def eval_run_server() -> FakeWandb:
 
 @pytest.fixture(scope="module")
 def servers():
-    with eval_run_server() as wandb_fake, FakeTraceServer(CALLS) as traces:
+    with eval_run_server() as wandb_fake, FakeTraceServer(CALLS, FILES) as traces:
         yield wandb_fake, traces
 
 
@@ -132,7 +134,7 @@ def cli(args: list[str], capsys) -> tuple[int, str, str]:
 # --- the W&B source ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", list(TABLES))
+@pytest.mark.parametrize("key", VALUE_TABLES)
 def test_source_loads_the_rows_weave_holds(source, traces, key):
     ref = ref_of(source, key)
     pointer = TABLES[key]["history_value"]
@@ -147,6 +149,22 @@ def test_source_loads_the_rows_weave_holds(source, traces, key):
     assert bodies[0]["filter"]["call_ids"] == [pointer["evaluate_call_id"]]
     assert bodies[1]["filter"]["parent_ids"] == [pointer["evaluate_call_id"]]
     assert all(b["project_id"] == PROJECT for b in bodies)
+
+
+def test_images_are_local_png_files_with_the_logged_pixels(source, traces):
+    from PIL import Image
+
+    from tests.realwandb.record_evaltable import MEDIA_ROWS, image_pixels
+
+    loaded = source.load_table(PROJECT, ref_of(source, "eval/media"))
+    frame = loaded.frame
+    assert list(frame.columns) == ["image", "page", "pred", CALL_ID_COLUMN]
+    for index in range(MEDIA_ROWS):
+        assert np.array_equal(np.asarray(Image.open(frame["image"][index])), image_pixels(index))
+    assert list(frame["page"]) == ["[wandb.Html not yet supported]"] * MEDIA_ROWS  # wandb 0.31 logs a stub
+    assert list(frame["pred"]) == [f"cat{i}" for i in range(MEDIA_ROWS)]
+    assert any("Image columns (image)" in note for note in loaded.notes)
+    assert traces.count("/file/content") == MEDIA_ROWS
 
 
 def test_rows_beyond_one_page_are_read_page_by_page(source, traces, monkeypatch):
@@ -191,7 +209,7 @@ def test_a_slow_trace_server_is_a_timeout_naming_the_evaluation(servers, monkeyp
     # A server of its own: the abandoned request (and weave's retries of it) cannot reach other tests.
     wandb_fake, _ = servers
     settings = Settings(api_key=wandb_fake.api_key, base_url=wandb_fake.base_url, entity="recorder", project="realwandb")
-    with FakeTraceServer(CALLS) as slow:
+    with FakeTraceServer(CALLS, FILES) as slow:
         monkeypatch.setenv("WF_TRACE_SERVER_URL", slow.url)
         src = WandbSource(settings, timeout_s=1)
         ref = ref_of(src, "eval/qa")
@@ -239,7 +257,7 @@ def test_without_weave_the_message_gives_the_install_hint(source, traces, monkey
 def test_cli_lists_eval_tables_with_what_they_are(traces, capsys):
     code, out, _err = cli(["table", f"{PROJECT}/{RUN}", "--no-cache"], capsys)
     lines = {line.split()[0]: line for line in out.splitlines()[2:]}
-    assert code == 0 and set(lines) == {"eval/qa", "eval/plain", "eval/ces"}
+    assert code == 0 and set(lines) == {"eval/qa", "eval/plain", "eval/media", "eval/ces"}
     assert "W&B EvalTable: rows in Weave, loaded with wbview[weave]" in lines["eval/qa"]
     assert "W&B EvalTable: rows in CES, not readable" in lines["eval/ces"]
     assert traces.count() == 0  # listing asks Weave nothing

@@ -272,7 +272,7 @@ def load_table(source: WandbSource, project: str, ref: TableRef) -> LoadedTable:
     if ref.kind == "eval-table":
         from wbview.sources.wandb.weaveclient import load_eval_table
 
-        return load_eval_table(source.settings, source.timeout_s, project, ref)
+        return load_eval_table(source.settings, source.timeout_s, project, ref, source._download_dir / "weave")
     art = source._wandb_artifact(project, ref.artifact)
     if ref.parquet_entry:
         frame = read_parquet(_download(source, art, ref.parquet_entry, ref), name=f"{ref.artifact}/{ref.parquet_entry}")

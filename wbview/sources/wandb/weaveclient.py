@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from wbview.errors import (
     AuthenticationFailed,
@@ -30,7 +33,7 @@ from wbview.errors import (
 from wbview.records import LoadedTable, TableRef
 from wbview.settings import Settings
 from wbview.sources.wandb.calls import bounded_call
-from wbview.sources.wandb.evalrows import eval_rows, is_row_call
+from wbview.sources.wandb.evalrows import CALL_ID_COLUMN, eval_rows, is_row_call
 from wbview.sources.wandb.source import TELEMETRY_ENV_DEFAULTS, env_defaults
 
 WEAVE_INSTALL_HINT = "pip install 'wbview[weave]'"
@@ -53,8 +56,10 @@ def evaluation_id(ref: TableRef) -> str:
     return ref.artifact.partition(":")[2]
 
 
-def load_eval_table(settings: Settings, timeout_s: float, project: str, ref: TableRef) -> LoadedTable:
-    """Every row of the EvalTable ``ref`` points at, read from W&B Weave."""
+def load_eval_table(settings: Settings, timeout_s: float, project: str, ref: TableRef, media_dir: Path) -> LoadedTable:
+    """Every row of the EvalTable ``ref`` points at, read from W&B Weave; images (weave
+    decodes them to PIL images) are written as PNG files under ``media_dir``, each cell
+    the local path of its file, as for the media columns of other tables."""
     call_id = evaluation_id(ref)
     what = f"EvalTable {ref.key!r} (Weave evaluation {call_id})"
     if ref.eval_backend == "ces":
@@ -79,6 +84,9 @@ def load_eval_table(settings: Settings, timeout_s: float, project: str, ref: Tab
     except Exception as exc:
         raise _translate(exc, what, url) from exc
     frame, notes = eval_rows(calls)
+    frame, saved = _save_images(frame, media_dir / call_id)
+    if saved:
+        notes += (f"Image columns ({', '.join(saved)}): each cell is the local path of the image's PNG file.",)
     if ref.nrows is not None and len(frame) != ref.nrows:
         notes += (f"The run's history says {ref.nrows:,} rows were logged; Weave returned {len(frame):,}.",)
     if name:
@@ -137,6 +145,29 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
+
+
+def _is_image(value: Any) -> bool:
+    return type(value).__module__.startswith("PIL.") and callable(getattr(value, "save", None))
+
+
+def _save_images(frame: pd.DataFrame, folder: Path) -> tuple[pd.DataFrame, list[str]]:
+    """Image cells as the paths of PNG files (``<row call id>-<column number>.png``)."""
+    saved: list[str] = []
+    for number, column in enumerate(frame.columns):
+        if frame[column].dtype != object or not any(_is_image(v) for v in frame[column]):
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        cells = []
+        for call_id, value in zip(frame[CALL_ID_COLUMN], frame[column], strict=True):
+            if _is_image(value):
+                path = folder / f"{call_id}-{number}.png"
+                value.save(path, format="PNG")
+                value = str(path)
+            cells.append(value)
+        frame[column] = pd.Series(cells, index=frame.index, dtype=object)
+        saved.append(str(column))
+    return frame, saved
 
 
 def _translate(exc: BaseException, what: str, url: str) -> WbviewError:
