@@ -32,9 +32,8 @@ from wbview.errors import (
 )
 from wbview.records import LoadedTable, TableRef
 from wbview.settings import Settings
-from wbview.sources.wandb.calls import bounded_call
+from wbview.sources.wandb.calls import TELEMETRY_ENV_DEFAULTS, bounded_call, env_defaults
 from wbview.sources.wandb.evalrows import CALL_ID_COLUMN, eval_rows, is_row_call
-from wbview.sources.wandb.source import TELEMETRY_ENV_DEFAULTS, env_defaults
 
 WEAVE_INSTALL_HINT = "pip install 'wbview[weave]'"
 CLOUD_BASE_URL = "https://api.wandb.ai"
