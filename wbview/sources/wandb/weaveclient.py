@@ -117,7 +117,9 @@ def _fetch(url: str, api_key: str, project: str, call_id: str, timeout_s: float)
         client = WeaveClient(entity, name, server, ensure_project_exists=False)
         try:
             evaluation = client.get_call(call_id, columns=["display_name", "op_name"])
-        except ValueError:  # weave: "Call not found: <id>"
+        except ValueError as exc:
+            if not str(exc).startswith("Call not found"):  # weave 0.54's words for an empty answer
+                raise
             raise TableNotFound(
                 f"W&B Weave ({url}) has no evaluation {call_id} in {project}: it may have been deleted, or the "
                 "trace server is another one (set WF_TRACE_SERVER_URL)."
