@@ -9,7 +9,15 @@ import pytest
 
 from tests.fakewandb.traces import FakeTraceServer
 from tests.pages.pagetest import open_page, problems, texts, unescape
-from tests.sources.wandb.test_evaltables import CALLS, FILES, PROJECT, RUN, TABLES, eval_run_server
+from tests.sources.wandb.test_evaltables import (
+    CALLS,
+    FILES,
+    PROJECT,
+    RUN,
+    TABLES,
+    eval_run_server,
+    without_weave,  # noqa: F401 - a fixture, requested by name
+)
 from wbview.settings import Settings
 from wbview.sources.wandb import WandbSource
 from wbview.ui.source import register_source
@@ -47,3 +55,11 @@ def test_the_default_table_is_an_eval_table_wbview_can_read(spec):
     # eval/media has no label columns: the page asks for a mapping, and says nothing of CES
     assert all("column-mapping panel" in unescape(p) for p in problems(at)) and "CoreWeave" not in texts(at)
     assert any("rows in CES, not readable" in label for label in chooser.options)
+
+
+def test_without_weave_the_page_gives_the_install_hint(spec, without_weave):
+    name, _traces = spec
+    call_id = TABLES["eval/qa"]["history_value"]["evaluate_call_id"]
+    at = open_page("pages/error_analysis.py", source=name, project=PROJECT, run=RUN, table=f"weave-eval:{call_id}/eval/qa")
+    assert not at.exception
+    assert any("pip install 'wbview[weave]'" in unescape(e.value) for e in at.error), problems(at)

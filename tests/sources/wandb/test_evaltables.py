@@ -235,7 +235,9 @@ def test_ces_pointers_are_refused_with_what_they_are(source, traces):
     assert traces.count() == 0
 
 
-def test_without_weave_the_message_gives_the_install_hint(source, traces, monkeypatch, capsys, tmp_path):
+@pytest.fixture
+def without_weave(monkeypatch):
+    """Every import of weave fails, as where the extra is not installed."""
     real_import = builtins.__import__
 
     def no_weave(name, *args, **kwargs):
@@ -244,6 +246,9 @@ def test_without_weave_the_message_gives_the_install_hint(source, traces, monkey
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_weave)
+
+
+def test_without_weave_the_message_gives_the_install_hint(source, traces, without_weave, capsys, tmp_path):
     with pytest.raises(MissingDependency, match=r"pip install 'wbview\[weave\]'"):
         source.load_table(PROJECT, ref_of(source, "eval/qa"))
     code, _out, err = cli(["table", f"{PROJECT}/{RUN}", "eval/qa", "--out", str(tmp_path / "x.csv"), "--no-cache"], capsys)
