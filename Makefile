@@ -52,6 +52,7 @@ golden: $(RUN_STAMP)
 ## fixtures: re-record what real wandb writes for each table shape (tests/realwandb/recorded)
 fixtures: $(DEV_STAMP)
 	$(BIN)/python -m tests.realwandb.record
+	$(BIN)/python -m tests.realwandb.record_evaltable
 
 clean:
 	rm -rf $(VENV) .wbview-demo test-artifacts .pytest_cache

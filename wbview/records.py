@@ -17,9 +17,11 @@ Direction = Literal["up", "down", "both"]
 # "table": one .table.json; "incremental": every increment entry of the artifact, in
 # order; "partitioned": the part tables of a .partitioned-table.json; "joined": the two
 # tables of a .joined-table.json matched on their join key; "eval-table": a W&B
-# EvalTable (wandb.EvalTable), whose rows live in W&B Weave: listed, not loaded.
+# EvalTable (wandb.EvalTable), whose rows live in W&B Weave (loaded with the extra
+# wbview[weave]; not in an artifact, so never cached or pulled).
 TableKind = Literal["table", "incremental", "partitioned", "joined", "eval-table"]
-EVAL_TABLE_ARTIFACT = "weave-eval"  # TableRef.artifact of an EvalTable: "weave-eval:<call or version id>"
+EVAL_TABLE_ARTIFACT = "weave-eval"  # TableRef.artifact of an EvalTable: "weave-eval:<evaluate call id>"
+CES_EVAL_TABLE_ARTIFACT = "ces-eval"  # ... written with backend="ces": "ces-eval:<evaluation version id>"
 UNKNOWN_TOTAL_NOTE = "at most 200,000 rows were kept by wandb; the logged total is unknown"
 NodeKind = Literal["run", "artifact", "more"]
 SourceFormat = Literal["parquet", "table.json", "wandb"]
@@ -52,6 +54,14 @@ class TableRef:
     step: int | None = None  # history step the artifact version was logged at, when known
     latest: bool = True  # False for an older version of the same artifact logged by the run
     kind: TableKind = "table"  # how the entry holds its rows (see TableKind)
+
+    @property
+    def eval_backend(self) -> Literal["weave", "ces"] | None:
+        """Where a W&B EvalTable's rows live (W&B Weave, or the CoreWeave Evaluation
+        Service, which wbview cannot read); None for other tables."""
+        if self.kind != "eval-table":
+            return None
+        return "ces" if self.artifact.startswith(f"{CES_EVAL_TABLE_ARTIFACT}:") else "weave"
 
     @property
     def truncated(self) -> bool:

@@ -30,7 +30,7 @@ from tests.fakewandb.graphql import (
     operation_name,
     parse_document,
 )
-from tests.fakewandb.log import Fault, Handler, Request, Server
+from tests.fakewandb.log import Fault, Handler, Request, Server, stop_serving
 from wbview.records import ArtifactVersion, Run
 from wbview.sources.memory import ProjectData
 
@@ -87,13 +87,8 @@ class FakeWandb:
 
     def stop(self) -> None:
         self._stopping.set()  # wakes any delayed handler
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        stop_serving(self._server, self._thread)
+        self._server, self._thread = None, None
 
     def __enter__(self) -> FakeWandb:
         return self.start()

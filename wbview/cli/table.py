@@ -59,8 +59,10 @@ def cmd_table(args: argparse.Namespace) -> int:
 
 def _table_remark(ref: Any) -> str:
     remarks = [] if ref.latest else ["older version"]
-    if ref.kind == "eval-table":
-        remarks.append("W&B EvalTable: rows in Weave, not loadable")
+    if ref.eval_backend == "weave":
+        remarks.append("W&B EvalTable: rows in Weave, loaded with wbview[weave]")
+    elif ref.eval_backend == "ces":
+        remarks.append("W&B EvalTable: rows in CES, not readable")
     elif ref.kind != "table":
         remarks.append(ref.kind)
     if ref.truncated:

@@ -165,7 +165,7 @@ class CachedSource(Source):
     # -- eval tables: on disk, keyed by digest
 
     def load_table(self, project: str, ref: TableRef) -> LoadedTable:
-        if ref.kind == "eval-table":  # not in an artifact: the inner source says why
+        if ref.kind == "eval-table":  # rows in W&B Weave, not in an artifact: read each time, not cached
             return self.inner.load_table(project, ref)
         artifact_id, digest = ref.artifact, ref.digest
         if not _STABLE_VERSION.match(artifact_id):

@@ -200,7 +200,10 @@ def pick_table(ctx: PageContext, run: Run, key: str = "table") -> TableRef | Non
 
     # Several tables (or versions) may share a key: each is offered with its artifact,
     # version and step; the latest version the run logged is the default.
-    default = next((name for name, r in by_name.items() if r.latest and r.kind != "eval-table"), None)
+    # An EvalTable (rows read from W&B Weave) only when the run logged no other table.
+    default = next((name for name, r in by_name.items() if r.latest and r.kind != "eval-table"), None) or next(
+        (name for name, r in by_name.items() if r.eval_backend == "weave"), None
+    )
     name = url_state.choice(
         "Table",
         list(by_name),
@@ -220,8 +223,10 @@ def table_label(ref: TableRef) -> str:
         parts.append(f"step {ref.step}")
     if not ref.latest:
         parts.append("older version")
-    if ref.kind == "eval-table":
-        parts.append("W&B EvalTable (rows in Weave, not loadable)")
+    if ref.eval_backend == "weave":
+        parts.append("W&B EvalTable (rows in Weave, loaded with wbview[weave])")
+    elif ref.eval_backend == "ces":
+        parts.append("W&B EvalTable (rows in CES, not readable)")
     elif ref.kind != "table":
         parts.append(f"{ref.kind} table")
     return " · ".join(parts)

@@ -5,7 +5,6 @@ compared value by value with what was logged (tests/realwandb/shapes.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC
 from pathlib import Path
 
 import numpy as np
@@ -384,53 +383,3 @@ def test_run_filters_on_missing_keys_say_why(fake, capsys, condition, run_ids, s
         assert text in err
     if not said:
         assert "note:" not in err
-
-
-# --- W&B EvalTable pointers -------------------------------------------------------------------
-# wandb.EvalTable fails offline, so it cannot be recorded: the pointer below is the history
-# value wandb 0.31 writes (wandb/sdk/data_types/eval_table/_writer_weave.py, WriteResult).
-
-EVAL_POINTER = {"_type": "eval-table", "ncols": 4, "nrows": 12, "log_mode": "IMMUTABLE", "evaluate_call_id": "0199-call-id"}
-
-
-@pytest.fixture(scope="module")
-def eval_table_server():
-    from datetime import datetime
-
-    from tests.fakewandb import FakeWandb
-    from wbview.records import Run
-    from wbview.sources.memory import ProjectData
-
-    run = Run(
-        id="evtab01",
-        entity="acme",
-        project="evals",
-        name="evtab01",
-        state="finished",
-        created_at=datetime(2025, 12, 1, tzinfo=UTC),
-        summary={"eval/qa": EVAL_POINTER, "acc": 0.5},
-    )
-    with FakeWandb({"acme/evals": ProjectData(runs={run.id: run})}) as server:
-        yield server
-
-
-def test_eval_table_pointers_are_listed_with_what_they_are(eval_table_server, monkeypatch, capsys, tmp_path):
-    import json
-
-    for name, value in {**eval_table_server.env(), **RETRY_ENV}.items():
-        monkeypatch.setenv(name, value)
-    settings = Settings(api_key=eval_table_server.api_key, base_url=eval_table_server.base_url, entity="acme", project="evals")
-    src = WandbSource(settings, timeout_s=20)
-    (ref,) = src.tables("acme/evals", "evtab01")
-    assert (ref.key, ref.kind, ref.nrows, ref.artifact) == ("eval/qa", "eval-table", 12, "weave-eval:0199-call-id")
-    from wbview.errors import TableNotFound
-
-    with pytest.raises(TableNotFound, match="EvalTable.*12 rows live in W&B Weave"):
-        src.load_table("acme/evals", ref)
-    code, out, _err = cli(["table", "acme/evals/evtab01", "--no-cache"], capsys)
-    assert code == 0 and "eval/qa" in out and "EvalTable" in out
-    code, _out, err = cli(["table", "acme/evals/evtab01", "eval/qa", "--out", str(tmp_path / "x.csv")], capsys)
-    assert code == 1 and "W&B Weave" in err and "0199-call-id" in err
-    code, out, _err = cli(["table", "acme/evals/evtab01", "--json", "--no-cache"], capsys)
-    assert json.loads(out)[0]["kind"] == "eval-table"
-    src.close()

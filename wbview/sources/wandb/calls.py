@@ -3,9 +3,11 @@ one ``wbview.errors`` type whose message says what to do."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from wbview.errors import (
@@ -20,6 +22,35 @@ from wbview.errors import (
 )
 
 T = TypeVar("T")
+
+# wandb-core retries 429/5xx up to 20 times with up to 60 s waits; keep a persistent
+# failure inside the time bound so it surfaces as what it is, not as a timeout. Set only
+# while wandb.Api starts (it reads them then), and only where the user has not set them.
+RETRY_ENV_DEFAULTS = {
+    "WANDB__GRAPHQL_RETRY_MAX": "3",
+    "WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS": "1",
+    "WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS": "4",
+}
+# Nothing leaves the machine unasked: wandb-core, started with the first wandb.Api, would
+# otherwise send its own usage and error telemetry (to the W&B server's /sdk/otel/); this
+# starts it with --no-observability. Same rules: only while wandb.Api starts, only unset.
+TELEMETRY_ENV_DEFAULTS = {"WANDB_ERROR_REPORTING": "false"}
+API_ENV_DEFAULTS = RETRY_ENV_DEFAULTS | TELEMETRY_ENV_DEFAULTS
+_ENV_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def env_defaults(defaults: Mapping[str, str]) -> Iterator[None]:
+    """``defaults`` (those the user has not set) in the environment for the duration of
+    the block only."""
+    with _ENV_LOCK:
+        added = {k: v for k, v in defaults.items() if k not in os.environ}
+        os.environ.update(added)
+        try:
+            yield
+        finally:
+            for name in added:
+                os.environ.pop(name, None)
 
 
 def bounded_call(what: str, fn: Callable[..., T], *args: Any, timeout_s: float, base_url: str) -> T:

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from wbview.errors import BadPath
 from wbview.formats.tablejson import MAX_ARTIFACT_ROWS, TABLE_SUFFIX
-from wbview.records import EVAL_TABLE_ARTIFACT, ArtifactFile, ArtifactVersion, Run, TableKind, TableRef
+from wbview.records import CES_EVAL_TABLE_ARTIFACT, EVAL_TABLE_ARTIFACT, ArtifactFile, ArtifactVersion, Run, TableKind, TableRef
 
 # Summary entries of tables: "table-file" (run.log of a table), "incremental-table-file"
 # (log_mode="INCREMENTAL"), pointers at a logged PartitionedTable / JoinedTable, and
@@ -70,10 +70,11 @@ def summary_table_ref(run_id: str, key: str, entry: Mapping[str, Any]) -> TableR
     nrows = entry.get("nrows") if isinstance(entry.get("nrows"), int) else None
     kind = SUMMARY_KINDS.get(str(entry.get("_type")), "table")
     if kind == "eval-table":
-        pointer = entry.get("evaluate_call_id") or entry.get("evaluation_version_id") or "unknown"
-        return TableRef(
-            run_id=run_id, key=key, artifact=f"{EVAL_TABLE_ARTIFACT}:{pointer}", entry=key, nrows=nrows, kind="eval-table"
-        )
+        if entry.get("_type") == "eval-table-ces":
+            artifact = f"{CES_EVAL_TABLE_ARTIFACT}:{entry.get('evaluation_version_id') or 'unknown'}"
+        else:
+            artifact = f"{EVAL_TABLE_ARTIFACT}:{entry.get('evaluate_call_id') or 'unknown'}"
+        return TableRef(run_id=run_id, key=key, artifact=artifact, entry=key, nrows=nrows, kind="eval-table")
     # wandb stores at most MAX_ARTIFACT_ROWS rows in the artifact copy (per increment for INCREMENTAL).
     stored = min(nrows, MAX_ARTIFACT_ROWS) if nrows is not None and nrows > MAX_ARTIFACT_ROWS and kind == "table" else None
     name = run_table_name(run_id, f"incr-{key}") if kind == "incremental" else run_table_name(run_id, key)

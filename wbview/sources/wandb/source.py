@@ -12,14 +12,12 @@ whole level's runs with one filtered ``Runs`` query.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -48,7 +46,7 @@ from wbview.settings import Settings, cache_ttl_s, call_timeout_s, load_settings
 from wbview.sources.base import Source
 from wbview.sources.lineage import DEFAULT_FANOUT_CAP, DEFAULT_LINEAGE_DEPTH, walk_lineage
 from wbview.sources.wandb import tables
-from wbview.sources.wandb.calls import app_url, bounded_call, translate_error
+from wbview.sources.wandb.calls import API_ENV_DEFAULTS, app_url, bounded_call, env_defaults, translate_error
 from wbview.sources.wandb.convert import (
     artifact_record,
     file_record,
@@ -65,33 +63,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 RUNS_PER_PAGE = 200
-# wandb-core retries 429/5xx up to 20 times with up to 60 s waits; keep a persistent
-# failure inside the time bound so it surfaces as what it is, not as a timeout. Set only
-# while wandb.Api starts (it reads them then), and only where the user has not set them.
-RETRY_ENV_DEFAULTS = {
-    "WANDB__GRAPHQL_RETRY_MAX": "3",
-    "WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS": "1",
-    "WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS": "4",
-}
-# Nothing leaves the machine unasked: wandb-core, started with the first wandb.Api, would
-# otherwise send its own usage and error telemetry (to the W&B server's /sdk/otel/); this
-# starts it with --no-observability. Same rules: only while wandb.Api starts, only unset.
-TELEMETRY_ENV_DEFAULTS = {"WANDB_ERROR_REPORTING": "false"}
-API_ENV_DEFAULTS = RETRY_ENV_DEFAULTS | TELEMETRY_ENV_DEFAULTS
-_ENV_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _api_env_defaults() -> Iterator[None]:
-    """API_ENV_DEFAULTS in the environment for the duration of the block only."""
-    with _ENV_LOCK:
-        added = {k: v for k, v in API_ENV_DEFAULTS.items() if k not in os.environ}
-        os.environ.update(added)
-        try:
-            yield
-        finally:
-            for name in added:
-                os.environ.pop(name, None)
 
 
 class WandbSource(Source):
@@ -141,7 +112,7 @@ class WandbSource(Source):
         if self.settings.entity:
             overrides["entity"] = self.settings.entity  # saves a GetDefaultEntity round trip
         timeout = max(1, int(round(self.timeout_s)))
-        with _api_env_defaults():
+        with env_defaults(API_ENV_DEFAULTS):
             return wandb.Api(overrides=overrides, timeout=timeout, api_key=self.settings.api_key)
 
     def _call(self, what: str, fn: Callable[..., T], *args: Any, not_found: Callable[[str], NotFound] | None = None) -> T:

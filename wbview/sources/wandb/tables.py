@@ -270,7 +270,9 @@ def _merge_refs(summary_ref: TableRef, artifact_ref: TableRef) -> TableRef:
 
 def load_table(source: WandbSource, project: str, ref: TableRef) -> LoadedTable:
     if ref.kind == "eval-table":
-        raise TableNotFound(eval_table_note(ref) + " wbview lists it but cannot load its rows: open it in the W&B UI.")
+        from wbview.sources.wandb.weaveclient import load_eval_table
+
+        return load_eval_table(source.settings, source.timeout_s, project, ref, source._download_dir / "weave")
     art = source._wandb_artifact(project, ref.artifact)
     if ref.parquet_entry:
         frame = read_parquet(_download(source, art, ref.parquet_entry, ref), name=f"{ref.artifact}/{ref.parquet_entry}")
@@ -297,15 +299,6 @@ def load_table(source: WandbSource, project: str, ref: TableRef) -> LoadedTable:
         source_format=source_format,
         notes=parsed.notes,
         total_known=total_known,
-    )
-
-
-def eval_table_note(ref: TableRef) -> str:
-    """What a W&B EvalTable pointer is, for listings and refusals."""
-    rows = f"{ref.nrows:,} rows" if ref.nrows is not None else "its rows"
-    return (
-        f"Table {ref.key!r} is a W&B EvalTable (wandb.EvalTable, preview): {rows} live in W&B Weave "
-        f"({ref.artifact.partition(':')[2]}), not in an artifact; the run's history holds only a pointer."
     )
 
 
