@@ -7,6 +7,7 @@ import pytest
 
 from tests.pages.pagetest import problems, texts
 from tests.pages.test_analysis_pages import eval_run, frame_with, open_analysis_page
+from wbview.analysis import selection as views
 
 
 @pytest.mark.parametrize("target, counted", [("FN rate", "actual positives"), ("error rate", "labelled rows")])
@@ -21,7 +22,7 @@ def test_the_rows_of_a_slice_are_the_rows_the_table_counts(spec, demo, target, c
         assert problems(at) == []
         assert f"The slice's {counted} (its 'rows' above): {int(row['rows']):,} rows" in texts(at)
         shown = frame_with(at, "Decoded Text")
-        assert len(shown) == min(int(row["rows"]), 5_000)
+        assert len(shown) == min(int(row["rows"]), views.MAX_SHOWN_ROWS)
         if target == "FN rate":
             assert set(shown["True Label"]) == {"phishing"}  # only the population the FN rate counts
 

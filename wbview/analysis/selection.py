@@ -14,7 +14,7 @@ import pandas as pd
 from wbview.records import Run, TableRef
 
 DATASET_TYPE = "dataset"
-MAX_SHOWN_ROWS = 5_000  # rows sent to the browser per table; CSV exports hold all of them
+MAX_SHOWN_ROWS = 1_000  # rows sent to the browser per table (a grid shows ~20 at a time); CSV exports hold all
 MAX_STACKED_RUNS = 20  # tables loaded per stack: each may hold a million rows
 MAX_CURVE_POINTS = 2_000  # points per threshold chart: a 1M-point line would stall the browser
 MAX_SHOWN_CHARS = 2_000  # characters per table cell sent to the browser; the store and CSV keep every one
