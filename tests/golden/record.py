@@ -456,9 +456,23 @@ def page_cases(runs: DemoRuns) -> dict[str, PageCase]:
     add("open the exp-002 eval run", "Runs", run=eval_2, group_by="group")
     add("defaults", "Artifacts")
     add(
-        "model v0 against v2", "Artifacts", type="model", collection="phishing-classifier-head-tail", version="v0", diff_with="v2"
+        "model v0 against v2",
+        "Artifacts",
+        type="model",
+        collection="phishing-classifier-head-tail",
+        version="v0",
+        diff_with="v2",
+        tab="Diff",
     )
     add("dataset phishing-texts-clean v1", "Artifacts", type="dataset", collection="phishing-texts-clean", version="v1")
+    add(
+        "dataset phishing-texts-clean v1, files",
+        "Artifacts",
+        type="dataset",
+        collection="phishing-texts-clean",
+        version="v1",
+        tab="Files",
+    )
     add("predictions v1 (of exp-002)", "Artifacts", type="predictions", collection="phishing-test-predictions", version="v1")
     add("defaults", "Lineage")
     add("from phishing-texts-raw:v0, down, depth 5", "Lineage", root="phishing-texts-raw:v0", depth="5", direction="down")
@@ -472,6 +486,8 @@ def page_cases(runs: DemoRuns) -> dict[str, PageCase]:
     )
     add("defaults", "Error analysis")
     add("exp-002 eval, missed phishing", "Error analysis", run=eval_2, cell="true phishing → predicted ham")
+    for tab in ("False negatives", "High-confidence errors", "Confusion matrix", "Rows"):  # only the open tab runs
+        add(f"exp-002 eval, missed phishing, {tab}", "Error analysis", run=eval_2, cell="true phishing → predicted ham", tab=tab)
     add(
         "exp-006 eval, search 'password', false alarms",
         "Error analysis",
