@@ -105,9 +105,13 @@ def row_keys(table: PreparedTable) -> tuple[KeyKind, pd.Series]:
     """(key kind, one key per row as text): the sample id column when the table has
     one, else the row position."""
     column = table.schema.id
-    if column is not None and column in table.frame.columns:
-        return "id", _id_text(table.frame[column])
-    return "row", pd.Series(np.arange(table.n_rows).astype(str), index=table.frame.index)
+
+    def compute() -> tuple[KeyKind, pd.Series]:
+        if column is not None and column in table.frame.columns:
+            return "id", _id_text(table.frame[column])
+        return "row", pd.Series(np.arange(table.n_rows).astype(str), index=table.frame.index)
+
+    return table.memo.get(("marks.row_keys", column), compute)  # once per table: ids as text
 
 
 def key_note(table: PreparedTable) -> str | None:

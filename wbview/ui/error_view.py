@@ -7,6 +7,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from wbview.analysis import label_noise, outcomes, rows
@@ -295,13 +296,25 @@ def render_confusion(table: PreparedTable, query: rows.RowQuery, cell: tuple[str
     st.caption("Click a cell (or choose it under 'Rows in the confusion cell') to filter every view to its rows.")
 
 
-def render_rows(table: PreparedTable, mask: np.ndarray, file_stem: str) -> None:
-    """The selected rows as a table (first ROW_LIMIT), one row's text in full, and a CSV of all."""
+def render_rows(
+    table: PreparedTable,
+    mask: np.ndarray,
+    file_stem: str,
+    first_column: pd.Series | None = None,
+    on_row: Callable[[int], None] | None = None,
+) -> None:
+    """The selected rows as a table (first ROW_LIMIT), one row's text in full, and a CSV of all.
+
+    ``first_column`` (one value per table row, e.g. the marks) is shown before the others;
+    ``on_row`` is called with the table position of the row being read (e.g. to mark it)."""
     selected = table.frame[mask]
     st.caption(f"{len(selected):,} rows selected (showing up to {ROW_LIMIT:,}). Click a row to read it in full.")
-    event = st.dataframe(
-        for_display(selected, ROW_LIMIT), hide_index=True, key="rows_table", on_select="rerun", selection_mode="single-row"
-    )
+    shown = for_display(selected, ROW_LIMIT)
+    if first_column is not None:
+        name = str(first_column.name) if first_column.name not in shown.columns else f"{first_column.name} (wbview)"
+        shown = shown.copy()
+        shown.insert(0, name, first_column.to_numpy()[mask][: len(shown)])
+    event = st.dataframe(shown, hide_index=True, key="rows_table", on_select="rerun", selection_mode="single-row")
     st.download_button(
         "Download these rows as CSV",
         data=lambda: rows.to_csv_bytes(selected),
@@ -310,18 +323,23 @@ def render_rows(table: PreparedTable, mask: np.ndarray, file_stem: str) -> None:
         key="csv",
         on_click="ignore",
     )
-    if table.schema.text is not None and len(selected):
-        clicked = clicked_row(event, min(len(selected), ROW_LIMIT))
-        if clicked is None:
-            position = int(
-                st.number_input(
-                    "Or show the full text of row (0 = the first above)", 0, len(selected) - 1, 0, key="row", bind="query-params"
-                )
+    if not len(selected) or (table.schema.text is None and on_row is None):
+        return
+    clicked = clicked_row(event, min(len(selected), ROW_LIMIT))
+    if clicked is None:
+        what = "full text" if table.schema.text is not None else "marks"
+        position = int(
+            st.number_input(
+                f"Or show the {what} of row (0 = the first above)", 0, len(selected) - 1, 0, key="row", bind="query-params"
             )
-        else:
-            position = clicked
-            st.caption(f"Row {clicked:,}, clicked in the table (click it again to pick a row by number):")
+        )
+    else:
+        position = clicked
+        st.caption(f"Row {clicked:,}, clicked in the table (click it again to pick a row by number):")
+    if table.schema.text is not None:
         show_long_text(selected[table.schema.text].iloc[position])
+    if on_row is not None:
+        on_row(int(np.flatnonzero(mask)[position]))
 
 
 def clicked_row(event: Any, n_rows: int) -> int | None:
