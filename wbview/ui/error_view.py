@@ -310,11 +310,15 @@ def render_rows(
     selected = table.frame[mask]
     st.caption(f"{len(selected):,} rows selected (showing up to {ROW_LIMIT:,}). Click a row to read it in full.")
     shown = for_display(selected, ROW_LIMIT)
+    config: dict[str, Any] = {}
     if first_column is not None:
         name = str(first_column.name) if first_column.name not in shown.columns else f"{first_column.name} (wbview)"
         shown = shown.copy()
         shown.insert(0, name, first_column.to_numpy()[mask][: len(shown)])
-    event = st.dataframe(shown, hide_index=True, key="rows_table", on_select="rerun", selection_mode="single-row")
+        config[name] = st.column_config.TextColumn(name, width="medium")  # wide enough to read a tag
+    event = st.dataframe(
+        shown, hide_index=True, key="rows_table", on_select="rerun", selection_mode="single-row", column_config=config
+    )
     st.download_button(
         "Download these rows as CSV",
         data=lambda: rows.to_csv_bytes(selected),
