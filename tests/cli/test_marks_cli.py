@@ -60,3 +60,14 @@ def test_no_marks_and_an_unknown_table(capsys, tmp_path):
     assert code == 0 and out == "" and "No marks" in err
     code, _, err = run_cli(capsys, ["marks", f"{PROJECT}/r3", "--store", str(tmp_path / "s"), "--table", "nope"])
     assert code == 1 and "no table 'nope'" in err
+
+
+def test_the_report_has_a_marks_section(capsys, store, tmp_path):
+    source = LocalSource(store)  # the fixture's table has no id column: marks by row position
+    source.save_marks(PROJECT, source.tables(PROJECT, "r3")[0], [mk.new_mark(1, "row", "other", "<b>odd</b>", "cy")])
+    out = tmp_path / "review.html"
+    code, _, err = run_cli(capsys, ["report", f"{PROJECT}/r3", "--store", store, "--out", str(out)])
+    assert code == 0, err
+    section = out.read_text("utf-8").split('<section id="marks">')[1].split("</section>")[0]
+    assert "other (cy: &lt;b&gt;odd&lt;/b&gt;)" in section and "win money" in section  # row 1, its text
+    assert "2 marks name rows that are not in this table" in section  # the id-keyed ones

@@ -269,6 +269,10 @@ def _review_input(ctx: page.PageContext, run: Run, ref: TableRef, table: Prepare
             continue
         if found is not None:
             artifacts[name] = (found.type, dict(found.metadata))
+    try:
+        marks = tuple(ctx.source.load_marks(ctx.project, ref))
+    except WbviewError:  # the page already said why; the review goes on without them
+        marks = ()
     return RunInput(
         label=f"{ctx.project}/{run.id}",
         table=table,
@@ -278,6 +282,7 @@ def _review_input(ctx: page.PageContext, run: Run, ref: TableRef, table: Prepare
         truncated=bool(ref.nrows and ref.nrows > table.n_rows),
         dataset=dataset,
         artifacts=artifacts,
+        marks=marks,
     )
 
 
