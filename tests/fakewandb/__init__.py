@@ -15,7 +15,7 @@ Quick reference (see the pytest fixtures ``fixture_project``, ``fake_wandb`` in 
     with fake:                      # or fake.start() / fake.stop()
         fake.base_url; fake.env()   # {"WANDB_BASE_URL": ..., "WANDB_API_KEY": ...}
         fake.count("Runs")          # requests of one operation; "*" all GraphQL,
-        fake.count("file")          # "file" downloads; None everything
+        fake.count("file")          # "file" downloads ("upload", "file_stream": a run's writes); None everything
         fake.count("Run", status=500); fake.ops(); fake.last("Runs").variables
         fake.requests               # [Request(method, path, op, variables, status, ...)]
         fake.reset()                # forget requests, faults, unknown notes

@@ -454,5 +454,5 @@ def _op_matches(wanted: str | None, op: str | None) -> bool:
     if wanted is None:
         return True
     if wanted == "*":
-        return op not in (None, "file", "runfile")
+        return op not in (None, "file", "runfile", "upload", "file_stream")
     return wanted == op

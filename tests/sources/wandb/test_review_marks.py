@@ -46,6 +46,7 @@ def test_two_saves_make_two_versions_and_both_marks_come_back(fake):
     for op in ("CreateArtifact", "CommitArtifact", "UseArtifact", "UpsertBucket"):
         assert fake.count(op) >= 2, (op, fake.ops())
     assert fake.count("CreateArtifact") == fake.count("CommitArtifact") == 2 and fake.unknown == []
+    assert fake.count("upload") >= 2  # each version's marks.json (and manifest) went up
 
     loaded = source.load_marks(PROJECT_PATH, ref)
     assert sorted(mk.merge([loaded]), key=lambda m: m.author) == [first, second]
