@@ -101,3 +101,27 @@ def test_a_failed_save_is_a_clear_message_not_a_traceback():
     at.run()
     assert list(at.exception) == []
     assert any("Cannot save marks into the store" in e.value for e in at.error)
+
+
+def test_a_logged_in_person_marks_under_their_name(source):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.pages.pagetest import TIMEOUT_S
+    from tests.paths import APP
+
+    spec = register_source("marks-login", source)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s" * 32}
+    at.user = {"is_logged_in": True, "email": "ann@example.com", "name": "Ann <b>Lee</b>"}
+    for key, value in {"source": spec, "project": fx.PROJECT, "run": "ev1", "tab": "Rows"}.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/error_analysis.py").run()
+    assert problems(at) == []
+    assert not [t for t in at.text_input if t.key == "mark_author"]  # no name to type
+    assert "Saved as Ann <b>Lee</b> (logged in)." in texts(at)
+    at.button(key="mark_save").click()
+    at.run()
+    assert problems(at) == []
+    (saved,) = [m for saves in source.saved_marks.values() for save in saves for m in save]
+    assert saved.author == "Ann <b>Lee</b>"
