@@ -36,6 +36,8 @@ refs = {views.short_label(r): views.table_for_key(r, table_key) for r in chosen 
 first_ref = next(iter(refs.values()))
 _, mapping = page.mapped_table(ctx, first_ref)
 tables = {label: analysis_page.prepared(ctx, ref, mapping) for label, ref in refs.items()}
+by_label = {views.short_label(r): r for r in chosen}
+analysis_page.download_review(ctx, [(by_label[label], ref, tables[label]) for label, ref in refs.items()])
 
 bins_col, strategy_col = st.columns(2)
 n_bins = url_state.checked(bins_col.slider, "Bins", 5, 30, 10, key="bins", why="bins go from 5 to 30")

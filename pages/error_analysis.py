@@ -3,7 +3,7 @@ high-confidence errors, a confusion matrix that filters rows, search, filters, C
 
 import streamlit as st
 
-from wbview.ui import analysis_page, error_view, loaders, page, url_state
+from wbview.ui import analysis_page, error_view, loaders, marks_view, page, url_state
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 
@@ -17,6 +17,7 @@ analysis_page.download_review(ctx, [(run, ref, table)])
 st.sidebar.header("Rows")
 with guard():
     query = error_view.row_filters(table)
+marks = marks_view.sidebar(ctx, ref)
 options = error_view.cell_options(table)
 selection_line = st.empty()  # "N of M rows selected", above the tabs, filled once the selection is known
 # Only the open tab runs (bound tabs know which one is open): the others' figures and grids
@@ -39,13 +40,18 @@ if linked_cell is not None and linked_cell != cell_label:
     url_state.link_warning("Confusion cell", linked_cell, "is not a cell of this table's confusion matrix", cell_label)
 with guard():
     mask = error_view.selection_mask(table, query, options.get(cell_label))
+    marked = marks_view.mask(table, marks)
+    if marked is not None:
+        mask = mask & marked
 selection_line.caption(f"{int(mask.sum()):,} of {table.n_rows:,} rows selected · classes: {md_escape(', '.join(table.classes))}")
 if not mask.any():
-    st.info("No row matches the search, filters and confusion cell. Clear some of them in the sidebar.")
+    st.info("No row matches the search, filters, marks and confusion cell. Clear some of them in the sidebar.")
     st.stop()
+# The histograms are kept per selection: the marks filter is part of it when it filters.
+selection = (query, options.get(cell_label), (marks.tags, marks.which, marks.marks) if marks.filtering else None)
 if tab_groups.open:
     with tab_groups, guard(stop=False):
-        error_view.render_groups(table, mask, selection=(query, options.get(cell_label)))
+        error_view.render_groups(table, mask, selection=selection)
 if tab_fn.open:
     with tab_fn, guard(stop=False):
         error_view.render_false_negatives(table, mask)
@@ -54,4 +60,10 @@ if tab_conf.open:
         error_view.render_high_confidence(table, mask)
 if tab_rows.open:
     with tab_rows, guard(stop=False):
-        error_view.render_rows(table, mask, file_stem=f"{run.id}-{ref.key.replace('/', '-')}")
+        error_view.render_rows(
+            table,
+            mask,
+            file_stem=f"{run.id}-{ref.key.replace('/', '-')}",
+            first_column=marks_view.column(table, marks),
+            on_row=lambda row: marks_view.mark_form(ctx, ref, table, row, marks),
+        )

@@ -29,6 +29,15 @@ table_key = st.selectbox("Table key (the same table of each run)", views.table_k
 with guard():
     stacked = analysis_page.stacked_tables(ctx.spec, ctx.project, tuple(r.id for r in picked), table_key)
     warning = dataset_versions_warning({views.short_label(r): analysis_page.scored_dataset(ctx, r) for r in picked})
+
+
+def review_sides() -> list[analysis_page.Side]:
+    """The first runs' tables, prepared when the review is asked for (the stack is already cached)."""
+    shown = [(r, views.table_for_key(r, table_key)) for r in picked[: analysis_page.MAX_REVIEW_RUNS]]
+    return [(r, ref, analysis_page.prepared(ctx, ref, ())) for r, ref in shown if ref is not None]
+
+
+analysis_page.download_review(ctx, review_sides, name=("stacked", table_key))
 if warning:
     st.warning("**Dataset check (lineage).** " + md_escape(warning), icon="⚠️")
 by_options = views.config_columns_for(stacked)

@@ -610,17 +610,23 @@ def small_eval_run(data: ProjectData) -> Run:
     return next(r for r in data.runs.values() if r.tables and r.tables[0].stored_rows == SMALL_TABLE_ROWS)
 
 
-def build_many_runs(nruns: int = 1_000, seed: int = 0) -> tuple[str, ProjectData]:
-    """The fixture project padded with synthetic train/eval runs up to ``nruns`` runs
-    (for listing benchmarks). Extra runs have configs and summaries but no artifacts."""
-    path, base = build_fixture_project(seed)
-    data = ProjectData(
+def copy_project(base: ProjectData) -> ProjectData:
+    """A ProjectData whose mappings can be changed without touching ``base`` (the records
+    and frames are shared: replace them, never mutate them)."""
+    return ProjectData(
         runs=dict(base.runs),
         run_artifacts=dict(base.run_artifacts),
         histories=dict(base.histories),
         artifacts=dict(base.artifacts),
         tables=dict(base.tables),
     )
+
+
+def build_many_runs(nruns: int = 1_000, seed: int = 0) -> tuple[str, ProjectData]:
+    """The fixture project padded with synthetic train/eval runs up to ``nruns`` runs
+    (for listing benchmarks). Extra runs have configs and summaries but no artifacts."""
+    path, base = build_fixture_project(seed)
+    data = copy_project(base)
     rng = random.Random(seed + 1)
     clock = max(r.created_at for r in data.runs.values())
     template = next(r for r in base.runs.values() if r.job_type == "train" and r.state == "finished")

@@ -142,3 +142,27 @@ def test_download_this_review_from_the_threshold_page(app_url, browser, demo_sto
     seen = _open_offline(browser, saved, "report-downloaded")
     assert seen["dialogs"] == [] and seen["errors"] == [] and seen["blocked"] == []
     assert seen["sections"]["threshold"] and seen["sections"]["live"]
+
+
+def test_stacked_tables_review_is_built_on_click(app_url, browser, demo_store, tmp_path):
+    """Stacked tables prepares its review's tables only when the button is clicked: the file
+    compares the first stacked runs against the first."""
+    from tests.browser.conftest import Session
+    from tests.browser.harness import RENDER_TIMEOUT_MS
+
+    store, _ = demo_store
+    context = browser.new_context(viewport={"width": 1400, "height": 1200}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(app_url)
+    page.get_by_test_id("stSidebarNav").get_by_text("Stacked tables").wait_for(timeout=RENDER_TIMEOUT_MS)
+    session = Session(page)
+    session.open(f"{app_url}/stacked?source=store:{store}&project={DEMO_PROJECT}")
+    with page.expect_download(timeout=RENDER_TIMEOUT_MS) as download:
+        page.get_by_role("button", name="Download this review").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert session.page_errors == [] and page.get_by_test_id("stException").count() == 0
+    context.close()
+    assert saved.name.startswith("review-stacked-")
+    document = saved.read_text(encoding="utf-8")
+    assert '<section id="compare">' in document and document.count("  vs  B = ") >= 2

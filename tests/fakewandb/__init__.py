@@ -4,8 +4,9 @@ The real ``wandb`` client (and its ``wandb-core`` process) talks to it over HTTP
 ``WANDB_BASE_URL`` points here. It answers ``POST /graphql`` by executing the query
 document against a small object graph built from :class:`ProjectData` (so each
 response has exactly the shape the client asked for), serves artifact manifests and
-entries, and evaluates the Mongo-style ``$filters`` the real server accepts,
-independently of ``wbview.filters``. Every request is recorded; faults can be queued.
+entries, accepts what ``wandb.init``, ``use_artifact`` and ``log_artifact`` write, and
+evaluates the Mongo-style ``$filters`` the real server accepts, independently of
+``wbview.filters``. Every request is recorded; faults can be queued.
 
 Quick reference (see the pytest fixtures ``fixture_project``, ``fake_wandb`` in conftest)::
 
@@ -14,7 +15,7 @@ Quick reference (see the pytest fixtures ``fixture_project``, ``fake_wandb`` in 
     with fake:                      # or fake.start() / fake.stop()
         fake.base_url; fake.env()   # {"WANDB_BASE_URL": ..., "WANDB_API_KEY": ...}
         fake.count("Runs")          # requests of one operation; "*" all GraphQL,
-        fake.count("file")          # "file" downloads; None everything
+        fake.count("file")          # "file" downloads ("upload", "file_stream": a run's writes); None everything
         fake.count("Run", status=500); fake.ops(); fake.last("Runs").variables
         fake.requests               # [Request(method, path, op, variables, status, ...)]
         fake.reset()                # forget requests, faults, unknown notes
@@ -27,6 +28,8 @@ Quick reference (see the pytest fixtures ``fixture_project``, ``fake_wandb`` in 
         fake.count("runfile")       # run-file downloads (incl. the 10,000-row media table copy)
         fake.unknown                # operations/fields it could not answer (gaps)
         fake.set_project(path, data)  # add/replace a project while running
+        fake.writes                 # what clients wrote: wandb.init adds a run, log_artifact
+                                    # a committed version (use_artifact: lineage); see writes.py
 
 Unknown project/run/artifact need no fault: ask for one and the fake answers ``null``
 as the real server does. Timestamps are UTC without offset (``2025-12-01T08:47:12``).

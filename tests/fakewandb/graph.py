@@ -54,6 +54,12 @@ class ObjectGraph:
                 self.collection_ids.setdefault(
                     (project_path, art.name), b64_id(f"ArtifactSequence:{len(self.collection_ids) + 1}")
                 )
+        # versions that clients created are also found by the id CreateArtifact gave them
+        for pending in getattr(fake, "writes", None) and fake.writes.pending.values() or ():
+            if pending.committed is not None:
+                self.artifacts_by_gql_id[pending.gql_id] = self.artifacts_by_gql_id[
+                    self.gql_id_by_key[(pending.project_path, pending.committed.id)]
+                ]
 
     # ---- root -------------------------------------------------------------------
     def root(self) -> Node:

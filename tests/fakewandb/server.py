@@ -31,6 +31,7 @@ from tests.fakewandb.graphql import (
     parse_document,
 )
 from tests.fakewandb.log import Fault, Handler, Request, Server, stop_serving
+from tests.fakewandb.writes import UPLOAD_PREFIX, Writes
 from wbview.records import ArtifactVersion, Run
 from wbview.sources.memory import ProjectData
 
@@ -75,6 +76,7 @@ class FakeWandb:
         self._by_hex: dict[str, bytes] = {}
         self._graph: ObjectGraph | None = None
         self._generation = 0
+        self.writes = Writes(self)  # runs and artifact versions that clients create
 
     # ---- lifecycle ----------------------------------------------------------------
     def start(self) -> FakeWandb:
@@ -276,6 +278,14 @@ class FakeWandb:
             self._stopping.wait(self.latency_s)
         if method == "POST" and url.path.rstrip("/") == "/graphql":
             self._handle_graphql(handler, body, started)
+        elif method == "PUT" and url.path.startswith(UPLOAD_PREFIX):
+            token = url.path[len(UPLOAD_PREFIX) :]
+            accepted = self.writes.upload(token, body)
+            self._record(Request(method, url.path, "upload", {}, 200 if accepted else 404, generation=self._generation), started)
+            handler.send(200 if accepted else 404, b"")
+        elif method == "POST" and url.path.startswith("/files/") and url.path.endswith("/file_stream"):
+            self._record(Request(method, url.path, "file_stream", {}, 200, generation=self._generation), started)
+            handler.send(200, b"{}")
         elif method == "GET" and url.path.startswith("/storage/runs/"):
             self._handle_file(handler, url.path, started, op="runfile")
         elif method == "GET" and (url.path.startswith("/storage/") or url.path.startswith("/artifacts/")):
@@ -367,12 +377,13 @@ class FakeWandb:
             self._note_unknown(f"{op}: unparseable query ({exc})")
             return 400, {"errors": [{"message": f"Syntax Error: {exc}"}]}
         operation = next((o for o in doc.operations if o.name == op), doc.operations[0] if doc.operations else None)
-        if operation is None or operation.kind != "query":
+        if operation is None or operation.kind not in ("query", "mutation"):
             self._note_unknown(f"{op}: {operation.kind if operation else 'empty'} operations are not supported")
-            return 200, {"data": None, "errors": [{"message": f"fakewandb: {op} is not supported (read-only fake)"}]}
+            return 200, {"data": None, "errors": [{"message": f"fakewandb: {op} is not supported"}]}
         missing: list[str] = []
+        root = self.graph.root() if operation.kind == "query" else self.writes.root()
         try:
-            data = Executor(doc, variables, missing).run(operation, self.graph.root())
+            data = Executor(doc, variables, missing).run(operation, root)
         except GraphQLError as exc:
             return 200, {"data": None, "errors": [{"message": str(exc)}]}
         if missing:
@@ -438,5 +449,5 @@ def _op_matches(wanted: str | None, op: str | None) -> bool:
     if wanted is None:
         return True
     if wanted == "*":
-        return op not in (None, "file", "runfile")
+        return op not in (None, "file", "runfile", "upload", "file_stream")
     return wanted == op

@@ -497,6 +497,8 @@ def test_threshold_and_slices_on_the_fake_wandb_server(fake_wandb, fixture_proje
         ("threshold", {"fn_cost": "5"}),
         ("slices", {}),
         ("run_diff", {}),
+        ("calibration", {}),
+        ("stacked", {}),
     ],
 )
 def test_each_analysis_page_offers_the_review(spec, demo, page, params):

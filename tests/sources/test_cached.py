@@ -183,3 +183,19 @@ def test_attributes_beyond_the_interface_come_from_the_inner_source(inner, tmp_p
     assert cache.settings == "the inner settings"
     with pytest.raises(AttributeError):
         cache.no_such_thing  # noqa: B018 - the attribute access is what is tested
+
+
+def test_marks_are_remembered_and_a_save_is_seen_at_once(inner, tmp_path, clock):
+    from wbview.analysis import marks as mk
+
+    cache = make_cache(inner, tmp_path, clock)
+    ref = cache.tables(PROJECT, "r3")[0]
+    assert cache.keeps_marks and cache.load_marks(PROJECT, ref) == []
+    assert cache.load_marks(PROJECT, ref) == [] and inner.calls["load_marks"] == 1  # remembered
+    first = mk.new_mark(1, "id", "other", "a", "ann")
+    cache.save_marks(PROJECT, ref, [first])
+    assert cache.load_marks(PROJECT, ref) == [first] and inner.calls["load_marks"] == 2  # the save dropped the memo
+    second = mk.new_mark(2, "id", "needs data", "b", "bo")
+    cache.save_marks(PROJECT, ref, [second])
+    assert cache.load_marks(PROJECT, ref) == [first, second]  # append-only: both saves kept
+    assert inner.saved_marks[(PROJECT, ref.artifact, ref.entry)] == [[first], [second]]

@@ -16,8 +16,10 @@ from urllib.parse import urlencode
 import numpy as np
 import pandas as pd
 
+from wbview.analysis import marks as marks_model
 from wbview.analysis.prepare import PreparedTable
 from wbview.errors import WbviewError
+from wbview.formats.marks import Mark
 
 MAX_SAMPLE_ROWS = 200  # sample rows per section, at most
 MAX_TEXT_CHARS = 300  # a cell's text is cut to this many characters
@@ -96,6 +98,7 @@ class RunInput:
     truncated: bool = False
     dataset: str | None = None  # the dataset version the run scored, through lineage
     artifacts: Mapping[str, tuple[str, Mapping[str, Any]]] = field(default_factory=dict)  # id -> (type, metadata)
+    marks: tuple[Mark, ...] = ()  # triage marks saved on the table (every save)
 
 
 @dataclass(frozen=True)
@@ -429,6 +432,33 @@ def _metadata(runs: Sequence[RunInput]) -> list[Block]:
     return [TableBlock("Essential metadata of the artifacts each run used and logged", display_frame(pd.DataFrame(rows)))]
 
 
+def _marks(run: RunInput) -> list[Block]:
+    """Rows per tag, and the marked rows with their marks (capped)."""
+    table = run.table
+    counts = marks_model.tag_counts(run.marks)
+    shown = marks_model.current(run.marks)
+    blocks: list[Block] = [
+        Figures(tuple((tag, f"{n:,}") for tag, n in counts.items())),
+        Text(
+            f"{len(shown):,} marks shown (the latest of each author on each row) from {len(run.marks):,} saved; "
+            "every save is kept."
+        ),
+    ]
+    note = marks_model.key_note(table)
+    if note:
+        blocks.append(Text(note, "note"))
+    marked = marks_model.mark_mask(table, run.marks, which="marked")
+    column = marks_model.marks_column(table, run.marks)
+    columns = [c for c in (table.schema.id, table.schema.text, table.schema.true_label, table.schema.predicted_label) if c]
+    rows = table.frame.loc[marked, columns]
+    rows.insert(0, marks_model.MARKS_COLUMN, column[marked])
+    blocks.append(TableBlock("Marked rows", display_frame(rows), total_rows=len(rows)))
+    missing = marks_model.unplaced(table, run.marks)
+    if missing:
+        blocks.append(Text(f"{len(missing):,} marks name rows that are not in this table.", "note"))
+    return blocks
+
+
 def live_link(
     app_url: str,
     source_spec: str | None,
@@ -490,6 +520,8 @@ def build_review(
         ),
         Section("calibration", "Calibration", _guarded("Calibration", lambda: _calibration(table))),
     ]
+    if base.marks:
+        sections.append(Section("marks", "Triage marks", _guarded("Triage marks", lambda: _marks(base))))
     if len(runs) > 1:
         blocks: list[Block] = []
         for other in runs[1:]:

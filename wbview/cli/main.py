@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
-from wbview.cli import app, artifacts, demo, gate, lineage, pull, report, runs, table, upload
+from wbview.cli import app, artifacts, demo, gate, lineage, marks, pull, report, runs, table, upload
 from wbview.cli.options import demo_store_hint
 from wbview.errors import NoCredentials, UsageError, WbviewError
 from wbview.settings import wbview_env
@@ -21,7 +21,7 @@ from wbview.settings import wbview_env
 if TYPE_CHECKING:
     from wbview.sources.base import Source
 
-COMMANDS = (runs, artifacts, lineage, table, gate, report, app, demo, pull, upload)
+COMMANDS = (runs, artifacts, lineage, table, marks, gate, report, app, demo, pull, upload)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -52,8 +52,19 @@ def load_run(source: Source, run_path: str, key: str | None) -> tuple[RunInput, 
         truncated=loaded.truncated,
         dataset=scored_dataset(source, project, run_id),
         artifacts=_artifacts(source, project, run_id),
+        marks=_marks(source, project, ref),
     )
     return run, f"{ref.artifact}/{ref.entry}"
+
+
+def _marks(source: Source, project: str, ref: Any) -> tuple[Any, ...]:
+    """The triage marks saved on the table (the review's marks section); a source that
+    cannot read them gets a note, and the review goes on without them."""
+    try:
+        return tuple(source.load_marks(project, ref))
+    except WbviewError as exc:
+        print(f"note: the review leaves out the triage marks: {exc}", file=sys.stderr)
+        return ()
 
 
 def source_spec(args: argparse.Namespace) -> str:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from wbview.filters import RunFilter
+    from wbview.formats.marks import Mark
 
 
 Progress = Callable[[str, int, int | None], None]  # (message, done, total or None)
@@ -97,6 +98,22 @@ class Source(ABC):
     ) -> LineageGraph:
         """The graph around a run id or an artifact "name:vN", ``depth`` hops away."""
         return walk_lineage(self, project, root, depth=depth, direction=direction, fanout_cap=fanout_cap)
+
+    # -- triage marks: append-only, every save kept
+
+    #: True when ``save_marks`` can keep marks (pages offer saving only then)
+    keeps_marks: bool = False
+
+    def load_marks(self, project: str, ref: TableRef) -> list[Mark]:
+        """Every mark of every save made on the table ``ref`` (unmerged; none: [])."""
+        return []
+
+    def save_marks(self, project: str, ref: TableRef, marks: list[Mark]) -> str:
+        """Keep ``marks`` as one new save next to the table (never overwriting another
+        save); returns where they went, for people. Sources that cannot keep marks say so."""
+        from wbview.errors import UsageError
+
+        raise UsageError(f"{self.label or 'This source'} cannot keep triage marks; open a local store or W&B.")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (processes, file handles)."""

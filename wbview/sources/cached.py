@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from wbview.filters import RunFilter
+    from wbview.formats.marks import Mark
     from wbview.records import ArtifactCollection, Direction, LineageGraph, Run, RunArtifacts
 
 _STABLE_VERSION = re.compile(r".+:v\d+$")
@@ -63,6 +64,7 @@ class CachedSource(Source):
         self.clock = clock
         self.label = inner.label
         self.is_demo = inner.is_demo
+        self.keeps_marks = inner.keeps_marks
         self._memo: dict[tuple, tuple[float, Any]] = {}
         self._memo_lock = threading.Lock()
         self._refreshed_at = float("-inf")
@@ -183,6 +185,18 @@ class CachedSource(Source):
             loaded = self.inner.load_table(project, ref)
             self.store.put_loaded_table(project, artifact_id, loaded, digest=digest)
         return loaded
+
+    # -- triage marks: the inner source keeps them (W&B), remembered for ttl_s
+
+    def load_marks(self, project: str, ref: TableRef) -> list[Mark]:
+        key = ("marks", project, ref.artifact, ref.entry)
+        return list(self._remember(key, lambda: self.inner.load_marks(project, ref)))
+
+    def save_marks(self, project: str, ref: TableRef, marks: list[Mark]) -> str:
+        where = self.inner.save_marks(project, ref, marks)
+        with self._memo_lock:  # the next load sees this save
+            self._memo.pop(("marks", project, ref.artifact, ref.entry), None)
+        return where
 
     def close(self) -> None:
         self.inner.close()

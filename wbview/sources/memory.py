@@ -4,6 +4,7 @@ in-process form of a loaded store."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from wbview.sources.base import Source
 
 if TYPE_CHECKING:
     from wbview.filters import RunFilter
+    from wbview.formats.marks import Mark
 
 
 @dataclass
@@ -40,6 +42,9 @@ class MemorySource(Source):
         self.data: dict[str, ProjectData] = data if data is not None else {}
         self.label = label
         self.is_demo = is_demo
+        self.keeps_marks = True
+        self.saved_marks: dict[tuple[str, str, str], list[list[Mark]]] = {}  # (project, artifact, entry) -> saves
+        self._marks_lock = threading.Lock()
 
     def _project(self, project: str) -> ProjectData:
         try:
@@ -124,3 +129,14 @@ class MemorySource(Source):
             raise TableNotFound(f"Table {ref.key!r} ({ref.artifact}/{ref.entry}) is not in {self.label}.")
         total = ref.nrows if ref.nrows is not None else len(frame)
         return LoadedTable(ref=ref, frame=frame, total_rows=total, truncated=len(frame) < total, source_format="parquet")
+
+    def load_marks(self, project: str, ref: TableRef) -> list[Mark]:
+        with self._marks_lock:
+            saves = list(self.saved_marks.get((project, ref.artifact, ref.entry), ()))
+        return [mark for save in saves for mark in save]
+
+    def save_marks(self, project: str, ref: TableRef, marks: list[Mark]) -> str:
+        self._project(project)
+        with self._marks_lock:
+            self.saved_marks.setdefault((project, ref.artifact, ref.entry), []).append(list(marks))
+        return f"{self.label} (in memory)"

@@ -260,6 +260,7 @@ def file_stem(*parts: Any) -> str:
 
 
 Side = tuple[Run, TableRef, PreparedTable]
+MAX_REVIEW_RUNS = 5  # runs in a review of a multi-run page (the first is the baseline of the comparison)
 
 
 def _review_input(ctx: page.PageContext, run: Run, ref: TableRef, table: PreparedTable) -> RunInput:
@@ -278,6 +279,10 @@ def _review_input(ctx: page.PageContext, run: Run, ref: TableRef, table: Prepare
             continue
         if found is not None:
             artifacts[name] = (found.type, dict(found.metadata))
+    try:
+        marks = tuple(ctx.source.load_marks(ctx.project, ref))
+    except WbviewError:  # the page already said why; the review goes on without them
+        marks = ()
     return RunInput(
         label=f"{ctx.project}/{run.id}",
         table=table,
@@ -287,6 +292,7 @@ def _review_input(ctx: page.PageContext, run: Run, ref: TableRef, table: Prepare
         truncated=bool(ref.nrows and ref.nrows > table.n_rows),
         dataset=dataset,
         artifacts=artifacts,
+        marks=marks,
     )
 
 
@@ -313,17 +319,29 @@ def review_html(
 
 
 def download_review(
-    ctx: page.PageContext, sides: Sequence[Side], threshold: float | None = None, fn_cost: float = 1.0, fp_cost: float = 1.0
+    ctx: page.PageContext,
+    sides: Sequence[Side] | Callable[[], Sequence[Side]],
+    threshold: float | None = None,
+    fn_cost: float = 1.0,
+    fp_cost: float = 1.0,
+    name: Sequence[Any] = (),
 ) -> None:
     """A sidebar button that downloads this view as one self-contained HTML review (built
-    only when clicked), with the link that reopens the view."""
+    only when clicked), with the link that reopens the view. ``sides`` may be a function
+    (pages that do not prepare each table on screen prepare them only on click); the file
+    is then named from ``name``."""
     url = view_url()
-    make: Callable[[], bytes] = lambda: review_html(ctx, sides, url, threshold, fn_cost, fp_cost)  # noqa: E731 - deferred: built on click
-    run, ref, _ = sides[0]
+
+    def make() -> bytes:
+        return review_html(ctx, sides() if callable(sides) else sides, url, threshold, fn_cost, fp_cost)
+
+    if not name and not callable(sides):
+        run, ref, _ = sides[0]
+        name = (run.id, ref.key)
     st.sidebar.download_button(
         "Download this review",
         data=make,
-        file_name=f"{file_stem('review', run.id, ref.key)}.html",
+        file_name=f"{file_stem('review', *name)}.html",
         mime="text/html",
         key="review_download",
         icon=":material/download:",

@@ -7,6 +7,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from wbview.analysis import label_noise, outcomes, rows
@@ -295,17 +296,29 @@ def render_confusion(table: PreparedTable, query: rows.RowQuery, cell: tuple[str
     st.caption("Click a cell (or choose it under 'Rows in the confusion cell') to filter every view to its rows.")
 
 
-def render_rows(table: PreparedTable, mask: np.ndarray, file_stem: str) -> None:
-    """The selected rows as a table (first ROW_LIMIT), one row's text in full, and a CSV of all."""
+def render_rows(
+    table: PreparedTable,
+    mask: np.ndarray,
+    file_stem: str,
+    first_column: pd.Series | None = None,
+    on_row: Callable[[int], None] | None = None,
+) -> None:
+    """The selected rows as a table (first ROW_LIMIT), one row's text in full, and a CSV of all.
+
+    ``first_column`` (one value per table row, e.g. the marks) is shown before the others;
+    ``on_row`` is called with the table position of the row being read (e.g. to mark it)."""
     positions = np.flatnonzero(mask)  # no copy of the selected rows: only the shown ones are taken
     n_selected = len(positions)
     st.caption(f"{n_selected:,} rows selected (showing up to {ROW_LIMIT:,}). Click a row to read it in full.")
+    shown = for_display(table.frame.iloc[positions[:ROW_LIMIT]], ROW_LIMIT)
+    config: dict[str, Any] = {}
+    if first_column is not None:
+        name = str(first_column.name) if first_column.name not in shown.columns else f"{first_column.name} (wbview)"
+        shown = shown.copy()
+        shown.insert(0, name, first_column.to_numpy()[positions[: len(shown)]])
+        config[name] = st.column_config.TextColumn(name, width="medium")  # wide enough to read a tag
     event = st.dataframe(
-        for_display(table.frame.iloc[positions[:ROW_LIMIT]], ROW_LIMIT),
-        hide_index=True,
-        key="rows_table",
-        on_select="rerun",
-        selection_mode="single-row",
+        shown, hide_index=True, key="rows_table", on_select="rerun", selection_mode="single-row", column_config=config
     )
     st.download_button(  # built on click from the shared table and mask: a session holds no copy
         "Download these rows as CSV",
@@ -315,18 +328,23 @@ def render_rows(table: PreparedTable, mask: np.ndarray, file_stem: str) -> None:
         key="csv",
         on_click="ignore",
     )
-    if table.schema.text is not None and n_selected:
-        clicked = clicked_row(event, min(n_selected, ROW_LIMIT))
-        if clicked is None:
-            position = int(
-                st.number_input(
-                    "Or show the full text of row (0 = the first above)", 0, n_selected - 1, 0, key="row", bind="query-params"
-                )
+    if not n_selected or (table.schema.text is None and on_row is None):
+        return
+    clicked = clicked_row(event, min(n_selected, ROW_LIMIT))
+    if clicked is None:
+        what = "full text" if table.schema.text is not None else "marks"
+        position = int(
+            st.number_input(
+                f"Or show the {what} of row (0 = the first above)", 0, n_selected - 1, 0, key="row", bind="query-params"
             )
-        else:
-            position = clicked
-            st.caption(f"Row {clicked:,}, clicked in the table (click it again to pick a row by number):")
+        )
+    else:
+        position = clicked
+        st.caption(f"Row {clicked:,}, clicked in the table (click it again to pick a row by number):")
+    if table.schema.text is not None:
         show_long_text(table.frame[table.schema.text].iloc[int(positions[position])])
+    if on_row is not None:
+        on_row(int(positions[position]))
 
 
 def clicked_row(event: Any, n_rows: int) -> int | None:

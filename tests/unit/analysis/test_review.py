@@ -117,3 +117,23 @@ def test_live_link_reopens_the_same_view():
         "point": "custom",
         "t": "0.35",
     }
+
+
+def test_the_marks_section_counts_tags_and_caps_the_marked_rows():
+    from wbview.analysis import marks as mk
+
+    frame = pd.DataFrame(
+        {"Sample ID": np.arange(300), "true_label": ["a", "b"] * 150, "predicted_label": ["a"] * 300, "text": ["t"] * 300}
+    )
+    table = prepare(frame)
+    saved = [mk.new_mark(i, "id", "label noise" if i % 3 else "needs data", "", "ann") for i in range(250)]
+    saved.append(mk.new_mark(9999, "id", "other", "", "bo"))  # not a row of this table
+    built = review.build_review([review.RunInput("e/p/r", table, marks=tuple(saved))])
+    section = next(s for s in built.sections if s.id == "marks")
+    figures = next(b for b in section.blocks if isinstance(b, review.Figures))
+    assert dict(figures.items) == {"label noise": "166", "needs data": "84", "other": "1"}
+    rows = next(b for b in section.blocks if isinstance(b, review.TableBlock))
+    assert rows.total_rows == 250 and len(rows.frame) == review.MAX_SAMPLE_ROWS
+    assert list(rows.frame.columns)[:2] == ["marks", "Sample ID"] and rows.frame["marks"][0] == "needs data (ann)"
+    assert any("1 marks name rows that are not in this table" in b.text for b in section.blocks if isinstance(b, review.Text))
+    assert "marks" not in {s.id for s in review.build_review([review.RunInput("e/p/r", table)]).sections}

@@ -77,3 +77,16 @@ def test_hostile_names_still_get_their_sections(document):
     for section in SECTIONS:
         assert f'<section id="{section}">' in document
     assert "Missing 3 of 4 essential metadata keys for a predictions" in document
+
+
+def test_marks_in_the_review_are_text():
+    from wbview.analysis import marks as mk
+
+    table = prepare(hostile_frame(seed=0), positive_class=SCRIPT)
+    kind, keys = mk.row_keys(table)
+    saved = (mk.new_mark(keys.iat[3], kind, "model error", SCRIPT, IMG), mk.new_mark(keys.iat[5], kind, "other", IMG, SCRIPT))
+    document = render_html(build_review([RunInput("e/p/r", table, marks=saved)]))
+    assert '<section id="marks">' in document
+    assert html.escape(f"model error ({IMG}: {SCRIPT})") in document
+    assert "Marked rows (2 rows)" in document
+    assert "<script" not in document.lower() and "<img" not in document.lower()

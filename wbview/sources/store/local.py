@@ -1,5 +1,5 @@
-"""``LocalSource``: the Source interface over a store directory (read-only; never
-imports wandb)."""
+"""``LocalSource``: the Source interface over a store directory (read-only, except for
+triage marks, which are added as new files; never imports wandb)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from wbview.errors import RunNotFound, TableNotFound
+from wbview.formats.marks import BadMarks, Mark, from_document, to_document
 from wbview.records import ArtifactCollection, ArtifactVersion, LoadedTable, Run, RunArtifacts, TableRef
 from wbview.sources.base import Source
 from wbview.sources.store.store import Store
@@ -25,6 +26,7 @@ class LocalSource(Source):
         self.store = Store(path, create=False)
         self.label = f"local store {self.store.root}"
         self.is_demo = self.store.is_demo
+        self.keeps_marks = True
 
     def _require_project(self, project: str) -> None:
         if not self.store.has_project(project):
@@ -113,3 +115,18 @@ class LocalSource(Source):
                 f"Copy it with `wbview pull {project} --store {self.store.root} --tables all`."
             )
         return loaded
+
+    def load_marks(self, project: str, ref: TableRef) -> list[Mark]:
+        self._require_project(project)
+        found: list[Mark] = []
+        for path, data in self.store.read_marks(project, ref.artifact, ref.entry):
+            try:
+                found.extend(from_document(data, str(path))[1])
+            except BadMarks as exc:
+                raise BadMarks(f"{exc} Delete or repair that file to see the other saves.") from None
+        return found
+
+    def save_marks(self, project: str, ref: TableRef, marks: list[Mark]) -> str:
+        self._require_project(project)
+        table = {"run_id": ref.run_id, "key": ref.key, "artifact": ref.artifact, "entry": ref.entry}
+        return str(self.store.put_marks(project, ref.artifact, ref.entry, to_document(marks, table)))

@@ -15,6 +15,7 @@ Writer API (used by ``wbview pull``, the cache and the demo builder)::
     store.put_table("acme/phishing", "name:v0", "eval/predictions.table.json", df,
                     digest=None, total_rows=None)
     store.mark_demo()                               # LocalSource(...).is_demo is then True
+    store.put_marks("acme/phishing", "name:v0", "eval/predictions.table.json", document)
 
     source = LocalSource("my-store")                # the Source interface, read-only
 
@@ -33,6 +34,9 @@ Layout (format version ``STORE_FORMAT_VERSION``)::
         artifacts/<safe(name:vN)>.json   ArtifactVersion JSON (files, producer, consumers)
         tables/<safe(digest or id:name:vN)>/<safe(entry)>.parquet
         pull-journal.json                progress of ``wbview pull`` (resume, re-pull)
+        marks/<safe(name:vN)>/<safe(entry)>/<UTC time>-<random>.json
+                                         triage marks on that table: one file per save,
+                                         never rewritten (``wbview.formats.marks``)
 
 ``safe(...)`` is :func:`wbview.sources.store.paths.safe_name`: names a W&B user controls never become
 paths. Every file is written to a temporary file in the same directory, fsynced, then
@@ -46,6 +50,8 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,6 +94,7 @@ META_FILE = "wbview-store.json"
 LOCK_FILE = ".lock"
 KEY_LOCK_DIR = ".locks"  # one lock file per piece of work that must be done once (cache downloads)
 KEY_LOCK_TIMEOUT_S = 600.0
+MARKS_DIR = "marks"
 _THREAD_LOCKS: dict[tuple[str, str], threading.Lock] = {}
 _THREAD_LOCKS_GUARD = threading.Lock()
 LOCK_TIMEOUT_S = 60.0
@@ -332,6 +339,42 @@ class Store:
             notes=loaded.notes,
             total_known=loaded.total_known,
         )
+
+    # -- triage marks: one new file per save, so concurrent saves all survive
+
+    def _marks_dir(self, project: str, artifact_id: str, entry: str) -> Path:
+        return inside(self.project_dir(project), MARKS_DIR, safe_name(artifact_id), safe_name(entry))
+
+    def put_marks(self, project: str, artifact_id: str, entry: str, document: bytes) -> Path:
+        """Write one save of marks as a new file (unique name, atomic rename); no other
+        save is ever replaced, and no writer lock is needed. Returns the file's path."""
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        folder = self._marks_dir(project, artifact_id, entry)
+        path = inside(folder, f"{stamp}-{uuid.uuid4().hex}.json")
+        try:
+            atomic_write_bytes(path, document)
+        except OSError as exc:
+            raise StoreError(
+                f"Cannot save marks into the store at {self.root} ({exc.strerror or exc}). Make the folder "
+                f"{folder} writable, or open a store you can write to."
+            ) from exc
+        return path
+
+    def read_marks(self, project: str, artifact_id: str, entry: str) -> list[tuple[Path, bytes]]:
+        """Every saved file of marks on one table, oldest name first: (path, content)."""
+        folder = self._marks_dir(project, artifact_id, entry)
+        found: list[tuple[Path, bytes]] = []
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+            if path.name.startswith(TMP_PREFIX):
+                continue
+            safe = inside(folder, path.name)  # a link out of the store is refused
+            try:
+                found.append((safe, safe.read_bytes()))
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise StoreError(f"Saved marks {safe} are unreadable ({exc.strerror or exc}); fix or delete the file.") from exc
+        return found
 
     # -- readers (no lock: every file is replaced atomically)
 

@@ -60,6 +60,8 @@ from wbview.sources.wandb.lineage import WandbLineageReader
 if TYPE_CHECKING:
     import pandas as pd
 
+    from wbview.formats.marks import Mark
+
 T = TypeVar("T")
 
 RUNS_PER_PAGE = 200
@@ -115,11 +117,18 @@ class WandbSource(Source):
         with env_defaults(API_ENV_DEFAULTS):
             return wandb.Api(overrides=overrides, timeout=timeout, api_key=self.settings.api_key)
 
-    def _call(self, what: str, fn: Callable[..., T], *args: Any, not_found: Callable[[str], NotFound] | None = None) -> T:
-        """Run one W&B call with a deadline; translate every failure."""
+    def _call(
+        self,
+        what: str,
+        fn: Callable[..., T],
+        *args: Any,
+        not_found: Callable[[str], NotFound] | None = None,
+        timeout_s: float | None = None,
+    ) -> T:
+        """Run one W&B call with a deadline (``timeout_s``, else the source's); translate every failure."""
         base_url = self.settings.effective_base_url
         try:
-            return bounded_call(what, fn, *args, timeout_s=self.timeout_s, base_url=base_url)
+            return bounded_call(what, fn, *args, timeout_s=timeout_s or self.timeout_s, base_url=base_url)
         except WbviewError:
             raise
         except Exception as exc:
@@ -327,6 +336,20 @@ class WandbSource(Source):
 
     def tables(self, project: str, run_id: str) -> list[TableRef]:
         return tables.run_tables(self, project, run_id)
+
+    # --- triage marks: versions of a "review" artifact ---------------------------------
+
+    keeps_marks = True
+
+    def load_marks(self, project: str, ref: TableRef) -> list[Mark]:
+        from wbview.sources.wandb.review import load_marks
+
+        return load_marks(self, project, ref)
+
+    def save_marks(self, project: str, ref: TableRef, marks: list[Mark]) -> str:
+        from wbview.sources.wandb.review import save_marks
+
+        return save_marks(self, project, ref, marks)
 
     def load_table(self, project: str, ref: TableRef) -> LoadedTable:
         return tables.load_table(self, project, ref)
