@@ -73,6 +73,21 @@ def test_mark_a_row_see_it_in_the_marks_column_and_filter_by_it(source):
     assert problems(at) == [] and "238 of 240 rows selected" in texts(at)
 
 
+def test_the_group_by_histograms_follow_the_marks_filter(source):
+    """The histograms are kept per selection: a marks filter is part of the selection."""
+    spec = register_source("marks-groups", source)
+    at = open_page("pages/error_analysis.py", source=spec, project=fx.PROJECT, run="ev1", tab="Rows")
+    _mark_row(at, 5, "label noise", "", "ann")
+    at = open_page("pages/error_analysis.py", source=spec, project=fx.PROJECT, run="ev1")  # Group by, all rows
+    assert problems(at) == [] and "Rows per group: False: 225, True: 15" in texts(at)
+    at.multiselect(key="mark_tags").set_value(["label noise"])
+    at.run()
+    assert problems(at) == []
+    groups = next(c.value for c in at.caption if c.value.startswith("Rows per group: "))
+    counts = [int(part.rsplit(": ", 1)[1]) for part in groups.removeprefix("Rows per group: ").split(", ")]
+    assert sum(counts) == 1  # the one marked row, not the 240 of the unfiltered selection
+
+
 def test_a_reopened_page_shows_the_marks_saved_before(source):
     from wbview.analysis import marks as mk
 
