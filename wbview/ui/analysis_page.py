@@ -5,8 +5,9 @@ in ``wbview.analysis``; pure helpers in ``wbview.analysis.selection``."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -28,6 +29,7 @@ from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 
 Mapping_ = tuple[tuple[str, str | None], ...]
+T = TypeVar("T")
 
 
 def eval_runs(ctx: page.PageContext) -> list[Run]:
@@ -248,10 +250,35 @@ def show_rows(frame: pd.DataFrame, file_stem: str, key: str, caption: str = "") 
     download_csv(frame, file_stem, key)
 
 
+UNLOADED = (
+    "wbview: the data behind this download was dropped from the server's memory after the page "
+    "was drawn (other tables were opened since). Reload the page and download again.\n"
+)
+
+
+def held_weakly(value: T, build: Callable[[T], bytes]) -> Callable[[], bytes]:
+    """``build(value)`` when called, holding ``value`` weakly: a session that keeps a download
+    button (Streamlit keeps a closed tab's session for minutes) does not keep a table alive
+    that the shared cache has dropped. If it is gone, the file says so."""
+    ref = weakref.ref(value)
+
+    def make() -> bytes:
+        current = ref()
+        return UNLOADED.encode("utf-8") if current is None else build(current)
+
+    return make
+
+
 def download_csv(frame: pd.DataFrame, file_stem: str, key: str, label: str = "Download as CSV") -> None:
     """A CSV download built only when clicked (spreadsheet formulas escaped)."""
-    make: Callable[[], bytes] = lambda: rows.to_csv_bytes(frame)  # noqa: E731 - deferred: big frames
-    st.download_button(label, data=make, file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}_csv", disabled=frame.empty)
+    st.download_button(
+        label,
+        data=held_weakly(frame, rows.to_csv_bytes),
+        file_name=f"{file_stem}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        disabled=frame.empty,
+    )
 
 
 def file_stem(*parts: Any) -> str:
@@ -331,9 +358,16 @@ def download_review(
     (pages that do not prepare each table on screen prepare them only on click); the file
     is then named from ``name``."""
     url = view_url()
+    # The tables are held weakly (see held_weakly): a kept button must not keep them in memory.
+    weak = None if callable(sides) else [(run, ref, weakref.ref(table)) for run, ref, table in sides]
 
     def make() -> bytes:
-        return review_html(ctx, sides() if callable(sides) else sides, url, threshold, fn_cost, fp_cost)
+        if weak is None:
+            return review_html(ctx, sides() if callable(sides) else sides, url, threshold, fn_cost, fp_cost)
+        held = [(run, ref, table()) for run, ref, table in weak]
+        if any(table is None for _, _, table in held):
+            return UNLOADED.encode("utf-8")
+        return review_html(ctx, [(r, f, t) for r, f, t in held if t is not None], url, threshold, fn_cost, fp_cost)
 
     if not name and not callable(sides):
         run, ref, _ = sides[0]

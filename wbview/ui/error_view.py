@@ -18,6 +18,7 @@ from wbview.analysis.selection import MAX_SHOWN_ROWS, for_display, rate_columns
 from wbview.charts.errors import confusion_figure, group_histogram_figure, outcome_colours
 from wbview.errors import BadFilter, BadTable
 from wbview.filters import QUERY_PARAM
+from wbview.ui.analysis_page import held_weakly
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape, show_long_text
 from wbview.ui.widgets import fresh_click
@@ -320,9 +321,9 @@ def render_rows(
     event = st.dataframe(
         shown, hide_index=True, key="rows_table", on_select="rerun", selection_mode="single-row", column_config=config
     )
-    st.download_button(  # built on click from the shared table and mask: a session holds no copy
+    st.download_button(  # built on click from the shared table (held weakly) and mask: a session holds no copy
         "Download these rows as CSV",
-        data=lambda: rows.to_csv_bytes(table.frame[mask]),
+        data=held_weakly(table, lambda shared: rows.to_csv_bytes(shared.frame[mask])),
         file_name=f"{file_stem}.csv",
         mime="text/csv",
         key="csv",
