@@ -599,6 +599,93 @@ def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
     return min((x for x in (a, b) if x), default=None, key=_as_utc)
 
 
+# --- run order ------------------------------------------------------------------------
+
+OrderField = Literal["created_at", "config", "summary"]
+
+
+@dataclass(frozen=True)
+class RunOrder:
+    """The order of a run listing: by creation time or by one config/summary key, newest
+    or largest first when ``descending``. Runs without the key come last either way, and
+    numbers sort before strings, as on the W&B server.
+
+    Text form (the URL and ``parse``): an optional ``-`` (descending) or ``+`` then a PATH
+    of the filter syntax or ``created_at``: ``-created_at``, ``+summary.eval/loss``,
+    ``-eval/f1``, ``params.lr``."""
+
+    field: OrderField = "created_at"
+    keys: tuple[str, ...] = ()
+    descending: bool = True
+
+    @classmethod
+    def parse(cls, text: str) -> RunOrder:
+        raw = text.strip()
+        descending = not raw.startswith("+")
+        path = raw[1:] if raw[:1] in "+-" else raw
+        if path.strip() in ("", "created_at"):
+            return cls("created_at", (), descending if raw[:1] in "+-" else True)
+        segments, quoted, rest = _parse_path(path)
+        if rest.strip():
+            raise BadFilter(f"Order {text!r}: expected [+|-]PATH, e.g. -created_at or +summary.eval/loss.")
+        field, keys = _classify(segments, quoted, path)
+        return cls(field, keys, descending)
+
+    @classmethod
+    def by_metric(cls, column: str, ascending: bool) -> RunOrder:
+        """The order of a runs-table column such as ``summary.eval/f1`` or ``params.lr``."""
+        order = cls.parse(column)
+        return dataclasses.replace(order, descending=not ascending)
+
+    def to_text(self) -> str:
+        sign = "-" if self.descending else "+"
+        if self.field == "created_at":
+            return f"{sign}created_at"
+        return sign + _format_path(Condition(self.field, self.keys, "=", None))
+
+    def to_server(self) -> str:
+        """The ``order`` argument of W&B's runs query (``-created_at``, ``+summary_metrics.loss``,
+        ``-config.lr.value``)."""
+        sign = "-" if self.descending else "+"
+        if self.field == "created_at":
+            return f"{sign}created_at"
+        if self.field == "config":
+            return sign + ".".join(("config", self.keys[0], "value", *self.keys[1:]))
+        return sign + ".".join(("summary_metrics", *self.keys))
+
+    def sort(self, runs: Iterable[Run]) -> list[Run]:
+        """``runs`` in this order, client-side (ties: newest first)."""
+        newest_first = sorted(
+            runs, key=lambda r: (r.created_at is not None, r.created_at and _as_utc(r.created_at)), reverse=True
+        )
+        if self.field == "created_at":
+            return newest_first if self.descending else newest_first[::-1]
+        numbers: list[tuple[float, Run]] = []
+        strings: list[tuple[str, Run]] = []
+        absent: list[Run] = []
+        for run in newest_first:
+            value = _lookup(run.config if self.field == "config" else run.summary, self.keys)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value):
+                numbers.append((float(value), run))
+            elif isinstance(value, str):
+                strings.append((value, run))
+            else:
+                absent.append(run)
+        numbers.sort(key=lambda pair: pair[0], reverse=self.descending)
+        strings.sort(key=lambda pair: pair[0], reverse=self.descending)
+        present = [r for _, r in numbers] + [r for _, r in strings]
+        return present + absent
+
+
+DEFAULT_ORDER = RunOrder()
+
+
+def page_of(runs: Iterable[Run], offset: int, limit: int, order: RunOrder | None = None) -> tuple[list[Run], int]:
+    """One page of ``runs`` in ``order`` (default newest first) and how many runs there are."""
+    ordered = (order or DEFAULT_ORDER).sort(runs)
+    return ordered[max(0, offset) : max(0, offset) + max(0, limit)], len(ordered)
+
+
 # --- keys no run has ------------------------------------------------------------------
 
 
