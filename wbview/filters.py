@@ -708,8 +708,11 @@ def missing_keys(run_filter: RunFilter, runs: Iterable[Run]) -> list[Condition]:
     return [c for c in run_filter.conditions if not any(has_key(r, c.field, c.keys) for r in runs)]
 
 
-def check_keys(run_filter: RunFilter, runs: Iterable[Run], conditions: Iterable[Condition] | None = None) -> KeyCheck:
-    """Check ``conditions`` (default: all) against the keys ``runs`` have.
+def check_keys(
+    run_filter: RunFilter, runs: Iterable[Run], conditions: Iterable[Condition] | None = None, total: int | None = None
+) -> KeyCheck:
+    """Check ``conditions`` (default: all) against the keys ``runs`` have (a sample of
+    ``total`` runs when that is more: the notes then say so).
 
     A key no run has is resolved when the intent is clear: an unquoted dotted path that
     matches no nested key but a flat key with dots in its name (config ``"model.type"``),
@@ -752,6 +755,8 @@ def check_keys(run_filter: RunFilter, runs: Iterable[Run], conditions: Iterable[
         texts = sorted({Condition(f, k, "=", None).path_text for f, k in leaves})
         close = closest_keys(written, texts)
         where = f" among {len(runs):,} runs" if runs else ""
+        if runs and total is not None and total > len(runs):
+            where = f" among a sample of {len(runs):,} of the {total:,} runs"
         hint = (
             f" Closest keys: {', '.join(close)}."
             if close
@@ -783,17 +788,25 @@ def _key_paths(mapping: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> set[
     return paths
 
 
+KEY_SAMPLE_RUNS = 200  # runs whose keys name the closest keys: the latest, never every run
+
+
 def query_runs(
-    fetch: Callable[[RunFilter], list[Run]], run_filter: RunFilter, sample: Callable[[], list[Run]]
+    fetch: Callable[[RunFilter], list[Run]],
+    run_filter: RunFilter,
+    sample: Callable[[], list[Run] | tuple[list[Run], int | None]],
 ) -> tuple[list[Run], KeyCheck]:
     """Runs matching ``run_filter`` (``fetch``), never silently empty because of a key:
-    when no returned run has a condition's key, the keys of ``sample()`` (runs without the
-    conditions) resolve it or name the closest keys (see ``check_keys``)."""
+    when no returned run has a condition's key, the keys of ``sample()`` (a bounded number
+    of runs without the conditions, optionally with the project's run count) resolve it or
+    name the closest keys (see ``check_keys``)."""
     runs = fetch(run_filter)
     suspects = missing_keys(run_filter, runs)
     if not suspects:
         return runs, KeyCheck(run_filter)
-    check = check_keys(run_filter, sample(), suspects)
+    sampled = sample()
+    sample_runs, total = sampled if isinstance(sampled, tuple) else (sampled, None)
+    check = check_keys(run_filter, sample_runs, suspects, total=total)
     if check.run_filter != run_filter:
         runs = fetch(check.run_filter)
     return runs, check

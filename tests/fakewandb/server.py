@@ -128,6 +128,13 @@ class FakeWandb:
             self._graph = None
             self._content = {k: v for k, v in self._content.items() if k[0] != path}
 
+    def remove_project(self, path: str) -> None:
+        """Forget a project added with ``set_project``."""
+        with self._lock:
+            self.projects.pop(path, None)
+            self._graph = None
+            self._content = {k: v for k, v in self._content.items() if k[0] != path}
+
     # ---- request log ----------------------------------------------------------------
     def count(self, op: str | None = None, *, status: int | None = None) -> int:
         """Requests recorded so far: all (op=None), of one operation, ``"*"`` for all

@@ -368,3 +368,8 @@ def test_run_order_sorts_missing_values_last_either_way():
     ]
     assert [r.id for r in RunOrder.parse("-m").sort(runs)] == ["c", "a", "d", "b"]
     assert [r.id for r in RunOrder.parse("+m").sort(runs)] == ["d", "a", "c", "b"]
+
+
+def test_a_note_from_a_sample_says_so():
+    check = check_keys(parse_filters(["params.encodr=x"]), _KEY_RUNS, total=50_000)
+    assert f"among a sample of {len(_KEY_RUNS)} of the 50,000 runs" in check.notes[0]

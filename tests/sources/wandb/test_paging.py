@@ -100,3 +100,22 @@ def test_histories_are_fetched_in_parallel(source, fake_wandb, fixture_project):
     for run_id in run_ids:
         expected = fixture_project.histories.get(run_id)
         assert len(histories[run_id]) == (0 if expected is None else len(expected))
+
+
+def test_the_closest_key_note_reads_a_sample_not_every_run(fake_wandb):
+    from tests.fixtures import build_many_runs
+    from tests.sources.wandb.test_source import make_source
+    from wbview.cli.runs import _query_runs
+
+    fake_wandb.set_project("acme/many", build_many_runs(1_200)[1])
+    src = make_source(fake_wandb, timeout_s=20)
+    try:
+        src.api  # noqa: B018 - starts the client before counting
+        fake_wandb.reset()
+        runs, applied = _query_runs(src, "acme/many", parse_filters(["params.encodr=head_tail"]))
+    finally:
+        src.close()
+        fake_wandb.remove_project("acme/many")
+    assert runs == [] and applied == parse_filters(["params.encodr=head_tail"])
+    listings = [r.variables["perPage"] for r in fake_wandb.requests if r.op == "Runs"]
+    assert len(listings) == 2 and max(listings) <= 200  # the filtered query, then one sample page
