@@ -5,7 +5,7 @@ import streamlit as st
 
 from wbview.analysis import runs as runs_table
 from wbview.charts import runs as charts
-from wbview.filters import KEY_SAMPLE_RUNS, RunOrder
+from wbview.filters import KEY_SAMPLE_RUNS
 from wbview.ui import loaders, page, url_state
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
@@ -47,7 +47,7 @@ metric = (
     if metrics
     else None
 )
-order = RunOrder.by_metric(metric, ascending=runs_table.lower_is_better(metric)) if metric else RunOrder()
+order = runs_table.best_first(sample_frame, metric)
 per_page = int(size_col.selectbox("Runs per page", PAGE_SIZES, key="per_page", bind="query-params") or PAGE_SIZES[0])
 number = url_state.linked_page("page", parent=(filter_texts, order.to_text(), per_page))
 with guard():

@@ -631,12 +631,6 @@ class RunOrder:
         field, keys = _classify(segments, quoted, path)
         return cls(field, keys, descending)
 
-    @classmethod
-    def by_metric(cls, column: str, ascending: bool) -> RunOrder:
-        """The order of a runs-table column such as ``summary.eval/f1`` or ``params.lr``."""
-        order = cls.parse(column)
-        return dataclasses.replace(order, descending=not ascending)
-
     def to_text(self) -> str:
         sign = "-" if self.descending else "+"
         if self.field == "created_at":
