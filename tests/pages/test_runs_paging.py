@@ -99,3 +99,10 @@ def test_curves_load_only_when_asked_and_in_parallel(big, many):
     spans = [(r.started_s, r.started_s + r.duration_s) for r in requests]
     assert max(sum(1 for s, e in spans if s <= start < e) for start, _ in spans) >= 4  # at the same time
     assert at.toggle(key="curves").value
+
+
+def test_a_link_on_a_key_no_run_has_names_the_closest_from_a_sample(big):
+    at = open_page(None, source="wandb", project=BIG, f="params.encodr=head_tail")  # Runs: the default page
+    assert problems(at) == []
+    assert "among a sample of 200 of the 1,200 runs" in texts(at) and "Closest keys: params.encoder" in texts(at)
+    assert big.count("Runs") == 2 and all(r.variables["perPage"] <= 200 for r in big.requests if r.op == "Runs")
