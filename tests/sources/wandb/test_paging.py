@@ -119,3 +119,19 @@ def test_the_closest_key_note_reads_a_sample_not_every_run(fake_wandb):
     assert runs == [] and applied == parse_filters(["params.encodr=head_tail"])
     listings = [r.variables["perPage"] for r in fake_wandb.requests if r.op == "Runs"]
     assert len(listings) == 2 and max(listings) <= 200  # the filtered query, then one sample page
+
+
+@pytest.mark.parametrize("project", ["acme/no-such-project", "nobody/phishing"])
+def test_a_page_of_an_unknown_project_says_so(source, project):
+    from wbview.errors import ProjectNotFound
+
+    with pytest.raises(ProjectNotFound, match=project):
+        source.runs_page(project, limit=10)
+
+
+def test_an_outage_while_paging_is_a_clear_error(source, fake_wandb):
+    from wbview.errors import ServerError
+
+    fake_wandb.fail("Runs", 503, times=None)
+    with pytest.raises(ServerError, match="HTTP 503"):
+        source.runs_page(PROJECT_PATH, limit=10)
