@@ -135,3 +135,12 @@ def test_an_outage_while_paging_is_a_clear_error(source, fake_wandb):
     fake_wandb.fail("Runs", 503, times=None)
     with pytest.raises(ServerError, match="HTTP 503"):
         source.runs_page(PROJECT_PATH, limit=10)
+
+
+def test_a_wandb_that_ignores_the_cursor_still_gives_the_right_page(source, fake_wandb, reference, monkeypatch):
+    import wbview.sources.wandb.source as wandb_source
+
+    source.runs_page(PROJECT_PATH, limit=10)
+    monkeypatch.setattr(wandb_source, "_start_at", lambda paginator, cursor: None)  # as if wandb changed
+    second = source.runs_page(PROJECT_PATH, offset=10, limit=10)
+    assert _ids(second) == _ids(reference.runs_page(PROJECT_PATH, offset=10, limit=10))

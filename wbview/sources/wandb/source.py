@@ -254,6 +254,10 @@ class WandbSource(Source):
             position += len(items)
             if len(items) < want:
                 break
+        if cursor is not None and getattr(paginator, "variables", {}).get("cursor") != cursor:
+            # This wandb did not start at the cursor: forget it and count from the start.
+            self._cursors.pop((*listing_key, offset), None)
+            return self.runs_page(project, run_filter, offset=offset, limit=limit, order=order)
         total = _run_count(paginator)
         end_cursor = _cursor_of_last(paginator, position - start)
         if end_cursor is not None and len(records) == limit:
@@ -445,7 +449,7 @@ def _start_at(paginator: Any, cursor: str) -> None:
 def _run_count(paginator: Any) -> int | None:
     """How many runs match, as W&B's runs query reports it (``runCount``), without a request."""
     response = getattr(paginator, "last_response", None)
-    count = (response or {}).get("project", {}).get("runCount") if isinstance(response, dict) else None
+    count = (response.get("project") or {}).get("runCount") if isinstance(response, dict) else None
     return int(count) if isinstance(count, int) else None
 
 
