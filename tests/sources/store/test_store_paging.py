@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.fixtures import build_many_runs
@@ -47,3 +49,23 @@ def test_store_page_is_newest_first_by_default(many):
     page = store.runs_page(path, limit=20)
     created = [r.created_at for r in page.runs]
     assert created == sorted(created, reverse=True) and page.total == 1_200 and page.pages == 60
+
+
+def test_the_next_page_is_a_slice_until_the_run_list_changes(tmp_path, monkeypatch):
+    path, data = build_many_runs(300)
+    store = Store(tmp_path / "store")
+    store.write_project(path, data)
+    source = LocalSource(store.root)
+    passes = []
+    listing = LocalSource.runs
+    monkeypatch.setattr(LocalSource, "runs", lambda self, *a, **k: passes.append(1) or listing(self, *a, **k))
+    run_filter, order = parse_filters(["job_type=train"]), RunOrder.parse("-eval/f1")
+    first = source.runs_page(path, run_filter, limit=50, order=order)
+    second = source.runs_page(path, run_filter, offset=50, limit=50, order=order)
+    assert len(passes) == 1  # one pass over every run, then slices
+    assert not {r.id for r in first.runs} & {r.id for r in second.runs} and first.total == second.total
+    newest = max(r.created_at for r in data.runs.values())
+    extra = replace(next(iter(data.runs.values())), id="zz-new", job_type="train", created_at=newest)
+    store.put_runs(path, [extra])
+    assert source.runs_page(path, run_filter, limit=50, order=order).total == first.total + 1
+    assert len(passes) == 2  # the run list changed: read again
