@@ -106,3 +106,13 @@ def test_a_link_on_a_key_no_run_has_names_the_closest_from_a_sample(big):
     assert problems(at) == []
     assert "among a sample of 200 of the 1,200 runs" in texts(at) and "Closest keys: params.encoder" in texts(at)
     assert big.count("Runs") == 2 and all(r.variables["perPage"] <= 200 for r in big.requests if r.op == "Runs")
+
+
+def test_a_linked_run_on_another_page_is_looked_up_not_listed(big, many):
+    oldest = min(many.runs.values(), key=lambda r: r.created_at).id
+    at = open_page(None, source="wandb", project=BIG, run=oldest)
+    assert problems(at) == []
+    assert "is not among the runs listed here" in texts(at)
+    assert big.count("Runs") == 2 and big.count("Run") == 1  # that one run, not every run
+    at = open_page(None, source="wandb", project=BIG, run="nosuchrun")
+    assert "does not exist in project acme/many" in texts(at)
