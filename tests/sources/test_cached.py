@@ -183,3 +183,15 @@ def test_attributes_beyond_the_interface_come_from_the_inner_source(inner, tmp_p
     assert cache.settings == "the inner settings"
     with pytest.raises(AttributeError):
         cache.no_such_thing  # noqa: B018 - the attribute access is what is tested
+
+
+def test_histories_of_several_runs_and_a_missing_one(tmp_path):
+    data = small_project()
+    source = CachedSource(MemorySource({PROJECT: data}), store=tmp_path / "cache")
+    run_ids = list(data.runs)
+    histories = source.histories(PROJECT, [*run_ids, run_ids[0]])  # a repeated id is fetched once
+    assert list(histories) == run_ids
+    for run_id in run_ids:
+        pd.testing.assert_frame_equal(histories[run_id], source.history(PROJECT, run_id))
+    with pytest.raises(RunNotFound, match="nosuchrun"):
+        source.histories(PROJECT, [run_ids[0], "nosuchrun"])
