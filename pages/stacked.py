@@ -7,7 +7,7 @@ from wbview.analysis import runs as runs_table
 from wbview.analysis import selection as views
 from wbview.analysis.stacking import dataset_versions_warning, error_rates_by
 from wbview.charts import stacked as charts
-from wbview.ui import analysis_page, page
+from wbview.ui import analysis_page, page, url_state
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 from wbview.ui.widgets import filter_panel
@@ -21,10 +21,27 @@ picked_ids = [r.id for r in runs if run_filter.matches(r)]
 if not picked_ids:
     st.info("No run with an eval table matches these filters. Widen a range or clear a selection in the sidebar.")
     st.stop()
-if len(picked_ids) > views.MAX_STACKED_RUNS:
-    st.warning(f"{len(picked_ids)} runs match; stacking the first {views.MAX_STACKED_RUNS}. Narrow the filters to choose which.")
-    picked_ids = picked_ids[: views.MAX_STACKED_RUNS]
+cap = int(
+    url_state.checked(
+        st.sidebar.number_input,
+        "Runs to stack (at most)",
+        min_value=1,
+        max_value=views.MAX_STACK_CAP,
+        value=views.MAX_STACKED_RUNS,
+        step=1,
+        key="stack_runs",
+        help="Each run's table is loaded into memory (a table may hold a million rows): raise it with care.",
+    )
+)
+matching = len(picked_ids)
+picked_ids = picked_ids[:cap]
 picked = [r for r in runs if r.id in set(picked_ids)]
+st.caption(f"Stacked {len(picked)} runs of {matching} matching (newest first).")
+if matching > cap:
+    st.warning(
+        f"{matching} runs match; the first {cap} are stacked. Raise “Runs to stack” in the sidebar, "
+        "or narrow the filters to choose which."
+    )
 table_key = st.selectbox("Table key (the same table of each run)", views.table_keys(picked), key="table_key", bind="query-params")
 with guard():
     stacked = analysis_page.stacked_tables(ctx.spec, ctx.project, tuple(r.id for r in picked), table_key)

@@ -599,6 +599,87 @@ def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
     return min((x for x in (a, b) if x), default=None, key=_as_utc)
 
 
+# --- run order ------------------------------------------------------------------------
+
+OrderField = Literal["created_at", "config", "summary"]
+
+
+@dataclass(frozen=True)
+class RunOrder:
+    """The order of a run listing: by creation time or by one config/summary key, newest
+    or largest first when ``descending``. Runs without the key come last either way, and
+    numbers sort before strings, as on the W&B server.
+
+    Text form (the URL and ``parse``): an optional ``-`` (descending) or ``+`` then a PATH
+    of the filter syntax or ``created_at``: ``-created_at``, ``+summary.eval/loss``,
+    ``-eval/f1``, ``params.lr``."""
+
+    field: OrderField = "created_at"
+    keys: tuple[str, ...] = ()
+    descending: bool = True
+
+    @classmethod
+    def parse(cls, text: str) -> RunOrder:
+        raw = text.strip()
+        descending = not raw.startswith("+")
+        path = raw[1:] if raw[:1] in "+-" else raw
+        if path.strip() in ("", "created_at"):
+            return cls("created_at", (), descending if raw[:1] in "+-" else True)
+        segments, quoted, rest = _parse_path(path)
+        if rest.strip():
+            raise BadFilter(f"Order {text!r}: expected [+|-]PATH, e.g. -created_at or +summary.eval/loss.")
+        field, keys = _classify(segments, quoted, path)
+        return cls(field, keys, descending)
+
+    def to_text(self) -> str:
+        sign = "-" if self.descending else "+"
+        if self.field == "created_at":
+            return f"{sign}created_at"
+        return sign + _format_path(Condition(self.field, self.keys, "=", None))
+
+    def to_server(self) -> str:
+        """The ``order`` argument of W&B's runs query (``-created_at``, ``+summary_metrics.loss``,
+        ``-config.lr.value``)."""
+        sign = "-" if self.descending else "+"
+        if self.field == "created_at":
+            return f"{sign}created_at"
+        if self.field == "config":
+            return sign + ".".join(("config", self.keys[0], "value", *self.keys[1:]))
+        return sign + ".".join(("summary_metrics", *self.keys))
+
+    def sort(self, runs: Iterable[Run]) -> list[Run]:
+        """``runs`` in this order, client-side (ties: newest first)."""
+        newest_first = sorted(
+            runs, key=lambda r: (r.created_at is not None, r.created_at and _as_utc(r.created_at)), reverse=True
+        )
+        if self.field == "created_at":
+            return newest_first if self.descending else newest_first[::-1]
+        numbers: list[tuple[float, Run]] = []
+        strings: list[tuple[str, Run]] = []
+        absent: list[Run] = []
+        for run in newest_first:
+            value = _lookup(run.config if self.field == "config" else run.summary, self.keys)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value):
+                numbers.append((float(value), run))
+            elif isinstance(value, str):
+                strings.append((value, run))
+            else:
+                absent.append(run)
+        numbers.sort(key=lambda pair: pair[0], reverse=self.descending)
+        strings.sort(key=lambda pair: pair[0], reverse=self.descending)
+        present = [r for _, r in numbers] + [r for _, r in strings]
+        return present + absent
+
+
+DEFAULT_ORDER = RunOrder()
+
+
+def page_of(runs: Iterable[Run], offset: int, limit: int, order: RunOrder | None = None) -> tuple[list[Run], int]:
+    """One page of ``runs`` in ``order`` (default newest first) and how many runs there are."""
+    ordered = (order or DEFAULT_ORDER).sort(runs)
+    return ordered[max(0, offset) : max(0, offset) + max(0, limit)], len(ordered)
+
+
 # --- keys no run has ------------------------------------------------------------------
 
 
@@ -621,8 +702,11 @@ def missing_keys(run_filter: RunFilter, runs: Iterable[Run]) -> list[Condition]:
     return [c for c in run_filter.conditions if not any(has_key(r, c.field, c.keys) for r in runs)]
 
 
-def check_keys(run_filter: RunFilter, runs: Iterable[Run], conditions: Iterable[Condition] | None = None) -> KeyCheck:
-    """Check ``conditions`` (default: all) against the keys ``runs`` have.
+def check_keys(
+    run_filter: RunFilter, runs: Iterable[Run], conditions: Iterable[Condition] | None = None, total: int | None = None
+) -> KeyCheck:
+    """Check ``conditions`` (default: all) against the keys ``runs`` have (a sample of
+    ``total`` runs when that is more: the notes then say so).
 
     A key no run has is resolved when the intent is clear: an unquoted dotted path that
     matches no nested key but a flat key with dots in its name (config ``"model.type"``),
@@ -665,6 +749,8 @@ def check_keys(run_filter: RunFilter, runs: Iterable[Run], conditions: Iterable[
         texts = sorted({Condition(f, k, "=", None).path_text for f, k in leaves})
         close = closest_keys(written, texts)
         where = f" among {len(runs):,} runs" if runs else ""
+        if runs and total is not None and total > len(runs):
+            where = f" among a sample of {len(runs):,} of the {total:,} runs"
         hint = (
             f" Closest keys: {', '.join(close)}."
             if close
@@ -696,17 +782,25 @@ def _key_paths(mapping: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> set[
     return paths
 
 
+KEY_SAMPLE_RUNS = 200  # runs whose keys name the closest keys: the latest, never every run
+
+
 def query_runs(
-    fetch: Callable[[RunFilter], list[Run]], run_filter: RunFilter, sample: Callable[[], list[Run]]
+    fetch: Callable[[RunFilter], list[Run]],
+    run_filter: RunFilter,
+    sample: Callable[[], list[Run] | tuple[list[Run], int | None]],
 ) -> tuple[list[Run], KeyCheck]:
     """Runs matching ``run_filter`` (``fetch``), never silently empty because of a key:
-    when no returned run has a condition's key, the keys of ``sample()`` (runs without the
-    conditions) resolve it or name the closest keys (see ``check_keys``)."""
+    when no returned run has a condition's key, the keys of ``sample()`` (a bounded number
+    of runs without the conditions, optionally with the project's run count) resolve it or
+    name the closest keys (see ``check_keys``)."""
     runs = fetch(run_filter)
     suspects = missing_keys(run_filter, runs)
     if not suspects:
         return runs, KeyCheck(run_filter)
-    check = check_keys(run_filter, sample(), suspects)
+    sampled = sample()
+    sample_runs, total = sampled if isinstance(sampled, tuple) else (sampled, None)
+    check = check_keys(run_filter, sample_runs, suspects, total=total)
     if check.run_filter != run_filter:
         runs = fetch(check.run_filter)
     return runs, check

@@ -204,6 +204,25 @@ class ArtifactVersion:
 
 
 @dataclass(frozen=True)
+class RunPage:
+    """One page of a run listing: ``runs`` are those at ``offset`` (0-based) of the
+    matching runs in the listing's order, at most ``limit`` of them; ``total`` is how many
+    runs match in all (None when the source cannot say)."""
+
+    runs: tuple[Run, ...]
+    total: int | None
+    offset: int = 0
+    limit: int = 50
+
+    @property
+    def pages(self) -> int:
+        """How many pages of ``limit`` runs the matching runs fill (at least 1)."""
+        if self.total is None:
+            return max(1, self.offset // max(1, self.limit) + 1 + (len(self.runs) >= self.limit))
+        return max(1, -(-self.total // max(1, self.limit)))
+
+
+@dataclass(frozen=True)
 class RunArtifacts:
     """The artifacts a run used (inputs) and logged (outputs), as "name:vN" ids."""
 

@@ -123,10 +123,9 @@ class Session:
         links = page.get_by_test_id("stSidebarNav").get_by_role("link")
         assert links.count() == 0 or links.first.inner_text().strip().endswith("Runs"), links.all_inner_texts()
 
-    def wait_charts(self, count: int = 1) -> None:
-        self.page.wait_for_function(
-            f"() => document.querySelectorAll('.main-svg .trace').length >= {count}", timeout=RENDER_TIMEOUT_MS
-        )
+    def wait_charts(self, count: int = 1, selector: str = ".main-svg .trace") -> None:
+        """Wait for ``count`` plotly traces (``selector``: ``.parcoords`` for parallel coordinates)."""
+        self.page.wait_for_function(f"() => document.querySelectorAll('{selector}').length >= {count}", timeout=RENDER_TIMEOUT_MS)
 
     def open(self, url: str) -> None:
         self.page.goto(url)

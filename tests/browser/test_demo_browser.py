@@ -73,7 +73,7 @@ def _wait_table_drawn(page) -> None:
 
 def test_runs_page_says_demo_data_and_lists_the_experiments(demo_url, demo, demo_session):
     page = demo_session.page
-    demo_session.open(demo_url)
+    demo_session.open(f"{demo_url.rstrip('/')}/?curves=true")  # metric curves load only when asked
     page.get_by_role("heading", name="Runs").wait_for()
     notice = page.get_by_test_id("stAlert").filter(has_text="demo data")
     notice.wait_for()
@@ -81,7 +81,7 @@ def test_runs_page_says_demo_data_and_lists_the_experiments(demo_url, demo, demo
     assert "WANDB_API_KEY" in text and "secrets.toml" in text and "make run" in text, text
     assert _query(page.url)["source"] == [f"store:{demo[0]}"]
     assert _query(page.url)["project"] == ["demo/phishing-demo"]
-    page.get_by_text(f"{len(demo[1])} of {len(demo[1])} runs match the filters.").wait_for()
+    page.get_by_text(f"{len(demo[1])} of {len(demo[1])} runs match the filters; showing 1–{len(demo[1])}").wait_for()
     demo_session.wait_charts()
     _wait_table_drawn(page)
     demo_session.screenshot("demo-runs")

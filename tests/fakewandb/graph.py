@@ -44,6 +44,10 @@ class ObjectGraph:
         self.artifacts_by_gql_id: dict[str, _ArtifactRef] = {}
         self.gql_id_by_key: dict[tuple[str, str], str] = {}
         self.collection_ids: dict[tuple[str, str], str] = {}
+        # see FakeWandb.memo_listings
+        self._matches: dict[tuple[str, str], list[Run]] = {}
+        self._listings: dict[tuple[str, str, str], list[Run]] = {}
+        self._summaries: dict[tuple[str, str], dict[str, Any]] = {}
         counter = 0
         for project_path, data in fake.projects.items():
             for art_id, art in data.artifacts.items():
@@ -167,10 +171,33 @@ class ObjectGraph:
                 filters = json.loads(filters) if filters else {}
             except json.JSONDecodeError as exc:
                 raise GraphQLError(f"invalid filters JSON: {exc}") from None
-        runs = list(self.fake.projects[path].runs.values())
-        summaries = {r.id: self.summary(r, path) for r in runs}
-        matched = [r for r in runs if run_matches(r, filters, summaries[r.id])]
-        return sort_runs(matched, args.get("order"), summaries)
+        if not self.fake.memo_listings:
+            return self._sorted(path, self._matched(path, filters), args.get("order"))
+        matched_key = (path, json.dumps(filters, sort_keys=True))
+        matched = self._matches.get(matched_key)
+        if matched is None:
+            matched = self._matches[matched_key] = self._matched(path, filters)
+        key = (*matched_key, str(args.get("order")))
+        found = self._listings.get(key)
+        if found is None:
+            found = self._listings[key] = self._sorted(path, matched, args.get("order"))
+        return found
+
+    def _matched(self, path: str, filters: Any) -> list[Run]:
+        runs = self.fake.projects[path].runs.values()
+        return [r for r in runs if run_matches(r, filters, self._summary_of(r, path))]
+
+    def _sorted(self, path: str, runs: list[Run], order: str | None) -> list[Run]:
+        return sort_runs(runs, order, {r.id: self._summary_of(r, path) for r in runs})
+
+    def _summary_of(self, run: Run, path: str) -> dict[str, Any]:
+        if not self.fake.memo_listings:
+            return self.summary(run, path)
+        key = (path, run.id)
+        found = self._summaries.get(key)
+        if found is None:
+            found = self._summaries[key] = self.summary(run, path)
+        return found
 
     def types(self, path: str) -> list[str]:
         return sorted({a.type for a in self.fake.projects[path].artifacts.values()})

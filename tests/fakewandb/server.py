@@ -55,6 +55,7 @@ class FakeWandb:
         host: str = "127.0.0.1",
         port: int = 0,
         latency_s: float = 0.0,
+        memo_listings: bool = False,
     ):
         self.projects: dict[str, ProjectData] = dict(projects)
         self.api_key = api_key
@@ -67,6 +68,9 @@ class FakeWandb:
         self.telemetry_count = 0
         # Added to every GraphQL and file answer, to model a remote server's round trip.
         self.latency_s = latency_s
+        # Remember each (filters, order) run listing until set_project: big projects answer
+        # every page without re-filtering all their runs. Only for data nobody mutates in place.
+        self.memo_listings = memo_listings
         self._host, self._port = host, port
         self._lock = threading.RLock()
         self._stopping = threading.Event()
@@ -122,6 +126,13 @@ class FakeWandb:
         """Add or replace a project while running (rebuilds the id index)."""
         with self._lock:
             self.projects[path] = data
+            self._graph = None
+            self._content = {k: v for k, v in self._content.items() if k[0] != path}
+
+    def remove_project(self, path: str) -> None:
+        """Forget a project added with ``set_project``."""
+        with self._lock:
+            self.projects.pop(path, None)
             self._graph = None
             self._content = {k: v for k, v in self._content.items() if k[0] != path}
 

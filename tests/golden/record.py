@@ -451,6 +451,7 @@ def page_cases(runs: DemoRuns) -> dict[str, PageCase]:
         group_by="job_type",
         metric="summary.eval/f1",
         compare=[runs.label("exp-002-train"), runs.label("exp-003-train")],
+        curves="true",
         curve="eval/loss",
     )
     add("open the exp-002 eval run", "Runs", run=eval_2, group_by="group")

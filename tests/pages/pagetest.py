@@ -24,7 +24,7 @@ def clear_streamlit_caches() -> None:
     loaders.TABLES.clear()  # the tables every session shares
 
 
-def open_page(page: str | None, **params: Any) -> AppTest:
+def open_page(page: str | None, /, **params: Any) -> AppTest:
     """Run app.py with the given query parameters, then switch to ``page`` (e.g. "pages/runs.py")."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
     for key, value in params.items():

@@ -526,3 +526,17 @@ def test_the_review_is_the_view_on_screen(spec, demo):
     assert "The runs were scored on different datasets" in document  # lineage of exp-002 vs exp-004
     assert "essential metadata keys for a predictions" in document
     assert "<script" not in document
+
+
+def test_stacked_tables_say_how_many_runs_they_stacked_and_the_cap_can_be_raised(spec):
+    at = open_analysis_page("stacked", spec, by="run", stack_runs="2")
+    assert problems(at) == []
+    assert "Stacked 2 runs of 6 matching" in texts(at)
+    assert "6 runs match; the first 2 are stacked" in texts(at)
+    assert len(frame_with(at, "error_rate")) == 2
+    at.number_input(key="stack_runs").set_value(6).run()
+    assert problems(at) == []
+    assert "Stacked 6 runs of 6 matching" in texts(at) and "are stacked" not in texts(at)
+    assert len(frame_with(at, "error_rate")) == 6
+    default = open_analysis_page("stacked", spec, by="run")
+    assert default.number_input(key="stack_runs").value == 20 and "Stacked 6 runs of 6 matching" in texts(default)

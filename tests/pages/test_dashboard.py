@@ -92,7 +92,7 @@ def test_runs_range_filter_on_a_param_uses_a_slider(spec):
 
 
 def test_runs_grouping_and_charts(spec):
-    at = open_page("pages/runs.py", source=spec, group_by="job_type")
+    at = open_page("pages/runs.py", source=spec, group_by="job_type", curves="true")
     assert problems(at) == []
     grouped = at.dataframe[0].value
     assert dict(zip(grouped["job_type"], grouped["runs"], strict=False)) == {"data-prep": 1, "eval": 1, "train": 3}

@@ -212,7 +212,7 @@ def test_hostile_data_renders_as_text_on_every_page(spec, page):
 
 
 LINK_PARAMS = {
-    "pages/runs.py": {"run": URL, "f": f"job_type in '{IMG}'", "group_by": LINK},
+    "pages/runs.py": {"run": URL, "f": f"job_type in '{IMG}'", "group_by": LINK, "page": URL, "per_page": LINK, "curves": IMG},
     "pages/run.py": {"run": URL, "curve": LINK},
     "pages/artifacts.py": {"type": URL, "collection": LINK, "version": IMG},
     "pages/lineage.py": {"root": URL, "depth": URL, "node": LINK},
@@ -221,7 +221,7 @@ LINK_PARAMS = {
     "pages/calibration.py": {"runs": URL, "table_key": LINK, "cls": IMG},
     "pages/slices.py": {"run": "ev1", "table": WWW, "slice": LINK, "view": URL},
     "pages/run_diff.py": {"run": "ev1", "run_b": URL, "table_b": IMG, "on": LINK},
-    "pages/stacked.py": {"table_key": URL, "by": LINK},
+    "pages/stacked.py": {"table_key": URL, "by": LINK, "stack_runs": URL},
 }
 
 

@@ -89,7 +89,7 @@ def demo_store(tmp_path_factory):
 def test_demo_runs_page_defaults_to_eval_f1_train_params_and_train_curves(demo_store, monkeypatch):
     monkeypatch.setenv("WBVIEW_STORE", str(demo_store))
     clear_streamlit_caches()
-    at = open_page("pages/runs.py")
+    at = open_page("pages/runs.py", curves="true")
     assert problems(at) == []
     assert at.selectbox(key="metric").value == "summary.eval/f1"
     assert at.selectbox(key="curve").value == "eval/f1"

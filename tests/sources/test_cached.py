@@ -199,3 +199,15 @@ def test_marks_are_remembered_and_a_save_is_seen_at_once(inner, tmp_path, clock)
     cache.save_marks(PROJECT, ref, [second])
     assert cache.load_marks(PROJECT, ref) == [first, second]  # append-only: both saves kept
     assert inner.saved_marks[(PROJECT, ref.artifact, ref.entry)] == [[first], [second]]
+
+
+def test_histories_of_several_runs_and_a_missing_one(tmp_path):
+    data = small_project()
+    source = CachedSource(MemorySource({PROJECT: data}), store=tmp_path / "cache")
+    run_ids = list(data.runs)
+    histories = source.histories(PROJECT, [*run_ids, run_ids[0]])  # a repeated id is fetched once
+    assert list(histories) == run_ids
+    for run_id in run_ids:
+        pd.testing.assert_frame_equal(histories[run_id], source.history(PROJECT, run_id))
+    with pytest.raises(RunNotFound, match="nosuchrun"):
+        source.histories(PROJECT, [run_ids[0], "nosuchrun"])

@@ -335,3 +335,41 @@ def test_suggested_keys_hold_values_not_sections():
 )
 def test_with_attribute_sets_only_that_field(field, values, expected):
     assert RunFilter(groups=("g",)).with_attribute(field, values) == expected
+
+
+# --- run order ---------------------------------------------------------------------------
+
+ORDER_CASES = [
+    ("-created_at", ("created_at", (), True), "-created_at", "-created_at"),
+    ("+created_at", ("created_at", (), False), "+created_at", "+created_at"),
+    ("created_at", ("created_at", (), True), "-created_at", "-created_at"),
+    ("-eval/f1", ("summary", ("eval/f1",), True), "-eval/f1", "-summary_metrics.eval/f1"),
+    ("+summary.train/loss", ("summary", ("train/loss",), False), "+train/loss", "+summary_metrics.train/loss"),
+    ("-params.lr", ("config", ("params", "lr"), True), "-params.lr", "-config.params.value.lr"),
+    ("+config.seed", ("config", ("seed",), False), "+config.seed", "+config.seed.value"),
+]
+
+
+@pytest.mark.parametrize(("text", "parsed", "written", "server"), ORDER_CASES)
+def test_run_order_text_and_server_forms(text, parsed, written, server):
+    from wbview.filters import RunOrder
+
+    order = RunOrder.parse(text)
+    assert (order.field, order.keys, order.descending) == parsed
+    assert order.to_text() == written and RunOrder.parse(written) == order
+    assert order.to_server() == server
+
+
+def test_run_order_sorts_missing_values_last_either_way():
+    from wbview.filters import RunOrder
+
+    runs = [
+        make_run(id=rid, summary=summary) for rid, summary in [("a", {"m": 0.5}), ("b", {}), ("c", {"m": 0.9}), ("d", {"m": 0.1})]
+    ]
+    assert [r.id for r in RunOrder.parse("-m").sort(runs)] == ["c", "a", "d", "b"]
+    assert [r.id for r in RunOrder.parse("+m").sort(runs)] == ["d", "a", "c", "b"]
+
+
+def test_a_note_from_a_sample_says_so():
+    check = check_keys(parse_filters(["params.encodr=x"]), _KEY_RUNS, total=50_000)
+    assert f"among a sample of {len(_KEY_RUNS)} of the 50,000 runs" in check.notes[0]

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from wbview.filters import ATTRIBUTE_FIELDS as _ATTRIBUTE_FIELDS
-from wbview.filters import Condition, RunFilter
+from wbview.filters import Condition, RunFilter, RunOrder
 from wbview.records import Run
 
 BASE_COLUMNS = ("id", "name", "state", "job_type", "group", "tags", "created_at")
@@ -349,6 +349,17 @@ def lower_is_better(metric: str) -> bool:
     """Losses and error rates rank ascending; every other metric descending."""
     name = metric.lower()
     return any(word in name for word in ("loss", "error", "err_rate", "fnr", "fpr", "ece", "mae", "mse", "rmse"))
+
+
+def best_first(frame: pd.DataFrame, column: str | None) -> RunOrder:
+    """The order that ranks runs best first by a column of ``runs_frame`` (losses and error
+    rates lowest first), for the source to sort by; newest first when there is no column."""
+    if column is None:
+        return RunOrder()
+    path = frame.attrs.get(PATHS_ATTR, {}).get(column)
+    if path is None:
+        return replace(RunOrder.parse(column), descending=not lower_is_better(column))
+    return RunOrder(path[0], tuple(path[1]), descending=not lower_is_better(column))
 
 
 def leaderboard(frame: pd.DataFrame, metric: str | None) -> tuple[pd.DataFrame, list[str]]:

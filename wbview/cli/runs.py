@@ -54,9 +54,13 @@ def _query_runs(source: Source, project: str, run_filter: RunFilter) -> tuple[li
     """The runs ``run_filter`` matches and the filter as applied; a key no run has is
     resolved (a flat key with dots) or named with the closest keys on stderr, never an
     unexplained empty list."""
-    from wbview.filters import RunFilter, query_runs
+    from wbview.filters import KEY_SAMPLE_RUNS, query_runs
 
-    runs, check = query_runs(lambda f: source.runs(project, f), run_filter, lambda: source.runs(project, RunFilter()))
+    def sample() -> tuple[list, int | None]:
+        latest = source.runs_page(project, limit=KEY_SAMPLE_RUNS)  # never every run of a big project
+        return list(latest.runs), latest.total
+
+    runs, check = query_runs(lambda f: source.runs(project, f), run_filter, sample)
     for note in check.notes:
         print(f"wbview: note: {note}", file=sys.stderr)
     return runs, check.run_filter

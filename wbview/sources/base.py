@@ -21,6 +21,7 @@ from wbview.records import (
     LoadedTable,
     Run,
     RunArtifacts,
+    RunPage,
     TableRef,
 )
 from wbview.sources.lineage import DEFAULT_FANOUT_CAP, DEFAULT_LINEAGE_DEPTH, walk_lineage
@@ -28,11 +29,16 @@ from wbview.sources.lineage import DEFAULT_FANOUT_CAP, DEFAULT_LINEAGE_DEPTH, wa
 if TYPE_CHECKING:
     import pandas as pd
 
-    from wbview.filters import RunFilter
+    from wbview.filters import RunFilter, RunOrder
     from wbview.formats.marks import Mark
 
 
 Progress = Callable[[str, int, int | None], None]  # (message, done, total or None)
+
+DEFAULT_PAGE_SIZE = 50
+# Histories fetched at once by ``Source.histories``: enough to overlap round trips,
+# few enough not to flood W&B (it rate-limits per key) or the machine.
+HISTORY_WORKERS = 8
 
 
 class Source(ABC):
@@ -55,12 +61,45 @@ class Source(ABC):
     def runs(self, project: str, run_filter: RunFilter | None = None) -> list[Run]:
         """Runs matching the filter, newest first, deduplicated by id."""
 
+    def runs_page(
+        self,
+        project: str,
+        run_filter: RunFilter | None = None,
+        *,
+        offset: int = 0,
+        limit: int = DEFAULT_PAGE_SIZE,
+        order: RunOrder | None = None,
+    ) -> RunPage:
+        """The runs matching the filter at ``offset`` in ``order`` (default newest first), at
+        most ``limit`` of them, with how many match in all. This default lists every
+        matching run; a source that can page on its side (W&B) overrides it."""
+        from wbview.filters import page_of
+
+        page, total = page_of(self.runs(project, run_filter), offset, limit, order)
+        return RunPage(tuple(page), total, offset, limit)
+
     @abstractmethod
     def run(self, project: str, run_id: str) -> Run: ...
 
     @abstractmethod
     def history(self, project: str, run_id: str, keys: list[str] | None = None) -> pd.DataFrame:
         """Metric history of one run: a ``_step`` column plus one column per key."""
+
+    def histories(
+        self, project: str, run_ids: list[str], keys: list[str] | None = None, max_workers: int = HISTORY_WORKERS
+    ) -> dict[str, pd.DataFrame]:
+        """The histories of several runs, fetched in parallel by at most ``max_workers``
+        threads (each through ``history``, so each W&B call keeps its deadline); the first
+        failure is raised once the others have finished."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        ids = list(dict.fromkeys(run_ids))
+        if not ids:
+            return {}
+        workers = max(1, min(max_workers, len(ids)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wbview-history") as pool:
+            futures = [pool.submit(self.history, project, run_id, keys) for run_id in ids]
+        return {run_id: future.result() for run_id, future in zip(ids, futures, strict=True)}
 
     @abstractmethod
     def run_artifacts(self, project: str, run_id: str) -> RunArtifacts:

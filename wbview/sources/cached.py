@@ -24,16 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 from wbview.records import ArtifactVersion, LoadedTable, TableRef
 from wbview.settings import cache_ttl_s, wbview_env
-from wbview.sources.base import Source
+from wbview.sources.base import DEFAULT_PAGE_SIZE, Source
 from wbview.sources.lineage import DEFAULT_FANOUT_CAP, DEFAULT_LINEAGE_DEPTH
 from wbview.sources.store.store import Store
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from wbview.filters import RunFilter
+    from wbview.filters import RunFilter, RunOrder
     from wbview.formats.marks import Mark
-    from wbview.records import ArtifactCollection, Direction, LineageGraph, Run, RunArtifacts
+    from wbview.records import ArtifactCollection, Direction, LineageGraph, Run, RunArtifacts, RunPage
 
 _STABLE_VERSION = re.compile(r".+:v\d+$")
 
@@ -102,6 +102,18 @@ class CachedSource(Source):
 
     def runs(self, project: str, run_filter: RunFilter | None = None) -> list[Run]:
         return self._remember(("runs", project, repr(run_filter)), lambda: self.inner.runs(project, run_filter))
+
+    def runs_page(
+        self,
+        project: str,
+        run_filter: RunFilter | None = None,
+        *,
+        offset: int = 0,
+        limit: int = DEFAULT_PAGE_SIZE,
+        order: RunOrder | None = None,
+    ) -> RunPage:
+        key = ("runs_page", project, repr(run_filter), offset, limit, repr(order))
+        return self._remember(key, lambda: self.inner.runs_page(project, run_filter, offset=offset, limit=limit, order=order))
 
     def run(self, project: str, run_id: str) -> Run:
         return self._remember(("run", project, run_id), lambda: self.inner.run(project, run_id))

@@ -12,8 +12,18 @@ import pandas as pd
 import streamlit as st
 
 from wbview.analysis.memo import SizedCache
-from wbview.filters import parse_filters
-from wbview.records import ArtifactCollection, ArtifactVersion, Direction, LineageGraph, LoadedTable, Run, RunArtifacts, TableRef
+from wbview.filters import RunOrder, parse_filters
+from wbview.records import (
+    ArtifactCollection,
+    ArtifactVersion,
+    Direction,
+    LineageGraph,
+    LoadedTable,
+    Run,
+    RunArtifacts,
+    RunPage,
+    TableRef,
+)
 from wbview.settings import cache_ttl_s, table_cache_bytes
 from wbview.ui.source import open_source
 
@@ -28,6 +38,22 @@ def runs(spec: str, project: str, filter_texts: tuple[str, ...] = ()) -> list[Ru
     """The project's runs matching the filter (texts in the ``--filter`` syntax): the
     source evaluates it (W&B on its server, dotted keys client-side)."""
     return open_source(spec).runs(project, parse_filters(filter_texts) if filter_texts else None)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner="Loading runs…", max_entries=64)
+def runs_page(
+    spec: str, project: str, filter_texts: tuple[str, ...] = (), offset: int = 0, limit: int = 50, order: str = "-created_at"
+) -> RunPage:
+    """One page of the runs matching the filter, in ``order`` (``RunOrder`` text), with the
+    number of matching runs: the source filters, sorts and counts (W&B on its server)."""
+    run_filter = parse_filters(filter_texts) if filter_texts else None
+    return open_source(spec).runs_page(project, run_filter, offset=offset, limit=limit, order=RunOrder.parse(order))
+
+
+@st.cache_data(ttl=TTL_S, show_spinner="Loading metric histories…", max_entries=64)
+def histories(spec: str, project: str, run_ids: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    """The histories of several runs, fetched in parallel (a bounded pool of workers)."""
+    return open_source(spec).histories(project, list(run_ids))
 
 
 @st.cache_data(ttl=TTL_S, show_spinner="Loading the run…", max_entries=64)

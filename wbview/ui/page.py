@@ -159,10 +159,7 @@ def pick_run(
     by_id = {r.id: r for r in runs}
 
     def explain(linked: str, shown: str) -> None:
-        with guard():
-            known = {r.id for r in loaders.runs(ctx.spec, ctx.project)}
-        why = absent if linked in known else f"does not exist in project {ctx.project}"
-        url_state.link_warning("Run", linked, why, shown)
+        url_state.link_warning("Run", linked, _why_not_offered(ctx, linked, absent), shown)
 
     # Options are run ids (they go into the URL, and links pass ids); the picker shows and
     # searches "name (id)".
@@ -181,6 +178,20 @@ def pick_run(
     if chosen is not None:
         st.caption(md_escape(run_label(chosen)))
     return chosen
+
+
+def _why_not_offered(ctx: PageContext, run_id: str, absent: str) -> str:
+    """Why a linked run is not among the choices: ``absent`` when the project has it (one
+    lookup of that run, never a listing of every run), else that it does not exist."""
+    from wbview.errors import NotFound, WbviewError
+
+    try:
+        loaders.run(ctx.spec, ctx.project, run_id)
+    except NotFound:
+        return f"does not exist in project {ctx.project}"
+    except WbviewError as exc:
+        return f"could not be looked up ({exc})"
+    return absent
 
 
 def pick_table(ctx: PageContext, run: Run, key: str = "table") -> TableRef | None:

@@ -26,6 +26,7 @@ from wbview.ui.text import md_escape
 
 _LAST = "_url_last:"  # the value this session last wrote for a parameter
 _PARENT = "_url_parent:"  # the parent value the choice was made under
+_PAGE_NOTICE = "_url_page_notice:"  # (linked page, pages) of a link past the last page
 
 
 def ignored_notice(key: str, raw: object, why: str, shown: object) -> None:
@@ -147,3 +148,42 @@ def checked(widget: Callable[..., Any], label: str, *args: Any, key: str, why: s
     if raw and not _same(raw, value):
         ignored_notice(key, ",".join(raw), why, value)
     return value
+
+
+def linked_page(key: str, parent: object) -> int:
+    """The 1-based page number to show: a fresh link's, else this session's; back to 1 when
+    ``parent`` (what is paged: filter, order, page size) changes."""
+    state = st.session_state
+    raw = st.query_params.get(key)
+    parent_changed = (_PARENT + key) in state and state[_PARENT + key] != parent
+    state[_PARENT + key] = parent
+    if raw is not None and raw != state.get(_LAST + key):  # a fresh link
+        try:
+            number = int(raw)
+        except ValueError:
+            number = 0
+        if number < 1:
+            ignored_notice(key, raw, "it is not a page number", 1)
+        return max(1, number)
+    if parent_changed:
+        return 1
+    current = state.get(key) if key in state else state.get(_LAST + key)
+    return max(1, int(current or 1))
+
+
+def page_number(label: str, number: int, pages: int, key: str, container: Any = None, **kwargs: Any) -> int:
+    """A number input for a page (1..``pages``) set to ``number``, written into the URL; a
+    linked page past the last one shows the last, with a notice."""
+    state = st.session_state
+    notice = state.get(_PAGE_NOTICE + key)  # kept while that page shows: the link is read on an earlier rerun
+    if number > pages:
+        notice = state[_PAGE_NOTICE + key] = (number, pages)
+        number = pages
+    elif notice is not None and notice[1] != number:
+        notice = state[_PAGE_NOTICE + key] = None
+    if notice is not None:
+        ignored_notice(key, notice[0], f"there are {notice[1]:,} pages", notice[1])
+    state[key] = number
+    chosen = int((container or st).number_input(label, min_value=1, max_value=max(1, pages), step=1, key=key, **kwargs))
+    write(key, str(chosen))
+    return chosen

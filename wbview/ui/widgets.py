@@ -55,7 +55,7 @@ _LAST_FILTER = "_url_last:" + QUERY_PARAM  # the filter texts this session last 
 _EXTRA_COLUMNS = "filter_cols"
 
 
-def _link_filter(container: Any, runs: Sequence[Run] = ()) -> RunFilter | None:
+def _link_filter(container: Any, runs: Sequence[Run] = (), runs_total: int | None = None) -> RunFilter | None:
     """The filter a fresh link names (None when the URL holds what this session wrote); a
     key no run has is resolved where the intent is clear, or named with the closest keys."""
     texts = st.query_params.get_all(QUERY_PARAM)
@@ -68,21 +68,28 @@ def _link_filter(container: Any, runs: Sequence[Run] = ()) -> RunFilter | None:
         return RunFilter()
     if not runs:
         return linked
-    checked = check_keys(linked, runs)
+    checked = check_keys(linked, runs, total=runs_total)
     for note in checked.notes:
         st.caption(f"ℹ️ {md_escape(note)}")
     return checked.run_filter
 
 
-def filter_panel(specs: Sequence[FilterSpec], pinned: Sequence[str], container: Any = st, runs: Sequence[Run] = ()) -> RunFilter:
+def filter_panel(
+    specs: Sequence[FilterSpec],
+    pinned: Sequence[str],
+    container: Any = st,
+    runs: Sequence[Run] = (),
+    runs_total: int | None = None,
+) -> RunFilter:
     """Widgets for the pinned columns plus any column the user adds, seeded from the link's
     ``f=`` conditions; returns their choices as one RunFilter and writes it back to the URL.
-    Conditions no widget can show (typed into a link by hand) still apply and are listed."""
+    Conditions no widget can show (typed into a link by hand) still apply and are listed.
+    ``runs`` (a sample of ``runs_total`` runs, when that is more) name the keys that exist."""
     by_column = {s.column: s for s in specs}
     always = [c for c in pinned if c in by_column]
     _unknown_linked_columns("filter_cols", list(by_column), container)
     state = st.session_state
-    linked = _link_filter(container, runs)
+    linked = _link_filter(container, runs, runs_total)
     if linked is not None:
         chosen, rest = choices_from(specs, linked)
         for spec in specs:

@@ -251,3 +251,23 @@ def test_lower_is_better(metric, lower):
     from wbview.analysis.runs import lower_is_better
 
     assert lower_is_better(metric) is lower
+
+
+@pytest.mark.parametrize(
+    ("column", "server"),
+    [
+        ("summary.eval/f1", "-summary_metrics.eval/f1"),  # higher is better
+        ("summary.train/loss", "+summary_metrics.train/loss"),  # a loss: lowest first
+        ("summary.a.b", "-summary_metrics.a.b"),  # a summary key with a dot in its name
+        ("params.lr", "-config.params.value.lr"),
+        (None, "-created_at"),  # no metric: newest first
+    ],
+)
+def test_best_first_is_the_order_the_source_sorts_by(column, server):
+    from wbview.analysis.runs import best_first, runs_frame
+
+    frame = runs_frame([_run("r1", config={"params": {"lr": 1e-3}}, summary={"eval/f1": 0.9, "train/loss": 0.2, "a.b": 1})])
+    order = best_first(frame, column)
+    assert order.to_server() == server
+    if column == "summary.a.b":
+        assert order.keys == ("a.b",)  # one key, not a nested path

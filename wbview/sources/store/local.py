@@ -4,19 +4,23 @@ triage marks, which are added as new files; never imports wandb)."""
 from __future__ import annotations
 
 import os
+import threading
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from wbview.errors import RunNotFound, TableNotFound
 from wbview.formats.marks import BadMarks, Mark, from_document, to_document
-from wbview.records import ArtifactCollection, ArtifactVersion, LoadedTable, Run, RunArtifacts, TableRef
-from wbview.sources.base import Source
+from wbview.records import ArtifactCollection, ArtifactVersion, LoadedTable, Run, RunArtifacts, RunPage, TableRef
+from wbview.sources.base import DEFAULT_PAGE_SIZE, Source
 from wbview.sources.store.store import Store
 
 if TYPE_CHECKING:
-    from wbview.filters import RunFilter
+    from wbview.filters import RunFilter, RunOrder
     from wbview.sources.memory import MemorySource
+
+
+ORDERED_LISTINGS = 8  # filtered, ordered run lists kept for paging
 
 
 class LocalSource(Source):
@@ -27,6 +31,9 @@ class LocalSource(Source):
         self.label = f"local store {self.store.root}"
         self.is_demo = self.store.is_demo
         self.keeps_marks = True
+        # (project, filter, order) -> (run list version, matching runs in order), the latest few
+        self._ordered: dict[tuple[str, str, str], tuple[object, list[Run]]] = {}
+        self._ordered_lock = threading.Lock()
 
     def _require_project(self, project: str) -> None:
         if not self.store.has_project(project):
@@ -47,6 +54,36 @@ class LocalSource(Source):
         if run_filter is not None:
             runs = [r for r in runs if run_filter.matches(r)]
         return sorted(runs, key=lambda r: (r.created_at is not None, r.created_at), reverse=True)
+
+    def runs_page(
+        self,
+        project: str,
+        run_filter: RunFilter | None = None,
+        *,
+        offset: int = 0,
+        limit: int = DEFAULT_PAGE_SIZE,
+        order: RunOrder | None = None,
+    ) -> RunPage:
+        """One page of the matching runs in ``order``. The matching runs, in order, are kept
+        for the last few filters and orders until the store's run list changes: the next
+        page is a slice, not another pass over every run."""
+        from wbview.filters import DEFAULT_ORDER
+
+        key = (project, repr(run_filter), repr(order))
+        version = self.store.runs_version(project)
+        with self._ordered_lock:
+            hit = self._ordered.get(key)
+        if hit is not None and hit[0] == version:
+            ordered = hit[1]
+        else:
+            ordered = (order or DEFAULT_ORDER).sort(self.runs(project, run_filter))
+            with self._ordered_lock:
+                self._ordered.pop(key, None)
+                self._ordered[key] = (version, ordered)
+                while len(self._ordered) > ORDERED_LISTINGS:
+                    self._ordered.pop(next(iter(self._ordered)))
+        offset, limit = max(0, offset), max(0, limit)
+        return RunPage(tuple(ordered[offset : offset + limit]), len(ordered), offset, limit)
 
     def run(self, project: str, run_id: str) -> Run:
         for run in self.store.read_runs(project):

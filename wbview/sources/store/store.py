@@ -404,6 +404,14 @@ class Store:
     def has_project(self, project: str) -> bool:
         return self._project_file(project, "project.json").exists()
 
+    def runs_version(self, project: str) -> tuple[int, int, int] | None:
+        """Changes whenever the project's run list is replaced (None: no run list yet)."""
+        try:
+            info = os.stat(self._project_file(project, "runs.parquet"))
+        except FileNotFoundError:
+            return None
+        return (info.st_ino, info.st_size, info.st_mtime_ns)
+
     def read_runs(self, project: str, missing_ok: bool = False) -> list[Run]:
         path = self._project_file(project, "runs.parquet")
         try:

@@ -31,7 +31,7 @@ from wbview.errors import (
     RunNotFound,
     WbviewError,
 )
-from wbview.filters import RunFilter
+from wbview.filters import DEFAULT_ORDER, RunFilter, RunOrder
 from wbview.records import (
     ArtifactCollection,
     ArtifactVersion,
@@ -40,10 +40,11 @@ from wbview.records import (
     LoadedTable,
     Run,
     RunArtifacts,
+    RunPage,
     TableRef,
 )
 from wbview.settings import Settings, cache_ttl_s, call_timeout_s, load_settings
-from wbview.sources.base import Source
+from wbview.sources.base import DEFAULT_PAGE_SIZE, Source
 from wbview.sources.lineage import DEFAULT_FANOUT_CAP, DEFAULT_LINEAGE_DEPTH, walk_lineage
 from wbview.sources.wandb import tables
 from wbview.sources.wandb.calls import API_ENV_DEFAULTS, app_url, bounded_call, env_defaults, translate_error
@@ -65,6 +66,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 RUNS_PER_PAGE = 200
+MAX_PER_PAGE = 1000  # the most runs one listing request asks for
+MAX_CURSORS = 4096  # page-start cursors remembered (a few per listing a user pages through)
 
 
 class WandbSource(Source):
@@ -86,6 +89,9 @@ class WandbSource(Source):
         self._api_lock = threading.Lock()
         self._runs: dict[str, tuple[float, Any]] = {}  # "entity/project/id" -> (fetched at, wandb Run)
         self._artifacts: dict[str, Any] = {}  # "entity/project/name:vN" -> wandb Artifact
+        # (project, server filter, order, position) -> the cursor that starts a listing there
+        self._cursors: dict[tuple[str, str, str, int], str] = {}
+        self._listing_lock = threading.Lock()
         self._download_dir = Path(tempfile.mkdtemp(prefix="wbview-wandb-"))
         weakref.finalize(self, shutil.rmtree, self._download_dir, True)
 
@@ -182,6 +188,72 @@ class WandbSource(Source):
                 break
         api.flush()  # wandb caches Runs objects by filter; our records are the cache
         return sorted(runs.values(), key=lambda r: (r.created_at is not None, r.created_at), reverse=True)
+
+    def runs_page(
+        self,
+        project: str,
+        run_filter: RunFilter | None = None,
+        *,
+        offset: int = 0,
+        limit: int = DEFAULT_PAGE_SIZE,
+        order: RunOrder | None = None,
+    ) -> RunPage:
+        """One page of matching runs, filtered and sorted by W&B: the first page costs one
+        request (the total comes with it, as W&B's ``runCount``); the next page one more (it
+        starts at the cursor where this one ended); a page reached directly from a link
+        costs one request per 1,000 runs before it."""
+        import json
+
+        entity, name = split_project(project)
+        run_filter = run_filter or RunFilter()
+        server_filter, residual = run_filter.to_server()
+        if not residual.is_empty:
+            # Keys with dots cannot be filtered by W&B: list the server's matches, filter here.
+            return super().runs_page(project, run_filter, offset=offset, limit=limit, order=order)
+        offset, limit = max(0, int(offset)), max(1, min(int(limit), MAX_PER_PAGE))
+        order_text = (order or DEFAULT_ORDER).to_server()
+        listing_key = (project, json.dumps(server_filter, sort_keys=True), order_text)
+        cursor = self._cursors.get((*listing_key, offset)) if offset else None
+        start = offset if cursor is not None else 0
+        per_page = limit if cursor is not None else min(MAX_PER_PAGE, offset + limit)
+        not_found = _project_not_found(project)
+        api = self.api
+
+        def listing() -> Any:
+            with self._listing_lock:  # a Runs object of our own: wandb's Api shares them by filter
+                runs = api.runs(
+                    f"{entity}/{name}", filters=server_filter or None, order=order_text, per_page=per_page, lazy=False
+                )
+                api.flush()
+            if cursor is not None:
+                _start_at(runs, cursor)
+            return runs
+
+        paginator = self._call(f"listing runs of {project}", listing, not_found=not_found)
+        records: list[Run] = []
+        position = start
+        while position < offset + limit:
+            want = min(per_page, offset + limit - position)
+            items = self._call(f"listing runs of {project}", _next_items, paginator, want, not_found=not_found)
+            for index, wandb_run in enumerate(items, start=position):
+                if index >= offset:
+                    self._remember_run(project, wandb_run)
+                    records.append(run_record(wandb_run, entity, name))
+            position += len(items)
+            if len(items) < want:
+                break
+        if cursor is not None and getattr(paginator, "variables", {}).get("cursor") != cursor:
+            # This wandb did not start at the cursor: forget it and count from the start.
+            self._cursors.pop((*listing_key, offset), None)
+            return self.runs_page(project, run_filter, offset=offset, limit=limit, order=order)
+        total = _run_count(paginator)
+        end_cursor = _cursor_of_last(paginator, position - start)
+        if end_cursor is not None and len(records) == limit:
+            if len(self._cursors) >= MAX_CURSORS:
+                self._cursors.clear()
+            self._cursors[(*listing_key, offset + limit)] = end_cursor
+        unique = tuple({r.id: r for r in records}.values())  # W&B has repeated runs across pages
+        return RunPage(unique, total, offset, limit)
 
     def run(self, project: str, run_id: str) -> Run:
         entity, name = split_project(project)
@@ -368,6 +440,32 @@ def _next_items(paginator: Any, count: int) -> list[Any]:
         except StopIteration:
             break
     return items
+
+
+def _start_at(paginator: Any, cursor: str) -> None:
+    """Make a fresh wandb ``Runs`` paginator fetch its first page after ``cursor`` (it
+    takes the cursor for its next request from the edges of its last response)."""
+    paginator.last_response = {"project": {"runs": {"edges": [{"cursor": cursor}], "pageInfo": {"hasNextPage": True}}}}
+
+
+def _run_count(paginator: Any) -> int | None:
+    """How many runs match, as W&B's runs query reports it (``runCount``), without a request."""
+    response = getattr(paginator, "last_response", None)
+    count = (response.get("project") or {}).get("runCount") if isinstance(response, dict) else None
+    return int(count) if isinstance(count, int) else None
+
+
+def _cursor_of_last(paginator: Any, read: int) -> str | None:
+    """The cursor of item ``read - 1`` of a wandb ``Runs`` paginator (None when unknown):
+    a later listing starting there continues right after it."""
+    response: Any = getattr(paginator, "last_response", None)
+    try:
+        edges = response["project"]["runs"]["edges"]
+        first = len(paginator.objects) - len(edges)  # position of the last response's first edge
+        cursor = edges[read - 1 - first]["cursor"] if 0 <= read - 1 - first < len(edges) else None
+    except (TypeError, KeyError, IndexError, AttributeError):
+        return None
+    return cursor if isinstance(cursor, str) else None
 
 
 def _project_not_found(project: str) -> Callable[[str], NotFound]:
