@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from wbview.errors import ArtifactNotFound, MissingDependency, NotFound
 from wbview.formats.marks import BadMarks, Mark, from_document, to_document
+from wbview.sources.wandb.calls import TELEMETRY_ENV_DEFAULTS, env_defaults
 from wbview.sources.wandb.convert import split_project
 
 if TYPE_CHECKING:
@@ -34,6 +35,11 @@ def review_collection(ref: TableRef) -> str:
     return ("review-" + _NOT_NAME.sub("_", predictions))[:128]
 
 
+# wandb.init starts W&B Weave's tracing when weave has been imported (wbview[weave] reads
+# EvalTables with it): it would send requests to the trace server for wbview's own review run.
+REVIEW_RUN_ENV_DEFAULTS = TELEMETRY_ENV_DEFAULTS | {"WANDB_DISABLE_WEAVE": "true"}
+
+
 def save_marks(source: WandbSource, project: str, ref: TableRef, marks: list[Mark]) -> str:
     """Log ``marks`` as a new version of the table's review artifact; returns its name."""
     entity, name = split_project(project)
@@ -47,21 +53,22 @@ def save_marks(source: WandbSource, project: str, ref: TableRef, marks: list[Mar
             import wandb
         except ImportError:
             raise MissingDependency("Saving marks to W&B needs the wandb package: pip install 'wandb>=0.31'") from None
-        run = wandb.init(
-            entity=entity,
-            project=name,
-            job_type=REVIEW_JOB_TYPE,
-            name=f"review {ref.key}",
-            reinit="create_new",
-            settings=wandb.Settings(
-                base_url=settings.effective_base_url,
-                api_key=settings.api_key,
-                silent=True,
-                console="off",
-                save_code=False,
-                init_timeout=SAVE_TIMEOUT_S / 2,
-            ),
-        )
+        with env_defaults(REVIEW_RUN_ENV_DEFAULTS):  # no telemetry, and no Weave tracing of wbview's own run
+            run = wandb.init(
+                entity=entity,
+                project=name,
+                job_type=REVIEW_JOB_TYPE,
+                name=f"review {ref.key}",
+                reinit="create_new",
+                settings=wandb.Settings(
+                    base_url=settings.effective_base_url,
+                    api_key=settings.api_key,
+                    silent=True,
+                    console="off",
+                    save_code=False,
+                    init_timeout=SAVE_TIMEOUT_S / 2,
+                ),
+            )
         try:
             run.use_artifact(f"{project}/{ref.artifact}")  # lineage: the review points at its predictions
             artifact = wandb.Artifact(
