@@ -66,9 +66,11 @@ def fake_wandb(fake_wandb_server, monkeypatch):
 
     fake = fake_wandb_server
     fake.reset()
+    fake.forget_added_projects()
     fake.api_key = DEFAULT_API_KEY
     for name, value in {**fake.env(), **FAKE_RETRY_ENV}.items():
         monkeypatch.setenv(name, value)
     yield fake
     fake.reset()
+    fake.forget_added_projects()
     fake.api_key = DEFAULT_API_KEY

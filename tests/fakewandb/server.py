@@ -58,6 +58,7 @@ class FakeWandb:
         memo_listings: bool = False,
     ):
         self.projects: dict[str, ProjectData] = dict(projects)
+        self._base_projects = set(self.projects)  # reset() forgets projects that writes created
         self.api_key = api_key
         # Extra entry contents by (artifact "name:vN", entry path); wins over tables.
         self.files: dict[tuple[str, str], bytes] = dict(files or {})
@@ -162,6 +163,14 @@ class FakeWandb:
             self.faults.clear()
             self.unknown.clear()
             self._generation += 1
+
+    def forget_added_projects(self) -> None:
+        """Drop every project the fake did not start with (added by a test, or created by
+        the runs a test logged): a session-wide fake serves later tests too."""
+        with self._lock:
+            added = set(self.projects) - self._base_projects
+        for path in added:
+            self.remove_project(path)
 
     # ---- fault injection --------------------------------------------------------------
     def add_fault(self, fault: Fault) -> Fault:
