@@ -92,3 +92,23 @@ def test_an_unwritable_store_says_so(store_dir):
     (project_dir / "marks").write_text("a file where the marks folder should be")  # fails even for root
     with pytest.raises(StoreError, match="Cannot save marks into the store .* writable"):
         source.save_marks(PROJECT, REF, [mk.new_mark(1, "id", "other", "", "ann")])
+
+
+def test_a_reload_reads_only_the_saves_it_has_not_seen(store_dir, monkeypatch):
+    """Error analysis loads the marks on every rerun: each save file (never changed once
+    written) is read and parsed once; a new save, from this process or another, is seen."""
+    from pathlib import Path
+
+    source = LocalSource(store_dir)
+    source.save_marks(PROJECT, REF, [mk.new_mark(1, "id", "other", "a", "ann")])
+    source.save_marks(PROJECT, REF, [mk.new_mark(2, "id", "other", "b", "bo")])
+    assert len(source.load_marks(PROJECT, REF)) == 2
+    someone_else = LocalSource(store_dir)
+    reads: list[str] = []
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: (reads.append(self.name), original(self))[1])
+    assert sorted(m.note for m in source.load_marks(PROJECT, REF)) == ["a", "b"]
+    assert reads == []
+    someone_else.save_marks(PROJECT, REF, [mk.new_mark(3, "id", "needs data", "c", "cy")])
+    assert sorted(m.note for m in source.load_marks(PROJECT, REF)) == ["a", "b", "c"]
+    assert len(reads) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -31,6 +32,7 @@ class LocalSource(Source):
         self.label = f"local store {self.store.root}"
         self.is_demo = self.store.is_demo
         self.keeps_marks = True
+        self._mark_files: dict[Path, list[Mark]] = {}  # each save file parsed once (files never change)
         # (project, filter, order) -> (run list version, matching runs in order), the latest few
         self._ordered: dict[tuple[str, str, str], tuple[object, list[Run]]] = {}
         self._ordered_lock = threading.Lock()
@@ -156,11 +158,13 @@ class LocalSource(Source):
     def load_marks(self, project: str, ref: TableRef) -> list[Mark]:
         self._require_project(project)
         found: list[Mark] = []
-        for path, data in self.store.read_marks(project, ref.artifact, ref.entry):
-            try:
-                found.extend(from_document(data, str(path))[1])
-            except BadMarks as exc:
-                raise BadMarks(f"{exc} Delete or repair that file to see the other saves.") from None
+        for path, data in self.store.read_marks(project, ref.artifact, ref.entry, known=self._mark_files):
+            if data is not None:
+                try:
+                    self._mark_files[path] = from_document(data, str(path))[1]
+                except BadMarks as exc:
+                    raise BadMarks(f"{exc} Delete or repair that file to see the other saves.") from None
+            found.extend(self._mark_files[path])
         return found
 
     def save_marks(self, project: str, ref: TableRef, marks: list[Mark]) -> str:

@@ -52,7 +52,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -360,14 +360,21 @@ class Store:
             ) from exc
         return path
 
-    def read_marks(self, project: str, artifact_id: str, entry: str) -> list[tuple[Path, bytes]]:
-        """Every saved file of marks on one table, oldest name first: (path, content)."""
+    def read_marks(
+        self, project: str, artifact_id: str, entry: str, known: Container[Path] = ()
+    ) -> list[tuple[Path, bytes | None]]:
+        """Every saved file of marks on one table, oldest name first: (path, content), with
+        None as the content of a path in ``known`` (a save file never changes once written,
+        so a reader that parsed it before need not read it again)."""
         folder = self._marks_dir(project, artifact_id, entry)
-        found: list[tuple[Path, bytes]] = []
+        found: list[tuple[Path, bytes | None]] = []
         for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
             if path.name.startswith(TMP_PREFIX):
                 continue
             safe = inside(folder, path.name)  # a link out of the store is refused
+            if safe in known:
+                found.append((safe, None))
+                continue
             try:
                 found.append((safe, safe.read_bytes()))
             except FileNotFoundError:
