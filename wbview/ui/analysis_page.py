@@ -358,20 +358,22 @@ def download_review(
     (pages that do not prepare each table on screen prepare them only on click); the file
     is then named from ``name``."""
     url = view_url()
-    # The tables are held weakly (see held_weakly): a kept button must not keep them in memory.
-    weak = None if callable(sides) else [(run, ref, weakref.ref(table)) for run, ref, table in sides]
+    if callable(sides):
+        make: Callable[[], bytes] = lambda: review_html(ctx, sides(), url, threshold, fn_cost, fp_cost)  # noqa: E731 - built on click
+    else:
+        # The tables are held weakly (see held_weakly): a kept button must not keep them in memory.
+        weak = [(run, ref, weakref.ref(table)) for run, ref, table in sides]
 
-    def make() -> bytes:
-        if weak is None:
-            return review_html(ctx, sides() if callable(sides) else sides, url, threshold, fn_cost, fp_cost)
-        held = [(run, ref, table()) for run, ref, table in weak]
-        if any(table is None for _, _, table in held):
-            return UNLOADED.encode("utf-8")
-        return review_html(ctx, [(r, f, t) for r, f, t in held if t is not None], url, threshold, fn_cost, fp_cost)
+        def make() -> bytes:
+            held = [(run, ref, table()) for run, ref, table in weak]
+            alive = [(run, ref, table) for run, ref, table in held if table is not None]
+            if len(alive) < len(held):
+                return UNLOADED.encode("utf-8")
+            return review_html(ctx, alive, url, threshold, fn_cost, fp_cost)
 
-    if not name and not callable(sides):
-        run, ref, _ = sides[0]
-        name = (run.id, ref.key)
+        if not name:
+            run, ref, _ = sides[0]
+            name = (run.id, ref.key)
     st.sidebar.download_button(
         "Download this review",
         data=make,
