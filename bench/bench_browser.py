@@ -10,7 +10,7 @@ text, choose a confusion cell, pick another run, choose a slice on Where errors 
 move the threshold on Threshold & cost. The clock runs from the action (the page load, the
 click on an option, Enter in a text box) until the rerun it caused has finished and the page
 is fully drawn: the script is not running, no skeleton, spinner, stale element or exception is
-left, every visible plotly chart has drawn its SVG and every visible data grid its canvas, and
+left, every visible plotly chart has drawn its SVG, every Vega-Lite chart and data grid its canvas, and
 two animation frames have passed.
 
 One untimed-for-the-targets pass runs first on the fresh server (its cold times are printed as
@@ -107,6 +107,7 @@ DRAWN_JS = """() => {
     const shown = sel => [...document.querySelectorAll(sel)].filter(e => e.checkVisibility());  // not in a closed tab or expander
     if (shown('[data-testid="stPlotlyChart"]').some(e => !e.querySelector('.main-svg'))) return false;
     if (shown('[data-testid="stDataFrame"]').some(e => !e.querySelector('canvas'))) return false;
+    if (shown('[data-testid="stVegaLiteChart"]').some(e => !e.querySelector('.vega-embed canvas, .vega-embed svg.marks'))) return false;
     return true;
 }""".replace("PENDING_SELECTOR", PENDING_SELECTOR)
 TWO_FRAMES_JS = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"

@@ -127,6 +127,13 @@ class Session:
         """Wait for ``count`` plotly traces (``selector``: ``.parcoords`` for parallel coordinates)."""
         self.page.wait_for_function(f"() => document.querySelectorAll('{selector}').length >= {count}", timeout=RENDER_TIMEOUT_MS)
 
+    def wait_vega(self, count: int = 1) -> None:
+        """Wait for ``count`` Vega-Lite charts drawn (their SVG holds marks)."""
+        self.page.wait_for_function(
+            f"() => document.querySelectorAll('.vega-embed svg.marks .mark-rect path').length >= {count}",
+            timeout=RENDER_TIMEOUT_MS,
+        )
+
     def open(self, url: str) -> None:
         self.page.goto(url)
         self.ready()

@@ -92,14 +92,14 @@ def test_clicking_a_lineage_node_opens_it(app_url, session):
 def test_grouping_a_table_by_another_column(app_url, session):
     page = session.page
     session.open(f"{app_url}/error_analysis?run=ev1")
-    session.wait_charts()
+    session.wait_vega()
     page.get_by_text("Rows per group: False: 225, True: 15").wait_for()
     _choose(page, page.get_by_test_id("stSelectbox"), "Group by", "Sender Domain")
     page.get_by_text(re.compile(r"Rows per group: .*corp\.example: \d+")).wait_for()
     session.ready()
-    session.wait_charts()
+    page.locator(".vega-embed svg text", has_text="free.example (").first.wait_for()
     assert _query(page.url)["by"] == ["Sender Domain"]
-    titles = page.locator(".main-svg .annotation-text").all_text_contents()  # SVG: no inner_text
+    titles = page.locator(".vega-embed svg text").all_text_contents()  # SVG: no inner_text
     assert any(t.startswith("free.example (") for t in titles)
     session.screenshot("error-analysis-grouped")
 

@@ -33,6 +33,20 @@ CHART_TEXT_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(p
     return {chart, titles, smallest_tick: ticks.length ? Math.min(...ticks) : null};
 })"""
 
+# The same for Vega-Lite charts (drawn as SVG): every title, panel name and tick label, the
+# chart's box, and the main column's box (a chart wider than the column is cut by the window).
+VEGA_TEXT_JS = """() => [...document.querySelectorAll('.vega-embed svg.marks')].map(svg => {
+    const box = svg.getBoundingClientRect();
+    const column = svg.closest('[data-testid="stMainBlockContainer"]').getBoundingClientRect();
+    const texts = sel => [...svg.querySelectorAll(sel)].map(el => ({text: el.textContent, box: el.getBoundingClientRect().toJSON()}));
+    const ticks = [...svg.querySelectorAll('.role-axis-label text')].map(el => parseFloat(getComputedStyle(el).fontSize));
+    return {
+        chart: {left: Math.max(box.left, column.left), right: Math.min(box.right, column.right), top: box.top},
+        titles: texts('.role-title-text text').filter(t => t.text && t.box.width > 0),
+        smallest_tick: ticks.length ? Math.min(...ticks) : null,
+    };
+})"""
+
 
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory):
@@ -81,12 +95,15 @@ def test_no_chart_title_is_cut_and_ticks_are_readable(app_url, demo_store, proje
     ids = demo_store[1]
     params = {k: (ids[4] if v == "exp-004" else v) for k, v in params.items()}
     projector.open(_url(app_url, demo_store, page_name, run=ids[2], **params))
-    projector.wait_charts(charts)
+    if page_name == "error_analysis":  # the group-by histograms: one Vega-Lite chart
+        projector.wait_vega(charts)
+    else:
+        projector.wait_charts(charts)
     projector.ready()
     projector.page.wait_for_timeout(500)  # plotly's last layout pass
     name = "-".join(["projector", page_name, *(re.sub(r"\W+", "-", v) for v in params.values())])
     projector.screenshot(name)
-    drawn = projector.page.evaluate(CHART_TEXT_JS)
+    drawn = projector.page.evaluate(CHART_TEXT_JS) + projector.page.evaluate(VEGA_TEXT_JS)
     assert len(drawn) >= 1
     cut = [
         (t["text"], round(t["box"]["right"] - d["chart"]["right"]))
@@ -97,7 +114,8 @@ def test_no_chart_title_is_cut_and_ticks_are_readable(app_url, demo_store, proje
     assert cut == [], f"titles cut at the chart's edge on {name} (text, pixels past the edge): {cut}"
     shortened = [t["text"] for d in drawn for t in d["titles"] if "…" in t["text"]]
     assert shortened == [], f"titles cut short on {name}: {shortened}"
-    for i, chart in enumerate(projector.page.locator('[data-testid="stPlotlyChart"]').all()):
+    charts_shown = projector.page.locator('[data-testid="stPlotlyChart"], [data-testid="stVegaLiteChart"]').all()
+    for i, chart in enumerate(charts_shown):
         if chart.is_visible():
             chart.scroll_into_view_if_needed()
             chart.screenshot(path=str(SCREENSHOT_DIR / f"{name}-chart{i}.png"))

@@ -630,6 +630,13 @@ def _element(node: Any, norm: Normaliser) -> dict[str, Any] | None:
         return {"kind": kind, **norm.frame(node.value)}
     if kind == "plotly_chart":
         return {"kind": kind, "figure": plotly_numbers(json.loads(node.proto.spec), norm)}
+    if kind == "vega_lite_chart":  # the numbers it draws (its table) and its spec
+        import pyarrow as pa
+
+        data = node.proto.data.data
+        frame = pa.ipc.open_stream(data).read_all().to_pandas() if data else None
+        chart: dict[str, Any] = {"kind": kind, "spec": _reduce(json.loads(node.proto.spec), norm)}
+        return chart | ({"data": norm.frame(frame)} if frame is not None else {})
     if kind == "page_link":
         return {
             "kind": kind,

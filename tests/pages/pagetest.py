@@ -6,8 +6,10 @@ from __future__ import annotations
 import html
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -42,6 +44,31 @@ def problems(at: AppTest) -> list[str]:
 
 def plotly_specs(at: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+@dataclass(frozen=True)
+class VegaChart:
+    spec: dict
+    data: pd.DataFrame
+
+
+def vega_charts(at: AppTest) -> list[VegaChart]:
+    """Every Vega-Lite chart on the page: its spec and the table it draws."""
+    import pyarrow as pa
+
+    charts = []
+    for chart in at.get("vega_lite_chart"):
+        data = chart.proto.data.data
+        frame = pa.ipc.open_stream(data).read_all().to_pandas() if data else pd.DataFrame()
+        charts.append(VegaChart(json.loads(chart.proto.spec), frame))
+    return charts
+
+
+def histogram_panels(at: AppTest) -> dict[str, list[str]]:
+    """Error analysis's group-by histograms as {column title: [panel names]} (one chart, a
+    line of panels per column)."""
+    (chart,) = [c for c in vega_charts(at) if "vconcat" in c.spec]
+    return {" ".join(row["title"]["text"]): list(row["facet"]["sort"]) for row in chart.spec["vconcat"]}
 
 
 def unescape(markdown: str) -> str:

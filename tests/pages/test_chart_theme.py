@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.pages.pagetest import open_page, plotly_specs, problems
+from tests.pages.pagetest import open_page, plotly_specs, problems, vega_charts
 from tests.pages.test_analysis_pages import eval_run, open_analysis_page
 from wbview.charts.style import READABLE_TICKS, TITLE_LINE_CHARS
 
@@ -38,8 +38,12 @@ def test_every_chart_has_readable_ticks_and_uncut_titles(spec, demo, page, param
     params = {k: (eval_run(demo, v).id if k == "run_b" else v) for k, v in params.items()}
     at = open_analysis_page(page, spec, run=eval_run(demo, 2).id, **params)
     assert problems(at) == []
-    specs = plotly_specs(at)
-    assert specs
+    specs, vegas = plotly_specs(at), vega_charts(at)
+    assert specs or vegas
+    for vega in vegas:  # the group-by histograms
+        assert vega.spec["config"]["axis"]["labelFontSize"] == READABLE_TICKS["size"], page
+        for row in vega.spec["vconcat"]:
+            assert all("…" not in line and len(line) <= TITLE_LINE_CHARS for line in row["title"]["text"]), row["title"]
     for chart in specs:
         axes = [k for k in chart["layout"] if AXIS.match(k)]
         assert axes, chart["layout"].keys()

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.pages import dashboard_fixture as fx
-from tests.pages.pagetest import open_page, plotly_specs, problems
+from tests.pages.pagetest import open_page, problems, vega_charts
 from wbview.charts.style import CORRECT_COLOUR, ERROR_COLOUR
 from wbview.ui.source import register_source
 
@@ -30,8 +30,9 @@ def test_error_rates_are_percentages_and_errors_are_red(dash):
     assert problems(fn_tab) == []
     _assert_percentages(fn_tab, ("error_rate", "error_rate_low", "error_rate_high", "share_of_errors"))
     at = open_page("pages/error_analysis.py", source=dash, project=fx.PROJECT, run="ev1")
-    histograms = [s for s in plotly_specs(at) if s["data"][0]["type"] == "bar"]
-    colours = {trace["name"]: trace["marker"]["color"] for trace in histograms[0]["data"]}
+    (chart,) = vega_charts(at)
+    scale = chart.spec["vconcat"][0]["spec"]["encoding"]["color"]["scale"]
+    colours = {panel.split(" (")[0]: colour for panel, colour in zip(scale["domain"], scale["range"], strict=True)}
     assert colours == {"True": ERROR_COLOUR, "False": CORRECT_COLOUR}
 
 

@@ -15,7 +15,7 @@ from wbview.analysis.groups import group_histograms
 from wbview.analysis.memo import RecentResults
 from wbview.analysis.prepare import PreparedTable
 from wbview.analysis.selection import MAX_SHOWN_ROWS, for_display, rate_columns
-from wbview.charts.errors import confusion_figure, group_histogram_figure, outcome_colours
+from wbview.charts.errors import confusion_figure, group_histograms_chart, outcome_colours
 from wbview.errors import BadFilter, BadTable
 from wbview.filters import QUERY_PARAM
 from wbview.ui.analysis_page import held_weakly
@@ -191,19 +191,20 @@ def render_groups(table: PreparedTable, mask: np.ndarray, selection: Hashable = 
     if len(others) > len(shown):
         st.caption(f"Showing the first {len(shown)} of {len(others)} columns.")
 
-    def compute() -> tuple[Any, dict[str, Any]]:
+    def compute() -> tuple[Any, Any]:
         grouped = group_histograms(table, by=by, columns=shown, rows=mask)
         colours = outcome_colours(grouped.group_sizes.index) if by == table.schema.is_error else None
-        return grouped.group_sizes, {
-            column: group_histogram_figure(histogram, grouped.group_sizes, colours)
-            for column, histogram in grouped.histograms.items()
-        }
+        histograms = list(grouped.histograms.values())
+        return grouped.group_sizes, group_histograms_chart(histograms, grouped.group_sizes, colours) if histograms else None
 
     with st.spinner("Computing histograms…"):
-        group_sizes, figures = compute() if selection is None else memo(table, "groups", (selection, by, tuple(shown)), compute)
+        group_sizes, figure = compute() if selection is None else memo(table, "groups", (selection, by, tuple(shown)), compute)
     st.caption("Rows per group: " + ", ".join(f"{md_escape(g)}: {n:,}" for g, n in group_sizes.items()))
-    for column, figure in figures.items():
-        st.plotly_chart(figure, key=f"hist-{column}")
+    if figure is None:
+        st.info(f"No other column to draw: the table's only columns are {md_escape(by)} and its id.")
+        return
+    # One Vega-Lite chart for every column: see group_histograms_chart for why not plotly.
+    st.vega_lite_chart(figure.data, figure.spec, width="content", key="histograms")
 
 
 def render_false_negatives(table: PreparedTable, mask: np.ndarray) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from wbview.analysis.groups import group_histograms
 from wbview.analysis.prepare import prepare
-from wbview.charts.errors import group_histogram_figure, outcome_colours
+from wbview.charts.errors import group_histograms_chart, outcome_colours
 from wbview.charts.style import CORRECT_COLOUR, ERROR_COLOUR
 
 
@@ -52,9 +52,12 @@ def test_errors_are_drawn_in_the_warning_colour():
     table = prepare(frame)
     grouped = group_histograms(table, columns=["x"])
     colours = outcome_colours(grouped.group_sizes.index)
-    figure = group_histogram_figure(grouped.histograms["x"], grouped.group_sizes, colours)
-    by_group = {trace.name: trace.marker.color for trace in figure.data}
-    assert by_group == {"True": ERROR_COLOUR, "False": CORRECT_COLOUR}
+    chart = group_histograms_chart([grouped.histograms["x"]], grouped.group_sizes, colours)
+    scale = chart.spec["vconcat"][0]["spec"]["encoding"]["color"]["scale"]
+    assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
+        "False (2 rows)": CORRECT_COLOUR,
+        "True (2 rows)": ERROR_COLOUR,
+    }
 
 
 @pytest.mark.parametrize(
@@ -142,14 +145,15 @@ def test_figures_use_the_readable_type():
         assert figure.layout.font.size == READABLE_FONT["size"] >= 14
 
 
-def test_histogram_ticks_are_set_per_axis():
+def test_histogram_labels_use_the_readable_sizes():
     from wbview.charts.style import READABLE_TICKS
 
     frame = pd.DataFrame({"x": ["a", "b", "a", "b"], "True Label": ["p", "p", "q", "q"], "Predicted Label": ["p", "q", "q", "p"]})
     grouped = group_histograms(prepare(frame), columns=["x"])
-    figure = group_histogram_figure(grouped.histograms["x"], grouped.group_sizes)
-    assert figure.layout.xaxis.tickfont.size == READABLE_TICKS["size"] == figure.layout.xaxis2.tickfont.size
-    assert figure.layout.yaxis.tickfont.color == READABLE_TICKS["color"]
+    chart = group_histograms_chart([grouped.histograms["x"]], grouped.group_sizes)
+    axis = chart.spec["config"]["axis"]
+    assert axis["labelFontSize"] == READABLE_TICKS["size"] and axis["labelColor"] == READABLE_TICKS["color"]
+    assert chart.spec["vconcat"][0]["title"]["fontSize"] >= 14
 
 
 def test_text_length_bins_are_whole_numbers():

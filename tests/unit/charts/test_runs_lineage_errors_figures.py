@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
 from wbview.analysis.groups import ColumnHistogram
-from wbview.charts.errors import confusion_figure, group_histogram_figure
+from wbview.charts.errors import confusion_figure, group_histograms_chart
 from wbview.charts.lineage import lineage_figure
 from wbview.charts.lineage_layout import layout_lineage
 from wbview.charts.runs import metric_curves, parallel_coordinates
@@ -55,10 +57,44 @@ def test_confusion_figure_counts_and_highlight():
     assert fig.layout.shapes[0].x0 == -0.5 and fig.layout.shapes[0].y0 == 0.5
 
 
-def test_group_histogram_one_panel_per_group():
+def test_group_histograms_chart_one_panel_per_group():
     counts = pd.DataFrame({"False": [3, 1], "True": [0, 2]}, index=["ham", "phishing"])
     histogram = ColumnHistogram("Predicted Label", "categorical", counts, None, pd.Series([0, 0], index=["False", "True"]))
-    fig = group_histogram_figure(histogram, pd.Series({"False": 4, "True": 2}))
-    assert [list(t.y) for t in fig.data] == [[3, 1], [0, 2]]
-    assert [a.text for a in fig.layout.annotations] == ["False (4 rows)", "True (2 rows)"]
-    assert np.isclose(fig.data[1].customdata[1], 1.0)
+    chart = group_histograms_chart([histogram], pd.Series({"False": 4, "True": 2}))
+    data = chart.data
+    assert data.groupby("panel", sort=False)["n"].apply(list).to_dict() == {"False (4 rows)": [3, 1], "True (2 rows)": [0, 2]}
+    assert list(data["bin"]) == ["ham", "phishing"] * 2
+    assert np.isclose(data["share"].iloc[3], 1.0)  # 2 of True's 2 rows
+    (row,) = chart.spec["vconcat"]
+    assert row["title"]["text"] == ["Predicted Label"]
+    assert row["facet"]["sort"] == ["False (4 rows)", "True (2 rows)"]
+
+
+def test_group_histograms_chart_a_line_of_panels_per_column_in_order():
+    """Every column in one chart, top to bottom in the given order; text from data stays
+    a value (Vega draws it as text), never a field name or an expression."""
+    sizes = pd.Series({"False": 4, "True": 2})
+    names = ["first", "second <b>", "datum.x + 'y'", "third " + "long words " * 10]
+    histograms = [
+        ColumnHistogram(name, "categorical", pd.DataFrame({"False": [3, 1], "True": [0, 2]}, index=["a", "b"]), None, sizes * 0)
+        for name in names
+    ]
+    chart = group_histograms_chart(histograms, sizes)
+    rows = chart.spec["vconcat"]
+    assert [r["transform"] for r in rows] == [[{"filter": {"field": "row", "equal": i}}] for i in range(4)]
+    assert [" ".join(r["title"]["text"]) for r in rows[:3]] == names[:3]  # as written, not escaped
+    assert len(rows[3]["title"]["text"]) > 1 and " ".join(rows[3]["title"]["text"]) == names[3].strip()  # wraps, whole
+    assert sorted(chart.data["row"].unique()) == [0, 1, 2, 3]
+    fields = json.dumps([r["spec"]["encoding"] for r in rows])
+    assert "datum" not in fields and "<b>" not in json.dumps(chart.spec["config"])
+
+
+def test_group_histograms_chart_wraps_many_groups_and_keeps_shortened_names_apart():
+    groups = [f"a-very-long-group-name-{i}-same-end" for i in range(7)]
+    sizes = pd.Series(range(1, 8), index=groups)
+    counts = pd.DataFrame({g: [1, 2] for g in groups}, index=["x", "y"])
+    chart = group_histograms_chart([ColumnHistogram("c", "categorical", counts, None, sizes * 0)], sizes)
+    (row,) = chart.spec["vconcat"]
+    assert row["columns"] == 3  # 7 panels on 3 lines
+    assert len(set(row["facet"]["sort"])) == 7 == chart.data["panel"].nunique()
+    assert row["spec"]["width"] * 3 <= 760
