@@ -176,22 +176,42 @@ def column_histogram(
     top_k: int = 10,
 ) -> ColumnHistogram:
     """Histogram of ``column`` for each group (``group``: code per selected row)."""
+    if rows is None:  # the whole table: its bins do not depend on the grouping, so they are kept
+        binned = table.memo.get(("bins", bins, top_k, column), lambda: _column_bins(table, column, None, bins, top_k))
+    else:
+        binned = _column_bins(table, column, rows, bins, top_k)
+    counts, missing = _counts_frame(group, len(group_labels), binned.codes, len(binned.labels), binned.labels, group_labels)
+    if binned.kind == "categorical" and counts.loc[OTHER].sum() == 0:
+        counts = counts.drop(index=OTHER)
+    return ColumnHistogram(column, binned.kind, counts, binned.edges, missing)
+
+
+@dataclass(frozen=True)
+class _Binned:
+    """One column's bin per (selected) row (-1: missing), with the bins' labels and edges."""
+
+    kind: HistogramKind
+    codes: np.ndarray
+    labels: list[str]
+    edges: np.ndarray | None
+
+
+def _column_bins(table: PreparedTable, column: str, rows: np.ndarray | None, bins: int, top_k: int) -> _Binned:
     kind = column_kind(table, column)
-    n_groups = len(group_labels)
     if kind in ("numeric", "text"):
         values = numeric_values(table, column) if kind == "numeric" else text_lengths(table, column)
         values = values if rows is None else values[rows]
         codes, edges = _numeric_bins(values, bins, open_top=kind == "text")
-        counts, missing = _counts_frame(group, n_groups, codes, len(edges) - 1, _bin_labels(edges), group_labels)
-        return ColumnHistogram(column, "numeric" if kind == "numeric" else "text_length", counts, edges, missing)
+        return _Binned("numeric" if kind == "numeric" else "text_length", _small(codes), _bin_labels(edges), edges)
     codes, categories = value_codes(table, column)
     codes = codes if rows is None else codes[rows]
     codes, kept = top_codes(codes, len(categories), top_k)
-    labels = [_label(categories[i]) for i in kept] + [OTHER]
-    counts, missing = _counts_frame(group, n_groups, codes, len(labels), labels, group_labels)
-    if counts.loc[OTHER].sum() == 0:
-        counts = counts.drop(index=OTHER)
-    return ColumnHistogram(column, "categorical", counts, None, missing)
+    return _Binned("categorical", _small(codes), [_label(categories[i]) for i in kept] + [OTHER], None)
+
+
+def _small(codes: np.ndarray) -> np.ndarray:
+    """Bin codes in the smallest integer type that holds them (kept per column of big tables)."""
+    return codes.astype(np.min_scalar_type(-max(int(codes.max(initial=0)), 1)), copy=False)
 
 
 def group_histograms(

@@ -106,3 +106,33 @@ def test_numeric_bins_agree_with_numpy_histogram(values):
 
     codes, edges = _numeric_bins(values, 20)
     np.testing.assert_array_equal(np.bincount(codes, minlength=len(edges) - 1), np.histogram(values, edges)[0])
+
+
+@pytest.mark.parametrize("by", ["Is Error", "True Label", "Source", "Score", "Decoded Text"])
+def test_whole_table_bins_are_kept_and_give_the_same_histograms(by, monkeypatch):
+    """Without a selection each column's bins are computed once per table and reused for any
+    group-by column; the histograms equal those of an every-row selection (computed afresh)."""
+    from wbview.analysis import groups
+
+    frame = table_frame()
+    frame.loc[::7, "Score"] = np.nan  # missing values stay missing
+    table = prepare(frame)
+    kept = group_histograms(table, by=by, bins=10, top_k=5)
+    fresh = group_histograms(table, by=by, rows=np.ones(len(frame), dtype=bool), bins=10, top_k=5)
+    assert kept.histograms.keys() == fresh.histograms.keys()
+    for column, histogram in kept.histograms.items():
+        pd.testing.assert_frame_equal(histogram.counts, fresh.histograms[column].counts)
+        pd.testing.assert_series_equal(histogram.missing, fresh.histograms[column].missing)
+        assert histogram.kind == fresh.histograms[column].kind
+        np.testing.assert_array_equal(
+            histogram.edges if histogram.edges is not None else [],
+            fresh.histograms[column].edges if fresh.histograms[column].edges is not None else [],
+        )
+    calls: list[str] = []
+    original = groups._column_bins
+    monkeypatch.setattr(groups, "_column_bins", lambda t, c, *a: (calls.append(c), original(t, c, *a))[1])
+    again = group_histograms(table, by="Flag", bins=10, top_k=5)
+    assert calls == [by]  # only the column that was the group-by column before is binned now
+    assert sum(int(h.counts.to_numpy().sum() + h.missing.sum()) for h in again.histograms.values()) == len(frame) * len(
+        again.histograms
+    )
