@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from bench.bench_analysis import N_ROWS
-from bench.bench_browser import COUNT_RUNS_JS, BrowserSession, PeakMemory, rows_label
+from bench.bench_browser import BrowserSession, PeakMemory, rows_label
 from bench.common import report
 
 ROWS = int(os.environ.get("WBVIEW_BENCH_MEMORY_ROWS", N_ROWS))
@@ -71,7 +71,6 @@ async def _open_each(base: str, store: Path, memory: PeakMemory) -> list[int]:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             context = await browser.new_context(viewport={"width": 1400, "height": 1500})
-            await context.add_init_script(COUNT_RUNS_JS)
             query = {"source": f"store:{store}", "project": PROJECT}
             session = await BrowserSession.start(context, base, query)
             await session.open("")

@@ -1,4 +1,5 @@
-"""Figures of error analysis: the confusion matrix and per-group histograms."""
+"""Figures of error analysis: the confusion matrix (plotly) and the per-group histograms
+(one Vega-Lite chart)."""
 
 from __future__ import annotations
 
