@@ -39,6 +39,8 @@ def test_every_page_renders_from_the_sidebar(app_url, session):
         session.ready()
         if name == "runs":  # parallel coordinates; metric curves load only when asked
             session.wait_charts(selector=".parcoords")
+        elif name == "error-analysis":  # the group-by histograms: one Vega-Lite chart
+            session.wait_vega()
         elif name != "artifacts":
             session.wait_charts()
         assert "source=store" in page.url  # the source and project stay in the link
