@@ -395,16 +395,24 @@ def _derive_prediction(frame, schema, classes, positive, threshold) -> tuple[Eva
     return replace(schema, predicted_label=name), name
 
 
+def _row_max(probs: np.ndarray) -> np.ndarray:
+    """Each row's highest probability, NaN where the row has none (no column, or all missing:
+    e.g. an evaluation whose scorer logged no probabilities), without numpy's all-NaN warning."""
+    if probs.shape[1] == 0:
+        return np.full(len(probs), np.nan)
+    best = np.where(np.isnan(probs), -np.inf, probs).max(axis=1)
+    return np.where(np.isneginf(best), np.nan, best)
+
+
 def _predicted_probability(frame: pd.DataFrame, schema: EvalSchema) -> np.ndarray:
     probs = _prob_matrix(frame, schema)
     if schema.predicted_label is None:
-        return np.nanmax(probs, axis=1)
+        return _row_max(probs)
     pred = frame[schema.predicted_label]
     keys = [_key(c) for c in schema.probs]
     column_of_code = np.array([keys.index(_key(c)) if _key(c) in keys else -1 for c in pred.cat.categories] + [-1])
     cols = column_of_code[pred.cat.codes.to_numpy()]
-    with np.errstate(all="ignore"):
-        fallback = np.nanmax(probs, axis=1) if probs.shape[1] else np.full(len(frame), np.nan)
+    fallback = _row_max(probs)
     picked = probs[np.arange(len(frame)), np.maximum(cols, 0)]
     return np.where(cols >= 0, picked, fallback)
 

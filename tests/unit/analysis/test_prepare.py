@@ -226,3 +226,22 @@ def test_one_vs_rest_makes_a_binary_table_of_one_class():
     assert (ours.get("TP", 0), ours.get("FP", 0), ours.get("FN", 0), ours.get("TN", 0)) == (tp, fp, fn, tn)
     assert list(binary.frame["Decoded Text"]) == list("abcde") and binary.schema.text == "Decoded Text"
     assert list(binary.frame["Prob (insult)"]) == list(frame["Prob (insult)"])
+
+
+@pytest.mark.parametrize("with_prediction", [True, False])
+def test_rows_without_any_probability_get_no_confidence_and_no_warning(with_prediction):
+    """A row whose probabilities are all missing (a scorer that logged none for it) has no
+    confidence (NaN), the others keep theirs, and numpy's all-NaN warning does not leak."""
+    import warnings
+
+    frame = seed_table()
+    frame.loc[1, ["Prob (Ham)", "Prob (Phishing)"]] = np.nan
+    if with_prediction:
+        frame["Predicted Label"] = ["ham", "ham", "phishing", "spam"]  # "spam" has no probability column
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        table = prepare(frame)
+    confidence = table.frame["Confidence"].to_numpy(dtype=float)
+    assert np.isnan(confidence[1])
+    assert np.allclose(confidence[[0, 2]], [0.8, 0.8])
+    assert np.isclose(confidence[3], 0.7)  # no column for its prediction: the row's highest
