@@ -28,6 +28,11 @@ the page saw the script run finish: the time after it is the browser receiving a
 The browser runs on the same machine as the server, so on a small machine the three sessions'
 drawing competes with the server for the same cores, as it did where the slowness was reported.
 
+Last, the browser's floor on this machine (bench/floor_app.py on a server of its own): a
+Streamlit page with only a title, in a `# ` line, and the same page with the group-by histograms
+drawn by Vega-Lite (ours) against plotly (the baseline) in a `bench:` line, each opened in a new
+tab once per one-session round.
+
 Environment (for a quick run): WBVIEW_BENCH_BROWSER_ROWS (default 1000000),
 WBVIEW_BENCH_BROWSER_ROUNDS (one-session rounds, default 5), WBVIEW_BENCH_BROWSER_MULTI_ROUNDS
 (three-session rounds, default 2: 6 timings per interaction), WBVIEW_BENCH_BROWSER_SESSIONS
@@ -419,6 +424,49 @@ async def _walk(base: str, store: Path, memory: PeakMemory, peaks: dict[int, int
     return cold, single, multi, many
 
 
+FLOOR = ("bare", "vega", "plotly")
+
+
+async def _floor_walk(base: str, rounds: int) -> dict[str, list[float]]:
+    from playwright.async_api import async_playwright
+
+    from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS
+
+    times: dict[str, list[float]] = defaultdict(list)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            person = await _person(browser)
+            for index in range(rounds + 1):  # the first round warms the server and the HTTP cache
+                for variant in FLOOR:
+                    tab = await BrowserSession.start(person, base, {})
+                    elapsed = await tab.open("", v=variant)
+                    await tab.close()
+                    if index:
+                        times[variant].append(elapsed)
+        finally:
+            await browser.close()
+    return times
+
+
+def floor(folder: Path, rounds: int) -> None:
+    """What the browser alone costs here: a Streamlit page with only a title, and the same page
+    with the group-by histograms drawn by Vega-Lite (ours) against plotly (the baseline), each
+    opened in a new tab ``rounds`` times, from navigation to drawn (bench/floor_app.py)."""
+    from tests.browser.harness import streamlit_server
+
+    (folder / "floor-home").mkdir()
+    with streamlit_server(folder, folder / "floor-home", folder / "floor.log", script="bench/floor_app.py") as (base, _):
+        times = asyncio.run(_floor_walk(base, rounds))
+    median = {variant: statistics.median(times[variant]) for variant in FLOOR}
+    print(
+        f"# browser floor: a Streamlit page with only a title, navigation to drawn: median {median['bare']:.3g} s "
+        f"(worst {max(times['bare']):.3g} s of {rounds})",
+        flush=True,
+    )
+    report("browser floor page with the group-by histograms, Vega-Lite vs plotly", median["vega"], median["plotly"], "s")
+
+
 def _build_store(folder: Path) -> Path:
     from bench.bench_analysis_pages import PROJECT, million_project
     from wbview.sources.store.store import Store
@@ -448,6 +496,7 @@ def main() -> None:
                 except Exception:
                     print("# streamlit log tail:\n# " + "\n# ".join((folder / "streamlit.log").read_text().splitlines()[-20:]))
                     raise
+        floor(folder, ROUNDS)
     for name in TIMED + ALSO_TIMED:
         print(
             f"# browser cold {name} (first time on a fresh server, 1 session, {rows}): {cold.drawn[name][0]:.3g} s "

@@ -78,10 +78,11 @@ def streamlit_server(
     extra_env: Mapping[str, str] | None = None,
     host: str = "127.0.0.1",
     port: int | None = None,
+    script: str = "app.py",
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Run `streamlit run app.py` with WBVIEW_STORE=store_dir (and ``args``, ``extra_env``) on
-    ``port`` (default: a free one); yield its base URL and process once `/_stcore/health`
-    answers; stop it by PID at the end."""
+    """Run `streamlit run app.py` (or another ``script`` of the repository) with
+    WBVIEW_STORE=store_dir (and ``args``, ``extra_env``) on ``port`` (default: a free one);
+    yield its base URL and process once `/_stcore/health` answers; stop it by PID at the end."""
     port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")} | {
         "WBVIEW_STORE": str(store_dir),
@@ -90,7 +91,7 @@ def streamlit_server(
     env |= extra_env or {}
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", *args, "--server.port", str(port)],
+            [sys.executable, "-m", "streamlit", "run", script, *args, "--server.port", str(port)],
             cwd=REPO,
             env=env,
             stdout=log,
