@@ -234,6 +234,8 @@ def group_histograms(
         raise UsageError(f"Cannot group by {by!r}: no such column. Columns: {list(map(str, table.frame.columns))}.")
     if rows is not None:
         rows = np.asarray(rows, dtype=bool)
+        if rows.all():  # every row (the page's usual selection): the whole table's kept bins apply
+            rows = None
     group, labels = group_codes(table, by, rows=rows, top_k=top_k)
     sizes = pd.Series(np.bincount(group, minlength=len(labels)), index=labels)
     wanted = [c for c in (columns if columns is not None else table.frame.columns) if c != by]

@@ -118,7 +118,13 @@ def test_whole_table_bins_are_kept_and_give_the_same_histograms(by, monkeypatch)
     frame.loc[::7, "Score"] = np.nan  # missing values stay missing
     table = prepare(frame)
     kept = group_histograms(table, by=by, bins=10, top_k=5)
-    fresh = group_histograms(table, by=by, rows=np.ones(len(frame), dtype=bool), bins=10, top_k=5)
+    group, labels = groups.group_codes(prepare(frame), by, top_k=5)
+    every_row = np.ones(len(frame), dtype=bool)  # a selection's path: bins from the selected rows
+    fresh = groups.GroupedHistograms(
+        by,
+        kept.group_sizes,
+        {c: groups.column_histogram(prepare(frame), c, group, labels, rows=every_row, bins=10, top_k=5) for c in kept.histograms},
+    )
     assert kept.histograms.keys() == fresh.histograms.keys()
     for column, histogram in kept.histograms.items():
         pd.testing.assert_frame_equal(histogram.counts, fresh.histograms[column].counts)
@@ -133,6 +139,9 @@ def test_whole_table_bins_are_kept_and_give_the_same_histograms(by, monkeypatch)
     monkeypatch.setattr(groups, "_column_bins", lambda t, c, *a: (calls.append(c), original(t, c, *a))[1])
     again = group_histograms(table, by="Flag", bins=10, top_k=5)
     assert calls == [by]  # only the column that was the group-by column before is binned now
+    calls.clear()
+    group_histograms(table, by="True Label", rows=np.ones(len(frame), dtype=bool), bins=10, top_k=5)
+    assert calls == []  # an every-row selection (the page's usual one) reuses them
     assert sum(int(h.counts.to_numpy().sum() + h.missing.sum()) for h in again.histograms.values()) == len(frame) * len(
         again.histograms
     )
