@@ -15,11 +15,11 @@ from wbview.charts.style import (
     ERROR_COLOUR,
     READABLE_FONT,
     READABLE_TICKS,
-    TITLE_LINE_CHARS,
     plain,
     plotly,
     projector,
     short,
+    title_text,
 )
 
 if TYPE_CHECKING:
@@ -143,7 +143,6 @@ def group_histograms_chart(
                     "type": "nominal",
                     "sort": [panel_names[g] for g in groups],
                     "title": None,
-                    "header": {"labelFontSize": 14, "labelColor": READABLE_FONT["color"]},
                 },
                 "columns": per_line,
                 "spacing": HISTOGRAM_PANEL_GAP_PX,
@@ -193,17 +192,9 @@ def group_histograms_chart(
                 "labelColor": READABLE_TICKS["color"],
                 "titleFontSize": READABLE_FONT["size"],
             },
-            "header": {"labelFontSize": 14},
+            "header": {"labelFontSize": 14, "labelColor": READABLE_FONT["color"]},
             "title": {"fontSize": 17, "color": READABLE_FONT["color"]},
             "view": {"stroke": None},
         },
     }
     return HistogramsChart(pd.DataFrame.from_records(records, columns=["row", "panel", "bin", "order", "n", "share"]), spec)
-
-
-def title_text(text: str, width: int = TITLE_LINE_CHARS) -> list[str]:
-    """A Vega title's lines: broken at spaces (long words inside), nothing dropped. Vega draws
-    text as text, so nothing is escaped."""
-    import textwrap
-
-    return textwrap.wrap(str(text), width=width, break_long_words=True, break_on_hyphens=False) or [""]

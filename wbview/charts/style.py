@@ -56,16 +56,20 @@ def wrapped(text: object, width: int = 24, lines: int = 2) -> str:
     return "<br>".join(plain(part) for part in parts)
 
 
-def title_lines(text: object, width: int = TITLE_LINE_CHARS) -> str:
-    """A chart or axis title that wraps instead of being cut: plain text broken at spaces
-    (long words inside) into lines of at most ``width`` characters, joined with plotly's
-    ``<br>``. Nothing is dropped."""
+def title_text(text: object, width: int = TITLE_LINE_CHARS) -> list[str]:
+    """A title's lines: broken at spaces (long words inside) into lines of at most ``width``
+    characters. Nothing is dropped."""
     import textwrap
 
     if width < 1:
         raise ValueError("width must be at least 1")
-    parts = textwrap.wrap(str(text), width=width, break_long_words=True, break_on_hyphens=False) or [""]
-    return "<br>".join(plain(part) for part in parts)
+    return textwrap.wrap(str(text), width=width, break_long_words=True, break_on_hyphens=False) or [""]
+
+
+def title_lines(text: object, width: int = TITLE_LINE_CHARS) -> str:
+    """A plotly chart or axis title that wraps instead of being cut: ``title_text``'s lines,
+    plain, joined with plotly's ``<br>``."""
+    return "<br>".join(plain(part) for part in title_text(text, width))
 
 
 def projector(fig: go.Figure) -> go.Figure:
