@@ -3,7 +3,10 @@ fully drawn, on a 1,000,000-row eval table, with one browser session and with th
 
 Set-up: the two-run million-row project of bench_analysis_pages, written to a real store
 folder; `streamlit run app.py` on it (tests/browser/harness.py starts it, as the browser tests
-do); headless Debian Chromium driven by Playwright's async API, one browser context per session.
+do); headless Debian Chromium driven by Playwright's async API, one browser per person, each
+with its own profile on disk (as a person's browser keeps its caches and compiled JavaScript
+between visits), and a new tab, so a new Streamlit session, per round. Everyone has opened the
+app twice before the timed rounds.
 
 Timed, per session: open Error analysis from a link, group by another column, search the
 text, choose a confusion cell, pick another run, choose a slice on Where errors concentrate,
@@ -25,8 +28,12 @@ against one session's median (ratio = one / three; above 0.5 is within 2x of one
 the server's peak memory (RSS, sampled every 0.1 s) with 1, 3 and 6 sessions at once in `# ` lines;
 one `bench:` line per interaction for six sessions against one, too. The `# ` lines also say when
 the page saw the script run finish: the time after it is the browser receiving and drawing.
-The browser runs on the same machine as the server, so on a small machine the three sessions'
+The browsers run on the same machine as the server, so on a small machine the three sessions'
 drawing competes with the server for the same cores, as it did where the slowness was reported.
+So a `# ` line per interaction gives the CPU seconds the server and the browsers used in the
+median step, with 1 and with 3 sessions, and the least time that CPU allows on this machine's
+cores: where the browsers' share alone, shared over the cores, is more than twice one session's
+time, no server can bring three sessions within 2x here.
 
 Last, the browser's floor on this machine (bench/floor_app.py on a server of its own): a
 Streamlit page with only a title, in a `# ` line, and the same page with the group-by histograms
@@ -66,7 +73,7 @@ except ImportError:  # main() says what is missing
     PlaywrightTimeout = TimeoutError  # type: ignore[misc,assignment]  # only a name for the except clause
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, BrowserContext, Page
+    from playwright.async_api import BrowserContext, Page, Playwright
 
 TARGET_S = 1.0
 WAIT_MS = 120_000  # one step of three sessions on a million rows may take long: wait, then fail loudly
@@ -158,6 +165,68 @@ class Times:
 
     drawn: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     script: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    cpu: dict[str, list[Cpu]] = field(default_factory=lambda: defaultdict(list))  # per step, all sessions together
+
+
+@dataclass(frozen=True)
+class Cpu:
+    """CPU seconds one step used on this machine, every session's share together."""
+
+    server: float
+    browsers: float
+    wall: float  # the step's wall-clock time, from the first action to the last page drawn
+
+    def __sub__(self, other: Cpu) -> Cpu:
+        return Cpu(self.server - other.server, self.browsers - other.browsers, self.wall - other.wall)
+
+
+class CpuMeter:
+    """CPU seconds used so far by the server and by the browsers (every Chromium process
+    started under this one), read from /proc: where a step's time goes on this machine. The
+    browsers run here too, so on a small machine they compete with each other and with the
+    server for the same cores; a step of n sessions cannot take less than all their CPU
+    seconds shared over the cores. None on a system without /proc."""
+
+    TICK_S = 1 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
+
+    def __init__(self, server_pid: int):
+        self.server_pid = server_pid
+
+    @staticmethod
+    def _stats() -> dict[int, tuple[str, int, float]]:
+        """pid -> (command name, parent pid, CPU seconds of it and its reaped children) for
+        every process we may read."""
+        found: dict[int, tuple[str, int, float]] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                text = (entry / "stat").read_text()
+            except OSError:  # gone meanwhile, or not ours to read
+                continue
+            name = text[text.index("(") + 1 : text.rindex(")")]
+            rest = text[text.rindex(")") + 2 :].split()  # rest[0] is field 3 (state) of proc(5)
+            # utime, stime, and the children's cutime, cstime: a closed tab's renderer, once
+            # reaped by its browser, still counts there
+            ticks = sum(int(rest[index]) for index in (11, 12, 13, 14))
+            found[int(entry.name)] = (name, int(rest[1]), ticks * CpuMeter.TICK_S)
+        return found
+
+    def read(self) -> Cpu | None:
+        if not Path("/proc/self/stat").exists():
+            return None
+        stats = self._stats()
+        children: dict[int, list[int]] = defaultdict(list)
+        for pid, (_, parent, _) in stats.items():
+            children[parent].append(pid)
+        browsers, stack = 0.0, list(children[os.getpid()])
+        while stack:  # this process's descendants: the Playwright driver and the browsers under it
+            pid = stack.pop()
+            stack.extend(children[pid])
+            if pid != self.server_pid and stats[pid][0].startswith("chrom"):
+                browsers += stats[pid][2]
+        server = stats[self.server_pid][2] if self.server_pid in stats else 0.0
+        return Cpu(server, browsers, time.perf_counter())
 
 
 class PageFailed(RuntimeError):
@@ -293,6 +362,7 @@ class BrowserSession:
 async def _step(
     sessions: list[BrowserSession],
     times: Times,
+    meter: CpuMeter | None,
     shots: Path | None,
     name: str,
     act: Callable[[BrowserSession], Awaitable[float]],
@@ -301,7 +371,11 @@ async def _step(
     """Every session does ``act`` at the same moment (after an untimed ``prepare``)."""
     if prepare is not None:
         await asyncio.gather(*(prepare(s) for s in sessions))
+    before = meter.read() if meter else None
     times.drawn[name].extend(await asyncio.gather(*(act(s) for s in sessions)))
+    after = meter.read() if meter else None
+    if before and after:
+        times.cpu[name].append(after - before)
     times.script[name].extend(s.script_s for s in sessions)
     if shots is not None:  # what the timed page looked like
         shots.mkdir(parents=True, exist_ok=True)
@@ -309,7 +383,9 @@ async def _step(
         await sessions[0].page.get_by_test_id("stAppViewContainer").screenshot(path=str(path))
 
 
-async def _round(sessions: list[BrowserSession], pick: Choices, times: Times, shots: Path | None = None) -> None:
+async def _round(
+    sessions: list[BrowserSession], pick: Choices, times: Times, meter: CpuMeter | None = None, shots: Path | None = None
+) -> None:
     """One walk through the interactions, every session in step with the others."""
     chosen: dict[int, str] = {}
 
@@ -322,24 +398,31 @@ async def _round(sessions: list[BrowserSession], pick: Choices, times: Times, sh
     def choose(label: str) -> Callable[[BrowserSession], Awaitable[float]]:
         return lambda session: session.choose(chosen[id(session)], label)
 
-    await _step(sessions, times, shots, OPEN, lambda s: s.open("error_analysis", run="a"))
-    await _step(sessions, times, shots, GROUP_BY, choose("Group by"), open_selectbox("Group by", pick.by))
-    await _step(sessions, times, shots, SEARCH, lambda s: s.type_and_enter("Search the text", pick.term))
+    await _step(sessions, times, meter, shots, OPEN, lambda s: s.open("error_analysis", run="a"))
+    await _step(sessions, times, meter, shots, GROUP_BY, choose("Group by"), open_selectbox("Group by", pick.by))
+    await _step(sessions, times, meter, shots, SEARCH, lambda s: s.type_and_enter("Search the text", pick.term))
     await _step(
         sessions,
         times,
+        meter,
         shots,
         CELL,
         choose("Rows in the confusion cell"),
         open_selectbox("Rows in the confusion cell", pick.cell),
     )
-    await _step(sessions, times, shots, RUN_PICK, choose("Run"), open_selectbox("Run", 0))
-    await _step(sessions, times, shots, OPEN_SLICES, lambda s: s.open("slices", run="a"))
+    await _step(sessions, times, meter, shots, RUN_PICK, choose("Run"), open_selectbox("Run", 0))
+    await _step(sessions, times, meter, shots, OPEN_SLICES, lambda s: s.open("slices", run="a"))
     await _step(
-        sessions, times, shots, SLICE, choose("Show the rows of a slice"), open_selectbox("Show the rows of a slice", pick.slice)
+        sessions,
+        times,
+        meter,
+        shots,
+        SLICE,
+        choose("Show the rows of a slice"),
+        open_selectbox("Show the rows of a slice", pick.slice),
     )
-    await _step(sessions, times, shots, OPEN_THRESHOLD, lambda s: s.open("threshold", run="a", point="custom", t="0.5"))
-    await _step(sessions, times, shots, THRESHOLD, lambda s: s.type_and_enter("Threshold", f"{pick.threshold:.4f}"))
+    await _step(sessions, times, meter, shots, OPEN_THRESHOLD, lambda s: s.open("threshold", run="a", point="custom", t="0.5"))
+    await _step(sessions, times, meter, shots, THRESHOLD, lambda s: s.type_and_enter("Threshold", f"{pick.threshold:.4f}"))
 
 
 class PeakMemory:
@@ -376,35 +459,53 @@ class PeakMemory:
         self._thread.join()
 
 
-async def _person(browser: Browser) -> BrowserContext:
-    context = await browser.new_context(viewport={"width": 1400, "height": 1500})
-    return context
+async def _person(playwright: Playwright, profiles: Path, index: int) -> BrowserContext:
+    """One person's own browser: a Chromium of its own with a profile on disk, as a team
+    member's browser is. Three contexts of one browser would share that browser's GPU and
+    browser processes, which no three people in a meeting share (on this machine they made
+    three opens use a third more CPU), and an in-memory profile compiles the frontend's
+    JavaScript anew in every tab, where a person's browser keeps the compiled code."""
+    from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS
+
+    return await playwright.chromium.launch_persistent_context(
+        str(profiles / f"person-{index}"),
+        executable_path=str(CHROMIUM),
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1400, "height": 1500},
+    )
 
 
-async def _walk(base: str, store: Path, memory: PeakMemory, peaks: dict[int, int]) -> tuple[Times, Times, Times, Times]:
+WARM_VISITS = 2  # untimed visits per person before the timed rounds: a browser keeps compiled code from the second run
+
+
+async def _walk(
+    base: str, store: Path, memory: PeakMemory, peaks: dict[int, int], profiles: Path, meter: CpuMeter
+) -> tuple[Times, Times, Times, Times]:
     from playwright.async_api import async_playwright
 
     from bench.bench_analysis_pages import PROJECT
-    from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS
 
     query = {"source": f"store:{store}", "project": PROJECT}
     cold, single, multi, many = Times(), Times(), Times(), Times()
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        people: list[BrowserContext] = []
         try:
-            # One browser context per person, kept for the whole run (its HTTP cache too: the
-            # cold pass pays for the first download of the frontend); a new tab, and so a new
-            # Streamlit session, per round.
-            people = [await _person(browser) for _ in range(max(SESSIONS, MANY_SESSIONS, 1))]
+            # One browser per person, kept for the whole run (its caches too: the cold pass
+            # pays for the first download of the frontend); a new tab, and so a new Streamlit
+            # session, per round.
+            for index in range(max(SESSIONS, MANY_SESSIONS, 1)):
+                people.append(await _person(playwright, profiles, index))
             first = await BrowserSession.start(people[0], base, query)
             # The app's root once: a fresh server registers app.py's navigation on its first run.
             await first.open("")
-            await _round([first], choices(0), cold, SHOTS)
+            await _round([first], choices(0), cold, meter, SHOTS)
             await first.close()
-            for person in people[1:]:  # the others have opened the app before, too (untimed)
-                tab = await BrowserSession.start(person, base, query)
-                await tab.open("")
-                await tab.close()
+            for person in people:  # everyone has used the app before (untimed)
+                for _ in range(WARM_VISITS):
+                    tab = await BrowserSession.start(person, base, query)
+                    await tab.open("")
+                    await tab.open("error_analysis", run="a")
+                    await tab.close()
             print(f"# server RSS after the cold pass: {memory.rss() / 2**20:,.0f} MiB", flush=True)
             groups = [(1, ROUNDS, single), (SESSIONS, MULTI_ROUNDS, multi)]
             if MANY_SESSIONS:
@@ -415,37 +516,34 @@ async def _walk(base: str, store: Path, memory: PeakMemory, peaks: dict[int, int
                         tabs = [await BrowserSession.start(person, base, query) for person in people[:count]]
                         before = memory.peak
                         memory.peak = memory.rss()  # this group's own peak
-                        await _round(tabs, choices(1 + len(groups) * index + group), times)
+                        await _round(tabs, choices(1 + len(groups) * index + group), times, meter)
                         await asyncio.gather(*(tab.close() for tab in tabs))
                         peaks[count] = max(peaks.get(count, 0), memory.peak)
                         memory.peak = max(before, memory.peak)
         finally:
-            await browser.close()
+            await asyncio.gather(*(person.close() for person in people))
     return cold, single, multi, many
 
 
 FLOOR = ("bare", "vega", "plotly")
 
 
-async def _floor_walk(base: str, rounds: int) -> dict[str, list[float]]:
+async def _floor_walk(base: str, rounds: int, profiles: Path) -> dict[str, list[float]]:
     from playwright.async_api import async_playwright
-
-    from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS
 
     times: dict[str, list[float]] = defaultdict(list)
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        person = await _person(playwright, profiles, 0)
         try:
-            person = await _person(browser)
-            for index in range(rounds + 1):  # the first round warms the server and the HTTP cache
+            for index in range(rounds + WARM_VISITS):  # the first rounds warm the server and the browser's caches
                 for variant in FLOOR:
                     tab = await BrowserSession.start(person, base, {})
                     elapsed = await tab.open("", v=variant)
                     await tab.close()
-                    if index:
+                    if index >= WARM_VISITS:
                         times[variant].append(elapsed)
         finally:
-            await browser.close()
+            await person.close()
     return times
 
 
@@ -457,7 +555,7 @@ def floor(folder: Path, rounds: int) -> None:
 
     (folder / "floor-home").mkdir()
     with streamlit_server(folder, folder / "floor-home", folder / "floor.log", script="bench/floor_app.py") as (base, _):
-        times = asyncio.run(_floor_walk(base, rounds))
+        times = asyncio.run(_floor_walk(base, rounds, folder / "floor-profiles"))
     median = {variant: statistics.median(times[variant]) for variant in FLOOR}
     print(
         f"# browser floor: a Streamlit page with only a title, navigation to drawn: median {median['bare']:.3g} s "
@@ -465,6 +563,21 @@ def floor(folder: Path, rounds: int) -> None:
         flush=True,
     )
     report("browser floor page with the group-by histograms, Vega-Lite vs plotly", median["vega"], median["plotly"], "s")
+
+
+CORES = os.cpu_count() or 1
+
+
+def _cpu_summary(cpus: list[Cpu]) -> str:
+    """The median step's CPU seconds, and the least time the step could take on this machine's
+    cores with every process using them fully."""
+    server = statistics.median(c.server for c in cpus)
+    browsers = statistics.median(c.browsers for c in cpus)
+    wall = statistics.median(c.wall for c in cpus)
+    return (
+        f"server {server:.2f} CPU-s, browsers {browsers:.2f} CPU-s in {wall:.2f} s "
+        f"({(server + browsers) / wall:.1f} of {CORES} cores busy; no less than {(server + browsers) / CORES:.2f} s on {CORES})"
+    )
 
 
 def _build_store(folder: Path) -> Path:
@@ -490,9 +603,10 @@ def main() -> None:
         (folder / "home").mkdir()
         with streamlit_server(store, folder / "home", folder / "streamlit.log") as (base, process):
             peaks: dict[int, int] = {}
+            meter = CpuMeter(process.pid)
             with PeakMemory(process.pid) as memory:
                 try:
-                    cold, single, multi, most = asyncio.run(_walk(base, store, memory, peaks))
+                    cold, single, multi, most = asyncio.run(_walk(base, store, memory, peaks, folder / "profiles", meter))
                 except Exception:
                     print("# streamlit log tail:\n# " + "\n# ".join((folder / "streamlit.log").read_text().splitlines()[-20:]))
                     raise
@@ -511,6 +625,17 @@ def main() -> None:
             f"median {statistics.median(single.script[name]):.3g} s",
             flush=True,
         )
+        if single.cpu[name] and multi.cpu[name]:
+            print(f"# browser {name}, CPU per step: 1 session {_cpu_summary(single.cpu[name])}", flush=True)
+            print(f"# browser {name}, CPU per step: {SESSIONS} sessions {_cpu_summary(multi.cpu[name])}", flush=True)
+            alone = SESSIONS * statistics.median(c.browsers for c in single.cpu[name]) / CORES
+            print(
+                f"# browser {name}: {SESSIONS} browsers drawing what one session's drew need "
+                f"{alone:.2f} s of this machine's {CORES} cores, before any server work; "
+                f"{'more' if alone > 2 * statistics.median(one) else 'less'} than 2x one session's "
+                f"{statistics.median(one):.2f} s",
+                flush=True,
+            )
         report(f"browser {name}, {SESSIONS} sessions vs 1", statistics.median(many), statistics.median(one), "s")
         print(
             f"# browser {name} ({SESSIONS} sessions, {rows}): worst={max(many):.3g} s of {len(many)} timings; script "
