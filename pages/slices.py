@@ -7,7 +7,6 @@ import streamlit as st
 from wbview.analysis import selection as views
 from wbview.analysis import slices
 from wbview.charts import slices as charts
-from wbview.charts.slices import ngram_figure
 from wbview.ui import analysis_page, page, url_state
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
@@ -67,7 +66,8 @@ if view == "ranked slices":
     if ranked.empty:
         st.info("No slice is that large. Lower 'Smallest slice (rows)'.")
     else:
-        st.plotly_chart(charts.slice_lift_figure(ranked.head(20), rank_by), key="lift_chart")
+        lift = charts.slice_lift_chart(ranked.head(20), rank_by)
+        st.vega_lite_chart(lift.data, lift.spec, width="stretch", key="lift_chart")
         st.dataframe(
             ranked.head(views.MAX_SHOWN_ROWS),
             hide_index=True,
@@ -100,7 +100,8 @@ elif view == "n-grams":
             + (f" (a random sample of {sampled:,} rows)." if sampled and sampled < population else ".")
         )
         if len(grams):
-            st.plotly_chart(ngram_figure(grams), key="ngram_chart")
+            gram_chart = charts.ngram_chart(grams)
+            st.vega_lite_chart(gram_chart.data, gram_chart.spec, width="stretch", key="ngram_chart")
         st.dataframe(
             grams.head(views.MAX_SHOWN_ROWS), hide_index=True, key="ngrams_table", column_config=views.rate_columns(grams.columns)
         )

@@ -86,8 +86,11 @@ def test_calibration_page_compares_two_runs(app_url, demo_store, session):
 def test_slices_page_ranks_slices_and_draws_the_error_tree(app_url, demo_store, session):
     page = session.page
     session.open(_url(app_url, demo_store, "slices", run=demo_store[1][1]))
-    session.wait_charts(1)
+    session.wait_vega(1)  # the ranking: Vega-Lite
     page.get_by_text(re.compile(r"slices with ≥ 30 rows, ranked by the lower 95% bound")).wait_for()
+    bars = page.locator(".vega-embed svg.marks .mark-rect path").count()
+    labels = page.locator(".vega-embed svg.marks .role-axis-label text").all_text_contents()
+    assert bars == 20 and sum(" = " in label for label in labels) == 20, (bars, labels)  # the top 20 slices, each named
     session.screenshot("analysis-slices")
     page.get_by_role("radio", name="error tree").click()
     page.wait_for_url(re.compile(r"view=error"))

@@ -76,6 +76,8 @@ def _cut(chart: dict, box: dict) -> bool:
     return box["left"] < chart["left"] - 1 or box["right"] > chart["right"] + 1 or box["top"] < chart["top"] - 1
 
 
+# Pages (by their "view") whose chart is Vega-Lite: the group-by histograms, the rankings.
+VEGA_PAGES = {None: ("error_analysis", "slices"), "n-grams": ("slices",)}
 PAGES = [
     ("error_analysis", {}, 2),
     ("threshold", {}, 2),
@@ -95,7 +97,7 @@ def test_no_chart_title_is_cut_and_ticks_are_readable(app_url, demo_store, proje
     ids = demo_store[1]
     params = {k: (ids[4] if v == "exp-004" else v) for k, v in params.items()}
     projector.open(_url(app_url, demo_store, page_name, run=ids[2], **params))
-    if page_name == "error_analysis":  # the group-by histograms: one Vega-Lite chart
+    if page_name in VEGA_PAGES.get(params.get("view"), ()):  # one Vega-Lite chart
         projector.wait_vega(charts)
     else:
         projector.wait_charts(charts)

@@ -40,10 +40,14 @@ def test_every_chart_has_readable_ticks_and_uncut_titles(spec, demo, page, param
     assert problems(at) == []
     specs, vegas = plotly_specs(at), vega_charts(at)
     assert specs or vegas
-    for vega in vegas:  # the group-by histograms
+    for vega in vegas:  # the group-by histograms, the slice and n-gram rankings
         assert vega.spec["config"]["axis"]["labelFontSize"] == READABLE_TICKS["size"], page
-        for row in vega.spec["vconcat"]:
+        assert vega.spec["usermeta"]["embedOptions"]["renderer"] == "svg", page
+        for row in vega.spec.get("vconcat", []):
             assert all("…" not in line and len(line) <= TITLE_LINE_CHARS for line in row["title"]["text"]), row["title"]
+        for layer in vega.spec.get("layer", []):  # labels of a ranking: whole (cut only in the middle, by short())
+            if "y" in layer["encoding"]:
+                assert layer["encoding"]["y"]["axis"]["labelLimit"] >= 400, (page, layer["encoding"]["y"])
     for chart in specs:
         axes = [k for k in chart["layout"] if AXIS.match(k)]
         assert axes, chart["layout"].keys()

@@ -14,12 +14,14 @@ from wbview.charts.style import (
     CORRECT_COLOUR,
     ERROR_COLOUR,
     READABLE_FONT,
-    READABLE_TICKS,
+    VEGA_SVG,
+    VegaChart,
     plain,
     plotly,
     projector,
     short,
     title_text,
+    vega_config,
 )
 
 if TYPE_CHECKING:
@@ -89,16 +91,8 @@ HISTOGRAM_BIN_CHARS = 24
 
 
 @dataclass(frozen=True)
-class HistogramsChart:
-    """A Vega-Lite chart (``spec``) over one long table (``data``: a row per column, group and bin).
-
-    Vega-Lite, not plotly: plotly's 4.7 MB script takes a browser on a small machine about
-    0.8 s to load on every page open, and its subplots another 0.7 s to draw, for a chart
-    that only shows counts (measured: a bare Streamlit page 0.87 s to drawn, the same page
-    with these histograms in plotly 2.79 s, in Vega-Lite 1.37 s)."""
-
-    data: pd.DataFrame
-    spec: dict
+class HistogramsChart(VegaChart):
+    """The group-by histograms: ``data`` has a row per column, group and bin."""
 
 
 def group_histograms_chart(
@@ -182,19 +176,9 @@ def group_histograms_chart(
             }
         )
     spec = {
-        "usermeta": {"embedOptions": {"renderer": "svg"}},
+        "usermeta": VEGA_SVG,
         "vconcat": rows,
         "spacing": 28,
-        "config": {
-            "font": "sans-serif",
-            "axis": {
-                "labelFontSize": READABLE_TICKS["size"],
-                "labelColor": READABLE_TICKS["color"],
-                "titleFontSize": READABLE_FONT["size"],
-            },
-            "header": {"labelFontSize": 14, "labelColor": READABLE_FONT["color"]},
-            "title": {"fontSize": 17, "color": READABLE_FONT["color"]},
-            "view": {"stroke": None},
-        },
+        "config": vega_config(),
     }
     return HistogramsChart(pd.DataFrame.from_records(records, columns=["row", "panel", "bin", "order", "n", "share"]), spec)

@@ -7,49 +7,100 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from wbview.charts.style import READABLE_FONT, plain, plotly, projector, short, wrapped
+from wbview.charts.style import (
+    ERROR_COLOUR,
+    READABLE_FONT,
+    VEGA_SVG,
+    VegaChart,
+    plain,
+    plotly,
+    projector,
+    short,
+    vega_config,
+    wrapped,
+)
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 
-def slice_lift_figure(ranked: pd.DataFrame, rate_label: str) -> go.Figure:
+SLICE_LABEL_CHARS = 48
+SLICE_BAR_PX = 26  # one slice's line: a bar and its interval
+
+
+def slice_lift_chart(ranked: pd.DataFrame, rate_label: str) -> VegaChart:
     """The top slices' rates with 95% intervals as horizontal bars (best at the top),
-    against a line at the overall rate."""
-    go = plotly()
-    labels = [plain(short(f"{f} = {s}", 48)) for f, s in zip(ranked["feature"], ranked["slice"], strict=False)]
+    against a dashed line at the overall rate (its value in the axis title). Vega-Lite, as
+    the page's first chart (see VegaChart); hover shows the rate, the rows and the lift."""
+    labels: list[str] = []
+    for f, s in zip(ranked["feature"], ranked["slice"], strict=False):
+        label = short(f"{f} = {s}", SLICE_LABEL_CHARS)
+        while label in labels:  # one bar per slice, even where two labels shorten alike
+            label += " ·"
+        labels.append(label)
     rate = ranked["rate"].to_numpy(dtype=float)
-    fig = go.Figure(
-        go.Bar(
-            x=rate.tolist(),
-            y=labels,
-            orientation="h",
-            marker_color="#d62728",
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": (ranked["rate_high"] - rate).tolist(),
-                "arrayminus": (rate - ranked["rate_low"]).tolist(),
-            },
-            customdata=np.c_[ranked["rows"], ranked["lift"]].tolist(),
-            hovertemplate="%{y}<br>rate %{x:.1%}<br>%{customdata[0]:,} rows · lift %{customdata[1]:.2f}<extra></extra>",
-        )
+    data = pd.DataFrame(
+        {
+            "label": labels,
+            "order": range(len(labels)),
+            "rate": rate,
+            "low": ranked["rate_low"].to_numpy(dtype=float),
+            "high": ranked["rate_high"].to_numpy(dtype=float),
+            "rows": ranked["rows"].to_numpy(),
+            "lift": ranked["lift"].to_numpy(dtype=float),
+        }
     )
+    y = {
+        "field": "label",
+        "type": "nominal",
+        "sort": {"field": "order"},
+        "title": None,
+        "axis": {"labelLimit": 440},  # a whole label: SLICE_LABEL_CHARS characters at the tick size
+    }
+    layers: list[dict] = [
+        {
+            "mark": {"type": "bar", "color": ERROR_COLOUR},
+            "encoding": {
+                "y": y,
+                "x": {"field": "rate", "type": "quantitative", "axis": {"format": ".0%"}},
+                "tooltip": [
+                    {"field": "label", "type": "nominal", "title": "slice"},
+                    {"field": "rate", "type": "quantitative", "format": ".1%", "title": "rate"},
+                    {"field": "low", "type": "quantitative", "format": ".1%", "title": "95% from"},
+                    {"field": "high", "type": "quantitative", "format": ".1%", "title": "95% to"},
+                    {"field": "rows", "type": "quantitative", "format": ",", "title": "rows"},
+                    {"field": "lift", "type": "quantitative", "format": ".2f", "title": "lift"},
+                ],
+            },
+        },
+        {
+            "mark": {"type": "rule", "color": "#333"},
+            "encoding": {"y": y, "x": {"field": "low", "type": "quantitative"}, "x2": {"field": "high"}},
+        },
+    ]
     # The overall rate is rate / lift of any slice with a lift above 0 (a slice with no hits
     # has lift 0, and 0 / 0 says nothing): divide only there.
-    lift = ranked["lift"].to_numpy(dtype=float)
+    lift = data["lift"].to_numpy()
     usable = np.isfinite(lift) & (lift > 0) & np.isfinite(rate)
+    x_title = rate_label
     if usable.any():
         overall = float(rate[usable][0] / lift[usable][0])
-        fig.add_vline(x=overall, line={"color": "#333", "dash": "dash"}, annotation_text="overall")
-    fig.update_layout(
-        font=READABLE_FONT,
-        height=120 + 24 * len(labels),
-        margin={"l": 10, "r": 20, "t": 30, "b": 40},
-        xaxis={"title": plain(rate_label), "tickformat": ".0%"},
-        yaxis={"autorange": "reversed"},
-    )
-    return projector(fig)
+        x_title = f"{rate_label} (dashed line: overall, {overall:.1%})"
+        layers.append(
+            {
+                "data": {"values": [{"overall": overall}]},
+                "mark": {"type": "rule", "color": "#333", "strokeDash": [6, 4], "size": 2},
+                "encoding": {"x": {"field": "overall", "type": "quantitative"}},
+            }
+        )
+    layers[0]["encoding"]["x"]["title"] = x_title
+    spec = {
+        "usermeta": VEGA_SVG,
+        "height": {"step": SLICE_BAR_PX},
+        "layer": layers,
+        "config": vega_config(),
+    }
+    return VegaChart(data, spec)
 
 
 def error_tree_figure(nodes: pd.DataFrame) -> go.Figure:
@@ -110,10 +161,10 @@ def cohort_rate_figure(leaves: pd.DataFrame, rate_label: str, limit: int = 15) -
     return projector(fig)
 
 
-def ngram_figure(ranked: pd.DataFrame, top: int = 20) -> go.Figure:
+def ngram_chart(ranked: pd.DataFrame, top: int = 20) -> VegaChart:
     """The top n-grams' rates (``rank_ngrams``) with Wilson intervals, drawn like the
     slice ranking: one bar per "contains <n-gram>" slice, best at the top."""
     shown = ranked.head(top)
     as_slices = shown.assign(feature="contains", slice=[f"“{g}”" for g in shown["ngram"]])
     rate_label = "FN rate" if (shown["target"] == "fn").all() else "error rate"
-    return slice_lift_figure(as_slices, rate_label)
+    return slice_lift_chart(as_slices, rate_label)

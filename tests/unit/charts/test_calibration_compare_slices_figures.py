@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -11,7 +13,7 @@ from wbview.analysis.prepare import prepare
 from wbview.analysis.slices import rank_ngrams
 from wbview.charts.calibration import ece_figure
 from wbview.charts.compare import run_diff_figure
-from wbview.charts.slices import ngram_figure
+from wbview.charts.slices import ngram_chart
 
 PAYLOAD = "<img src=x onerror=alert(1)>"
 
@@ -40,14 +42,17 @@ def test_ece_figure_one_series_per_run():
     assert fig.data[0].y[0] == result.ece["ece"].iloc[0]
 
 
-def test_ngram_figure_bars_match_ranking():
+def test_ngram_chart_bars_match_ranking():
     ranked = rank_ngrams(prepare(binary_frame(0)), target="error", min_rows=5)
-    fig = ngram_figure(ranked, top=50)
-    assert list(fig.data[0].y) == [f"contains = “{g}”" for g in ranked["ngram"].head(50)]
-    assert np.allclose(fig.data[0].x, ranked["rate"].head(50))
+    chart = ngram_chart(ranked, top=50)
+    assert list(chart.data["label"]) == [f"contains = “{g}”" for g in ranked["ngram"].head(50)]
+    assert np.allclose(chart.data["rate"], ranked["rate"].head(50))
+    assert list(chart.data["order"]) == list(range(len(chart.data)))  # drawn in the ranking's order
 
 
-def test_ngram_figure_escapes_markup():
+def test_ngram_chart_keeps_markup_as_values_only():
+    """Vega draws text as text: an n-gram like "<script>" stays as it is, but only in the
+    data, never in the spec (as a field name or an expression)."""
     ranked = pd.DataFrame(
         {
             "target": ["fn"],
@@ -59,4 +64,7 @@ def test_ngram_figure_escapes_markup():
             "lift": [2.0],
         }
     )
-    assert ngram_figure(ranked).data[0].y[0] == "contains = “&lt;script&gt;”"
+    chart = ngram_chart(ranked)
+    assert chart.data["label"].tolist() == ["contains = “<script>”"]
+    assert "script" not in json.dumps(chart.spec)
+    assert chart.spec["layer"][0]["encoding"]["x"]["title"].startswith("FN rate")

@@ -202,7 +202,7 @@ def test_projector_theme_reaches_every_axis_and_makes_room_for_a_wrapped_title()
 def test_slice_lift_chart_with_a_slice_without_hits_draws_the_overall_line_without_warnings():
     import warnings
 
-    from wbview.charts.slices import slice_lift_figure
+    from wbview.charts.slices import slice_lift_chart
 
     ranked = pd.DataFrame(
         {
@@ -218,6 +218,40 @@ def test_slice_lift_chart_with_a_slice_without_hits_draws_the_overall_line_witho
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fig = slice_lift_figure(ranked, "error rate")
-    (line,) = fig.layout.shapes
-    assert line.x0 == pytest.approx(0.5 / 1.5)
+        chart = slice_lift_chart(ranked, "error rate")
+    (line,) = [layer for layer in chart.spec["layer"] if "data" in layer]  # the overall rate
+    assert line["data"]["values"][0]["overall"] == pytest.approx(0.5 / 1.5)
+    assert chart.spec["layer"][0]["encoding"]["x"]["title"] == "error rate (dashed line: overall, 33.3%)"
+
+
+def test_slice_lift_chart_without_any_lift_draws_no_overall_line():
+    from wbview.charts.slices import slice_lift_chart
+
+    ranked = pd.DataFrame(
+        {"feature": ["a"], "slice": ["x"], "rows": [40], "rate": [0.0], "rate_low": [0.0], "rate_high": [0.09], "lift": [0.0]}
+    )
+    chart = slice_lift_chart(ranked, "FN rate")
+    assert [layer["mark"]["type"] for layer in chart.spec["layer"]] == ["bar", "rule"]
+    assert chart.spec["layer"][0]["encoding"]["x"]["title"] == "FN rate"
+
+
+def test_slice_lift_chart_keeps_two_slices_that_shorten_alike_apart():
+    """A nominal axis draws one bar per distinct label: two long slices cut to the same label
+    would share a bar, so the second gets a mark."""
+    from wbview.charts.slices import SLICE_LABEL_CHARS, slice_lift_chart
+
+    start, middle, end = "u" * 30, "v" * 60, "same end"  # differ after the start, before the end
+    ranked = pd.DataFrame(
+        {
+            "feature": ["text", "text"],
+            "slice": [f"{start}one{middle}{end}", f"{start}two{middle}{end}"],
+            "rows": [40, 50],
+            "rate": [0.5, 0.4],
+            "rate_low": [0.3, 0.2],
+            "rate_high": [0.7, 0.6],
+            "lift": [2.0, 1.6],
+        }
+    )
+    labels = slice_lift_chart(ranked, "error rate").data["label"].tolist()
+    assert len(set(labels)) == 2 and labels[0].endswith(end) and labels[1] == labels[0] + " ·"
+    assert len(labels[0]) == SLICE_LABEL_CHARS
