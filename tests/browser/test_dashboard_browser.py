@@ -150,3 +150,24 @@ def test_clicking_a_confusion_cell_filters_the_rows(app_url, session):
     session.ready()
     assert _query(page.url)["cell"] == ["true phishing → predicted ham"]
     session.screenshot("confusion-cell")
+
+
+def test_the_column_mapping_panel_opens_on_click_and_its_choice_stays_in_the_link(app_url, session):
+    """The panel's selectboxes are drawn only once it is opened; a role chosen there goes into
+    the link, and the link reopens the panel with that choice."""
+    page = session.page
+    session.open(f"{app_url}/error_analysis?run=ev1")
+    session.wait_vega()
+    mapping = page.get_by_test_id("stSelectbox").filter(has_text="true label")
+    assert mapping.count() == 0  # closed: not drawn
+    page.get_by_text("Column mapping", exact=True).click()
+    mapping.first.wait_for()
+    session.ready()
+    _choose(page, page.get_by_test_id("stSelectbox"), "text", "Sender Domain")
+    page.wait_for_url(re.compile(r"map\.text=Sender"))
+    session.ready()
+    assert _query(page.url)["map.text"] == ["Sender Domain"]
+    session.open(page.url)
+    page.get_by_test_id("stSelectbox").filter(has_text="true label").first.wait_for()
+    assert page.get_by_role("combobox", name="text", exact=True).input_value() == "Sender Domain"
+    session.screenshot("error-analysis-column-mapping")

@@ -403,6 +403,31 @@ def _odd_table_source() -> str:
     return register_source("odd", MemorySource({"acme/odd": data}))
 
 
+def test_the_column_mapping_panel_draws_its_selectboxes_only_when_open_or_linked(spec):
+    """Closed, the panel draws no selectbox (the browser would build all seven on every
+    open); opened, they are there and a choice lands in the link; a link that sets a role
+    opens the panel with its selectboxes, so the choice stays in the link."""
+    from wbview.schema import ROLES
+    from wbview.ui.widgets import MAPPING_PANEL_KEY, MAPPING_PREFIX
+
+    role_keys = {MAPPING_PREFIX + role for role in ROLES}
+    at = open_page("pages/error_analysis.py", source=spec, run="ev1")
+    assert problems(at) == []
+    assert [e.label for e in at.expander] == ["Column mapping"]
+    assert role_keys.isdisjoint(s.key for s in at.selectbox)
+
+    at.session_state[MAPPING_PANEL_KEY] = True  # what a click on the panel sets
+    at.run()
+    assert role_keys <= {s.key for s in at.selectbox}
+    at.selectbox(key=MAPPING_PREFIX + "text").set_value("Sender Domain").run()
+    assert problems(at) == []
+    assert at.selectbox(key=MAPPING_PREFIX + "text").value == "Sender Domain"  # the link: the browser test
+
+    at = open_page("pages/error_analysis.py", source=spec, run="ev1", **{MAPPING_PREFIX + "text": "Sender Domain"})
+    assert problems(at) == []
+    assert at.selectbox(key=MAPPING_PREFIX + "text").value == "Sender Domain"
+
+
 def test_unrecognised_columns_ask_for_a_mapping_then_work():
     spec = _odd_table_source()
     at = open_page("pages/error_analysis.py", source=spec)

@@ -153,11 +153,25 @@ def fresh_click(name: str, value: object, state: Any = None) -> bool:
     return True
 
 
+MAPPING_PANEL_KEY = "_column_mapping_open"
+
+
 def column_mapping(frame: pd.DataFrame, detected: EvalSchema, expanded: bool = False) -> dict[str, str | None]:
-    """Let the user say which column plays which role; returns only the roles they set."""
+    """Let the user say which column plays which role; returns only the roles they set.
+
+    The panel's selectboxes are drawn only while it is open or while the link sets a role:
+    a closed panel still made the browser build its seven selectboxes, about 0.2 s of every
+    analysis page's open on a small machine (a Streamlit page with only a title: 0.85 s to
+    drawn; with the closed panel: 1.06 s). A link that sets a role keeps them drawn, open,
+    because a selectbox bound to the link takes its value out of the link when it is not
+    drawn."""
     columns = [str(c) for c in frame.columns]
     mapping: dict[str, str | None] = {}
-    with st.expander("Column mapping", expanded=expanded):
+    linked = any(MAPPING_PREFIX + role in st.query_params for role in ROLES)
+    panel = st.expander("Column mapping", expanded=expanded or linked, key=MAPPING_PANEL_KEY, on_change="rerun")
+    if not (panel.open or linked):
+        return mapping
+    with panel:
         st.caption(
             "wbview recognises the seed guide's names (Decoded Text, True Label, ...) and snake_case. "
             "When your columns are named differently, say which is which."
