@@ -87,10 +87,8 @@ st.caption(
 )
 
 position = views.curve_position(curve, chosen)
-st.plotly_chart(
-    charts.threshold_figure(views.thin_rows(curve, views.MAX_CURVE_POINTS, keep=[position]), chosen, logged),
-    key="threshold_chart",
-)
+drawn = charts.threshold_chart(views.thin_rows(curve, views.MAX_CURVE_POINTS, keep=[position]), chosen, logged)
+st.vega_lite_chart(drawn.data, drawn.spec, width="stretch", key="threshold_chart")
 with st.expander(f"Every threshold ({len(curve):,} rows)"):
     shown = views.thin_rows(curve, views.MAX_SHOWN_ROWS, keep=[position])
     if len(shown) < len(curve):

@@ -128,9 +128,10 @@ class Session:
         self.page.wait_for_function(f"() => document.querySelectorAll('{selector}').length >= {count}", timeout=RENDER_TIMEOUT_MS)
 
     def wait_vega(self, count: int = 1) -> None:
-        """Wait for ``count`` Vega-Lite charts drawn (their SVG holds marks)."""
+        """Wait for ``count`` bars or lines drawn in Vega-Lite charts (SVG paths)."""
         self.page.wait_for_function(
-            f"() => document.querySelectorAll('.vega-embed svg.marks .mark-rect path').length >= {count}",
+            "() => document.querySelectorAll('.vega-embed svg.marks .mark-rect path, .vega-embed svg.marks .mark-line path')"
+            f".length >= {count}",
             timeout=RENDER_TIMEOUT_MS,
         )
 

@@ -54,7 +54,14 @@ def _query(url: str) -> dict[str, list[str]]:
 def test_threshold_page_moves_to_the_target_recall_point(app_url, demo_store, session):
     page = session.page
     session.open(_url(app_url, demo_store, "threshold", run=demo_store[1][4], fn_cost="5"))
-    session.wait_charts(4)
+    session.wait_vega(5)  # four rates and the cost: Vega-Lite lines
+    labels = page.locator(".vega-embed svg.marks .mark-text text").all_text_contents()
+    assert "chosen" in labels and "logged" in labels, labels
+    plot = page.locator(".vega-embed svg.marks").first.bounding_box()
+    page.mouse.move(plot["x"] + plot["width"] * 0.45, plot["y"] + plot["height"] * 0.4)  # hover: every value at that threshold
+    tooltip = page.locator("#vg-tooltip-element")
+    tooltip.get_by_text("cost per row").wait_for()
+    assert all(name in tooltip.inner_text() for name in ("threshold", "Precision", "Recall", "FN rate", "FP rate"))
     page.get_by_role("heading", name=re.compile(r"^At threshold ")).wait_for()
     page.get_by_text("Rows that change outcome").wait_for()
     session.screenshot("analysis-threshold")

@@ -161,7 +161,7 @@ def test_threshold_page_on_exp_002(demo_url, demo, demo_session):
     run = _run(demo[1], "eval", "exp-002-eval")
     # A missed phishing message costs five false alarms: the cost-optimal threshold moves below the logged 0.5.
     demo_session.open(f"{demo_url}/threshold?run={run.id}&fn_cost=5")
-    demo_session.wait_charts(2)
+    demo_session.wait_vega(5)  # four rates and the cost
     heading = page.get_by_role("heading", name=re.compile(r"^At threshold "))
     heading.wait_for()
     assert float(heading.inner_text().split()[-1]) < 0.5, heading.inner_text()  # below the logged threshold

@@ -77,7 +77,7 @@ def _cut(chart: dict, box: dict) -> bool:
 
 
 # Pages (by their "view") whose chart is Vega-Lite: the group-by histograms, the rankings.
-VEGA_PAGES = {None: ("error_analysis", "slices"), "n-grams": ("slices",)}
+VEGA_PAGES = {None: ("error_analysis", "slices", "threshold"), "n-grams": ("slices",)}
 PAGES = [
     ("error_analysis", {}, 2),
     ("threshold", {}, 2),

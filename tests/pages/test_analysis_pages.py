@@ -146,8 +146,11 @@ def test_threshold_page_numbers_match_the_analysis(spec, demo):
     assert len(frame_with(at, "Outcome After")) == len(changes) > 0
     counts = frame_with(at, "after")
     assert counts["rows"].sum() == len(changes)
-    chart = plotly_specs(at)[0]
-    assert [t["name"] for t in chart["data"]][:4] == ["Precision", "Recall", "FN rate", "FP rate"]
+    (chart,) = vega_charts(at)
+    assert plotly_specs(at) == []
+    assert list(chart.data.columns[1:5]) == ["Precision", "Recall", "FN rate", "FP rate"]
+    thinned = views.thin_rows(curve, views.MAX_CURVE_POINTS, keep=[views.curve_position(curve, float(best["threshold"]))])
+    assert chart.data["threshold"].tolist() == thinned["threshold"][thinned["threshold"] < float("inf")].tolist()
 
 
 def test_threshold_target_recall_and_custom_point_from_the_url(spec, demo):

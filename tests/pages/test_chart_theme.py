@@ -33,6 +33,11 @@ def _titles(spec: dict) -> list[str]:
     return [t for t in found if t]
 
 
+def _units(spec: dict) -> list[dict]:
+    """A Vega-Lite spec's unit layers (nested layers flattened)."""
+    return [unit for layer in spec.get("layer", []) for unit in (_units(layer) if "layer" in layer else [layer])]
+
+
 @pytest.mark.parametrize(("page", "params"), PAGES, ids=[f"{p}-{'-'.join(map(str, q.values())) or 'default'}" for p, q in PAGES])
 def test_every_chart_has_readable_ticks_and_uncut_titles(spec, demo, page, params):
     params = {k: (eval_run(demo, v).id if k == "run_b" else v) for k, v in params.items()}
@@ -45,9 +50,10 @@ def test_every_chart_has_readable_ticks_and_uncut_titles(spec, demo, page, param
         assert vega.spec["usermeta"]["embedOptions"]["renderer"] == "svg", page
         for row in vega.spec.get("vconcat", []):
             assert all("…" not in line and len(line) <= TITLE_LINE_CHARS for line in row["title"]["text"]), row["title"]
-        for layer in vega.spec.get("layer", []):  # labels of a ranking: whole (cut only in the middle, by short())
-            if "y" in layer["encoding"]:
-                assert layer["encoding"]["y"]["axis"]["labelLimit"] >= 400, (page, layer["encoding"]["y"])
+        for layer in _units(vega.spec):  # labels of a ranking: whole (cut only in the middle, by short())
+            y = layer.get("encoding", {}).get("y", {})
+            if y.get("type") == "nominal":
+                assert y["axis"]["labelLimit"] >= 400, (page, y)
     for chart in specs:
         axes = [k for k in chart["layout"] if AXIS.match(k)]
         assert axes, chart["layout"].keys()

@@ -118,6 +118,7 @@ def vega_config() -> dict:
             "titleColor": READABLE_FONT["color"],
         },
         "header": {"labelFontSize": 14, "labelColor": READABLE_FONT["color"]},
+        "legend": {"labelFontSize": READABLE_FONT["size"], "labelColor": READABLE_FONT["color"]},
         "title": {"fontSize": 17, "color": READABLE_FONT["color"]},
         "view": {"stroke": None},
     }

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
-from wbview.charts.style import READABLE_FONT, plotly, projector
-
-if TYPE_CHECKING:
-    import plotly.graph_objects as go
-
+from wbview.charts.style import READABLE_FONT, VEGA_SVG, VegaChart, vega_config
 
 CURVE_LINES = (
     ("precision", "Precision", "#1f77b4"),
@@ -21,78 +15,103 @@ CURVE_LINES = (
 )
 
 
-def threshold_figure(curve: pd.DataFrame, chosen: float | None = None, logged: float | None = None) -> go.Figure:
-    """Precision, recall, FN and FP rates (left axis) and expected cost (right axis)
-    against the threshold, with the chosen (solid) and logged (dashed) thresholds marked."""
-    go = plotly()
+HOVER_POINTS = 400  # thresholds the hover snaps to: enough to read the curve, few enough to draw at once
+CURVE_HEIGHT_PX = 380
+THRESHOLD_TITLE = "threshold (flag when probability ≥ threshold)"
+
+
+def threshold_chart(curve: pd.DataFrame, chosen: float | None = None, logged: float | None = None) -> VegaChart:
+    """Precision, recall, FN and FP rates (left axis) and expected cost (right axis, dotted)
+    against the threshold, with the chosen (solid) and logged (dashed) thresholds marked and
+    labelled; hover snaps to the nearest threshold and shows every value there. Vega-Lite,
+    as the page's first chart (see VegaChart)."""
     finite = curve[np.isfinite(curve["threshold"].to_numpy())]
-    x = finite["threshold"].to_numpy()
-    traces = [
-        go.Scatter(
-            x=x,
-            y=finite[column].to_numpy(),
-            name=name,
-            mode="lines",
-            line={"color": colour},
-            hovertemplate=f"threshold %{{x:.4f}}<br>{name} %{{y:.2%}}<extra></extra>",
-        )
-        for column, name, colour in CURVE_LINES
-    ]
-    traces.append(
-        go.Scatter(
-            x=x,
-            y=finite["expected_cost"].to_numpy(),
-            name="Expected cost per row",
-            mode="lines",
-            yaxis="y2",
-            line={"color": "#7f7f7f", "dash": "dot"},
-            hovertemplate="threshold %{x:.4f}<br>cost per row %{y:.4g}<extra></extra>",
-        )
-    )
-    # Marks as plain layout shapes: add_vline re-validates the whole figure on every call.
+    data = pd.DataFrame({"threshold": finite["threshold"].to_numpy(dtype=float)})
+    for column, name, _ in CURVE_LINES:
+        data[name] = finite[column].to_numpy(dtype=float)
+    data["cost"] = finite["expected_cost"].to_numpy(dtype=float)
+    step = max(1, -(-len(data) // HOVER_POINTS))
+    data["hover"] = np.arange(len(data)) % step == 0  # the thresholds the hover snaps to
+    names = [name for _, name, _ in CURVE_LINES]
+    x = {"field": "threshold", "type": "quantitative", "scale": {"domain": [0, 1]}, "title": THRESHOLD_TITLE}
+    rates = {
+        "transform": [{"fold": names, "as": ["measure", "value"]}],
+        "mark": {"type": "line", "strokeWidth": 2},
+        "encoding": {
+            "x": x,
+            "y": {
+                "field": "value",
+                "type": "quantitative",
+                "scale": {"domain": [0, 1.02]},
+                "axis": {"format": ".0%"},
+                "title": "rate",
+            },
+            "color": {
+                "field": "measure",
+                "type": "nominal",
+                "scale": {"domain": names, "range": [colour for _, _, colour in CURVE_LINES]},
+                "legend": {"orient": "bottom", "title": None},
+            },
+        },
+    }
+    cost = {
+        "mark": {"type": "line", "color": "#7f7f7f", "strokeDash": [2, 3], "strokeWidth": 2},
+        "encoding": {
+            "x": x,
+            "y": {"field": "cost", "type": "quantitative", "axis": {"orient": "right"}, "title": "expected cost per row"},
+        },
+    }
+    hover = {
+        "transform": [{"filter": {"field": "hover", "equal": True}}],
+        "params": [
+            {
+                "name": "near",
+                "select": {"type": "point", "encodings": ["x"], "nearest": True, "on": "pointerover", "clear": "pointerout"},
+            }
+        ],
+        "mark": {"type": "rule", "color": "#999"},
+        "encoding": {
+            "x": x,
+            "opacity": {"condition": {"param": "near", "empty": False, "value": 0.8}, "value": 0},
+            "tooltip": [
+                {"field": "threshold", "type": "quantitative", "format": ".4f"},
+                *({"field": name, "type": "quantitative", "format": ".2%"} for name in names),
+                {"field": "cost", "type": "quantitative", "format": ".4g", "title": "cost per row"},
+            ],
+        },
+    }
     marks = [
-        (value, dash, label)
-        for value, dash, label in ((logged, "dash", "logged"), (chosen, "solid", "chosen"))
+        (float(value), label)
+        for value, label in ((logged, "logged"), (chosen, "chosen"))
         if value is not None and np.isfinite(value)
     ]
-    shapes = [
-        {
-            "type": "line",
-            "xref": "x",
-            "yref": "paper",
-            "x0": float(v),
-            "x1": float(v),
-            "y0": 0,
-            "y1": 1,
-            "line": {"color": "#333", "dash": dash, "width": 1.5},
-        }
-        for v, dash, _ in marks
-    ]
     # Labels point away from each other (the lower mark's to the left), so close marks never overlap.
-    lower = min(marks, key=lambda m: m[0])[2] if len(marks) == 2 else None
-    notes = [
-        {
-            "x": float(v),
-            "y": 1.0,
-            "xref": "x",
-            "yref": "paper",
-            "text": label,
-            "showarrow": False,
-            "yanchor": "bottom",
-            "xanchor": "center" if lower is None else ("right" if label == lower else "left"),
-        }
-        for v, _, label in marks
-    ]
-    layout = {
-        "height": 380,
-        "font": READABLE_FONT,
-        "margin": {"l": 40, "r": 40, "t": 30, "b": 40},
-        "hovermode": "x unified",
-        "shapes": shapes,
-        "annotations": notes,
-        "xaxis": {"title": {"text": "threshold (flag when probability ≥ threshold)"}, "range": [0, 1]},
-        "yaxis": {"title": {"text": "rate"}, "tickformat": ".0%", "range": [0, 1.02]},
-        "yaxis2": {"title": {"text": "expected cost per row"}, "overlaying": "y", "side": "right", "rangemode": "tozero"},
-        "legend": {"orientation": "h", "y": -0.2},
+    lower = min(marks)[1] if len(marks) == 2 else None
+    mark_layers = []
+    for value, label in marks:
+        at = {"data": {"values": [{"threshold": value, "label": label}]}, "encoding": {"x": x}}
+        mark_layers += [
+            at
+            | {"mark": {"type": "rule", "color": "#333", "strokeWidth": 1.5, "strokeDash": [6, 4] if label == "logged" else []}},
+            at
+            | {
+                "mark": {
+                    "type": "text",
+                    "text": label,
+                    "y": 0,
+                    "dy": -6,
+                    "baseline": "bottom",
+                    "align": "center" if lower is None else ("right" if label == lower else "left"),
+                    "fontSize": READABLE_FONT["size"],
+                    "color": READABLE_FONT["color"],
+                }
+            },
+        ]
+    spec = {
+        "usermeta": VEGA_SVG,
+        "height": CURVE_HEIGHT_PX,
+        "layer": [{"layer": [rates, *mark_layers, hover]}, cost],
+        "resolve": {"scale": {"y": "independent"}},
+        "config": vega_config(),
     }
-    return projector(go.Figure(data=traces, layout=layout))
+    return VegaChart(data, spec)

@@ -7,7 +7,7 @@ import pytest
 
 from wbview.analysis.selection import recorded_threshold
 from wbview.charts.slices import cohort_rate_figure
-from wbview.charts.threshold import threshold_figure
+from wbview.charts.threshold import threshold_chart
 
 
 def test_cohort_rate_figure_puts_the_highest_rate_leaf_first_with_a_readable_bar():
@@ -62,9 +62,10 @@ def test_threshold_marker_labels_point_away_from_each_other(chosen, logged):
             "expected_cost": [0.5, 0.2, 0.5],
         }
     )
-    notes = {a.text: a.xanchor for a in threshold_figure(curve, chosen, logged).layout.annotations}
+    spec = threshold_chart(curve, chosen, logged).spec
+    notes = {u["mark"]["text"]: u["mark"]["align"] for u in spec["layer"][0]["layer"] if u.get("mark", {}).get("type") == "text"}
     lower, higher = ("chosen", "logged") if chosen < logged else ("logged", "chosen")
-    assert notes == {lower: "right", higher: "left"}
+    assert notes == {lower: "right", higher: "left"}  # the labels point away from each other
 
 
 def test_distinct_model_runs_keeps_one_run_per_model_and_the_weakest():

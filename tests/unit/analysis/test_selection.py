@@ -127,12 +127,34 @@ def _binary_table(n: int = 400, seed: int = 0):
     )
 
 
-def test_threshold_figure_marks_chosen_and_logged():
+def _layers(spec: dict) -> list[dict]:
+    """A layered spec's unit layers, nested layers flattened."""
+    return [unit for layer in spec["layer"] for unit in (_layers(layer) if "layer" in layer else [layer])]
+
+
+def test_threshold_chart_marks_chosen_and_logged():
     curve = th.threshold_curve(_binary_table())
-    fig = threshold_charts.threshold_figure(curve, 0.42, 0.5)
-    assert [t.name for t in fig.data] == ["Precision", "Recall", "FN rate", "FP rate", "Expected cost per row"]
-    assert len(fig.data[0].x) == len(curve) - 1  # every finite threshold, no +inf point
-    assert sorted(s.x0 for s in fig.layout.shapes) == [0.42, 0.5]
+    chart = threshold_charts.threshold_chart(curve, 0.42, 0.5)
+    finite = curve[np.isfinite(curve["threshold"])]
+    assert len(chart.data) == len(curve) - 1  # every finite threshold, no +inf point
+    for column, name, _ in threshold_charts.CURVE_LINES:
+        assert chart.data[name].tolist() == finite[column].tolist()
+    assert chart.data["cost"].tolist() == finite["expected_cost"].tolist()
+    layers = _layers(chart.spec)
+    (rates,) = [layer for layer in layers if layer.get("transform", [{}])[0].get("fold")]
+    assert rates["transform"][0]["fold"] == ["Precision", "Recall", "FN rate", "FP rate"]
+    marks = sorted((layer["data"]["values"][0]["threshold"], layer["mark"]["type"]) for layer in layers if "data" in layer)
+    assert marks == [(0.42, "rule"), (0.42, "text"), (0.5, "rule"), (0.5, "text")]
+
+
+def test_threshold_chart_hover_snaps_to_at_most_hover_points():
+    curve = pd.DataFrame(
+        {c: np.linspace(0, 1, 1_001) for c in ("threshold", "precision", "recall", "fn_rate", "fp_rate", "expected_cost")}
+    )
+    chart = threshold_charts.threshold_chart(curve)
+    assert 0 < int(chart.data["hover"].sum()) <= threshold_charts.HOVER_POINTS
+    assert bool(chart.data["hover"].iloc[0])  # the lowest threshold is among them
+    assert not [layer for layer in _layers(chart.spec) if "data" in layer]  # no threshold given: no mark
 
 
 def test_reliability_figure_one_line_per_run_without_empty_bins():
