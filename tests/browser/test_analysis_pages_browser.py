@@ -65,6 +65,7 @@ def test_threshold_page_moves_to_the_target_recall_point(app_url, demo_store, se
     page.get_by_role("heading", name=re.compile(r"^At threshold ")).wait_for()
     page.get_by_text("Rows that change outcome").wait_for()
     session.screenshot("analysis-threshold")
+    chosen_x = page.locator(".vega-embed svg.marks .mark-text text", has_text="chosen").first.bounding_box()["x"]
     before = page.get_by_role("heading", name=re.compile(r"^At threshold ")).inner_text()
     page.get_by_role("radio", name="target recall").click()
     page.wait_for_url(re.compile(r"point=target"))
@@ -74,6 +75,13 @@ def test_threshold_page_moves_to_the_target_recall_point(app_url, demo_store, se
         timeout=45_000,
     )
     session.ready()
+    # the chart follows (its data replaced in place, the spec unchanged): the chosen mark moved
+    page.wait_for_function(
+        "x => [...document.querySelectorAll('.vega-embed svg.marks .mark-text text')]"
+        ".some(t => t.textContent === 'chosen' && Math.abs(t.getBoundingClientRect().x - x) > 5)",
+        arg=chosen_x,
+        timeout=10_000,
+    )
     session.screenshot("analysis-threshold-target-recall")
     assert _query(page.url)["fn_cost"] == ["5.0"] or _query(page.url)["fn_cost"] == ["5"]
     assert session.page_errors == []

@@ -150,7 +150,9 @@ def test_threshold_page_numbers_match_the_analysis(spec, demo):
     assert plotly_specs(at) == []
     assert list(chart.data.columns[1:5]) == ["Precision", "Recall", "FN rate", "FP rate"]
     thinned = views.thin_rows(curve, views.MAX_CURVE_POINTS, keep=[views.curve_position(curve, float(best["threshold"]))])
-    assert chart.data["threshold"].tolist() == thinned["threshold"][thinned["threshold"] < float("inf")].tolist()
+    lines = chart.data[chart.data["mark"].isna()]
+    assert lines["threshold"].tolist() == thinned["threshold"][thinned["threshold"] < float("inf")].tolist()
+    assert chart.data.loc[chart.data["mark"] == "chosen", "threshold"].tolist() == [float(best["threshold"])]
 
 
 def test_threshold_target_recall_and_custom_point_from_the_url(spec, demo):

@@ -24,7 +24,11 @@ def threshold_chart(curve: pd.DataFrame, chosen: float | None = None, logged: fl
     """Precision, recall, FN and FP rates (left axis) and expected cost (right axis, dotted)
     against the threshold, with the chosen (solid) and logged (dashed) thresholds marked and
     labelled; hover snaps to the nearest threshold and shows every value there. Vega-Lite,
-    as the page's first chart (see VegaChart)."""
+    as the page's first chart (see VegaChart).
+
+    The spec is the same for every threshold: the marks are rows of ``data`` (``mark`` set),
+    so moving the threshold only replaces the chart's data in the browser, where a changed
+    spec would rebuild the whole chart."""
     finite = curve[np.isfinite(curve["threshold"].to_numpy())]
     data = pd.DataFrame({"threshold": finite["threshold"].to_numpy(dtype=float)})
     for column, name, _ in CURVE_LINES:
@@ -32,10 +36,29 @@ def threshold_chart(curve: pd.DataFrame, chosen: float | None = None, logged: fl
     data["cost"] = finite["expected_cost"].to_numpy(dtype=float)
     step = max(1, -(-len(data) // HOVER_POINTS))
     data["hover"] = np.arange(len(data)) % step == 0  # the thresholds the hover snaps to
+    marks = [
+        (float(value), label)
+        for value, label in ((logged, "logged"), (chosen, "chosen"))
+        if value is not None and np.isfinite(value)
+    ]
+    # Labels point away from each other (the lower mark's to the left), so close marks never overlap.
+    lower = min(marks)[1] if len(marks) == 2 else None
+    rows = pd.DataFrame(
+        {
+            "threshold": [value for value, _ in marks],
+            "hover": False,
+            "mark": [label for _, label in marks],
+            "align": ["center" if lower is None else ("right" if label == lower else "left") for _, label in marks],
+        }
+    )
+    data = pd.concat([data.assign(mark=None, align=None), rows], ignore_index=True)
     names = [name for _, name, _ in CURVE_LINES]
     x = {"field": "threshold", "type": "quantitative", "scale": {"domain": [0, 1]}, "title": THRESHOLD_TITLE}
+    # ("valid" would not do: Vega-Lite's valid predicate also asks for a finite number)
+    marks_only = {"filter": {"field": "mark", "oneOf": ["logged", "chosen"]}}
+    curve_only = {"filter": {"not": marks_only["filter"]}}
     rates = {
-        "transform": [{"fold": names, "as": ["measure", "value"]}],
+        "transform": [curve_only, {"fold": names, "as": ["measure", "value"]}],
         "mark": {"type": "line", "strokeWidth": 2},
         "encoding": {
             "x": x,
@@ -55,6 +78,7 @@ def threshold_chart(curve: pd.DataFrame, chosen: float | None = None, logged: fl
         },
     }
     cost = {
+        "transform": [curve_only],
         "mark": {"type": "line", "color": "#7f7f7f", "strokeDash": [2, 3], "strokeWidth": 2},
         "encoding": {
             "x": x,
@@ -80,37 +104,39 @@ def threshold_chart(curve: pd.DataFrame, chosen: float | None = None, logged: fl
             ],
         },
     }
-    marks = [
-        (float(value), label)
-        for value, label in ((logged, "logged"), (chosen, "chosen"))
-        if value is not None and np.isfinite(value)
-    ]
-    # Labels point away from each other (the lower mark's to the left), so close marks never overlap.
-    lower = min(marks)[1] if len(marks) == 2 else None
-    mark_layers = []
-    for value, label in marks:
-        at = {"data": {"values": [{"threshold": value, "label": label}]}, "encoding": {"x": x}}
-        mark_layers += [
-            at
-            | {"mark": {"type": "rule", "color": "#333", "strokeWidth": 1.5, "strokeDash": [6, 4] if label == "logged" else []}},
-            at
-            | {
-                "mark": {
-                    "type": "text",
-                    "text": label,
-                    "y": 0,
-                    "dy": -6,
-                    "baseline": "bottom",
-                    "align": "center" if lower is None else ("right" if label == lower else "left"),
-                    "fontSize": READABLE_FONT["size"],
-                    "color": READABLE_FONT["color"],
-                }
+    rules = {
+        "transform": [marks_only],
+        "mark": {"type": "rule", "color": "#333", "strokeWidth": 1.5},
+        "encoding": {
+            "x": x,
+            "strokeDash": {
+                "field": "mark",
+                "type": "nominal",
+                "scale": {"domain": ["logged", "chosen"], "range": [[6, 4], [1, 0]]},
+                "legend": None,
             },
-        ]
+        },
+    }
+    labels = [
+        {
+            "transform": [marks_only, {"filter": {"field": "align", "equal": align}}],
+            "mark": {
+                "type": "text",
+                "y": 0,
+                "dy": -6,
+                "baseline": "bottom",
+                "align": align,
+                "fontSize": READABLE_FONT["size"],
+                "color": READABLE_FONT["color"],
+            },
+            "encoding": {"x": x, "text": {"field": "mark", "type": "nominal"}},
+        }
+        for align in ("left", "right", "center")
+    ]
     spec = {
         "usermeta": VEGA_SVG,
         "height": CURVE_HEIGHT_PX,
-        "layer": [{"layer": [rates, *mark_layers, hover]}, cost],
+        "layer": [{"layer": [rates, rules, *labels, hover]}, cost],
         "resolve": {"scale": {"y": "independent"}},
         "config": vega_config(),
     }

@@ -62,8 +62,9 @@ def test_threshold_marker_labels_point_away_from_each_other(chosen, logged):
             "expected_cost": [0.5, 0.2, 0.5],
         }
     )
-    spec = threshold_chart(curve, chosen, logged).spec
-    notes = {u["mark"]["text"]: u["mark"]["align"] for u in spec["layer"][0]["layer"] if u.get("mark", {}).get("type") == "text"}
+    data = threshold_chart(curve, chosen, logged).data
+    marks = data[data["mark"].notna()]
+    notes = dict(zip(marks["mark"], marks["align"], strict=True))
     lower, higher = ("chosen", "logged") if chosen < logged else ("logged", "chosen")
     assert notes == {lower: "right", higher: "left"}  # the labels point away from each other
 

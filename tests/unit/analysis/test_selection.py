@@ -136,15 +136,27 @@ def test_threshold_chart_marks_chosen_and_logged():
     curve = th.threshold_curve(_binary_table())
     chart = threshold_charts.threshold_chart(curve, 0.42, 0.5)
     finite = curve[np.isfinite(curve["threshold"])]
-    assert len(chart.data) == len(curve) - 1  # every finite threshold, no +inf point
+    lines = chart.data[chart.data["mark"].isna()]
+    assert len(lines) == len(curve) - 1  # every finite threshold, no +inf point
     for column, name, _ in threshold_charts.CURVE_LINES:
-        assert chart.data[name].tolist() == finite[column].tolist()
-    assert chart.data["cost"].tolist() == finite["expected_cost"].tolist()
-    layers = _layers(chart.spec)
-    (rates,) = [layer for layer in layers if layer.get("transform", [{}])[0].get("fold")]
-    assert rates["transform"][0]["fold"] == ["Precision", "Recall", "FN rate", "FP rate"]
-    marks = sorted((layer["data"]["values"][0]["threshold"], layer["mark"]["type"]) for layer in layers if "data" in layer)
-    assert marks == [(0.42, "rule"), (0.42, "text"), (0.5, "rule"), (0.5, "text")]
+        assert lines[name].tolist() == finite[column].tolist()
+    assert lines["cost"].tolist() == finite["expected_cost"].tolist()
+    (rates,) = [layer for layer in _layers(chart.spec) if any("fold" in t for t in layer.get("transform", []))]
+    assert rates["transform"][-1]["fold"] == ["Precision", "Recall", "FN rate", "FP rate"]
+    marks = chart.data[chart.data["mark"].notna()]
+    assert sorted(zip(marks["threshold"], marks["mark"], marks["align"], strict=True)) == [
+        (0.42, "chosen", "right"),  # the lower mark's label points left
+        (0.5, "logged", "left"),
+    ]
+
+
+def test_moving_the_threshold_changes_only_the_threshold_chart_s_data():
+    """The browser rebuilds a Vega chart whose spec changed, and only replaces the data of
+    one whose spec stayed: a threshold move must leave the spec as it was."""
+    curve = th.threshold_curve(_binary_table())
+    first, moved = threshold_charts.threshold_chart(curve, 0.42, 0.5), threshold_charts.threshold_chart(curve, 0.61, 0.5)
+    assert first.spec == moved.spec
+    assert first.data["threshold"].tolist() != moved.data["threshold"].tolist()
 
 
 def test_threshold_chart_hover_snaps_to_at_most_hover_points():
@@ -154,7 +166,7 @@ def test_threshold_chart_hover_snaps_to_at_most_hover_points():
     chart = threshold_charts.threshold_chart(curve)
     assert 0 < int(chart.data["hover"].sum()) <= threshold_charts.HOVER_POINTS
     assert bool(chart.data["hover"].iloc[0])  # the lowest threshold is among them
-    assert not [layer for layer in _layers(chart.spec) if "data" in layer]  # no threshold given: no mark
+    assert chart.data["mark"].isna().all()  # no threshold given: no mark
 
 
 def test_reliability_figure_one_line_per_run_without_empty_bins():
