@@ -68,6 +68,6 @@ def test_work_of_a_reaped_child_still_counts():
         after = meter.read()
         assert before is not None and after is not None
         assert after.server - before.server >= 0.35
-        assert after.browsers == before.browsers == 0.0  # no Chromium under this test
+        assert after.browsers >= before.browsers  # (Chromium of the browser tests may run under this process)
     finally:
         parent.communicate("\n")
