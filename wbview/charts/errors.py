@@ -16,6 +16,7 @@ from wbview.charts.style import (
     READABLE_FONT,
     VEGA_SVG,
     VegaChart,
+    kept_apart,
     plain,
     plotly,
     projector,
@@ -107,12 +108,9 @@ def group_histograms_chart(
     groups = [str(g) for g in group_sizes.index]
     for histogram in histograms:  # a group seen only in a histogram still gets its panel
         groups += [str(g) for g in histogram.counts.columns if str(g) not in groups]
-    panel_names: dict[str, str] = {}
-    for g in groups:  # a panel's name is its group's, shortened: kept apart when two shorten alike
-        name = f"{short(g, 20)} ({int(group_sizes.get(g, 0)):,} rows)"
-        while name in panel_names.values():
-            name += " ·"
-        panel_names[g] = name
+    # a panel's name is its group's, shortened, with its size
+    names = kept_apart([f"{short(g, 20)} ({int(group_sizes.get(g, 0)):,} rows)" for g in groups])
+    panel_names = dict(zip(groups, names, strict=True))
     per_line = max(1, min(len(groups), HISTOGRAM_PANELS_PER_LINE))
     panel_width = int((HISTOGRAM_WIDTH_PX - HISTOGRAM_PANEL_GAP_PX * (per_line - 1)) / per_line)
     records: list[dict] = []

@@ -12,6 +12,7 @@ from wbview.charts.style import (
     READABLE_FONT,
     VEGA_SVG,
     VegaChart,
+    kept_apart,
     plain,
     plotly,
     projector,
@@ -32,12 +33,9 @@ def slice_lift_chart(ranked: pd.DataFrame, rate_label: str) -> VegaChart:
     """The top slices' rates with 95% intervals as horizontal bars (best at the top),
     against a dashed line at the overall rate (its value in the axis title). Vega-Lite, as
     the page's first chart (see VegaChart); hover shows the rate, the rows and the lift."""
-    labels: list[str] = []
-    for f, s in zip(ranked["feature"], ranked["slice"], strict=False):
-        label = short(f"{f} = {s}", SLICE_LABEL_CHARS)
-        while label in labels:  # one bar per slice, even where two labels shorten alike
-            label += " ·"
-        labels.append(label)
+    labels = kept_apart(
+        [short(f"{f} = {s}", SLICE_LABEL_CHARS) for f, s in zip(ranked["feature"], ranked["slice"], strict=False)]
+    )
     rate = ranked["rate"].to_numpy(dtype=float)
     data = pd.DataFrame(
         {

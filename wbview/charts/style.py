@@ -49,6 +49,20 @@ def short(text: str, limit: int = MAX_LABEL_CHARS) -> str:
     return text[: limit - tail - 1] + "…" + text[-tail:]
 
 
+def kept_apart(labels: list[str]) -> list[str]:
+    """``labels`` with each repeat marked (" ·" added until it is new): a Vega-Lite nominal
+    axis or facet draws one bar or panel per distinct label, so two names that shorten alike
+    would share one."""
+    seen: set[str] = set()
+    apart = []
+    for label in labels:
+        while label in seen:
+            label += " ·"
+        seen.add(label)
+        apart.append(label)
+    return apart
+
+
 def wrapped(text: object, width: int = 24, lines: int = 2) -> str:
     """A plotly label that wraps instead of being cut: plain text broken into lines of about
     ``width`` characters (plotly's ``<br>``), cut in the middle only beyond ``lines`` lines."""

@@ -255,3 +255,18 @@ def test_slice_lift_chart_keeps_two_slices_that_shorten_alike_apart():
     labels = slice_lift_chart(ranked, "error rate").data["label"].tolist()
     assert len(set(labels)) == 2 and labels[0].endswith(end) and labels[1] == labels[0] + " ·"
     assert len(labels[0]) == SLICE_LABEL_CHARS
+
+
+@pytest.mark.parametrize(
+    ("labels", "apart"),
+    [
+        ([], []),
+        (["a", "b"], ["a", "b"]),
+        (["a", "a", "a"], ["a", "a ·", "a · ·"]),
+        (["a ·", "a", "a"], ["a ·", "a", "a · ·"]),  # a mark never lands on a name already shown
+    ],
+)
+def test_kept_apart_marks_each_repeat(labels, apart):
+    from wbview.charts.style import kept_apart
+
+    assert kept_apart(labels) == apart
