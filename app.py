@@ -3,6 +3,7 @@
 import streamlit as st
 
 from wbview.ui.login import require_login
+from wbview.ui.long_lived import settle_after_run
 from wbview.ui.page import app_navigation
 
 # An emoji favicon is drawn locally; a ":material/...:" favicon is fetched from fonts.gstatic.com.
@@ -24,5 +25,10 @@ PAGES = [
     st.Page("pages/stacked.py", title="Stacked tables", icon=":material/stacks:"),
 ]
 
-with app_navigation():  # a page run from here is a page of the app (see wbview.ui.page)
-    st.navigation(PAGES).run()
+try:
+    with app_navigation():  # a page run from here is a page of the app (see wbview.ui.page)
+        st.navigation(PAGES).run()
+finally:
+    # Streamlit's collection after each run then skips the code imported so far (about 60 ms
+    # a run on a small server; see wbview.ui.long_lived)
+    settle_after_run()
