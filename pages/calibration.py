@@ -7,11 +7,12 @@ from wbview.analysis import selection as views
 from wbview.analysis.calibration import compare_calibration
 from wbview.charts import calibration as charts
 from wbview.charts.calibration import ece_figure
-from wbview.ui import analysis_page, page, url_state
+from wbview.ui import analysis_page, page, url_state, widgets
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 
 MAX_DEFAULT_RUNS = 3
+BINS_PANEL_KEY = "_bins_open"  # the bins grid is drawn only while its panel is open
 
 ctx = page.start("Calibration")
 runs = analysis_page.eval_runs(ctx)
@@ -78,6 +79,8 @@ st.dataframe(
 st.plotly_chart(ece_figure(result.ece), key="ece_chart")
 best = result.ece[result.ece["class"] == cls].sort_values("ece").iloc[0]
 st.caption(f"Best calibrated on {md_escape(cls)}: {md_escape(best['run'])} (ECE {best['ece']:.4f}, {int(best['rows']):,} rows).")
-with st.expander("Bins of every run and class"):
-    st.dataframe(result.bins, hide_index=True, key="bins_table")
-    analysis_page.download_csv(result.bins, "calibration-bins", "bins")
+bins_panel = widgets.panel_on_demand("Bins of every run and class", BINS_PANEL_KEY)
+if bins_panel.open:
+    with bins_panel:
+        st.dataframe(result.bins, hide_index=True, key="bins_table")
+        analysis_page.download_csv(result.bins, "calibration-bins", "bins")

@@ -7,11 +7,12 @@ import streamlit as st
 from wbview.analysis import selection as views
 from wbview.analysis import threshold as th
 from wbview.charts import threshold as charts
-from wbview.ui import analysis_page, page, url_state
+from wbview.ui import analysis_page, page, url_state, widgets
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 
 POINTS = ["cost-optimal", "target recall", "logged", "custom"]
+CURVE_PANEL_KEY = "_curve_open"  # the every-threshold grid is drawn only while its panel is open
 
 ctx = page.start("Threshold & cost")
 run, ref = page.pick_eval_table(ctx)
@@ -89,14 +90,16 @@ st.caption(
 position = views.curve_position(curve, chosen)
 drawn = charts.threshold_chart(views.thin_rows(curve, views.MAX_CURVE_POINTS, keep=[position]), chosen, logged)
 st.vega_lite_chart(drawn.data, drawn.spec, width="stretch", key="threshold_chart")
-with st.expander(f"Every threshold ({len(curve):,} rows)"):
-    shown = views.thin_rows(curve, views.MAX_SHOWN_ROWS, keep=[position])
-    if len(shown) < len(curve):
-        st.caption(f"Showing {len(shown):,} evenly spaced thresholds; the CSV has all {len(curve):,}.")
-    st.dataframe(shown, hide_index=True, key="curve_table", column_config=views.rate_columns(shown.columns))
-    analysis_page.download_csv(
-        curve, analysis_page.file_stem(run.id, "threshold-curve"), "curve", "Download every threshold as CSV"
-    )
+curve_panel = widgets.panel_on_demand(f"Every threshold ({len(curve):,} rows)", CURVE_PANEL_KEY)
+if curve_panel.open:  # its grid changes at every threshold move: drawn only while open
+    with curve_panel:
+        shown = views.thin_rows(curve, views.MAX_SHOWN_ROWS, keep=[position])
+        if len(shown) < len(curve):
+            st.caption(f"Showing {len(shown):,} evenly spaced thresholds; the CSV has all {len(curve):,}.")
+        st.dataframe(shown, hide_index=True, key="curve_table", column_config=views.rate_columns(shown.columns))
+        analysis_page.download_csv(
+            curve, analysis_page.file_stem(run.id, "threshold-curve"), "curve", "Download every threshold as CSV"
+        )
 
 st.subheader("Rows that change outcome")
 with guard():

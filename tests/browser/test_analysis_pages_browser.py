@@ -84,6 +84,14 @@ def test_threshold_page_moves_to_the_target_recall_point(app_url, demo_store, se
     )
     session.screenshot("analysis-threshold-target-recall")
     assert _query(page.url)["fn_cost"] == ["5.0"] or _query(page.url)["fn_cost"] == ["5"]
+    # the grid of every threshold is drawn once its panel is opened, not before
+    grids = page.get_by_test_id("stDataFrame").count()
+    assert page.get_by_text("Download every threshold as CSV").count() == 0
+    page.get_by_text(re.compile(r"^Every threshold \(")).click()
+    page.get_by_text("Download every threshold as CSV").wait_for()
+    page.get_by_text(re.compile(r"evenly spaced thresholds; the CSV has all")).wait_for()
+    session.ready()
+    assert page.get_by_test_id("stDataFrame").count() == grids + 1
     assert session.page_errors == []
 
 

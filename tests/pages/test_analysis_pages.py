@@ -155,6 +155,28 @@ def test_threshold_page_numbers_match_the_analysis(spec, demo):
     assert chart.data.loc[chart.data["mark"] == "chosen", "threshold"].tolist() == [float(best["threshold"])]
 
 
+def test_every_threshold_grid_is_drawn_only_while_its_panel_is_open(spec, demo):
+    """Closed, the panel sends no grid (its rows change at every threshold move, and the
+    browser builds a closed panel's grid all the same); opened, the grid has the thinned
+    curve with the chosen threshold's row, and the CSV of every threshold is offered."""
+    run = eval_run(demo, 4)
+    at = open_analysis_page("threshold", spec, run=run.id, point="custom", t="0.25")
+    assert problems(at) == []
+    curve = th.threshold_curve(prepared(demo, run))
+    (panel,) = [e for e in at.expander if e.label.startswith("Every threshold")]
+    assert panel.label == f"Every threshold ({len(curve):,} rows)"
+    assert not [df for df in at.dataframe if "fp" in df.value.columns]
+    at.session_state["_curve_open"] = True  # what a click on the panel sets
+    at.run()
+    assert problems(at) == []
+    (grid,) = [df for df in at.dataframe if "fp" in df.value.columns]
+    chosen = curve.iloc[views.curve_position(curve, 0.25)]["threshold"]
+    assert chosen in set(grid.value["threshold"])
+    assert len(curve) > views.MAX_SHOWN_ROWS
+    assert len(grid.value) in (views.MAX_SHOWN_ROWS, views.MAX_SHOWN_ROWS + 1)  # evenly spaced, plus the chosen row
+    assert "Download every threshold as CSV" in [b.label for b in at.get("download_button")]
+
+
 def test_threshold_target_recall_and_custom_point_from_the_url(spec, demo):
     run = eval_run(demo, 4)
     table = prepared(demo, run)
@@ -234,6 +256,10 @@ def test_calibration_compares_the_chosen_runs_with_ece_from_the_analysis(spec, d
     assert ece.nunique() == 2  # two different models, two different calibrations
     chart = plotly_specs(at)[0]
     assert [t["name"] for t in chart["data"]] == ["perfectly calibrated", *[views.short_label(r) for r in runs]]
+    # The bins grid is drawn only once its panel is opened (a closed panel's grid still costs the browser)
+    assert not [df for df in at.dataframe if "fraction_positive" in df.value.columns]
+    at.session_state["_bins_open"] = True  # what a click on the panel sets
+    at.run()
     bins = frame_with(at, "fraction_positive")
     assert len(bins) == 20 and set(bins["run"]) == {views.short_label(r) for r in runs}
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.elements.lib.mutable_expander_container import ExpanderContainer
 
 from wbview.analysis.runs import FilterSpec, choices_from, run_filter
 from wbview.errors import BadFilter, UsageError
@@ -156,6 +157,15 @@ def fresh_click(name: str, value: object, state: Any = None) -> bool:
 MAPPING_PANEL_KEY = "_column_mapping_open"
 
 
+def panel_on_demand(label: str, key: str, expanded: bool = False) -> ExpanderContainer:
+    """An expander that reruns the page when it is opened or closed, so that its content can
+    be drawn only while it is open (``if panel.open: with panel: ...``). A closed expander
+    still makes the browser build what is in it: seven selectboxes cost a page about 0.2 s to
+    open on a small machine, and a 1,000-row grid is sent and built again whenever its rows
+    change (on Threshold & cost, at every threshold move)."""
+    return st.expander(label, expanded=expanded, key=key, on_change="rerun")
+
+
 def column_mapping(frame: pd.DataFrame, detected: EvalSchema, expanded: bool = False) -> dict[str, str | None]:
     """Let the user say which column plays which role; returns only the roles they set.
 
@@ -168,7 +178,7 @@ def column_mapping(frame: pd.DataFrame, detected: EvalSchema, expanded: bool = F
     columns = [str(c) for c in frame.columns]
     mapping: dict[str, str | None] = {}
     linked = any(MAPPING_PREFIX + role in st.query_params for role in ROLES)
-    panel = st.expander("Column mapping", expanded=expanded or linked, key=MAPPING_PANEL_KEY, on_change="rerun")
+    panel = panel_on_demand("Column mapping", MAPPING_PANEL_KEY, expanded=expanded or linked)
     if not (panel.open or linked):
         return mapping
     with panel:
