@@ -104,11 +104,15 @@ if curve_panel.open:  # its grid changes at every threshold move: drawn only whi
 st.subheader("Rows that change outcome")
 with guard():
     changes = analysis_page.outcome_changes(ctx.spec, ctx.project, ref, mapping, positive, chosen)
-if changes.empty:
+if not changes.rows:
     st.success(f"No row changes outcome between the logged predictions and threshold {views.format_threshold(chosen)}.")
 else:
     st.caption("From the logged predictions to the chosen threshold:")
-    st.dataframe(th.change_counts(changes), hide_index=True, key="change_counts")
-    outcome_first = ["Outcome Before", "Outcome After"]
-    changes = changes[[*outcome_first, *(c for c in changes.columns if c not in outcome_first)]]
-    analysis_page.show_rows(changes, analysis_page.file_stem(run.id, "outcome-changes"), "changes")
+    st.dataframe(changes.counts, hide_index=True, key="change_counts")
+    analysis_page.show_first_rows(
+        changes.first,
+        changes.rows,
+        analysis_page.outcome_changes_csv(ctx.spec, ctx.project, ref, mapping, positive, chosen),
+        analysis_page.file_stem(run.id, "outcome-changes"),
+        "changes",
+    )

@@ -194,6 +194,31 @@ def test_threshold_target_recall_and_custom_point_from_the_url(spec, demo):
     assert len(moved) == len(th.outcome_changes(table, 0.25))
 
 
+def test_threshold_shows_the_first_changed_rows_and_exports_all_of_them(spec, demo, monkeypatch):
+    """The page takes only the rows it shows from the table (a move on a million rows can
+    change 80,000); the counts and the caption cover every changed row, the CSV has them all."""
+    import io
+
+    from wbview.ui import analysis_page, loaders
+
+    monkeypatch.setattr(views, "MAX_SHOWN_ROWS", 5)
+    run = eval_run(demo, 4)
+    table = prepared(demo, run)
+    full = th.outcome_changes(table, 0.25)
+    assert len(full) > 5
+    at = open_analysis_page("threshold", spec, run=run.id, point="custom", t="0.25")
+    assert problems(at) == []
+    shown = frame_with(at, "Outcome After")
+    assert shown["Sample ID"].tolist() == full["Sample ID"].head(5).tolist()
+    assert f"{len(full):,} rows (showing the first 5)." in texts(at)
+    assert frame_with(at, "after")["rows"].sum() == len(full)
+    ref = loaders.tables(spec, DEMO_PROJECT, run.id)[0]
+    csv = analysis_page.outcome_changes_csv(spec, DEMO_PROJECT, ref, (), None, 0.25)()
+    exported = pd.read_csv(io.BytesIO(csv))
+    assert exported["Sample ID"].tolist() == full["Sample ID"].tolist()
+    assert list(exported.columns[:2]) == ["Outcome Before", "Outcome After"]
+
+
 def test_threshold_logged_point_of_a_run_tuned_to_0_3(spec, demo):
     at = open_analysis_page("threshold", spec, run=eval_run(demo, 6).id, point="logged")
     assert problems(at) == []

@@ -164,24 +164,74 @@ def _outcome_codes(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     return np.where(predicted, np.where(truth, 0, 1), np.where(truth, 3, 2))
 
 
-def outcome_changes(table: PreparedTable, new_threshold: float, old_threshold: float | None = None) -> pd.DataFrame:
-    """Rows whose outcome changes when the threshold moves to ``new_threshold``, with
-    "Outcome Before" / "Outcome After" (TP/FP/TN/FN) columns, highest score first.
+OUTCOME_COLUMNS = ("Outcome Before", "Outcome After")
 
-    ``old_threshold=None`` compares against the logged predictions. Rows without a
-    true label have no outcome and are left out.
-    """
+
+@dataclass(frozen=True)
+class _Changes:
+    positions: np.ndarray  # rows whose outcome changes, highest score first
+    before: np.ndarray  # their outcome codes (indices into OUTCOMES_BINARY)
+    after: np.ndarray
+
+
+def _changes(table: PreparedTable, new_threshold: float, old_threshold: float | None) -> _Changes:
     why = "Comparing thresholds"
     truth, scores = table.truth_is_positive(why), table.positive_scores(why)
     before = table.pred_is_positive(why) if old_threshold is None else scores >= old_threshold
     after = scores >= new_threshold
     changed = np.flatnonzero((before != after) & table.labelled())
     changed = changed[np.argsort(-scores[changed], kind="stable")]
-    out = table.frame.iloc[changed].copy()
+    return _Changes(changed, _outcome_codes(truth[changed], before[changed]), _outcome_codes(truth[changed], after[changed]))
+
+
+def _rows_with_outcomes(table: PreparedTable, changes: _Changes, upto: int | None = None) -> pd.DataFrame:
+    """The changed rows (the first ``upto``), outcome columns first."""
+    positions, before, after = changes.positions[:upto], changes.before[:upto], changes.after[:upto]
+    out = table.frame.iloc[positions].copy()
     # from_codes: codes index OUTCOMES_BINARY directly (no per-row string matching on big tables)
-    out["Outcome Before"] = pd.Categorical.from_codes(_outcome_codes(truth[changed], before[changed]), categories=OUTCOMES_BINARY)
-    out["Outcome After"] = pd.Categorical.from_codes(_outcome_codes(truth[changed], after[changed]), categories=OUTCOMES_BINARY)
-    return out
+    out[OUTCOME_COLUMNS[0]] = pd.Categorical.from_codes(before, categories=OUTCOMES_BINARY)
+    out[OUTCOME_COLUMNS[1]] = pd.Categorical.from_codes(after, categories=OUTCOMES_BINARY)
+    return out[[*OUTCOME_COLUMNS, *(c for c in out.columns if c not in OUTCOME_COLUMNS)]]
+
+
+def outcome_changes(table: PreparedTable, new_threshold: float, old_threshold: float | None = None) -> pd.DataFrame:
+    """Rows whose outcome changes when the threshold moves to ``new_threshold``, with
+    "Outcome Before" / "Outcome After" (TP/FP/TN/FN) columns first, highest score first.
+
+    ``old_threshold=None`` compares against the logged predictions. Rows without a
+    true label have no outcome and are left out.
+    """
+    return _rows_with_outcomes(table, _changes(table, new_threshold, old_threshold))
+
+
+@dataclass(frozen=True)
+class OutcomeChanges:
+    """What a page shows of ``outcome_changes`` without building all of it: how many rows
+    change, the counts from each outcome to each other, and the first ``len(first)`` rows.
+    On a million rows a move of the threshold can change 80,000 of them; taking all their
+    text from the table took most of the move's server time."""
+
+    rows: int
+    counts: pd.DataFrame  # change_counts of every changed row
+    first: pd.DataFrame  # outcome_changes(...).head(n)
+
+
+def outcome_change_summary(
+    table: PreparedTable, new_threshold: float, old_threshold: float | None = None, first: int = 1_000
+) -> OutcomeChanges:
+    """``outcome_changes`` counted in full and cut to its ``first`` rows."""
+    changes = _changes(table, new_threshold, old_threshold)
+    n = len(OUTCOMES_BINARY)
+    pairs = np.bincount(changes.before * n + changes.after, minlength=n * n)
+    found = np.flatnonzero(pairs)
+    counts = pd.DataFrame(
+        {
+            "before": pd.Categorical.from_codes(found // n, categories=OUTCOMES_BINARY),
+            "after": pd.Categorical.from_codes(found % n, categories=OUTCOMES_BINARY),
+            "rows": pairs[found],
+        }
+    )
+    return OutcomeChanges(len(changes.positions), counts, _rows_with_outcomes(table, changes, first))
 
 
 def change_counts(changes: pd.DataFrame) -> pd.DataFrame:

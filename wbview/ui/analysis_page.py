@@ -227,9 +227,19 @@ def stacked_tables(spec: str, project: str, run_ids: tuple[str, ...], table_key:
 @st.cache_resource(show_spinner="Finding the rows that change outcome…", max_entries=8)
 def outcome_changes(
     spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None, threshold: float
-) -> pd.DataFrame:
-    """``threshold.outcome_changes`` against the logged predictions (cached per threshold)."""
-    return th.outcome_changes(_table(spec, project, ref, mapping, positive), threshold)
+) -> th.OutcomeChanges:
+    """What changes outcome from the logged predictions to ``threshold``: counts and the
+    first rows shown (cached per threshold, shared by every session)."""
+    return th.outcome_change_summary(_table(spec, project, ref, mapping, positive), threshold, first=views.MAX_SHOWN_ROWS)
+
+
+def outcome_changes_csv(
+    spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None, threshold: float
+) -> Callable[[], bytes]:
+    """Every row that changes outcome, as CSV, built only when the button is clicked."""
+    return held_weakly(
+        _table(spec, project, ref, mapping, positive), lambda table: rows.to_csv_bytes(th.outcome_changes(table, threshold))
+    )
 
 
 def _table(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: str | None) -> PreparedTable:
@@ -244,10 +254,18 @@ def _table(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: 
 
 def show_rows(frame: pd.DataFrame, file_stem: str, key: str, caption: str = "") -> None:
     """Up to MAX_SHOWN_ROWS rows as a table (text cells stay text) and a CSV of all of them."""
-    shown = min(len(frame), views.MAX_SHOWN_ROWS)
-    st.caption(f"{caption}{len(frame):,} rows" + (f" (showing the first {shown:,})." if shown < len(frame) else "."))
-    st.dataframe(views.for_display(frame), hide_index=True, key=f"{key}_table")  # long cells cut
-    download_csv(frame, file_stem, key)
+    show_first_rows(frame.head(views.MAX_SHOWN_ROWS), len(frame), held_weakly(frame, rows.to_csv_bytes), file_stem, key, caption)
+
+
+def show_first_rows(
+    first: pd.DataFrame, total: int, csv: Callable[[], bytes], file_stem: str, key: str, caption: str = ""
+) -> None:
+    """The first rows of ``total`` as a table (at most MAX_SHOWN_ROWS, long cells cut) and a
+    button for the CSV of all of them, which ``csv`` builds when clicked."""
+    shown = min(total, len(first), views.MAX_SHOWN_ROWS)
+    st.caption(f"{caption}{total:,} rows" + (f" (showing the first {shown:,})." if shown < total else "."))
+    st.dataframe(views.for_display(first), hide_index=True, key=f"{key}_table")
+    _csv_button(csv, file_stem, key, disabled=total == 0)
 
 
 UNLOADED = (
@@ -271,14 +289,13 @@ def held_weakly(value: T, build: Callable[[T], bytes]) -> Callable[[], bytes]:
 
 def download_csv(frame: pd.DataFrame, file_stem: str, key: str, label: str = "Download as CSV") -> None:
     """A CSV download built only when clicked (spreadsheet formulas escaped)."""
-    st.download_button(
-        label,
-        data=held_weakly(frame, rows.to_csv_bytes),
-        file_name=f"{file_stem}.csv",
-        mime="text/csv",
-        key=f"{key}_csv",
-        disabled=frame.empty,
-    )
+    _csv_button(held_weakly(frame, rows.to_csv_bytes), file_stem, key, label, disabled=frame.empty)
+
+
+def _csv_button(
+    csv: Callable[[], bytes], file_stem: str, key: str, label: str = "Download as CSV", disabled: bool = False
+) -> None:
+    st.download_button(label, data=csv, file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}_csv", disabled=disabled)
 
 
 def file_stem(*parts: Any) -> str:

@@ -171,3 +171,42 @@ def test_unlabelled_rows_left_out_of_operating_point_and_changes():
     point = th.operating_point(table, 0.5)
     assert (point.tp, point.fp, point.fn, point.tn) == (3, 0, 0, 2)
     assert th.outcome_changes(table, 0.85)["Sample ID"].tolist() == [1, 3]
+
+
+def _random_binary_table(n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    scores = rng.random(n).round(2)  # ties, as real probabilities have
+    truth = rng.random(n) < scores
+    frame = pd.DataFrame(
+        {
+            "Sample ID": np.arange(n),
+            "Decoded Text": [f"text {i}" for i in range(n)],
+            "True Label": np.where(truth, "phishing", "ham"),
+            "Predicted Label": np.where(scores >= 0.5, "phishing", "ham"),
+            "Prob (Ham)": 1 - scores,
+            "Prob (Phishing)": scores,
+        }
+    )
+    frame.loc[rng.random(n) < 0.05, "True Label"] = None  # unlabelled rows have no outcome
+    return prepare(frame)
+
+
+@pytest.mark.parametrize(
+    ("new", "old", "first"),
+    [(0.3, None, 10), (0.8, None, 1_000), (0.5, None, 5), (0.35, 0.7, 25), (0.0, None, 3), (1.01, 0.2, 7)],
+)
+def test_the_change_summary_is_the_full_changes_counted_and_cut(new, old, first):
+    table = _random_binary_table(3_000, seed=int(new * 100))
+    full = th.outcome_changes(table, new, old)
+    summary = th.outcome_change_summary(table, new, old, first=first)
+    assert summary.rows == len(full)
+    pd.testing.assert_frame_equal(summary.first, full.head(first))
+    expected = th.change_counts(full)
+    pd.testing.assert_frame_equal(summary.counts, expected, check_dtype=False, check_categorical=False)
+    assert list(full.columns[:2]) == ["Outcome Before", "Outcome After"]
+
+
+def test_no_change_gives_an_empty_summary():
+    table = _random_binary_table(200, seed=1)
+    summary = th.outcome_change_summary(table, th.logged_threshold(table) or 0.5)
+    assert summary.rows == 0 and summary.first.empty and summary.counts.empty
