@@ -81,8 +81,9 @@ if view == "ranked slices":
             feature, value = slice_choices[picked]
             mask = slices.slice_mask(table, feature, value, target=target)  # the rows the table counted
             counted = "actual positives" if target == "fn" else "labelled rows"
-            analysis_page.show_rows(
-                table.frame[mask],
+            analysis_page.show_masked_rows(
+                table.frame,
+                mask,
                 analysis_page.file_stem(run.id, "slice"),
                 "slice_rows",
                 caption=f"The slice's {counted} (its 'rows' above): ",
@@ -121,4 +122,6 @@ else:
     st.dataframe(leaves, hide_index=True, key="leaves_table", column_config=views.rate_columns(leaves.columns))
     cohorts = {views.cohort_label(row): int(row.node) for row in leaves.itertuples()}
     cohort = st.selectbox("Show the rows of a cohort", list(cohorts), key="cohort", bind="query-params")
-    analysis_page.show_rows(table.frame[tree.mask(cohorts[cohort])], analysis_page.file_stem(run.id, "cohort"), "cohort_rows")
+    analysis_page.show_masked_rows(
+        table.frame, tree.mask(cohorts[cohort]), analysis_page.file_stem(run.id, "cohort"), "cohort_rows"
+    )

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -255,6 +256,20 @@ def _table(spec: str, project: str, ref: TableRef, mapping: Mapping_, positive: 
 def show_rows(frame: pd.DataFrame, file_stem: str, key: str, caption: str = "") -> None:
     """Up to MAX_SHOWN_ROWS rows as a table (text cells stay text) and a CSV of all of them."""
     show_first_rows(frame.head(views.MAX_SHOWN_ROWS), len(frame), held_weakly(frame, rows.to_csv_bytes), file_stem, key, caption)
+
+
+def show_masked_rows(frame: pd.DataFrame, mask: np.ndarray, file_stem: str, key: str, caption: str = "") -> None:
+    """``show_rows(frame[mask])`` without taking every masked row: only the rows shown are
+    taken from the table (a slice of a million-row table can hold 100,000 rows, text and
+    all); the CSV button takes them all when clicked."""
+    positions = np.flatnonzero(mask)
+    first = frame.iloc[positions[: views.MAX_SHOWN_ROWS]]
+    show_first_rows(first, len(positions), masked_csv(frame, positions), file_stem, key, caption)
+
+
+def masked_csv(frame: pd.DataFrame, positions: np.ndarray) -> Callable[[], bytes]:
+    """The CSV of ``frame``'s rows at ``positions``, built when called (``frame`` held weakly)."""
+    return held_weakly(frame, lambda whole: rows.to_csv_bytes(whole.iloc[positions]))
 
 
 def show_first_rows(
