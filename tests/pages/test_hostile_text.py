@@ -256,3 +256,14 @@ def test_run_diff_names_the_hostile_dataset_as_text(spec):
     assert "Dataset check" in warnings and "evil" in warnings  # the warning is there, naming the artifact
     found = active_markup(at)
     assert found == [], "\n".join(found)
+
+
+def test_a_bare_expression_in_a_page_is_not_written():
+    """The shipped config turns Streamlit's "magic" off: a stray expression in a page (a value
+    from the data, say) is never drawn as markdown."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string("import streamlit as st\nvalue = '[click](https://evil.example)'\nvalue\nst.text('drawn')\n").run()
+    assert not at.exception
+    assert [t.value for t in at.text] == ["drawn"]
+    assert [m.value for m in at.markdown] == []
