@@ -102,10 +102,11 @@ def threshold_for_recall(curve: pd.DataFrame, target_recall: float) -> pd.Series
     """The highest threshold whose recall still reaches ``target_recall``."""
     if not 0.0 <= target_recall <= 1.0:
         raise UsageError(f"Target recall must lie between 0 and 1, got {target_recall}.")
-    reaching = curve[curve["recall"].to_numpy() >= target_recall - 1e-12]
-    if reaching.empty:
+    reaching = np.flatnonzero(curve["recall"].to_numpy() >= target_recall - 1e-12)
+    if not len(reaching):
         raise UsageError(f"No threshold reaches recall {target_recall:g} (there are no positive rows).")
-    return reaching.loc[reaching["threshold"].idxmax()]
+    # positions, not a filtered copy of the curve (a million-row table's curve has as many rows)
+    return curve.iloc[reaching[np.argmax(curve["threshold"].to_numpy()[reaching])]]
 
 
 def logged_threshold(table: PreparedTable) -> float | None:
@@ -139,8 +140,17 @@ class OperatingPoint:
     cost: float
 
 
+POINTS_KEPT = 32  # operating points shared by the sessions (a few per session's current view)
+
+
 def operating_point(table: PreparedTable, threshold: float, fn_cost: float = 1.0, fp_cost: float = 1.0) -> OperatingPoint:
-    """Counts, rates and cost at one threshold."""
+    """Counts, rates and cost at one threshold (the recent ones shared through the table)."""
+    points = table.memo.get(("operating_points",), lambda: RecentResults(POINTS_KEPT))
+    key = (float(threshold), float(fn_cost), float(fp_cost))
+    return points.get(key, lambda: _operating_point(table, threshold, fn_cost, fp_cost))
+
+
+def _operating_point(table: PreparedTable, threshold: float, fn_cost: float, fp_cost: float) -> OperatingPoint:
     why = "Threshold analysis"
     labelled = table.labelled()
     y, predicted = table.truth_is_positive(why)[labelled], table.positive_scores(why)[labelled] >= threshold

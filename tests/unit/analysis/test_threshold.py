@@ -210,3 +210,24 @@ def test_no_change_gives_an_empty_summary():
     table = _random_binary_table(200, seed=1)
     summary = th.outcome_change_summary(table, th.logged_threshold(table) or 0.5)
     assert summary.rows == 0 and summary.first.empty and summary.counts.empty
+
+
+@pytest.mark.parametrize("target", [0.0, 0.3, 0.5, 0.77, 0.95, 1.0])
+def test_threshold_for_recall_is_the_highest_threshold_reaching_it(target):
+    curve = th.threshold_curve(_random_binary_table(2_000, seed=7))
+    expected = curve[curve["recall"] >= target - 1e-12]
+    expected = expected.loc[expected["threshold"].idxmax()]
+    pd.testing.assert_series_equal(th.threshold_for_recall(curve, target), expected)
+
+
+def test_operating_points_are_shared_per_threshold_and_costs():
+    table = _random_binary_table(1_000, seed=3)
+    first = th.operating_point(table, 0.4, 2, 1)
+    assert th.operating_point(table, 0.4, 2.0, 1.0) is first  # computed once, shared
+    other = th.operating_point(table, 0.4, 1, 1)
+    assert (other.tp, other.fp, other.fn, other.tn) == (first.tp, first.fp, first.fn, first.tn)
+    assert first.cost == 2 * first.fn + first.fp and other.cost == other.fn + other.fp
+    labelled = table.labelled()
+    y = table.truth_is_positive("test")[labelled]
+    flagged = table.positive_scores("test")[labelled] >= 0.4
+    assert first.tp == int((y & flagged).sum()) and first.fn == int((y & ~flagged).sum())
