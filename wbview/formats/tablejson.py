@@ -128,7 +128,9 @@ def read_parquet(source: str | os.PathLike | bytes, name: str | None = None) -> 
     """Read a Parquet file or bytes (the companion's full-fidelity copy)."""
     label = name or (os.fspath(source) if not isinstance(source, bytes) else "Parquet table")
     try:
-        return pd.read_parquet(io.BytesIO(source) if isinstance(source, bytes) else source)
+        from wbview.formats.contiguous import contiguous
+
+        return contiguous(pd.read_parquet(io.BytesIO(source) if isinstance(source, bytes) else source))
     except ImportError:
         from wbview.errors import MissingDependency
 

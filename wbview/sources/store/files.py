@@ -141,6 +141,8 @@ def read_parquet_frame(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from wbview.formats.contiguous import contiguous
+
     try:
         # one open file: a path lets pyarrow reopen it and mix two versions of a replaced file
         with pa.memory_map(str(path)) as source:
@@ -155,6 +157,8 @@ def read_parquet_frame(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         if not isinstance(meta, dict):
             raise TypeError(f"its wbview metadata is a {type(meta).__name__}, not an object")
         frame = table.to_pandas()
+        del table  # its chunks now belong to the frame alone: contiguous() frees each as it joins it
+        contiguous(frame)
         for column in meta.get("json_columns", ()):
             frame[column] = [json.loads(v) for v in frame[column]]
     return frame, meta
