@@ -19,6 +19,7 @@ def contiguous(frame: pd.DataFrame) -> pd.DataFrame:
     """Join the chunks of every Arrow-backed column of ``frame``, in place (same dtypes and
     values), and return it. One column at a time: the memory held at once grows by one
     column's size at most, once the caller has dropped the Arrow table it came from."""
+    joined = False
     for position in range(frame.shape[1]):
         values = frame.iloc[:, position].array
         to_arrow = getattr(values, "__arrow_array__", None)
@@ -27,4 +28,7 @@ def contiguous(frame: pd.DataFrame) -> pd.DataFrame:
         chunks = to_arrow()
         if isinstance(chunks, pa.ChunkedArray) and chunks.num_chunks > 1:
             frame.isetitem(position, pd.array(chunks.combine_chunks(), dtype=values.dtype))
+            joined = True
+    if joined:  # Arrow's allocator keeps what the chunks held unless told to give it back
+        pa.default_memory_pool().release_unused()
     return frame

@@ -77,3 +77,19 @@ def test_the_readers_return_one_chunk_per_column_from_many_row_groups(reader, tm
         read, _ = read_parquet_frame(path)
     assert _chunks(read["Decoded Text"]) == 1
     pd.testing.assert_frame_equal(read.reset_index(drop=True), frame, check_dtype=False)
+
+
+def test_the_old_chunks_memory_goes_back_from_arrows_allocator_when_a_column_was_joined(monkeypatch):
+    """Arrow's allocator (mimalloc) keeps freed pages: without asking it, the server held
+    about 200 MiB more after ten 1M-row tables (bench memory)."""
+    released = []
+
+    class Pool:
+        def release_unused(self):
+            released.append(True)
+
+    monkeypatch.setattr(pa, "default_memory_pool", lambda: Pool())
+    contiguous(pd.DataFrame({"n": [1, 2]}))
+    assert released == []
+    contiguous(_multi_chunk_frame())
+    assert released == [True]
