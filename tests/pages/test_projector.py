@@ -39,5 +39,8 @@ def test_error_rates_are_percentages_and_errors_are_red(dash):
 def test_the_threshold_table_shows_rates_as_percentages_like_the_metrics(dash):
     at = open_page("pages/threshold.py", source=dash, project=fx.PROJECT, run="ev1")
     assert problems(at) == []
+    at.session_state["_curve_open"] = True  # the table of every threshold: drawn once its panel is open
+    at.run()
+    assert problems(at) == []
     _assert_percentages(at, ("fn_rate", "precision", "recall", "fp_rate"))
     assert any(m.value.endswith("%") for m in at.metric if m.label == "Recall")  # the same unit above
