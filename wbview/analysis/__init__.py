@@ -41,7 +41,7 @@ Threshold and cost, calibration, slices, run against run, stacking
     threshold.with_cost(curve, fn_cost, fp_cost); cost_optimal_threshold(curve);
     threshold.threshold_for_recall(curve, target_recall); logged_threshold(table);
     threshold.operating_point(table, t, ...); outcome_changes(table, new_t, old_t=None);
-    threshold.change_counts(changes)
+    threshold.outcome_change_summary(table, new_t, old_t=None, first=1000) -> OutcomeChanges(rows, counts, first)
     calibration.calibration(table, n_bins=10, strategy="uniform", rows=None) -> Calibration(bins, ece)
     calibration.compare_calibration({run: table}, ...) -> Calibration with a "run" column
     slices.rank_slices(table, target="error"|"fn", features=None, min_rows=30, rows=None, rank_by=...)

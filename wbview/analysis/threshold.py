@@ -222,7 +222,7 @@ class OutcomeChanges:
     text from the table took most of the move's server time."""
 
     rows: int
-    counts: pd.DataFrame  # change_counts of every changed row
+    counts: pd.DataFrame  # before, after, rows: how many rows move from each outcome to each other
     first: pd.DataFrame  # outcome_changes(...).head(n)
 
 
@@ -242,11 +242,3 @@ def outcome_change_summary(
         }
     )
     return OutcomeChanges(len(changes.positions), counts, _rows_with_outcomes(table, changes, first))
-
-
-def change_counts(changes: pd.DataFrame) -> pd.DataFrame:
-    """How many rows move from each outcome to each other (e.g. FN -> TP)."""
-    if changes.empty:
-        return pd.DataFrame(columns=["before", "after", "rows"])
-    counts = changes.groupby(["Outcome Before", "Outcome After"], observed=True).size()
-    return counts.rename("rows").reset_index().rename(columns={"Outcome Before": "before", "Outcome After": "after"})
