@@ -255,9 +255,9 @@ def _release_freed_memory() -> None:
         libc.malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: the allocator keeps its own policy
         pass
-    try:  # Arrow's own allocator (text columns live there) keeps freed pages too
-        import pyarrow as pa
+    try:
+        from wbview.formats.contiguous import release_arrow_memory
 
-        pa.default_memory_pool().release_unused()
-    except (ImportError, AttributeError):
+        release_arrow_memory()
+    except ImportError:  # no pyarrow: nothing of ours lives in its allocator
         pass

@@ -29,6 +29,12 @@ def contiguous(frame: pd.DataFrame) -> pd.DataFrame:
         if isinstance(chunks, pa.ChunkedArray) and chunks.num_chunks > 1:
             frame.isetitem(position, pd.array(chunks.combine_chunks(), dtype=values.dtype))
             joined = True
-    if joined:  # Arrow's allocator keeps what the chunks held unless told to give it back
-        pa.default_memory_pool().release_unused()
+    if joined:
+        release_arrow_memory()
     return frame
+
+
+def release_arrow_memory() -> None:
+    """Ask Arrow's allocator (text columns live there) to hand freed pages back to the
+    system: it keeps them otherwise, and the server's resident memory never falls."""
+    pa.default_memory_pool().release_unused()

@@ -6,11 +6,10 @@ other widgets bound to their own query parameter."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
-from streamlit.elements.lib.mutable_expander_container import ExpanderContainer
 
 from wbview.analysis.runs import FilterSpec, choices_from, run_filter
 from wbview.errors import BadFilter, UsageError
@@ -18,6 +17,9 @@ from wbview.filters import QUERY_PARAM, RunFilter, check_keys, parse_filters
 from wbview.records import Run
 from wbview.schema import ROLES, EvalSchema
 from wbview.ui.text import md_escape
+
+if TYPE_CHECKING:  # only a type: the class lives in a private module of Streamlit
+    from streamlit.elements.lib.mutable_expander_container import ExpanderContainer
 
 AUTO = "(auto)"
 NONE = "(none)"
