@@ -1,5 +1,6 @@
 """The page bench_browser measures the browser's floor on (`streamlit run bench/floor_app.py`):
-``?v=bare`` is a title only; ``?v=vega`` adds wbview's group-by histograms of a 20,000-row
+``?v=bare`` is a title only; ``?v=one-bar`` adds a Vega-Lite chart of one bar (what loading
+Vega's code costs); ``?v=vega`` adds wbview's group-by histograms of a 20,000-row
 synthetic eval table (one Vega-Lite chart, as Error analysis draws them); ``?v=plotly`` adds
 the same counts in plotly (one figure of subplots: faster than the figure per column the page
 drew before)."""
@@ -53,7 +54,12 @@ def _plotly(chart: HistogramsChart):
 
 variant = st.query_params.get("v", "bare")
 st.title(f"Floor: {variant}")
-if variant == "vega":
+if variant == "one-bar":
+    st.vega_lite_chart(
+        {"data": {"values": [{"n": 1}]}, "mark": "bar", "encoding": {"y": {"field": "n", "type": "quantitative"}}},
+        key="one-bar",
+    )
+elif variant == "vega":
     chart = _chart()
     st.vega_lite_chart(chart.data, chart.spec, width="content", key="histograms")
 elif variant == "plotly":
