@@ -19,7 +19,11 @@ two-run project of bench_browser, `streamlit run app.py` as the browser tests st
 
 Lines: one `bench:` line per step, three sessions' median against one session's (ratio =
 one / three: above 0.5 is within 2x of one session), and one for six sessions; `# ` lines
-with the worst times and the server's CPU seconds for the median step. Environment:
+with the worst times and the server's CPU seconds for the median step. Last, Streamlit's own
+floor: bench/floor_app.py's page with only a title, on a server of its own, opened by 1, 3 and
+6 clients at once. A script run holds Python's interpreter lock for most of its time, so
+sessions that start together finish one after another; the floor's ratio says how close to
+one session any page of any app comes on this server. Environment:
 WBVIEW_BENCH_SESSIONS_ROWS (default 1000000), WBVIEW_BENCH_SESSIONS_ROUNDS (default 5).
 """
 
@@ -136,6 +140,21 @@ async def _walk(base: str, query: dict[str, str], meter: CpuMeter) -> dict[int, 
     return times
 
 
+FLOOR_LINK = Link("", {"v": "bare"}, "Floor: bare")
+
+
+async def _floor_walk(base: str) -> dict[int, list[float]]:
+    """The title-only page opened by 1, 3 and 6 clients at once, ROUNDS times each (after a
+    warm-up), the groups interleaved as in _walk."""
+    for _ in range(3):
+        await open_link(base, FLOOR_LINK)
+    times: dict[int, list[float]] = defaultdict(list)
+    for _ in range(ROUNDS):
+        for count in GROUPS:
+            times[count].extend(await asyncio.gather(*(open_link(base, FLOOR_LINK) for _ in range(count))))
+    return times
+
+
 def main() -> None:
     from bench.bench_analysis_pages import PROJECT
     from tests.browser.harness import streamlit_server
@@ -148,6 +167,12 @@ def main() -> None:
         (folder / "home").mkdir()
         with streamlit_server(store, folder / "home", folder / "server.log") as (base, server):
             times = asyncio.run(_walk(base, {"source": f"store:{store}", "project": PROJECT}, CpuMeter(server.pid)))
+        (folder / "floor-home").mkdir()
+        with streamlit_server(folder, folder / "floor-home", folder / "floor.log", script="bench/floor_app.py") as (
+            floor_base,
+            _,
+        ):
+            floor = asyncio.run(_floor_walk(floor_base))
     one = times[1]
     for count in GROUPS[1:]:
         many = times[count]
@@ -165,6 +190,13 @@ def main() -> None:
                 f"for {count} ({len(many.seconds[step])} timings){cpu}",
                 flush=True,
             )
+    for count in GROUPS[1:]:
+        report(
+            f"server only floor: a page with only a title, {count} sessions at once vs 1",
+            statistics.median(floor[count]),
+            statistics.median(floor[1]),
+            "s",
+        )
     print(f"# sessions bench took {time.perf_counter() - started:.0f} s", flush=True)
 
 

@@ -26,3 +26,19 @@ def test_a_session_times_a_page_run_to_its_end(app_url):
 def test_a_run_that_drew_another_page_fails(app_url):
     with pytest.raises(RunFailed, match="'Error analysis' was not drawn"):
         _open(app_url, Link("no_such_page", {"run": "ev1"}, "Error analysis"))
+
+
+def test_the_floor_walk_times_the_title_only_page_for_each_group(tmp_path, monkeypatch):
+    from bench import bench_sessions
+    from tests.browser.harness import streamlit_server
+
+    monkeypatch.setattr(bench_sessions, "ROUNDS", 2)
+    (tmp_path / "home").mkdir()
+    with streamlit_server(tmp_path, tmp_path / "home", tmp_path / "floor.log", script="bench/floor_app.py") as (base, _):
+        with ThreadPoolExecutor(1) as pool:
+            times = pool.submit(asyncio.run, bench_sessions._floor_walk(base)).result()
+        with ThreadPoolExecutor(1) as pool:  # the link it opens draws the floor page's title, or fails
+            with pytest.raises(RunFailed, match="'Floor: bare' was not drawn"):
+                pool.submit(asyncio.run, open_link(base, Link("", {"v": "one-bar"}, "Floor: bare"))).result()
+    assert {count: len(seconds) for count, seconds in times.items()} == {1: 2, 3: 6, 6: 12}
+    assert all(0 < s < 60 for seconds in times.values() for s in seconds)
