@@ -3,7 +3,7 @@
 Vega's code costs); ``?v=vega`` adds wbview's group-by histograms of a 20,000-row
 synthetic eval table (one Vega-Lite chart, as Error analysis draws them); ``?v=plotly`` adds
 the same counts in plotly (one figure of subplots: faster than the figure per column the page
-drew before)."""
+drew before). Every run ends as app.py's do (``settle_after_run``)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from bench.bench_analysis import synthetic_eval_table
 from wbview.analysis.groups import group_histograms
 from wbview.analysis.prepare import prepare
 from wbview.charts.errors import HistogramsChart, group_histograms_chart, outcome_colours
+from wbview.ui.long_lived import settle_after_run
 
 ROWS = 20_000
 
@@ -64,3 +65,6 @@ elif variant == "vega":
     st.vega_lite_chart(chart.data, chart.spec, width="content", key="histograms")
 elif variant == "plotly":
     st.plotly_chart(_plotly(_chart()), key="histograms")
+# As app.py ends every run: the floor is wbview's server set-up with nothing on the page (without
+# it, Streamlit's collection after each run walks every imported object, ~50 ms a run here).
+settle_after_run()
