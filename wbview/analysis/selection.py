@@ -330,8 +330,11 @@ def for_display(frame: pd.DataFrame, max_rows: int = MAX_SHOWN_ROWS, max_chars: 
         values = shown.iloc[:, position]
         if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
             continue
-        lengths = values.map(lambda v: len(v) if isinstance(v, str) else 0)
-        if (lengths > max_chars).any():
+        if isinstance(values.dtype, pd.StringDtype):  # counted by Arrow or numpy, not a Python call per cell
+            too_long = bool((values.str.len().fillna(0) > max_chars).any())
+        else:
+            too_long = bool((values.map(lambda v: len(v) if isinstance(v, str) else 0) > max_chars).any())
+        if too_long:
             clipped[position] = values.map(lambda v: clip_text(v, max_chars) if isinstance(v, str) else v)
     if not clipped:
         return shown

@@ -226,6 +226,16 @@ def test_for_display_cuts_only_long_text_cells_of_the_rows_shown():
     assert views.for_display(plain, max_chars=20).equals(plain)
 
 
+@pytest.mark.parametrize("storage", ["python", "pyarrow"])
+def test_for_display_counts_characters_of_a_string_column_with_missing_values(storage):
+    # 20 characters of 2 bytes each is not over a 20-character limit; 21 is
+    column = pd.Series(["é" * 20, None, "é" * 21], dtype=pd.StringDtype(storage))
+    shown = views.for_display(pd.DataFrame({"t": column}), max_chars=20)
+    assert shown["t"][0] == "é" * 20 and pd.isna(shown["t"][1])
+    assert shown["t"][2] == "é" * 20 + "… (1 more characters; the CSV export has them all)"
+    assert views.for_display(pd.DataFrame({"t": column[:2]}), max_chars=20)["t"][0] == "é" * 20
+
+
 def _timed(run_id: str, minute: int | None, f1: float | None = None, tags: tuple[str, ...] = ()) -> Run:
     from datetime import datetime, timedelta
 
