@@ -6,7 +6,6 @@ import streamlit as st
 
 from wbview.analysis import selection as views
 from wbview.analysis import threshold as th
-from wbview.charts import threshold as charts
 from wbview.ui import analysis_page, page, url_state, widgets
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
@@ -88,7 +87,7 @@ st.caption(
 )
 
 position = views.curve_position(curve, chosen)
-drawn = charts.threshold_chart(views.thin_rows(curve, views.MAX_CURVE_POINTS, keep=[position]), chosen, logged)
+drawn = analysis_page.threshold_chart(table, curve, chosen, logged, fn_cost, fp_cost)
 st.vega_lite_chart(drawn.data, drawn.spec, width="stretch", key="threshold_chart")
 curve_panel = widgets.panel_on_demand(f"Every threshold ({len(curve):,} rows)", CURVE_PANEL_KEY)
 if curve_panel.open:  # its grid changes at every threshold move: drawn only while open

@@ -18,9 +18,12 @@ from wbview.analysis import rows, slices
 from wbview.analysis import selection as views
 from wbview.analysis import threshold as th
 from wbview.analysis.compare import RunDiff, diff_runs
+from wbview.analysis.memo import RecentResults
 from wbview.analysis.prepare import PreparedTable, can_switch_positive, one_vs_rest, prepare, with_positive_class
 from wbview.analysis.review import Link, RunInput, build_review
 from wbview.analysis.stacking import stack_tables, trained_with
+from wbview.charts import threshold as threshold_charts
+from wbview.charts.style import VegaChart
 from wbview.errors import BadTable, NotFound, WbviewError
 from wbview.records import ArtifactVersion, Run, TableRef
 from wbview.report.html import render_html
@@ -232,6 +235,24 @@ def outcome_changes(
     """What changes outcome from the logged predictions to ``threshold``: counts and the
     first rows shown (cached per threshold, shared by every session)."""
     return th.outcome_change_summary(_table(spec, project, ref, mapping, positive), threshold, first=views.MAX_SHOWN_ROWS)
+
+
+THRESHOLD_CHARTS_KEPT = 16  # per table: recent (costs, threshold) charts
+
+
+def threshold_chart(
+    table: PreparedTable, curve: pd.DataFrame, chosen: float, logged: float | None, fn_cost: float, fp_cost: float
+) -> VegaChart:
+    """The threshold curve chart (``curve`` is ``th.threshold_curve(table, fn_cost, fp_cost)``)
+    at ``chosen``, built once per costs and thresholds and shared by every session: people who
+    follow one link at one threshold do not each thin the curve and build the chart."""
+
+    def build() -> VegaChart:
+        position = views.curve_position(curve, chosen)
+        return threshold_charts.threshold_chart(views.thin_rows(curve, views.MAX_CURVE_POINTS, keep=[position]), chosen, logged)
+
+    recent = table.memo.get(("threshold_chart",), lambda: RecentResults(THRESHOLD_CHARTS_KEPT))
+    return recent.get((fn_cost, fp_cost, chosen, logged), build)
 
 
 def outcome_changes_csv(
