@@ -68,7 +68,11 @@ def histogram_panels(at: AppTest) -> dict[str, list[str]]:
     """Error analysis's group-by histograms as {column title: [panel names]} (one chart, a
     line of panels per column)."""
     (chart,) = [c for c in vega_charts(at) if "vconcat" in c.spec]
-    return {" ".join(row["title"]["text"]): list(row["facet"]["sort"]) for row in chart.spec["vconcat"]}
+    panels = {}
+    for index, row in enumerate(chart.spec["vconcat"]):
+        drawn = chart.data[chart.data["row"] == index].sort_values("group", kind="stable")
+        panels[" ".join(row["title"]["text"])] = list(dict.fromkeys(drawn["panel"]))  # in the groups' order
+    return panels
 
 
 def unescape(markdown: str) -> str:

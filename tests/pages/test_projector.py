@@ -31,8 +31,7 @@ def test_error_rates_are_percentages_and_errors_are_red(dash):
     _assert_percentages(fn_tab, ("error_rate", "error_rate_low", "error_rate_high", "share_of_errors"))
     at = open_page("pages/error_analysis.py", source=dash, project=fx.PROJECT, run="ev1")
     (chart,) = vega_charts(at)
-    scale = chart.spec["vconcat"][0]["spec"]["encoding"]["color"]["scale"]
-    colours = {panel.split(" (")[0]: colour for panel, colour in zip(scale["domain"], scale["range"], strict=True)}
+    colours = {panel.split(" (")[0]: colour for panel, colour in zip(chart.data["panel"], chart.data["colour"], strict=True)}
     assert colours == {"True": ERROR_COLOUR, "False": CORRECT_COLOUR}
 
 

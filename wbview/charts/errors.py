@@ -103,6 +103,11 @@ def group_histograms_chart(
     column (shared bins; a panel per group, as in W&B's "Group by" table view), top to bottom.
     Bars are counts; hover shows the bin, the count and the group share.
 
+    Whatever depends on the rows (panel names with their sizes, the order of the groups,
+    their colours) is in ``data``, not in ``spec``: a search, a filter or a confusion cell
+    changes only the data, and the browser then replaces the chart's data in place instead
+    of building a new chart (Streamlit rebuilds a Vega view only when its spec changes).
+
     Text from data (column names, bin and group labels) reaches Vega-Lite as values only,
     never as a field name or an expression, and Vega draws it as text."""
     groups = [str(g) for g in group_sizes.index]
@@ -111,6 +116,7 @@ def group_histograms_chart(
     # a panel's name is its group's, shortened, with its size
     names = kept_apart([f"{short(g, 20)} ({int(group_sizes.get(g, 0)):,} rows)" for g in groups])
     panel_names = dict(zip(groups, names, strict=True))
+    colour_of = {g: (colours or {}).get(g, ARTIFACT_PALETTE[i % len(ARTIFACT_PALETTE)]) for i, g in enumerate(groups)}
     per_line = max(1, min(len(groups), HISTOGRAM_PANELS_PER_LINE))
     panel_width = int((HISTOGRAM_WIDTH_PX - HISTOGRAM_PANEL_GAP_PX * (per_line - 1)) / per_line)
     records: list[dict] = []
@@ -121,7 +127,16 @@ def group_histograms_chart(
             counts = histogram.counts[group]
             total = max(int(counts.sum()), 1)
             records += [
-                {"row": index, "panel": panel_names[str(group)], "bin": b, "order": i, "n": int(n), "share": int(n) / total}
+                {
+                    "row": index,
+                    "panel": panel_names[str(group)],
+                    "group": groups.index(str(group)),
+                    "colour": colour_of[str(group)],
+                    "bin": b,
+                    "order": i,
+                    "n": int(n),
+                    "share": int(n) / total,
+                }
                 for i, (b, n) in enumerate(zip(bins, counts.tolist(), strict=True))
             ]
         label = histogram.column + (" (text length)" if histogram.kind == "text_length" else "")
@@ -133,7 +148,7 @@ def group_histograms_chart(
                 "facet": {
                     "field": "panel",
                     "type": "nominal",
-                    "sort": [panel_names[g] for g in groups],
+                    "sort": {"field": "group", "op": "min"},
                     "title": None,
                 },
                 "columns": per_line,
@@ -151,18 +166,7 @@ def group_histograms_chart(
                             "axis": {"labelAngle": -45 if tilted else 0, "labelLimit": 160},
                         },
                         "y": {"field": "n", "type": "quantitative", "title": None},
-                        "color": {
-                            "field": "panel",
-                            "type": "nominal",
-                            "legend": None,
-                            "scale": {
-                                "domain": [panel_names[g] for g in groups],
-                                "range": [
-                                    (colours or {}).get(g, ARTIFACT_PALETTE[i % len(ARTIFACT_PALETTE)])
-                                    for i, g in enumerate(groups)
-                                ],
-                            },
-                        },
+                        "color": {"field": "colour", "type": "nominal", "scale": None, "legend": None},
                         "tooltip": [
                             {"field": "bin", "type": "nominal", "title": "bin"},
                             {"field": "n", "type": "quantitative", "format": ",", "title": "rows"},
@@ -179,4 +183,6 @@ def group_histograms_chart(
         "spacing": 28,
         "config": vega_config(),
     }
-    return HistogramsChart(pd.DataFrame.from_records(records, columns=["row", "panel", "bin", "order", "n", "share"]), spec)
+    return HistogramsChart(
+        pd.DataFrame.from_records(records, columns=["row", "panel", "group", "colour", "bin", "order", "n", "share"]), spec
+    )

@@ -53,8 +53,13 @@ def test_errors_are_drawn_in_the_warning_colour():
     grouped = group_histograms(table, columns=["x"])
     colours = outcome_colours(grouped.group_sizes.index)
     chart = group_histograms_chart([grouped.histograms["x"]], grouped.group_sizes, colours)
-    scale = chart.spec["vconcat"][0]["spec"]["encoding"]["color"]["scale"]
-    assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
+    assert chart.spec["vconcat"][0]["spec"]["encoding"]["color"] == {
+        "field": "colour",
+        "type": "nominal",
+        "scale": None,  # the colours are the data's values
+        "legend": None,
+    }
+    assert dict(zip(chart.data["panel"], chart.data["colour"], strict=True)) == {
         "False (2 rows)": CORRECT_COLOUR,
         "True (2 rows)": ERROR_COLOUR,
     }

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from wbview.analysis.groups import ColumnHistogram
-from wbview.charts.errors import confusion_figure, group_histograms_chart
+from wbview.charts.errors import confusion_figure, group_histograms_chart, outcome_colours
 from wbview.charts.lineage import lineage_figure
 from wbview.charts.lineage_layout import layout_lineage
 from wbview.charts.runs import metric_curves, parallel_coordinates
@@ -67,7 +67,25 @@ def test_group_histograms_chart_one_panel_per_group():
     assert np.isclose(data["share"].iloc[3], 1.0)  # 2 of True's 2 rows
     (row,) = chart.spec["vconcat"]
     assert row["title"]["text"] == ["Predicted Label"]
-    assert row["facet"]["sort"] == ["False (4 rows)", "True (2 rows)"]
+    assert row["facet"]["sort"] == {"field": "group", "op": "min"}  # the panels in the groups' order
+    assert data.groupby("panel")["group"].min().to_dict() == {"False (4 rows)": 0, "True (2 rows)": 1}
+
+
+def test_group_histograms_chart_spec_is_the_same_for_other_rows_of_the_same_columns():
+    """A search or a confusion cell changes the counts: only the data may change, so the
+    browser updates the chart's data instead of building a new chart."""
+
+    def chart(false_counts: list[int], true_counts: list[int]):
+        counts = pd.DataFrame({"False": false_counts, "True": true_counts}, index=["ham", "phishing"])
+        sizes = pd.Series({"False": sum(false_counts), "True": sum(true_counts)})
+        return group_histograms_chart(
+            [ColumnHistogram("Predicted Label", "categorical", counts, None, sizes * 0)], sizes, outcome_colours(sizes.index)
+        )
+
+    everything, searched = chart([300, 100], [10, 20]), chart([3, 1], [0, 2])
+    assert everything.spec == searched.spec
+    assert not everything.data.equals(searched.data)
+    assert set(searched.data["panel"]) == {"False (4 rows)", "True (2 rows)"}
 
 
 def test_group_histograms_chart_a_line_of_panels_per_column_in_order():
@@ -96,5 +114,5 @@ def test_group_histograms_chart_wraps_many_groups_and_keeps_shortened_names_apar
     chart = group_histograms_chart([ColumnHistogram("c", "categorical", counts, None, sizes * 0)], sizes)
     (row,) = chart.spec["vconcat"]
     assert row["columns"] == 3  # 7 panels on 3 lines
-    assert len(set(row["facet"]["sort"])) == 7 == chart.data["panel"].nunique()
+    assert chart.data["panel"].nunique() == 7 == chart.data["group"].nunique()
     assert row["spec"]["width"] * 3 <= 760
