@@ -38,8 +38,9 @@ def _plotly(chart: HistogramsChart):
     from plotly.subplots import make_subplots
 
     rows = chart.spec["vconcat"]
-    panels = rows[0]["facet"]["sort"]
-    colours = dict(zip(panels, rows[0]["spec"]["encoding"]["color"]["scale"]["range"], strict=True))
+    ordered = chart.data.sort_values("group", kind="stable")
+    panels = list(dict.fromkeys(ordered["panel"]))  # in the groups' order, as the Vega-Lite chart draws them
+    colours = dict(zip(ordered["panel"], ordered["colour"], strict=True))
     figure = make_subplots(
         rows=len(rows), cols=len(panels), subplot_titles=[" ".join(r["title"]["text"]) for r in rows for _ in panels]
     )

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from bench.bench_browser import FLOOR
 from bench.bench_sessions import Link, RunFailed, open_link
 
 
@@ -28,7 +29,7 @@ def test_a_run_that_drew_another_page_fails(app_url):
         _open(app_url, Link("no_such_page", {"run": "ev1"}, "Error analysis"))
 
 
-def test_the_floor_walk_times_the_title_only_page_for_each_group(tmp_path, monkeypatch):
+def test_the_floor_pages_draw_and_the_floor_walk_times_each_group(tmp_path, monkeypatch):
     from bench import bench_sessions
     from tests.browser.harness import streamlit_server
 
@@ -37,6 +38,9 @@ def test_the_floor_walk_times_the_title_only_page_for_each_group(tmp_path, monke
     with streamlit_server(tmp_path, tmp_path / "home", tmp_path / "floor.log", script="bench/floor_app.py") as (base, _):
         with ThreadPoolExecutor(1) as pool:
             times = pool.submit(asyncio.run, bench_sessions._floor_walk(base)).result()
+        with ThreadPoolExecutor(1) as pool:  # every variant bench_browser opens draws without an exception
+            for variant in FLOOR:
+                assert pool.submit(asyncio.run, open_link(base, Link("", {"v": variant}, f"Floor: {variant}"))).result() > 0
         with ThreadPoolExecutor(1) as pool:  # the link it opens draws the floor page's title, or fails
             with pytest.raises(RunFailed, match="'Floor: bare' was not drawn"):
                 pool.submit(asyncio.run, open_link(base, Link("", {"v": "one-bar"}, "Floor: bare"))).result()
