@@ -119,11 +119,26 @@ def test_no_chart_title_is_cut_and_ticks_are_readable(app_url, demo_store, proje
     charts_shown = projector.page.locator('[data-testid="stPlotlyChart"], [data-testid="stVegaLiteChart"]').all()
     for i, chart in enumerate(charts_shown):
         if chart.is_visible():
-            chart.scroll_into_view_if_needed()
-            chart.screenshot(path=str(SCREENSHOT_DIR / f"{name}-chart{i}.png"))
+            _whole_element_screenshot(projector.page, chart, SCREENSHOT_DIR / f"{name}-chart{i}.png")
     small = [d["smallest_tick"] for d in drawn if d["smallest_tick"] is not None and d["smallest_tick"] < READABLE_TICKS["size"]]
     assert small == [], f"tick labels under {READABLE_TICKS['size']}px on {name}: {small}"
     assert projector.page_errors == []
+
+
+def _whole_element_screenshot(page, element, path) -> None:
+    """Headless Chromium paints only what a viewport shows: an element taller than the
+    projector's 768 px came out blank below it. The window grows to the element for the
+    shot (the width, and so the layout, stays) and is put back."""
+    viewport = page.viewport_size
+    height = int((element.bounding_box() or {"height": 0})["height"])
+    if height + 40 > viewport["height"]:
+        page.set_viewport_size({"width": viewport["width"], "height": height + 40})
+    try:
+        element.scroll_into_view_if_needed()
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))")
+        element.screenshot(path=str(path))
+    finally:
+        page.set_viewport_size(viewport)
 
 
 def test_clicking_a_row_in_the_grid_shows_its_full_text(app_url, session):
