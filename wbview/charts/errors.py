@@ -126,12 +126,13 @@ def group_histograms_chart(
         for group in histogram.counts.columns:
             counts = histogram.counts[group]
             total = max(int(counts.sum()), 1)
+            name, place, colour = panel_names[str(group)], groups.index(str(group)), colour_of[str(group)]
             records += [
                 {
                     "row": index,
-                    "panel": panel_names[str(group)],
-                    "group": groups.index(str(group)),
-                    "colour": colour_of[str(group)],
+                    "panel": name,
+                    "group": place,
+                    "colour": colour,
                     "bin": b,
                     "order": i,
                     "n": int(n),
