@@ -86,13 +86,12 @@ st.caption(
     f"{views.format_threshold(logged)} ({f'from {md_escape(recorded_in)}' if recorded is not None else 'inferred from the table'})."
 )
 
-position = views.curve_position(curve, chosen)
 drawn = analysis_page.threshold_chart(table, curve, chosen, logged, fn_cost, fp_cost)
 st.vega_lite_chart(drawn.data, drawn.spec, width="stretch", key="threshold_chart")
 curve_panel = widgets.panel_on_demand(f"Every threshold ({len(curve):,} rows)", CURVE_PANEL_KEY)
 if curve_panel.open:  # its grid changes at every threshold move: drawn only while open
     with curve_panel:
-        shown = views.thin_rows(curve, views.MAX_SHOWN_ROWS, keep=[position])
+        shown = views.thin_rows(curve, views.MAX_SHOWN_ROWS, keep=[views.curve_position(curve, chosen)])
         if len(shown) < len(curve):
             st.caption(f"Showing {len(shown):,} evenly spaced thresholds; the CSV has all {len(curve):,}.")
         st.dataframe(shown, hide_index=True, key="curve_table", column_config=views.rate_columns(shown.columns))
