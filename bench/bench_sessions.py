@@ -23,13 +23,21 @@ with the worst times and the server's CPU seconds for the median step. Last, Str
 floor: bench/floor_app.py's page with only a title, on a server of its own, opened by 1, 3 and
 6 clients at once. A script run holds Python's interpreter lock for most of its time, so
 sessions that start together finish one after another; the floor's ratio says how close to
-one session any page of any app comes on this server. Environment:
-WBVIEW_BENCH_SESSIONS_ROWS (default 1000000), WBVIEW_BENCH_SESSIONS_ROUNDS (default 5).
+one session any page of any app comes on this server.
+
+Replicas: the same three sessions, each on a server process of its own (the three processes
+share one store folder), as deploy/nginx-wbview.conf spreads people over replicas with a
+cookie; interleaved with the one-session rounds. Here each session shares nothing with the
+others: a search over a new term is done once per replica, not once for all. Lines: three
+sessions on three replicas against one session, per step, and each replica's memory after the
+walk. Environment: WBVIEW_BENCH_SESSIONS_ROWS (default 1000000), WBVIEW_BENCH_SESSIONS_ROUNDS
+(default 5), WBVIEW_BENCH_SESSIONS_REPLICAS (default 3; 0 leaves the replica rounds out).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import statistics
 import tempfile
@@ -45,7 +53,9 @@ from bench.common import report
 
 ROWS = int(os.environ.get("WBVIEW_BENCH_SESSIONS_ROWS", N_ROWS))
 ROUNDS = int(os.environ.get("WBVIEW_BENCH_SESSIONS_ROUNDS", 5))
+REPLICAS = int(os.environ.get("WBVIEW_BENCH_SESSIONS_REPLICAS", 3))
 GROUPS = (1, 3, 6)
+ON_REPLICAS = -REPLICAS  # the group key of REPLICAS sessions, each on a replica of its own
 
 
 class RunFailed(RuntimeError):
@@ -122,20 +132,31 @@ class Times:
     server_cpu: dict[str, list[float]]
 
 
-async def _walk(base: str, query: dict[str, str], meter: CpuMeter) -> dict[int, Times]:
-    await open_link(base, Link("", query))  # a fresh server registers app.py's navigation on its first run
-    cold = links(query, 0)
-    for step in STEPS:  # the cold pass: first loads and imports, untimed
-        print(f"# cold, one session: {step}: {await open_link(base, cold[step]):.3g} s", flush=True)
-    times = {count: Times(defaultdict(list), defaultdict(list)) for count in GROUPS}
+def _groups(replicas: list[str]) -> tuple[int, ...]:
+    return GROUPS + ((ON_REPLICAS,) if len(replicas) > 1 else ())
+
+
+async def _walk(base: str, replicas: list[str], query: dict[str, str], meter: CpuMeter) -> dict[int, Times]:
+    """Rounds of each group on ``base``, and of ON_REPLICAS: one session on each of
+    ``replicas`` (``base`` among them) at once."""
+    for server in dict.fromkeys([base, *replicas]):
+        await open_link(server, Link("", query))  # a fresh server registers app.py's navigation on its first run
+        cold = links(query, 0)
+        for step in STEPS:  # the cold pass: first loads and imports, untimed
+            seconds = await open_link(server, cold[step])
+            if server == base:
+                print(f"# cold, one session: {step}: {seconds:.3g} s", flush=True)
+    groups = _groups(replicas)
+    times = {count: Times(defaultdict(list), defaultdict(list)) for count in groups}
     for index in range(ROUNDS):
-        for group, count in enumerate(GROUPS):
-            steps = links(query, 1 + len(GROUPS) * index + group)
+        for group, count in enumerate(groups):
+            steps = links(query, 1 + len(groups) * index + group)
+            servers = replicas if count == ON_REPLICAS else [base] * count
             for step in STEPS:
                 before = meter.read()
-                times[count].seconds[step].extend(await asyncio.gather(*(open_link(base, steps[step]) for _ in range(count))))
+                times[count].seconds[step].extend(await asyncio.gather(*(open_link(server, steps[step]) for server in servers)))
                 after = meter.read()
-                if before and after:
+                if before and after and count != ON_REPLICAS:  # (the meter reads one server)
                     times[count].server_cpu[step].append((after - before).server)
     return times
 
@@ -157,16 +178,27 @@ async def _floor_walk(base: str) -> dict[int, list[float]]:
 
 def main() -> None:
     from bench.bench_analysis_pages import PROJECT
+    from bench.bench_browser import PeakMemory
     from tests.browser.harness import streamlit_server
 
     started = time.perf_counter()
     rows = rows_label(ROWS)
-    with tempfile.TemporaryDirectory(prefix="wbview-bench-sessions-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="wbview-bench-sessions-") as tmp, contextlib.ExitStack() as servers:
         folder = Path(tmp)
         store = build_store(folder, ROWS)
-        (folder / "home").mkdir()
-        with streamlit_server(store, folder / "home", folder / "server.log") as (base, server):
-            times = asyncio.run(_walk(base, {"source": f"store:{store}", "project": PROJECT}, CpuMeter(server.pid)))
+        replicas: list[str] = []
+        replica_pids: list[int] = []
+        for index in range(max(REPLICAS, 1)):
+            (folder / f"home-{index}").mkdir()
+            base, server = servers.enter_context(
+                streamlit_server(store, folder / f"home-{index}", folder / f"server-{index}.log")
+            )
+            replicas.append(base)
+            replica_pids.append(server.pid)
+        query = {"source": f"store:{store}", "project": PROJECT}
+        times = asyncio.run(_walk(replicas[0], replicas, query, CpuMeter(replica_pids[0])))
+        replica_rss = [PeakMemory(pid).rss() for pid in replica_pids]
+        servers.close()
         (folder / "floor-home").mkdir()
         with streamlit_server(folder, folder / "floor-home", folder / "floor.log", script="bench/floor_app.py") as (
             floor_base,
@@ -190,6 +222,16 @@ def main() -> None:
                 f"for {count} ({len(many.seconds[step])} timings){cpu}",
                 flush=True,
             )
+    if ON_REPLICAS in times:
+        many = times[ON_REPLICAS]
+        for step in STEPS:
+            single, multi = statistics.median(one.seconds[step]), statistics.median(many.seconds[step])
+            report(f"server only, {REPLICAS} sessions on {REPLICAS} replicas vs 1 session, {step}, {rows}", multi, single, "s")
+        print(
+            f"# replicas: each holds its own tables: RSS after the walk "
+            f"{', '.join(f'{rss / 2**20:,.0f}' for rss in replica_rss)} MiB ({os.cpu_count()} cores here)",
+            flush=True,
+        )
     for count in GROUPS[1:]:
         report(
             f"server only floor: a page with only a title, {count} sessions at once vs 1",
