@@ -75,6 +75,7 @@ class Proxied:
     http_port: int
     cert: Path
     replicas: tuple[int, ...]  # the wbview processes' own ports
+    processes: tuple[subprocess.Popen, ...]  # and the processes, in the same order
 
 
 @pytest.fixture
@@ -127,11 +128,12 @@ def proxied(clean_env, tmp_path):
                     _stop(app)
                 pytest.fail(f"nginx did not start: {app_error}")
             time.sleep(0.2)
-    yield Proxied(tls_port, http_port, cert, replicas)
+    yield Proxied(tls_port, http_port, cert, replicas, tuple(apps))
     nginx.terminate()
     nginx.wait(timeout=10)
     for app in apps:
-        _stop(app)
+        if app.poll() is None:  # (a test may have stopped one)
+            _stop(app)
 
 
 def test_the_shipped_proxy_config_admits_the_site_and_refuses_the_rest(proxied):
@@ -163,7 +165,52 @@ def _header(answer: str, name: str) -> list[str]:
     return [line.split(":", 1)[1].strip() for line in head if line.split(":", 1)[0].lower() == name.lower()]
 
 
-def test_each_browser_stays_on_one_replica_and_people_spread_over_them(proxied):
+class _Browsers:
+    """Websockets opened through the proxy, each with a browser's replica cookie; which replica
+    took each one is read from the replicas' own session counts."""
+
+    def __init__(self, proxied: Proxied):
+        self.proxied = proxied
+        self.context = ssl.create_default_context(cafile=str(proxied.cert))
+        self.context.check_hostname = False  # (the certificate names SITE; we dial 127.0.0.1)
+        self.handshake = HANDSHAKE.format(host=SITE).replace(f"Origin: http://{SITE}", f"Origin: https://{SITE}")
+        self.sockets: list[ssl.SSLSocket] = []
+
+    def _counts(self) -> list[int]:
+        return [
+            _sessions(port) if process.poll() is None else 0
+            for port, process in zip(self.proxied.replicas, self.proxied.processes, strict=True)
+        ]
+
+    def open(self, cookie: str) -> int:
+        """Open one websocket with ``cookie``; the index of the replica that got its session."""
+        before = self._counts()
+        raw = socket.create_connection(("127.0.0.1", self.proxied.tls_port), timeout=10)
+        sock = self.context.wrap_socket(raw, server_hostname=SITE)
+        self.sockets.append(sock)
+        sock.sendall(self.handshake.replace("\r\n\r\n", f"\r\nCookie: wbview_replica={cookie}\r\n\r\n").encode())
+        assert _status(sock.recv(4096).decode(errors="replace")) == 101
+        deadline = time.monotonic() + 10
+        while (after := self._counts()) == before:
+            assert time.monotonic() < deadline, "no replica opened a session for the websocket"
+            time.sleep(0.05)
+        grown = [index for index, (b, a) in enumerate(zip(before, after, strict=True)) if a == b + 1]
+        assert len(grown) == 1 and sum(after) == sum(before) + 1, (before, after)
+        return grown[0]
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+
+
+@pytest.fixture
+def browsers(proxied):
+    opened = _Browsers(proxied)
+    yield opened
+    opened.close()
+
+
+def test_the_proxy_gives_each_new_browser_a_replica_cookie(proxied):
     page = f"GET /error_analysis HTTP/1.1\r\nHost: {SITE}\r\nConnection: close\r\n{{cookie}}\r\n"
     first = _request(proxied.tls_port, proxied.cert, SITE, page.format(cookie=""))
     assert _status(first) == 200
@@ -176,32 +223,28 @@ def test_each_browser_stays_on_one_replica_and_people_spread_over_them(proxied):
     assert _status(again) == 200 and _header(again, "Set-Cookie") == []  # an empty header is not sent
     assert _header(again, "Strict-Transport-Security") == ["max-age=31536000"]
 
-    context = ssl.create_default_context(cafile=str(proxied.cert))
-    context.check_hostname = False
-    handshake = HANDSHAKE.format(host=SITE).replace(f"Origin: http://{SITE}", f"Origin: https://{SITE}")
-    open_sockets: list[ssl.SSLSocket] = []
+
+def test_each_browser_stays_on_one_replica_and_people_spread_over_them(browsers):
     replica_of: dict[str, int] = {}
-    try:
-        for person in range(16):
-            seen = set()
-            for _ in range(2):  # the same browser twice (a second tab, a reconnect): the same replica
-                before = [_sessions(port) for port in proxied.replicas]
-                raw = socket.create_connection(("127.0.0.1", proxied.tls_port), timeout=10)
-                sock = context.wrap_socket(raw, server_hostname=SITE)
-                open_sockets.append(sock)
-                sock.sendall(handshake.replace("\r\n\r\n", f"\r\nCookie: wbview_replica=person-{person}\r\n\r\n").encode())
-                assert _status(sock.recv(4096).decode(errors="replace")) == 101
-                deadline = time.monotonic() + 10
-                while (after := [_sessions(port) for port in proxied.replicas]) == before:
-                    assert time.monotonic() < deadline, "no replica opened a session for the websocket"
-                    time.sleep(0.05)
-                grown = [index for index, (b, a) in enumerate(zip(before, after, strict=True)) if a == b + 1]
-                assert len(grown) == 1 and sum(after) == sum(before) + 1, (before, after)
-                seen.add(grown[0])
-            assert len(seen) == 1, f"person {person}'s two connections went to two replicas"
-            replica_of[f"person-{person}"] = seen.pop()
-    finally:
-        for sock in open_sockets:
-            sock.close()
+    for person in range(16):
+        cookie = f"person-{person}"
+        # the same browser twice (a second tab, a reconnect): the same replica
+        seen = {browsers.open(cookie), browsers.open(cookie)}
+        assert len(seen) == 1, f"{cookie}'s two connections went to two replicas"
+        replica_of[cookie] = seen.pop()
     # sixteen people over two replicas: all on one would be a 1-in-30,000 chance with a fair hash
     assert set(replica_of.values()) == {0, 1}, replica_of
+
+
+def test_a_replica_that_is_down_is_skipped(proxied, browsers):
+    on_first = next(cookie for cookie in (f"person-{n}" for n in range(64)) if browsers.open(cookie) == 0)
+    _stop(proxied.processes[0])  # (`wbview app` and the Streamlit it started)
+    deadline = time.monotonic() + 30
+    while True:  # down: its port refuses connections
+        try:
+            socket.create_connection(("127.0.0.1", proxied.replicas[0]), timeout=1).close()
+        except ConnectionRefusedError:
+            break
+        assert time.monotonic() < deadline, "the stopped replica still accepts connections"
+        time.sleep(0.1)
+    assert browsers.open(on_first) == 1  # its browser reconnects, to the replica that is up
