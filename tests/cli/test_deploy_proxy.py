@@ -1,11 +1,13 @@
 """The shipped reverse-proxy config (deploy/nginx-wbview.conf) in front of two real
 `wbview app` replicas: TLS works, the site's name gets the dashboard and its websocket, any
 other Host is refused, a page from another origin (another local port included) cannot open
-the websocket, and each browser stays on one replica while people spread over both. Runs
-Debian's nginx (.ci/run installs it)."""
+the websocket, each browser stays on one replica while people spread over both, and every
+page tells Streamlit's frontend where its server is. Runs Debian's nginx (.ci/run installs
+it)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import ssl
@@ -248,3 +250,45 @@ def test_a_replica_that_is_down_is_skipped(proxied, browsers):
         assert time.monotonic() < deadline, "the stopped replica still accepts connections"
         time.sleep(0.1)
     assert browsers.open(on_first) == 1  # its browser reconnects, to the replica that is up
+
+
+def served_location_snippet() -> str:
+    """The script deploy/nginx-wbview.conf writes into every page's <head> (also run in a browser
+    by tests/browser/test_proxy_snippet_browser.py)."""
+    site = (REPO / "deploy" / "nginx-wbview.conf").read_text()
+    [snippet] = re.findall(r"sub_filter '<head>' '<head><script>(.*?)</script>';", site)
+    return snippet
+
+
+def _fetch(proxied: Proxied, path: str, *headers: str) -> tuple[str, bytes]:
+    """GET ``path`` through the proxy, read to the end: (the head, the body)."""
+    context = ssl.create_default_context(cafile=str(proxied.cert))
+    context.check_hostname = False
+    request = "\r\n".join([f"GET {path} HTTP/1.1", f"Host: {SITE}", "Connection: close", *headers, "", ""])
+    with (
+        socket.create_connection(("127.0.0.1", proxied.tls_port), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname=SITE) as sock,
+    ):
+        sock.sendall(request.encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head.decode(), body
+
+
+def test_every_page_tells_the_frontend_where_its_server_is(proxied):
+    snippet = served_location_snippet()
+    for path in ("/", "/error_analysis?run=x", "/threshold"):
+        head, body = _fetch(proxied, path, "Accept-Encoding: gzip")
+        assert _status(head) == 200 and "chunked" in head.lower()  # (nginx rewrote it: no stale length)
+        page = body.decode(errors="replace")
+        assert page.count(f"<script>{snippet}</script>") == 1, path
+        # before Streamlit's own script, which reads it when it loads
+        assert page.index(snippet) < page.index('<script type="module"')
+    # Streamlit's own script is untouched, and the websocket still opens
+    script = re.search(r'<script type="module" crossorigin src="\./(static/js/[^"]+)"', page)
+    assert script is not None
+    head, body = _fetch(proxied, f"/{script[1]}")
+    assert _status(head) == 200 and snippet.encode() not in body and len(body) > 100_000
+    assert _Browsers(proxied).open("person-0") in (0, 1)
