@@ -5,6 +5,7 @@ import streamlit as st
 from wbview.ui.login import require_login
 from wbview.ui.long_lived import settle_after_run
 from wbview.ui.page import app_navigation
+from wbview.ui.url_state import send_link
 
 # An emoji favicon is drawn locally; a ":material/...:" favicon is fetched from fonts.gstatic.com.
 # The menu's ":material/...:" icons below come from the font Streamlit serves itself.
@@ -29,6 +30,9 @@ try:
     with app_navigation():  # a page run from here is a page of the app (see wbview.ui.page)
         st.navigation(PAGES).run()
 finally:
-    # Streamlit's collection after each run then skips the code imported so far (about 60 ms
-    # a run on a small server; see wbview.ui.long_lived)
-    settle_after_run()
+    try:
+        send_link()  # the link this run left, told to the browser once (see wbview.ui.url_state)
+    finally:  # (a rerun requested meanwhile stops send_link, not this)
+        # Streamlit's collection after each run then skips the code imported so far (about 60 ms
+        # a run on a small server; see wbview.ui.long_lived)
+        settle_after_run()

@@ -80,8 +80,8 @@ def test_clicking_a_lineage_node_opens_it(app_url, session):
     page.mouse.up()
     link = page.get_by_role("link", name="Open artifact phishing-classifier:v0")
     link.wait_for(timeout=45_000)
+    session.ready()  # the link reaches the address bar when the run ends
     assert _query(page.url)["node"] == ["phishing-classifier:v0"]
-    session.ready()
     session.screenshot("lineage-node")
     link.click()
     page.wait_for_url(re.compile(r"/artifacts\?"))

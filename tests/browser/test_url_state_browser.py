@@ -156,3 +156,29 @@ def test_a_runs_filter_is_in_the_link_in_the_cli_filter_syntax(app_url, demo_sto
     assert _query(other.page.url)["f"] == ["job_type in eval"]
     other.screenshot("url-runs-filter-reopened")
     other.page.context.close()
+
+
+def _wait_title(session, title: str) -> None:
+    session.page.wait_for_function("t => document.querySelector('h1')?.innerText.trim() === t", arg=title)
+    session.ready()
+
+
+def test_a_page_visit_adds_one_history_step_or_two_and_back_returns(app_url, session):
+    """Each link change the script made used to be a step of its own in the browser's history
+    (five per page switch, most of them with the previous page's path), so Back went through
+    half-written links. Now a run tells the browser its link once: a page switch adds Streamlit's
+    own step (sometimes a bare one: its sidebar drops the link's parameters) and ours."""
+    page = session.page
+    session.open(f"{app_url}/error_analysis?run=ev1")
+    before = page.evaluate("history.length")
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Threshold & cost").click()
+    _wait_title(session, "Threshold & cost")
+    page.wait_for_timeout(500)  # (any late step would land now)
+    steps = page.evaluate("history.length") - before
+    assert 1 <= steps <= 2, steps
+    assert "run=ev1" in page.url
+    for _ in range(steps):
+        page.go_back()
+        session.ready()
+    _wait_title(session, "Error analysis")
+    assert "/error_analysis?" in page.url and _query(page.url)["run"] == ["ev1"]

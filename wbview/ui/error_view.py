@@ -18,6 +18,7 @@ from wbview.analysis.selection import MAX_SHOWN_ROWS, for_display, rate_columns
 from wbview.charts.errors import confusion_figure, group_histograms_chart, outcome_colours
 from wbview.errors import BadFilter, BadTable
 from wbview.filters import QUERY_PARAM
+from wbview.ui import url_state
 from wbview.ui.analysis_page import held_weakly
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape, show_long_text
@@ -148,8 +149,7 @@ def row_filters(table: PreparedTable, container: Any = st.sidebar) -> rows.RowQu
                     filters.append(rows.ColumnFilter(column, "in", tuple(by_label[p] for p in picked)))
     texts = [f.to_text() for f in filters]
     st.session_state[_LAST_ROW_FILTERS] = texts
-    if st.query_params.get_all(QUERY_PARAM) != texts:
-        st.query_params[QUERY_PARAM] = texts
+    url_state.set_param(QUERY_PARAM, texts)
     return rows.RowQuery(filters=tuple(filters), search=search or "")
 
 

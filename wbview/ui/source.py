@@ -15,6 +15,7 @@ import streamlit as st
 from wbview.errors import NoCredentials, UsageError
 from wbview.settings import wbview_env
 from wbview.sources.base import Source
+from wbview.ui.url_state import set_param
 
 SOURCE_PARAM = "source"
 PROJECT_PARAM = "project"
@@ -99,7 +100,7 @@ def current_spec() -> str | None:
     spec = st.query_params.get(SOURCE_PARAM) or st.session_state.get("_wbview_source") or default_spec()
     if spec:
         st.session_state["_wbview_source"] = spec
-        st.query_params[SOURCE_PARAM] = spec  # keep the link complete, even for the default
+        set_param(SOURCE_PARAM, spec)  # keep the link complete, even for the default
     return spec
 
 
@@ -130,15 +131,15 @@ def current_project(source: Source) -> str | None:
     return project
 
 
-def set_project(project: str) -> None:
+def set_project(project: str, *, now: bool = False) -> None:
     st.session_state["_wbview_project"] = project
-    st.query_params[PROJECT_PARAM] = project
+    set_param(PROJECT_PARAM, project, now=now)
 
 
 def _switch_project(key: str, entity: str | None = None) -> None:
     chosen = qualify_project(st.session_state.get(key) or "", entity)
     if chosen:
-        set_project(chosen)
+        set_project(chosen, now=True)  # (a callback)
 
 
 def _switch_source(key: str) -> None:
@@ -148,9 +149,9 @@ def _switch_source(key: str) -> None:
     if key.startswith("_store_path") and not chosen.startswith(STORE_PREFIX):
         chosen = STORE_PREFIX + chosen
     st.session_state["_wbview_source"] = chosen
-    st.query_params[SOURCE_PARAM] = chosen
+    set_param(SOURCE_PARAM, chosen, now=True)  # (a callback)
     st.session_state.pop("_wbview_project", None)  # the new source has its own projects
-    st.query_params.pop(PROJECT_PARAM, None)
+    set_param(PROJECT_PARAM, None, now=True)
 
 
 def source_picker(spec: str) -> None:

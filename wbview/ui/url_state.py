@@ -11,6 +11,14 @@ disagrees with the widget's. ``choice`` keeps such pickers in the URL by hand:
 - when ``parent`` changes (type -> collection -> version), the choice resets;
 - the value shown is always written back into ``st.query_params``.
 
+Every write goes through ``set_param``: it changes the link at once for the rest of the run
+but tells the browser only once, at the end of the run (``send_link``, from app.py). Streamlit's
+frontend adds a step to the browser's history for each change of the link it hears of, so
+writing a page's choices one by one left four or five steps per page visit, some of them with
+the previous page's path: Back went nowhere visible. The link is sent with its parameters in
+one order (source, project, then by name), so a page that keeps the same choices as the page
+before it leaves the history as the page switch made it.
+
 ``checked`` wraps a bound widget (slider, number input) and says so when the link's
 value was out of range and Streamlit dropped it.
 """
@@ -19,8 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+from streamlit.runtime.state import get_session_state
 
 from wbview.ui.text import md_escape
 
@@ -64,13 +75,52 @@ def _standard_notice(key: str) -> Callable[[str, str], None]:
     return lambda linked, shown: ignored_notice(key, linked, "it is not one of the choices here", shown)
 
 
+_FIRST = ("source", "project")  # the link's first parameters, in this order; the rest by name
+_UNSENT = "_url_unsent"  # the link changed since the browser last heard of it
+
+
+def set_param(key: str, value: str | Sequence[str] | None, *, now: bool = False) -> None:
+    """Change the link's ``key`` (remove it for None or an empty list) for the rest of this run
+    and for a rerun it asks for; the browser hears of it at the end of the run (``send_link``).
+    ``now``: tell the browser at once, as Streamlit does; a widget's callback must (it runs
+    before the run's link is set)."""
+    values = None if value is None else [value] if isinstance(value, str) else list(value)
+    if (st.query_params.get_all(key) or None) == (values or None):
+        return
+    if now:
+        if values:
+            st.query_params[key] = values
+        else:
+            st.query_params.pop(key, None)
+        return
+    with get_session_state().query_params() as params:
+        if values:
+            params.set_with_no_forward_msg(key, values[0] if len(values) == 1 else values)
+        else:
+            params._query_params.pop(key, None)
+        ctx = get_script_run_ctx()
+        if ctx is not None:  # what st.rerun() carries to the next run
+            ctx.query_string = urlencode(params._query_params, doseq=True)
+    st.session_state[_UNSENT] = True
+
+
+def send_link() -> None:
+    """Tell the browser the link, once, if it changed since the browser last heard (app.py calls
+    this at the end of every run)."""
+    if not st.session_state.get(_UNSENT):
+        return
+    with get_session_state().query_params() as params:
+        current = params._query_params
+        order = [k for k in _FIRST if k in current] + sorted(k for k in current if k not in _FIRST)
+        params._query_params = {k: current[k] for k in order}
+        params._send_query_param_msg()
+    del st.session_state[_UNSENT]
+
+
 def write(key: str, value: str | None) -> None:
     """Put ``value`` into the URL under ``key`` (remove it for None), remembering it as ours."""
     st.session_state[_LAST + key] = value
-    if value is None:
-        st.query_params.pop(key, None)
-    elif st.query_params.get(key) != value:
-        st.query_params[key] = value
+    set_param(key, value)
 
 
 def choice(
@@ -117,11 +167,7 @@ def choices(label: str, options: Sequence[str], key: str, *, container: Any = No
         state[key] = [v for v in (current or []) if v in options]
     value = list((container or st).multiselect(label, options, key=key, **kwargs))
     state[_LAST + key] = value
-    if value:
-        if st.query_params.get_all(key) != value:
-            st.query_params[key] = value
-    else:
-        st.query_params.pop(key, None)
+    set_param(key, value)
     return value
 
 

@@ -16,6 +16,7 @@ from wbview.errors import BadFilter, UsageError
 from wbview.filters import QUERY_PARAM, RunFilter, check_keys, parse_filters
 from wbview.records import Run
 from wbview.schema import ROLES, EvalSchema
+from wbview.ui import url_state
 from wbview.ui.text import md_escape
 
 if TYPE_CHECKING:  # only a type: the class lives in a private module of Streamlit
@@ -121,8 +122,7 @@ def filter_panel(
     combined = run_filter([by_column[c] for c in [*always, *extra]], chosen).merge(rest)
     texts = combined.to_text()
     state[_LAST_FILTER] = texts
-    if st.query_params.get_all(QUERY_PARAM) != texts:
-        st.query_params[QUERY_PARAM] = texts
+    url_state.set_param(QUERY_PARAM, texts)
     return combined
 
 
