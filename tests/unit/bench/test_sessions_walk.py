@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -27,7 +28,8 @@ def test_each_group_opens_its_sessions_on_its_servers(monkeypatch, replicas):
 
     monkeypatch.setattr(bench_sessions, "open_link", fake_open)
     monkeypatch.setattr(bench_sessions, "ROUNDS", 2)
-    times = asyncio.run(bench_sessions._walk("a", replicas, {}, _NoMeter()))
+    with ThreadPoolExecutor(1) as pool:  # (the browser tests' Playwright keeps an event loop running in this thread)
+        times = pool.submit(asyncio.run, bench_sessions._walk("a", replicas, {}, _NoMeter())).result()
 
     cold = 1 + len(STEPS)  # the navigation run, then each step once, on every server
     one_server = sum(bench_sessions.GROUPS) * len(STEPS) * 2
