@@ -8,7 +8,6 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
-from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
@@ -28,7 +27,7 @@ from wbview.errors import BadTable, NotFound, WbviewError
 from wbview.records import ArtifactVersion, Run, TableRef
 from wbview.report.html import render_html
 from wbview.schema import detect_schema
-from wbview.ui import loaders, page
+from wbview.ui import loaders, page, url_state
 from wbview.ui.errors import guard
 from wbview.ui.text import md_escape
 
@@ -377,9 +376,10 @@ def _review_input(ctx: page.PageContext, run: Run, ref: TableRef, table: Prepare
 
 
 def view_url() -> str:
-    """The address of the page as it is now: every widget is in its query parameters."""
-    query = [(key, value) for key in st.query_params for value in st.query_params.get_all(key)]
-    return str(st.context.url or "") + ("?" + urlencode(query) if query else "")
+    """The address of the page as it is now (every widget is in its query parameters), as the
+    browser's address bar shows it at the end of the run."""
+    query = url_state.link_query()
+    return str(st.context.url or "") + ("?" + query if query else "")
 
 
 def review_html(

@@ -16,8 +16,8 @@ but tells the browser only once, at the end of the run (``send_link``, from app.
 frontend adds a step to the browser's history for each change of the link it hears of, so
 writing a page's choices one by one left four or five steps per page visit, some of them with
 the previous page's path: Back went nowhere visible. The link is sent with its parameters in
-one order (source, project, then by name), so a page that keeps the same choices as the page
-before it leaves the history as the page switch made it.
+one order (by name, as the frontend orders them), so a page that keeps the same choices as the
+page before it leaves the history as the page switch made it.
 
 ``checked`` wraps a bound widget (slider, number input) and says so when the link's
 value was out of range and Streamlit dropped it.
@@ -25,7 +25,7 @@ value was out of range and Streamlit dropped it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -75,7 +75,6 @@ def _standard_notice(key: str) -> Callable[[str, str], None]:
     return lambda linked, shown: ignored_notice(key, linked, "it is not one of the choices here", shown)
 
 
-_FIRST = ("source", "project")  # the link's first parameters, in this order; the rest by name
 _UNSENT = "_url_unsent"  # the link changed since the browser last heard of it
 
 
@@ -104,6 +103,17 @@ def set_param(key: str, value: str | Sequence[str] | None, *, now: bool = False)
     st.session_state[_UNSENT] = True
 
 
+def link_order(keys: Iterable[str]) -> list[str]:
+    """The link's parameters in the order the browser gets them: by name, as Streamlit's frontend
+    writes them when a widget bound to the link changes (so the order never flips back)."""
+    return sorted(keys)
+
+
+def link_query() -> str:
+    """The link's query string as the browser gets it at the end of this run."""
+    return urlencode([(key, value) for key in link_order(st.query_params) for value in st.query_params.get_all(key)])
+
+
 def send_link() -> None:
     """Tell the browser the link, once, if it changed since the browser last heard (app.py calls
     this at the end of every run)."""
@@ -111,8 +121,7 @@ def send_link() -> None:
         return
     with get_session_state().query_params() as params:
         current = params._query_params
-        order = [k for k in _FIRST if k in current] + sorted(k for k in current if k not in _FIRST)
-        params._query_params = {k: current[k] for k in order}
+        params._query_params = {k: current[k] for k in link_order(current)}
         params._send_query_param_msg()
     del st.session_state[_UNSENT]
 
