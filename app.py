@@ -1,6 +1,7 @@
 """wbview dashboard entry point: `streamlit run app.py` (or `make run`)."""
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
 
 from wbview.ui.login import require_login
 from wbview.ui.long_lived import settle_after_run
@@ -26,12 +27,17 @@ PAGES = [
     st.Page("pages/stacked.py", title="Stacked tables", icon=":material/stacks:"),
 ]
 
+rerun = False
 try:
     with app_navigation():  # a page run from here is a page of the app (see wbview.ui.page)
         st.navigation(PAGES).run()
+except RerunException:  # st.rerun, st.switch_page, or a person's next click: the next run tells
+    rerun = True
+    raise
 finally:
     try:
-        send_link()  # the link this run left, told to the browser once (see wbview.ui.url_state)
+        if not rerun:
+            send_link()  # the link this run left, told to the browser once (see wbview.ui.url_state)
     finally:  # (a rerun requested meanwhile stops send_link, not this)
         # Streamlit's collection after each run then skips the code imported so far (about 60 ms
         # a run on a small server; see wbview.ui.long_lived)

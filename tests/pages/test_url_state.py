@@ -143,3 +143,36 @@ def test_lineage_default_root_is_written_into_the_link(spec):
     at = open_at("lineage", spec)
     root = at.selectbox(key="root").value
     assert root and at.query_params["root"] == root
+
+
+def _picked_then_stale_link(spec: str, demo: ProjectData, *, told: bool):
+    """Open Error analysis on the first eval run, pick the second; then a rerun arrives whose
+    link still names the first run: the browser's link is behind (``told`` False: the run that
+    picked the second run was stopped by the next click before telling the browser) or the
+    person went Back to the first run's link (``told`` True)."""
+    eval_ids, _ = eval_and_train_ids(demo)
+    first, second = eval_ids[0], eval_ids[1]
+    at = open_at("error_analysis", spec, run=first)
+    at.selectbox(key="run").set_value(second)
+    if told:
+        at.run()  # a run that finished: the browser heard of the second run
+        assert at.query_params["run"] == second
+    else:  # the state such a stopped run leaves: its choice made, the browser not told
+        at.session_state["_url_last:run"] = second
+        at.session_state["_url_unsent"] = True
+    at.query_params["run"] = first
+    at.run()
+    assert not at.exception, problems(at)
+    return at, first, second
+
+
+def test_a_click_that_stopped_a_run_keeps_the_choice_that_run_made(spec, demo):
+    at, _, second = _picked_then_stale_link(spec, demo, told=False)
+    assert at.selectbox(key="run").value == second
+    assert at.query_params["run"] == second  # and the browser hears of it now
+
+
+def test_going_back_to_an_older_link_still_opens_it(spec, demo):
+    at, first, _ = _picked_then_stale_link(spec, demo, told=True)
+    assert at.selectbox(key="run").value == first
+    assert at.query_params["run"] == first

@@ -73,7 +73,7 @@ def _seed_row_filters(table: PreparedTable, container: Any) -> None:
     """Widget values from a fresh link's ``f=`` conditions (``Confidence>=0.9``,
     ``"True Label" in ham``); a condition no widget can show is dropped with a notice."""
     texts = st.query_params.get_all(QUERY_PARAM)
-    if texts == st.session_state.get(_LAST_ROW_FILTERS):
+    if not url_state.is_news(QUERY_PARAM, texts, st.session_state.get(_LAST_ROW_FILTERS)):
         return
     columns = {str(c) for c in table.frame.columns}
     ranges: dict[str, list[float | None]] = {}

@@ -60,7 +60,7 @@ def _seed(key: str, options: Sequence[str], default: str, parent: object, explai
     parent_changed = (_PARENT + key) in state and state[_PARENT + key] != parent
     state[_PARENT + key] = parent
     value: str | None  # st.session_state.get is typed Any | None
-    if linked is not None and linked != state.get(_LAST + key):  # a fresh link
+    if linked is not None and is_news(key, linked, state.get(_LAST + key)):  # a fresh link
         value = linked if linked in options else default
         if linked not in options:
             (explain or _standard_notice(key))(linked, default)
@@ -76,6 +76,30 @@ def _standard_notice(key: str) -> Callable[[str, str], None]:
 
 
 _UNSENT = "_url_unsent"  # the link changed since the browser last heard of it
+_SENT = "_url_sent"  # {key: values} of the link as the browser last heard of it from this session
+
+
+def _as_list(value: object) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]  # type: ignore[attr-defined]  # a sequence of str
+
+
+def is_news(key: str, linked: str | Sequence[str] | None, last: object) -> bool:
+    """Whether the link's value for ``key`` is news to this session: not what the session last
+    chose (``last``), and not merely what the browser last heard from this session while the
+    session's later choices have not reached it. (A run that a person's next click stopped
+    never told the browser its link, so that click's rerun carries the browser's older link;
+    the session's choice stands, and this run tells the browser.)"""
+    if linked == last:
+        return False
+    ctx = get_script_run_ctx()
+    if ctx is not None and ctx.is_history_navigation:  # Back or Forward: the link is the person's
+        return True
+    behind = st.session_state.get(_UNSENT) and _as_list(linked) == st.session_state.get(_SENT, {}).get(key, [])
+    return not behind
 
 
 def set_param(key: str, value: str | Sequence[str] | None, *, now: bool = False) -> None:
@@ -91,6 +115,7 @@ def set_param(key: str, value: str | Sequence[str] | None, *, now: bool = False)
             st.query_params[key] = values
         else:
             st.query_params.pop(key, None)
+        st.session_state[_SENT] = {k: st.query_params.get_all(k) for k in st.query_params}
         return
     with get_session_state().query_params() as params:
         if values:
@@ -123,6 +148,7 @@ def send_link() -> None:
         current = params._query_params
         params._query_params = {k: current[k] for k in link_order(current)}
         params._send_query_param_msg()
+    st.session_state[_SENT] = {k: st.query_params.get_all(k) for k in st.query_params}
     del st.session_state[_UNSENT]
 
 
@@ -166,7 +192,7 @@ def choices(label: str, options: Sequence[str], key: str, *, container: Any = No
     options = list(options)
     state = st.session_state
     linked = st.query_params.get_all(key)
-    if linked and linked != state.get(_LAST + key):
+    if linked and is_news(key, linked, state.get(_LAST + key)):
         unknown = [v for v in linked if v not in options]
         if unknown:
             ignored_notice(key, ",".join(unknown), "not among the choices here", "the others")
@@ -212,7 +238,7 @@ def linked_page(key: str, parent: object) -> int:
     raw = st.query_params.get(key)
     parent_changed = (_PARENT + key) in state and state[_PARENT + key] != parent
     state[_PARENT + key] = parent
-    if raw is not None and raw != state.get(_LAST + key):  # a fresh link
+    if raw is not None and is_news(key, raw, state.get(_LAST + key)):  # a fresh link
         try:
             number = int(raw)
         except ValueError:

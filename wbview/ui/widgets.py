@@ -63,7 +63,7 @@ def _link_filter(container: Any, runs: Sequence[Run] = (), runs_total: int | Non
     """The filter a fresh link names (None when the URL holds what this session wrote); a
     key no run has is resolved where the intent is clear, or named with the closest keys."""
     texts = st.query_params.get_all(QUERY_PARAM)
-    if texts == st.session_state.get(_LAST_FILTER):
+    if not url_state.is_news(QUERY_PARAM, texts, st.session_state.get(_LAST_FILTER)):
         return None
     try:
         linked = parse_filters(texts)
