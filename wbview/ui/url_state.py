@@ -115,7 +115,7 @@ def set_param(key: str, value: str | Sequence[str] | None, *, now: bool = False)
             st.query_params[key] = values
         else:
             st.query_params.pop(key, None)
-        st.session_state[_SENT] = {k: st.query_params.get_all(k) for k in st.query_params}
+        _heard()  # Streamlit sent the whole link, this run's earlier changes with it
         return
     with get_session_state().query_params() as params:
         if values:
@@ -126,6 +126,12 @@ def set_param(key: str, value: str | Sequence[str] | None, *, now: bool = False)
         if ctx is not None:  # what st.rerun() carries to the next run
             ctx.query_string = urlencode(params._query_params, doseq=True)
     st.session_state[_UNSENT] = True
+
+
+def _heard() -> None:
+    """The browser has just been sent the link as it is now."""
+    st.session_state[_SENT] = {k: st.query_params.get_all(k) for k in st.query_params}
+    st.session_state.pop(_UNSENT, None)
 
 
 def link_order(keys: Iterable[str]) -> list[str]:
@@ -148,8 +154,7 @@ def send_link() -> None:
         current = params._query_params
         params._query_params = {k: current[k] for k in link_order(current)}
         params._send_query_param_msg()
-    st.session_state[_SENT] = {k: st.query_params.get_all(k) for k in st.query_params}
-    del st.session_state[_UNSENT]
+    _heard()
 
 
 def write(key: str, value: str | None) -> None:
