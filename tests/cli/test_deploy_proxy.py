@@ -57,10 +57,17 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
+def _tls(cert: Path) -> ssl.SSLContext:
+    """A client context trusting the test certificate; host names unchecked (we dial 127.0.0.1,
+    and the refused names are not on the certificate)."""
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False
+    return context
+
+
 def _request(port: int, cert: Path, server_name: str, text: str) -> str:
     """Send ``text`` over TLS to 127.0.0.1:port (SNI ``server_name``); the answer's head."""
-    context = ssl.create_default_context(cafile=str(cert))
-    context.check_hostname = False  # the refused names are not on the certificate
+    context = _tls(cert)
     with (
         socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
         context.wrap_socket(raw, server_hostname=server_name) as sock,
@@ -175,8 +182,7 @@ class _Browsers:
 
     def __init__(self, proxied: Proxied):
         self.proxied = proxied
-        self.context = ssl.create_default_context(cafile=str(proxied.cert))
-        self.context.check_hostname = False  # (the certificate names SITE; we dial 127.0.0.1)
+        self.context = _tls(proxied.cert)
         self.handshake = HANDSHAKE.format(host=SITE).replace(f"Origin: http://{SITE}", f"Origin: https://{SITE}")
         self.sockets: list[ssl.SSLSocket] = []
 
@@ -265,9 +271,7 @@ def served_location_snippet() -> str:
 def _fetch(proxied: Proxied, path: str, *, gzip_ok: bool = False) -> tuple[http.client.HTTPResponse, bytes, int]:
     """GET ``path`` through the proxy: the response, its body (unzipped when it came gzipped)
     and the body's size as sent."""
-    context = ssl.create_default_context(cafile=str(proxied.cert))
-    context.check_hostname = False
-    connection = http.client.HTTPSConnection("127.0.0.1", proxied.tls_port, timeout=10, context=context)
+    connection = http.client.HTTPSConnection("127.0.0.1", proxied.tls_port, timeout=10, context=_tls(proxied.cert))
     try:
         connection.request("GET", path, headers={"Host": SITE, **({"Accept-Encoding": "gzip"} if gzip_ok else {})})
         response = connection.getresponse()
