@@ -40,7 +40,7 @@ time, no server can bring three sessions within 2x here.
 Last, the browser's floor on this machine (bench/floor_app.py on a server of its own): a
 Streamlit page with only a title, and with a one-bar Vega-Lite chart (what loading Vega's code
 costs a new tab), in `# ` lines, and the same page with the group-by histograms
-drawn by Vega-Lite (ours) against plotly (the baseline) in a `bench:` line, each opened in a new
+as finished HTML bars (ours) against Vega-Lite (the baseline) in a `bench:` line, each opened in a new
 tab once per one-session round; and the page with only a title opened by three people at once
 against one, in a `bench:` line: with the browsers on the server's cores, no page of any app
 can bring three sessions closer to one than that (bench_sessions measures the server alone).
@@ -540,7 +540,7 @@ async def _walk(
     return cold, single, multi, many
 
 
-FLOOR = ("bare", "one-bar", "vega", "plotly")
+FLOOR = ("bare", "one-bar", "html", "vega")
 
 
 async def _floor_walk(base: str, rounds: int, profiles: Path) -> dict[str, list[float]]:
@@ -571,7 +571,7 @@ async def _floor_walk(base: str, rounds: int, profiles: Path) -> dict[str, list[
 
 def floor(folder: Path, rounds: int) -> None:
     """What the browser alone costs here: a Streamlit page with only a title, and the same page
-    with the group-by histograms drawn by Vega-Lite (ours) against plotly (the baseline), each
+    with the group-by histograms as finished HTML bars (ours) against Vega-Lite (the baseline), each
     opened in a new tab ``rounds`` times, from navigation to drawn (bench/floor_app.py)."""
     from tests.browser.harness import streamlit_server
 
@@ -587,7 +587,7 @@ def floor(folder: Path, rounds: int) -> None:
     # What loading Vega-Lite's code costs a new tab, whatever the chart: a page opened from a
     # link pays it, a page reached from the sidebar does not.
     print(f"# browser floor: the same page with a one-bar Vega-Lite chart: median {median['one-bar']:.3g} s", flush=True)
-    report("browser floor page with the group-by histograms, Vega-Lite vs plotly", median["vega"], median["plotly"], "s")
+    report("browser floor page with the group-by histograms, HTML vs Vega-Lite", median["html"], median["vega"], "s")
     # No page can do better than this with the browsers on the server's cores: three people
     # opening a page with only a title, against one (ratio above 0.5 would be within 2x)
     together = times[f"bare, {max(SESSIONS, 1)} at once"]

@@ -135,6 +135,10 @@ class Session:
             timeout=RENDER_TIMEOUT_MS,
         )
 
+    def wait_histograms(self) -> None:
+        """Wait for Error analysis's group-by histograms (HTML bars) to be on the page."""
+        self.page.locator(".wbv-hists .wbv-bin").first.wait_for(timeout=RENDER_TIMEOUT_MS)
+
     def open(self, url: str) -> None:
         self.page.goto(url)
         self.ready()

@@ -39,8 +39,8 @@ def test_every_page_renders_from_the_sidebar(app_url, session):
         session.ready()
         if name == "runs":  # parallel coordinates; metric curves load only when asked
             session.wait_charts(selector=".parcoords")
-        elif name == "error-analysis":  # the group-by histograms: one Vega-Lite chart
-            session.wait_vega()
+        elif name == "error-analysis":  # the group-by histograms: HTML bars
+            session.wait_histograms()
         elif name != "artifacts":
             session.wait_charts()
         assert "source=store" in page.url  # the source and project stay in the link
@@ -94,14 +94,14 @@ def test_clicking_a_lineage_node_opens_it(app_url, session):
 def test_grouping_a_table_by_another_column(app_url, session):
     page = session.page
     session.open(f"{app_url}/error_analysis?run=ev1")
-    session.wait_vega()
+    session.wait_histograms()
     page.get_by_text("Rows per group: False: 225, True: 15").wait_for()
     _choose(page, page.get_by_test_id("stSelectbox"), "Group by", "Sender Domain")
     page.get_by_text(re.compile(r"Rows per group: .*corp\.example: \d+")).wait_for()
     session.ready()
-    page.locator(".vega-embed svg text", has_text="free.example (").first.wait_for()
+    page.locator(".wbv-hists figcaption", has_text="free.example (").first.wait_for()
     assert _query(page.url)["by"] == ["Sender Domain"]
-    titles = page.locator(".vega-embed svg text").all_text_contents()  # SVG: no inner_text
+    titles = page.locator(".wbv-hists figcaption").all_inner_texts()
     assert any(t.startswith("free.example (") for t in titles)
     session.screenshot("error-analysis-grouped")
 
@@ -157,7 +157,7 @@ def test_the_column_mapping_panel_opens_on_click_and_its_choice_stays_in_the_lin
     the link, and the link reopens the panel with that choice."""
     page = session.page
     session.open(f"{app_url}/error_analysis?run=ev1")
-    session.wait_vega()
+    session.wait_histograms()
     mapping = page.get_by_test_id("stSelectbox").filter(has_text="true label")
     assert mapping.count() == 0  # closed: not drawn
     page.get_by_text("Column mapping", exact=True).click()

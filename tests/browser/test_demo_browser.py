@@ -132,9 +132,9 @@ def test_error_analysis_of_exp_002_groups_by_is_error(demo_url, demo, demo_sessi
     page = demo_session.page
     run = _run(demo[1], "eval", "exp-002-eval")
     demo_session.open(f"{demo_url}/error_analysis?run={run.id}")
-    demo_session.wait_vega()
+    demo_session.wait_histograms()
     page.get_by_text(re.compile(r"Rows per group: False: [\d,]+, True: [\d,]+")).wait_for()
-    titles = page.locator(".vega-embed svg text").all_text_contents()
+    titles = page.locator(".wbv-hists figcaption").all_inner_texts()
     assert any(t.startswith("True (") for t in titles) and any(t.startswith("False (") for t in titles), titles
     _scroll_to_top_of(page.get_by_role("tablist"))
     demo_session.screenshot("demo-error-analysis")

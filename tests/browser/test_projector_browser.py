@@ -47,6 +47,22 @@ VEGA_TEXT_JS = """() => [...document.querySelectorAll('.vega-embed svg.marks')].
     };
 })"""
 
+# The same for the group-by histograms (HTML bars): each line's title, panel name and bin
+# label, the histograms' box within the main column, and the smallest axis label font.
+HTML_TEXT_JS = """() => [...document.querySelectorAll('.wbv-hists')].map(hists => {
+    const box = hists.getBoundingClientRect();
+    const column = hists.closest('[data-testid="stMainBlockContainer"]').getBoundingClientRect();
+    const titles = [...hists.querySelectorAll('.wbv-title, figcaption, .wbv-bins span')]
+        .map(el => ({text: el.textContent, box: el.getBoundingClientRect().toJSON()}))
+        .filter(t => t.text && t.box.width > 0);
+    const ticks = [...hists.querySelectorAll('.wbv-grid span, .wbv-bins span')].map(el => parseFloat(getComputedStyle(el).fontSize));
+    return {
+        chart: {left: Math.max(box.left, column.left), right: Math.min(box.right, column.right), top: box.top},
+        titles,
+        smallest_tick: ticks.length ? Math.min(...ticks) : null,
+    };
+})"""
+
 
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory):
@@ -76,8 +92,10 @@ def _cut(chart: dict, box: dict) -> bool:
     return box["left"] < chart["left"] - 1 or box["right"] > chart["right"] + 1 or box["top"] < chart["top"] - 1
 
 
-# Pages (by their "view") whose chart is Vega-Lite: the group-by histograms, the rankings.
-VEGA_PAGES = {None: ("error_analysis", "slices", "threshold"), "n-grams": ("slices",)}
+# Pages (by their "view") whose chart is Vega-Lite (the rankings, the threshold curves) or
+# HTML bars (the group-by histograms).
+VEGA_PAGES = {None: ("slices", "threshold"), "n-grams": ("slices",)}
+HTML_PAGES = {None: ("error_analysis",)}
 PAGES = [
     ("error_analysis", {}, 2),
     ("threshold", {}, 2),
@@ -97,7 +115,9 @@ def test_no_chart_title_is_cut_and_ticks_are_readable(app_url, demo_store, proje
     ids = demo_store[1]
     params = {k: (ids[4] if v == "exp-004" else v) for k, v in params.items()}
     projector.open(_url(app_url, demo_store, page_name, run=ids[2], **params))
-    if page_name in VEGA_PAGES.get(params.get("view"), ()):  # one Vega-Lite chart
+    if page_name in HTML_PAGES.get(params.get("view"), ()):
+        projector.wait_histograms()
+    elif page_name in VEGA_PAGES.get(params.get("view"), ()):  # one Vega-Lite chart
         projector.wait_vega(charts)
     else:
         projector.wait_charts(charts)
@@ -105,7 +125,8 @@ def test_no_chart_title_is_cut_and_ticks_are_readable(app_url, demo_store, proje
     projector.page.wait_for_timeout(500)  # plotly's last layout pass
     name = "-".join(["projector", page_name, *(re.sub(r"\W+", "-", v) for v in params.values())])
     projector.screenshot(name)
-    drawn = projector.page.evaluate(CHART_TEXT_JS) + projector.page.evaluate(VEGA_TEXT_JS)
+    drawn = [projector.page.evaluate(js) for js in (CHART_TEXT_JS, VEGA_TEXT_JS, HTML_TEXT_JS)]
+    drawn = [chart for charts_of_a_kind in drawn for chart in charts_of_a_kind]
     assert len(drawn) >= 1
     cut = [
         (t["text"], round(t["box"]["right"] - d["chart"]["right"]))
@@ -116,7 +137,7 @@ def test_no_chart_title_is_cut_and_ticks_are_readable(app_url, demo_store, proje
     assert cut == [], f"titles cut at the chart's edge on {name} (text, pixels past the edge): {cut}"
     shortened = [t["text"] for d in drawn for t in d["titles"] if "…" in t["text"]]
     assert shortened == [], f"titles cut short on {name}: {shortened}"
-    charts_shown = projector.page.locator('[data-testid="stPlotlyChart"], [data-testid="stVegaLiteChart"]').all()
+    charts_shown = projector.page.locator('[data-testid="stPlotlyChart"], [data-testid="stVegaLiteChart"], .wbv-hists').all()
     for i, chart in enumerate(charts_shown):
         if chart.is_visible():
             _whole_element_screenshot(projector.page, chart, SCREENSHOT_DIR / f"{name}-chart{i}.png")

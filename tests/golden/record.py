@@ -637,6 +637,8 @@ def _element(node: Any, norm: Normaliser) -> dict[str, Any] | None:
         frame = pa.ipc.open_stream(data).read_all().to_pandas() if data else None
         chart: dict[str, Any] = {"kind": kind, "spec": _reduce(json.loads(node.proto.spec), norm)}
         return chart | ({"data": norm.frame(frame)} if frame is not None else {})
+    if kind == "html":  # what it shows: its text and tooltips (the histograms' counts are in these)
+        return {"kind": kind, **_html_text(node.proto.body, norm)}
     if kind == "page_link":
         return {
             "kind": kind,
@@ -651,6 +653,32 @@ def _element(node: Any, norm: Normaliser) -> dict[str, Any] | None:
     if hasattr(node, "value") and hasattr(node, "label"):  # any other widget: what it shows and holds
         return {"kind": kind, "label": norm.text(str(node.label)), "value": norm.plain(_widget_value(node))}
     return {"kind": kind}
+
+
+def _html_text(body: str, norm: Normaliser) -> dict[str, list[str]]:
+    from html.parser import HTMLParser
+
+    class Reader(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.texts: list[str] = []
+            self.titles: list[str] = []
+            self.in_style = False
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.in_style = tag == "style"
+            self.titles += [value or "" for name, value in attrs if name == "title"]
+
+        def handle_endtag(self, tag: str) -> None:
+            self.in_style = False
+
+        def handle_data(self, data: str) -> None:
+            if not self.in_style and data.strip():
+                self.texts.append(data)
+
+    reader = Reader()
+    reader.feed(body)
+    return {"text": [norm.text(t) for t in reader.texts], "titles": [norm.text(t) for t in reader.titles]}
 
 
 def _widget_value(node: Any) -> Any:

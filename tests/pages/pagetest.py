@@ -7,6 +7,7 @@ import html
 import json
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
 
 import pandas as pd
@@ -64,15 +65,53 @@ def vega_charts(at: AppTest) -> list[VegaChart]:
     return charts
 
 
+@dataclass
+class DrawnHistograms:
+    """Error analysis's group-by histograms as the browser gets them (st.html): per column
+    title, its panels' names in order, each panel's colour, and the markup itself."""
+
+    panels: dict[str, list[str]]
+    colours: dict[str, str]
+    markup: str
+
+
+class _HistogramsReader(HTMLParser):
+    def __init__(self, markup: str):
+        super().__init__()
+        self.drawn = DrawnHistograms({}, {}, markup)
+        self._in: list[str] = []
+        self._title = ""
+        self._colour = ""
+        self.feed(markup)
+
+    def handle_starttag(self, tag, attrs):
+        found = dict(attrs)
+        if tag == "figure":
+            self._colour = re.search(r"--wbv-colour:([^;]+)", found.get("style") or "").group(1)
+        self._in.append(found.get("class") or tag)
+
+    def handle_endtag(self, tag):
+        self._in.pop()
+
+    def handle_data(self, data):
+        if self._in and self._in[-1] == "wbv-title":
+            self._title = data
+            self.drawn.panels[data] = []
+        elif self._in and self._in[-1] == "figcaption":
+            self.drawn.panels[self._title].append(data)
+            self.drawn.colours[data] = self._colour
+
+
+def histograms(at: AppTest) -> DrawnHistograms:
+    """The group-by histograms on the page: there is exactly one such element."""
+    (body,) = [h.proto.body for h in at.get("html") if 'class="wbv-hists"' in h.proto.body]
+    return _HistogramsReader(body).drawn
+
+
 def histogram_panels(at: AppTest) -> dict[str, list[str]]:
-    """Error analysis's group-by histograms as {column title: [panel names]} (one chart, a
-    line of panels per column)."""
-    (chart,) = [c for c in vega_charts(at) if "vconcat" in c.spec]
-    panels = {}
-    for index, row in enumerate(chart.spec["vconcat"]):
-        drawn = chart.data[chart.data["row"] == index].sort_values("group", kind="stable")
-        panels[" ".join(row["title"]["text"])] = list(dict.fromkeys(drawn["panel"]))  # in the groups' order
-    return panels
+    """Error analysis's group-by histograms as {column title: [panel names]} (a line of
+    panels per column, in the groups' order)."""
+    return histograms(at).panels
 
 
 def unescape(markdown: str) -> str:

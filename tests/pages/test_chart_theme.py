@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.pages.pagetest import open_page, plotly_specs, problems, vega_charts
+from tests.pages.pagetest import histograms, open_page, plotly_specs, problems, vega_charts
 from tests.pages.test_analysis_pages import eval_run, open_analysis_page
 from wbview.charts.style import READABLE_TICKS, TITLE_LINE_CHARS
 
@@ -44,7 +44,13 @@ def test_every_chart_has_readable_ticks_and_uncut_titles(spec, demo, page, param
     at = open_analysis_page(page, spec, run=eval_run(demo, 2).id, **params)
     assert problems(at) == []
     specs, vegas = plotly_specs(at), vega_charts(at)
-    assert specs or vegas
+    bars = [h.proto.body for h in at.get("html") if 'class="wbv-hists"' in h.proto.body]
+    assert specs or vegas or bars
+    for markup in bars:  # the group-by histograms: finished HTML, its type sizes in its style sheet
+        sizes = {int(size) for size in re.findall(r"font-size: (\d+)px", markup)}
+        assert min(sizes) == READABLE_TICKS["size"], page
+        assert "text-overflow" not in markup, page  # titles and names wrap, whole
+        assert all("…" not in title for title in histograms(at).panels), page
     for vega in vegas:  # the group-by histograms, the slice and n-gram rankings
         assert vega.spec["config"]["axis"]["labelFontSize"] == READABLE_TICKS["size"], page
         assert vega.spec["usermeta"]["embedOptions"]["renderer"] == "svg", page

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -162,10 +163,35 @@ _ACTIVE = [
 ]
 
 
+# The only markup st.html may carry (the group-by histograms' bars): data is its text and
+# tooltips, escaped; a tag or attribute outside these (a link, an image, a handler) came from data.
+HTML_TAGS = {"div", "style", "figure", "figcaption", "span", "i"}
+HTML_ATTRIBUTES = {"class", "style", "title", "role", "aria-level"}
+
+
+class _Markup(HTMLParser):
+    def __init__(self, body: str):
+        super().__init__()
+        self.active: list[str] = []
+        self.feed(body)
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in HTML_TAGS:
+            self.active.append(f"<{tag}>")
+        self.active += [f"{tag}[{name}]" for name, _ in attrs if name not in HTML_ATTRIBUTES]
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+
+
 def active_markup(at: Any) -> list[str]:
-    """Every markdown string on the page that would render a link, HTML or an auto-link."""
+    """Every markdown string on the page that would render a link, HTML or an auto-link, and
+    every tag or attribute of an st.html element beyond the few its charts use."""
     found = []
     for kind, field, text in _walk(at._tree):
+        if kind == "html":
+            found += [f"html.{field}: HTML {what}: {text[:200]!r}" for what in _Markup(text).active]
+            continue
         checked = _CODE_SPAN.sub("", text)
         for what, pattern in _ACTIVE:
             if pattern.search(checked):
@@ -185,9 +211,12 @@ def test_the_check_sees_markup_in_every_kind_of_place():
             st.text("https://plain.text/is/fine")
         st.code("<img> in code is fine")
         st.info("mail admin@evil.example")
+        st.html('<div title="&lt;img src=x&gt;">&lt;a href="https://evil.example"&gt;escaped&lt;/a&gt;</div>')
+        st.html('<div><img src=x onerror="alert(1)"></div>')
 
     at = AppTest.from_function(script).run()
     found = active_markup(at)
+    assert sum("html.body" in f for f in found) == 3, found  # <img>, its src and onerror: not the escaped text
     assert any("caption.body: markdown link" in f for f in found)
     assert any("selectbox.label: auto-link www" in f for f in found)
     assert any(": HTML" in f for f in found)

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.pages import dashboard_fixture as fx
-from tests.pages.pagetest import open_page, problems, vega_charts
+from tests.pages.pagetest import histograms, open_page, problems
 from wbview.charts.style import CORRECT_COLOUR, ERROR_COLOUR
 from wbview.ui.source import register_source
 
@@ -30,8 +30,7 @@ def test_error_rates_are_percentages_and_errors_are_red(dash):
     assert problems(fn_tab) == []
     _assert_percentages(fn_tab, ("error_rate", "error_rate_low", "error_rate_high", "share_of_errors"))
     at = open_page("pages/error_analysis.py", source=dash, project=fx.PROJECT, run="ev1")
-    (chart,) = vega_charts(at)
-    colours = {panel.split(" (")[0]: colour for panel, colour in zip(chart.data["panel"], chart.data["colour"], strict=True)}
+    colours = {panel.split(" (")[0]: colour for panel, colour in histograms(at).colours.items()}
     assert colours == {"True": ERROR_COLOUR, "False": CORRECT_COLOUR}
 
 

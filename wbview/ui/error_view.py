@@ -15,7 +15,8 @@ from wbview.analysis.groups import group_histograms
 from wbview.analysis.memo import RecentResults
 from wbview.analysis.prepare import PreparedTable
 from wbview.analysis.selection import MAX_SHOWN_ROWS, for_display, rate_columns
-from wbview.charts.errors import confusion_figure, group_histograms_chart, outcome_colours
+from wbview.charts.errors import confusion_figure, outcome_colours
+from wbview.charts.histograms import group_histograms_html
 from wbview.errors import BadFilter, BadTable
 from wbview.filters import QUERY_PARAM
 from wbview.ui import url_state
@@ -195,7 +196,7 @@ def render_groups(table: PreparedTable, mask: np.ndarray, selection: Hashable = 
         grouped = group_histograms(table, by=by, columns=shown, rows=mask)
         colours = outcome_colours(grouped.group_sizes.index) if by == table.schema.is_error else None
         histograms = list(grouped.histograms.values())
-        return grouped.group_sizes, group_histograms_chart(histograms, grouped.group_sizes, colours) if histograms else None
+        return grouped.group_sizes, group_histograms_html(histograms, grouped.group_sizes, colours) if histograms else None
 
     with st.spinner("Computing histograms…"):
         group_sizes, figure = compute() if selection is None else memo(table, "groups", (selection, by, tuple(shown)), compute)
@@ -203,8 +204,8 @@ def render_groups(table: PreparedTable, mask: np.ndarray, selection: Hashable = 
     if figure is None:
         st.info(f"No other column to draw: the table's only columns are {md_escape(by)} and its id.")
         return
-    # One Vega-Lite chart for every column: see group_histograms_chart for why not plotly.
-    st.vega_lite_chart(figure.data, figure.spec, width="content", key="histograms")
+    # Finished bars as HTML, not a chart library's figure: see wbview.charts.histograms for why.
+    st.html(figure.html)
 
 
 def render_false_negatives(table: PreparedTable, mask: np.ndarray) -> None:

@@ -8,8 +8,6 @@ import pytest
 
 from wbview.analysis.groups import group_histograms
 from wbview.analysis.prepare import prepare
-from wbview.charts.errors import group_histograms_chart, outcome_colours
-from wbview.charts.style import CORRECT_COLOUR, ERROR_COLOUR
 
 
 @pytest.mark.parametrize(
@@ -45,24 +43,6 @@ def test_histogram_bins_of_text_lengths_have_no_e_notation():
     bins = list(group_histograms(prepare(frame), columns=["length"]).histograms["length"].counts.index)
     assert bins and not any("e+" in b for b in bins)
     assert any("," in b for b in bins)  # thousands separated: "1,100–1,120"
-
-
-def test_errors_are_drawn_in_the_warning_colour():
-    frame = pd.DataFrame({"x": ["a", "b", "a", "b"], "True Label": ["p", "p", "q", "q"], "Predicted Label": ["p", "q", "q", "p"]})
-    table = prepare(frame)
-    grouped = group_histograms(table, columns=["x"])
-    colours = outcome_colours(grouped.group_sizes.index)
-    chart = group_histograms_chart([grouped.histograms["x"]], grouped.group_sizes, colours)
-    assert chart.spec["vconcat"][0]["spec"]["encoding"]["color"] == {
-        "field": "colour",
-        "type": "nominal",
-        "scale": None,  # the colours are the data's values
-        "legend": None,
-    }
-    assert dict(zip(chart.data["panel"], chart.data["colour"], strict=True)) == {
-        "False (2 rows)": CORRECT_COLOUR,
-        "True (2 rows)": ERROR_COLOUR,
-    }
 
 
 @pytest.mark.parametrize(
@@ -148,17 +128,6 @@ def test_figures_use_the_readable_type():
     ]
     for figure in figures:
         assert figure.layout.font.size == READABLE_FONT["size"] >= 14
-
-
-def test_histogram_labels_use_the_readable_sizes():
-    from wbview.charts.style import READABLE_TICKS
-
-    frame = pd.DataFrame({"x": ["a", "b", "a", "b"], "True Label": ["p", "p", "q", "q"], "Predicted Label": ["p", "q", "q", "p"]})
-    grouped = group_histograms(prepare(frame), columns=["x"])
-    chart = group_histograms_chart([grouped.histograms["x"]], grouped.group_sizes)
-    axis = chart.spec["config"]["axis"]
-    assert axis["labelFontSize"] == READABLE_TICKS["size"] and axis["labelColor"] == READABLE_TICKS["color"]
-    assert chart.spec["vconcat"][0]["title"]["fontSize"] >= 14
 
 
 def test_text_length_bins_are_whole_numbers():
