@@ -137,14 +137,14 @@ _STYLE = f"""<style>
 .wbv-hists .wbv-grid {{ position: absolute; left: 0; right: 0; border-top: 1px solid #e6e6e6; height: 0; }}
 .wbv-hists .wbv-grid span {{ position: absolute; right: calc(100% + 6px); top: -0.65em;
   font-size: {READABLE_TICKS["size"]}px; color: {READABLE_TICKS["color"]}; white-space: nowrap; }}
-.wbv-hists .wbv-bin {{ flex: 1 1 0; height: 100%; display: flex; align-items: flex-end; z-index: 1; }}
-.wbv-hists .wbv-bin div {{ width: 86%; margin: 0 auto; min-width: 1px; background: var(--wbv-colour); }}
-.wbv-hists .wbv-bin:hover div {{ filter: brightness(0.8); }}
+.wbv-hists .wbv-bin {{ flex: 1 1 0; height: 100%; z-index: 1;
+  background: linear-gradient(var(--wbv-colour), var(--wbv-colour)) center bottom / 86% var(--h) no-repeat; }}
+.wbv-hists .wbv-bin:hover {{ filter: brightness(0.8); }}
 .wbv-hists .wbv-bins {{ display: flex; margin-left: {AXIS_PX}px; font-size: {READABLE_TICKS["size"]}px;
   color: {READABLE_TICKS["color"]}; }}
 .wbv-hists .wbv-bins span {{ flex: 1 1 0; min-width: 0; text-align: center; overflow-wrap: anywhere; padding-top: 3px; }}
-.wbv-hists .wbv-tilted span {{ position: relative; }}
-.wbv-hists .wbv-tilted span i {{ position: absolute; right: 50%; top: 4px; font-style: normal; white-space: nowrap;
+.wbv-hists .wbv-tilted {{ position: relative; }}
+.wbv-hists .wbv-tilted i {{ position: absolute; top: 4px; font-style: normal; white-space: nowrap;
   transform: rotate(-45deg); transform-origin: right top; }}
 </style>"""
 
@@ -164,17 +164,23 @@ def _html(lines: Sequence[HistogramLine], per_line: int) -> str:
             )
             top = panel.ticks[-1]
             out += [f'<div class="wbv-grid" style="bottom:{100 * t / top:.4g}%"><span>{t:,}</span></div>' for t in panel.ticks]
+            # one element per bar (its colour a background of its height): a page draws hundreds
             out += [
-                f'<div class="wbv-bin" title="{_text(bar.label)}: {_rows(bar.n)} ({bar.share:.1%} of the group)">'
-                f'<div style="height:{100 * bar.height:.4g}%"></div></div>'
+                f'<div class="wbv-bin" title="{_text(bar.label)}: {_rows(bar.n)} ({bar.share:.1%} of the group)"'
+                f' style="--h:{100 * bar.height:.4g}%"></div>'
                 for bar in panel.bars
             ]
             out.append(
                 f'</div><div class="wbv-bins{" wbv-tilted" if line.tilted else ""}"'
                 + (f' style="height:{below}px">' if below else ">")
             )
-            if line.tilted:
-                out += [f"<span><i>{_text(short(b.label, BIN_CHARS)) if b.labelled else ''}</i></span>" for b in panel.bars]
+            if line.tilted:  # only the labels shown, each hung from its bar's middle
+                n = len(panel.bars)
+                out += [
+                    f'<i style="right:{100 - 100 * (i + 0.5) / n:.4g}%">{_text(short(b.label, BIN_CHARS))}</i>'
+                    for i, b in enumerate(panel.bars)
+                    if b.labelled
+                ]
             else:
                 out += [f"<span>{_text(b.label)}</span>" for b in panel.bars]
             out.append("</div></figure>")
