@@ -70,7 +70,8 @@ def store_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def app_url(store_dir, tmp_path_factory) -> str:
-    """Base URL of a running `streamlit run app.py` on the fixture store; stopped by PID at the end."""
+    """Base URL of a running `streamlit run serve.py` (app.py as `wbview app` serves it) on the
+    fixture store; stopped by PID at the end."""
     yield from serve_app(store_dir, tmp_path_factory)
 
 
@@ -82,12 +83,14 @@ def serve_app(
     extra_env: Mapping[str, str] | None = None,
     host: str = "127.0.0.1",
     port: int | None = None,
+    script: str = "serve.py",
 ):
-    """Start `streamlit run app.py` with WBVIEW_STORE=store_dir, yield its base URL, stop it by PID."""
+    """Start `streamlit run serve.py` (or ``script``) with WBVIEW_STORE=store_dir, yield its base
+    URL, stop it by PID."""
     home = tmp_path_factory.mktemp("browser-home")
     log_path = tmp_path_factory.getbasetemp() / f"{name}.log"
     try:
-        with streamlit_server(store_dir, home, log_path, args, extra_env, host, port) as (url, _):
+        with streamlit_server(store_dir, home, log_path, args, extra_env, host, port, script) as (url, _):
             yield url
     except ServerError as error:
         pytest.fail(str(error))

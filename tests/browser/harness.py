@@ -1,4 +1,4 @@
-"""Driving `streamlit run app.py` in Chromium, shared by the browser tests and the browser
+"""Driving `streamlit run serve.py` (app.py as `wbview app` serves it) in Chromium, shared by the browser tests and the browser
 benchmark (bench/bench_browser.py): the launch flags for Debian's Chromium, starting and
 stopping the server on a free port, and the JavaScript checks for "the page is fully drawn".
 
@@ -78,9 +78,10 @@ def streamlit_server(
     extra_env: Mapping[str, str] | None = None,
     host: str = "127.0.0.1",
     port: int | None = None,
-    script: str = "app.py",
+    script: str = "serve.py",
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Run `streamlit run app.py` (or another ``script`` of the repository) with
+    """Run `streamlit run serve.py` (app.py behind wbview's page config, as `wbview app` and
+    `make run` start it; or another ``script`` of the repository) with
     WBVIEW_STORE=store_dir (and ``args``, ``extra_env``) on ``port`` (default: a free one);
     yield its base URL and process once `/_stcore/health` answers; stop it by PID at the end."""
     port = port or free_port()

@@ -30,7 +30,7 @@ def demo(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def demo_url(demo, tmp_path_factory, browser):
-    """`streamlit run app.py` on the demo store, as `make run` starts it without credentials."""
+    """`streamlit run serve.py` on the demo store, as `make run` starts it without credentials."""
     server = serve_app(demo[0], tmp_path_factory, name="streamlit-demo-server")
     url = next(server)
     try:

@@ -30,13 +30,23 @@ PAGE_URLS_JS = """() => [
 ].map(u => new URL(u, document.baseURI).href)"""
 
 
-@pytest.fixture
-def offline_server(store_dir, tmp_path_factory):
-    """`streamlit run app.py` as a user starts it: only a port on the command line, so the
-    shipped .streamlit/config.toml decides the address and usage stats."""
+@pytest.fixture(params=["serve.py", "app.py"])
+def offline_server(request, store_dir, tmp_path_factory):
+    """The server as a user starts it, `streamlit run serve.py` (what `wbview app` runs) or
+    `streamlit run app.py`: only a port on the command line, so the shipped
+    .streamlit/config.toml decides the address and usage stats."""
     spy_log = tmp_path_factory.mktemp("netspy") / "outbound.jsonl"
     env = {"NETSPY_LOG": str(spy_log), "PYTHONPATH": os.pathsep.join([str(NETSPY), str(REPO), os.environ.get("PYTHONPATH", "")])}
-    for url in serve_app(store_dir, tmp_path_factory, "offline-server", args=(), extra_env=env, host="localhost"):
+    servers = serve_app(
+        store_dir,
+        tmp_path_factory,
+        f"offline-server-{request.param}",
+        args=(),
+        extra_env=env,
+        host="localhost",
+        script=request.param,
+    )
+    for url in servers:
         yield url, spy_log
 
 

@@ -261,11 +261,10 @@ def test_a_replica_that_is_down_is_skipped(proxied, browsers):
 
 
 def served_location_snippet() -> str:
-    """The script deploy/nginx-wbview.conf writes into every page's <head> (also run in a browser
-    by tests/browser/test_proxy_snippet_browser.py)."""
-    site = (REPO / "deploy" / "nginx-wbview.conf").read_text()
-    [snippet] = re.findall(r"sub_filter '<head>' '<head><script>(.*?)</script>';", site)
-    return snippet
+    """The script each replica (`wbview app`, serve.py) writes into every page's <head>."""
+    from wbview.ui.page_config import frontend_snippet
+
+    return frontend_snippet().decode().removeprefix("<script>").removesuffix("</script>")
 
 
 def _fetch(proxied: Proxied, path: str, *, gzip_ok: bool = False) -> tuple[http.client.HTTPResponse, bytes, int]:

@@ -75,10 +75,13 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=5)
 
 
-def test_streamlit_run_with_the_shipped_config_refuses_a_foreign_host(clean_env, tmp_path):
+@pytest.mark.parametrize("script", ["app.py", "serve.py"])
+def test_streamlit_run_with_the_shipped_config_refuses_a_foreign_host(clean_env, tmp_path, script):
+    """`streamlit run app.py`, and serve.py (Streamlit's server run as an ASGI app, as `wbview
+    app` starts it), both apply the shipped server.allowedHosts."""
     port = _free_port()
     proc = _serve(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1", "--server.port", str(port)],
+        [sys.executable, "-m", "streamlit", "run", script, "--server.address", "127.0.0.1", "--server.port", str(port)],
         REPO,
         clean_env,
         port,

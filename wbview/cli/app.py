@@ -31,10 +31,11 @@ def default_demo_dir() -> Path:
 
 
 def app_script() -> Path:
-    script = Path(__file__).resolve().parents[2] / "app.py"
-    if not script.exists():
+    """serve.py next to app.py: Streamlit's server for app.py with wbview's page config in front."""
+    script = Path(__file__).resolve().parents[2] / "serve.py"
+    if not script.exists() or not script.with_name("app.py").exists():
         raise SystemExit(
-            "wbview app: app.py was not found next to the wbview package. Run it from a clone of the "
+            "wbview app: app.py and serve.py were not found next to the wbview package. Run it from a clone of the "
             "repository (`make run`), or `streamlit run app.py` inside the clone."
         )
     return script

@@ -1,8 +1,8 @@
-"""The script deploy/nginx-wbview.conf writes into every page (tests/cli/test_deploy_proxy.py
-checks that it does), run in a real browser: a link to a page connects at once, and the pages
-keep their URLs, their links and their navigation. Without it Streamlit's
-frontend first probes the page's own path (streamlit/streamlit#7074); the second test shows
-that probe, and fails the day Streamlit stops making it (then the snippet can go)."""
+"""The script line serve.py (wbview.ui.page_config) writes into every page, run in a real
+browser: a link to a page connects at once, and the pages keep their URLs, their links and
+their navigation. Without it (plain `streamlit run app.py`) Streamlit's frontend first probes
+the page's own path (streamlit/streamlit#7074); the second test shows that probe, and fails
+the day Streamlit stops making it (then the line can go)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.cli.test_deploy_proxy import served_location_snippet
+from tests.browser.conftest import serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -30,9 +30,14 @@ def _wait_title(session, title: str) -> None:
     session.ready()
 
 
-def test_with_the_snippet_a_link_connects_at_once_and_pages_keep_their_urls(app_url, session):
+@pytest.fixture(scope="module")
+def plain_app_url(store_dir, tmp_path_factory):
+    """`streamlit run app.py`, without serve.py's page config."""
+    yield from serve_app(store_dir, tmp_path_factory, name="plain-streamlit-server", script="app.py")
+
+
+def test_with_the_line_a_link_connects_at_once_and_pages_keep_their_urls(app_url, session):
     page = session.page
-    page.context.add_init_script(served_location_snippet())
     session.open(f"{app_url}/error_analysis?run=ev1")
     assert _title(session) == "Error analysis"
     requests = page.evaluate(STCORE_REQUESTS_JS)
@@ -49,7 +54,7 @@ def test_with_the_snippet_a_link_connects_at_once_and_pages_keep_their_urls(app_
     assert session.page_errors == []
 
 
-def test_without_it_a_link_first_probes_its_page_path(app_url, session):
-    session.open(f"{app_url}/error_analysis?run=ev1")
+def test_without_it_a_link_first_probes_its_page_path(plain_app_url, session):
+    session.open(f"{plain_app_url}/error_analysis?run=ev1")
     assert _title(session) == "Error analysis"
     assert "/error_analysis/_stcore/health" in session.page.evaluate(STCORE_REQUESTS_JS)
