@@ -2,7 +2,7 @@
 fully drawn, on a 1,000,000-row eval table, with one browser session and with three at once.
 
 Set-up: the two-run million-row project of bench_analysis_pages, written to a real store
-folder; `streamlit run app.py` on it (tests/browser/harness.py starts it, as the browser tests
+folder; `streamlit run serve.py` on it, as `wbview app` runs it (tests/browser/harness.py starts it, as the browser tests
 do); headless Debian Chromium driven by Playwright's async API, one browser per person, each
 with its own profile on disk (as a person's browser keeps its caches and compiled JavaScript
 between visits), and a new tab, so a new Streamlit session, per round. Everyone has opened the
