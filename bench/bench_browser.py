@@ -352,14 +352,24 @@ class BrowserSession:
         has finished, the click is repeated when the list still shows the option after
         RECLICK_MS (the time counts from the click that took)."""
         option_item = self.page.get_by_role("option", name=option, exact=True)
+        box = self.page.get_by_role("combobox", name=label, exact=True)
         runs_before, started = self.finished, time.perf_counter()
         await option_item.click()
         waited_ms = 0
         while not await self._finished_after(runs_before, RECLICK_MS):
             waited_ms += RECLICK_MS
             if waited_ms >= WAIT_MS:
-                raise PageFailed(f"{self.page.url}: choosing {option!r} in {label!r} finished no run")
+                shown = (await box.input_value()).strip()
+                raise PageFailed(f"{self.page.url}: choosing {option!r} in {label!r} finished no run (the box shows {shown!r})")
             if await option_item.count():  # the list is still open: the click missed the option
+                started = time.perf_counter()
+                await option_item.click()
+            elif (await box.input_value()).strip() != option:
+                # The list closed on another option (one that moved under the pointer, maybe the
+                # one already chosen, which runs nothing): choose again. A box that shows the
+                # option with no run finished is a failure of the page, and is not retried.
+                await box.click()
+                await option_item.wait_for(timeout=3_000)
                 started = time.perf_counter()
                 await option_item.click()
         await self._drawn(runs_before)
