@@ -162,6 +162,43 @@ def _whole_element_screenshot(page, element, path) -> None:
         page.set_viewport_size(viewport)
 
 
+# Every tick label of the parallel coordinates: its axis (the label's group), its box, and the
+# plot's box.
+PARCOORDS_TICKS_JS = """() => {
+    const plot = document.querySelector('.js-plotly-plot');
+    const holder = plot.closest('[data-testid="stPlotlyChart"]').getBoundingClientRect();
+    const axes = [...plot.querySelectorAll('.parcoords .y-axis')];
+    const ticks = axes.flatMap((axis, index) => [...axis.querySelectorAll('.tick text')]
+        .filter(el => el.textContent)
+        .map(el => ({axis: index, text: el.textContent, box: el.getBoundingClientRect().toJSON()})));
+    return {ticks, left: holder.left, right: holder.right};
+}"""
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["left"] < b["right"] - 1 and b["left"] < a["right"] - 1 and a["top"] < b["bottom"] - 1 and b["top"] < a["bottom"] - 1
+
+
+def test_parallel_coordinates_labels_do_not_run_into_each_other(app_url, demo_store, projector):
+    """On a projector, the eval runs' axes (run, dataset, model, threshold, F1): every tick label
+    inside the chart and clear of the labels of the axes beside it."""
+    projector.open(
+        f"{app_url}/?source=store:{quote(str(demo_store[0]))}&project={quote(DEMO_PROJECT)}&f=job_type%20in%20%27eval%27"
+    )
+    projector.wait_charts(selector=".parcoords .y-axis .tick text")
+    projector.ready()
+    projector.page.get_by_role("heading", name="Parameters against a metric").scroll_into_view_if_needed()
+    projector.screenshot("projector-runs-parcoords")
+    drawn = projector.page.evaluate(PARCOORDS_TICKS_JS)
+    ticks = drawn["ticks"]
+    assert {t["axis"] for t in ticks} >= {0, 1, 2}, ticks  # the run axis and two category axes at least
+    outside = [t["text"] for t in ticks if t["box"]["left"] < drawn["left"] - 1 or t["box"]["right"] > drawn["right"] + 1]
+    assert outside == [], outside
+    clashes = [(a["text"], b["text"]) for a in ticks for b in ticks if a["axis"] < b["axis"] and _overlap(a["box"], b["box"])]
+    assert clashes == [], clashes
+    assert projector.page_errors == []
+
+
 def test_clicking_a_row_in_the_grid_shows_its_full_text(app_url, session):
     from tests.pages.dashboard_fixture import eval_table
 

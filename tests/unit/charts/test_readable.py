@@ -106,6 +106,51 @@ def test_parallel_coordinates_name_every_run_and_keep_category_ends():
     assert ticks[0].endswith("ad-tail:v0") and ticks[1].endswith("andard:v0")  # the ends that differ stay
 
 
+@pytest.mark.parametrize(
+    "values, limit, expected",
+    [
+        (
+            ["phishing-classifier-standard:v1", "phishing-classifier-head-tail:v2"],
+            15,
+            ["…standard:v1", "…head-tail:v2"],  # the shared start goes, up to a separator
+        ),
+        (["ham", "phishing"], 15, ["ham", "phishing"]),  # short enough: as they are
+        (["abc-def-ghi-jkl-mno-pqr"], 15, ["abc-def-g…o-pqr"]),  # one value: cut in the middle
+        (["model-x:v10", "model-x:v11"], 8, ["…v10", "…v11"]),
+        (["exp-001-eval-long-suffix", "exp-002-eval-long-suffix"], 12, ["…001-ev…ffix", "…002-ev…ffix"]),
+    ],
+)
+def test_category_ticks_keep_what_tells_them_apart(values, limit, expected):
+    from wbview.charts.runs import distinct_ticks
+
+    ticks = distinct_ticks(values, limit)
+    assert ticks == expected and all(len(t) <= limit for t in ticks)
+
+
+def test_parallel_coordinates_ticks_fit_the_gap_between_axes():
+    from wbview.charts.runs import TICK_CHAR_PX, parallel_coordinates, tick_chars
+
+    frame = pd.DataFrame(
+        {
+            "params.dataset": ["phishing-texts-encoded-head-tail:v0", "phishing-texts-encoded-standard:v1"] * 2,
+            "params.model": [f"phishing-classifier-{k}:v{i}" for i, k in enumerate(["standard", "head-tail"] * 2)],
+            "params.threshold": [0.3, 0.5, 0.5, 0.3],
+            "summary.f1": [0.7, 0.72, 0.63, 0.74],
+        }
+    )
+    names = [f"exp-00{i}-eval-2025-11-03T10-44-00Z (id{i})" for i in range(4)]
+    fig = parallel_coordinates(frame, list(frame.columns), "summary.f1", run_labels=names)
+    run_axis, *others = fig.data[0].dimensions
+    assert all(len(t) * TICK_CHAR_PX <= 200 for t in run_axis.ticktext)  # within the left margin
+    assert [t.endswith(f" (id{i})") for i, t in enumerate(run_axis.ticktext)] == [True] * 4  # the id whole
+    assert all(t.startswith("exp-00") for t in run_axis.ticktext)
+    limit = tick_chars(5, run_axis=True)
+    for axis in others:
+        if axis.ticktext:
+            assert all(len(t) <= limit for t in axis.ticktext), axis.ticktext
+            assert len(set(axis.ticktext)) == len(axis.ticktext)  # still told apart
+
+
 def test_one_huge_text_does_not_put_every_row_in_the_first_length_bin():
     rng = np.random.default_rng(1)
     texts = ["x" * int(n) for n in rng.integers(50, 2_000, 500)] + ["y" * 99_999]
